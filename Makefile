@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Top-level build of the /dev/iommu module, its selftests and tools.
+#
+#   make            module (test and release builds), selftests, tools and
+#                   the ABI check, for KVER (default: the pinned 6.12 kernel)
+#   make check      all of that for both pinned kernels, then every suite
+#                   in a QEMU guest on each, plus the runner's own check
+#   make run        boot the VM with the module, run the demo, then a shell
+#   make lint       checkpatch --strict on our sources
+#   make clean
+#
+# KVER=<version> and KDIR=<kernel build dir> select another kernel.
+
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+BUILD := $(ROOT)/build
+include $(ROOT)/tools/versions.mk
+
+KVER ?= $(KVER_612)
+KDIR ?= /lib/modules/$(KVER)/build
+KVERS_CHECK := $(KVER_612) $(KVER_61)
+
+LINUX_SRC := $(BUILD)/linux-source
+LINUX_SRC_STAMP := $(LINUX_SRC)/.extracted
+KSFT_DIR := $(LINUX_SRC)/tools/testing/selftests
+CHECKPATCH := $(LINUX_SRC)/scripts/checkpatch.pl
+
+MODULE_SRCS := $(wildcard $(ROOT)/iommufd/*.c $(ROOT)/iommufd/*.h) \
+	       $(ROOT)/iommufd/Kbuild $(ROOT)/uapi/linux/iommufd.h
+
+SELFTEST_SRCS := $(wildcard $(ROOT)/selftests/iommu/*.c)
+SELFTEST_BINS := $(patsubst $(ROOT)/selftests/iommu/%.c,$(BUILD)/selftests/%,\
+		   $(SELFTEST_SRCS))
+USER_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter \
+	       -Wno-missing-field-initializers -Wno-sign-compare -Wno-clobbered -static -pthread
+
+Q := $(if $(V),,@)
+
+.PHONY: all deps modules modules-all selftests tools abi check check-vm \
+	runner-check run lint clean linux-source
+
+all: deps modules selftests tools abi
+
+deps:
+	$(Q)$(ROOT)/tools/deps.sh
+
+# --- Debian's linux-source-6.12: kselftest harness, checkpatch, and the
+# upstream test header for the ABI check. Extracted, never committed.
+linux-source: $(LINUX_SRC_STAMP)
+$(LINUX_SRC_STAMP): | deps
+	$(Q)rm -rf $(LINUX_SRC) && mkdir -p $(LINUX_SRC)
+	$(Q)tar -xJf /usr/src/$(LINUX_SOURCE_PKG).tar.xz -C $(LINUX_SRC) \
+		--strip-components=1 \
+		$(LINUX_SOURCE_PKG)/tools/testing/selftests/kselftest.h \
+		$(LINUX_SOURCE_PKG)/tools/testing/selftests/kselftest_harness.h \
+		$(LINUX_SOURCE_PKG)/scripts/checkpatch.pl \
+		$(LINUX_SOURCE_PKG)/scripts/spelling.txt \
+		$(LINUX_SOURCE_PKG)/scripts/const_structs.checkpatch \
+		$(LINUX_SOURCE_PKG)/drivers/iommu/iommufd/iommufd_test.h
+	$(Q)touch $@
+
+# --- The module. kbuild builds in the directory it is given, so each
+# (kernel, variant) pair gets its own directory of links to the sources.
+# $(1) = kernel version, $(2) = test|release
+define module_rule
+$(BUILD)/mod/$(1)/$(2)/iommufd_oot.ko: $(MODULE_SRCS) | deps
+	$(Q)mkdir -p $(BUILD)/mod/$(1)/$(2)/iommufd
+	$(Q)ln -sfn $(ROOT)/uapi $(BUILD)/mod/$(1)/$(2)/uapi
+	$(Q)for f in $(ROOT)/iommufd/*; do \
+		ln -sf $$$$f $(BUILD)/mod/$(1)/$(2)/iommufd/; done
+	$(Q)$(MAKE) -C $(if $(filter $(KVER),$(1)),$(KDIR),/lib/modules/$(1)/build) \
+		M=$(BUILD)/mod/$(1)/$(2)/iommufd \
+		$(if $(filter test,$(2)),CONFIG_IOMMUFD_OOT_TEST=y) \
+		W=1 modules
+	$(Q)cp $(BUILD)/mod/$(1)/$(2)/iommufd/iommufd_oot.ko $$@
+endef
+$(foreach k,$(sort $(KVER) $(KVERS_CHECK)),\
+	$(foreach v,test release,$(eval $(call module_rule,$(k),$(v)))))
+
+modules: $(BUILD)/mod/$(KVER)/test/iommufd_oot.ko \
+	 $(BUILD)/mod/$(KVER)/release/iommufd_oot.ko
+modules-all: $(foreach k,$(KVERS_CHECK),$(foreach v,test release,\
+	 $(BUILD)/mod/$(k)/$(v)/iommufd_oot.ko))
+
+# --- Userspace: selftests on the kselftest harness, and tools.
+selftests: $(SELFTEST_BINS)
+$(BUILD)/selftests/%: $(ROOT)/selftests/iommu/%.c \
+		$(wildcard $(ROOT)/selftests/iommu/*.h) \
+		$(ROOT)/uapi/linux/iommufd.h $(ROOT)/iommufd/iommufd_test.h \
+		$(LINUX_SRC_STAMP)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(USER_CFLAGS) -I$(KSFT_DIR) -o $@ $< -luring
+
+tools: $(BUILD)/tools/runner_warn/runner_warn.ko $(BUILD)/tools/selfcheck_fail
+
+# A kselftest with a failing assertion, for the runner's own check.
+$(BUILD)/tools/selfcheck_fail: $(ROOT)/tools/vm/selfcheck_fail.c $(LINUX_SRC_STAMP)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(USER_CFLAGS) -I$(KSFT_DIR) -o $@ $<
+
+# A module whose only job is to WARN when loaded: the runner's own check
+# proves that a kernel warning in the guest fails the run.
+$(BUILD)/tools/runner_warn/runner_warn.ko: $(ROOT)/tools/vm/runner_warn.c | deps
+	$(Q)mkdir -p $(dir $@)
+	$(Q)ln -sf $(ROOT)/tools/vm/runner_warn.c $(dir $@)
+	$(Q)echo 'obj-m := runner_warn.o' > $(dir $@)/Kbuild
+	$(Q)$(MAKE) -C $(KDIR) M=$(dir $@) modules
+
+abi: $(LINUX_SRC_STAMP)
+	$(Q)$(ROOT)/tools/abi/abi-check.sh $(BUILD)/abi
+
+# --- The VM.
+VM := $(ROOT)/tools/vm/run-vm.sh
+
+check: all modules-all
+	$(Q)$(ROOT)/tools/vm/check.sh $(KVERS_CHECK)
+
+run: all
+	$(Q)$(VM) --kver $(KVER) --mode run
+
+runner-check: all
+	$(Q)$(ROOT)/tools/vm/runner-selfcheck.sh $(KVER)
+
+# --- Style.
+LINT_FILES := $(wildcard $(ROOT)/iommufd/*.[ch] $(ROOT)/uapi/linux/*.h \
+		$(ROOT)/selftests/iommu/*.[ch] $(ROOT)/tools/vm/*.c)
+lint: $(LINUX_SRC_STAMP)
+	$(Q)$(CHECKPATCH) --no-tree --strict --quiet --show-types \
+		--ignore FILE_PATH_CHANGES \
+		-f $(LINT_FILES) && echo "lint: clean ($(words $(LINT_FILES)) files)"
+
+clean:
+	$(Q)rm -rf $(BUILD)

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Core structures of the /dev/iommu module, shared by every layer.
+ *
+ * Layering (each layer calls only the one below it):
+ *   main.c (fd, object table, dispatch) -> ioas.c (IOAS commands)
+ *   -> io_pagetable.c -> pages.c -> attached iommu_domains.
+ * Test-only code (selftest.c) sits beside the core and is compiled only
+ * when CONFIG_IOMMUFD_OOT_TEST is set.
+ */
+#ifndef IOMMUFD_PRIVATE_H
+#define IOMMUFD_PRIVATE_H
+
+#include <linux/build_bug.h>
+#include <linux/refcount.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+
+#include "../uapi/linux/iommufd.h"
+
+struct file;
+
+/**
+ * struct iommufd_ctx - one open of /dev/iommu
+ * @file: the file this context belongs to; not refcounted by the context.
+ * @objects: every object of this context by ID. The xarray's own spinlock
+ *	(xa_lock) guards the table and the transitions of an object's
+ *	@shortterm_users between zero and non-zero (see struct
+ *	iommufd_object). Entries that are reserved but not yet finalized,
+ *	or that are being destroyed, hold XA_ZERO_ENTRY, which xa_load()
+ *	reports as NULL, so lookups never see half-built objects.
+ * @destroy_wait: a destroyer sleeps here until the short-term users of
+ *	the object it is removing have gone.
+ *
+ * Lock order, outermost first: (no ctx lock) -> xa_lock. Object-specific
+ * locks are described next to their objects and are never taken with
+ * xa_lock held.
+ */
+struct iommufd_ctx {
+	struct file *file;
+	struct xarray objects;
+	wait_queue_head_t destroy_wait;
+};
+
+enum iommufd_object_type {
+	IOMMUFD_OBJ_NONE,
+	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
+	IOMMUFD_OBJ_IOAS,
+	IOMMUFD_OBJ_ACCESS,
+	IOMMUFD_OBJ_MAX,
+};
+
+/**
+ * struct iommufd_object - header embedded in every object
+ * @users: long-term references. The object table holds one; every other
+ *	object that depends on this one (an HWPT on its IOAS, an access on
+ *	its IOAS) holds one more. IOMMU_DESTROY refuses with EBUSY while any
+ *	reference beyond the table's exists.
+ * @shortterm_users: references held for the length of one system call by
+ *	iommufd_get_object(). Starts at one (the table's bias); the
+ *	destroyer drops the bias and waits for the count to reach zero, so a
+ *	racing ioctl never sees a freed object and never turns a DESTROY into
+ *	a spurious EBUSY.
+ * @type: which kind of object this header belongs to; never changes.
+ * @id: the ID userspace knows the object by, unique within one context.
+ */
+struct iommufd_object {
+	refcount_t users;
+	refcount_t shortterm_users;
+	enum iommufd_object_type type;
+	u32 id;
+};
+
+/**
+ * struct iommufd_ucmd - one command being executed
+ * @ictx: the context the command was issued on
+ * @ubuffer: the caller's struct, to copy results back to
+ * @user_size: the size the caller declared in the struct's first field
+ * @cmd: the kernel copy of the caller's struct, zero-extended to the size
+ *	this module knows
+ */
+struct iommufd_ucmd {
+	struct iommufd_ctx *ictx;
+	void __user *ubuffer;
+	u32 user_size;
+	void *cmd;
+};
+
+int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len);
+
+/* Object table, main.c */
+struct iommufd_object *iommufd_object_alloc_elm(struct iommufd_ctx *ictx,
+						size_t size,
+						enum iommufd_object_type type);
+/*
+ * Allocate an object of the type @ptr points to. Every object struct
+ * embeds its struct iommufd_object header as its first member (checked
+ * with static_assert next to each struct), so the header's address is the
+ * object's address.
+ */
+#define iommufd_object_alloc(ictx, ptr, type)                                 \
+	((typeof(ptr))iommufd_object_alloc_elm(ictx, sizeof(*(ptr)), type))
+void iommufd_object_finalize(struct iommufd_ctx *ictx,
+			     struct iommufd_object *obj);
+void iommufd_object_abort(struct iommufd_ctx *ictx,
+			  struct iommufd_object *obj);
+struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
+					  enum iommufd_object_type type);
+void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+int iommufd_destroy(struct iommufd_ucmd *ucmd);
+void iommufd_object_destroy_owned(struct iommufd_ctx *ictx,
+				  struct iommufd_object *obj);
+
+/**
+ * struct iommufd_object_ops - per-type behaviour
+ * @destroy: release everything the object owns; called once, after the
+ *	object left the table and every user is gone. Must not fail.
+ */
+struct iommufd_object_ops {
+	void (*destroy)(struct iommufd_object *obj);
+};
+
+/* IOAS, ioas.c */
+struct iommufd_ioas {
+	struct iommufd_object obj;
+};
+static_assert(offsetof(struct iommufd_ioas, obj) == 0);
+
+int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);
+void iommufd_ioas_destroy(struct iommufd_object *obj);
+
+/**
+ * struct iommufd_access - an in-kernel DMA user of one IOAS
+ * @obj: the object header; the creator owns one extra reference, so only
+ *	iommufd_access_destroy() ends an access
+ * @ictx: the context; the access holds a reference on its file, so the
+ *	context outlives every access made on it
+ * @ioas: the IOAS the access works on; holds a long-term reference
+ */
+struct iommufd_access {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	struct iommufd_ioas *ioas;
+};
+static_assert(offsetof(struct iommufd_access, obj) == 0);
+
+struct iommufd_access *iommufd_access_create(struct iommufd_ctx *ictx,
+					     u32 ioas_id);
+void iommufd_access_destroy(struct iommufd_access *access);
+void iommufd_access_destroy_object(struct iommufd_object *obj);
+
+/* Test command, selftest.c; compiled only into test builds */
+#ifdef CONFIG_IOMMUFD_OOT_TEST
+int iommufd_test(struct iommufd_ucmd *ucmd);
+#endif
+
+#endif

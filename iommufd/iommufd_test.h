@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ABI of IOMMU_TEST_CMD, the test-only command of /dev/iommu.
+ *
+ * The op numbers, the layout of struct iommu_test_cmd and the MOCK_* and
+ * selftest constants match the test header of Linux 6.12's iommufd, so
+ * upstream's tools/testing/selftests/iommu can be built against this file
+ * and run against this module.  tools/abi/abi-check.sh verifies that.
+ *
+ * Our own test ops, if any are ever added, take op numbers from 0x1000
+ * upward (IOMMU_TEST_OP_EXT_BASE), well clear of upstream's numbering, and
+ * are marked "Extension (not upstream)".
+ */
+#ifndef IOMMUFD_OOT_IOMMUFD_TEST_H
+#define IOMMUFD_OOT_IOMMUFD_TEST_H
+
+#include <linux/types.h>
+#include "../uapi/linux/iommufd.h"
+
+/*
+ * Values of the op field of struct iommu_test_cmd.  Numbering starts at 1
+ * and is implicit, exactly as upstream; only append, never reorder.
+ */
+enum {
+	IOMMU_TEST_OP_ADD_RESERVED = 1,
+	IOMMU_TEST_OP_MOCK_DOMAIN,
+	IOMMU_TEST_OP_MD_CHECK_MAP,
+	IOMMU_TEST_OP_MD_CHECK_REFS,
+	IOMMU_TEST_OP_CREATE_ACCESS,
+	IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
+	IOMMU_TEST_OP_ACCESS_PAGES,
+	IOMMU_TEST_OP_ACCESS_RW,
+	IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT,
+	IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+	IOMMU_TEST_OP_ACCESS_REPLACE_IOAS,
+	IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+	IOMMU_TEST_OP_DIRTY,
+	IOMMU_TEST_OP_MD_CHECK_IOTLB,
+	IOMMU_TEST_OP_TRIGGER_IOPF,
+
+	/*
+	 * Extension (not upstream): first op number available for this
+	 * project's own test ops.  None is defined yet.
+	 */
+	IOMMU_TEST_OP_EXT_BASE = 0x1000,
+};
+
+/* IOVA window [START, LAST] that every mock domain can translate. */
+enum {
+	MOCK_APERTURE_START = 1UL << 24,
+	MOCK_APERTURE_LAST = (1UL << 31) - 1,
+};
+
+/* access_pages.flags bits (SYZ is also accepted by access_rw.flags). */
+enum {
+	/* Pin the pages for writing. */
+	MOCK_FLAGS_ACCESS_WRITE = 1 << 0,
+	/*
+	 * The IOVA is an index chosen by a fuzzer; the kernel turns it into
+	 * an IOVA that is actually mapped.  Also accepted by access_rw and
+	 * IOMMU_IOAS_COPY.
+	 */
+	MOCK_FLAGS_ACCESS_SYZ = 1 << 16,
+};
+
+/* access_rw.flags bits. */
+enum {
+	/* Copy from the user buffer into the IOAS instead of out of it. */
+	MOCK_ACCESS_RW_WRITE = 1 << 0,
+	/* Force the page-by-page path instead of the bulk copy. */
+	MOCK_ACCESS_RW_SLOW_PATH = 1 << 2,
+};
+
+/* create_access.flags bits. */
+enum {
+	/* The access pins pages and must be told to unpin them on unmap. */
+	MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES = 1 << 0,
+};
+
+/* mock_domain_flags.dev_flags bits. */
+enum {
+	/* The mock device's IOMMU cannot track dirty pages. */
+	MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0,
+	/* The mock domain also offers a large IO page size. */
+	MOCK_FLAGS_DEVICE_HUGE_IOVA = 1 << 1,
+};
+
+/* The mock nested domain keeps an IOTLB of this many tagged entries. */
+enum {
+	MOCK_NESTED_DOMAIN_IOTLB_ID_MAX = 3,
+	MOCK_NESTED_DOMAIN_IOTLB_NUM = 4,
+};
+
+/**
+ * struct iommu_test_cmd - ioctl(IOMMU_TEST_CMD)
+ * @size: (in) sizeof(struct iommu_test_cmd).
+ * @op: (in) One of the IOMMU_TEST_OP_* values.
+ * @id: (in) Object the op acts on; which type depends on @op (an IOAS, an
+ *      HWPT, a mock device, an access, ...).
+ * @__reserved: Not checked by upstream; pass 0.
+ * @add_reserved: IOMMU_TEST_OP_ADD_RESERVED: reserve (in) @start, @length
+ *                bytes of IOVA in IOAS @id, as a device's reserved region
+ *                would.
+ * @mock_domain: IOMMU_TEST_OP_MOCK_DOMAIN: create a mock device, bind it
+ *               and attach it to IOAS/HWPT @id.  (out) @out_stdev_id is the
+ *               selftest device object, @out_hwpt_id the attached HWPT,
+ *               @out_idev_id the ordinary bound-device ID.
+ * @mock_domain_flags: IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS: as @mock_domain, with
+ *                     (in) @dev_flags, MOCK_FLAGS_DEVICE_* bits.
+ * @mock_domain_replace: IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE: move mock device
+ *                       @id to (in/out) @pt_id; returns the HWPT now used.
+ * @check_map: IOMMU_TEST_OP_MD_CHECK_MAP: (in) verify that @iova, @length in
+ *             mock HWPT (or IOAS) @id translates to the memory at @uptr.
+ * @check_refs: IOMMU_TEST_OP_MD_CHECK_REFS: (in) verify that every page of
+ *              @uptr, @length has a pin count of @refs.
+ * @create_access: IOMMU_TEST_OP_CREATE_ACCESS: create an in-kernel access
+ *                 user of IOAS @id with (in) @flags; (out) @out_access_fd
+ *                 is a file descriptor representing it.
+ * @destroy_access_pages: IOMMU_TEST_OP_DESTROY_ACCESS_PAGES: (in) release
+ *                        the pinned-pages item @access_pages_id of access
+ *                        @id.
+ * @access_pages: IOMMU_TEST_OP_ACCESS_PAGES: (in) pin @iova, @length through
+ *                access @id with @flags and, unless @uptr is 0, check the
+ *                pages are those of @uptr; (out) @out_access_pages_id names
+ *                the pinned item.
+ * @access_rw: IOMMU_TEST_OP_ACCESS_RW: (in) copy @length bytes between IOVA
+ *             @iova of access @id and @uptr, direction and method per
+ *             @flags (MOCK_ACCESS_RW_*).
+ * @memory_limit: IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT: (in) cap the size of
+ *                the kernel's temporary page batches at @limit bytes.
+ * @access_replace_ioas: IOMMU_TEST_OP_ACCESS_REPLACE_IOAS: (in) move access
+ *                       @id to IOAS @ioas_id.
+ * @dirty: IOMMU_TEST_OP_DIRTY: (in) in mock HWPT @id, which must have
+ *         dirty tracking enabled, mark as written the mapped pages of
+ *         @iova, @length whose bit is set in the bitmap at @uptr (one bit
+ *         per @page_size); (out) @out_nr_dirty is how many were marked.
+ * @check_iotlb: IOMMU_TEST_OP_MD_CHECK_IOTLB: (in) verify that the IOTLB
+ *               entry indexed by check_iotlb.id of mock nested HWPT @id
+ *               holds the value check_iotlb.iotlb.
+ * @trigger_iopf: IOMMU_TEST_OP_TRIGGER_IOPF: (in) inject an I/O page fault
+ *                for device @dev_id as if the hardware reported one with
+ *                @pasid, @grpid, @perm at @addr.
+ * @last: Marks the end of the structure; the minimum size reaches it.
+ *
+ * A single ioctl multiplexes all test ops; the union member named after the
+ * op carries its arguments.  Unknown ops fail with EOPNOTSUPP.
+ */
+struct iommu_test_cmd {
+	__u32 size;
+	__u32 op;
+	__u32 id;
+	__u32 __reserved;
+	union {
+		struct {
+			__aligned_u64 start;
+			__aligned_u64 length;
+		} add_reserved;
+		struct {
+			__u32 out_stdev_id;
+			__u32 out_hwpt_id;
+			/* Same kind of ID a real bound device gets. */
+			__u32 out_idev_id;
+		} mock_domain;
+		struct {
+			__u32 out_stdev_id;
+			__u32 out_hwpt_id;
+			__u32 out_idev_id;
+			/* Only this field is new relative to mock_domain. */
+			__u32 dev_flags;
+		} mock_domain_flags;
+		struct {
+			__u32 pt_id;
+		} mock_domain_replace;
+		struct {
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+		} check_map;
+		struct {
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+			__u32 refs;
+		} check_refs;
+		struct {
+			__u32 out_access_fd;
+			__u32 flags;
+		} create_access;
+		struct {
+			__u32 access_pages_id;
+		} destroy_access_pages;
+		struct {
+			__u32 flags;
+			__u32 out_access_pages_id;
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+		} access_pages;
+		struct {
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+			__u32 flags;
+		} access_rw;
+		struct {
+			__u32 limit;
+		} memory_limit;
+		struct {
+			__u32 ioas_id;
+		} access_replace_ioas;
+		struct {
+			__u32 flags;
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 page_size;
+			__aligned_u64 uptr;
+			__aligned_u64 out_nr_dirty;
+		} dirty;
+		struct {
+			__u32 id;
+			__u32 iotlb;
+		} check_iotlb;
+		struct {
+			__u32 dev_id;
+			__u32 pasid;
+			__u32 grpid;
+			__u32 perm;
+			__u64 addr;
+		} trigger_iopf;
+	};
+	__u32 last;
+};
+
+#define IOMMU_TEST_CMD _IO(IOMMUFD_TYPE, IOMMUFD_CMD_BASE + 32)
+
+/*
+ * IOMMU_GET_HW_INFO on a mock device reports this out_data_type, and fills
+ * struct iommu_test_hw_info with test_reg set to the REGVAL constant.
+ */
+#define IOMMU_HW_INFO_TYPE_SELFTEST	0xfeedbeef
+#define IOMMU_HW_INFO_SELFTEST_REGVAL	0xdeadbeef
+
+/**
+ * struct iommu_test_hw_info - hardware info of the mock IOMMU
+ * @flags: Always 0.
+ * @test_reg: Always IOMMU_HW_INFO_SELFTEST_REGVAL.
+ */
+struct iommu_test_hw_info {
+	__u32 flags;
+	__u32 test_reg;
+};
+
+/*
+ * data_type of IOMMU_HWPT_ALLOC for a mock nested HWPT; chosen far away
+ * from every real enum iommu_hwpt_data_type value.
+ */
+#define IOMMU_HWPT_DATA_SELFTEST 0xdead
+/* Value the IOTLB entries of a new mock nested HWPT are expected to hold. */
+#define IOMMU_TEST_IOTLB_DEFAULT 0xbadbeef
+
+/**
+ * struct iommu_hwpt_selftest - IOMMU_HWPT_DATA_SELFTEST allocation data
+ * @iotlb: Initial value of every IOTLB entry of the mock nested HWPT;
+ *         normally IOMMU_TEST_IOTLB_DEFAULT.
+ */
+struct iommu_hwpt_selftest {
+	__u32 iotlb;
+};
+
+/*
+ * data_type of IOMMU_HWPT_INVALIDATE for a mock nested HWPT, and a value
+ * the mock driver rejects, for negative tests.  Neither overlaps enum
+ * iommu_hwpt_invalidate_data_type.
+ */
+#define IOMMU_HWPT_INVALIDATE_DATA_SELFTEST 0xdeadbeef
+#define IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID 0xdadbeef
+
+/* Flag of struct iommu_hwpt_invalidate_selftest: flush every entry. */
+#define IOMMU_TEST_INVALIDATE_FLAG_ALL 0x1
+
+/**
+ * struct iommu_hwpt_invalidate_selftest - IOMMU_HWPT_INVALIDATE_DATA_SELFTEST
+ *                                         entry
+ * @flags: 0 or IOMMU_TEST_INVALIDATE_FLAG_ALL; other bits give EOPNOTSUPP.
+ * @iotlb_id: IOTLB entry to clear, at most MOCK_NESTED_DOMAIN_IOTLB_ID_MAX
+ *            (EINVAL otherwise); ignored with IOMMU_TEST_INVALIDATE_FLAG_ALL.
+ */
+struct iommu_hwpt_invalidate_selftest {
+	__u32 flags;
+	__u32 iotlb_id;
+};
+
+#endif /* IOMMUFD_OOT_IOMMUFD_TEST_H */

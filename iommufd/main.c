@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/iommu: the character device, its per-open context, the object table
+ * and the command dispatcher.
+ *
+ * Every open of /dev/iommu is an independent context. Userspace creates
+ * objects (IOAS, HW page tables, devices, accesses) and names them by the
+ * u32 IDs this file hands out; IDs are only meaningful on the fd that made
+ * them. Closing the fd destroys whatever is left.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "iommufd_private.h"
+#ifdef CONFIG_IOMMUFD_OOT_TEST
+#include "iommufd_test.h"
+#endif
+
+static const struct iommufd_object_ops iommufd_object_ops[] = {
+	[IOMMUFD_OBJ_IOAS] = {
+		.destroy = iommufd_ioas_destroy,
+	},
+	[IOMMUFD_OBJ_ACCESS] = {
+		.destroy = iommufd_access_destroy_object,
+	},
+};
+
+/*
+ * Reserve an ID and allocate the object. The ID's slot holds XA_ZERO_ENTRY
+ * until iommufd_object_finalize(), so nobody can look the object up while
+ * its constructor is still filling it in.
+ */
+struct iommufd_object *iommufd_object_alloc_elm(struct iommufd_ctx *ictx,
+						size_t size,
+						enum iommufd_object_type type)
+{
+	struct iommufd_object *obj;
+	int rc;
+
+	obj = kzalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!obj)
+		return ERR_PTR(-ENOMEM);
+	obj->type = type;
+	refcount_set(&obj->users, 1);
+	refcount_set(&obj->shortterm_users, 1);
+
+	rc = xa_alloc(&ictx->objects, &obj->id, XA_ZERO_ENTRY, xa_limit_31b,
+		      GFP_KERNEL_ACCOUNT);
+	if (rc) {
+		kfree(obj);
+		return ERR_PTR(rc);
+	}
+	return obj;
+}
+
+/* Publish a fully constructed object under its ID. */
+void iommufd_object_finalize(struct iommufd_ctx *ictx,
+			     struct iommufd_object *obj)
+{
+	void *old;
+
+	old = xa_store(&ictx->objects, obj->id, obj, GFP_KERNEL);
+	/* The slot was reserved by xa_alloc(), so storing cannot allocate. */
+	WARN_ON(old);
+}
+
+/* Give back the ID of an object that was never finalized, and free it. */
+void iommufd_object_abort(struct iommufd_ctx *ictx,
+			  struct iommufd_object *obj)
+{
+	void *old;
+
+	old = xa_erase(&ictx->objects, obj->id);
+	WARN_ON(old);
+	kfree(obj);
+}
+
+/**
+ * iommufd_get_object - look an object up by ID for one system call
+ * @ictx: the context the ID belongs to
+ * @id: the ID from userspace
+ * @type: the type the caller needs, or IOMMUFD_OBJ_ANY
+ *
+ * Returns the object with a short-term reference, to be dropped with
+ * iommufd_put_object() before the system call returns, or ERR_PTR(-ENOENT)
+ * when no object of that type has that ID (including objects that are
+ * being created or destroyed right now).
+ */
+struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
+					  enum iommufd_object_type type)
+{
+	struct iommufd_object *obj;
+
+	xa_lock(&ictx->objects);
+	obj = xa_load(&ictx->objects, id);
+	if (!obj || (type != IOMMUFD_OBJ_ANY && obj->type != type) ||
+	    !refcount_inc_not_zero(&obj->shortterm_users))
+		obj = ERR_PTR(-ENOENT);
+	xa_unlock(&ictx->objects);
+	return obj;
+}
+
+void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj)
+{
+	/* Only a destroyer, who dropped the bias, can see the count hit 0. */
+	if (refcount_dec_and_test(&obj->shortterm_users))
+		wake_up_interruptible_all(&ictx->destroy_wait);
+}
+
+static void iommufd_object_free(struct iommufd_object *obj)
+{
+	iommufd_object_ops[obj->type].destroy(obj);
+	kfree(obj);
+}
+
+/*
+ * Take @obj out of the table if nothing but the table holds it long-term.
+ * The caller holds one short-term reference from iommufd_get_object(),
+ * which this consumes. The slot holds XA_ZERO_ENTRY while we wait for
+ * in-flight system calls to finish with the object, so no new lookup can
+ * start. If a long-term user appeared meanwhile (a command that had the
+ * object looked up made something that depends on it) the object is put
+ * back and the caller gets EBUSY.
+ */
+static int iommufd_object_remove(struct iommufd_ctx *ictx,
+				 struct iommufd_object *obj, bool interruptible)
+{
+	bool idle;
+	int rc = 0;
+
+	xa_lock(&ictx->objects);
+	if (xa_load(&ictx->objects, obj->id) != obj) {
+		/* Another DESTROY got here first. */
+		rc = -ENOENT;
+	} else if (refcount_read(&obj->users) != 1) {
+		rc = -EBUSY;
+	}
+	if (rc) {
+		xa_unlock(&ictx->objects);
+		iommufd_put_object(ictx, obj);
+		return rc;
+	}
+	__xa_store(&ictx->objects, obj->id, XA_ZERO_ENTRY, GFP_ATOMIC);
+	/* Drop the table's bias and our own lookup reference together. */
+	idle = refcount_sub_and_test(2, &obj->shortterm_users);
+	xa_unlock(&ictx->objects);
+
+	if (!idle && interruptible)
+		rc = wait_event_interruptible(ictx->destroy_wait,
+				!refcount_read(&obj->shortterm_users));
+	else if (!idle)
+		wait_event(ictx->destroy_wait,
+			   !refcount_read(&obj->shortterm_users));
+
+	xa_lock(&ictx->objects);
+	if (!rc && refcount_read(&obj->users) != 1)
+		rc = -EBUSY;
+	if (rc) {
+		/*
+		 * Put the bias back. A reader may still hold a reference,
+		 * so add to the count rather than set it; with the slot
+		 * still zeroed, no new reader can race with the set.
+		 */
+		if (!refcount_inc_not_zero(&obj->shortterm_users))
+			refcount_set(&obj->shortterm_users, 1);
+		__xa_store(&ictx->objects, obj->id, obj, GFP_ATOMIC);
+	} else {
+		__xa_erase(&ictx->objects, obj->id);
+	}
+	xa_unlock(&ictx->objects);
+	return rc;
+}
+
+int iommufd_destroy(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_destroy *cmd = ucmd->cmd;
+	struct iommufd_object *obj;
+	int rc;
+
+	obj = iommufd_get_object(ucmd->ictx, cmd->id, IOMMUFD_OBJ_ANY);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	rc = iommufd_object_remove(ucmd->ictx, obj, true);
+	if (rc)
+		return rc;
+	iommufd_object_free(obj);
+	return 0;
+}
+
+/**
+ * iommufd_object_destroy_owned - destroy an object owned by the kernel
+ * @ictx: the context of the object
+ * @obj: an object whose owner holds one extra long-term reference
+ *
+ * Some objects (accesses) are in the table so they have IDs, but their
+ * lifetime belongs to an in-kernel owner, not to userspace: the owner's
+ * reference makes a user's IOMMU_DESTROY fail with EBUSY. The owner ends
+ * the object here, dropping its reference and removing it for good.
+ */
+void iommufd_object_destroy_owned(struct iommufd_ctx *ictx,
+				  struct iommufd_object *obj)
+{
+	int rc;
+
+	refcount_dec(&obj->users);
+	xa_lock(&ictx->objects);
+	refcount_inc(&obj->shortterm_users);
+	xa_unlock(&ictx->objects);
+	rc = iommufd_object_remove(ictx, obj, false);
+	/* Nothing may depend on an owned object; if it does, leak it. */
+	if (WARN_ON(rc))
+		return;
+	iommufd_object_free(obj);
+}
+
+/* Copy the (possibly extended) command struct back to the caller. */
+int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(size_t, ucmd->user_size, cmd_len)))
+		return -EFAULT;
+	return 0;
+}
+
+static int iommufd_fops_open(struct inode *inode, struct file *filp)
+{
+	struct iommufd_ctx *ictx;
+
+	ictx = kzalloc(sizeof(*ictx), GFP_KERNEL_ACCOUNT);
+	if (!ictx)
+		return -ENOMEM;
+	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	init_waitqueue_head(&ictx->destroy_wait);
+	ictx->file = filp;
+	filp->private_data = ictx;
+	return 0;
+}
+
+/*
+ * Destroy every object that nothing else depends on; repeat until the
+ * table is empty. Objects only ever depend on objects created before
+ * them, so every pass frees at least one object unless there is a
+ * reference leak, which we report instead of spinning forever.
+ */
+static void iommufd_destroy_all(struct iommufd_ctx *ictx)
+{
+	struct iommufd_object *obj;
+	unsigned long index;
+	bool progress;
+
+	do {
+		progress = false;
+		xa_for_each(&ictx->objects, index, obj) {
+			if (refcount_read(&obj->users) != 1)
+				continue;
+			xa_erase(&ictx->objects, index);
+			iommufd_object_free(obj);
+			progress = true;
+		}
+	} while (progress);
+	WARN(!xa_empty(&ictx->objects), "iommufd: objects leaked at close\n");
+}
+
+static int iommufd_fops_release(struct inode *inode, struct file *filp)
+{
+	struct iommufd_ctx *ictx = filp->private_data;
+
+	iommufd_destroy_all(ictx);
+	xa_destroy(&ictx->objects);
+	kfree(ictx);
+	return 0;
+}
+
+/*
+ * The kernel copy of any command struct. Each command's handler casts
+ * ucmd->cmd to its own struct; the union only provides the storage.
+ */
+union iommufd_cmd_buffer {
+	struct iommu_destroy destroy;
+	struct iommu_ioas_alloc ioas_alloc;
+#ifdef CONFIG_IOMMUFD_OOT_TEST
+	struct iommu_test_cmd test;
+#endif
+};
+
+/**
+ * struct iommufd_ioctl_op - how one command is decoded
+ * @size: the size of the command struct this module knows
+ * @min_size: the smallest size a caller may declare: the end of the last
+ *	field that existed when the command was introduced
+ * @ioctl_num: the full ioctl number, to reject right index, wrong number
+ * @execute: the handler
+ */
+struct iommufd_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	unsigned int ioctl_num;
+	int (*execute)(struct iommufd_ucmd *ucmd);
+};
+
+#define IOCTL_OP(_ioctl, _fn, _struct, _last)                                \
+	[_IOC_NR(_ioctl) - IOMMUFD_CMD_BASE] = {                              \
+		.size = sizeof(_struct) +                                     \
+			BUILD_BUG_ON_ZERO(sizeof(union iommufd_cmd_buffer) <  \
+					  sizeof(_struct)),                   \
+		.min_size = offsetofend(_struct, _last),                      \
+		.ioctl_num = _ioctl,                                          \
+		.execute = _fn,                                               \
+	}
+
+static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
+	IOCTL_OP(IOMMU_DESTROY, iommufd_destroy, struct iommu_destroy, id),
+	IOCTL_OP(IOMMU_IOAS_ALLOC, iommufd_ioas_alloc_ioctl,
+		 struct iommu_ioas_alloc, out_ioas_id),
+#ifdef CONFIG_IOMMUFD_OOT_TEST
+	IOCTL_OP(IOMMU_TEST_CMD, iommufd_test, struct iommu_test_cmd, last),
+#endif
+};
+
+static const struct iommufd_ioctl_op *iommufd_find_op(unsigned int cmd)
+{
+	unsigned int nr = _IOC_NR(cmd);
+	const struct iommufd_ioctl_op *op;
+
+	if (_IOC_TYPE(cmd) != IOMMUFD_TYPE || nr < IOMMUFD_CMD_BASE ||
+	    nr - IOMMUFD_CMD_BASE >= ARRAY_SIZE(iommufd_ioctl_ops))
+		return NULL;
+	op = &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
+	if (!op->execute || op->ioctl_num != cmd)
+		return NULL;
+	return op;
+}
+
+static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
+			       unsigned long arg)
+{
+	struct iommufd_ucmd ucmd = {
+		.ictx = filp->private_data,
+		.ubuffer = (void __user *)arg,
+	};
+	const struct iommufd_ioctl_op *op;
+	union iommufd_cmd_buffer buf;
+	int rc;
+
+	op = iommufd_find_op(cmd);
+	if (!op)
+		return -ENOTTY;
+
+	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
+		return -EFAULT;
+	if (ucmd.user_size < op->min_size)
+		return -EINVAL;
+	/* Zero-extends a short struct; E2BIG for a non-zero unknown tail. */
+	rc = copy_struct_from_user(&buf, op->size, ucmd.ubuffer,
+				   ucmd.user_size);
+	if (rc)
+		return rc;
+	ucmd.cmd = &buf;
+	return op->execute(&ucmd);
+}
+
+static const struct file_operations iommufd_fops = {
+	.owner = THIS_MODULE,
+	.open = iommufd_fops_open,
+	.release = iommufd_fops_release,
+	.unlocked_ioctl = iommufd_fops_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice iommufd_misc_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "iommu",
+	.nodename = "iommu",
+	.fops = &iommufd_fops,
+	.mode = 0660,
+};
+
+static int __init iommufd_init(void)
+{
+	int rc;
+
+	rc = misc_register(&iommufd_misc_dev);
+	if (rc == -EBUSY || rc == -EEXIST) {
+		pr_err("/dev/iommu is already registered (is the in-tree iommufd loaded?)\n");
+		return rc;
+	}
+	if (rc)
+		return rc;
+	if (IS_ENABLED(CONFIG_IOMMUFD_OOT_TEST))
+		pr_info("test build: IOMMU_TEST_CMD and the mock driver are enabled\n");
+	return 0;
+}
+
+static void __exit iommufd_exit(void)
+{
+	misc_deregister(&iommufd_misc_dev);
+}
+
+module_init(iommufd_init);
+module_exit(iommufd_exit);
+
+MODULE_DESCRIPTION("I/O address space management for userspace through /dev/iommu");
+MODULE_LICENSE("GPL");

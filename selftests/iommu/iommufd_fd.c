@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The fd, the object table and the command dispatcher: contexts, DESTROY,
+ * the size rules every command follows, unknown commands and flags.
+ */
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "iommufd_utils.h"
+
+FIXTURE(ctx)
+{
+	int fd;
+};
+
+FIXTURE_SETUP(ctx)
+{
+	self->fd = iommufd_open();
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(ctx)
+{
+	close(self->fd);
+}
+
+TEST(open_gives_independent_contexts)
+{
+	uint32_t id_a, id_b;
+	int a, b;
+
+	a = iommufd_open();
+	b = iommufd_open();
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, ioas_alloc(a, &id_a));
+	ASSERT_EQ(0, ioas_alloc(b, &id_b));
+	/* IDs are per context: both start from the same first ID. */
+	ASSERT_EQ(id_a, id_b);
+	ASSERT_EQ(0, iommufd_destroy(a, id_a));
+	/* Destroying in one context leaves the other's object alone. */
+	ASSERT_EQ(0, iommufd_destroy(b, id_b));
+	close(a);
+	close(b);
+}
+
+TEST(many_contexts_with_objects_close_cleanly)
+{
+	enum { NR_CTX = 64, NR_IOAS = 16 };
+	int fds[NR_CTX];
+	uint32_t id;
+	int i, j;
+
+	for (i = 0; i < NR_CTX; i++) {
+		fds[i] = iommufd_open();
+		ASSERT_LE(0, fds[i]);
+		for (j = 0; j < NR_IOAS; j++)
+			ASSERT_EQ(0, ioas_alloc(fds[i], &id));
+	}
+	/* Closing with live objects must free them all (no leak WARN). */
+	for (i = 0; i < NR_CTX; i++)
+		ASSERT_EQ(0, close(fds[i]));
+}
+
+TEST(contexts_survive_fork_and_close_in_child)
+{
+	uint32_t id;
+	int status;
+	pid_t pid;
+	int fd;
+
+	fd = iommufd_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioas_alloc(fd, &id));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* The child shares the context; its close is not the last. */
+		close(fd);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, iommufd_destroy(fd, id));
+	close(fd);
+}
+
+TEST_F(ctx, ioas_ids_are_unique_and_reused_after_destroy)
+{
+	uint32_t a, b, c;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &a));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &b));
+	ASSERT_NE(a, b);
+	ASSERT_NE(0, a);
+	ASSERT_NE(0, b);
+	ASSERT_EQ(0, iommufd_destroy(self->fd, a));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &c));
+	ASSERT_NE(b, c);
+}
+
+TEST_F(ctx, destroy_of_unknown_id_fails_enoent)
+{
+	ASSERT_EQ(-ENOENT, iommufd_destroy(self->fd, 0));
+	ASSERT_EQ(-ENOENT, iommufd_destroy(self->fd, 1));
+	ASSERT_EQ(-ENOENT, iommufd_destroy(self->fd, UINT32_MAX));
+}
+
+TEST_F(ctx, destroy_twice_fails_enoent)
+{
+	uint32_t id;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &id));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, id));
+	ASSERT_EQ(-ENOENT, iommufd_destroy(self->fd, id));
+}
+
+TEST_F(ctx, destroy_of_another_contexts_id_fails_enoent)
+{
+	uint32_t mine, theirs;
+	int other;
+
+	other = iommufd_open();
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, ioas_alloc(other, &theirs));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &mine));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, mine));
+	/* The same number names nothing on this fd now. */
+	ASSERT_EQ(-ENOENT, iommufd_destroy(self->fd, theirs));
+	ASSERT_EQ(0, iommufd_destroy(other, theirs));
+	close(other);
+}
+
+TEST_F(ctx, destroy_of_busy_ioas_fails_ebusy)
+{
+	struct iommu_test_cmd access = {
+		.size = sizeof(access),
+		.op = IOMMU_TEST_OP_CREATE_ACCESS,
+	};
+	uint32_t id;
+
+	if (!iommufd_is_test_build(self->fd))
+		SKIP(return, "needs a test build");
+	ASSERT_EQ(0, ioas_alloc(self->fd, &id));
+	access.id = id;
+	ASSERT_EQ(0, iommufd_ioctl(self->fd, IOMMU_TEST_CMD, &access));
+	/* The access depends on the IOAS, so the IOAS cannot go. */
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, id));
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, id));
+	ASSERT_EQ(0, close(access.create_access.out_access_fd));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, id));
+}
+
+TEST_F(ctx, access_keeps_its_context_alive_after_close)
+{
+	struct iommu_test_cmd access = {
+		.size = sizeof(access),
+		.op = IOMMU_TEST_OP_CREATE_ACCESS,
+	};
+
+	if (!iommufd_is_test_build(self->fd))
+		SKIP(return, "needs a test build");
+	ASSERT_EQ(0, ioas_alloc(self->fd, &access.id));
+	ASSERT_EQ(0, iommufd_ioctl(self->fd, IOMMU_TEST_CMD, &access));
+	/* Closing /dev/iommu first must not free what the access uses. */
+	ASSERT_EQ(0, close(self->fd));
+	ASSERT_EQ(0, close(access.create_access.out_access_fd));
+	self->fd = iommufd_open();
+	ASSERT_LE(0, self->fd);
+}
+
+TEST_F(ctx, create_access_on_missing_or_wrong_id_fails_enoent)
+{
+	struct iommu_test_cmd access = {
+		.size = sizeof(access),
+		.op = IOMMU_TEST_OP_CREATE_ACCESS,
+		.id = 12345,
+	};
+
+	if (!iommufd_is_test_build(self->fd))
+		SKIP(return, "needs a test build");
+	ASSERT_EQ(-ENOENT, iommufd_ioctl(self->fd, IOMMU_TEST_CMD, &access));
+}
+
+TEST_F(ctx, size_below_minimum_fails_einval)
+{
+	struct iommu_ioas_alloc cmd = {};
+	uint32_t id;
+
+	cmd.size = offsetofend(struct iommu_ioas_alloc, out_ioas_id) - 1;
+	ASSERT_EQ(-EINVAL, iommufd_ioctl(self->fd, IOMMU_IOAS_ALLOC, &cmd));
+	cmd.size = 0;
+	ASSERT_EQ(-EINVAL, iommufd_ioctl(self->fd, IOMMU_IOAS_ALLOC, &cmd));
+	/* Nothing was created: the first ID is still free. */
+	ASSERT_EQ(0, ioas_alloc(self->fd, &id));
+	ASSERT_EQ(1, id);
+}
+
+TEST_F(ctx, size_longer_with_zero_tail_is_accepted)
+{
+	struct {
+		struct iommu_ioas_alloc cmd;
+		uint64_t tail[4];
+	} big = { .cmd.size = sizeof(big) };
+
+	ASSERT_EQ(0, iommufd_ioctl(self->fd, IOMMU_IOAS_ALLOC, &big));
+	ASSERT_NE(0, big.cmd.out_ioas_id);
+	/* The module writes back only the struct it knows. */
+	ASSERT_EQ(0, big.tail[0]);
+	ASSERT_EQ(0, iommufd_destroy(self->fd, big.cmd.out_ioas_id));
+}
+
+TEST_F(ctx, size_longer_with_nonzero_tail_fails_e2big)
+{
+	struct {
+		struct iommu_ioas_alloc cmd;
+		uint64_t tail[4];
+	} big = { .cmd.size = sizeof(big) };
+	uint32_t id;
+
+	big.tail[3] = 1;
+	ASSERT_EQ(-E2BIG, iommufd_ioctl(self->fd, IOMMU_IOAS_ALLOC, &big));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &id));
+	ASSERT_EQ(1, id);
+}
+
+TEST_F(ctx, short_destroy_struct_fails_einval)
+{
+	struct iommu_destroy cmd = { .size = 4, .id = 1 };
+
+	ASSERT_EQ(-EINVAL, iommufd_ioctl(self->fd, IOMMU_DESTROY, &cmd));
+}
+
+TEST_F(ctx, bad_pointer_fails_efault)
+{
+	ASSERT_EQ(-EFAULT, iommufd_ioctl(self->fd, IOMMU_IOAS_ALLOC, NULL));
+	ASSERT_EQ(-EFAULT, iommufd_ioctl(self->fd, IOMMU_DESTROY,
+					 (void *)16));
+}
+
+TEST_F(ctx, unknown_command_fails_enotty)
+{
+	uint32_t buf[16] = { sizeof(buf) };
+
+	/* Past the last command upstream defines. */
+	ASSERT_EQ(-ENOTTY, iommufd_ioctl(self->fd, _IO(IOMMUFD_TYPE, 0xbf),
+					 buf));
+	/* Below the command base. */
+	ASSERT_EQ(-ENOTTY, iommufd_ioctl(self->fd, _IO(IOMMUFD_TYPE, 0x10),
+					 buf));
+	/* Right number, wrong type. */
+	ASSERT_EQ(-ENOTTY, iommufd_ioctl(self->fd, _IO('x', IOMMUFD_CMD_BASE),
+					 buf));
+	/* Right number, with direction bits upstream never uses. */
+	ASSERT_EQ(-ENOTTY, iommufd_ioctl(self->fd,
+					 _IOWR(IOMMUFD_TYPE, IOMMUFD_CMD_BASE,
+					       uint32_t[2]), buf));
+}
+
+TEST_F(ctx, unknown_flags_fail_eopnotsupp)
+{
+	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+	unsigned int bit;
+	uint32_t id;
+
+	for (bit = 0; bit < 32; bit++) {
+		cmd.flags = 1U << bit;
+		ASSERT_EQ(-EOPNOTSUPP,
+			  iommufd_ioctl(self->fd, IOMMU_IOAS_ALLOC, &cmd));
+	}
+	ASSERT_EQ(0, ioas_alloc(self->fd, &id));
+	ASSERT_EQ(1, id);
+}
+
+TEST_F(ctx, reserved_field_nonzero_fails_eopnotsupp)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_CREATE_ACCESS,
+	};
+
+	if (!iommufd_is_test_build(self->fd))
+		SKIP(return, "needs a test build");
+	ASSERT_EQ(0, ioas_alloc(self->fd, &cmd.id));
+	cmd.__reserved = 1;
+	ASSERT_EQ(-EOPNOTSUPP, iommufd_ioctl(self->fd, IOMMU_TEST_CMD, &cmd));
+	/* No access was made: the IOAS is free to go. */
+	ASSERT_EQ(0, iommufd_destroy(self->fd, cmd.id));
+}
+
+TEST_F(ctx, test_command_matches_build_variant)
+{
+	struct iommu_test_cmd cmd = { .size = sizeof(cmd), .op = 0xffff };
+	int rc = iommufd_ioctl(self->fd, IOMMU_TEST_CMD, &cmd);
+
+	/* A test build knows the command but not the op; a release
+	 * build does not know the command at all.
+	 */
+	if (getenv("IOMMUFD_EXPECT_RELEASE")) {
+		ASSERT_EQ(-ENOTTY, rc);
+	} else {
+		ASSERT_EQ(-EOPNOTSUPP, rc);
+	}
+}
+
+TEST_HARNESS_MAIN

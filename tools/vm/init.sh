@@ -1,0 +1,82 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the test VM: mount the basics, load the module, then run the
+# suites, the demo or a benchmark, as the kernel command line says.
+# Every line the host runner parses starts with "IOMMUFD-".
+
+/bin/busybox --install -s /bin
+export PATH=/bin:/tests:/tools
+mkdir -p /proc /sys /dev /tmp /mnt/huge
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+
+arg() { sed -n "s/.*iommufd\.$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
+mode=$(arg mode)
+interactive=$(arg interactive)
+
+# Report a stuck task well inside the host's timeout.
+echo 30 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
+
+echo "IOMMUFD-INIT kernel=$(uname -r) mode=$mode"
+
+loaded=
+load_module() {
+	[ "$loaded" = "$1" ] && return 0
+	if [ -n "$loaded" ]; then
+		rmmod iommufd_oot
+		echo "IOMMUFD-RMMOD variant=$loaded rc=$?"
+	fi
+	insmod "/lib/iommufd/$1/iommufd_oot.ko"
+	rc=$?
+	echo "IOMMUFD-INSMOD variant=$1 rc=$rc"
+	loaded=$1
+	return $rc
+}
+
+run_suites() {
+	while read -r variant suite; do
+		[ -n "$suite" ] || continue
+		echo "IOMMUFD-SUITE-BEGIN $suite@$variant"
+		if load_module "$variant"; then
+			if [ "$variant" = release ]; then
+				IOMMUFD_EXPECT_RELEASE=1 "/tests/$suite"
+			else
+				"/tests/$suite"
+			fi
+			rc=$?
+		else
+			rc=255
+		fi
+		echo "IOMMUFD-SUITE-END $suite@$variant rc=$rc"
+	done < /tests/suites.list
+}
+
+case "$mode" in
+check)
+	run_suites
+	;;
+run)
+	load_module test
+	[ -x /tools/demo.sh ] && /tools/demo.sh
+	echo "IOMMUFD-DEMO-END rc=$?"
+	if [ "$interactive" = 1 ]; then
+		echo "Shell in the VM; /dev/iommu is live. 'poweroff -f' or Ctrl-D leaves."
+		setsid cttyhack sh -l
+	fi
+	;;
+*)
+	echo "IOMMUFD-ERROR unknown mode '$mode'"
+	;;
+esac
+
+if [ -n "$loaded" ]; then
+	rmmod iommufd_oot
+	echo "IOMMUFD-RMMOD variant=$loaded rc=$?"
+fi
+echo "IOMMUFD-DONE"
+sync
+poweroff -f

@@ -1,0 +1,112 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot a Debian kernel under QEMU with the module and run something in it.
+#
+#   run-vm.sh --kver KVER --mode check [--suites FILE] [--add FILE]...
+#             [--timeout SECS] [--label NAME]
+#   run-vm.sh --kver KVER --mode run
+#
+# check: runs every suite named in FILE (lines "test|release BINARY"; by
+#   default every selftest binary against the test build), prints the
+#   guest's TAP, then one line "LABEL: N passed, N failed, N skipped", and
+#   exits non-zero on a failed or missing result, a timeout, or any kernel
+#   warning, BUG, Oops, lockup or corruption report in the guest log.
+# run: runs the demo, then gives a shell when stdin is a terminal.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=$ROOT/build
+kver=
+mode=check
+suites=
+timeout=600
+label=
+add=()
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kver) kver=$2; shift 2 ;;
+	--mode) mode=$2; shift 2 ;;
+	--suites) suites=$2; shift 2 ;;
+	--add) add+=("$2"); shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--label) label=$2; shift 2 ;;
+	*) echo "run-vm: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+[ -n "$kver" ] || { echo "run-vm: --kver is required" >&2; exit 2; }
+label=${label:-$kver}
+kernel=/boot/vmlinuz-$kver
+[ -r "$kernel" ] || { echo "run-vm: no kernel $kernel (run tools/deps.sh)" >&2; exit 2; }
+
+work=$BUILD/vm/$label
+rm -rf "$work"
+mkdir -p "$work/root"/{bin,tests,tools,lib/iommufd,proc,sys,dev,tmp}
+r=$work/root
+
+# --- The initramfs: busybox, the module builds, selftests, tools.
+cp /bin/busybox "$r/bin/busybox"
+cp "$ROOT/tools/vm/init.sh" "$r/init"
+chmod +x "$r/init"
+for v in test release; do
+	ko=$BUILD/mod/$kver/$v/iommufd_oot.ko
+	[ -r "$ko" ] || { echo "run-vm: $ko not built" >&2; exit 2; }
+	mkdir -p "$r/lib/iommufd/$v"
+	cp "$ko" "$r/lib/iommufd/$v/"
+done
+cp "$BUILD"/selftests/* "$r/tests/" 2>/dev/null || true
+if [ -n "$suites" ]; then
+	cp "$suites" "$r/tests/suites.list"
+else
+	# Every suite on the test build; the fd suite also on the release
+	# build, where it checks that the test command is compiled out.
+	{
+		for t in "$BUILD"/selftests/*; do
+			echo "test $(basename "$t")"
+		done
+		echo "release iommufd_fd"
+	} > "$r/tests/suites.list"
+fi
+for f in "${add[@]}"; do
+	cp "$f" "$r/tests/"
+done
+[ -d "$BUILD/tools/bin" ] && cp "$BUILD"/tools/bin/* "$r/tools/"
+[ -f "$ROOT/tools/demo.sh" ] && cp "$ROOT/tools/demo.sh" "$r/tools/"
+(cd "$r" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.gz"
+
+# --- QEMU: TCG unless KVM is present and actually works. A device node
+# is not enough (some hosts expose one that cannot run a vCPU), so the
+# probe creates a real machine with a vCPU and quits.
+kvm_works() {
+	[ -w /dev/kvm ] || return 1
+	(echo quit | timeout 10 qemu-system-x86_64 -accel kvm -cpu host \
+		-M pc -nodefaults -display none -S -monitor stdio) \
+		>/dev/null 2>&1
+}
+accel=(-accel tcg -cpu max)
+if kvm_works 2>/dev/null; then
+	accel=(-accel kvm -cpu host)
+fi
+interactive=0
+[ "$mode" = run ] && [ -t 0 ] && interactive=1
+append="console=ttyS0 loglevel=5 panic=-1 iommufd.mode=$mode"
+append+=" iommufd.interactive=$interactive"
+qemu=(qemu-system-x86_64 "${accel[@]}" -m 2048 -smp 2 -nographic
+      -no-reboot -kernel "$kernel" -initrd "$work/initramfs.gz"
+      -append "$append")
+
+if [ "$mode" = run ]; then
+	"${qemu[@]}"
+	exit $?
+fi
+
+log=$work/console.log
+set +e
+timeout --foreground -k 5 "$timeout" "${qemu[@]}" < /dev/null | \
+	tr -d '\r' | tee "$log" | sed -n '/^IOMMUFD-INIT/,$p'
+qemu_rc=${PIPESTATUS[0]}
+set -e
+exec python3 "$ROOT/tools/vm/parse-log.py" --label "$label" \
+	--suites "$r/tests/suites.list" --qemu-rc "$qemu_rc" \
+	--results "$work/results" "$log"

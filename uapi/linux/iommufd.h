@@ -1,0 +1,949 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * User ABI of the out-of-tree /dev/iommu character device.
+ *
+ * Binary compatible with the iommufd uAPI header of Linux 6.12: the
+ * ioctl numbers, structure layouts, field names, flag values and errno
+ * conventions below are the upstream ones.  A build-time check
+ * (tools/abi/abi-check.sh) compares this file against the distribution's
+ * copy of the upstream header and fails the build on any drift.
+ *
+ * The include guard deliberately differs from the upstream one: a
+ * translation unit that pulls in both headers gets redefinition errors
+ * instead of silently using whichever copy came first.
+ */
+#ifndef IOMMUFD_OOT_UAPI_IOMMUFD_H
+#define IOMMUFD_OOT_UAPI_IOMMUFD_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* The ioctl "magic" shared by every command on /dev/iommu. */
+#define IOMMUFD_TYPE (';')
+
+/**
+ * DOC: Calling convention
+ *
+ * Every command is an _IO() ioctl whose third argument points at a command
+ * structure.  The first member of each structure is a __u32 @size that the
+ * caller sets to the number of bytes it is passing, normally sizeof() of the
+ * structure as the caller's copy of this header defines it.  This lets old
+ * binaries run on new kernels and the other way round:
+ *
+ *  - A @size smaller than the command's full structure is accepted as long
+ *    as it covers the command's mandatory prefix; the missing tail is
+ *    treated as if it had been all zero bytes.  Each structure below names
+ *    its "minimum size".
+ *  - A @size below that minimum fails with EINVAL.
+ *  - A @size larger than the structure is accepted only if every byte past
+ *    the known structure is zero; otherwise the call fails with E2BIG.
+ *  - Output fields are written back using the layout known to the kernel,
+ *    never beyond the @size the caller supplied.
+ *
+ * Errors common to all commands:
+ *
+ *  - ENOTTY: the ioctl number is not a command of this device.
+ *  - EFAULT: the argument pointer, or a user pointer inside the command,
+ *    could not be read or written.
+ *  - EINVAL: @size is below the minimum, or a field holds a value that is
+ *    understood but not acceptable here (a misaligned address, a zero
+ *    length, an ID naming an object of the wrong type, ...).
+ *  - E2BIG: non-zero bytes beyond the end of the structure known to the
+ *    kernel.
+ *  - EOPNOTSUPP: a flag bit, enum value or option the kernel does not
+ *    implement, or a non-zero __reserved field.
+ *  - ENOENT: an object ID or IOVA range that does not exist.
+ *  - ENOMEM: a kernel allocation failed, or pinning memory would exceed the
+ *    caller's RLIMIT_MEMLOCK.
+ *  - EOVERFLOW: an address or length calculation does not fit in the
+ *    kernel's unsigned long.
+ *
+ * Commands list the additional errors they can return.
+ */
+
+/**
+ * DOC: Project extensions
+ *
+ * Commands this project adds on top of upstream use the command numbers
+ * from 0xc0 (IOMMUFD_CMD_EXT_BASE) upward, far above anything upstream has
+ * allocated, so a future upstream command can never collide with one of
+ * ours.  Every such command, structure or flag is marked
+ * "Extension (not upstream)" in its comment.  Extension commands follow the
+ * same calling convention and errno rules as the upstream ones.  No
+ * extension command is defined yet.
+ */
+
+/*
+ * Command numbers, i.e. the _IOC_NR() part of each ioctl.  Values and names
+ * are those of upstream; do not renumber.
+ */
+enum {
+	IOMMUFD_CMD_BASE = 0x80,
+	IOMMUFD_CMD_DESTROY = IOMMUFD_CMD_BASE,
+	IOMMUFD_CMD_IOAS_ALLOC = 0x81,
+	IOMMUFD_CMD_IOAS_ALLOW_IOVAS = 0x82,
+	IOMMUFD_CMD_IOAS_COPY = 0x83,
+	IOMMUFD_CMD_IOAS_IOVA_RANGES = 0x84,
+	IOMMUFD_CMD_IOAS_MAP = 0x85,
+	IOMMUFD_CMD_IOAS_UNMAP = 0x86,
+	IOMMUFD_CMD_OPTION = 0x87,
+	IOMMUFD_CMD_VFIO_IOAS = 0x88,
+	IOMMUFD_CMD_HWPT_ALLOC = 0x89,
+	IOMMUFD_CMD_GET_HW_INFO = 0x8a,
+	IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING = 0x8b,
+	IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP = 0x8c,
+	IOMMUFD_CMD_HWPT_INVALIDATE = 0x8d,
+	IOMMUFD_CMD_FAULT_QUEUE_ALLOC = 0x8e,
+	/*
+	 * 0x8f..0xbf: left free for commands upstream adds later.
+	 * 0xa0 (IOMMUFD_CMD_BASE + 32) is taken by IOMMU_TEST_CMD, see
+	 * iommufd/iommufd_test.h.
+	 */
+
+	/*
+	 * Extension (not upstream): first command number of this project's
+	 * own commands.  0xc0..0xff are reserved for them.
+	 */
+	IOMMUFD_CMD_EXT_BASE = 0xc0,
+};
+
+/**
+ * struct iommu_destroy - ioctl(IOMMU_DESTROY)
+ * @size: (in) sizeof(struct iommu_destroy).
+ * @id: (in) ID of the object to destroy; any object type that userspace
+ *      may destroy is accepted.
+ *
+ * Drops the object @id from the file.  The ID is free for reuse afterwards.
+ *
+ * Minimum size: up to and including @id.
+ *
+ * Errors: ENOENT if @id names no object; EBUSY if the object is still used
+ * by another object (for instance an IOAS with an HWPT or device attached).
+ */
+struct iommu_destroy {
+	__u32 size;
+	__u32 id;
+};
+
+#define IOMMU_DESTROY _IO(IOMMUFD_TYPE, IOMMUFD_CMD_DESTROY)
+
+/**
+ * struct iommu_ioas_alloc - ioctl(IOMMU_IOAS_ALLOC)
+ * @size: (in) sizeof(struct iommu_ioas_alloc).
+ * @flags: (in) No flags are defined; must be 0.
+ * @out_ioas_id: (out) ID of the new IOAS.
+ *
+ * Creates an empty I/O address space (IOAS): a table of IOVA ranges, each
+ * backed by pinned user memory, which can later be attached to devices or
+ * hardware page tables.
+ *
+ * Minimum size: up to and including @out_ioas_id.
+ *
+ * Errors: EOPNOTSUPP if @flags is not 0; ENOMEM.
+ */
+struct iommu_ioas_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 out_ioas_id;
+};
+
+#define IOMMU_IOAS_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOC)
+
+/**
+ * struct iommu_iova_range - one IOVA interval
+ * @start: First IOVA of the interval.
+ * @last: Last IOVA of the interval, inclusive.
+ *
+ * Element of the arrays passed by IOMMU_IOAS_IOVA_RANGES and
+ * IOMMU_IOAS_ALLOW_IOVAS.  An inclusive end lets an interval reach the top
+ * of the 64-bit space.
+ */
+struct iommu_iova_range {
+	__aligned_u64 start;
+	__aligned_u64 last;
+};
+
+/**
+ * struct iommu_ioas_iova_ranges - ioctl(IOMMU_IOAS_IOVA_RANGES)
+ * @size: (in) sizeof(struct iommu_ioas_iova_ranges).
+ * @ioas_id: (in) IOAS to query.
+ * @num_iovas: (in/out) On input, the number of elements @allowed_iovas can
+ *             hold.  On output, the number of usable ranges the IOAS has,
+ *             even if that is more than fitted.
+ * @__reserved: (in) Must be 0.
+ * @allowed_iovas: (in) User pointer to an array of struct iommu_iova_range
+ *                 that receives the usable ranges in ascending order.
+ * @out_iova_alignment: (out) Alignment, in bytes, that IOMMU_IOAS_MAP and
+ *                      IOMMU_IOAS_COPY require of both the IOVA and the
+ *                      length.  A power of two between 1 and PAGE_SIZE.
+ *
+ * Reports the IOVA ranges where mappings may currently be placed, i.e. the
+ * complement of every reserved region (device apertures, MSI windows,
+ * IOMMU_TEST_OP_ADD_RESERVED, ...).  An IOAS with nothing attached reports
+ * the whole space; attaching devices can shrink the ranges and detaching
+ * them can grow them again, so the answer is only a snapshot.
+ *
+ * When there are more ranges than @num_iovas allowed on input, the first
+ * @num_iovas are written, @num_iovas is set to the full count and the call
+ * fails with EMSGSIZE; the caller is expected to grow its array and retry.
+ * Calling with @num_iovas == 0 is the usual way to learn the count.
+ *
+ * Minimum size: up to and including @out_iova_alignment.
+ *
+ * Errors: EMSGSIZE as described above (the output fields are valid);
+ * EOPNOTSUPP if @__reserved is not 0; ENOENT if @ioas_id is not an IOAS.
+ */
+struct iommu_ioas_iova_ranges {
+	__u32 size;
+	__u32 ioas_id;
+	__u32 num_iovas;
+	__u32 __reserved;
+	__aligned_u64 allowed_iovas;
+	__aligned_u64 out_iova_alignment;
+};
+
+#define IOMMU_IOAS_IOVA_RANGES _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_IOVA_RANGES)
+
+/**
+ * struct iommu_ioas_allow_iovas - ioctl(IOMMU_IOAS_ALLOW_IOVAS)
+ * @size: (in) sizeof(struct iommu_ioas_allow_iovas).
+ * @ioas_id: (in) IOAS whose allowed list is replaced.
+ * @num_iovas: (in) Number of elements in @allowed_iovas; 0 clears the list.
+ * @__reserved: (in) Must be 0.
+ * @allowed_iovas: (in) User pointer to an array of struct iommu_iova_range.
+ *
+ * Replaces the IOAS's list of allowed IOVA ranges with the given one.  The
+ * allowed ranges are a promise: as long as they are set, nothing may
+ * reserve IOVA inside them, so a later device attach whose reserved
+ * regions would intersect an allowed range fails instead of shrinking it.
+ * In addition, while the list is non-empty, IOMMU_IOAS_MAP and
+ * IOMMU_IOAS_COPY without IOMMU_IOAS_MAP_FIXED_IOVA pick their IOVA only
+ * from inside the allowed ranges.
+ *
+ * Minimum size: up to and including @allowed_iovas.
+ *
+ * Errors: EINVAL if an element has @start >= @last or two elements
+ * overlap; EADDRINUSE if a range intersects IOVA that is already reserved
+ * (the previous list is then kept); EOPNOTSUPP if @__reserved is not 0;
+ * ENOENT if @ioas_id is not an IOAS.
+ */
+struct iommu_ioas_allow_iovas {
+	__u32 size;
+	__u32 ioas_id;
+	__u32 num_iovas;
+	__u32 __reserved;
+	__aligned_u64 allowed_iovas;
+};
+
+#define IOMMU_IOAS_ALLOW_IOVAS _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOW_IOVAS)
+
+/**
+ * enum iommufd_ioas_map_flags - flags of IOMMU_IOAS_MAP and IOMMU_IOAS_COPY
+ * @IOMMU_IOAS_MAP_FIXED_IOVA: The caller chooses the IOVA (passed in the
+ *                             iova field).  Without it the kernel picks a
+ *                             free, suitably aligned IOVA and returns it.
+ * @IOMMU_IOAS_MAP_WRITEABLE: Devices may write through the mapping.
+ * @IOMMU_IOAS_MAP_READABLE: Devices may read through the mapping.
+ *
+ * At least one of IOMMU_IOAS_MAP_WRITEABLE and IOMMU_IOAS_MAP_READABLE must
+ * be given.
+ */
+enum iommufd_ioas_map_flags {
+	IOMMU_IOAS_MAP_FIXED_IOVA = 1 << 0,
+	IOMMU_IOAS_MAP_WRITEABLE = 1 << 1,
+	IOMMU_IOAS_MAP_READABLE = 1 << 2,
+};
+
+/**
+ * struct iommu_ioas_map - ioctl(IOMMU_IOAS_MAP)
+ * @size: (in) sizeof(struct iommu_ioas_map).
+ * @flags: (in) Any combination of enum iommufd_ioas_map_flags.
+ * @ioas_id: (in) IOAS to add the mapping to.
+ * @__reserved: (in) Must be 0.
+ * @user_va: (in) Start of the process memory to map.
+ * @length: (in) Size of the mapping in bytes.
+ * @iova: (in/out) With IOMMU_IOAS_MAP_FIXED_IOVA, the IOVA to map at.
+ *        On success, the IOVA the mapping was placed at.
+ *
+ * Pins @length bytes of the caller's memory starting at @user_va and makes
+ * them reachable at [@iova, @iova + @length - 1] through every domain
+ * attached to the IOAS.  An existing mapping is never replaced or
+ * extended: the new range must not intersect any mapped or reserved IOVA.
+ * The resulting mapping is the unit that IOMMU_IOAS_UNMAP and
+ * IOMMU_IOAS_COPY operate on.
+ *
+ * Minimum size: up to and including @iova.
+ *
+ * Errors: EEXIST if a fixed range intersects an existing mapping;
+ * ENOSPC if no free IOVA range of the required size and alignment is left;
+ * EINVAL if neither access flag is set, @length is 0, the IOVA is not
+ * aligned to the IOAS's IOVA alignment or a fixed range intersects a
+ * reserved region; EOVERFLOW if @iova or @length do not fit in an
+ * unsigned long or the range wraps; EOPNOTSUPP for unknown @flags or a
+ * non-zero @__reserved; EFAULT if the memory cannot be pinned; EPERM if
+ * write access is asked for memory that cannot be written; ENOMEM,
+ * including when pinning would exceed RLIMIT_MEMLOCK; ENOENT if @ioas_id
+ * is not an IOAS.
+ */
+struct iommu_ioas_map {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 __reserved;
+	__aligned_u64 user_va;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+
+#define IOMMU_IOAS_MAP _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP)
+
+/**
+ * struct iommu_ioas_copy - ioctl(IOMMU_IOAS_COPY)
+ * @size: (in) sizeof(struct iommu_ioas_copy).
+ * @flags: (in) Any combination of enum iommufd_ioas_map_flags; they apply
+ *         to the new mapping.
+ * @dst_ioas_id: (in) IOAS that receives the new mapping.
+ * @src_ioas_id: (in) IOAS whose pages are reused.
+ * @length: (in) Number of bytes to copy.
+ * @dst_iova: (in/out) With IOMMU_IOAS_MAP_FIXED_IOVA, the IOVA to map at
+ *            in the destination.  On success, where the mapping was placed.
+ * @src_iova: (in) First IOVA of the source range.
+ *
+ * Maps, in @dst_ioas_id, the very pages already pinned for
+ * [@src_iova, @src_iova + @length - 1] of @src_ioas_id.  The pages are
+ * shared rather than pinned again, which makes this cheaper than a second
+ * IOMMU_IOAS_MAP of the same memory and charges them only once.  The
+ * source range must be fully covered by existing, contiguous mappings.
+ * Source and destination may be the same IOAS.
+ *
+ * Minimum size: up to and including @src_iova.
+ *
+ * Errors: ENOENT if an ID is not an IOAS or the source range is not fully
+ * mapped; otherwise as IOMMU_IOAS_MAP (EEXIST, ENOSPC, EINVAL, EOVERFLOW,
+ * EOPNOTSUPP, EPERM, ENOMEM) for the destination.
+ */
+struct iommu_ioas_copy {
+	__u32 size;
+	__u32 flags;
+	__u32 dst_ioas_id;
+	__u32 src_ioas_id;
+	__aligned_u64 length;
+	__aligned_u64 dst_iova;
+	__aligned_u64 src_iova;
+};
+
+#define IOMMU_IOAS_COPY _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_COPY)
+
+/**
+ * struct iommu_ioas_unmap - ioctl(IOMMU_IOAS_UNMAP)
+ * @size: (in) sizeof(struct iommu_ioas_unmap).
+ * @ioas_id: (in) IOAS to remove mappings from.
+ * @iova: (in) First IOVA of the range to unmap.
+ * @length: (in/out) On input, size of the range in bytes.  On success, the
+ *          total number of bytes that were unmapped.
+ *
+ * Removes every mapping inside [@iova, @iova + @length - 1] and unpins
+ * the memory no other mapping uses.  Mappings are only ever removed whole:
+ * if the range cuts through a mapping nothing is split and the call fails.
+ * The pair @iova == 0, @length == U64_MAX removes everything and also
+ * succeeds on an empty IOAS.
+ *
+ * Minimum size: up to and including @length.
+ *
+ * Errors: ENOENT if the range contains no mapping or only partially covers
+ * one; EINVAL if @length is 0; EOVERFLOW if the range does not fit in an
+ * unsigned long; EBUSY if a concurrent map or unmap of the same mapping is
+ * in progress; ENOENT if @ioas_id is not an IOAS.
+ */
+struct iommu_ioas_unmap {
+	__u32 size;
+	__u32 ioas_id;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+};
+
+#define IOMMU_IOAS_UNMAP _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_UNMAP)
+
+/**
+ * enum iommufd_option - option selectors for IOMMU_OPTION
+ * @IOMMU_OPTION_RLIMIT_MODE:
+ *    Global option (object_id must be 0) choosing how pinned pages are
+ *    charged against RLIMIT_MEMLOCK: 0, the default, charges the user,
+ *    1 charges the process.  Setting it needs CAP_SYS_RESOURCE and is
+ *    only possible while the file holds no objects.
+ * @IOMMU_OPTION_HUGE_PAGES:
+ *    Per-IOAS option (object_id is the IOAS ID).  1, the default, lets
+ *    physically contiguous pages be mapped with large IOMMU page sizes;
+ *    0 forces every mapping to be built from PAGE_SIZE entries, mainly to
+ *    measure the difference.
+ */
+enum iommufd_option {
+	IOMMU_OPTION_RLIMIT_MODE = 0,
+	IOMMU_OPTION_HUGE_PAGES = 1,
+};
+
+/**
+ * enum iommufd_option_ops - operation performed by IOMMU_OPTION
+ * @IOMMU_OPTION_OP_SET: Store val64 as the option's new value.
+ * @IOMMU_OPTION_OP_GET: Return the option's current value in val64.
+ */
+enum iommufd_option_ops {
+	IOMMU_OPTION_OP_SET = 0,
+	IOMMU_OPTION_OP_GET = 1,
+};
+
+/**
+ * struct iommu_option - ioctl(IOMMU_OPTION)
+ * @size: (in) sizeof(struct iommu_option).
+ * @option_id: (in) One of enum iommufd_option.
+ * @op: (in) One of enum iommufd_option_ops.
+ * @__reserved: (in) Must be 0.
+ * @object_id: (in) Object the option belongs to, or 0 for a global option.
+ * @val64: (in/out) Value to set, or the value read back by a get.
+ *
+ * Reads or changes one tunable.  On a successful get only @val64 is
+ * written back.
+ *
+ * Minimum size: up to and including @val64.
+ *
+ * Errors: EOPNOTSUPP for an unknown @option_id or @op, a non-zero
+ * @__reserved or a non-zero @object_id on a global option; EINVAL if a set
+ * passes a value other than 0 or 1; EPERM if the caller lacks the
+ * privilege a set requires; EBUSY if RLIMIT_MODE is set while objects
+ * exist; ENOENT if @object_id is not an IOAS for a per-IOAS option.
+ */
+struct iommu_option {
+	__u32 size;
+	__u32 option_id;
+	__u16 op;
+	__u16 __reserved;
+	__u32 object_id;
+	__aligned_u64 val64;
+};
+
+#define IOMMU_OPTION _IO(IOMMUFD_TYPE, IOMMUFD_CMD_OPTION)
+
+/**
+ * enum iommufd_vfio_ioas_op - operation performed by IOMMU_VFIO_IOAS
+ * @IOMMU_VFIO_IOAS_GET: Return the IOAS used by the VFIO compatibility
+ *                       ioctls, creating one if there is none yet.
+ * @IOMMU_VFIO_IOAS_SET: Make ioas_id the IOAS for VFIO compatibility.
+ * @IOMMU_VFIO_IOAS_CLEAR: Forget the compatibility IOAS without
+ *                         destroying it.
+ */
+enum iommufd_vfio_ioas_op {
+	IOMMU_VFIO_IOAS_GET = 0,
+	IOMMU_VFIO_IOAS_SET = 1,
+	IOMMU_VFIO_IOAS_CLEAR = 2,
+};
+
+/**
+ * struct iommu_vfio_ioas - ioctl(IOMMU_VFIO_IOAS)
+ * @size: (in) sizeof(struct iommu_vfio_ioas).
+ * @ioas_id: (in) For IOMMU_VFIO_IOAS_SET, the IOAS to use.
+ *           (out) For IOMMU_VFIO_IOAS_GET, the IOAS in use.
+ * @op: (in) One of enum iommufd_vfio_ioas_op.
+ * @__reserved: (in) Must be 0.
+ *
+ * The VFIO type1 container ioctls carry no IOAS ID, so when they are
+ * issued on this file they all act on one designated IOAS.  This command
+ * inspects or changes which one.  A VFIO container that has already
+ * picked up the IOAS keeps using it regardless of later changes.
+ *
+ * Minimum size: up to and including @__reserved.
+ *
+ * Errors: EOPNOTSUPP for an unknown @op or a non-zero @__reserved;
+ * ENOENT if @ioas_id is not an IOAS on a set; ENODEV if a get finds no
+ * IOAS and cannot create one.
+ */
+struct iommu_vfio_ioas {
+	__u32 size;
+	__u32 ioas_id;
+	__u16 op;
+	__u16 __reserved;
+};
+
+#define IOMMU_VFIO_IOAS _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VFIO_IOAS)
+
+/**
+ * enum iommufd_hwpt_alloc_flags - flags of IOMMU_HWPT_ALLOC
+ * @IOMMU_HWPT_ALLOC_NEST_PARENT: The new HWPT may later be used as the
+ *                                stage-2 parent of nested HWPTs.
+ * @IOMMU_HWPT_ALLOC_DIRTY_TRACKING: The domain must support dirty tracking;
+ *                                   attaching a device whose IOMMU cannot
+ *                                   track dirty pages is refused.
+ * @IOMMU_HWPT_FAULT_ID_VALID: The fault_id field names a fault queue that
+ *                             receives this HWPT's I/O page faults.
+ */
+enum iommufd_hwpt_alloc_flags {
+	IOMMU_HWPT_ALLOC_NEST_PARENT = 1 << 0,
+	IOMMU_HWPT_ALLOC_DIRTY_TRACKING = 1 << 1,
+	IOMMU_HWPT_FAULT_ID_VALID = 1 << 2,
+};
+
+/**
+ * enum iommu_hwpt_vtd_s1_flags - attribute bits of a VT-d stage-1 table
+ * @IOMMU_VTD_S1_SRE: Supervisor requests are allowed.
+ * @IOMMU_VTD_S1_EAFE: Extended accessed flag is enabled.
+ * @IOMMU_VTD_S1_WPE: Write protection is enforced for supervisor requests.
+ */
+enum iommu_hwpt_vtd_s1_flags {
+	IOMMU_VTD_S1_SRE = 1 << 0,
+	IOMMU_VTD_S1_EAFE = 1 << 1,
+	IOMMU_VTD_S1_WPE = 1 << 2,
+};
+
+/**
+ * struct iommu_hwpt_vtd_s1 - IOMMU_HWPT_DATA_VTD_S1 allocation data
+ * @flags: Any combination of enum iommu_hwpt_vtd_s1_flags.
+ * @pgtbl_addr: Guest physical address of the stage-1 page table root.
+ * @addr_width: Input address width of that table, in bits.
+ * @__reserved: Must be 0.
+ *
+ * Describes a guest-owned Intel VT-d first-stage page table to nest on top
+ * of a parent HWPT.  Passed through data_uptr of struct iommu_hwpt_alloc.
+ */
+struct iommu_hwpt_vtd_s1 {
+	__aligned_u64 flags;
+	__aligned_u64 pgtbl_addr;
+	__u32 addr_width;
+	__u32 __reserved;
+};
+
+/**
+ * enum iommu_hwpt_data_type - format of IOMMU_HWPT_ALLOC's data_uptr
+ * @IOMMU_HWPT_DATA_NONE: No data; allocates a kernel-managed (paging) HWPT.
+ * @IOMMU_HWPT_DATA_VTD_S1: struct iommu_hwpt_vtd_s1.
+ */
+enum iommu_hwpt_data_type {
+	IOMMU_HWPT_DATA_NONE = 0,
+	IOMMU_HWPT_DATA_VTD_S1 = 1,
+};
+
+/**
+ * struct iommu_hwpt_alloc - ioctl(IOMMU_HWPT_ALLOC)
+ * @size: (in) sizeof(struct iommu_hwpt_alloc).
+ * @flags: (in) Any combination of enum iommufd_hwpt_alloc_flags.
+ * @dev_id: (in) Device the HWPT is created for; its IOMMU driver builds
+ *          the underlying domain.
+ * @pt_id: (in) An IOAS, to create a kernel-managed HWPT mirroring it, or a
+ *         nest-parent HWPT, to create a nested HWPT on top of it.
+ * @out_hwpt_id: (out) ID of the new HWPT.
+ * @__reserved: (in) Must be 0.
+ * @data_type: (in) One of enum iommu_hwpt_data_type.
+ * @data_len: (in) Length in bytes of the buffer at @data_uptr.
+ * @data_uptr: (in) User pointer to driver-specific data of @data_type.
+ * @fault_id: (in) Fault queue object, read only when @flags has
+ *            IOMMU_HWPT_FAULT_ID_VALID.
+ * @__reserved2: (in) Padding; must be 0.
+ *
+ * Creates a hardware page table (HWPT) object explicitly instead of
+ * letting a device attach create one implicitly.
+ *
+ * With an IOAS in @pt_id the result is a kernel-managed HWPT that always
+ * holds the IOAS's mappings; @data_type must be IOMMU_HWPT_DATA_NONE, and
+ * @flags may request IOMMU_HWPT_ALLOC_NEST_PARENT or
+ * IOMMU_HWPT_ALLOC_DIRTY_TRACKING.  With a nest-parent HWPT in @pt_id the
+ * result is a user-managed nested HWPT whose first-stage table is
+ * described by @data_type / @data_uptr in a format the hardware
+ * understands.  @data_len must be 0 exactly when @data_type is
+ * IOMMU_HWPT_DATA_NONE.
+ *
+ * Minimum size: up to and including @__reserved (the data and fault
+ * fields read as zero when absent).
+ *
+ * Errors: EINVAL if @pt_id names neither an IOAS nor a usable parent HWPT
+ * or @data_len does not match @data_type; EOPNOTSUPP for unknown @flags,
+ * an unsupported @data_type or flag combination, or a non-zero
+ * @__reserved; ENOENT if @dev_id or @fault_id does not exist; driver
+ * errors from building the domain.
+ */
+struct iommu_hwpt_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 pt_id;
+	__u32 out_hwpt_id;
+	__u32 __reserved;
+	__u32 data_type;
+	__u32 data_len;
+	__aligned_u64 data_uptr;
+	__u32 fault_id;
+	__u32 __reserved2;
+};
+
+#define IOMMU_HWPT_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_ALLOC)
+
+/**
+ * enum iommu_hw_info_vtd_flags - flags of struct iommu_hw_info_vtd
+ * @IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17: The IOMMU is affected by Intel
+ *                                         erratum 772415 (SPR17): read-only
+ *                                         mappings must not be created in
+ *                                         a nest-parent domain.
+ */
+enum iommu_hw_info_vtd_flags {
+	IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17 = 1 << 0,
+};
+
+/**
+ * struct iommu_hw_info_vtd - IOMMU_HW_INFO_TYPE_INTEL_VTD data
+ * @flags: Any combination of enum iommu_hw_info_vtd_flags.
+ * @__reserved: Must be 0.
+ * @cap_reg: Raw value of the VT-d Capability Register.
+ * @ecap_reg: Raw value of the VT-d Extended Capability Register.
+ *
+ * Returned through data_uptr of struct iommu_hw_info; decoding the
+ * registers is left to userspace, following the VT-d specification.
+ */
+struct iommu_hw_info_vtd {
+	__u32 flags;
+	__u32 __reserved;
+	__aligned_u64 cap_reg;
+	__aligned_u64 ecap_reg;
+};
+
+/**
+ * enum iommu_hw_info_type - format of IOMMU_GET_HW_INFO's data
+ * @IOMMU_HW_INFO_TYPE_NONE: The IOMMU driver reports no specific data.
+ * @IOMMU_HW_INFO_TYPE_INTEL_VTD: struct iommu_hw_info_vtd.
+ */
+enum iommu_hw_info_type {
+	IOMMU_HW_INFO_TYPE_NONE = 0,
+	IOMMU_HW_INFO_TYPE_INTEL_VTD = 1,
+};
+
+/**
+ * enum iommufd_hw_capabilities - generic capability bits of IOMMU_GET_HW_INFO
+ * @IOMMU_HW_CAP_DIRTY_TRACKING: The IOMMU can record which pages devices
+ *                               wrote, so IOMMU_HWPT_SET_DIRTY_TRACKING and
+ *                               IOMMU_HWPT_GET_DIRTY_BITMAP are usable.
+ * @IOMMU_HW_CAP_PCI_PASID_EXEC: PASID requests with Execute permission are
+ *                               supported; meaningless when
+ *                               out_max_pasid_log2 is 0.
+ * @IOMMU_HW_CAP_PCI_PASID_PRIV: PASID requests in Privileged mode are
+ *                               supported; meaningless when
+ *                               out_max_pasid_log2 is 0.
+ */
+enum iommufd_hw_capabilities {
+	IOMMU_HW_CAP_DIRTY_TRACKING = 1 << 0,
+	IOMMU_HW_CAP_PCI_PASID_EXEC = 1 << 1,
+	IOMMU_HW_CAP_PCI_PASID_PRIV = 1 << 2,
+};
+
+/**
+ * struct iommu_hw_info - ioctl(IOMMU_GET_HW_INFO)
+ * @size: (in) sizeof(struct iommu_hw_info).
+ * @flags: (in) No flags are defined; must be 0.
+ * @dev_id: (in) Device, bound to this file, whose IOMMU is queried.
+ * @data_len: (in/out) On input, size of the buffer at @data_uptr.  On
+ *            output, size of the data the kernel has, which may be larger
+ *            than what fitted.
+ * @data_uptr: (in) User buffer receiving the driver-specific data.
+ * @out_data_type: (out) One of enum iommu_hw_info_type, telling how to
+ *                 read the buffer.
+ * @out_max_pasid_log2: (out) Number of PASID bits the device supports;
+ *                      0 if it does not support PASID.
+ * @__reserved: (in) Must be 0.
+ * @out_capabilities: (out) Any combination of enum iommufd_hw_capabilities.
+ *
+ * Describes the IOMMU behind a device so userspace (typically a VMM
+ * emulating a virtual IOMMU) can match its features.  At most @data_len
+ * bytes are copied; if the buffer is larger than the data, the rest of it
+ * is zeroed.  A @data_len of 0 is valid and just reports the size.
+ *
+ * Minimum size: up to and including @__reserved.
+ *
+ * Errors: EOPNOTSUPP if @flags or @__reserved is not 0; ENOENT if @dev_id
+ * is not a bound device; ENODEV on a driver inconsistency.
+ */
+struct iommu_hw_info {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 data_len;
+	__aligned_u64 data_uptr;
+	__u32 out_data_type;
+	__u8 out_max_pasid_log2;
+	__u8 __reserved[3];
+	__aligned_u64 out_capabilities;
+};
+
+#define IOMMU_GET_HW_INFO _IO(IOMMUFD_TYPE, IOMMUFD_CMD_GET_HW_INFO)
+
+/**
+ * enum iommufd_hwpt_set_dirty_tracking_flags - flags of
+ *                                              IOMMU_HWPT_SET_DIRTY_TRACKING
+ * @IOMMU_HWPT_DIRTY_TRACKING_ENABLE: Turn tracking on; clear it to turn
+ *                                    tracking off.
+ */
+enum iommufd_hwpt_set_dirty_tracking_flags {
+	IOMMU_HWPT_DIRTY_TRACKING_ENABLE = 1,
+};
+
+/**
+ * struct iommu_hwpt_set_dirty_tracking - ioctl(IOMMU_HWPT_SET_DIRTY_TRACKING)
+ * @size: (in) sizeof(struct iommu_hwpt_set_dirty_tracking).
+ * @flags: (in) Any combination of
+ *         enum iommufd_hwpt_set_dirty_tracking_flags.
+ * @hwpt_id: (in) Kernel-managed HWPT to act on.
+ * @__reserved: (in) Must be 0.
+ *
+ * Starts or stops recording of device writes in a kernel-managed HWPT.
+ *
+ * Minimum size: up to and including @__reserved.
+ *
+ * Errors: EOPNOTSUPP for unknown @flags or if the domain cannot track
+ * dirty pages; ENOENT if @hwpt_id is not a kernel-managed HWPT.
+ */
+struct iommu_hwpt_set_dirty_tracking {
+	__u32 size;
+	__u32 flags;
+	__u32 hwpt_id;
+	__u32 __reserved;
+};
+
+#define IOMMU_HWPT_SET_DIRTY_TRACKING _IO(IOMMUFD_TYPE, \
+					  IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING)
+
+/**
+ * enum iommufd_hwpt_get_dirty_bitmap_flags - flags of
+ *                                            IOMMU_HWPT_GET_DIRTY_BITMAP
+ * @IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR: Report the dirty state but leave
+ *                                        it set in the page tables, which
+ *                                        saves work when the range is about
+ *                                        to be unmapped anyway.
+ */
+enum iommufd_hwpt_get_dirty_bitmap_flags {
+	IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR = 1,
+};
+
+/**
+ * struct iommu_hwpt_get_dirty_bitmap - ioctl(IOMMU_HWPT_GET_DIRTY_BITMAP)
+ * @size: (in) sizeof(struct iommu_hwpt_get_dirty_bitmap).
+ * @hwpt_id: (in) Kernel-managed HWPT to read.
+ * @flags: (in) Any combination of enum iommufd_hwpt_get_dirty_bitmap_flags.
+ * @__reserved: (in) Must be 0.
+ * @iova: (in) IOVA that bit 0 of the bitmap describes.
+ * @length: (in) Size in bytes of the IOVA range to report.
+ * @page_size: (in) Number of IOVA bytes each bit stands for; a power of
+ *             two.
+ * @data: (in) User pointer to the bitmap, an array of __u64 words.
+ *
+ * Collects the dirty state of [@iova, @iova + @length - 1] into the
+ * bitmap at @data and, unless IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR is
+ * given, clears it in the page tables.  The page at address A is
+ * described by bit ((A - @iova) / @page_size) % 64 of word
+ * ((A - @iova) / @page_size) / 64.  Only bits for dirty pages are set;
+ * the caller clears the bitmap beforehand.
+ *
+ * Minimum size: up to and including @data.
+ *
+ * Errors: EINVAL if @length or @page_size is 0 or the range is not
+ * aligned to both @page_size and the IOAS's IOVA alignment; EOVERFLOW if
+ * the range wraps or does not fit in an unsigned long; EOPNOTSUPP for
+ * unknown @flags, a non-zero @__reserved or a domain without dirty
+ * tracking; ENOENT if @hwpt_id is not a kernel-managed HWPT.
+ */
+struct iommu_hwpt_get_dirty_bitmap {
+	__u32 size;
+	__u32 hwpt_id;
+	__u32 flags;
+	__u32 __reserved;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 page_size;
+	__aligned_u64 data;
+};
+
+#define IOMMU_HWPT_GET_DIRTY_BITMAP _IO(IOMMUFD_TYPE, \
+					IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP)
+
+/**
+ * enum iommu_hwpt_invalidate_data_type - format of IOMMU_HWPT_INVALIDATE
+ *                                        entries
+ * @IOMMU_HWPT_INVALIDATE_DATA_VTD_S1: struct iommu_hwpt_vtd_s1_invalidate.
+ */
+enum iommu_hwpt_invalidate_data_type {
+	IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 = 0,
+};
+
+/**
+ * enum iommu_hwpt_vtd_s1_invalidate_flags - flags of
+ *                                           struct iommu_hwpt_vtd_s1_invalidate
+ * @IOMMU_VTD_INV_FLAGS_LEAF: Only leaf entries changed, so cached
+ *                            non-leaf (paging-structure) entries may be
+ *                            kept.
+ */
+enum iommu_hwpt_vtd_s1_invalidate_flags {
+	IOMMU_VTD_INV_FLAGS_LEAF = 1 << 0,
+};
+
+/**
+ * struct iommu_hwpt_vtd_s1_invalidate - one VT-d stage-1 invalidation
+ * @addr: First address to invalidate; 4 KiB aligned.
+ * @npages: Number of 4 KiB pages from @addr.
+ * @flags: Any combination of enum iommu_hwpt_vtd_s1_invalidate_flags.
+ * @__reserved: Must be 0.
+ *
+ * Array entry of IOMMU_HWPT_INVALIDATE with
+ * IOMMU_HWPT_INVALIDATE_DATA_VTD_S1.  @addr == 0 together with
+ * @npages == U64_MAX flushes everything cached for the table.  Device
+ * TLBs (ATS) are flushed as needed without being asked.
+ */
+struct iommu_hwpt_vtd_s1_invalidate {
+	__aligned_u64 addr;
+	__aligned_u64 npages;
+	__u32 flags;
+	__u32 __reserved;
+};
+
+/**
+ * struct iommu_hwpt_invalidate - ioctl(IOMMU_HWPT_INVALIDATE)
+ * @size: (in) sizeof(struct iommu_hwpt_invalidate).
+ * @hwpt_id: (in) Nested HWPT whose caches are flushed.
+ * @data_uptr: (in) User pointer to an array of invalidation entries.
+ * @data_type: (in) One of enum iommu_hwpt_invalidate_data_type; the type of
+ *             every entry, and one the HWPT accepts.
+ * @entry_len: (in) Size in bytes of one entry, as the caller defines it.
+ * @entry_num: (in/out) On input, number of entries.  On output, number of
+ *             entries processed successfully, counted from the start.
+ * @__reserved: (in) Must be 0.
+ *
+ * After userspace edits a page table it manages itself (a nested HWPT),
+ * this flushes the IOMMU's cached copies of the affected entries.  Entries
+ * are processed in order and processing stops at the first failing one;
+ * @entry_num tells how far it got even when the call fails.  An empty
+ * array (@entry_num == 0) is accepted without looking at @data_uptr or
+ * @entry_len, which tells whether @data_type is supported.
+ *
+ * Minimum size: up to and including @__reserved.
+ *
+ * Errors: EINVAL if a non-empty array has a NULL @data_uptr, a zero or
+ * oversized @entry_len or too many entries, or if an entry is invalid;
+ * EOPNOTSUPP if @__reserved is not 0 or @data_type or an entry's flags
+ * are not supported; E2BIG if @entry_len is larger than the known entry
+ * and the extra bytes are not zero; ENOENT if @hwpt_id is not a nested
+ * HWPT.
+ */
+struct iommu_hwpt_invalidate {
+	__u32 size;
+	__u32 hwpt_id;
+	__aligned_u64 data_uptr;
+	__u32 data_type;
+	__u32 entry_len;
+	__u32 entry_num;
+	__u32 __reserved;
+};
+
+#define IOMMU_HWPT_INVALIDATE _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_INVALIDATE)
+
+/**
+ * enum iommu_hwpt_pgfault_flags - flags of struct iommu_hwpt_pgfault
+ * @IOMMU_PGFAULT_FLAGS_PASID_VALID: The pasid field is meaningful.
+ * @IOMMU_PGFAULT_FLAGS_LAST_PAGE: This is the final fault of its group;
+ *                                 only it needs a response.
+ */
+enum iommu_hwpt_pgfault_flags {
+	IOMMU_PGFAULT_FLAGS_PASID_VALID = (1 << 0),
+	IOMMU_PGFAULT_FLAGS_LAST_PAGE = (1 << 1),
+};
+
+/**
+ * enum iommu_hwpt_pgfault_perm - access bits of struct iommu_hwpt_pgfault
+ * @IOMMU_PGFAULT_PERM_READ: The device asked for read access.
+ * @IOMMU_PGFAULT_PERM_WRITE: The device asked for write access.
+ * @IOMMU_PGFAULT_PERM_EXEC: The request carried a PASID prefix with
+ *                           Execute Requested set (PCIe r6, 10.4.1).
+ * @IOMMU_PGFAULT_PERM_PRIV: The request carried a PASID prefix with
+ *                           Privileged Mode Requested set (PCIe r6, 10.4.1).
+ */
+enum iommu_hwpt_pgfault_perm {
+	IOMMU_PGFAULT_PERM_READ = (1 << 0),
+	IOMMU_PGFAULT_PERM_WRITE = (1 << 1),
+	IOMMU_PGFAULT_PERM_EXEC = (1 << 2),
+	IOMMU_PGFAULT_PERM_PRIV = (1 << 3),
+};
+
+/**
+ * struct iommu_hwpt_pgfault - one I/O page fault read from a fault queue
+ * @flags: Any combination of enum iommu_hwpt_pgfault_flags.
+ * @dev_id: ID of the bound device that faulted.
+ * @pasid: PASID of the request, if IOMMU_PGFAULT_FLAGS_PASID_VALID.
+ * @grpid: Page request group index of the request.
+ * @perm: Any combination of enum iommu_hwpt_pgfault_perm.
+ * @__reserved: Always 0.
+ * @addr: Faulting address.
+ * @length: Optional hint of how many bytes the device is going to access
+ *          from @addr, so more than one page can be made present at once;
+ *          0 if the device gave no hint.
+ * @cookie: Identifies the fault group; the response for the group must
+ *          quote the cookie of its last fault.
+ *
+ * read() on the file returned by IOMMU_FAULT_QUEUE_ALLOC yields whole
+ * fault groups made of these records.
+ */
+struct iommu_hwpt_pgfault {
+	__u32 flags;
+	__u32 dev_id;
+	__u32 pasid;
+	__u32 grpid;
+	__u32 perm;
+	__u32 __reserved;
+	__aligned_u64 addr;
+	__u32 length;
+	__u32 cookie;
+};
+
+/**
+ * enum iommufd_page_response_code - outcome reported for a fault group
+ * @IOMMUFD_PAGE_RESP_SUCCESS: The fault was resolved; the device should
+ *                             retry the access (PCI "Success").
+ * @IOMMUFD_PAGE_RESP_INVALID: The fault cannot be resolved; the device
+ *                             should not retry (PCI "Invalid Request").
+ */
+enum iommufd_page_response_code {
+	IOMMUFD_PAGE_RESP_SUCCESS = 0,
+	IOMMUFD_PAGE_RESP_INVALID = 1,
+};
+
+/**
+ * struct iommu_hwpt_page_response - reply to a fault group
+ * @cookie: The cookie of the group's last fault.
+ * @code: One of enum iommufd_page_response_code.
+ *
+ * write() to the fault queue file takes an array of these records.  An
+ * unknown @cookie or @code fails the write with EINVAL.
+ */
+struct iommu_hwpt_page_response {
+	__u32 cookie;
+	__u32 code;
+};
+
+/**
+ * struct iommu_fault_alloc - ioctl(IOMMU_FAULT_QUEUE_ALLOC)
+ * @size: (in) sizeof(struct iommu_fault_alloc).
+ * @flags: (in) No flags are defined; must be 0.
+ * @out_fault_id: (out) Object ID of the new fault queue, for the fault_id
+ *                field of struct iommu_hwpt_alloc.
+ * @out_fault_fd: (out) New file descriptor (close-on-exec) from which
+ *                faults are read and to which responses are written.
+ *
+ * Creates a fault queue that forwards I/O page faults of the HWPTs that
+ * name it to userspace.
+ *
+ * Minimum size: up to and including @out_fault_fd.
+ *
+ * Errors: EOPNOTSUPP if @flags is not 0; ENOMEM; EMFILE if no file
+ * descriptor is available.
+ */
+struct iommu_fault_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 out_fault_id;
+	__u32 out_fault_fd;
+};
+
+#define IOMMU_FAULT_QUEUE_ALLOC _IO(IOMMUFD_TYPE, \
+				    IOMMUFD_CMD_FAULT_QUEUE_ALLOC)
+
+#endif /* IOMMUFD_OOT_UAPI_IOMMUFD_H */
