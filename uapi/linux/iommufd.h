@@ -276,14 +276,14 @@ enum iommufd_ioas_map_flags {
  *
  * Errors: EEXIST if a fixed range intersects an existing mapping;
  * ENOSPC if no free IOVA range of the required size and alignment is left;
- * EINVAL if neither access flag is set, @length is 0, the IOVA is not
- * aligned to the IOAS's IOVA alignment or a fixed range intersects a
- * reserved region; EOVERFLOW if @iova or @length do not fit in an
- * unsigned long or the range wraps; EOPNOTSUPP for unknown @flags or a
- * non-zero @__reserved; EFAULT if the memory cannot be pinned; EPERM if
- * write access is asked for memory that cannot be written; ENOMEM,
- * including when pinning would exceed RLIMIT_MEMLOCK; ENOENT if @ioas_id
- * is not an IOAS.
+ * EINVAL if neither access flag is set, @length is 0, @iova or @length is
+ * not a multiple of the IOAS's IOVA alignment (see IOMMU_IOAS_IOVA_RANGES)
+ * or a fixed range intersects a reserved region; EOVERFLOW if @iova or
+ * @length do not fit in an unsigned long or the range wraps; EOPNOTSUPP for
+ * unknown @flags or a non-zero @__reserved; EFAULT if the memory cannot be
+ * pinned; EPERM if write access is asked for memory that cannot be
+ * written; ENOMEM, including when pinning would exceed RLIMIT_MEMLOCK;
+ * ENOENT if @ioas_id is not an IOAS.
  */
 struct iommu_ioas_map {
 	__u32 size;
