@@ -91,7 +91,14 @@ $(BUILD)/selftests/%: $(ROOT)/selftests/iommu/%.c \
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -I$(KSFT_DIR) -o $@ $< -luring
 
-tools: $(BUILD)/tools/runner_warn/runner_warn.ko $(BUILD)/tools/selfcheck_fail
+tools: $(BUILD)/tools/runner_warn/runner_warn.ko $(BUILD)/tools/selfcheck_fail \
+	$(BUILD)/tools/bin/iommufd_demo
+
+# The demo of `make run`; run-vm.sh copies tools/bin/* into the VM's /tools.
+$(BUILD)/tools/bin/iommufd_demo: $(ROOT)/tools/demo/iommufd_demo.c \
+		$(ROOT)/uapi/linux/iommufd.h
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $<
 
 # A kselftest with a failing assertion, for the runner's own check.
 $(BUILD)/tools/selfcheck_fail: $(ROOT)/tools/vm/selfcheck_fail.c $(LINUX_SRC_STAMP)
@@ -123,7 +130,8 @@ runner-check: all
 
 # --- Style.
 LINT_FILES := $(wildcard $(ROOT)/iommufd/*.[ch] $(ROOT)/uapi/linux/*.h \
-		$(ROOT)/selftests/iommu/*.[ch] $(ROOT)/tools/vm/*.c)
+		$(ROOT)/selftests/iommu/*.[ch] $(ROOT)/tools/vm/*.c \
+		$(ROOT)/tools/demo/*.c)
 lint: $(LINUX_SRC_STAMP)
 	$(Q)$(CHECKPATCH) --no-tree --strict --quiet --show-types \
 		--ignore FILE_PATH_CHANGES \

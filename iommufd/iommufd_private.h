@@ -125,6 +125,7 @@ struct iommufd_object_ops {
 struct iommufd_ioas {
 	struct iommufd_object obj;
 };
+
 static_assert(offsetof(struct iommufd_ioas, obj) == 0);
 
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);
@@ -143,6 +144,7 @@ struct iommufd_access {
 	struct iommufd_ctx *ictx;
 	struct iommufd_ioas *ioas;
 };
+
 static_assert(offsetof(struct iommufd_access, obj) == 0);
 
 struct iommufd_access *iommufd_access_create(struct iommufd_ctx *ictx,

@@ -120,6 +120,19 @@ static void iommufd_object_free(struct iommufd_object *obj)
 	kfree(obj);
 }
 
+static int iommufd_wait_shortterm_users(struct iommufd_ctx *ictx,
+					struct iommufd_object *obj,
+					bool interruptible)
+{
+	refcount_t *users = &obj->shortterm_users;
+
+	if (interruptible)
+		return wait_event_interruptible(ictx->destroy_wait,
+						!refcount_read(users));
+	wait_event(ictx->destroy_wait, !refcount_read(users));
+	return 0;
+}
+
 /*
  * Take @obj out of the table if nothing but the table holds it long-term.
  * The caller holds one short-term reference from iommufd_get_object(),
@@ -130,7 +143,7 @@ static void iommufd_object_free(struct iommufd_object *obj)
  * back and the caller gets EBUSY.
  */
 static int iommufd_object_remove(struct iommufd_ctx *ictx,
-				 struct iommufd_object *obj, bool interruptible)
+				 struct iommufd_object *obj, bool owner)
 {
 	bool idle;
 	int rc = 0;
@@ -139,8 +152,16 @@ static int iommufd_object_remove(struct iommufd_ctx *ictx,
 	if (xa_load(&ictx->objects, obj->id) != obj) {
 		/* Another DESTROY got here first. */
 		rc = -ENOENT;
-	} else if (refcount_read(&obj->users) != 1) {
-		rc = -EBUSY;
+	} else {
+		/*
+		 * The owner lets go of its reference under the lock, so a
+		 * racing user DESTROY either saw it (EBUSY) or sees the
+		 * slot emptied (ENOENT), never a half-released object.
+		 */
+		if (owner)
+			refcount_dec(&obj->users);
+		if (refcount_read(&obj->users) != 1)
+			rc = -EBUSY;
 	}
 	if (rc) {
 		xa_unlock(&ictx->objects);
@@ -152,12 +173,9 @@ static int iommufd_object_remove(struct iommufd_ctx *ictx,
 	idle = refcount_sub_and_test(2, &obj->shortterm_users);
 	xa_unlock(&ictx->objects);
 
-	if (!idle && interruptible)
-		rc = wait_event_interruptible(ictx->destroy_wait,
-				!refcount_read(&obj->shortterm_users));
-	else if (!idle)
-		wait_event(ictx->destroy_wait,
-			   !refcount_read(&obj->shortterm_users));
+	/* A user's DESTROY may give up on a signal; an owner must finish. */
+	if (!idle)
+		rc = iommufd_wait_shortterm_users(ictx, obj, !owner);
 
 	xa_lock(&ictx->objects);
 	if (!rc && refcount_read(&obj->users) != 1)
@@ -187,7 +205,7 @@ int iommufd_destroy(struct iommufd_ucmd *ucmd)
 	obj = iommufd_get_object(ucmd->ictx, cmd->id, IOMMUFD_OBJ_ANY);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
-	rc = iommufd_object_remove(ucmd->ictx, obj, true);
+	rc = iommufd_object_remove(ucmd->ictx, obj, false);
 	if (rc)
 		return rc;
 	iommufd_object_free(obj);
@@ -209,11 +227,11 @@ void iommufd_object_destroy_owned(struct iommufd_ctx *ictx,
 {
 	int rc;
 
-	refcount_dec(&obj->users);
+	/* The owner's reference keeps @obj in the table until remove(). */
 	xa_lock(&ictx->objects);
 	refcount_inc(&obj->shortterm_users);
 	xa_unlock(&ictx->objects);
-	rc = iommufd_object_remove(ictx, obj, false);
+	rc = iommufd_object_remove(ictx, obj, true);
 	/* Nothing may depend on an owned object; if it does, leak it. */
 	if (WARN_ON(rc))
 		return;
@@ -305,8 +323,8 @@ struct iommufd_ioctl_op {
 	int (*execute)(struct iommufd_ucmd *ucmd);
 };
 
-#define IOCTL_OP(_ioctl, _fn, _struct, _last)                                \
-	[_IOC_NR(_ioctl) - IOMMUFD_CMD_BASE] = {                              \
+#define IOCTL_OP(_nr, _ioctl, _fn, _struct, _last)                           \
+	[(_nr) - IOMMUFD_CMD_BASE] = {                                        \
 		.size = sizeof(_struct) +                                     \
 			BUILD_BUG_ON_ZERO(sizeof(union iommufd_cmd_buffer) <  \
 					  sizeof(_struct)),                   \
@@ -316,11 +334,14 @@ struct iommufd_ioctl_op {
 	}
 
 static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
-	IOCTL_OP(IOMMU_DESTROY, iommufd_destroy, struct iommu_destroy, id),
-	IOCTL_OP(IOMMU_IOAS_ALLOC, iommufd_ioas_alloc_ioctl,
-		 struct iommu_ioas_alloc, out_ioas_id),
+	IOCTL_OP(IOMMUFD_CMD_DESTROY, IOMMU_DESTROY, iommufd_destroy,
+		 struct iommu_destroy, id),
+	IOCTL_OP(IOMMUFD_CMD_IOAS_ALLOC, IOMMU_IOAS_ALLOC,
+		 iommufd_ioas_alloc_ioctl, struct iommu_ioas_alloc,
+		 out_ioas_id),
 #ifdef CONFIG_IOMMUFD_OOT_TEST
-	IOCTL_OP(IOMMU_TEST_CMD, iommufd_test, struct iommu_test_cmd, last),
+	IOCTL_OP(_IOC_NR(IOMMU_TEST_CMD), IOMMU_TEST_CMD, iommufd_test,
+		 struct iommu_test_cmd, last),
 #endif
 };
 
@@ -394,7 +415,7 @@ static int __init iommufd_init(void)
 	if (rc)
 		return rc;
 	if (IS_ENABLED(CONFIG_IOMMUFD_OOT_TEST))
-		pr_info("test build: IOMMU_TEST_CMD and the mock driver are enabled\n");
+		pr_info("test build: IOMMU_TEST_CMD is enabled\n");
 	return 0;
 }
 

@@ -63,7 +63,7 @@ expect_failure failing_test '[1-9][0-9]* failed' \
 expect_failure kernel_warning 'kernel: .*WARNING' \
 	--suites "$dir/warn.list" --add "$dir/selfcheck_warn" \
 	--add "$dir/runner_warn.ko"
-expect_failure hang 'timeout' --timeout 60 \
+expect_failure hang 'timeout' --timeout 30 \
 	--suites "$dir/hang.list" --add "$dir/selfcheck_hang"
 
 echo "runner-selfcheck: $passed passed, $failed failed, 0 skipped"

@@ -47,12 +47,14 @@
  *    could not be read or written.
  *  - EINVAL: @size is below the minimum, or a field holds a value that is
  *    understood but not acceptable here (a misaligned address, a zero
- *    length, an ID naming an object of the wrong type, ...).
+ *    length, ...).
  *  - E2BIG: non-zero bytes beyond the end of the structure known to the
  *    kernel.
  *  - EOPNOTSUPP: a flag bit, enum value or option the kernel does not
  *    implement, or a non-zero __reserved field.
- *  - ENOENT: an object ID or IOVA range that does not exist.
+ *  - ENOENT: an object ID that does not exist on this file descriptor or
+ *    names an object of the wrong type, or an IOVA range that is not
+ *    mapped.
  *  - ENOMEM: a kernel allocation failed, or pinning memory would exceed the
  *    caller's RLIMIT_MEMLOCK.
  *  - EOVERFLOW: an address or length calculation does not fit in the

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel API differences between the kernels this module builds for
+ * (Debian 12's 6.1 and 6.12). Everything version-dependent lives here so
+ * that the rest of the module is written against one API.
+ */
+#ifndef IOMMUFD_COMPAT_H
+#define IOMMUFD_COMPAT_H
+
+#include <linux/mm.h>
+#include <linux/version.h>
+
+/* 6.5 dropped the vmas argument of pin_user_pages_remote(). */
+static inline long compat_pin_user_pages_remote(struct mm_struct *mm,
+						unsigned long start,
+						unsigned long nr_pages,
+						unsigned int gup_flags,
+						struct page **pages)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
+				     NULL);
+#else
+	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
+				     NULL, NULL);
+#endif
+}
+
+#endif

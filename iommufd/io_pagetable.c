@@ -1,0 +1,852 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The io_pagetable: choosing and checking IOVA, inserting and removing
+ * areas, and walking areas for in-kernel users. It calls only the pages
+ * layer below it; the layer above learns about unmaps through the
+ * struct iopt_user callbacks it registered.
+ */
+#include <linux/iommu.h>
+#include <linux/log2.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+
+#include "io_pagetable.h"
+#include "pages.h"
+
+/**
+ * struct iopt_area - a mapping of IOVA onto a slice of an iopt_pages
+ * @node: the IOVA range [start, last] in io_pagetable::area_itree
+ * @pages: the memory; the area holds a reference
+ * @start_byte: offset of @node.start's byte from @pages->uptr
+ * @iommu_prot: IOMMU_READ / IOMMU_WRITE
+ * @num_pins: iopt_pin() calls on this area not yet undone. Changed with
+ *	iova_rwsem held for read, so it is atomic; read with it held for
+ *	write, when it cannot change.
+ * @unmapping: an unmap is waiting for the pins to go; refuse new ones.
+ *	Written with iova_rwsem held for write.
+ * @free_node: on a private list while the area is being freed
+ */
+struct iopt_area {
+	struct interval_tree_node node;
+	struct iopt_pages *pages;
+	unsigned long start_byte;
+	int iommu_prot;
+	atomic_t num_pins;
+	bool unmapping;
+	struct list_head free_node;
+};
+
+struct iopt_allowed {
+	struct interval_tree_node node;
+};
+
+/* @owner: who reserved it, to remove all of one owner's ranges at once */
+struct iopt_reserved {
+	struct interval_tree_node node;
+	void *owner;
+};
+
+/* How many times unmap asks pinning users to let go before giving up. */
+#define IOPT_UNMAP_TRIES 3
+
+static unsigned long area_length(struct iopt_area *area)
+{
+	return area->node.last - area->node.start + 1;
+}
+
+static struct iopt_area *area_first(struct io_pagetable *iopt,
+				    unsigned long start, unsigned long last)
+{
+	struct interval_tree_node *node;
+
+	node = interval_tree_iter_first(&iopt->area_itree, start, last);
+	return node ? container_of(node, struct iopt_area, node) : NULL;
+}
+
+static struct iopt_area *area_next(struct iopt_area *area,
+				   unsigned long start, unsigned long last)
+{
+	struct interval_tree_node *node;
+
+	node = interval_tree_iter_next(&area->node, start, last);
+	return node ? container_of(node, struct iopt_area, node) : NULL;
+}
+
+static bool tree_overlaps(struct rb_root_cached *tree, unsigned long start,
+			  unsigned long last)
+{
+	return interval_tree_iter_first(tree, start, last);
+}
+
+/* Byte offset within the area's pages of the byte at @iova. */
+static unsigned long area_start_byte(struct iopt_area *area,
+				     unsigned long iova)
+{
+	return area->start_byte + (iova - area->node.start);
+}
+
+void iopt_init(struct io_pagetable *iopt)
+{
+	init_rwsem(&iopt->iova_rwsem);
+	iopt->area_itree = RB_ROOT_CACHED;
+	iopt->allowed_itree = RB_ROOT_CACHED;
+	iopt->reserved_itree = RB_ROOT_CACHED;
+	/* With no domain attached any byte address can be mapped. */
+	iopt->iova_alignment = 1;
+	INIT_LIST_HEAD(&iopt->users);
+	mutex_init(&iopt->users_lock);
+}
+
+static void free_tree(struct rb_root_cached *tree)
+{
+	struct interval_tree_node *node;
+
+	while ((node = interval_tree_iter_first(tree, 0, ULONG_MAX))) {
+		interval_tree_remove(node, tree);
+		/* Every tree node is the first member of its struct. */
+		kfree(node);
+	}
+}
+
+void iopt_destroy(struct io_pagetable *iopt)
+{
+	unsigned long unmapped;
+
+	WARN_ON(!list_empty(&iopt->users));
+	WARN_ON(iopt_unmap_all(iopt, &unmapped));
+	free_tree(&iopt->allowed_itree);
+	free_tree(&iopt->reserved_itree);
+	mutex_destroy(&iopt->users_lock);
+}
+
+/* Is [start, start + length - 1] free of reserved ranges and areas? */
+static int iopt_check_iova(struct io_pagetable *iopt, unsigned long iova,
+			   unsigned long length)
+{
+	unsigned long last;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+	if (iova % iopt->iova_alignment)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	if (tree_overlaps(&iopt->reserved_itree, iova, last))
+		return -EINVAL;
+	if (tree_overlaps(&iopt->area_itree, iova, last))
+		return -EEXIST;
+	return 0;
+}
+
+/*
+ * The lowest IOVA in [lo, hi] congruent to @offset modulo @align where
+ * @length bytes fit without touching a reserved range or an area.
+ */
+static bool find_free_iova(struct io_pagetable *iopt, unsigned long lo,
+			   unsigned long hi, unsigned long length,
+			   unsigned long align, unsigned long offset,
+			   unsigned long *iova)
+{
+	unsigned long start, last;
+
+	for (;;) {
+		struct interval_tree_node *r, *a;
+
+		if (check_add_overflow(lo, align - 1, &start))
+			return false;
+		start = (start & ~(align - 1)) + offset;
+		if (start < lo && check_add_overflow(start, align, &start))
+			return false;
+		if (check_add_overflow(start, length - 1, &last) || last > hi)
+			return false;
+		r = interval_tree_iter_first(&iopt->reserved_itree, start, last);
+		a = interval_tree_iter_first(&iopt->area_itree, start, last);
+		if (!r && !a) {
+			*iova = start;
+			return true;
+		}
+		/* Jump past the obstacle that ends last and try again. */
+		lo = max(r ? r->last : 0, a ? a->last : 0);
+		if (lo >= hi)
+			return false;
+		lo++;
+	}
+}
+
+/*
+ * Choose an IOVA for @length bytes at user address @uaddr. The IOVA keeps
+ * the address's low bits up to the huge page size, so that a device can
+ * use large IOPTEs for THP- or hugetlbfs-backed memory. IOVA 0 and the
+ * last page are never handed out.
+ */
+static int iopt_alloc_iova(struct io_pagetable *iopt, unsigned long *iova,
+			   unsigned long uaddr, unsigned long length)
+{
+	unsigned long max_align = IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) ?
+				  HPAGE_PMD_SIZE : PAGE_SIZE;
+	unsigned long lo = PAGE_SIZE, hi = ULONG_MAX - PAGE_SIZE;
+	struct interval_tree_node *node;
+	unsigned long align, offset;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+	if (length >= ULONG_MAX / 2)
+		return -EOVERFLOW;
+	align = max_t(unsigned long, roundup_pow_of_two(length), PAGE_SIZE);
+	align = min(align, max_align);
+	align = max(align, iopt->iova_alignment);
+	offset = uaddr & (align - 1);
+	if (offset % iopt->iova_alignment)
+		return -EINVAL;
+
+	if (RB_EMPTY_ROOT(&iopt->allowed_itree.rb_root))
+		return find_free_iova(iopt, lo, hi, length, align, offset,
+				      iova) ? 0 : -ENOSPC;
+
+	for (node = interval_tree_iter_first(&iopt->allowed_itree, lo, hi);
+	     node; node = interval_tree_iter_next(node, lo, hi)) {
+		if (find_free_iova(iopt, max(node->start, lo),
+				   min(node->last, hi), length, align, offset,
+				   iova))
+			return 0;
+	}
+	return -ENOSPC;
+}
+
+struct iopt_slice {
+	struct iopt_pages *pages;
+	unsigned long start_byte;
+	unsigned long length;
+	struct iopt_area *area;
+};
+
+/*
+ * Insert one area per slice, back to back from *@iova (chosen here with
+ * IOPT_ALLOC_IOVA). The areas are preallocated in the slices. On success
+ * the areas own the slices' page references; on failure nothing changed.
+ */
+static int iopt_insert_slices(struct io_pagetable *iopt,
+			      struct iopt_slice *slices, unsigned int n,
+			      unsigned long length, unsigned long *iova,
+			      int iommu_prot, unsigned int flags)
+{
+	unsigned long cur;
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i != n; i++)
+		if ((iommu_prot & IOMMU_WRITE) && !slices[i].pages->writable)
+			return -EPERM;
+
+	down_write(&iopt->iova_rwsem);
+	rc = -EINVAL;
+	if (!length || length % iopt->iova_alignment)
+		goto out_unlock;
+	for (i = 0; i != n; i++)
+		if ((slices[i].start_byte % PAGE_SIZE) % iopt->iova_alignment)
+			goto out_unlock;
+	if (flags & IOPT_ALLOC_IOVA)
+		rc = iopt_alloc_iova(iopt, iova,
+				     (unsigned long)slices[0].pages->uptr +
+					     slices[0].start_byte,
+				     length);
+	else
+		rc = iopt_check_iova(iopt, *iova, length);
+	if (rc)
+		goto out_unlock;
+
+	cur = *iova;
+	for (i = 0; i != n; i++) {
+		struct iopt_area *area = slices[i].area;
+
+		area->pages = slices[i].pages;
+		area->start_byte = slices[i].start_byte;
+		area->iommu_prot = iommu_prot;
+		area->node.start = cur;
+		area->node.last = cur + slices[i].length - 1;
+		interval_tree_insert(&area->node, &iopt->area_itree);
+		slices[i].area = NULL;
+		slices[i].pages = NULL;
+		cur += slices[i].length;
+	}
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	return rc;
+}
+
+static int alloc_slice_areas(struct iopt_slice *slices, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i != n; i++) {
+		slices[i].area = kzalloc(sizeof(*slices[i].area),
+					 GFP_KERNEL_ACCOUNT);
+		if (!slices[i].area)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Drop whatever the slices still own after iopt_insert_slices(). */
+static void free_slices(struct iopt_slice *slices, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i != n; i++) {
+		kfree(slices[i].area);
+		if (slices[i].pages)
+			iopt_pages_put(slices[i].pages);
+	}
+}
+
+/**
+ * iopt_map_user - map user memory at an IOVA
+ * @iopt: the address space
+ * @iova: in: the IOVA with !IOPT_ALLOC_IOVA; out: the IOVA used
+ * @uptr: the user address
+ * @length: bytes
+ * @iommu_prot: IOMMU_READ and/or IOMMU_WRITE
+ * @flags: IOPT_ALLOC_IOVA to have the IOVA chosen
+ * @account_mode: enum iopt_account_mode for the new pages
+ *
+ * Nothing is pinned here; pinning happens when a user needs the pages.
+ */
+int iopt_map_user(struct io_pagetable *iopt, unsigned long *iova,
+		  void __user *uptr, unsigned long length, int iommu_prot,
+		  unsigned int flags, int account_mode)
+{
+	struct iopt_slice slice = { .length = length };
+	int rc;
+
+	slice.pages = iopt_pages_alloc(uptr, length, iommu_prot & IOMMU_WRITE,
+				       account_mode);
+	if (IS_ERR(slice.pages))
+		return PTR_ERR(slice.pages);
+	slice.start_byte = (unsigned long)uptr - (unsigned long)slice.pages->uptr;
+	rc = alloc_slice_areas(&slice, 1);
+	if (!rc)
+		rc = iopt_insert_slices(iopt, &slice, 1, length, iova,
+					iommu_prot, flags);
+	free_slices(&slice, 1);
+	return rc;
+}
+
+/*
+ * Collect the slices of pages behind [iova, last] of @iopt, which must be
+ * covered by areas without a gap. Takes a page reference per slice.
+ * Returns the number of slices, or -ENOENT.
+ */
+static int iopt_get_slices(struct io_pagetable *iopt, unsigned long iova,
+			   unsigned long last, struct iopt_slice **out)
+{
+	struct iopt_slice *slices = NULL;
+	unsigned long cur = iova;
+	struct iopt_area *area;
+	unsigned int n = 0;
+	int rc = -ENOENT;
+
+	down_read(&iopt->iova_rwsem);
+	for (area = area_first(iopt, iova, last); area;
+	     area = area_next(area, iova, last)) {
+		unsigned long piece_last = min(last, area->node.last);
+		struct iopt_slice *grown;
+
+		if (area->node.start > cur)
+			break;
+		grown = krealloc_array(slices, n + 1, sizeof(*slices),
+				       GFP_KERNEL_ACCOUNT);
+		if (!grown) {
+			rc = -ENOMEM;
+			break;
+		}
+		slices = grown;
+		kref_get(&area->pages->kref);
+		slices[n++] = (struct iopt_slice){
+			.pages = area->pages,
+			.start_byte = area_start_byte(area, cur),
+			.length = piece_last - cur + 1,
+		};
+		if (piece_last == last) {
+			rc = n;
+			break;
+		}
+		cur = piece_last + 1;
+	}
+	up_read(&iopt->iova_rwsem);
+	if (rc < 0) {
+		free_slices(slices, n);
+		kfree(slices);
+		return rc;
+	}
+	*out = slices;
+	return rc;
+}
+
+/**
+ * iopt_copy - map the memory behind IOVA of one address space into another
+ * @dst: the destination address space
+ * @src: the source address space, may be @dst
+ * @src_iova: start of the source range
+ * @length: bytes, byte-granular
+ * @dst_iova: in: the IOVA with !IOPT_ALLOC_IOVA; out: the IOVA used
+ * @iommu_prot: IOMMU_READ and/or IOMMU_WRITE
+ * @flags: IOPT_ALLOC_IOVA to have the IOVA chosen
+ *
+ * The new areas share the source's iopt_pages, so nothing is pinned or
+ * charged again. -ENOENT when the source range has a hole.
+ */
+int iopt_copy(struct io_pagetable *dst, struct io_pagetable *src,
+	      unsigned long src_iova, unsigned long length,
+	      unsigned long *dst_iova, int iommu_prot, unsigned int flags)
+{
+	struct iopt_slice *slices;
+	unsigned long last;
+	int n, rc;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(src_iova, length - 1, &last))
+		return -EOVERFLOW;
+	n = iopt_get_slices(src, src_iova, last, &slices);
+	if (n < 0)
+		return n;
+	rc = alloc_slice_areas(slices, n);
+	if (!rc)
+		rc = iopt_insert_slices(dst, slices, n, length, dst_iova,
+					iommu_prot, flags);
+	free_slices(slices, n);
+	kfree(slices);
+	return rc;
+}
+
+static void iopt_notify_users(struct io_pagetable *iopt, unsigned long start,
+			      unsigned long last)
+{
+	struct iopt_user *user;
+
+	mutex_lock(&iopt->users_lock);
+	list_for_each_entry(user, &iopt->users, node)
+		user->unmap(user, start, last);
+	mutex_unlock(&iopt->users_lock);
+}
+
+/*
+ * Check that every area in [start, last] lies inside it and is not
+ * pinned. On a pinned area, mark it so no new pins start and return
+ * -EAGAIN so the caller can ask the users to let go.
+ */
+static int iopt_check_unmap(struct io_pagetable *iopt, unsigned long start,
+			    unsigned long last)
+{
+	struct iopt_area *area;
+	int rc = 0;
+
+	for (area = area_first(iopt, start, last); area;
+	     area = area_next(area, start, last)) {
+		if (area->node.start < start || area->node.last > last)
+			return -ENOENT;
+		if (atomic_read(&area->num_pins)) {
+			area->unmapping = true;
+			rc = -EAGAIN;
+		}
+	}
+	return rc;
+}
+
+static void iopt_clear_unmapping(struct io_pagetable *iopt,
+				 unsigned long start, unsigned long last)
+{
+	struct iopt_area *area;
+
+	for (area = area_first(iopt, start, last); area;
+	     area = area_next(area, start, last))
+		area->unmapping = false;
+}
+
+static int iopt_unmap_range(struct io_pagetable *iopt, unsigned long start,
+			    unsigned long last, unsigned long *unmapped)
+{
+	struct iopt_area *area, *next;
+	LIST_HEAD(freed);
+	unsigned int tries = 0;
+	int rc;
+
+	*unmapped = 0;
+again:
+	down_write(&iopt->iova_rwsem);
+	rc = iopt_check_unmap(iopt, start, last);
+	if (rc == -EAGAIN) {
+		up_write(&iopt->iova_rwsem);
+		if (++tries <= IOPT_UNMAP_TRIES) {
+			iopt_notify_users(iopt, start, last);
+			goto again;
+		}
+		/* A user did not let go of its pins: refuse, change nothing. */
+		down_write(&iopt->iova_rwsem);
+		iopt_clear_unmapping(iopt, start, last);
+		rc = -EBUSY;
+	}
+	if (rc) {
+		up_write(&iopt->iova_rwsem);
+		return rc;
+	}
+	while ((area = area_first(iopt, start, last))) {
+		interval_tree_remove(&area->node, &iopt->area_itree);
+		*unmapped += area_length(area);
+		list_add_tail(&area->free_node, &freed);
+	}
+	up_write(&iopt->iova_rwsem);
+
+	list_for_each_entry_safe(area, next, &freed, free_node) {
+		iopt_pages_put(area->pages);
+		kfree(area);
+	}
+	return 0;
+}
+
+/**
+ * iopt_unmap - unmap every area inside [iova, iova + length - 1]
+ * @iopt: the address space
+ * @iova: start
+ * @length: bytes
+ * @unmapped: out: bytes unmapped
+ *
+ * Areas are never split: an area that crosses either end of the range
+ * fails the whole call with -ENOENT. In-kernel users pinning pages of
+ * the areas are asked to unpin first; -EBUSY if they do not.
+ */
+int iopt_unmap(struct io_pagetable *iopt, unsigned long iova,
+	       unsigned long length, unsigned long *unmapped)
+{
+	unsigned long last;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	return iopt_unmap_range(iopt, iova, last, unmapped);
+}
+
+int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped)
+{
+	return iopt_unmap_range(iopt, 0, ULONG_MAX, unmapped);
+}
+
+/**
+ * iopt_usable_ranges - the IOVA ranges that are not reserved
+ * @iopt: the address space
+ * @ranges: filled with up to @max ranges, ascending
+ * @max: room in @ranges
+ * @alignment: out: the required IOVA alignment
+ *
+ * Returns the total number of ranges, which may exceed @max.
+ */
+u32 iopt_usable_ranges(struct io_pagetable *iopt, struct iopt_range *ranges,
+		       u32 max, unsigned long *alignment)
+{
+	struct interval_tree_node *node;
+	unsigned long cur = 0;
+	bool done = false;
+	u32 n = 0;
+
+	down_read(&iopt->iova_rwsem);
+	*alignment = iopt->iova_alignment;
+	for (node = interval_tree_iter_first(&iopt->reserved_itree, 0,
+					     ULONG_MAX);
+	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
+		if (node->start > cur) {
+			if (n < max)
+				ranges[n] = (struct iopt_range){
+					cur, node->start - 1 };
+			n++;
+		}
+		if (node->last == ULONG_MAX) {
+			done = true;
+			break;
+		}
+		cur = max(cur, node->last + 1);
+	}
+	if (!done) {
+		if (n < max)
+			ranges[n] = (struct iopt_range){ cur, ULONG_MAX };
+		n++;
+	}
+	up_read(&iopt->iova_rwsem);
+	return n;
+}
+
+/**
+ * iopt_set_allowed - replace the allowed ranges
+ * @iopt: the address space
+ * @ranges: the new list; each start < last, no two overlapping
+ * @num: entries in @ranges, 0 to allow everything again
+ *
+ * Returns -EINVAL for a malformed list, -EADDRINUSE if an allowed range
+ * would cover reserved IOVA; the old list stays on any failure.
+ */
+int iopt_set_allowed(struct io_pagetable *iopt, struct iopt_range *ranges,
+		     u32 num)
+{
+	struct rb_root_cached tree = RB_ROOT_CACHED;
+	int rc = 0;
+	u32 i;
+
+	for (i = 0; i != num; i++) {
+		struct iopt_allowed *allowed;
+
+		if (ranges[i].start >= ranges[i].last ||
+		    tree_overlaps(&tree, ranges[i].start, ranges[i].last)) {
+			rc = -EINVAL;
+			goto out_free;
+		}
+		allowed = kzalloc(sizeof(*allowed), GFP_KERNEL_ACCOUNT);
+		if (!allowed) {
+			rc = -ENOMEM;
+			goto out_free;
+		}
+		allowed->node.start = ranges[i].start;
+		allowed->node.last = ranges[i].last;
+		interval_tree_insert(&allowed->node, &tree);
+	}
+
+	down_write(&iopt->iova_rwsem);
+	for (i = 0; i != num; i++) {
+		if (tree_overlaps(&iopt->reserved_itree, ranges[i].start,
+				  ranges[i].last)) {
+			rc = -EADDRINUSE;
+			break;
+		}
+	}
+	if (!rc)
+		swap(tree, iopt->allowed_itree);
+	up_write(&iopt->iova_rwsem);
+out_free:
+	free_tree(&tree);
+	return rc;
+}
+
+/**
+ * iopt_reserve - make [start, last] unmappable
+ * @iopt: the address space
+ * @start: first reserved IOVA
+ * @last: last reserved IOVA
+ * @owner: tag for iopt_unreserve_owner()
+ *
+ * -EADDRINUSE if an area or an allowed range is there already.
+ */
+int iopt_reserve(struct io_pagetable *iopt, unsigned long start,
+		 unsigned long last, void *owner)
+{
+	struct iopt_reserved *reserved;
+	int rc = 0;
+
+	reserved = kzalloc(sizeof(*reserved), GFP_KERNEL_ACCOUNT);
+	if (!reserved)
+		return -ENOMEM;
+	reserved->node.start = start;
+	reserved->node.last = last;
+	reserved->owner = owner;
+
+	down_write(&iopt->iova_rwsem);
+	if (tree_overlaps(&iopt->area_itree, start, last) ||
+	    tree_overlaps(&iopt->allowed_itree, start, last))
+		rc = -EADDRINUSE;
+	else
+		interval_tree_insert(&reserved->node, &iopt->reserved_itree);
+	up_write(&iopt->iova_rwsem);
+	if (rc)
+		kfree(reserved);
+	return rc;
+}
+
+void iopt_unreserve_owner(struct io_pagetable *iopt, void *owner)
+{
+	struct interval_tree_node *node, *next;
+
+	down_write(&iopt->iova_rwsem);
+	for (node = interval_tree_iter_first(&iopt->reserved_itree, 0,
+					     ULONG_MAX);
+	     node; node = next) {
+		next = interval_tree_iter_next(node, 0, ULONG_MAX);
+		if (container_of(node, struct iopt_reserved, node)->owner !=
+		    owner)
+			continue;
+		interval_tree_remove(node, &iopt->reserved_itree);
+		kfree(node);
+	}
+	up_write(&iopt->iova_rwsem);
+}
+
+/**
+ * iopt_set_large_pages - IOMMU_OPTION_HUGE_PAGES
+ * @iopt: the address space
+ * @enable: false to force PAGE_SIZE IOPTEs
+ *
+ * With no domain attached, nothing is mapped into IOPTEs yet, so the
+ * setting can always change; it takes effect as domains attach.
+ */
+int iopt_set_large_pages(struct io_pagetable *iopt, bool enable)
+{
+	down_write(&iopt->iova_rwsem);
+	iopt->disable_large_pages = !enable;
+	up_write(&iopt->iova_rwsem);
+	return 0;
+}
+
+void iopt_add_user(struct io_pagetable *iopt, struct iopt_user *user)
+{
+	mutex_lock(&iopt->users_lock);
+	list_add_tail(&user->node, &iopt->users);
+	mutex_unlock(&iopt->users_lock);
+}
+
+void iopt_remove_user(struct io_pagetable *iopt, struct iopt_user *user)
+{
+	mutex_lock(&iopt->users_lock);
+	list_del(&user->node);
+	mutex_unlock(&iopt->users_lock);
+}
+
+/* Page indexes within the area's pages that back IOVA [start, last]. */
+static void area_indexes(struct iopt_area *area, unsigned long start,
+			 unsigned long last, unsigned long *first_index,
+			 unsigned long *last_index)
+{
+	*first_index = area_start_byte(area, start) >> PAGE_SHIFT;
+	*last_index = area_start_byte(area, last) >> PAGE_SHIFT;
+}
+
+/* Undo iopt_pin() for [iova, last], which must have been pinned. */
+static void iopt_unpin_locked(struct io_pagetable *iopt, unsigned long iova,
+			      unsigned long last)
+{
+	struct iopt_area *area;
+
+	for (area = area_first(iopt, iova, last); area;
+	     area = area_next(area, iova, last)) {
+		unsigned long s = max(iova, area->node.start);
+		unsigned long e = min(last, area->node.last);
+		unsigned long first_index, last_index;
+
+		area_indexes(area, s, e, &first_index, &last_index);
+		iopt_pages_unpin(area->pages, first_index, last_index);
+		WARN_ON(atomic_dec_if_positive(&area->num_pins) < 0);
+	}
+}
+
+/**
+ * iopt_pin - pin the pages behind [iova, iova + length - 1]
+ * @iopt: the address space
+ * @iova: start
+ * @length: bytes
+ * @out: optional, receives one struct page per page index pinned
+ * @write: the caller will write to the pages
+ *
+ * Returns -ENOENT if areas do not cover the range without a gap, -EPERM
+ * for @write on a read-only area, -EBUSY while the range is being
+ * unmapped, or the pages layer's error. All or nothing.
+ */
+int iopt_pin(struct io_pagetable *iopt, unsigned long iova,
+	     unsigned long length, struct page **out, bool write)
+{
+	unsigned long last, cur = iova;
+	struct iopt_area *area;
+	int rc = -ENOENT;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+
+	down_read(&iopt->iova_rwsem);
+	for (area = area_first(iopt, iova, last); area;
+	     area = area_next(area, iova, last)) {
+		unsigned long e = min(last, area->node.last);
+		unsigned long first_index, last_index;
+
+		rc = -ENOENT;
+		if (area->node.start > cur)
+			break;
+		rc = -EBUSY;
+		if (area->unmapping)
+			break;
+		rc = -EPERM;
+		if (write && !(area->iommu_prot & IOMMU_WRITE))
+			break;
+		area_indexes(area, cur, e, &first_index, &last_index);
+		rc = iopt_pages_pin(area->pages, first_index, last_index, out);
+		if (rc)
+			break;
+		atomic_inc(&area->num_pins);
+		if (out)
+			out += last_index - first_index + 1;
+		if (e == last) {
+			rc = 0;
+			break;
+		}
+		cur = e + 1;
+		rc = -ENOENT;
+	}
+	if (rc && cur > iova)
+		iopt_unpin_locked(iopt, iova, cur - 1);
+	up_read(&iopt->iova_rwsem);
+	return rc;
+}
+
+void iopt_unpin(struct io_pagetable *iopt, unsigned long iova,
+		unsigned long length)
+{
+	unsigned long last;
+
+	if (WARN_ON(!length || check_add_overflow(iova, length - 1, &last)))
+		return;
+	down_read(&iopt->iova_rwsem);
+	iopt_unpin_locked(iopt, iova, last);
+	up_read(&iopt->iova_rwsem);
+}
+
+/**
+ * iopt_rw - copy between a kernel buffer and the memory behind IOVA
+ * @iopt: the address space
+ * @iova: start
+ * @data: the kernel buffer
+ * @length: bytes
+ * @flags: IOPT_RW_* flags
+ *
+ * Errors as iopt_pin(), plus -EFAULT when the memory is gone.
+ */
+int iopt_rw(struct io_pagetable *iopt, unsigned long iova, void *data,
+	    unsigned long length, unsigned int flags)
+{
+	unsigned long last, cur = iova;
+	struct iopt_area *area;
+	int rc = -ENOENT;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+
+	down_read(&iopt->iova_rwsem);
+	for (area = area_first(iopt, iova, last); area;
+	     area = area_next(area, iova, last)) {
+		unsigned long e = min(last, area->node.last);
+
+		rc = -ENOENT;
+		if (area->node.start > cur)
+			break;
+		rc = -EPERM;
+		if ((flags & IOPT_RW_WRITE) &&
+		    !(area->iommu_prot & IOMMU_WRITE))
+			break;
+		rc = iopt_pages_rw(area->pages, area_start_byte(area, cur),
+				   data, e - cur + 1, flags);
+		if (rc)
+			break;
+		data += e - cur + 1;
+		if (e == last)
+			break;
+		cur = e + 1;
+		rc = -ENOENT;
+	}
+	up_read(&iopt->iova_rwsem);
+	return rc;
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The io_pagetable: an I/O virtual address space as trees of intervals.
+ * Areas map IOVA ranges onto slices of iopt_pages; the allowed tree limits
+ * where automatic IOVA allocation may look; the reserved tree holds IOVA
+ * that must never be mapped (device MSI windows, test reservations).
+ */
+#ifndef IOMMUFD_IO_PAGETABLE_H
+#define IOMMUFD_IO_PAGETABLE_H
+
+#include <linux/interval_tree.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/types.h>
+
+struct iopt_pages;
+struct page;
+
+/**
+ * struct io_pagetable - one I/O address space
+ * @iova_rwsem: guards the three trees, @iova_alignment,
+ *	@disable_large_pages and @users. Held for read to look areas up
+ *	(access pin and rw, COPY's source walk), for write to change the
+ *	trees. Lock order: iova_rwsem -> iopt_pages::mutex.
+ * @area_itree: struct iopt_area by IOVA, never overlapping
+ * @allowed_itree: struct iopt_allowed; empty means everything is allowed
+ * @reserved_itree: struct iopt_reserved, never overlapping any area
+ * @iova_alignment: every IOVA and length mapped must be a multiple of it
+ * @disable_large_pages: IOMMU_OPTION_HUGE_PAGES was set to 0
+ * @users: struct iopt_user, told before areas they pin are unmapped
+ * @users_lock: guards @users; held while calling their unmap callbacks.
+ *	Lock order: users_lock -> (the user's own locks) -> iova_rwsem.
+ */
+struct io_pagetable {
+	struct rw_semaphore iova_rwsem;
+	struct rb_root_cached area_itree;
+	struct rb_root_cached allowed_itree;
+	struct rb_root_cached reserved_itree;
+	unsigned long iova_alignment;
+	bool disable_large_pages;
+	struct list_head users;
+	struct mutex users_lock;
+};
+
+/**
+ * struct iopt_user - an in-kernel user that pins pages of areas
+ * @node: in io_pagetable::users
+ * @unmap: asks the user to unpin everything it pinned in [iova, last];
+ *	called without any io_pagetable lock held. This is how the
+ *	io_pagetable tells the layer above it about an unmap without
+ *	calling up into it.
+ */
+struct iopt_user {
+	struct list_head node;
+	void (*unmap)(struct iopt_user *user, unsigned long iova,
+		      unsigned long last);
+};
+
+/* Flags for iopt_map_user() and iopt_map_pages_list() */
+enum {
+	IOPT_ALLOC_IOVA = 1 << 0,
+};
+
+void iopt_init(struct io_pagetable *iopt);
+void iopt_destroy(struct io_pagetable *iopt);
+
+int iopt_map_user(struct io_pagetable *iopt, unsigned long *iova,
+		  void __user *uptr, unsigned long length, int iommu_prot,
+		  unsigned int flags, int account_mode);
+int iopt_copy(struct io_pagetable *dst, struct io_pagetable *src,
+	      unsigned long src_iova, unsigned long length,
+	      unsigned long *dst_iova, int iommu_prot, unsigned int flags);
+int iopt_unmap(struct io_pagetable *iopt, unsigned long iova,
+	       unsigned long length, unsigned long *unmapped);
+int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped);
+
+/*
+ * Fill @ranges (room for @max) with the usable IOVA ranges in ascending
+ * order; returns how many there are, which may be more than @max.
+ */
+struct iopt_range {
+	unsigned long start;
+	unsigned long last;
+};
+
+u32 iopt_usable_ranges(struct io_pagetable *iopt, struct iopt_range *ranges,
+		       u32 max, unsigned long *alignment);
+int iopt_set_allowed(struct io_pagetable *iopt, struct iopt_range *ranges,
+		     u32 num);
+int iopt_reserve(struct io_pagetable *iopt, unsigned long start,
+		 unsigned long last, void *owner);
+void iopt_unreserve_owner(struct io_pagetable *iopt, void *owner);
+int iopt_set_large_pages(struct io_pagetable *iopt, bool enable);
+
+void iopt_add_user(struct io_pagetable *iopt, struct iopt_user *user);
+void iopt_remove_user(struct io_pagetable *iopt, struct iopt_user *user);
+int iopt_pin(struct io_pagetable *iopt, unsigned long iova,
+	     unsigned long length, struct page **out, bool write);
+void iopt_unpin(struct io_pagetable *iopt, unsigned long iova,
+		unsigned long length);
+int iopt_rw(struct io_pagetable *iopt, unsigned long iova, void *data,
+	    unsigned long length, unsigned int flags);
+
+#endif

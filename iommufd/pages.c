@@ -1,0 +1,494 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The pages layer: pinning user memory once per iopt_pages, however many
+ * users need it, and charging the pins to RLIMIT_MEMLOCK.
+ *
+ * Who needs what is recorded as struct iopt_pin nodes in an interval tree
+ * of page indexes. Pinning a range pins only the indexes no node covers
+ * yet; unpinning a range unpins only the indexes no remaining node covers.
+ * So each page is pinned exactly once, and every pin is undone exactly once.
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/user.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "compat.h"
+#include "pages.h"
+
+unsigned int iopt_pages_batch_bytes = PAGE_SIZE;
+
+/**
+ * struct iopt_pin - one user's need for a range of pinned pages
+ * @node: page indexes [start, last] within the iopt_pages
+ * @users: how many holders asked for exactly this range
+ */
+struct iopt_pin {
+	struct interval_tree_node node;
+	unsigned int users;
+};
+
+struct iopt_pages *iopt_pages_alloc(void __user *uptr, unsigned long length,
+				    bool writable,
+				    enum iopt_account_mode mode)
+{
+	unsigned long start = (unsigned long)uptr;
+	struct iopt_pages *pages;
+	unsigned long end;
+
+	if (!length)
+		return ERR_PTR(-EINVAL);
+	if (check_add_overflow(start, length, &end) ||
+	    end > ULONG_MAX - PAGE_SIZE)
+		return ERR_PTR(-EOVERFLOW);
+
+	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&pages->kref);
+	mutex_init(&pages->mutex);
+	xa_init_flags(&pages->pfns, XA_FLAGS_ACCOUNT);
+	pages->pin_itree = RB_ROOT_CACHED;
+	pages->uptr = (void __user *)ALIGN_DOWN(start, PAGE_SIZE);
+	pages->npages = (ALIGN(end, PAGE_SIZE) - ALIGN_DOWN(start, PAGE_SIZE)) >>
+			PAGE_SHIFT;
+	pages->writable = writable;
+	/* Whoever may lock memory anyway is not charged, as for mlock(). */
+	pages->account_mode = capable(CAP_IPC_LOCK) ? IOPT_ACCOUNT_NONE : mode;
+	pages->source_task = current->group_leader;
+	get_task_struct(pages->source_task);
+	pages->source_mm = current->mm;
+	mmgrab(pages->source_mm);
+	pages->source_user = get_uid(current_user());
+	return pages;
+}
+
+void iopt_pages_release(struct kref *kref)
+{
+	struct iopt_pages *pages = container_of(kref, struct iopt_pages, kref);
+
+	WARN_ON(!RB_EMPTY_ROOT(&pages->pin_itree.rb_root));
+	WARN_ON(pages->npinned);
+	xa_destroy(&pages->pfns);
+	put_task_struct(pages->source_task);
+	mmdrop(pages->source_mm);
+	free_uid(pages->source_user);
+	mutex_destroy(&pages->mutex);
+	kfree(pages);
+}
+
+/* user_struct::locked_vm, the accounting io_uring also uses. */
+static int charge_user(struct iopt_pages *pages, unsigned long npages)
+{
+	unsigned long limit = task_rlimit(pages->source_task, RLIMIT_MEMLOCK) >>
+			      PAGE_SHIFT;
+	atomic_long_t *locked = &pages->source_user->locked_vm;
+	long cur = atomic_long_read(locked);
+
+	do {
+		if (cur + npages > limit)
+			return -ENOMEM;
+	} while (!atomic_long_try_cmpxchg(locked, &cur, cur + npages));
+	return 0;
+}
+
+/*
+ * mm_struct::locked_vm, as VFIO type1 charges. The mm is only grabbed, not
+ * held, but its lock and counters stay valid until mmdrop().
+ */
+static int charge_mm(struct iopt_pages *pages, unsigned long npages, bool inc)
+{
+	int rc;
+
+	mmap_write_lock(pages->source_mm);
+	rc = __account_locked_vm(pages->source_mm, npages, inc,
+				 pages->source_task, false);
+	mmap_write_unlock(pages->source_mm);
+	return rc;
+}
+
+static int pages_charge(struct iopt_pages *pages, unsigned long npages)
+{
+	int rc = 0;
+
+	if (pages->account_mode == IOPT_ACCOUNT_USER)
+		rc = charge_user(pages, npages);
+	else if (pages->account_mode == IOPT_ACCOUNT_MM)
+		rc = charge_mm(pages, npages, true);
+	if (rc)
+		return rc;
+	atomic64_add(npages, &pages->source_mm->pinned_vm);
+	return 0;
+}
+
+static void pages_uncharge(struct iopt_pages *pages, unsigned long npages)
+{
+	if (!npages)
+		return;
+	if (pages->account_mode == IOPT_ACCOUNT_USER)
+		atomic_long_sub(npages, &pages->source_user->locked_vm);
+	else if (pages->account_mode == IOPT_ACCOUNT_MM)
+		WARN_ON(charge_mm(pages, npages, false));
+	atomic64_sub(npages, &pages->source_mm->pinned_vm);
+}
+
+static unsigned long pages_index_addr(struct iopt_pages *pages,
+				      unsigned long index)
+{
+	return (unsigned long)pages->uptr + (index << PAGE_SHIFT);
+}
+
+/*
+ * Pin up to @npages pages from @index. Pins from the caller's own address
+ * space go through the fast path; from another one (after fork, or from a
+ * kernel thread) through the mm we recorded, which must still be alive.
+ */
+static long pages_gup(struct iopt_pages *pages, unsigned long index,
+		      unsigned long npages, unsigned int gup_flags,
+		      struct page **out)
+{
+	unsigned long addr = pages_index_addr(pages, index);
+	struct mm_struct *mm = pages->source_mm;
+	long got;
+
+	if (current->mm == mm)
+		return pin_user_pages_fast(addr, npages, gup_flags, out);
+
+	if (!mmget_not_zero(mm))
+		return -EFAULT;
+	mmap_read_lock(mm);
+	got = compat_pin_user_pages_remote(mm, addr, npages, gup_flags, out);
+	mmap_read_unlock(mm);
+	mmput(mm);
+	return got;
+}
+
+static struct page **pages_alloc_batch(unsigned long *capacity)
+{
+	unsigned long n = max_t(unsigned long, 1,
+				iopt_pages_batch_bytes / sizeof(struct page *));
+
+	*capacity = min_t(unsigned long, n, PAGE_SIZE / sizeof(struct page *));
+	return kmalloc_array(*capacity, sizeof(struct page *), GFP_KERNEL);
+}
+
+/* Unpin [first, last], every index of which is pinned. */
+static void pages_unpin_range(struct iopt_pages *pages, unsigned long first,
+			      unsigned long last)
+{
+	unsigned long capacity, n = 0, index, total = 0;
+	struct page *one, **batch;
+
+	lockdep_assert_held(&pages->mutex);
+	batch = pages_alloc_batch(&capacity);
+	if (!batch) {
+		/* Still unpin, one page at a time, rather than leak pins. */
+		batch = &one;
+		capacity = 1;
+	}
+	for (index = first; index <= last; index++) {
+		void *entry = xa_erase(&pages->pfns, index);
+
+		if (WARN_ON(!entry))
+			continue;
+		batch[n++] = pfn_to_page(xa_to_value(entry));
+		if (n == capacity) {
+			unpin_user_pages_dirty_lock(batch, n, pages->writable);
+			total += n;
+			n = 0;
+		}
+	}
+	unpin_user_pages_dirty_lock(batch, n, pages->writable);
+	total += n;
+	if (batch != &one)
+		kfree(batch);
+	pages->npinned -= total;
+	pages_uncharge(pages, total);
+}
+
+/*
+ * Record @n freshly pinned and charged pages from @index. On failure the
+ * pages not recorded are unpinned and uncharged here; *@stored says how
+ * many were recorded, which the caller still owns.
+ */
+static int pages_store_batch(struct iopt_pages *pages, unsigned long index,
+			     struct page **batch, unsigned long n,
+			     unsigned long *stored)
+{
+	unsigned long i;
+	int rc = 0;
+
+	for (i = 0; i != n; i++) {
+		rc = xa_err(xa_store(&pages->pfns, index + i,
+				     xa_mk_value(page_to_pfn(batch[i])),
+				     GFP_KERNEL_ACCOUNT));
+		if (rc) {
+			unpin_user_pages(batch + i, n - i);
+			pages_uncharge(pages, n - i);
+			break;
+		}
+	}
+	pages->npinned += i;
+	*stored = i;
+	return rc;
+}
+
+/* Pin [first, last], none of which is pinned yet. All or nothing. */
+static int pages_pin_range(struct iopt_pages *pages, unsigned long first,
+			   unsigned long last)
+{
+	unsigned int gup_flags = FOLL_LONGTERM |
+				 (pages->writable ? FOLL_WRITE : 0);
+	unsigned long capacity, stored, index = first;
+	struct page **batch;
+	int rc = 0;
+
+	lockdep_assert_held(&pages->mutex);
+	batch = pages_alloc_batch(&capacity);
+	if (!batch)
+		return -ENOMEM;
+
+	while (index <= last) {
+		unsigned long want = min(capacity, last - index + 1);
+		long got;
+
+		rc = pages_charge(pages, want);
+		if (rc)
+			break;
+		got = pages_gup(pages, index, want, gup_flags, batch);
+		if (got <= 0) {
+			pages_uncharge(pages, want);
+			rc = got ? got : -EFAULT;
+			break;
+		}
+		pages_uncharge(pages, want - got);
+		rc = pages_store_batch(pages, index, batch, got, &stored);
+		index += stored;
+		if (rc)
+			break;
+	}
+	kfree(batch);
+	if (rc && index > first)
+		pages_unpin_range(pages, first, index - 1);
+	return rc;
+}
+
+typedef int (*pages_range_fn)(struct iopt_pages *pages, unsigned long first,
+			      unsigned long last);
+
+/*
+ * Call @fn on every maximal sub-range of [first, last] that no pin node
+ * covers. Stops at the first error; *@done is then the start of the
+ * sub-range that failed, everything before it was handled.
+ */
+static int pages_for_each_uncovered(struct iopt_pages *pages,
+				    unsigned long first, unsigned long last,
+				    pages_range_fn fn, unsigned long *done)
+{
+	struct interval_tree_node *node;
+	unsigned long cur = first;
+	int rc;
+
+	for (node = interval_tree_iter_first(&pages->pin_itree, first, last);
+	     node; node = interval_tree_iter_next(node, first, last)) {
+		if (node->start > cur) {
+			*done = cur;
+			rc = fn(pages, cur, node->start - 1);
+			if (rc)
+				return rc;
+		}
+		if (node->last >= last)
+			return 0;
+		cur = max(cur, node->last + 1);
+	}
+	*done = cur;
+	return fn(pages, cur, last);
+}
+
+static int pages_unpin_range_fn(struct iopt_pages *pages, unsigned long first,
+				unsigned long last)
+{
+	pages_unpin_range(pages, first, last);
+	return 0;
+}
+
+static struct iopt_pin *pages_find_pin(struct iopt_pages *pages,
+				       unsigned long first, unsigned long last)
+{
+	struct interval_tree_node *node;
+
+	for (node = interval_tree_iter_first(&pages->pin_itree, first, first);
+	     node; node = interval_tree_iter_next(node, first, first))
+		if (node->start == first && node->last == last)
+			return container_of(node, struct iopt_pin, node);
+	return NULL;
+}
+
+static void pages_fill_out(struct iopt_pages *pages, unsigned long first,
+			   unsigned long last, struct page **out)
+{
+	unsigned long index;
+
+	if (!out)
+		return;
+	for (index = first; index <= last; index++)
+		*out++ = pfn_to_page(xa_to_value(xa_load(&pages->pfns, index)));
+}
+
+/**
+ * iopt_pages_pin - make sure pages [first, last] are pinned
+ * @pages: the range of user memory
+ * @first: first page index
+ * @last: last page index, inclusive
+ * @out: if not NULL, receives the struct page of each index
+ *
+ * Adds one holder for exactly [first, last]; iopt_pages_unpin() with the
+ * same range drops it. Returns 0, or -ENOMEM when RLIMIT_MEMLOCK or memory
+ * runs out, -EFAULT when the memory is gone; on failure nothing changes.
+ */
+int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
+		   unsigned long last, struct page **out)
+{
+	struct iopt_pin *pin;
+	unsigned long done;
+	int rc;
+
+	if (WARN_ON(first > last || last >= pages->npages))
+		return -EINVAL;
+
+	mutex_lock(&pages->mutex);
+	pin = pages_find_pin(pages, first, last);
+	if (pin) {
+		pin->users++;
+		goto out_fill;
+	}
+	pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
+	if (!pin) {
+		rc = -ENOMEM;
+		goto out_unlock;
+	}
+	rc = pages_for_each_uncovered(pages, first, last, pages_pin_range,
+				      &done);
+	if (rc) {
+		unsigned long ignored;
+
+		if (done > first)
+			pages_for_each_uncovered(pages, first, done - 1,
+						 pages_unpin_range_fn,
+						 &ignored);
+		kfree(pin);
+		goto out_unlock;
+	}
+	pin->node.start = first;
+	pin->node.last = last;
+	pin->users = 1;
+	interval_tree_insert(&pin->node, &pages->pin_itree);
+out_fill:
+	pages_fill_out(pages, first, last, out);
+	rc = 0;
+out_unlock:
+	mutex_unlock(&pages->mutex);
+	return rc;
+}
+
+/**
+ * iopt_pages_unpin - drop one holder added by iopt_pages_pin()
+ * @pages: the range of user memory
+ * @first: first page index, as given to iopt_pages_pin()
+ * @last: last page index, as given to iopt_pages_pin()
+ *
+ * Pages that no other holder needs are unpinned and uncharged.
+ */
+void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
+		      unsigned long last)
+{
+	struct iopt_pin *pin;
+	unsigned long done;
+
+	mutex_lock(&pages->mutex);
+	pin = pages_find_pin(pages, first, last);
+	if (WARN_ON(!pin))
+		goto out_unlock;
+	if (--pin->users)
+		goto out_unlock;
+	interval_tree_remove(&pin->node, &pages->pin_itree);
+	kfree(pin);
+	pages_for_each_uncovered(pages, first, last, pages_unpin_range_fn,
+				 &done);
+out_unlock:
+	mutex_unlock(&pages->mutex);
+}
+
+/* Copy through a temporary (short-term) pin of one page. */
+static int pages_rw_page(struct iopt_pages *pages, unsigned long index,
+			 unsigned long offset, void *data, unsigned long len,
+			 bool write)
+{
+	struct page *page;
+	void *vaddr;
+	long got;
+
+	got = pages_gup(pages, index, 1, write ? FOLL_WRITE : 0, &page);
+	if (got != 1)
+		return got < 0 ? got : -EFAULT;
+	vaddr = kmap_local_page(page);
+	if (write)
+		memcpy(vaddr + offset, data, len);
+	else
+		memcpy(data, vaddr + offset, len);
+	kunmap_local(vaddr);
+	unpin_user_pages_dirty_lock(&page, 1, write);
+	return 0;
+}
+
+static int pages_rw_remote(struct iopt_pages *pages, unsigned long start_byte,
+			   void *data, unsigned long length, bool write)
+{
+	while (length) {
+		unsigned long offset = start_byte % PAGE_SIZE;
+		unsigned long len = min(length, PAGE_SIZE - offset);
+		int rc;
+
+		rc = pages_rw_page(pages, start_byte >> PAGE_SHIFT, offset,
+				   data, len, write);
+		if (rc)
+			return rc;
+		start_byte += len;
+		data += len;
+		length -= len;
+	}
+	return 0;
+}
+
+/**
+ * iopt_pages_rw - copy between a kernel buffer and the user memory
+ * @pages: the range of user memory
+ * @start_byte: offset of the first byte from @pages->uptr
+ * @data: the kernel buffer
+ * @length: bytes to copy
+ * @flags: IOPT_RW_* flags
+ *
+ * Works whether or not the pages are pinned, from any context that may
+ * sleep. Returns 0 or -EFAULT if the memory is not there (any more).
+ */
+int iopt_pages_rw(struct iopt_pages *pages, unsigned long start_byte,
+		  void *data, unsigned long length, unsigned int flags)
+{
+	void __user *uaddr = pages->uptr + start_byte;
+	bool write = flags & IOPT_RW_WRITE;
+
+	if (WARN_ON(start_byte + length > pages->npages << PAGE_SHIFT))
+		return -EINVAL;
+	if (write && !pages->writable)
+		return -EPERM;
+	if (!(flags & IOPT_RW_REMOTE) && current->mm == pages->source_mm) {
+		if (write ? copy_to_user(uaddr, data, length) :
+			    copy_from_user(data, uaddr, length))
+			return -EFAULT;
+		return 0;
+	}
+	return pages_rw_remote(pages, start_byte, data, length, write);
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The pages layer: one refcounted object per range of user memory that was
+ * mapped into an IOAS. It pins the memory lazily, once, whatever the number
+ * of areas (through COPY) and users, and charges the pins to the owner's
+ * RLIMIT_MEMLOCK. It knows nothing about IOVAs; callers speak in page
+ * indexes into the range.
+ */
+#ifndef IOMMUFD_PAGES_H
+#define IOMMUFD_PAGES_H
+
+#include <linux/interval_tree.h>
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+
+struct mm_struct;
+struct page;
+struct task_struct;
+struct user_struct;
+
+/* How pins are charged; chosen per context with IOMMU_OPTION_RLIMIT_MODE. */
+enum iopt_account_mode {
+	/* The task had CAP_IPC_LOCK when the memory was mapped. */
+	IOPT_ACCOUNT_NONE,
+	/* user_struct::locked_vm, shared by every process of the user. */
+	IOPT_ACCOUNT_USER,
+	/* mm_struct::locked_vm, as VFIO type1 does. */
+	IOPT_ACCOUNT_MM,
+};
+
+/**
+ * struct iopt_pages - a range of user memory and its pins
+ * @kref: one reference per area that maps a slice of the range, plus
+ *	transient ones held by COPY while it builds new areas
+ * @mutex: guards @pin_itree, @pfns and @npinned. Taken inside the
+ *	io_pagetable's iova_rwsem, never the other way round.
+ * @uptr: page-aligned start of the range in @source_mm
+ * @npages: length of the range in pages
+ * @writable: whether the range may be pinned for device writes
+ * @account_mode: how pins are charged, fixed at creation
+ * @source_task: the thread group leader that mapped the memory, for its
+ *	RLIMIT_MEMLOCK; a reference is held
+ * @source_mm: the address space of the memory; mmgrab()bed, so the struct
+ *	stays but the address space may already be gone (after exit)
+ * @source_user: the user charged in IOPT_ACCOUNT_USER mode; a reference
+ *	is held
+ * @pin_itree: struct iopt_pin nodes by page index: who needs which pages
+ *	pinned. A page is pinned while any node covers it.
+ * @pfns: the pinned pages, xa_mk_value(pfn) by page index; an index has an
+ *	entry exactly when some node of @pin_itree covers it
+ * @npinned: number of entries in @pfns, all of them charged
+ */
+struct iopt_pages {
+	struct kref kref;
+	struct mutex mutex;
+	void __user *uptr;
+	unsigned long npages;
+	bool writable;
+	enum iopt_account_mode account_mode;
+	struct task_struct *source_task;
+	struct mm_struct *source_mm;
+	struct user_struct *source_user;
+	struct rb_root_cached pin_itree;
+	struct xarray pfns;
+	unsigned long npinned;
+};
+
+struct iopt_pages *iopt_pages_alloc(void __user *uptr, unsigned long length,
+				    bool writable,
+				    enum iopt_account_mode mode);
+void iopt_pages_release(struct kref *kref);
+
+static inline void iopt_pages_put(struct iopt_pages *pages)
+{
+	kref_put(&pages->kref, iopt_pages_release);
+}
+
+int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
+		   unsigned long last, struct page **out);
+void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
+		      unsigned long last);
+
+/* Flags for iopt_pages_rw() */
+enum {
+	IOPT_RW_WRITE = 1 << 0,
+	/* Never copy straight to or from current's address space. */
+	IOPT_RW_REMOTE = 1 << 1,
+};
+int iopt_pages_rw(struct iopt_pages *pages, unsigned long start_byte,
+		  void *data, unsigned long length, unsigned int flags);
+
+/*
+ * Upper bound, in bytes, of the temporary page array used to pin in
+ * batches. Test builds shrink it (IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT) to
+ * push every range through many batches.
+ */
+extern unsigned int iopt_pages_batch_bytes;
+
+#endif
