@@ -2,43 +2,63 @@
 /*
  * Accesses: in-kernel users of an IOAS, such as an emulated device that
  * reads and writes guest memory through the IOAS's IOVAs instead of
- * through an IOMMU.
+ * through an IOMMU. An access that pins pages must unpin them when asked
+ * through its unmap callback, so userspace can always unmap.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
 
 #include "iommufd_private.h"
+#include "pages.h"
+
+static void access_iopt_unmap(struct iopt_user *user, unsigned long iova,
+			      unsigned long last)
+{
+	struct iommufd_access *access =
+		container_of(user, struct iommufd_access, user);
+
+	if (access->ops->unmap)
+		access->ops->unmap(access->data, iova, last - iova + 1);
+}
 
 /**
  * iommufd_access_create - start using an IOAS from the kernel
  * @ictx: the context that holds the IOAS
  * @ioas_id: the IOAS's ID in @ictx
+ * @ops: the user's callbacks; @ops->unmap is required to pin pages
+ * @data: passed back to @ops
  *
  * Returns the access, which holds the IOAS and the context until
  * iommufd_access_destroy(), or an ERR_PTR: -ENOENT if @ioas_id does not
  * name an IOAS of @ictx.
  */
-struct iommufd_access *iommufd_access_create(struct iommufd_ctx *ictx,
-					     u32 ioas_id)
+struct iommufd_access *
+iommufd_access_create(struct iommufd_ctx *ictx, u32 ioas_id,
+		      const struct iommufd_access_ops *ops, void *data)
 {
 	struct iommufd_access *access;
-	struct iommufd_object *ioas_obj;
+	struct iommufd_ioas *ioas;
 
-	ioas_obj = iommufd_get_object(ictx, ioas_id, IOMMUFD_OBJ_IOAS);
-	if (IS_ERR(ioas_obj))
-		return ERR_CAST(ioas_obj);
+	ioas = iommufd_get_ioas(ictx, ioas_id);
+	if (IS_ERR(ioas))
+		return ERR_CAST(ioas);
 
 	access = iommufd_object_alloc(ictx, access, IOMMUFD_OBJ_ACCESS);
 	if (IS_ERR(access)) {
-		iommufd_put_object(ictx, ioas_obj);
+		iommufd_put_object(ictx, &ioas->obj);
 		return access;
 	}
 	access->ictx = ictx;
+	access->ops = ops;
+	access->data = data;
+	mutex_init(&access->ioas_lock);
+	access->user.unmap = access_iopt_unmap;
 	get_file(ictx->file);
-	access->ioas = container_of(ioas_obj, struct iommufd_ioas, obj);
+	access->ioas = ioas;
 	/* Long-term: the IOAS cannot be destroyed under the access. */
-	refcount_inc(&ioas_obj->users);
-	iommufd_put_object(ictx, ioas_obj);
+	refcount_inc(&ioas->obj.users);
+	iopt_add_user(&ioas->iopt, &access->user);
+	iommufd_put_object(ictx, &ioas->obj);
 
 	/* The creator's reference: userspace cannot DESTROY an access. */
 	refcount_inc(&access->obj.users);
@@ -51,11 +71,97 @@ void iommufd_access_destroy_object(struct iommufd_object *obj)
 	struct iommufd_access *access =
 		container_of(obj, struct iommufd_access, obj);
 
+	iopt_remove_user(&access->ioas->iopt, &access->user);
 	refcount_dec(&access->ioas->obj.users);
+	mutex_destroy(&access->ioas_lock);
 	fput(access->ictx->file);
 }
 
+/* The user must have unpinned everything first. */
 void iommufd_access_destroy(struct iommufd_access *access)
 {
 	iommufd_object_destroy_owned(access->ictx, &access->obj);
+}
+
+/**
+ * iommufd_access_replace - move an access to another IOAS
+ * @access: the access, which must have nothing pinned
+ * @ioas_id: the new IOAS in the access's context
+ *
+ * Returns -ENOENT if @ioas_id names no IOAS. On failure the access stays
+ * on its old IOAS. The caller must not hold locks its unmap callback
+ * takes: moving the unmap registration waits for running callbacks.
+ */
+int iommufd_access_replace(struct iommufd_access *access, u32 ioas_id)
+{
+	struct iommufd_ioas *new, *old;
+
+	new = iommufd_get_ioas(access->ictx, ioas_id);
+	if (IS_ERR(new))
+		return PTR_ERR(new);
+
+	mutex_lock(&access->ioas_lock);
+	old = access->ioas;
+	if (old != new) {
+		refcount_inc(&new->obj.users);
+		access->ioas = new;
+	}
+	mutex_unlock(&access->ioas_lock);
+
+	/*
+	 * Outside ioas_lock: unmap callbacks run under the users lock and
+	 * take ioas_lock to unpin.
+	 */
+	if (old != new) {
+		iopt_remove_user(&old->iopt, &access->user);
+		iopt_add_user(&new->iopt, &access->user);
+		refcount_dec(&old->obj.users);
+	}
+	iommufd_put_object(access->ictx, &new->obj);
+	return 0;
+}
+
+int iommufd_access_pin_pages(struct iommufd_access *access,
+			     unsigned long iova, unsigned long length,
+			     struct page **out, bool write)
+{
+	int rc;
+
+	/* Pins are only safe for users that give them back on unmap. */
+	if (WARN_ON(!access->ops->unmap))
+		return -EINVAL;
+	mutex_lock(&access->ioas_lock);
+	rc = iopt_pin(&access->ioas->iopt, iova, length, out, write);
+	mutex_unlock(&access->ioas_lock);
+	return rc;
+}
+
+void iommufd_access_unpin_pages(struct iommufd_access *access,
+				unsigned long iova, unsigned long length)
+{
+	mutex_lock(&access->ioas_lock);
+	iopt_unpin(&access->ioas->iopt, iova, length);
+	mutex_unlock(&access->ioas_lock);
+}
+
+/**
+ * iommufd_access_rw - copy between a kernel buffer and IOVA
+ * @access: the access
+ * @iova: start
+ * @data: the kernel buffer
+ * @length: bytes
+ * @flags: IOPT_RW_* flags
+ *
+ * -ENOENT when the range is not fully mapped, -EPERM when writing to a
+ * read-only mapping, -EFAULT when the memory behind it is gone.
+ */
+int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
+		      void *data, unsigned long length, unsigned int flags)
+{
+	int rc;
+
+	mutex_lock(&access->ioas_lock);
+	rc = iopt_rw(&access->ioas->iopt, iova, data, length, flags);
+	mutex_unlock(&access->ioas_lock);
+	return rc;
 }

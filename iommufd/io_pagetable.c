@@ -675,20 +675,47 @@ void iopt_unreserve_owner(struct io_pagetable *iopt, void *owner)
 	up_write(&iopt->iova_rwsem);
 }
 
+/* Could every area stay where it is if IOVAs had to be @align aligned? */
+static bool iopt_areas_aligned(struct io_pagetable *iopt, unsigned long align)
+{
+	struct iopt_area *area;
+
+	for (area = area_first(iopt, 0, ULONG_MAX); area;
+	     area = area_next(area, 0, ULONG_MAX))
+		if (area->node.start % align || area_length(area) % align ||
+		    (area->start_byte % PAGE_SIZE) % align)
+			return false;
+	return true;
+}
+
 /**
  * iopt_set_large_pages - IOMMU_OPTION_HUGE_PAGES
  * @iopt: the address space
  * @enable: false to force PAGE_SIZE IOPTEs
  *
- * With no domain attached, nothing is mapped into IOPTEs yet, so the
- * setting can always change; it takes effect as domains attach.
+ * PAGE_SIZE IOPTEs can only map whole pages, so disabling large pages
+ * raises the IOVA alignment to PAGE_SIZE; -EADDRINUSE if an existing area
+ * could not be mapped that way. Enabling drops the alignment back.
  */
 int iopt_set_large_pages(struct io_pagetable *iopt, bool enable)
 {
+	unsigned long align = enable ? 1 : PAGE_SIZE;
+	int rc = 0;
+
 	down_write(&iopt->iova_rwsem);
-	iopt->disable_large_pages = !enable;
+	if (align > iopt->iova_alignment && !iopt_areas_aligned(iopt, align))
+		rc = -EADDRINUSE;
+	if (!rc) {
+		iopt->disable_large_pages = !enable;
+		iopt->iova_alignment = align;
+	}
 	up_write(&iopt->iova_rwsem);
-	return 0;
+	return rc;
+}
+
+bool iopt_large_pages_enabled(struct io_pagetable *iopt)
+{
+	return !READ_ONCE(iopt->disable_large_pages);
 }
 
 void iopt_add_user(struct io_pagetable *iopt, struct iopt_user *user)

@@ -92,6 +92,7 @@ int iopt_reserve(struct io_pagetable *iopt, unsigned long start,
 		 unsigned long last, void *owner);
 void iopt_unreserve_owner(struct io_pagetable *iopt, void *owner);
 int iopt_set_large_pages(struct io_pagetable *iopt, bool enable);
+bool iopt_large_pages_enabled(struct io_pagetable *iopt);
 
 void iopt_add_user(struct io_pagetable *iopt, struct iopt_user *user);
 void iopt_remove_user(struct io_pagetable *iopt, struct iopt_user *user);

@@ -1,15 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * IOAS commands: the I/O address space object and the ioctls that act on
- * it. Validation of user input happens here; the address space itself is
- * managed by the io_pagetable layer below.
+ * it. User input is validated here; the address space itself is managed
+ * by the io_pagetable layer below.
  */
+#include <linux/capability.h>
+#include <linux/iommu.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include "iommufd_private.h"
+#include "pages.h"
+
+struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx, u32 id)
+{
+	struct iommufd_object *obj;
+
+	obj = iommufd_get_object(ictx, id, IOMMUFD_OBJ_IOAS);
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	return container_of(obj, struct iommufd_ioas, obj);
+}
+
+static void iommufd_put_ioas(struct iommufd_ctx *ictx,
+			     struct iommufd_ioas *ioas)
+{
+	iommufd_put_object(ictx, &ioas->obj);
+}
 
 void iommufd_ioas_destroy(struct iommufd_object *obj)
 {
+	struct iommufd_ioas *ioas = container_of(obj, struct iommufd_ioas, obj);
+
+	iopt_destroy(&ioas->iopt);
 }
 
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
@@ -24,13 +47,339 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	ioas = iommufd_object_alloc(ucmd->ictx, ioas, IOMMUFD_OBJ_IOAS);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
+	iopt_init(&ioas->iopt);
 
 	cmd->out_ioas_id = ioas->obj.id;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc) {
+		iopt_destroy(&ioas->iopt);
 		iommufd_object_abort(ucmd->ictx, &ioas->obj);
 		return rc;
 	}
 	iommufd_object_finalize(ucmd->ictx, &ioas->obj);
+	return 0;
+}
+
+#define IOAS_MAP_FLAGS                                                         \
+	(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |               \
+	 IOMMU_IOAS_MAP_READABLE)
+
+/* Checks shared by MAP and COPY; returns the IOMMU_* protection bits. */
+static int ioas_map_prot(u32 flags)
+{
+	int prot = 0;
+
+	if (flags & ~IOAS_MAP_FLAGS)
+		return -EOPNOTSUPP;
+	if (flags & IOMMU_IOAS_MAP_WRITEABLE)
+		prot |= IOMMU_WRITE;
+	if (flags & IOMMU_IOAS_MAP_READABLE)
+		prot |= IOMMU_READ;
+	/* A mapping nobody may access is a mistake, not a request. */
+	if (!prot)
+		return -EINVAL;
+	/* No cache-maintenance uAPI exists, so DMA must be coherent. */
+	return prot | IOMMU_CACHE;
+}
+
+static unsigned int ioas_map_iopt_flags(u32 flags)
+{
+	return (flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? 0 : IOPT_ALLOC_IOVA;
+}
+
+int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_map *cmd = ucmd->cmd;
+	unsigned long iova = cmd->iova;
+	struct iommufd_ioas *ioas;
+	int prot, rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	prot = ioas_map_prot(cmd->flags);
+	if (prot == -EOPNOTSUPP)
+		return prot;
+	if (cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX)
+		return -EOVERFLOW;
+	if (prot < 0)
+		return prot;
+
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	rc = iopt_map_user(&ioas->iopt, &iova, u64_to_user_ptr(cmd->user_va),
+			   cmd->length, prot, ioas_map_iopt_flags(cmd->flags),
+			   READ_ONCE(ucmd->ictx->account_mode));
+	if (rc)
+		goto out_put;
+	cmd->iova = iova;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc) {
+		unsigned long unmapped;
+
+		/* The caller cannot learn the IOVA, so take it back. */
+		iopt_unmap(&ioas->iopt, iova, cmd->length, &unmapped);
+	}
+out_put:
+	iommufd_put_ioas(ucmd->ictx, ioas);
+	return rc;
+}
+
+int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_copy *cmd = ucmd->cmd;
+	struct iommufd_ioas *src, *dst;
+	unsigned long iova = cmd->dst_iova;
+	int prot, rc;
+
+	prot = ioas_map_prot(cmd->flags);
+	if (prot == -EOPNOTSUPP)
+		return prot;
+	if (cmd->length >= ULONG_MAX || cmd->src_iova >= ULONG_MAX ||
+	    cmd->dst_iova >= ULONG_MAX)
+		return -EOVERFLOW;
+	if (prot < 0)
+		return prot;
+
+	src = iommufd_get_ioas(ucmd->ictx, cmd->src_ioas_id);
+	if (IS_ERR(src))
+		return PTR_ERR(src);
+	dst = iommufd_get_ioas(ucmd->ictx, cmd->dst_ioas_id);
+	if (IS_ERR(dst)) {
+		rc = PTR_ERR(dst);
+		goto out_put_src;
+	}
+	rc = iopt_copy(&dst->iopt, &src->iopt, cmd->src_iova, cmd->length,
+		       &iova, prot, ioas_map_iopt_flags(cmd->flags));
+	if (rc)
+		goto out_put;
+	cmd->dst_iova = iova;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc) {
+		unsigned long unmapped;
+
+		iopt_unmap(&dst->iopt, iova, cmd->length, &unmapped);
+	}
+out_put:
+	iommufd_put_ioas(ucmd->ictx, dst);
+out_put_src:
+	iommufd_put_ioas(ucmd->ictx, src);
+	return rc;
+}
+
+int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_unmap *cmd = ucmd->cmd;
+	unsigned long unmapped = 0;
+	struct iommufd_ioas *ioas;
+	int rc;
+
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	if (cmd->iova == 0 && cmd->length == U64_MAX) {
+		/* Unmapping everything succeeds even when nothing is mapped. */
+		rc = iopt_unmap_all(&ioas->iopt, &unmapped);
+	} else if (cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX) {
+		rc = -EOVERFLOW;
+	} else {
+		rc = iopt_unmap(&ioas->iopt, cmd->iova, cmd->length,
+				&unmapped);
+		if (!rc && !unmapped)
+			rc = -ENOENT;
+	}
+	if (!rc) {
+		cmd->length = unmapped;
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+	iommufd_put_ioas(ucmd->ictx, ioas);
+	return rc;
+}
+
+static int ioas_copy_ranges_out(struct iommu_iova_range __user *uranges,
+				struct iopt_range *ranges, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i != n; i++) {
+		struct iommu_iova_range out = {
+			.start = ranges[i].start,
+			.last = ranges[i].last,
+		};
+
+		if (copy_to_user(&uranges[i], &out, sizeof(out)))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_iova_ranges *cmd = ucmd->cmd;
+	struct iopt_range *ranges = NULL;
+	unsigned long alignment;
+	struct iommufd_ioas *ioas;
+	u32 room, total;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	/* Size the buffer first; the ranges may change in between. */
+	total = iopt_usable_ranges(&ioas->iopt, NULL, 0, &alignment);
+	room = min(total + 1, cmd->num_iovas);
+	if (room) {
+		ranges = kvcalloc(room, sizeof(*ranges), GFP_KERNEL_ACCOUNT);
+		if (!ranges) {
+			rc = -ENOMEM;
+			goto out_put;
+		}
+	}
+	total = iopt_usable_ranges(&ioas->iopt, ranges, room, &alignment);
+	rc = ioas_copy_ranges_out(u64_to_user_ptr(cmd->allowed_iovas), ranges,
+				  min(total, room));
+	if (rc)
+		goto out_free;
+	/* Tell the caller how much room it needs even when it had too little. */
+	rc = total > cmd->num_iovas ? -EMSGSIZE : 0;
+	cmd->num_iovas = total;
+	cmd->out_iova_alignment = alignment;
+	if (iommufd_ucmd_respond(ucmd, sizeof(*cmd)))
+		rc = -EFAULT;
+out_free:
+	kvfree(ranges);
+out_put:
+	iommufd_put_ioas(ucmd->ictx, ioas);
+	return rc;
+}
+
+static struct iopt_range *ioas_copy_ranges_in(u64 uptr, u32 num)
+{
+	struct iommu_iova_range __user *uranges = u64_to_user_ptr(uptr);
+	struct iopt_range *ranges;
+	u32 i;
+
+	ranges = kvcalloc(num, sizeof(*ranges), GFP_KERNEL_ACCOUNT);
+	if (!ranges)
+		return ERR_PTR(-ENOMEM);
+	for (i = 0; i != num; i++) {
+		struct iommu_iova_range in;
+
+		if (copy_from_user(&in, &uranges[i], sizeof(in))) {
+			kvfree(ranges);
+			return ERR_PTR(-EFAULT);
+		}
+		ranges[i].start = in.start;
+		ranges[i].last = in.last;
+	}
+	return ranges;
+}
+
+int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_allow_iovas *cmd = ucmd->cmd;
+	struct iopt_range *ranges = NULL;
+	struct iommufd_ioas *ioas;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	if (cmd->num_iovas) {
+		ranges = ioas_copy_ranges_in(cmd->allowed_iovas,
+					     cmd->num_iovas);
+		if (IS_ERR(ranges)) {
+			rc = PTR_ERR(ranges);
+			goto out_put;
+		}
+	}
+	rc = iopt_set_allowed(&ioas->iopt, ranges, cmd->num_iovas);
+	kvfree(ranges);
+out_put:
+	iommufd_put_ioas(ucmd->ictx, ioas);
+	return rc;
+}
+
+/* IOMMU_OPTION_RLIMIT_MODE: global to the context, object_id must be 0. */
+static int option_rlimit_mode(struct iommu_option *cmd,
+			      struct iommufd_ctx *ictx)
+{
+	int rc = 0;
+
+	if (cmd->object_id)
+		return -EOPNOTSUPP;
+	if (cmd->op == IOMMU_OPTION_OP_GET) {
+		cmd->val64 = READ_ONCE(ictx->account_mode) == IOPT_ACCOUNT_MM;
+		return 0;
+	}
+	if (cmd->op != IOMMU_OPTION_OP_SET)
+		return -EOPNOTSUPP;
+	if (!capable(CAP_SYS_RESOURCE))
+		return -EPERM;
+	if (cmd->val64 > 1)
+		return -EINVAL;
+
+	/* Memory already mapped keeps its mode, so only an empty context. */
+	xa_lock(&ictx->objects);
+	if (!xa_empty(&ictx->objects))
+		rc = -EBUSY;
+	else
+		WRITE_ONCE(ictx->account_mode, cmd->val64 ? IOPT_ACCOUNT_MM :
+							    IOPT_ACCOUNT_USER);
+	xa_unlock(&ictx->objects);
+	return rc;
+}
+
+/* IOMMU_OPTION_HUGE_PAGES: per IOAS. */
+static int option_huge_pages(struct iommu_option *cmd,
+			     struct iommufd_ctx *ictx)
+{
+	struct iommufd_ioas *ioas;
+	int rc = 0;
+
+	if (cmd->op != IOMMU_OPTION_OP_GET && cmd->op != IOMMU_OPTION_OP_SET)
+		return -EOPNOTSUPP;
+	ioas = iommufd_get_ioas(ictx, cmd->object_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	if (cmd->op == IOMMU_OPTION_OP_GET)
+		cmd->val64 = iopt_large_pages_enabled(&ioas->iopt);
+	else if (cmd->val64 > 1)
+		rc = -EINVAL;
+	else
+		rc = iopt_set_large_pages(&ioas->iopt, cmd->val64);
+	iommufd_put_ioas(ictx, ioas);
+	return rc;
+}
+
+int iommufd_option(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_option *cmd = ucmd->cmd;
+	struct iommu_option __user *uopt = ucmd->ubuffer;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	switch (cmd->option_id) {
+	case IOMMU_OPTION_RLIMIT_MODE:
+		rc = option_rlimit_mode(cmd, ucmd->ictx);
+		break;
+	case IOMMU_OPTION_HUGE_PAGES:
+		rc = option_huge_pages(cmd, ucmd->ictx);
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (rc)
+		return rc;
+	/* Only val64 is an output; write back nothing else. */
+	if (copy_to_user(&uopt->val64, &cmd->val64, sizeof(cmd->val64)))
+		return -EFAULT;
 	return 0;
 }

@@ -18,8 +18,10 @@
 #include <linux/xarray.h>
 
 #include "../uapi/linux/iommufd.h"
+#include "io_pagetable.h"
 
 struct file;
+struct page;
 
 /**
  * struct iommufd_ctx - one open of /dev/iommu
@@ -32,6 +34,9 @@ struct file;
  *	reports as NULL, so lookups never see half-built objects.
  * @destroy_wait: a destroyer sleeps here until the short-term users of
  *	the object it is removing have gone.
+ * @account_mode: enum iopt_account_mode for memory mapped from now on
+ *	(IOMMU_OPTION_RLIMIT_MODE); only changes while @objects is empty,
+ *	checked and set under xa_lock.
  *
  * Lock order, outermost first: (no ctx lock) -> xa_lock. Object-specific
  * locks are described next to their objects and are never taken with
@@ -41,6 +46,7 @@ struct iommufd_ctx {
 	struct file *file;
 	struct xarray objects;
 	wait_queue_head_t destroy_wait;
+	int account_mode;
 };
 
 enum iommufd_object_type {
@@ -121,15 +127,37 @@ struct iommufd_object_ops {
 	void (*destroy)(struct iommufd_object *obj);
 };
 
-/* IOAS, ioas.c */
+/**
+ * struct iommufd_ioas - an I/O address space object
+ * @obj: the object header
+ * @iopt: the address space; its own locks guard it
+ */
 struct iommufd_ioas {
 	struct iommufd_object obj;
+	struct io_pagetable iopt;
 };
 
 static_assert(offsetof(struct iommufd_ioas, obj) == 0);
 
+struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx, u32 id);
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_map(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_copy(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd);
+int iommufd_option(struct iommufd_ucmd *ucmd);
 void iommufd_ioas_destroy(struct iommufd_object *obj);
+
+/**
+ * struct iommufd_access_ops - what an in-kernel DMA user provides
+ * @unmap: called when userspace unmaps [iova, iova + length - 1] while the
+ *	access may have pages pinned there; must unpin them before
+ *	returning. NULL for accesses that only read and write (no pinning).
+ */
+struct iommufd_access_ops {
+	void (*unmap)(void *data, unsigned long iova, unsigned long length);
+};
 
 /**
  * struct iommufd_access - an in-kernel DMA user of one IOAS
@@ -137,20 +165,38 @@ void iommufd_ioas_destroy(struct iommufd_object *obj);
  *	iommufd_access_destroy() ends an access
  * @ictx: the context; the access holds a reference on its file, so the
  *	context outlives every access made on it
+ * @ops: the user's callbacks
+ * @data: the user's cookie for @ops
+ * @ioas_lock: guards @ioas against iommufd_access_replace(); held across
+ *	pin, unpin and rw. Lock order: ioas_lock -> iova_rwsem.
  * @ioas: the IOAS the access works on; holds a long-term reference
+ * @user: registration with @ioas's io_pagetable for unmap callbacks
  */
 struct iommufd_access {
 	struct iommufd_object obj;
 	struct iommufd_ctx *ictx;
+	const struct iommufd_access_ops *ops;
+	void *data;
+	struct mutex ioas_lock;
 	struct iommufd_ioas *ioas;
+	struct iopt_user user;
 };
 
 static_assert(offsetof(struct iommufd_access, obj) == 0);
 
-struct iommufd_access *iommufd_access_create(struct iommufd_ctx *ictx,
-					     u32 ioas_id);
+struct iommufd_access *
+iommufd_access_create(struct iommufd_ctx *ictx, u32 ioas_id,
+		      const struct iommufd_access_ops *ops, void *data);
 void iommufd_access_destroy(struct iommufd_access *access);
 void iommufd_access_destroy_object(struct iommufd_object *obj);
+int iommufd_access_replace(struct iommufd_access *access, u32 ioas_id);
+int iommufd_access_pin_pages(struct iommufd_access *access,
+			     unsigned long iova, unsigned long length,
+			     struct page **out, bool write);
+void iommufd_access_unpin_pages(struct iommufd_access *access,
+				unsigned long iova, unsigned long length);
+int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
+		      void *data, unsigned long length, unsigned int flags);
 
 /* Test command, selftest.c; compiled only into test builds */
 #ifdef CONFIG_IOMMUFD_OOT_TEST

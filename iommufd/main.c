@@ -19,6 +19,7 @@
 #include <linux/uaccess.h>
 
 #include "iommufd_private.h"
+#include "pages.h"
 #ifdef CONFIG_IOMMUFD_OOT_TEST
 #include "iommufd_test.h"
 #endif
@@ -256,6 +257,7 @@ static int iommufd_fops_open(struct inode *inode, struct file *filp)
 		return -ENOMEM;
 	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	init_waitqueue_head(&ictx->destroy_wait);
+	ictx->account_mode = IOPT_ACCOUNT_USER;
 	ictx->file = filp;
 	filp->private_data = ictx;
 	return 0;
@@ -303,6 +305,12 @@ static int iommufd_fops_release(struct inode *inode, struct file *filp)
 union iommufd_cmd_buffer {
 	struct iommu_destroy destroy;
 	struct iommu_ioas_alloc ioas_alloc;
+	struct iommu_ioas_allow_iovas allow_iovas;
+	struct iommu_ioas_copy ioas_copy;
+	struct iommu_ioas_iova_ranges iova_ranges;
+	struct iommu_ioas_map map;
+	struct iommu_ioas_unmap unmap;
+	struct iommu_option option;
 #ifdef CONFIG_IOMMUFD_OOT_TEST
 	struct iommu_test_cmd test;
 #endif
@@ -339,6 +347,20 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMUFD_CMD_IOAS_ALLOC, IOMMU_IOAS_ALLOC,
 		 iommufd_ioas_alloc_ioctl, struct iommu_ioas_alloc,
 		 out_ioas_id),
+	IOCTL_OP(IOMMUFD_CMD_IOAS_ALLOW_IOVAS, IOMMU_IOAS_ALLOW_IOVAS,
+		 iommufd_ioas_allow_iovas, struct iommu_ioas_allow_iovas,
+		 allowed_iovas),
+	IOCTL_OP(IOMMUFD_CMD_IOAS_COPY, IOMMU_IOAS_COPY, iommufd_ioas_copy,
+		 struct iommu_ioas_copy, src_iova),
+	IOCTL_OP(IOMMUFD_CMD_IOAS_IOVA_RANGES, IOMMU_IOAS_IOVA_RANGES,
+		 iommufd_ioas_iova_ranges, struct iommu_ioas_iova_ranges,
+		 out_iova_alignment),
+	IOCTL_OP(IOMMUFD_CMD_IOAS_MAP, IOMMU_IOAS_MAP, iommufd_ioas_map,
+		 struct iommu_ioas_map, iova),
+	IOCTL_OP(IOMMUFD_CMD_IOAS_UNMAP, IOMMU_IOAS_UNMAP, iommufd_ioas_unmap,
+		 struct iommu_ioas_unmap, length),
+	IOCTL_OP(IOMMUFD_CMD_OPTION, IOMMU_OPTION, iommufd_option,
+		 struct iommu_option, val64),
 #ifdef CONFIG_IOMMUFD_OOT_TEST
 	IOCTL_OP(_IOC_NR(IOMMU_TEST_CMD), IOMMU_TEST_CMD, iommufd_test,
 		 struct iommu_test_cmd, last),

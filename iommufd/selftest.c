@@ -1,25 +1,90 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * IOMMU_TEST_CMD: the test-only command that lets the selftests reach
- * inside the module (mock devices, in-kernel accesses, reference checks).
- * Compiled only into test builds (CONFIG_IOMMUFD_OOT_TEST); a release build
- * answers the command number with ENOTTY like any unknown command.
+ * inside the module (in-kernel accesses, reserved IOVA, pin reference
+ * checks). Compiled only into test builds (CONFIG_IOMMUFD_OOT_TEST); a
+ * release build answers the command number with ENOTTY like any unknown
+ * command.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include "iommufd_private.h"
 #include "iommufd_test.h"
+#include "pages.h"
 
-/*
- * A test access is an iommufd_access owned by an anonymous fd, so that the
- * selftests control its lifetime by closing the fd, as a driver would by
- * unbinding.
+/* Upstream's bound on what one ACCESS_PAGES or ACCESS_RW may touch. */
+#define TEST_ACCESS_MAX_BYTES (16UL * 1024 * 1024)
+
+/**
+ * struct test_access - an access owned by an anonymous fd
+ * @access: the core access
+ * @lock: guards @items and @next_id, and serialises pinning against the
+ *	unmap callback. Lock order: iopt users_lock -> lock -> ioas_lock.
+ * @items: struct test_access_item, one per ACCESS_PAGES not yet undone
+ * @next_id: ID for the next item
+ *
+ * The selftests control the lifetime by closing the fd, as a driver
+ * would by unbinding.
  */
+struct test_access {
+	struct iommufd_access *access;
+	struct mutex lock;
+	struct list_head items;
+	unsigned int next_id;
+};
+
+struct test_access_item {
+	struct list_head node;
+	unsigned long iova;
+	unsigned long length;
+	unsigned int id;
+};
+
+static void test_access_drop_item(struct test_access *staccess,
+				  struct test_access_item *item)
+{
+	iommufd_access_unpin_pages(staccess->access, item->iova,
+				   item->length);
+	list_del(&item->node);
+	kfree(item);
+}
+
+/* Drop every item that overlaps [iova, iova + length - 1]. */
+static void test_access_unmap(void *data, unsigned long iova,
+			      unsigned long length)
+{
+	struct test_access *staccess = data;
+	struct test_access_item *item, *next;
+	unsigned long last = iova + length - 1;
+
+	mutex_lock(&staccess->lock);
+	list_for_each_entry_safe(item, next, &staccess->items, node) {
+		if (item->iova > last || item->iova + item->length - 1 < iova)
+			continue;
+		test_access_drop_item(staccess, item);
+	}
+	mutex_unlock(&staccess->lock);
+}
+
+static const struct iommufd_access_ops test_access_ops_pin = {
+	.unmap = test_access_unmap,
+};
+
+static const struct iommufd_access_ops test_access_ops_rw = {};
+
 static int test_access_release(struct inode *inode, struct file *file)
 {
-	iommufd_access_destroy(file->private_data);
+	struct test_access *staccess = file->private_data;
+
+	test_access_unmap(staccess, 0, ULONG_MAX);
+	iommufd_access_destroy(staccess->access);
+	mutex_destroy(&staccess->lock);
+	kfree(staccess);
 	return 0;
 }
 
@@ -28,48 +93,322 @@ static const struct file_operations test_access_fops = {
 	.release = test_access_release,
 };
 
+/*
+ * The access behind an access fd of this context. The caller owns a file
+ * reference, dropped with fput(); -ENOENT for anything else.
+ */
+static struct test_access *test_access_get(struct iommufd_ucmd *ucmd,
+					   int fd, struct file **filep)
+{
+	struct test_access *staccess;
+	struct file *file;
+
+	file = fget(fd);
+	if (!file)
+		return ERR_PTR(-EBADF);
+	staccess = file->private_data;
+	if (file->f_op != &test_access_fops ||
+	    staccess->access->ictx != ucmd->ictx) {
+		fput(file);
+		return ERR_PTR(-ENOENT);
+	}
+	*filep = file;
+	return staccess;
+}
+
 static int test_create_access(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_test_cmd *cmd = ucmd->cmd;
-	struct iommufd_access *access;
+	u32 flags = cmd->create_access.flags;
+	struct test_access *staccess;
 	struct file *file;
 	int fd, rc;
 
-	if (cmd->create_access.flags &
-	    ~MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES)
+	if (flags & ~MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES)
 		return -EOPNOTSUPP;
 
+	staccess = kzalloc(sizeof(*staccess), GFP_KERNEL_ACCOUNT);
+	if (!staccess)
+		return -ENOMEM;
+	mutex_init(&staccess->lock);
+	INIT_LIST_HEAD(&staccess->items);
 	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0)
-		return fd;
-	access = iommufd_access_create(ucmd->ictx, cmd->id);
-	if (IS_ERR(access)) {
-		rc = PTR_ERR(access);
+	if (fd < 0) {
+		rc = fd;
+		goto err_free;
+	}
+	staccess->access = iommufd_access_create(
+		ucmd->ictx, cmd->id,
+		(flags & MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES) ?
+			&test_access_ops_pin : &test_access_ops_rw,
+		staccess);
+	if (IS_ERR(staccess->access)) {
+		rc = PTR_ERR(staccess->access);
 		goto err_fd;
 	}
 	file = anon_inode_getfile("[iommufd_test_access]", &test_access_fops,
-				  access, O_RDWR);
+				  staccess, O_RDWR);
 	if (IS_ERR(file)) {
 		rc = PTR_ERR(file);
 		goto err_access;
 	}
 	cmd->create_access.out_access_fd = fd;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
-	if (rc)
-		goto err_file;
+	if (rc) {
+		/* The file's release destroys the access and frees it all. */
+		fput(file);
+		put_unused_fd(fd);
+		return rc;
+	}
 	fd_install(fd, file);
 	return 0;
 
-err_file:
-	/* The file's release destroys the access. */
-	fput(file);
-	put_unused_fd(fd);
-	return rc;
 err_access:
-	iommufd_access_destroy(access);
+	iommufd_access_destroy(staccess->access);
 err_fd:
 	put_unused_fd(fd);
+err_free:
+	mutex_destroy(&staccess->lock);
+	kfree(staccess);
 	return rc;
+}
+
+/* Do the pinned pages match what userspace sees at @uptr? */
+static int test_check_pages(unsigned long uptr, struct page **pages,
+			    unsigned long npages)
+{
+	for (; npages; npages--, pages++, uptr += PAGE_SIZE) {
+		struct page *page;
+		long got;
+
+		got = get_user_pages_fast(uptr, 1, 0, &page);
+		if (got != 1)
+			return got < 0 ? got : -EFAULT;
+		put_page(page);
+		if (page != *pages)
+			return -EBADE;
+	}
+	return 0;
+}
+
+static int test_access_pages(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	unsigned long iova = cmd->access_pages.iova;
+	unsigned long length = cmd->access_pages.length;
+	u32 flags = cmd->access_pages.flags;
+	struct test_access_item *item;
+	struct test_access *staccess;
+	unsigned long npages;
+	struct page **pages;
+	struct file *file;
+	int rc;
+
+	if (flags & ~MOCK_FLAGS_ACCESS_WRITE)
+		return -EOPNOTSUPP;
+	if (length > TEST_ACCESS_MAX_BYTES)
+		return -ENOMEM;
+	if (!length || iova + length < iova)
+		return length ? -EOVERFLOW : -EINVAL;
+	staccess = test_access_get(ucmd, cmd->id, &file);
+	if (IS_ERR(staccess))
+		return PTR_ERR(staccess);
+	rc = -EOPNOTSUPP;
+	if (staccess->access->ops != &test_access_ops_pin)
+		goto out_put;
+
+	npages = (ALIGN(iova + length, PAGE_SIZE) -
+		  ALIGN_DOWN(iova, PAGE_SIZE)) >> PAGE_SHIFT;
+	rc = -ENOMEM;
+	pages = kvcalloc(npages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	item = kzalloc(sizeof(*item), GFP_KERNEL_ACCOUNT);
+	if (!pages || !item)
+		goto out_free;
+
+	mutex_lock(&staccess->lock);
+	rc = iommufd_access_pin_pages(staccess->access, iova, length, pages,
+				      flags & MOCK_FLAGS_ACCESS_WRITE);
+	if (rc)
+		goto out_unlock;
+	if (cmd->access_pages.uptr) {
+		rc = test_check_pages(ALIGN_DOWN(cmd->access_pages.uptr,
+						 PAGE_SIZE), pages, npages);
+		if (rc)
+			goto out_unpin;
+	}
+	item->iova = iova;
+	item->length = length;
+	item->id = staccess->next_id++;
+	cmd->access_pages.out_access_pages_id = item->id;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc)
+		goto out_unpin;
+	list_add_tail(&item->node, &staccess->items);
+	item = NULL;
+	goto out_unlock;
+
+out_unpin:
+	iommufd_access_unpin_pages(staccess->access, iova, length);
+out_unlock:
+	mutex_unlock(&staccess->lock);
+out_free:
+	kfree(item);
+	kvfree(pages);
+out_put:
+	fput(file);
+	return rc;
+}
+
+static int test_destroy_access_pages(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct test_access_item *item;
+	struct test_access *staccess;
+	struct file *file;
+	int rc = -ENOENT;
+
+	staccess = test_access_get(ucmd, cmd->id, &file);
+	if (IS_ERR(staccess))
+		return PTR_ERR(staccess);
+	mutex_lock(&staccess->lock);
+	list_for_each_entry(item, &staccess->items, node) {
+		if (item->id == cmd->destroy_access_pages.access_pages_id) {
+			test_access_drop_item(staccess, item);
+			rc = 0;
+			break;
+		}
+	}
+	mutex_unlock(&staccess->lock);
+	fput(file);
+	return rc;
+}
+
+static int test_access_rw(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	void __user *uptr = u64_to_user_ptr(cmd->access_rw.uptr);
+	unsigned long length = cmd->access_rw.length;
+	u32 flags = cmd->access_rw.flags;
+	struct test_access *staccess;
+	unsigned int rw_flags = 0;
+	struct file *file;
+	void *buf;
+	int rc;
+
+	if (flags & ~(MOCK_ACCESS_RW_WRITE | MOCK_ACCESS_RW_SLOW_PATH))
+		return -EOPNOTSUPP;
+	if (length > TEST_ACCESS_MAX_BYTES)
+		return -ENOMEM;
+	if (flags & MOCK_ACCESS_RW_WRITE)
+		rw_flags |= IOPT_RW_WRITE;
+	if (flags & MOCK_ACCESS_RW_SLOW_PATH)
+		rw_flags |= IOPT_RW_REMOTE;
+	staccess = test_access_get(ucmd, cmd->id, &file);
+	if (IS_ERR(staccess))
+		return PTR_ERR(staccess);
+
+	rc = -ENOMEM;
+	buf = kvzalloc(length ?: 1, GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		goto out_put;
+	rc = -EFAULT;
+	if ((rw_flags & IOPT_RW_WRITE) && copy_from_user(buf, uptr, length))
+		goto out_free;
+	rc = iommufd_access_rw(staccess->access, cmd->access_rw.iova, buf,
+			       length, rw_flags);
+	if (rc)
+		goto out_free;
+	if (!(rw_flags & IOPT_RW_WRITE) && copy_to_user(uptr, buf, length))
+		rc = -EFAULT;
+out_free:
+	kvfree(buf);
+out_put:
+	fput(file);
+	return rc;
+}
+
+static int test_access_replace_ioas(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct test_access *staccess;
+	struct file *file;
+	int rc;
+
+	staccess = test_access_get(ucmd, cmd->id, &file);
+	if (IS_ERR(staccess))
+		return PTR_ERR(staccess);
+	/* Pins belong to the old IOAS: give them all back first. */
+	test_access_unmap(staccess, 0, ULONG_MAX);
+	rc = iommufd_access_replace(staccess->access,
+				    cmd->access_replace_ioas.ioas_id);
+	fput(file);
+	return rc;
+}
+
+static int test_add_reserved(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	unsigned long start = cmd->add_reserved.start;
+	unsigned long length = cmd->add_reserved.length;
+	struct iommufd_ioas *ioas;
+	unsigned long last;
+	int rc;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(start, length - 1, &last))
+		return -EOVERFLOW;
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	rc = iopt_reserve(&ioas->iopt, start, last, NULL);
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return rc;
+}
+
+/*
+ * Is every small page of [uptr, uptr + length) pinned exactly @refs
+ * times? Pins of a small page are counted in its refcount in units of
+ * GUP_PIN_COUNTING_BIAS, which ordinary references cannot reach; pages
+ * of large folios are skipped, their pins are counted elsewhere.
+ */
+static int test_check_refs(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	unsigned long uptr = cmd->check_refs.uptr;
+	unsigned long length = cmd->check_refs.length;
+	unsigned long end;
+
+	if (length % PAGE_SIZE || uptr % PAGE_SIZE ||
+	    check_add_overflow(uptr, length, &end))
+		return -EINVAL;
+	for (; uptr != end; uptr += PAGE_SIZE) {
+		struct page *page;
+		unsigned int count;
+		long got;
+
+		got = get_user_pages_fast(uptr, 1, 0, &page);
+		if (got != 1)
+			return got < 0 ? got : -EFAULT;
+		count = page_ref_count(page);
+		put_page(page);
+		if (!PageCompound(page) &&
+		    count / GUP_PIN_COUNTING_BIAS != cmd->check_refs.refs)
+			return -EIO;
+	}
+	return 0;
+}
+
+static int test_set_memory_limit(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	u32 limit = cmd->memory_limit.limit;
+
+	/* 0 restores the default; anything else is bytes, at least 1 page. */
+	iopt_pages_batch_bytes = limit ? max_t(u32, limit,
+					       sizeof(struct page *)) :
+					 PAGE_SIZE;
+	return 0;
 }
 
 int iommufd_test(struct iommufd_ucmd *ucmd)
@@ -80,8 +419,22 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return -EOPNOTSUPP;
 
 	switch (cmd->op) {
+	case IOMMU_TEST_OP_ADD_RESERVED:
+		return test_add_reserved(ucmd);
+	case IOMMU_TEST_OP_MD_CHECK_REFS:
+		return test_check_refs(ucmd);
 	case IOMMU_TEST_OP_CREATE_ACCESS:
 		return test_create_access(ucmd);
+	case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
+		return test_destroy_access_pages(ucmd);
+	case IOMMU_TEST_OP_ACCESS_PAGES:
+		return test_access_pages(ucmd);
+	case IOMMU_TEST_OP_ACCESS_RW:
+		return test_access_rw(ucmd);
+	case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
+		return test_set_memory_limit(ucmd);
+	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
+		return test_access_replace_ioas(ucmd);
 	default:
 		return -EOPNOTSUPP;
 	}
