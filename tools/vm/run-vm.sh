@@ -96,9 +96,23 @@ qemu=(qemu-system-x86_64 "${accel[@]}" -m 2048 -smp 2 -nographic
       -no-reboot -kernel "$kernel" -initrd "$work/initramfs.gz"
       -append "$append")
 
-if [ "$mode" = run ]; then
+if [ "$mode" = run ] && [ "$interactive" = 1 ]; then
 	"${qemu[@]}"
 	exit $?
+fi
+if [ "$mode" = run ]; then
+	# No terminal: show the demo, then judge it like a test run.
+	set +e
+	timeout --foreground -k 5 "$timeout" "${qemu[@]}" < /dev/null | \
+		tr -d '\r' | tee "$work/console.log"
+	qemu_rc=${PIPESTATUS[0]}
+	set -e
+	if [ "$qemu_rc" -ne 0 ] ||
+	   ! grep -q '^IOMMUFD-DEMO-END rc=0' "$work/console.log"; then
+		echo "run: the demo failed (qemu status $qemu_rc)" >&2
+		exit 1
+	fi
+	exit 0
 fi
 
 log=$work/console.log
