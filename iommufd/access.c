@@ -7,6 +7,7 @@
  */
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/slab.h>
 
 #include "iommufd_private.h"
 #include "pages.h"
@@ -14,11 +15,24 @@
 static void access_iopt_unmap(struct iopt_user *user, unsigned long iova,
 			      unsigned long last)
 {
-	struct iommufd_access *access =
-		container_of(user, struct iommufd_access, user);
+	struct iommufd_access *access = user->data;
 
 	if (access->ops->unmap)
 		access->ops->unmap(access->data, iova, last - iova + 1);
+}
+
+/* A registration for the io_pagetable's unmap notifications. */
+static struct iopt_user *access_new_user(struct iommufd_access *access)
+{
+	struct iopt_user *user = kzalloc(sizeof(*user), GFP_KERNEL_ACCOUNT);
+
+	if (!user)
+		return NULL;
+	user->unmap = access_iopt_unmap;
+	user->data = access;
+	/* Pinning works on whole pages, so IOVAs must be page aligned. */
+	user->iova_alignment = access->ops->unmap ? PAGE_SIZE : 1;
+	return user;
 }
 
 /**
@@ -38,6 +52,7 @@ iommufd_access_create(struct iommufd_ctx *ictx, u32 ioas_id,
 {
 	struct iommufd_access *access;
 	struct iommufd_ioas *ioas;
+	int rc;
 
 	ioas = iommufd_get_ioas(ictx, ioas_id);
 	if (IS_ERR(ioas))
@@ -52,12 +67,19 @@ iommufd_access_create(struct iommufd_ctx *ictx, u32 ioas_id,
 	access->ops = ops;
 	access->data = data;
 	mutex_init(&access->ioas_lock);
-	access->user.unmap = access_iopt_unmap;
+	access->user = access_new_user(access);
+	rc = access->user ? iopt_add_user(&ioas->iopt, access->user) : -ENOMEM;
+	if (rc) {
+		kfree(access->user);
+		mutex_destroy(&access->ioas_lock);
+		iommufd_object_abort(ictx, &access->obj);
+		iommufd_put_object(ictx, &ioas->obj);
+		return ERR_PTR(rc);
+	}
 	get_file(ictx->file);
 	access->ioas = ioas;
 	/* Long-term: the IOAS cannot be destroyed under the access. */
 	refcount_inc(&ioas->obj.users);
-	iopt_add_user(&ioas->iopt, &access->user);
 	iommufd_put_object(ictx, &ioas->obj);
 
 	/* The creator's reference: userspace cannot DESTROY an access. */
@@ -71,7 +93,8 @@ void iommufd_access_destroy_object(struct iommufd_object *obj)
 	struct iommufd_access *access =
 		container_of(obj, struct iommufd_access, obj);
 
-	iopt_remove_user(&access->ioas->iopt, &access->user);
+	iopt_remove_user(&access->ioas->iopt, access->user);
+	kfree(access->user);
 	refcount_dec(&access->ioas->obj.users);
 	mutex_destroy(&access->ioas_lock);
 	fput(access->ictx->file);
@@ -85,38 +108,54 @@ void iommufd_access_destroy(struct iommufd_access *access)
 
 /**
  * iommufd_access_replace - move an access to another IOAS
- * @access: the access, which must have nothing pinned
+ * @access: the access
  * @ioas_id: the new IOAS in the access's context
  *
- * Returns -ENOENT if @ioas_id names no IOAS. On failure the access stays
- * on its old IOAS. The caller must not hold locks its unmap callback
- * takes: moving the unmap registration waits for running callbacks.
+ * Once the new IOAS accepted the access, the user's unmap callback is
+ * asked to drop every pin, which belonged to the old IOAS. Returns -ENOENT
+ * if @ioas_id names no IOAS, -EADDRINUSE if the new IOAS has areas a
+ * pinning user cannot work with; on failure the access stays where it was,
+ * pins included. The caller must not hold locks its unmap callback takes.
  */
 int iommufd_access_replace(struct iommufd_access *access, u32 ioas_id)
 {
+	struct iopt_user *new_user, *old_user;
 	struct iommufd_ioas *new, *old;
+	int rc;
 
 	new = iommufd_get_ioas(access->ictx, ioas_id);
 	if (IS_ERR(new))
 		return PTR_ERR(new);
-
-	mutex_lock(&access->ioas_lock);
-	old = access->ioas;
-	if (old != new) {
-		refcount_inc(&new->obj.users);
-		access->ioas = new;
-	}
-	mutex_unlock(&access->ioas_lock);
+	old = READ_ONCE(access->ioas);
+	if (old == new)
+		goto out_put;
 
 	/*
-	 * Outside ioas_lock: unmap callbacks run under the users lock and
-	 * take ioas_lock to unpin.
+	 * Register with the new IOAS first (it may refuse), outside
+	 * ioas_lock: unmap callbacks run under the users lock and take
+	 * ioas_lock to unpin.
 	 */
-	if (old != new) {
-		iopt_remove_user(&old->iopt, &access->user);
-		iopt_add_user(&new->iopt, &access->user);
-		refcount_dec(&old->obj.users);
+	new_user = access_new_user(access);
+	rc = new_user ? iopt_add_user(&new->iopt, new_user) : -ENOMEM;
+	if (rc) {
+		kfree(new_user);
+		iommufd_put_object(access->ictx, &new->obj);
+		return rc;
 	}
+	/* Pins belong to the old IOAS: have the user give them all back. */
+	if (access->ops->unmap)
+		access->ops->unmap(access->data, 0, ULONG_MAX);
+
+	refcount_inc(&new->obj.users);
+	mutex_lock(&access->ioas_lock);
+	old_user = access->user;
+	access->ioas = new;
+	access->user = new_user;
+	mutex_unlock(&access->ioas_lock);
+	iopt_remove_user(&old->iopt, old_user);
+	kfree(old_user);
+	refcount_dec(&old->obj.users);
+out_put:
 	iommufd_put_object(access->ictx, &new->obj);
 	return 0;
 }

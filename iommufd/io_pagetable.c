@@ -11,88 +11,23 @@
 #include <linux/slab.h>
 
 #include "io_pagetable.h"
+#include "iopt_internal.h"
 #include "pages.h"
-
-/**
- * struct iopt_area - a mapping of IOVA onto a slice of an iopt_pages
- * @node: the IOVA range [start, last] in io_pagetable::area_itree
- * @pages: the memory; the area holds a reference
- * @start_byte: offset of @node.start's byte from @pages->uptr
- * @iommu_prot: IOMMU_READ / IOMMU_WRITE
- * @num_pins: iopt_pin() calls on this area not yet undone. Changed with
- *	iova_rwsem held for read, so it is atomic; read with it held for
- *	write, when it cannot change.
- * @unmapping: an unmap is waiting for the pins to go; refuse new ones.
- *	Written with iova_rwsem held for write.
- * @free_node: on a private list while the area is being freed
- */
-struct iopt_area {
-	struct interval_tree_node node;
-	struct iopt_pages *pages;
-	unsigned long start_byte;
-	int iommu_prot;
-	atomic_t num_pins;
-	bool unmapping;
-	struct list_head free_node;
-};
-
-struct iopt_allowed {
-	struct interval_tree_node node;
-};
-
-/* @owner: who reserved it, to remove all of one owner's ranges at once */
-struct iopt_reserved {
-	struct interval_tree_node node;
-	void *owner;
-};
 
 /* How many times unmap asks pinning users to let go before giving up. */
 #define IOPT_UNMAP_TRIES 3
 
-static unsigned long area_length(struct iopt_area *area)
-{
-	return area->node.last - area->node.start + 1;
-}
-
-static struct iopt_area *area_first(struct io_pagetable *iopt,
-				    unsigned long start, unsigned long last)
-{
-	struct interval_tree_node *node;
-
-	node = interval_tree_iter_first(&iopt->area_itree, start, last);
-	return node ? container_of(node, struct iopt_area, node) : NULL;
-}
-
-static struct iopt_area *area_next(struct iopt_area *area,
-				   unsigned long start, unsigned long last)
-{
-	struct interval_tree_node *node;
-
-	node = interval_tree_iter_next(&area->node, start, last);
-	return node ? container_of(node, struct iopt_area, node) : NULL;
-}
-
-static bool tree_overlaps(struct rb_root_cached *tree, unsigned long start,
-			  unsigned long last)
-{
-	return interval_tree_iter_first(tree, start, last);
-}
-
-/* Byte offset within the area's pages of the byte at @iova. */
-static unsigned long area_start_byte(struct iopt_area *area,
-				     unsigned long iova)
-{
-	return area->start_byte + (iova - area->node.start);
-}
-
 void iopt_init(struct io_pagetable *iopt)
 {
+	init_rwsem(&iopt->domains_rwsem);
+	xa_init_flags(&iopt->domains, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
 	init_rwsem(&iopt->iova_rwsem);
 	iopt->area_itree = RB_ROOT_CACHED;
 	iopt->allowed_itree = RB_ROOT_CACHED;
 	iopt->reserved_itree = RB_ROOT_CACHED;
 	/* With no domain attached any byte address can be mapped. */
 	iopt->iova_alignment = 1;
+	iopt->users_alignment = 1;
 	INIT_LIST_HEAD(&iopt->users);
 	mutex_init(&iopt->users_lock);
 }
@@ -113,7 +48,9 @@ void iopt_destroy(struct io_pagetable *iopt)
 	unsigned long unmapped;
 
 	WARN_ON(!list_empty(&iopt->users));
+	WARN_ON(iopt->ndomains);
 	WARN_ON(iopt_unmap_all(iopt, &unmapped));
+	xa_destroy(&iopt->domains);
 	free_tree(&iopt->allowed_itree);
 	free_tree(&iopt->reserved_itree);
 	mutex_destroy(&iopt->users_lock);
@@ -138,13 +75,12 @@ static int iopt_check_iova(struct io_pagetable *iopt, unsigned long iova,
 }
 
 /*
- * The lowest IOVA in [lo, hi] congruent to @offset modulo @align where
- * @length bytes fit without touching a reserved range or an area.
+ * The lowest @align aligned IOVA in [lo, hi] where @length bytes fit
+ * without touching a reserved range or an area.
  */
 static bool find_free_iova(struct io_pagetable *iopt, unsigned long lo,
 			   unsigned long hi, unsigned long length,
-			   unsigned long align, unsigned long offset,
-			   unsigned long *iova)
+			   unsigned long align, unsigned long *iova)
 {
 	unsigned long start, last;
 
@@ -153,9 +89,7 @@ static bool find_free_iova(struct io_pagetable *iopt, unsigned long lo,
 
 		if (check_add_overflow(lo, align - 1, &start))
 			return false;
-		start = (start & ~(align - 1)) + offset;
-		if (start < lo && check_add_overflow(start, align, &start))
-			return false;
+		start &= ~(align - 1);
 		if (check_add_overflow(start, length - 1, &last) || last > hi)
 			return false;
 		r = interval_tree_iter_first(&iopt->reserved_itree, start, last);
@@ -173,10 +107,11 @@ static bool find_free_iova(struct io_pagetable *iopt, unsigned long lo,
 }
 
 /*
- * Choose an IOVA for @length bytes at user address @uaddr. The IOVA keeps
- * the address's low bits up to the huge page size, so that a device can
- * use large IOPTEs for THP- or hugetlbfs-backed memory. IOVA 0 and the
- * last page are never handed out.
+ * Choose an IOVA for @length bytes at user address @uaddr. The IOVA is
+ * aligned like the address, up to the length rounded to a power of two and
+ * at most the huge page size: a THP- or hugetlbfs-backed buffer gets an
+ * IOVA that a domain can map with large IOPTEs, while small or unaligned
+ * buffers still pack densely. IOVA 0 and the last page are never used.
  */
 static int iopt_alloc_iova(struct io_pagetable *iopt, unsigned long *iova,
 			   unsigned long uaddr, unsigned long length)
@@ -185,27 +120,27 @@ static int iopt_alloc_iova(struct io_pagetable *iopt, unsigned long *iova,
 				  HPAGE_PMD_SIZE : PAGE_SIZE;
 	unsigned long lo = PAGE_SIZE, hi = ULONG_MAX - PAGE_SIZE;
 	struct interval_tree_node *node;
-	unsigned long align, offset;
+	unsigned long align;
 
 	lockdep_assert_held(&iopt->iova_rwsem);
 	if (length >= ULONG_MAX / 2)
 		return -EOVERFLOW;
-	align = max_t(unsigned long, roundup_pow_of_two(length), PAGE_SIZE);
+	align = roundup_pow_of_two(length);
+	if (uaddr)
+		align = min(align, 1UL << __ffs(uaddr));
 	align = min(align, max_align);
-	align = max(align, iopt->iova_alignment);
-	offset = uaddr & (align - 1);
-	if (offset % iopt->iova_alignment)
+	/* The address is less aligned than every IOVA must be. */
+	if (align < iopt->iova_alignment)
 		return -EINVAL;
 
 	if (RB_EMPTY_ROOT(&iopt->allowed_itree.rb_root))
-		return find_free_iova(iopt, lo, hi, length, align, offset,
-				      iova) ? 0 : -ENOSPC;
+		return find_free_iova(iopt, lo, hi, length, align, iova) ?
+			       0 : -ENOSPC;
 
 	for (node = interval_tree_iter_first(&iopt->allowed_itree, lo, hi);
 	     node; node = interval_tree_iter_next(node, lo, hi)) {
 		if (find_free_iova(iopt, max(node->start, lo),
-				   min(node->last, hi), length, align, offset,
-				   iova))
+				   min(node->last, hi), length, align, iova))
 			return 0;
 	}
 	return -ENOSPC;
@@ -216,6 +151,7 @@ struct iopt_slice {
 	unsigned long start_byte;
 	unsigned long length;
 	struct iopt_area *area;
+	bool inserted;
 };
 
 /*
@@ -262,9 +198,9 @@ static int iopt_insert_slices(struct io_pagetable *iopt,
 		area->iommu_prot = iommu_prot;
 		area->node.start = cur;
 		area->node.last = cur + slices[i].length - 1;
+		/* Not ready: the IOVA is taken, the domains come next. */
 		interval_tree_insert(&area->node, &iopt->area_itree);
-		slices[i].area = NULL;
-		slices[i].pages = NULL;
+		slices[i].inserted = true;
 		cur += slices[i].length;
 	}
 out_unlock:
@@ -285,16 +221,61 @@ static int alloc_slice_areas(struct iopt_slice *slices, unsigned int n)
 	return 0;
 }
 
-/* Drop whatever the slices still own after iopt_insert_slices(). */
+/* Drop whatever the slices still own after iopt_map_slices(). */
 static void free_slices(struct iopt_slice *slices, unsigned int n)
 {
 	unsigned int i;
 
 	for (i = 0; i != n; i++) {
+		if (slices[i].inserted)
+			continue;
 		kfree(slices[i].area);
 		if (slices[i].pages)
 			iopt_pages_put(slices[i].pages);
 	}
+}
+
+/*
+ * Insert the slices' areas, fill them into every domain, and make them
+ * ready. On failure nothing is left in the tree or the domains, and the
+ * slices own their areas and references again.
+ */
+static int iopt_map_slices(struct io_pagetable *iopt,
+			   struct iopt_slice *slices, unsigned int n,
+			   unsigned long length, unsigned long *iova,
+			   int iommu_prot, unsigned int flags)
+{
+	unsigned int i, filled = 0;
+	int rc;
+
+	down_read(&iopt->domains_rwsem);
+	rc = iopt_insert_slices(iopt, slices, n, length, iova, iommu_prot,
+				flags);
+	if (rc)
+		goto out_unlock;
+	for (; filled != n; filled++) {
+		rc = iopt_area_fill_domains(iopt, slices[filled].area);
+		if (rc)
+			break;
+	}
+	if (rc)
+		for (i = 0; i != filled; i++)
+			iopt_area_unfill_domains(iopt, slices[i].area);
+
+	down_write(&iopt->iova_rwsem);
+	for (i = 0; i != n; i++) {
+		if (!rc) {
+			slices[i].area->ready = true;
+			continue;
+		}
+		interval_tree_remove(&slices[i].area->node,
+				     &iopt->area_itree);
+		slices[i].inserted = false;
+	}
+	up_write(&iopt->iova_rwsem);
+out_unlock:
+	up_read(&iopt->domains_rwsem);
+	return rc;
 }
 
 /**
@@ -323,8 +304,8 @@ int iopt_map_user(struct io_pagetable *iopt, unsigned long *iova,
 	slice.start_byte = (unsigned long)uptr - (unsigned long)slice.pages->uptr;
 	rc = alloc_slice_areas(&slice, 1);
 	if (!rc)
-		rc = iopt_insert_slices(iopt, &slice, 1, length, iova,
-					iommu_prot, flags);
+		rc = iopt_map_slices(iopt, &slice, 1, length, iova, iommu_prot,
+				     flags);
 	free_slices(&slice, 1);
 	return rc;
 }
@@ -349,7 +330,7 @@ static int iopt_get_slices(struct io_pagetable *iopt, unsigned long iova,
 		unsigned long piece_last = min(last, area->node.last);
 		struct iopt_slice *grown;
 
-		if (area->node.start > cur)
+		if (area->node.start > cur || !area->ready)
 			break;
 		grown = krealloc_array(slices, n + 1, sizeof(*slices),
 				       GFP_KERNEL_ACCOUNT);
@@ -410,8 +391,8 @@ int iopt_copy(struct io_pagetable *dst, struct io_pagetable *src,
 		return n;
 	rc = alloc_slice_areas(slices, n);
 	if (!rc)
-		rc = iopt_insert_slices(dst, slices, n, length, dst_iova,
-					iommu_prot, flags);
+		rc = iopt_map_slices(dst, slices, n, length, dst_iova,
+				     iommu_prot, flags);
 	free_slices(slices, n);
 	kfree(slices);
 	return rc;
@@ -441,6 +422,9 @@ static int iopt_check_unmap(struct io_pagetable *iopt, unsigned long start,
 
 	for (area = area_first(iopt, start, last); area;
 	     area = area_next(area, start, last)) {
+		/* Userspace raced a map or unmap of the same IOVA. */
+		if (!area->ready)
+			return -EBUSY;
 		if (area->node.start < start || area->node.last > last)
 			return -ENOENT;
 		if (atomic_read(&area->num_pins)) {
@@ -471,14 +455,17 @@ static int iopt_unmap_range(struct io_pagetable *iopt, unsigned long start,
 
 	*unmapped = 0;
 again:
+	down_read(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);
 	rc = iopt_check_unmap(iopt, start, last);
 	if (rc == -EAGAIN) {
 		up_write(&iopt->iova_rwsem);
+		up_read(&iopt->domains_rwsem);
 		if (++tries <= IOPT_UNMAP_TRIES) {
 			iopt_notify_users(iopt, start, last);
 			goto again;
 		}
+		down_read(&iopt->domains_rwsem);
 		/* A user did not let go of its pins: refuse, change nothing. */
 		down_write(&iopt->iova_rwsem);
 		iopt_clear_unmapping(iopt, start, last);
@@ -486,14 +473,28 @@ again:
 	}
 	if (rc) {
 		up_write(&iopt->iova_rwsem);
+		up_read(&iopt->domains_rwsem);
 		return rc;
 	}
-	while ((area = area_first(iopt, start, last))) {
-		interval_tree_remove(&area->node, &iopt->area_itree);
+	/*
+	 * The areas stay in the tree, not ready, so their IOVA is not handed
+	 * out again before the domains stop translating it.
+	 */
+	for_each_area(area, iopt, start, last) {
+		area->ready = false;
 		*unmapped += area_length(area);
 		list_add_tail(&area->free_node, &freed);
 	}
 	up_write(&iopt->iova_rwsem);
+
+	list_for_each_entry(area, &freed, free_node)
+		iopt_area_unfill_domains(iopt, area);
+
+	down_write(&iopt->iova_rwsem);
+	list_for_each_entry(area, &freed, free_node)
+		interval_tree_remove(&area->node, &iopt->area_itree);
+	up_write(&iopt->iova_rwsem);
+	up_read(&iopt->domains_rwsem);
 
 	list_for_each_entry_safe(area, next, &freed, free_node) {
 		iopt_pages_put(area->pages);
@@ -623,6 +624,25 @@ out_free:
 	return rc;
 }
 
+int iopt_reserve_locked(struct io_pagetable *iopt, unsigned long start,
+			unsigned long last, void *owner)
+{
+	struct iopt_reserved *reserved;
+
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+	if (tree_overlaps(&iopt->area_itree, start, last) ||
+	    tree_overlaps(&iopt->allowed_itree, start, last))
+		return -EADDRINUSE;
+	reserved = kzalloc(sizeof(*reserved), GFP_KERNEL_ACCOUNT);
+	if (!reserved)
+		return -ENOMEM;
+	reserved->node.start = start;
+	reserved->node.last = last;
+	reserved->owner = owner;
+	interval_tree_insert(&reserved->node, &iopt->reserved_itree);
+	return 0;
+}
+
 /**
  * iopt_reserve - make [start, last] unmappable
  * @iopt: the address space
@@ -635,33 +655,19 @@ out_free:
 int iopt_reserve(struct io_pagetable *iopt, unsigned long start,
 		 unsigned long last, void *owner)
 {
-	struct iopt_reserved *reserved;
-	int rc = 0;
-
-	reserved = kzalloc(sizeof(*reserved), GFP_KERNEL_ACCOUNT);
-	if (!reserved)
-		return -ENOMEM;
-	reserved->node.start = start;
-	reserved->node.last = last;
-	reserved->owner = owner;
+	int rc;
 
 	down_write(&iopt->iova_rwsem);
-	if (tree_overlaps(&iopt->area_itree, start, last) ||
-	    tree_overlaps(&iopt->allowed_itree, start, last))
-		rc = -EADDRINUSE;
-	else
-		interval_tree_insert(&reserved->node, &iopt->reserved_itree);
+	rc = iopt_reserve_locked(iopt, start, last, owner);
 	up_write(&iopt->iova_rwsem);
-	if (rc)
-		kfree(reserved);
 	return rc;
 }
 
-void iopt_unreserve_owner(struct io_pagetable *iopt, void *owner)
+void iopt_unreserve_owner_locked(struct io_pagetable *iopt, void *owner)
 {
 	struct interval_tree_node *node, *next;
 
-	down_write(&iopt->iova_rwsem);
+	lockdep_assert_held_write(&iopt->iova_rwsem);
 	for (node = interval_tree_iter_first(&iopt->reserved_itree, 0,
 					     ULONG_MAX);
 	     node; node = next) {
@@ -672,11 +678,17 @@ void iopt_unreserve_owner(struct io_pagetable *iopt, void *owner)
 		interval_tree_remove(node, &iopt->reserved_itree);
 		kfree(node);
 	}
+}
+
+void iopt_unreserve_owner(struct io_pagetable *iopt, void *owner)
+{
+	down_write(&iopt->iova_rwsem);
+	iopt_unreserve_owner_locked(iopt, owner);
 	up_write(&iopt->iova_rwsem);
 }
 
 /* Could every area stay where it is if IOVAs had to be @align aligned? */
-static bool iopt_areas_aligned(struct io_pagetable *iopt, unsigned long align)
+bool iopt_areas_aligned(struct io_pagetable *iopt, unsigned long align)
 {
 	struct iopt_area *area;
 
@@ -695,21 +707,32 @@ static bool iopt_areas_aligned(struct io_pagetable *iopt, unsigned long align)
  *
  * PAGE_SIZE IOPTEs can only map whole pages, so disabling large pages
  * raises the IOVA alignment to PAGE_SIZE; -EADDRINUSE if an existing area
- * could not be mapped that way. Enabling drops the alignment back.
+ * could not be mapped that way. Domains already holding mappings cannot
+ * be re-laid out, so disabling with both domains and areas is -EINVAL.
  */
 int iopt_set_large_pages(struct io_pagetable *iopt, bool enable)
 {
-	unsigned long align = enable ? 1 : PAGE_SIZE;
+	bool old;
 	int rc = 0;
 
+	down_write(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);
-	if (align > iopt->iova_alignment && !iopt_areas_aligned(iopt, align))
-		rc = -EADDRINUSE;
-	if (!rc) {
-		iopt->disable_large_pages = !enable;
-		iopt->iova_alignment = align;
+	old = iopt->disable_large_pages;
+	if (!enable && !old && iopt->ndomains &&
+	    !RB_EMPTY_ROOT(&iopt->area_itree.rb_root)) {
+		rc = -EINVAL;
+		goto out_unlock;
 	}
+	iopt->disable_large_pages = !enable;
+	if (!enable && !iopt_areas_aligned(iopt, iopt_min_alignment(iopt))) {
+		iopt->disable_large_pages = old;
+		rc = -EADDRINUSE;
+		goto out_unlock;
+	}
+	iopt->iova_alignment = iopt_min_alignment(iopt);
+out_unlock:
 	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
 	return rc;
 }
 
@@ -718,17 +741,53 @@ bool iopt_large_pages_enabled(struct io_pagetable *iopt)
 	return !READ_ONCE(iopt->disable_large_pages);
 }
 
-void iopt_add_user(struct io_pagetable *iopt, struct iopt_user *user)
+static unsigned long iopt_users_alignment(struct io_pagetable *iopt)
 {
+	unsigned long align = 1;
+	struct iopt_user *user;
+
+	lockdep_assert_held(&iopt->users_lock);
+	list_for_each_entry(user, &iopt->users, node)
+		align = max(align, user->iova_alignment);
+	return align;
+}
+
+/**
+ * iopt_add_user - register an in-kernel user of the address space
+ * @iopt: the address space
+ * @user: the user, with @user->unmap and @user->iova_alignment set
+ *
+ * A user that pins whole pages raises the IOVA alignment of the address
+ * space to its own; -EADDRINUSE if an existing area is not aligned so.
+ */
+int iopt_add_user(struct io_pagetable *iopt, struct iopt_user *user)
+{
+	unsigned long align;
+	int rc = 0;
+
 	mutex_lock(&iopt->users_lock);
-	list_add_tail(&user->node, &iopt->users);
+	down_write(&iopt->iova_rwsem);
+	align = max(iopt->iova_alignment, user->iova_alignment);
+	if (!iopt_areas_aligned(iopt, align)) {
+		rc = -EADDRINUSE;
+	} else {
+		list_add_tail(&user->node, &iopt->users);
+		iopt->users_alignment = iopt_users_alignment(iopt);
+		iopt->iova_alignment = align;
+	}
+	up_write(&iopt->iova_rwsem);
 	mutex_unlock(&iopt->users_lock);
+	return rc;
 }
 
 void iopt_remove_user(struct io_pagetable *iopt, struct iopt_user *user)
 {
 	mutex_lock(&iopt->users_lock);
+	down_write(&iopt->iova_rwsem);
 	list_del(&user->node);
+	iopt->users_alignment = iopt_users_alignment(iopt);
+	iopt->iova_alignment = iopt_min_alignment(iopt);
+	up_write(&iopt->iova_rwsem);
 	mutex_unlock(&iopt->users_lock);
 }
 
@@ -767,9 +826,10 @@ static void iopt_unpin_locked(struct io_pagetable *iopt, unsigned long iova,
  * @out: optional, receives one struct page per page index pinned
  * @write: the caller will write to the pages
  *
- * Returns -ENOENT if areas do not cover the range without a gap, -EPERM
- * for @write on a read-only area, -EBUSY while the range is being
- * unmapped, or the pages layer's error. All or nothing.
+ * Returns -ENOENT if areas do not cover the range without a gap, -EINVAL
+ * if it does not cover whole pages or is being unmapped, -EPERM when the
+ * mapping does not allow the access, or the pages layer's error. All or
+ * nothing.
  */
 int iopt_pin(struct io_pagetable *iopt, unsigned long iova,
 	     unsigned long length, struct page **out, bool write)
@@ -790,13 +850,19 @@ int iopt_pin(struct io_pagetable *iopt, unsigned long iova,
 		unsigned long first_index, last_index;
 
 		rc = -ENOENT;
-		if (area->node.start > cur)
+		if (area->node.start > cur || !area->ready)
 			break;
-		rc = -EBUSY;
-		if (area->unmapping)
+		/*
+		 * Whole pages only: the piece must start on a page, and a
+		 * piece that continues in the next area must end on one.
+		 */
+		rc = -EINVAL;
+		if (area->unmapping || area_start_byte(area, cur) % PAGE_SIZE ||
+		    (e != last &&
+		     area_start_byte(area, e) % PAGE_SIZE != PAGE_SIZE - 1))
 			break;
 		rc = -EPERM;
-		if (write && !(area->iommu_prot & IOMMU_WRITE))
+		if (!(area->iommu_prot & (write ? IOMMU_WRITE : IOMMU_READ)))
 			break;
 		area_indexes(area, cur, e, &first_index, &last_index);
 		rc = iopt_pages_pin(area->pages, first_index, last_index, out);
@@ -858,11 +924,14 @@ int iopt_rw(struct io_pagetable *iopt, unsigned long iova, void *data,
 		unsigned long e = min(last, area->node.last);
 
 		rc = -ENOENT;
-		if (area->node.start > cur)
+		if (area->node.start > cur || !area->ready)
+			break;
+		rc = -EINVAL;
+		if (area->unmapping)
 			break;
 		rc = -EPERM;
-		if ((flags & IOPT_RW_WRITE) &&
-		    !(area->iommu_prot & IOMMU_WRITE))
+		if (!(area->iommu_prot &
+		      ((flags & IOPT_RW_WRITE) ? IOMMU_WRITE : IOMMU_READ)))
 			break;
 		rc = iopt_pages_rw(area->pages, area_start_byte(area, cur),
 				   data, e - cur + 1, flags);

@@ -13,26 +13,39 @@
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
+struct iommu_domain;
 struct iopt_pages;
 struct page;
 
 /**
  * struct io_pagetable - one I/O address space
+ * @domains_rwsem: guards @domains and @ndomains. Held for read by every
+ *	operation that maps or unmaps areas (so the set of domains to fill
+ *	cannot change under it), for write to attach or detach a domain.
+ *	Lock order: domains_rwsem -> iova_rwsem -> iopt_pages::mutex.
+ * @domains: the attached struct iommu_domain, by index
+ * @ndomains: how many there are
  * @iova_rwsem: guards the three trees, @iova_alignment,
- *	@disable_large_pages and @users. Held for read to look areas up
- *	(access pin and rw, COPY's source walk), for write to change the
- *	trees. Lock order: iova_rwsem -> iopt_pages::mutex.
+ *	@disable_large_pages and every area's state. Held for read to look
+ *	areas up (access pin and rw, COPY's source walk), for write to
+ *	change the trees.
  * @area_itree: struct iopt_area by IOVA, never overlapping
  * @allowed_itree: struct iopt_allowed; empty means everything is allowed
  * @reserved_itree: struct iopt_reserved, never overlapping any area
  * @iova_alignment: every IOVA and length mapped must be a multiple of it
  * @disable_large_pages: IOMMU_OPTION_HUGE_PAGES was set to 0
  * @users: struct iopt_user, told before areas they pin are unmapped
+ * @users_alignment: the largest iova_alignment of @users; written with
+ *	users_lock and iova_rwsem held for write.
  * @users_lock: guards @users; held while calling their unmap callbacks.
  *	Lock order: users_lock -> (the user's own locks) -> iova_rwsem.
  */
 struct io_pagetable {
+	struct rw_semaphore domains_rwsem;
+	struct xarray domains;
+	unsigned int ndomains;
 	struct rw_semaphore iova_rwsem;
 	struct rb_root_cached area_itree;
 	struct rb_root_cached allowed_itree;
@@ -40,12 +53,15 @@ struct io_pagetable {
 	unsigned long iova_alignment;
 	bool disable_large_pages;
 	struct list_head users;
+	unsigned long users_alignment;
 	struct mutex users_lock;
 };
 
 /**
  * struct iopt_user - an in-kernel user that pins pages of areas
  * @node: in io_pagetable::users
+ * @iova_alignment: PAGE_SIZE for users that pin pages, else 1
+ * @data: the user's cookie
  * @unmap: asks the user to unpin everything it pinned in [iova, last];
  *	called without any io_pagetable lock held. This is how the
  *	io_pagetable tells the layer above it about an unmap without
@@ -53,6 +69,8 @@ struct io_pagetable {
  */
 struct iopt_user {
 	struct list_head node;
+	unsigned long iova_alignment;
+	void *data;
 	void (*unmap)(struct iopt_user *user, unsigned long iova,
 		      unsigned long last);
 };
@@ -94,7 +112,12 @@ void iopt_unreserve_owner(struct io_pagetable *iopt, void *owner);
 int iopt_set_large_pages(struct io_pagetable *iopt, bool enable);
 bool iopt_large_pages_enabled(struct io_pagetable *iopt);
 
-void iopt_add_user(struct io_pagetable *iopt, struct iopt_user *user);
+int iopt_table_add_domain(struct io_pagetable *iopt,
+			  struct iommu_domain *domain);
+void iopt_table_remove_domain(struct io_pagetable *iopt,
+			      struct iommu_domain *domain);
+
+int iopt_add_user(struct io_pagetable *iopt, struct iopt_user *user);
 void iopt_remove_user(struct io_pagetable *iopt, struct iopt_user *user);
 int iopt_pin(struct io_pagetable *iopt, unsigned long iova,
 	     unsigned long length, struct page **out, bool write);

@@ -170,7 +170,8 @@ struct iommufd_access_ops {
  * @ioas_lock: guards @ioas against iommufd_access_replace(); held across
  *	pin, unpin and rw. Lock order: ioas_lock -> iova_rwsem.
  * @ioas: the IOAS the access works on; holds a long-term reference
- * @user: registration with @ioas's io_pagetable for unmap callbacks
+ * @user: registration with @ioas's io_pagetable for unmap callbacks;
+ *	replaced, under @ioas_lock, when the access moves to another IOAS
  */
 struct iommufd_access {
 	struct iommufd_object obj;
@@ -179,7 +180,7 @@ struct iommufd_access {
 	void *data;
 	struct mutex ioas_lock;
 	struct iommufd_ioas *ioas;
-	struct iopt_user user;
+	struct iopt_user *user;
 };
 
 static_assert(offsetof(struct iommufd_access, obj) == 0);

@@ -422,6 +422,32 @@ out_unlock:
 	mutex_unlock(&pages->mutex);
 }
 
+/**
+ * iopt_pages_contig - find a physically contiguous run of pinned pages
+ * @pages: the range of user memory
+ * @index: first page index; must be pinned by a holder the caller owns
+ * @max: look at most this many pages far
+ * @pfn: out: the PFN of @index
+ *
+ * Returns how many pages from @index on (at least 1, at most @max) have
+ * consecutive PFNs. The caller's pin keeps the entries stable, so no lock
+ * is needed to read them.
+ */
+unsigned long iopt_pages_contig(struct iopt_pages *pages, unsigned long index,
+				unsigned long max, unsigned long *pfn)
+{
+	unsigned long n;
+
+	*pfn = xa_to_value(xa_load(&pages->pfns, index));
+	for (n = 1; n < max; n++) {
+		void *entry = xa_load(&pages->pfns, index + n);
+
+		if (!entry || xa_to_value(entry) != *pfn + n)
+			break;
+	}
+	return n;
+}
+
 /* Copy through a temporary (short-term) pin of one page. */
 static int pages_rw_page(struct iopt_pages *pages, unsigned long index,
 			 unsigned long offset, void *data, unsigned long len,

@@ -82,6 +82,9 @@ int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
 void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
 		      unsigned long last);
 
+unsigned long iopt_pages_contig(struct iopt_pages *pages, unsigned long index,
+				unsigned long max, unsigned long *pfn);
+
 /* Flags for iopt_pages_rw() */
 enum {
 	IOPT_RW_WRITE = 1 << 0,

@@ -337,8 +337,6 @@ static int test_access_replace_ioas(struct iommufd_ucmd *ucmd)
 	staccess = test_access_get(ucmd, cmd->id, &file);
 	if (IS_ERR(staccess))
 		return PTR_ERR(staccess);
-	/* Pins belong to the old IOAS: give them all back first. */
-	test_access_unmap(staccess, 0, ULONG_MAX);
 	rc = iommufd_access_replace(staccess->access,
 				    cmd->access_replace_ioas.ioas_id);
 	fput(file);

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Filling iommu_domains from an io_pagetable. Every attached domain maps
+ * every area. The pages behind the areas are pinned once, through one pin
+ * holder per area, whatever the number of domains, and the PFNs are read
+ * back from the pages layer; each physically contiguous run goes to the
+ * domain in one iommu_map() call, so the domain can choose large IOPTEs.
+ */
+#include <linux/iommu.h>
+#include <linux/slab.h>
+
+#include "compat.h"
+#include "iopt_internal.h"
+#include "pages.h"
+
+static void area_indexes_all(struct iopt_area *area, unsigned long *first,
+			     unsigned long *last)
+{
+	*first = area->start_byte >> PAGE_SHIFT;
+	*last = (area->start_byte + area_length(area) - 1) >> PAGE_SHIFT;
+}
+
+/*
+ * Map the whole area into @domain. With @small_only no IOPTE may exceed
+ * PAGE_SIZE (IOMMU_OPTION_HUGE_PAGES = 0), so each page is its own call.
+ */
+static int iopt_map_area(struct iommu_domain *domain, struct iopt_area *area,
+			 bool small_only)
+{
+	unsigned long byte = area->start_byte, iova = area->node.start;
+	unsigned long left = area_length(area);
+	int rc;
+
+	while (left) {
+		unsigned long offset = byte % PAGE_SIZE, pfn, run, len;
+		unsigned long want = DIV_ROUND_UP(offset + left, PAGE_SIZE);
+
+		run = iopt_pages_contig(area->pages, byte >> PAGE_SHIFT,
+					small_only ? 1 : want, &pfn);
+		len = min(left, run * PAGE_SIZE - offset);
+		rc = compat_iommu_map(domain, iova, PFN_PHYS(pfn) + offset, len,
+				      area->iommu_prot);
+		if (rc) {
+			/* iommu_map() undid its own part; undo ours. */
+			if (iova != area->node.start)
+				iommu_unmap(domain, area->node.start,
+					    iova - area->node.start);
+			return rc;
+		}
+		iova += len;
+		byte += len;
+		left -= len;
+	}
+	return 0;
+}
+
+static void iopt_unmap_area(struct iommu_domain *domain,
+			    struct iopt_area *area)
+{
+	size_t done = iommu_unmap(domain, area->node.start, area_length(area));
+
+	/* A domain that cannot unmap what we mapped is a driver bug. */
+	WARN_ON(done != area_length(area));
+}
+
+static int iopt_area_pin_for_domains(struct iopt_area *area)
+{
+	unsigned long first, last;
+	int rc;
+
+	area_indexes_all(area, &first, &last);
+	rc = iopt_pages_pin(area->pages, first, last, NULL);
+	if (!rc)
+		area->domain_pinned = true;
+	return rc;
+}
+
+static void iopt_area_unpin_for_domains(struct iopt_area *area)
+{
+	unsigned long first, last;
+
+	if (!area->domain_pinned)
+		return;
+	area_indexes_all(area, &first, &last);
+	iopt_pages_unpin(area->pages, first, last);
+	area->domain_pinned = false;
+}
+
+/**
+ * iopt_area_fill_domains - map a new area into every attached domain
+ * @iopt: the address space
+ * @area: an area inserted but not yet ready
+ *
+ * Called with domains_rwsem held for read and iova_rwsem not held. All or
+ * nothing: on failure the area is in no domain and pins nothing.
+ */
+int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area)
+{
+	bool small_only = READ_ONCE(iopt->disable_large_pages);
+	struct iommu_domain *domain;
+	unsigned long index, done;
+	int rc;
+
+	lockdep_assert_held(&iopt->domains_rwsem);
+	if (!iopt->ndomains)
+		return 0;
+	rc = iopt_area_pin_for_domains(area);
+	if (rc)
+		return rc;
+	xa_for_each(&iopt->domains, index, domain) {
+		rc = iopt_map_area(domain, area, small_only);
+		if (rc)
+			goto err_unmap;
+	}
+	return 0;
+
+err_unmap:
+	done = index;
+	xa_for_each(&iopt->domains, index, domain) {
+		if (index >= done)
+			break;
+		iopt_unmap_area(domain, area);
+	}
+	iopt_area_unpin_for_domains(area);
+	return rc;
+}
+
+/* Take an area out of every domain and drop its domain pin. */
+void iopt_area_unfill_domains(struct io_pagetable *iopt,
+			      struct iopt_area *area)
+{
+	struct iommu_domain *domain;
+	unsigned long index;
+
+	lockdep_assert_held(&iopt->domains_rwsem);
+	xa_for_each(&iopt->domains, index, domain)
+		iopt_unmap_area(domain, area);
+	iopt_area_unpin_for_domains(area);
+}
+
+/* The IOVA alignment the option, the domains and the users require. */
+unsigned long iopt_min_alignment(struct io_pagetable *iopt)
+{
+	unsigned long align = iopt->disable_large_pages ? PAGE_SIZE : 1;
+
+	align = max(align, iopt->users_alignment);
+	struct iommu_domain *domain;
+	unsigned long index;
+
+	xa_for_each(&iopt->domains, index, domain)
+		align = max(align, 1UL << __ffs(domain->pgsize_bitmap));
+	return align;
+}
+
+/* Reserve what lies outside the domain's aperture, owned by the domain. */
+static int iopt_reserve_outside_aperture(struct io_pagetable *iopt,
+					 struct iommu_domain *domain)
+{
+	dma_addr_t start = domain->geometry.aperture_start;
+	dma_addr_t end = domain->geometry.aperture_end;
+	int rc;
+
+	if (start) {
+		rc = iopt_reserve_locked(iopt, 0, start - 1, domain);
+		if (rc)
+			return rc;
+	}
+	if (end && end < ULONG_MAX) {
+		rc = iopt_reserve_locked(iopt, end + 1, ULONG_MAX, domain);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Map every area into @domain, pinning first if this is the first domain.
+ * On failure undoes everything it did.
+ */
+static int iopt_fill_domain(struct io_pagetable *iopt,
+			    struct iommu_domain *domain)
+{
+	bool first_domain = !iopt->ndomains;
+	struct iopt_area *area, *undo;
+	int rc = 0;
+
+	for_each_area(area, iopt, 0, ULONG_MAX) {
+		if (WARN_ON(!area->ready)) {
+			rc = -EBUSY;
+			break;
+		}
+		if (first_domain) {
+			rc = iopt_area_pin_for_domains(area);
+			if (rc)
+				break;
+		}
+		rc = iopt_map_area(domain, area, iopt->disable_large_pages);
+		if (rc) {
+			if (first_domain)
+				iopt_area_unpin_for_domains(area);
+			break;
+		}
+	}
+	if (!rc)
+		return 0;
+	for_each_area(undo, iopt, 0, ULONG_MAX) {
+		if (undo == area)
+			break;
+		iopt_unmap_area(domain, undo);
+		if (first_domain)
+			iopt_area_unpin_for_domains(undo);
+	}
+	return rc;
+}
+
+/**
+ * iopt_table_add_domain - attach a domain to the address space
+ * @iopt: the address space
+ * @domain: a paging domain mapping nothing yet
+ *
+ * Maps every existing area into @domain and keeps it filled from then
+ * on. Returns -EADDRINUSE if an area or allowed range lies outside the
+ * domain's aperture, or an area is not aligned to its smallest page size;
+ * -ENOMEM and pinning errors as mapping would. Nothing changes on failure.
+ */
+int iopt_table_add_domain(struct io_pagetable *iopt,
+			  struct iommu_domain *domain)
+{
+	unsigned long align;
+	u32 index;
+	int rc;
+
+	if (!domain->pgsize_bitmap)
+		return -EINVAL;
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	align = max(iopt->iova_alignment, 1UL << __ffs(domain->pgsize_bitmap));
+	rc = -EADDRINUSE;
+	if (!iopt_areas_aligned(iopt, align))
+		goto out_unlock;
+	rc = xa_alloc(&iopt->domains, &index, domain, xa_limit_31b,
+		      GFP_KERNEL_ACCOUNT);
+	if (rc)
+		goto out_unlock;
+	rc = iopt_reserve_outside_aperture(iopt, domain);
+	if (rc)
+		goto err_erase;
+	rc = iopt_fill_domain(iopt, domain);
+	if (rc)
+		goto err_erase;
+	iopt->ndomains++;
+	iopt->iova_alignment = align;
+	goto out_unlock;
+
+err_erase:
+	iopt_unreserve_owner_locked(iopt, domain);
+	xa_erase(&iopt->domains, index);
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
+	return rc;
+}
+
+/**
+ * iopt_table_remove_domain - detach a domain from the address space
+ * @iopt: the address space
+ * @domain: a domain added with iopt_table_add_domain()
+ *
+ * Unmaps every area from @domain; the last domain to go also drops the
+ * pins the domains needed.
+ */
+void iopt_table_remove_domain(struct io_pagetable *iopt,
+			      struct iommu_domain *domain)
+{
+	struct iommu_domain *cur;
+	struct iopt_area *area;
+	unsigned long index;
+
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	xa_for_each(&iopt->domains, index, cur)
+		if (cur == domain)
+			break;
+	if (WARN_ON(cur != domain))
+		goto out_unlock;
+	xa_erase(&iopt->domains, index);
+	iopt->ndomains--;
+	for_each_area(area, iopt, 0, ULONG_MAX) {
+		iopt_unmap_area(domain, area);
+		if (!iopt->ndomains)
+			iopt_area_unpin_for_domains(area);
+	}
+	iopt_unreserve_owner_locked(iopt, domain);
+	iopt->iova_alignment = iopt_min_alignment(iopt);
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internals of the io_pagetable layer, shared by io_pagetable.c (IOVA and
+ * areas) and iopt_domain.c (filling iommu_domains). Nothing outside the
+ * layer includes this.
+ */
+#ifndef IOMMUFD_IOPT_INTERNAL_H
+#define IOMMUFD_IOPT_INTERNAL_H
+
+#include <linux/interval_tree.h>
+#include <linux/list.h>
+
+#include "io_pagetable.h"
+
+struct iopt_pages;
+
+/**
+ * struct iopt_area - a mapping of IOVA onto a slice of an iopt_pages
+ * @node: the IOVA range [start, last] in io_pagetable::area_itree
+ * @pages: the memory; the area holds a reference
+ * @start_byte: offset of @node.start's byte from @pages->uptr
+ * @iommu_prot: IOMMU_READ / IOMMU_WRITE
+ * @num_pins: iopt_pin() calls on this area not yet undone. Changed with
+ *	iova_rwsem held for read, so it is atomic; read with it held for
+ *	write, when it cannot change.
+ * @ready: the area is in every attached domain. A new area is inserted
+ *	not ready (reserving its IOVA), filled into the domains without
+ *	iova_rwsem, then made ready. Lookups treat an area that is not ready
+ *	as absent; unmap refuses it with EBUSY. Written under iova_rwsem
+ *	held for write.
+ * @unmapping: an unmap is waiting for the pins to go; refuse new ones.
+ *	Written with iova_rwsem held for write.
+ * @domain_pinned: the area holds a pin on its pages for the domains
+ *	(there is at least one domain). Guarded by domains_rwsem: changed
+ *	with it held for write, or for read by the thread that owns a not
+ *	yet ready area.
+ * @free_node: on a private list while the area is being freed
+ */
+struct iopt_area {
+	struct interval_tree_node node;
+	struct iopt_pages *pages;
+	unsigned long start_byte;
+	int iommu_prot;
+	atomic_t num_pins;
+	bool ready;
+	bool unmapping;
+	bool domain_pinned;
+	struct list_head free_node;
+};
+
+struct iopt_allowed {
+	struct interval_tree_node node;
+};
+
+/* @owner: who reserved it, to remove all of one owner's ranges at once */
+struct iopt_reserved {
+	struct interval_tree_node node;
+	void *owner;
+};
+
+static inline unsigned long area_length(struct iopt_area *area)
+{
+	return area->node.last - area->node.start + 1;
+}
+
+static inline struct iopt_area *area_first(struct io_pagetable *iopt,
+					   unsigned long start,
+					   unsigned long last)
+{
+	struct interval_tree_node *node;
+
+	node = interval_tree_iter_first(&iopt->area_itree, start, last);
+	return node ? container_of(node, struct iopt_area, node) : NULL;
+}
+
+static inline struct iopt_area *area_next(struct iopt_area *area,
+					  unsigned long start,
+					  unsigned long last)
+{
+	struct interval_tree_node *node;
+
+	node = interval_tree_iter_next(&area->node, start, last);
+	return node ? container_of(node, struct iopt_area, node) : NULL;
+}
+
+#define for_each_area(area, iopt, start, last)                                \
+	for (area = area_first(iopt, start, last); area;                      \
+	     area = area_next(area, start, last))
+
+static inline bool tree_overlaps(struct rb_root_cached *tree,
+				 unsigned long start, unsigned long last)
+{
+	return interval_tree_iter_first(tree, start, last);
+}
+
+/* Byte offset within the area's pages of the byte at @iova. */
+static inline unsigned long area_start_byte(struct iopt_area *area,
+					    unsigned long iova)
+{
+	return area->start_byte + (iova - area->node.start);
+}
+
+/* iopt_domain.c */
+int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area);
+void iopt_area_unfill_domains(struct io_pagetable *iopt,
+			      struct iopt_area *area);
+int iopt_reserve_locked(struct io_pagetable *iopt, unsigned long start,
+			unsigned long last, void *owner);
+void iopt_unreserve_owner_locked(struct io_pagetable *iopt, void *owner);
+bool iopt_areas_aligned(struct io_pagetable *iopt, unsigned long align);
+unsigned long iopt_min_alignment(struct io_pagetable *iopt);
+
+#endif
