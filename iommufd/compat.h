@@ -24,18 +24,6 @@ static inline long compat_pin_user_pages_remote(struct mm_struct *mm,
 #else
 	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
 				     NULL, NULL);
-/* 6.3 added the gfp argument of iommu_map(). */
-static inline int compat_iommu_map(struct iommu_domain *domain,
-				   unsigned long iova, phys_addr_t paddr,
-				   size_t size, int prot)
-{
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-	return iommu_map(domain, iova, paddr, size, prot, GFP_KERNEL_ACCOUNT);
-#else
-	return iommu_map(domain, iova, paddr, size, prot);
-#endif
-}
-
 #endif
 }
 

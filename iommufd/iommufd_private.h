@@ -54,6 +54,9 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
 	IOMMUFD_OBJ_IOAS,
 	IOMMUFD_OBJ_ACCESS,
+	IOMMUFD_OBJ_HWPT_PAGING,
+	IOMMUFD_OBJ_DEVICE,
+	IOMMUFD_OBJ_SELFTEST,
 	IOMMUFD_OBJ_MAX,
 };
 
@@ -117,6 +120,10 @@ void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj);
 int iommufd_destroy(struct iommufd_ucmd *ucmd);
 void iommufd_object_destroy_owned(struct iommufd_ctx *ictx,
 				  struct iommufd_object *obj);
+bool iommufd_object_put_owned(struct iommufd_ctx *ictx,
+			      struct iommufd_object *obj);
+bool iommufd_object_tryget(struct iommufd_ctx *ictx,
+			   struct iommufd_object *obj);
 
 /**
  * struct iommufd_object_ops - per-type behaviour
@@ -131,10 +138,17 @@ struct iommufd_object_ops {
  * struct iommufd_ioas - an I/O address space object
  * @obj: the object header
  * @iopt: the address space; its own locks guard it
+ * @mutex: guards @auto_hwpts and serialises attaching devices to this
+ *	IOAS, so two devices never create two compatible automatic
+ *	domains. Lock order: ioas mutex -> domains_rwsem.
+ * @auto_hwpts: struct iommufd_hwpt_paging made automatically for devices
+ *	attached straight to this IOAS, tried first by later devices
  */
 struct iommufd_ioas {
 	struct iommufd_object obj;
 	struct io_pagetable iopt;
+	struct mutex mutex;
+	struct list_head auto_hwpts;
 };
 
 static_assert(offsetof(struct iommufd_ioas, obj) == 0);
@@ -199,9 +213,105 @@ void iommufd_access_unpin_pages(struct iommufd_access *access,
 int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
 		      void *data, unsigned long length, unsigned int flags);
 
+struct iommufd_device;
+struct iommu_domain;
+
+/**
+ * struct iommufd_device_ops - what a device's IOMMU driver provides
+ * @domain_alloc_paging: a new, empty paging domain the device can use
+ * @domain_free: free a domain from @domain_alloc_paging
+ * @attach: make the device translate through @domain, replacing any
+ *	domain it had without a window of no translation; -EINVAL if the
+ *	device cannot use @domain
+ * @detach: stop translating: the device is blocked from DMA
+ * @hw_info: describe the IOMMU for IOMMU_GET_HW_INFO; returns kmalloc()ed
+ *	data of *@len bytes and its IOMMU_HW_INFO_TYPE_* in *@type
+ *
+ * This is the seam where a real IOMMU backend (the kernel's own paging
+ * domain allocation for a struct device) plugs in next to the mock.
+ */
+struct iommufd_device_ops {
+	struct iommu_domain *(*domain_alloc_paging)(struct iommufd_device *idev);
+	void (*domain_free)(struct iommu_domain *domain);
+	int (*attach)(struct iommufd_device *idev, struct iommu_domain *domain);
+	void (*detach)(struct iommufd_device *idev);
+	void *(*hw_info)(struct iommufd_device *idev, u32 *len, u32 *type);
+};
+
+/**
+ * struct iommufd_hwpt_paging - an HW page table: one iommu_domain that
+ *	mirrors an IOAS
+ * @obj: the object header. Devices attached hold long-term references.
+ * @ictx: the context
+ * @ioas: the IOAS mirrored; a long-term reference is held
+ * @domain: the domain, in @ioas's io_pagetable for its whole life
+ * @ops: the driver that allocated @domain, to free it
+ * @auto_domain: made for a device attached straight to the IOAS; it is
+ *	destroyed when its last device leaves
+ * @auto_node: in the IOAS's auto_hwpts list (guarded by its mutex)
+ */
+struct iommufd_hwpt_paging {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	struct iommufd_ioas *ioas;
+	struct iommu_domain *domain;
+	const struct iommufd_device_ops *ops;
+	bool auto_domain;
+	struct list_head auto_node;
+};
+
+static_assert(offsetof(struct iommufd_hwpt_paging, obj) == 0);
+
+/**
+ * struct iommufd_device - a device whose DMA goes through this context
+ * @obj: the object header; the driver that bound it owns a reference
+ * @ictx: the context; the driver that bound the device keeps it alive
+ * @ops: the device's IOMMU driver
+ * @drv_data: the driver's cookie
+ * @lock: guards @hwpt and @resv, serialising attach, replace, detach
+ * @hwpt: the HW page table the device translates through, or NULL
+ *	(blocked); a long-term reference is held
+ * @resv: reserved IOVA regions of the device (e.g. its MSI window), which
+ *	the attached IOAS must never map; struct iopt_range array
+ * @nresv: entries in @resv
+ */
+struct iommufd_device {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	const struct iommufd_device_ops *ops;
+	void *drv_data;
+	struct mutex lock;
+	struct iommufd_hwpt_paging *hwpt;
+	struct iopt_range *resv;
+	unsigned int nresv;
+};
+
+static_assert(offsetof(struct iommufd_device, obj) == 0);
+
+struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
+					   const struct iommufd_device_ops *ops,
+					   void *drv_data);
+void iommufd_device_unbind(struct iommufd_device *idev);
+void iommufd_device_destroy_object(struct iommufd_object *obj);
+int iommufd_device_attach(struct iommufd_device *idev, u32 pt_id,
+			  u32 *out_hwpt_id);
+int iommufd_device_add_resv(struct iommufd_device *idev, unsigned long start,
+			    unsigned long last);
+void iommufd_device_detach(struct iommufd_device *idev);
+int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
+
+struct iommufd_hwpt_paging *
+iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
+			  struct iommufd_device *idev, bool auto_domain);
+void iommufd_hwpt_paging_destroy(struct iommufd_object *obj);
+void iommufd_hwpt_paging_abort(struct iommufd_hwpt_paging *hwpt);
+void iommufd_hwpt_put(struct iommufd_hwpt_paging *hwpt);
+int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
+
 /* Test command, selftest.c; compiled only into test builds */
 #ifdef CONFIG_IOMMUFD_OOT_TEST
 int iommufd_test(struct iommufd_ucmd *ucmd);
+void iommufd_selftest_destroy(struct iommufd_object *obj);
 #endif
 
 #endif

@@ -7,9 +7,9 @@
  * upstream's tools/testing/selftests/iommu can be built against this file
  * and run against this module.  tools/abi/abi-check.sh verifies that.
  *
- * Our own test ops, if any are ever added, take op numbers from 0x1000
- * upward (IOMMU_TEST_OP_EXT_BASE), well clear of upstream's numbering, and
- * are marked "Extension (not upstream)".
+ * Our own test ops take op numbers from 0x1000 upward
+ * (IOMMU_TEST_OP_EXT_BASE), well clear of upstream's numbering, and are
+ * marked "Extension (not upstream)".
  */
 #ifndef IOMMUFD_OOT_IOMMUFD_TEST_H
 #define IOMMUFD_OOT_IOMMUFD_TEST_H
@@ -40,9 +40,22 @@ enum {
 
 	/*
 	 * Extension (not upstream): first op number available for this
-	 * project's own test ops.  None is defined yet.
+	 * project's own test ops.
 	 */
 	IOMMU_TEST_OP_EXT_BASE = 0x1000,
+	/*
+	 * Extension (not upstream): give the mock device @id (an
+	 * out_stdev_id) a reserved IOVA region, in add_reserved.start and
+	 * add_reserved.length. Applies at once if the device is attached:
+	 * EADDRINUSE if its IOAS maps or allows IOVA there.
+	 */
+	IOMMU_TEST_OP_MOCK_DEVICE_ADD_RESV = IOMMU_TEST_OP_EXT_BASE,
+	/*
+	 * Extension (not upstream): let the mock domain of HWPT @id hold at
+	 * most memory_limit.limit IOPTEs (0: no limit); a map beyond that
+	 * fails with ENOMEM, as a driver out of page-table memory would.
+	 */
+	IOMMU_TEST_OP_MOCK_DOMAIN_SET_LIMIT,
 };
 
 /* IOVA window [START, LAST] that every mock domain can translate. */

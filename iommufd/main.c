@@ -31,6 +31,17 @@ static const struct iommufd_object_ops iommufd_object_ops[] = {
 	[IOMMUFD_OBJ_ACCESS] = {
 		.destroy = iommufd_access_destroy_object,
 	},
+	[IOMMUFD_OBJ_HWPT_PAGING] = {
+		.destroy = iommufd_hwpt_paging_destroy,
+	},
+	[IOMMUFD_OBJ_DEVICE] = {
+		.destroy = iommufd_device_destroy_object,
+	},
+#ifdef CONFIG_IOMMUFD_OOT_TEST
+	[IOMMUFD_OBJ_SELFTEST] = {
+		.destroy = iommufd_selftest_destroy,
+	},
+#endif
 };
 
 /*
@@ -214,6 +225,45 @@ int iommufd_destroy(struct iommufd_ucmd *ucmd)
 }
 
 /**
+ * iommufd_object_tryget - take a long-term reference unless @obj is going
+ * @ictx: the context of the object
+ * @obj: an object the caller found through its own pointers, not by ID
+ *
+ * An object being removed is no longer in its table slot; then this
+ * fails. Otherwise the new reference makes any removal back off (EBUSY).
+ */
+bool iommufd_object_tryget(struct iommufd_ctx *ictx, struct iommufd_object *obj)
+{
+	bool got = false;
+
+	xa_lock(&ictx->objects);
+	if (xa_load(&ictx->objects, obj->id) == obj) {
+		refcount_inc(&obj->users);
+		got = true;
+	}
+	xa_unlock(&ictx->objects);
+	return got;
+}
+
+/*
+ * Drop an owner's reference (several owners may share an object, like
+ * devices sharing an automatic HW page table); the last one removes and
+ * frees the object. Returns true if it did.
+ */
+bool iommufd_object_put_owned(struct iommufd_ctx *ictx,
+			      struct iommufd_object *obj)
+{
+	/* The owner's reference keeps @obj in the table until remove(). */
+	xa_lock(&ictx->objects);
+	refcount_inc(&obj->shortterm_users);
+	xa_unlock(&ictx->objects);
+	if (iommufd_object_remove(ictx, obj, true))
+		return false;
+	iommufd_object_free(obj);
+	return true;
+}
+
+/**
  * iommufd_object_destroy_owned - destroy an object owned by the kernel
  * @ictx: the context of the object
  * @obj: an object whose owner holds one extra long-term reference
@@ -226,17 +276,8 @@ int iommufd_destroy(struct iommufd_ucmd *ucmd)
 void iommufd_object_destroy_owned(struct iommufd_ctx *ictx,
 				  struct iommufd_object *obj)
 {
-	int rc;
-
-	/* The owner's reference keeps @obj in the table until remove(). */
-	xa_lock(&ictx->objects);
-	refcount_inc(&obj->shortterm_users);
-	xa_unlock(&ictx->objects);
-	rc = iommufd_object_remove(ictx, obj, true);
 	/* Nothing may depend on an owned object; if it does, leak it. */
-	if (WARN_ON(rc))
-		return;
-	iommufd_object_free(obj);
+	WARN_ON(!iommufd_object_put_owned(ictx, obj));
 }
 
 /* Copy the (possibly extended) command struct back to the caller. */
@@ -311,6 +352,8 @@ union iommufd_cmd_buffer {
 	struct iommu_ioas_map map;
 	struct iommu_ioas_unmap unmap;
 	struct iommu_option option;
+	struct iommu_hwpt_alloc hwpt_alloc;
+	struct iommu_hw_info hw_info;
 #ifdef CONFIG_IOMMUFD_OOT_TEST
 	struct iommu_test_cmd test;
 #endif
@@ -361,6 +404,10 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 		 struct iommu_ioas_unmap, length),
 	IOCTL_OP(IOMMUFD_CMD_OPTION, IOMMU_OPTION, iommufd_option,
 		 struct iommu_option, val64),
+	IOCTL_OP(IOMMUFD_CMD_HWPT_ALLOC, IOMMU_HWPT_ALLOC, iommufd_hwpt_alloc,
+		 struct iommu_hwpt_alloc, __reserved),
+	IOCTL_OP(IOMMUFD_CMD_GET_HW_INFO, IOMMU_GET_HW_INFO,
+		 iommufd_get_hw_info, struct iommu_hw_info, __reserved),
 #ifdef CONFIG_IOMMUFD_OOT_TEST
 	IOCTL_OP(_IOC_NR(IOMMU_TEST_CMD), IOMMU_TEST_CMD, iommufd_test,
 		 struct iommu_test_cmd, last),

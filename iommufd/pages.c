@@ -9,6 +9,7 @@
  * So each page is pinned exactly once, and every pin is undone exactly once.
  */
 #include <linux/highmem.h>
+#include <linux/sizes.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -19,7 +20,7 @@
 #include "compat.h"
 #include "pages.h"
 
-unsigned int iopt_pages_batch_bytes = PAGE_SIZE;
+unsigned int iopt_pages_batch_bytes = SZ_64K;
 
 /**
  * struct iopt_pin - one user's need for a range of pinned pages

@@ -9,12 +9,15 @@
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/io.h>
+#include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "iommufd_private.h"
 #include "iommufd_test.h"
+#include "mock.h"
 #include "pages.h"
 
 /* Upstream's bound on what one ACCESS_PAGES or ACCESS_RW may touch. */
@@ -402,11 +405,201 @@ static int test_set_memory_limit(struct iommufd_ucmd *ucmd)
 	struct iommu_test_cmd *cmd = ucmd->cmd;
 	u32 limit = cmd->memory_limit.limit;
 
-	/* 0 restores the default; anything else is bytes, at least 1 page. */
-	iopt_pages_batch_bytes = limit ? max_t(u32, limit,
-					       sizeof(struct page *)) :
-					 PAGE_SIZE;
+	/* As upstream: room for at least one PFN and its count. */
+	if (limit < sizeof(u64) + sizeof(u32))
+		return -EINVAL;
+	iopt_pages_batch_bytes = limit;
 	return 0;
+}
+
+/**
+ * struct selftest_obj - a mock device, as userspace sees it (stdev_id)
+ * @obj: the object header; destroying it unbinds the device
+ * @idev: the bound device (idev_id), owned by this object
+ * @mdev: the mock driver's state of the device
+ */
+struct selftest_obj {
+	struct iommufd_object obj;
+	struct iommufd_device *idev;
+	struct mock_dev mdev;
+};
+
+static_assert(offsetof(struct selftest_obj, obj) == 0);
+
+void iommufd_selftest_destroy(struct iommufd_object *obj)
+{
+	struct selftest_obj *sobj = container_of(obj, struct selftest_obj, obj);
+
+	iommufd_device_unbind(sobj->idev);
+}
+
+static struct selftest_obj *test_get_stdev(struct iommufd_ucmd *ucmd, u32 id)
+{
+	struct iommufd_object *obj;
+
+	obj = iommufd_get_object(ucmd->ictx, id, IOMMUFD_OBJ_SELFTEST);
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	return container_of(obj, struct selftest_obj, obj);
+}
+
+/* A HWPT whose domain belongs to the mock driver. */
+static struct iommufd_hwpt_paging *test_get_mock_hwpt(struct iommufd_ucmd *ucmd,
+						       u32 id)
+{
+	struct iommufd_hwpt_paging *hwpt;
+	struct iommufd_object *obj;
+
+	obj = iommufd_get_object(ucmd->ictx, id, IOMMUFD_OBJ_HWPT_PAGING);
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	hwpt = container_of(obj, struct iommufd_hwpt_paging, obj);
+	if (!mock_domain_is_mock(hwpt->domain)) {
+		iommufd_put_object(ucmd->ictx, obj);
+		return ERR_PTR(-EINVAL);
+	}
+	return hwpt;
+}
+
+/*
+ * MOCK_DOMAIN and MOCK_DOMAIN_FLAGS: make a mock device, bind it, and
+ * attach it to @cmd->id (an IOAS or HWPT).
+ */
+static int test_mock_domain(struct iommufd_ucmd *ucmd, u32 dev_flags)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct selftest_obj *sobj;
+	u32 hwpt_id;
+	int rc;
+
+	if (dev_flags & ~(MOCK_FLAGS_DEVICE_NO_DIRTY |
+			  MOCK_FLAGS_DEVICE_HUGE_IOVA))
+		return -EOPNOTSUPP;
+	sobj = iommufd_object_alloc(ucmd->ictx, sobj, IOMMUFD_OBJ_SELFTEST);
+	if (IS_ERR(sobj))
+		return PTR_ERR(sobj);
+	sobj->mdev.flags = dev_flags;
+	sobj->idev = iommufd_device_bind(ucmd->ictx, &mock_device_ops,
+					 &sobj->mdev);
+	if (IS_ERR(sobj->idev)) {
+		rc = PTR_ERR(sobj->idev);
+		goto err_abort;
+	}
+	rc = iommufd_device_attach(sobj->idev, cmd->id, &hwpt_id);
+	if (rc)
+		goto err_unbind;
+
+	/* mock_domain_flags starts with the same three outputs. */
+	cmd->mock_domain.out_stdev_id = sobj->obj.id;
+	cmd->mock_domain.out_hwpt_id = hwpt_id;
+	cmd->mock_domain.out_idev_id = sobj->idev->obj.id;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc)
+		goto err_unbind;
+	iommufd_object_finalize(ucmd->ictx, &sobj->obj);
+	return 0;
+
+err_unbind:
+	iommufd_device_unbind(sobj->idev);
+err_abort:
+	iommufd_object_abort(ucmd->ictx, &sobj->obj);
+	return rc;
+}
+
+static int test_mock_domain_replace(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct selftest_obj *sobj;
+	u32 hwpt_id;
+	int rc;
+
+	sobj = test_get_stdev(ucmd, cmd->id);
+	if (IS_ERR(sobj))
+		return PTR_ERR(sobj);
+	rc = iommufd_device_attach(sobj->idev,
+				   cmd->mock_domain_replace.pt_id, &hwpt_id);
+	if (!rc) {
+		cmd->mock_domain_replace.pt_id = hwpt_id;
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+	iommufd_put_object(ucmd->ictx, &sobj->obj);
+	return rc;
+}
+
+static int test_mock_device_add_resv(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	unsigned long start = cmd->add_reserved.start;
+	unsigned long length = cmd->add_reserved.length;
+	struct selftest_obj *sobj;
+	unsigned long last;
+	int rc;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(start, length - 1, &last))
+		return -EOVERFLOW;
+	sobj = test_get_stdev(ucmd, cmd->id);
+	if (IS_ERR(sobj))
+		return PTR_ERR(sobj);
+	rc = iommufd_device_add_resv(sobj->idev, start, last);
+	iommufd_put_object(ucmd->ictx, &sobj->obj);
+	return rc;
+}
+
+static int test_mock_domain_set_limit(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct iommufd_hwpt_paging *hwpt;
+
+	hwpt = test_get_mock_hwpt(ucmd, cmd->id);
+	if (IS_ERR(hwpt))
+		return PTR_ERR(hwpt);
+	mock_domain_set_limit(hwpt->domain, cmd->memory_limit.limit);
+	iommufd_put_object(ucmd->ictx, &hwpt->obj);
+	return 0;
+}
+
+/*
+ * Does HWPT @id translate [iova, iova + length) to the memory userspace
+ * sees at uptr? Checked through iommu_iova_to_phys(), the same kernel
+ * interface the core uses, one mock IOPTE unit at a time.
+ */
+static int test_md_check_map(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	unsigned long iova = cmd->check_map.iova;
+	unsigned long uptr = cmd->check_map.uptr;
+	unsigned long length = cmd->check_map.length;
+	struct iommufd_hwpt_paging *hwpt;
+	unsigned long end;
+	int rc = 0;
+
+	if (iova % MOCK_IO_PAGE_SIZE || length % MOCK_IO_PAGE_SIZE ||
+	    uptr % MOCK_IO_PAGE_SIZE || check_add_overflow(uptr, length, &end))
+		return -EINVAL;
+	hwpt = test_get_mock_hwpt(ucmd, cmd->id);
+	if (IS_ERR(hwpt))
+		return PTR_ERR(hwpt);
+	for (; uptr != end; uptr += MOCK_IO_PAGE_SIZE, iova += MOCK_IO_PAGE_SIZE) {
+		struct page *page;
+		phys_addr_t want;
+		long got;
+
+		got = get_user_pages_fast(uptr & PAGE_MASK, 1, 0, &page);
+		if (got != 1) {
+			rc = got < 0 ? got : -EFAULT;
+			break;
+		}
+		want = page_to_phys(page) + uptr % PAGE_SIZE;
+		put_page(page);
+		if (iommu_iova_to_phys(hwpt->domain, iova) != want) {
+			rc = -EINVAL;
+			break;
+		}
+	}
+	iommufd_put_object(ucmd->ictx, &hwpt->obj);
+	return rc;
 }
 
 int iommufd_test(struct iommufd_ucmd *ucmd)
@@ -433,6 +626,18 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return test_set_memory_limit(ucmd);
 	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
 		return test_access_replace_ioas(ucmd);
+	case IOMMU_TEST_OP_MOCK_DOMAIN:
+		return test_mock_domain(ucmd, 0);
+	case IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS:
+		return test_mock_domain(ucmd, cmd->mock_domain_flags.dev_flags);
+	case IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE:
+		return test_mock_domain_replace(ucmd);
+	case IOMMU_TEST_OP_MD_CHECK_MAP:
+		return test_md_check_map(ucmd);
+	case IOMMU_TEST_OP_MOCK_DEVICE_ADD_RESV:
+		return test_mock_device_add_resv(ucmd);
+	case IOMMU_TEST_OP_MOCK_DOMAIN_SET_LIMIT:
+		return test_mock_domain_set_limit(ucmd);
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -8,9 +8,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -86,9 +86,14 @@ static inline int ioas_map_flags(int fd, __u32 ioas_id, void *buf,
 static inline int ioas_map(int fd, __u32 ioas_id, void *buf, __u64 length,
 			   __u64 *iova)
 {
-	return ioas_map_flags(fd, ioas_id, buf, length, iova,
-			      IOMMU_IOAS_MAP_WRITEABLE |
-			      IOMMU_IOAS_MAP_READABLE);
+	__u64 out = 0;
+	int rc;
+
+	rc = ioas_map_flags(fd, ioas_id, buf, length, &out,
+			    IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE);
+	if (!rc && iova)
+		*iova = out;
+	return rc;
 }
 
 /* Readable and writeable, at the given IOVA. */

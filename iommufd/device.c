@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Devices: DMA-capable devices bound to a context, and how they attach to
+ * IOASes and HW page tables. Attaching straight to an IOAS uses an
+ * automatic HW page table, shared with other devices whose IOMMU accepts
+ * the same domain.
+ */
+#include <linux/iommu.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "iommufd_private.h"
+
+/**
+ * iommufd_device_bind - make a device known to a context
+ * @ictx: the context; the caller keeps it alive until unbind
+ * @ops: the device's IOMMU driver
+ * @drv_data: the driver's cookie, in idev->drv_data
+ *
+ * The device starts detached (blocked from DMA) and has an ID; the caller
+ * owns it until iommufd_device_unbind().
+ */
+struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
+					   const struct iommufd_device_ops *ops,
+					   void *drv_data)
+{
+	struct iommufd_device *idev;
+
+	idev = iommufd_object_alloc(ictx, idev, IOMMUFD_OBJ_DEVICE);
+	if (IS_ERR(idev))
+		return idev;
+	idev->ictx = ictx;
+	idev->ops = ops;
+	idev->drv_data = drv_data;
+	mutex_init(&idev->lock);
+	/* The binder's reference: userspace cannot DESTROY a device. */
+	refcount_inc(&idev->obj.users);
+	iommufd_object_finalize(ictx, &idev->obj);
+	return idev;
+}
+
+void iommufd_device_destroy_object(struct iommufd_object *obj)
+{
+	struct iommufd_device *idev =
+		container_of(obj, struct iommufd_device, obj);
+
+	WARN_ON(idev->hwpt);
+	kfree(idev->resv);
+	mutex_destroy(&idev->lock);
+}
+
+/* Detaches first if needed. */
+void iommufd_device_unbind(struct iommufd_device *idev)
+{
+	iommufd_device_detach(idev);
+	iommufd_object_destroy_owned(idev->ictx, &idev->obj);
+}
+
+static int device_reserve(struct iommufd_device *idev,
+			  struct io_pagetable *iopt)
+{
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i != idev->nresv; i++) {
+		rc = iopt_reserve(iopt, idev->resv[i].start, idev->resv[i].last,
+				  idev);
+		if (rc) {
+			iopt_unreserve_owner(iopt, idev);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Move the device onto @hwpt, for which the caller gave the device a
+ * reference. The device is never without translation: the new domain is
+ * attached before anything of the old one is let go. On success *@old is
+ * the HWPT the device leaves, whose reference the caller drops once it
+ * holds no IOAS lock.
+ */
+static int device_attach_hwpt(struct iommufd_device *idev,
+			      struct iommufd_hwpt_paging *hwpt,
+			      struct iommufd_hwpt_paging **old)
+{
+	struct iommufd_hwpt_paging *cur = idev->hwpt;
+	bool same_ioas = cur && cur->ioas == hwpt->ioas;
+	int rc;
+
+	lockdep_assert_held(&idev->lock);
+	if (!same_ioas) {
+		rc = device_reserve(idev, &hwpt->ioas->iopt);
+		if (rc)
+			return rc;
+	}
+	rc = idev->ops->attach(idev, hwpt->domain);
+	if (rc) {
+		if (!same_ioas)
+			iopt_unreserve_owner(&hwpt->ioas->iopt, idev);
+		return rc;
+	}
+	if (cur && !same_ioas)
+		iopt_unreserve_owner(&cur->ioas->iopt, idev);
+	idev->hwpt = hwpt;
+	*old = cur;
+	return 0;
+}
+
+/*
+ * Attach to an IOAS: reuse an automatic HWPT the device's IOMMU accepts,
+ * or make one. The IOAS mutex makes the search and creation atomic.
+ */
+static int device_attach_ioas(struct iommufd_device *idev,
+			      struct iommufd_ioas *ioas,
+			      struct iommufd_hwpt_paging **new,
+			      struct iommufd_hwpt_paging **old)
+{
+	struct iommufd_hwpt_paging *hwpt;
+	int rc;
+
+	mutex_lock(&ioas->mutex);
+	list_for_each_entry(hwpt, &ioas->auto_hwpts, auto_node) {
+		if (hwpt->ops != idev->ops ||
+		    !iommufd_object_tryget(idev->ictx, &hwpt->obj))
+			continue;
+		rc = device_attach_hwpt(idev, hwpt, old);
+		if (!rc)
+			goto out_found;
+		refcount_dec(&hwpt->obj.users);
+		/* EINVAL means "not this domain"; anything else is final. */
+		if (rc != -EINVAL)
+			goto out_unlock;
+	}
+
+	hwpt = iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev, true);
+	if (IS_ERR(hwpt)) {
+		rc = PTR_ERR(hwpt);
+		goto out_unlock;
+	}
+	refcount_inc(&hwpt->obj.users);
+	rc = device_attach_hwpt(idev, hwpt, old);
+	if (rc) {
+		iommufd_hwpt_paging_abort(hwpt);
+		goto out_unlock;
+	}
+	iommufd_object_finalize(idev->ictx, &hwpt->obj);
+out_found:
+	*new = hwpt;
+	rc = 0;
+out_unlock:
+	mutex_unlock(&ioas->mutex);
+	return rc;
+}
+
+/**
+ * iommufd_device_attach - attach or move a device to an IOAS or HWPT
+ * @idev: the device
+ * @pt_id: an IOAS (an automatic HWPT is used) or a paging HWPT
+ * @out_hwpt_id: out: the HWPT the device now translates through
+ *
+ * Attaching an attached device replaces its translation atomically.
+ * Returns -ENOENT for an unknown @pt_id, -EINVAL if it names another kind
+ * of object or a domain the device cannot use, -EADDRINUSE if the
+ * device's reserved regions or the domain's aperture clash with mappings
+ * or allowed ranges of the IOAS. Nothing changes on failure.
+ */
+int iommufd_device_attach(struct iommufd_device *idev, u32 pt_id,
+			  u32 *out_hwpt_id)
+{
+	struct iommufd_hwpt_paging *hwpt = NULL, *old = NULL;
+	struct iommufd_object *pt_obj;
+	int rc;
+
+	pt_obj = iommufd_get_object(idev->ictx, pt_id, IOMMUFD_OBJ_ANY);
+	if (IS_ERR(pt_obj))
+		return PTR_ERR(pt_obj);
+
+	mutex_lock(&idev->lock);
+	switch (pt_obj->type) {
+	case IOMMUFD_OBJ_IOAS:
+		rc = device_attach_ioas(idev,
+					container_of(pt_obj,
+						     struct iommufd_ioas, obj),
+					&hwpt, &old);
+		break;
+	case IOMMUFD_OBJ_HWPT_PAGING:
+		hwpt = container_of(pt_obj, struct iommufd_hwpt_paging, obj);
+		rc = -EINVAL;
+		if (hwpt->ops != idev->ops)
+			break;
+		refcount_inc(&hwpt->obj.users);
+		rc = device_attach_hwpt(idev, hwpt, &old);
+		if (rc)
+			refcount_dec(&hwpt->obj.users);
+		break;
+	default:
+		rc = -EINVAL;
+	}
+	if (!rc)
+		*out_hwpt_id = hwpt->obj.id;
+	mutex_unlock(&idev->lock);
+	iommufd_put_object(idev->ictx, pt_obj);
+	if (old)
+		iommufd_hwpt_put(old);
+	return rc;
+}
+
+/* Block the device's DMA and leave its HWPT. */
+void iommufd_device_detach(struct iommufd_device *idev)
+{
+	struct iommufd_hwpt_paging *hwpt;
+
+	mutex_lock(&idev->lock);
+	hwpt = idev->hwpt;
+	if (hwpt) {
+		idev->ops->detach(idev);
+		iopt_unreserve_owner(&hwpt->ioas->iopt, idev);
+		idev->hwpt = NULL;
+	}
+	mutex_unlock(&idev->lock);
+	if (hwpt)
+		iommufd_hwpt_put(hwpt);
+}
+
+/**
+ * iommufd_device_add_resv - give the device a reserved IOVA region
+ * @idev: the device
+ * @start: first IOVA
+ * @last: last IOVA
+ *
+ * Applies at once if the device is attached: -EADDRINUSE if the IOAS has
+ * mappings or allowed ranges there, and then nothing changes.
+ */
+int iommufd_device_add_resv(struct iommufd_device *idev, unsigned long start,
+			    unsigned long last)
+{
+	struct iopt_range *grown;
+	int rc = 0;
+
+	if (start > last)
+		return -EINVAL;
+	mutex_lock(&idev->lock);
+	grown = krealloc_array(idev->resv, idev->nresv + 1, sizeof(*grown),
+			       GFP_KERNEL_ACCOUNT);
+	if (!grown) {
+		rc = -ENOMEM;
+		goto out_unlock;
+	}
+	idev->resv = grown;
+	if (idev->hwpt)
+		rc = iopt_reserve(&idev->hwpt->ioas->iopt, start, last, idev);
+	if (!rc)
+		idev->resv[idev->nresv++] = (struct iopt_range){ start, last };
+out_unlock:
+	mutex_unlock(&idev->lock);
+	return rc;
+}
+
+static int hw_info_copy_out(struct iommu_hw_info *cmd, void *data, u32 len)
+{
+	void __user *udata = u64_to_user_ptr(cmd->data_uptr);
+	u32 copy = min(cmd->data_len, len);
+
+	if (copy_to_user(udata, data, copy))
+		return -EFAULT;
+	/* A bigger user buffer gets zeroes past what the driver reported. */
+	if (cmd->data_len > copy && clear_user(udata + copy, cmd->data_len - copy))
+		return -EFAULT;
+	return 0;
+}
+
+int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hw_info *cmd = ucmd->cmd;
+	struct iommufd_device *idev;
+	struct iommufd_object *obj;
+	void *data = NULL;
+	u32 len = 0, type = IOMMU_HW_INFO_TYPE_NONE;
+	int rc;
+
+	if (cmd->flags || cmd->__reserved[0] || cmd->__reserved[1] ||
+	    cmd->__reserved[2])
+		return -EOPNOTSUPP;
+	obj = iommufd_get_object(ucmd->ictx, cmd->dev_id, IOMMUFD_OBJ_DEVICE);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	idev = container_of(obj, struct iommufd_device, obj);
+
+	if (idev->ops->hw_info) {
+		data = idev->ops->hw_info(idev, &len, &type);
+		if (IS_ERR(data)) {
+			rc = PTR_ERR(data);
+			goto out_put;
+		}
+	}
+	rc = hw_info_copy_out(cmd, data, len);
+	if (rc)
+		goto out_free;
+	cmd->data_len = len;
+	cmd->out_data_type = type;
+	/* No backend supports dirty tracking or PASIDs yet. */
+	cmd->out_capabilities = 0;
+	cmd->out_max_pasid_log2 = 0;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+out_free:
+	kfree(data);
+out_put:
+	iommufd_put_object(ucmd->ictx, obj);
+	return rc;
+}

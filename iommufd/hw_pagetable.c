@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * HW page tables: iommu_domains that mirror an IOAS. A paging HWPT's
+ * domain is in its IOAS's io_pagetable from creation to destruction, so it
+ * always maps exactly what the IOAS maps.
+ */
+#include <linux/iommu.h>
+#include <linux/slab.h>
+
+#include "iommufd_private.h"
+
+/**
+ * iommufd_hwpt_paging_alloc - make a paging HWPT for a device on an IOAS
+ * @ictx: the context
+ * @ioas: the IOAS to mirror; the caller holds its mutex
+ * @idev: the device whose IOMMU allocates the domain
+ * @auto_domain: made implicitly by attaching @idev straight to @ioas
+ *
+ * The HWPT is not yet visible to userspace: the caller finalizes it with
+ * iommufd_object_finalize() or drops it with iommufd_hwpt_paging_abort().
+ * Fails with the driver's error, or with iopt_table_add_domain()'s
+ * (-EADDRINUSE when the IOAS holds mappings the domain cannot translate).
+ */
+struct iommufd_hwpt_paging *
+iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
+			  struct iommufd_device *idev, bool auto_domain)
+{
+	struct iommufd_hwpt_paging *hwpt;
+	int rc;
+
+	lockdep_assert_held(&ioas->mutex);
+	hwpt = iommufd_object_alloc(ictx, hwpt, IOMMUFD_OBJ_HWPT_PAGING);
+	if (IS_ERR(hwpt))
+		return hwpt;
+	hwpt->ictx = ictx;
+	hwpt->ops = idev->ops;
+	hwpt->auto_domain = auto_domain;
+	INIT_LIST_HEAD(&hwpt->auto_node);
+	hwpt->domain = idev->ops->domain_alloc_paging(idev);
+	if (IS_ERR(hwpt->domain)) {
+		rc = PTR_ERR(hwpt->domain);
+		goto err_abort;
+	}
+	rc = iopt_table_add_domain(&ioas->iopt, hwpt->domain);
+	if (rc)
+		goto err_free_domain;
+	hwpt->ioas = ioas;
+	refcount_inc(&ioas->obj.users);
+	if (auto_domain)
+		list_add_tail(&hwpt->auto_node, &ioas->auto_hwpts);
+	return hwpt;
+
+err_free_domain:
+	idev->ops->domain_free(hwpt->domain);
+err_abort:
+	iommufd_object_abort(ictx, &hwpt->obj);
+	return ERR_PTR(rc);
+}
+
+/* Take the domain out of the IOAS and free it. */
+static void iommufd_hwpt_paging_teardown(struct iommufd_hwpt_paging *hwpt)
+{
+	iopt_table_remove_domain(&hwpt->ioas->iopt, hwpt->domain);
+	hwpt->ops->domain_free(hwpt->domain);
+	refcount_dec(&hwpt->ioas->obj.users);
+}
+
+void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_hwpt_paging *hwpt =
+		container_of(obj, struct iommufd_hwpt_paging, obj);
+
+	mutex_lock(&hwpt->ioas->mutex);
+	list_del(&hwpt->auto_node);
+	mutex_unlock(&hwpt->ioas->mutex);
+	iommufd_hwpt_paging_teardown(hwpt);
+}
+
+/*
+ * Undo iommufd_hwpt_paging_alloc() of a HWPT that was never finalized;
+ * the caller still holds the IOAS's mutex.
+ */
+void iommufd_hwpt_paging_abort(struct iommufd_hwpt_paging *hwpt)
+{
+	lockdep_assert_held(&hwpt->ioas->mutex);
+	list_del(&hwpt->auto_node);
+	iommufd_hwpt_paging_teardown(hwpt);
+	iommufd_object_abort(hwpt->ictx, &hwpt->obj);
+}
+
+/*
+ * Drop a device's reference. An automatic HWPT goes with its last
+ * device; one userspace made stays until userspace destroys it.
+ */
+void iommufd_hwpt_put(struct iommufd_hwpt_paging *hwpt)
+{
+	if (hwpt->auto_domain)
+		iommufd_object_put_owned(hwpt->ictx, &hwpt->obj);
+	else
+		refcount_dec(&hwpt->obj.users);
+}
+
+#define HWPT_ALLOC_KNOWN_FLAGS                                                 \
+	(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING |     \
+	 IOMMU_HWPT_FAULT_ID_VALID)
+
+int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
+	struct iommufd_hwpt_paging *hwpt;
+	struct iommufd_object *pt_obj;
+	struct iommufd_device *idev;
+	struct iommufd_ioas *ioas;
+	int rc;
+
+	if (cmd->__reserved || cmd->__reserved2 ||
+	    (cmd->flags & ~HWPT_ALLOC_KNOWN_FLAGS))
+		return -EOPNOTSUPP;
+	if ((cmd->data_type == IOMMU_HWPT_DATA_NONE) != !cmd->data_len)
+		return -EINVAL;
+	/*
+	 * Nesting parents, dirty tracking, fault queues and driver data
+	 * are understood but not implemented by any backend yet.
+	 */
+	if (cmd->flags || cmd->data_type != IOMMU_HWPT_DATA_NONE)
+		return -EOPNOTSUPP;
+
+	pt_obj = iommufd_get_object(ucmd->ictx, cmd->dev_id,
+				    IOMMUFD_OBJ_DEVICE);
+	if (IS_ERR(pt_obj))
+		return PTR_ERR(pt_obj);
+	idev = container_of(pt_obj, struct iommufd_device, obj);
+
+	pt_obj = iommufd_get_object(ucmd->ictx, cmd->pt_id, IOMMUFD_OBJ_ANY);
+	if (IS_ERR(pt_obj)) {
+		/* Upstream reports a bad page table ID as EINVAL. */
+		rc = -EINVAL;
+		goto out_put_idev;
+	}
+	if (pt_obj->type == IOMMUFD_OBJ_HWPT_PAGING) {
+		/* A nested HWPT on a parent: no backend supports nesting. */
+		rc = -EOPNOTSUPP;
+		goto out_put_pt;
+	}
+	if (pt_obj->type != IOMMUFD_OBJ_IOAS) {
+		rc = -EINVAL;
+		goto out_put_pt;
+	}
+	ioas = container_of(pt_obj, struct iommufd_ioas, obj);
+
+	mutex_lock(&ioas->mutex);
+	hwpt = iommufd_hwpt_paging_alloc(ucmd->ictx, ioas, idev, false);
+	mutex_unlock(&ioas->mutex);
+	if (IS_ERR(hwpt)) {
+		rc = PTR_ERR(hwpt);
+		goto out_put_pt;
+	}
+	cmd->out_hwpt_id = hwpt->obj.id;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc) {
+		mutex_lock(&ioas->mutex);
+		iommufd_hwpt_paging_abort(hwpt);
+		mutex_unlock(&ioas->mutex);
+	} else {
+		iommufd_object_finalize(ucmd->ictx, &hwpt->obj);
+	}
+out_put_pt:
+	iommufd_put_object(ucmd->ictx, pt_obj);
+out_put_idev:
+	iommufd_put_object(ucmd->ictx, &idev->obj);
+	return rc;
+}
