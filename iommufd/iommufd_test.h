@@ -56,6 +56,26 @@ enum {
 	 * fails with ENOMEM, as a driver out of page-table memory would.
 	 */
 	IOMMU_TEST_OP_MOCK_DOMAIN_SET_LIMIT,
+	/*
+	 * Extension (not upstream): count the IOPTEs of the mock domain of
+	 * HWPT @id over check_map.iova, check_map.length (multiples of
+	 * PAGE_SIZE / 2) into the struct iommu_test_iopte_stats at
+	 * check_map.uptr.
+	 */
+	IOMMU_TEST_OP_MD_IOPTE_STATS,
+};
+
+/**
+ * struct iommu_test_iopte_stats - Extension (not upstream): what
+ *	IOMMU_TEST_OP_MD_IOPTE_STATS reports
+ * @small: IOPTEs of PAGE_SIZE / 2 bytes overlapping the range
+ * @huge: IOPTEs of 512 * PAGE_SIZE / 2 bytes overlapping the range
+ * @unmapped: bytes of the range that nothing translates
+ */
+struct iommu_test_iopte_stats {
+	__aligned_u64 small;
+	__aligned_u64 huge;
+	__aligned_u64 unmapped;
 };
 
 /* IOVA window [START, LAST] that every mock domain can translate. */

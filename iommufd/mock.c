@@ -19,22 +19,24 @@
 #include "iommufd_test.h"
 #include "mock.h"
 
-/* IOPTE unit encoding: the unit's physical address and these flags. */
+/*
+ * IOPTE encoding: the IOPTE's physical address in MOCK_IO_PAGE_SIZE units,
+ * shifted above these flags. One entry covers all the MOCK_IO_PAGE_SIZE
+ * units of its IOPTE (a multi-index entry for a huge one), so a huge
+ * IOPTE costs one store, as it would in hardware.
+ */
 enum {
 	MOCK_PTE_READ = 1 << 0,
 	MOCK_PTE_WRITE = 1 << 1,
-	/* First unit of its IOPTE. */
-	MOCK_PTE_HEAD = 1 << 2,
 	/* The IOPTE is MOCK_HUGE_PAGE_SIZE, not MOCK_IO_PAGE_SIZE. */
-	MOCK_PTE_HUGE = 1 << 3,
-	MOCK_PTE_FLAG_BITS = 4,
+	MOCK_PTE_HUGE = 1 << 2,
+	MOCK_PTE_FLAG_BITS = 3,
 };
 
 /**
  * struct mock_domain - a mock paging domain
  * @domain: the iommu_domain the core sees
- * @ptes: IOPTE units by IOVA / MOCK_IO_PAGE_SIZE; the xarray's lock
- *	guards it, the core never maps and unmaps the same IOVA at once
+ * @ptes: IOPTEs by IOVA / MOCK_IO_PAGE_SIZE; the xarray's lock guards it
  * @nr_ptes: IOPTEs present
  * @limit: most IOPTEs this domain may hold, 0 for no limit
  */
@@ -50,55 +52,44 @@ static struct mock_domain *to_mock(struct iommu_domain *domain)
 	return container_of(domain, struct mock_domain, domain);
 }
 
-static unsigned long mock_pte(phys_addr_t paddr, unsigned int flags)
+static unsigned long mock_unit(unsigned long iova)
 {
-	return (paddr / MOCK_IO_PAGE_SIZE) << MOCK_PTE_FLAG_BITS | flags;
+	return iova / MOCK_IO_PAGE_SIZE;
 }
 
-static phys_addr_t mock_pte_phys(unsigned long pte)
+static unsigned long mock_pte_size(unsigned long pte)
 {
-	return (phys_addr_t)(pte >> MOCK_PTE_FLAG_BITS) * MOCK_IO_PAGE_SIZE;
+	return (pte & MOCK_PTE_HUGE) ? MOCK_HUGE_PAGE_SIZE : MOCK_IO_PAGE_SIZE;
 }
 
-/* Remove the units of [iova, iova + size) that map_pages() stored. */
-static void mock_erase(struct mock_domain *mock, unsigned long iova,
-		       size_t size)
+/* The IOPTE translating @iova: its encoding, or 0 if none. */
+static unsigned long mock_pte_at(struct mock_domain *mock, unsigned long iova)
 {
-	unsigned long unit;
+	void *entry = xa_load(&mock->ptes, mock_unit(iova));
 
-	for (unit = 0; unit != size / MOCK_IO_PAGE_SIZE; unit++)
-		xa_erase(&mock->ptes, iova / MOCK_IO_PAGE_SIZE + unit);
+	return entry ? xa_to_value(entry) : 0;
 }
 
 static int mock_map_one(struct mock_domain *mock, unsigned long iova,
 			phys_addr_t paddr, size_t pgsize, int prot)
 {
-	unsigned int flags = MOCK_PTE_HEAD;
-	unsigned long unit;
-	int rc;
+	unsigned long first = mock_unit(iova);
+	unsigned long last = mock_unit(iova + pgsize - 1);
+	unsigned long pte, index = first;
 
+	/* Mapping over a mapping is a core bug. */
+	if (WARN(xa_find(&mock->ptes, &index, last, XA_PRESENT),
+		 "mock: map over a mapped IOVA %#lx\n", index * MOCK_IO_PAGE_SIZE))
+		return -EEXIST;
+	pte = (paddr / MOCK_IO_PAGE_SIZE) << MOCK_PTE_FLAG_BITS;
 	if (prot & IOMMU_READ)
-		flags |= MOCK_PTE_READ;
+		pte |= MOCK_PTE_READ;
 	if (prot & IOMMU_WRITE)
-		flags |= MOCK_PTE_WRITE;
+		pte |= MOCK_PTE_WRITE;
 	if (pgsize == MOCK_HUGE_PAGE_SIZE)
-		flags |= MOCK_PTE_HUGE;
-
-	for (unit = 0; unit != pgsize / MOCK_IO_PAGE_SIZE; unit++) {
-		unsigned long off = unit * MOCK_IO_PAGE_SIZE;
-
-		rc = xa_insert(&mock->ptes, (iova + off) / MOCK_IO_PAGE_SIZE,
-			       xa_mk_value(mock_pte(paddr + off, flags)),
-			       GFP_KERNEL_ACCOUNT);
-		if (rc) {
-			/* Mapping over a mapping is a core bug. */
-			WARN_ON(rc == -EBUSY);
-			mock_erase(mock, iova, off);
-			return rc;
-		}
-		flags &= ~MOCK_PTE_HEAD;
-	}
-	return 0;
+		pte |= MOCK_PTE_HUGE;
+	return xa_err(xa_store_range(&mock->ptes, first, last, xa_mk_value(pte),
+				     GFP_KERNEL_ACCOUNT));
 }
 
 static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
@@ -140,19 +131,17 @@ static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
 	unsigned long cur = iova;
 
 	while (cur < end) {
-		void *entry = xa_load(&mock->ptes, cur / MOCK_IO_PAGE_SIZE);
-		unsigned long pte, size;
+		unsigned long pte = mock_pte_at(mock, cur), size;
 
-		if (WARN(!entry, "mock: unmap of unmapped IOVA %#lx\n", cur))
+		if (WARN(!pte, "mock: unmap of unmapped IOVA %#lx\n", cur))
 			break;
-		pte = xa_to_value(entry);
-		size = (pte & MOCK_PTE_HUGE) ? MOCK_HUGE_PAGE_SIZE :
-					       MOCK_IO_PAGE_SIZE;
-		if (WARN(!(pte & MOCK_PTE_HEAD) || cur + size > end,
+		size = mock_pte_size(pte);
+		if (WARN(cur % size || cur + size > end,
 			 "mock: unmap of [%#lx, %#lx) cuts an IOPTE at %#lx\n",
 			 iova, end, cur))
 			break;
-		mock_erase(mock, cur, size);
+		xa_store_range(&mock->ptes, mock_unit(cur),
+			       mock_unit(cur + size - 1), NULL, GFP_KERNEL);
 		atomic_long_dec(&mock->nr_ptes);
 		cur += size;
 	}
@@ -162,12 +151,44 @@ static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
 static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain,
 				     dma_addr_t iova)
 {
-	void *entry = xa_load(&to_mock(domain)->ptes,
-			      iova / MOCK_IO_PAGE_SIZE);
+	unsigned long pte = mock_pte_at(to_mock(domain), iova);
 
-	if (!entry)
+	if (!pte)
 		return 0;
-	return mock_pte_phys(xa_to_value(entry)) + iova % MOCK_IO_PAGE_SIZE;
+	return (phys_addr_t)(pte >> MOCK_PTE_FLAG_BITS) * MOCK_IO_PAGE_SIZE +
+	       iova % mock_pte_size(pte);
+}
+
+/**
+ * mock_domain_iopte_stats - count the IOPTEs over an IOVA range
+ * @domain: a mock domain
+ * @iova: start, a multiple of MOCK_IO_PAGE_SIZE
+ * @length: bytes, a multiple of MOCK_IO_PAGE_SIZE
+ * @stats: out: IOPTEs of each size overlapping the range, unmapped bytes
+ */
+void mock_domain_iopte_stats(struct iommu_domain *domain, unsigned long iova,
+			     unsigned long length,
+			     struct iommu_test_iopte_stats *stats)
+{
+	struct mock_domain *mock = to_mock(domain);
+	unsigned long cur = iova, end = iova + length;
+
+	memset(stats, 0, sizeof(*stats));
+	while (cur < end) {
+		unsigned long pte = mock_pte_at(mock, cur), size;
+
+		if (!pte) {
+			stats->unmapped += MOCK_IO_PAGE_SIZE;
+			cur += MOCK_IO_PAGE_SIZE;
+			continue;
+		}
+		size = mock_pte_size(pte);
+		if (size == MOCK_HUGE_PAGE_SIZE)
+			stats->huge++;
+		else
+			stats->small++;
+		cur = ALIGN_DOWN(cur, size) + size;
+	}
 }
 
 static void mock_domain_free(struct iommu_domain *domain)
@@ -175,7 +196,7 @@ static void mock_domain_free(struct iommu_domain *domain)
 	struct mock_domain *mock = to_mock(domain);
 
 	/* The core unmaps everything before it frees a domain. */
-	WARN_ON(!xa_empty(&mock->ptes));
+	WARN_ON(atomic_long_read(&mock->nr_ptes) || !xa_empty(&mock->ptes));
 	xa_destroy(&mock->ptes);
 	kfree(mock);
 }

@@ -9,6 +9,7 @@
  * So each page is pinned exactly once, and every pin is undone exactly once.
  */
 #include <linux/highmem.h>
+#include <linux/maple_tree.h>
 #include <linux/sizes.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
@@ -51,7 +52,7 @@ struct iopt_pages *iopt_pages_alloc(void __user *uptr, unsigned long length,
 		return ERR_PTR(-ENOMEM);
 	kref_init(&pages->kref);
 	mutex_init(&pages->mutex);
-	xa_init_flags(&pages->pfns, XA_FLAGS_ACCOUNT);
+	mt_init(&pages->runs);
 	pages->pin_itree = RB_ROOT_CACHED;
 	pages->uptr = (void __user *)ALIGN_DOWN(start, PAGE_SIZE);
 	pages->npages = (ALIGN(end, PAGE_SIZE) - ALIGN_DOWN(start, PAGE_SIZE)) >>
@@ -73,7 +74,7 @@ void iopt_pages_release(struct kref *kref)
 
 	WARN_ON(!RB_EMPTY_ROOT(&pages->pin_itree.rb_root));
 	WARN_ON(pages->npinned);
-	xa_destroy(&pages->pfns);
+	mtree_destroy(&pages->runs);
 	put_task_struct(pages->source_task);
 	mmdrop(pages->source_mm);
 	free_uid(pages->source_user);
@@ -176,61 +177,114 @@ static struct page **pages_alloc_batch(unsigned long *capacity)
 	return kmalloc_array(*capacity, sizeof(struct page *), GFP_KERNEL);
 }
 
-/* Unpin [first, last], every index of which is pinned. */
+/*
+ * The PFN store: a maple tree of runs. A run is a range of page indexes
+ * [start, last] whose pages are physically contiguous; its entry is the
+ * PFN of index start, as xa_mk_value(). Each page index has at most one
+ * run; indexes not pinned have none.
+ */
+
+/* The run holding @index: its entry, with [*start, *last] filled in. */
+static void *pages_run_at(struct iopt_pages *pages, unsigned long index,
+			  unsigned long *start, unsigned long *last)
+{
+	MA_STATE(mas, &pages->runs, index, index);
+	void *entry;
+
+	mas_lock(&mas);
+	entry = mas_walk(&mas);
+	*start = mas.index;
+	*last = mas.last;
+	mas_unlock(&mas);
+	return entry;
+}
+
+/*
+ * Record the run [start, last] from @pfn, joining the run that ends right
+ * before it when the two are physically contiguous, so runs do not break
+ * at batch boundaries.
+ */
+static int pages_store_run(struct iopt_pages *pages, unsigned long start,
+			   unsigned long last, unsigned long pfn)
+{
+	unsigned long prev_start, prev_last;
+	void *prev;
+
+	if (start) {
+		prev = pages_run_at(pages, start - 1, &prev_start, &prev_last);
+		if (prev && xa_to_value(prev) + (start - prev_start) == pfn) {
+			pfn = xa_to_value(prev);
+			start = prev_start;
+		}
+	}
+	return mtree_store_range(&pages->runs, start, last, xa_mk_value(pfn),
+				 GFP_KERNEL_ACCOUNT);
+}
+
+/*
+ * Forget the runs over [first, last]. Cutting a run in two needs a node;
+ * this is on the unpin path, which has no way to fail, so it waits for
+ * memory rather than leaving stale PFNs behind.
+ */
+static void pages_erase_runs(struct iopt_pages *pages, unsigned long first,
+			     unsigned long last)
+{
+	WARN_ON(mtree_store_range(&pages->runs, first, last, NULL,
+				  GFP_KERNEL | __GFP_NOFAIL));
+}
+
+/* Unpin [first, last], every index of which is pinned: run by run. */
 static void pages_unpin_range(struct iopt_pages *pages, unsigned long first,
 			      unsigned long last)
 {
-	unsigned long capacity, n = 0, index, total = 0;
-	struct page *one, **batch;
+	unsigned long index = first, total = 0;
 
 	lockdep_assert_held(&pages->mutex);
-	batch = pages_alloc_batch(&capacity);
-	if (!batch) {
-		/* Still unpin, one page at a time, rather than leak pins. */
-		batch = &one;
-		capacity = 1;
-	}
-	for (index = first; index <= last; index++) {
-		void *entry = xa_erase(&pages->pfns, index);
+	while (index <= last) {
+		unsigned long start, end, n;
+		void *entry;
 
+		entry = pages_run_at(pages, index, &start, &end);
 		if (WARN_ON(!entry))
-			continue;
-		batch[n++] = pfn_to_page(xa_to_value(entry));
-		if (n == capacity) {
-			unpin_user_pages_dirty_lock(batch, n, pages->writable);
-			total += n;
-			n = 0;
-		}
+			break;
+		n = min(end, last) - index + 1;
+		/* Whole folios at a time, not page by page. */
+		unpin_user_page_range_dirty_lock(
+			pfn_to_page(xa_to_value(entry) + (index - start)), n,
+			pages->writable);
+		total += n;
+		index += n;
 	}
-	unpin_user_pages_dirty_lock(batch, n, pages->writable);
-	total += n;
-	if (batch != &one)
-		kfree(batch);
+	pages_erase_runs(pages, first, last);
 	pages->npinned -= total;
 	pages_uncharge(pages, total);
 }
 
 /*
- * Record @n freshly pinned and charged pages from @index. On failure the
- * pages not recorded are unpinned and uncharged here; *@stored says how
- * many were recorded, which the caller still owns.
+ * Record @n freshly pinned and charged pages from @index as runs. On
+ * failure the pages not recorded are unpinned and uncharged here;
+ * *@stored says how many were recorded, which the caller still owns.
  */
 static int pages_store_batch(struct iopt_pages *pages, unsigned long index,
 			     struct page **batch, unsigned long n,
 			     unsigned long *stored)
 {
-	unsigned long i;
+	unsigned long i = 0;
 	int rc = 0;
 
-	for (i = 0; i != n; i++) {
-		rc = xa_err(xa_store(&pages->pfns, index + i,
-				     xa_mk_value(page_to_pfn(batch[i])),
-				     GFP_KERNEL_ACCOUNT));
+	while (i != n) {
+		unsigned long pfn = page_to_pfn(batch[i]), len = 1;
+
+		while (i + len != n && page_to_pfn(batch[i + len]) == pfn + len)
+			len++;
+		rc = pages_store_run(pages, index + i, index + i + len - 1,
+				     pfn);
 		if (rc) {
 			unpin_user_pages(batch + i, n - i);
 			pages_uncharge(pages, n - i);
 			break;
 		}
+		i += len;
 	}
 	pages->npinned += i;
 	*stored = i;
@@ -331,12 +385,18 @@ static struct iopt_pin *pages_find_pin(struct iopt_pages *pages,
 static void pages_fill_out(struct iopt_pages *pages, unsigned long first,
 			   unsigned long last, struct page **out)
 {
-	unsigned long index;
+	unsigned long index = first;
 
 	if (!out)
 		return;
-	for (index = first; index <= last; index++)
-		*out++ = pfn_to_page(xa_to_value(xa_load(&pages->pfns, index)));
+	while (index <= last) {
+		unsigned long pfn, n, i;
+
+		n = iopt_pages_contig(pages, index, last - index + 1, &pfn);
+		for (i = 0; i != n; i++)
+			*out++ = pfn_to_page(pfn + i);
+		index += n;
+	}
 }
 
 /**
@@ -431,22 +491,22 @@ out_unlock:
  * @pfn: out: the PFN of @index
  *
  * Returns how many pages from @index on (at least 1, at most @max) have
- * consecutive PFNs. The caller's pin keeps the entries stable, so no lock
- * is needed to read them.
+ * consecutive PFNs: the rest of the stored run, found in one lookup. The
+ * caller's pin keeps the run in place.
  */
 unsigned long iopt_pages_contig(struct iopt_pages *pages, unsigned long index,
 				unsigned long max, unsigned long *pfn)
 {
-	unsigned long n;
+	unsigned long start, last;
+	void *entry;
 
-	*pfn = xa_to_value(xa_load(&pages->pfns, index));
-	for (n = 1; n < max; n++) {
-		void *entry = xa_load(&pages->pfns, index + n);
-
-		if (!entry || xa_to_value(entry) != *pfn + n)
-			break;
+	entry = pages_run_at(pages, index, &start, &last);
+	if (WARN_ON(!entry)) {
+		*pfn = 0;
+		return 1;
 	}
-	return n;
+	*pfn = xa_to_value(entry) + (index - start);
+	return min(max, last - index + 1);
 }
 
 /* Copy through a temporary (short-term) pin of one page. */

@@ -11,9 +11,9 @@
 
 #include <linux/interval_tree.h>
 #include <linux/kref.h>
+#include <linux/maple_tree.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
-#include <linux/xarray.h>
 
 struct mm_struct;
 struct page;
@@ -34,8 +34,9 @@ enum iopt_account_mode {
  * struct iopt_pages - a range of user memory and its pins
  * @kref: one reference per area that maps a slice of the range, plus
  *	transient ones held by COPY while it builds new areas
- * @mutex: guards @pin_itree, @pfns and @npinned. Taken inside the
- *	io_pagetable's iova_rwsem, never the other way round.
+ * @mutex: guards @pin_itree and @npinned, and serialises changes to
+ *	@runs. Taken inside the io_pagetable's iova_rwsem, never the other
+ *	way round.
  * @uptr: page-aligned start of the range in @source_mm
  * @npages: length of the range in pages
  * @writable: whether the range may be pinned for device writes
@@ -48,9 +49,12 @@ enum iopt_account_mode {
  *	is held
  * @pin_itree: struct iopt_pin nodes by page index: who needs which pages
  *	pinned. A page is pinned while any node covers it.
- * @pfns: the pinned pages, xa_mk_value(pfn) by page index; an index has an
- *	entry exactly when some node of @pin_itree covers it
- * @npinned: number of entries in @pfns, all of them charged
+ * @runs: the pinned pages as runs of physically contiguous pages: a maple
+ *	tree of index ranges, each entry xa_mk_value(PFN of its first index).
+ *	An index is in a run exactly when some node of @pin_itree covers it.
+ *	The tree's own lock guards its structure, so holders may read their
+ *	runs without @mutex.
+ * @npinned: number of indexes in @runs, all of them charged
  */
 struct iopt_pages {
 	struct kref kref;
@@ -63,7 +67,7 @@ struct iopt_pages {
 	struct mm_struct *source_mm;
 	struct user_struct *source_user;
 	struct rb_root_cached pin_itree;
-	struct xarray pfns;
+	struct maple_tree runs;
 	unsigned long npinned;
 };
 

@@ -602,6 +602,30 @@ static int test_md_check_map(struct iommufd_ucmd *ucmd)
 	return rc;
 }
 
+static int test_md_iopte_stats(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	unsigned long iova = cmd->check_map.iova;
+	unsigned long length = cmd->check_map.length;
+	struct iommu_test_iopte_stats stats;
+	struct iommufd_hwpt_paging *hwpt;
+	unsigned long last;
+	int rc = 0;
+
+	if (iova % MOCK_IO_PAGE_SIZE || length % MOCK_IO_PAGE_SIZE || !length ||
+	    check_add_overflow(iova, length - 1, &last))
+		return -EINVAL;
+	hwpt = test_get_mock_hwpt(ucmd, cmd->id);
+	if (IS_ERR(hwpt))
+		return PTR_ERR(hwpt);
+	mock_domain_iopte_stats(hwpt->domain, iova, length, &stats);
+	if (copy_to_user(u64_to_user_ptr(cmd->check_map.uptr), &stats,
+			 sizeof(stats)))
+		rc = -EFAULT;
+	iommufd_put_object(ucmd->ictx, &hwpt->obj);
+	return rc;
+}
+
 int iommufd_test(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_test_cmd *cmd = ucmd->cmd;
@@ -638,6 +662,8 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return test_mock_device_add_resv(ucmd);
 	case IOMMU_TEST_OP_MOCK_DOMAIN_SET_LIMIT:
 		return test_mock_domain_set_limit(ucmd);
+	case IOMMU_TEST_OP_MD_IOPTE_STATS:
+		return test_md_iopte_stats(ucmd);
 	default:
 		return -EOPNOTSUPP;
 	}
