@@ -10,6 +10,7 @@
 #include <linux/overflow.h>
 #include <linux/slab.h>
 
+#include "../uapi/linux/iommufd.h"
 #include "io_pagetable.h"
 #include "iopt_internal.h"
 #include "pages.h"
@@ -17,7 +18,7 @@
 /* How many times unmap asks pinning users to let go before giving up. */
 #define IOPT_UNMAP_TRIES 3
 
-void iopt_init(struct io_pagetable *iopt)
+void iopt_init(struct io_pagetable *iopt, bool windowed)
 {
 	init_rwsem(&iopt->domains_rwsem);
 	xa_init_flags(&iopt->domains, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
@@ -25,6 +26,8 @@ void iopt_init(struct io_pagetable *iopt)
 	iopt->area_itree = RB_ROOT_CACHED;
 	iopt->allowed_itree = RB_ROOT_CACHED;
 	iopt->reserved_itree = RB_ROOT_CACHED;
+	iopt->window_itree = RB_ROOT_CACHED;
+	iopt->windowed = windowed;
 	/* With no domain attached any byte address can be mapped. */
 	iopt->iova_alignment = 1;
 	iopt->users_alignment = 1;
@@ -53,6 +56,7 @@ void iopt_destroy(struct io_pagetable *iopt)
 	xa_destroy(&iopt->domains);
 	free_tree(&iopt->allowed_itree);
 	free_tree(&iopt->reserved_itree);
+	free_tree(&iopt->window_itree);
 	mutex_destroy(&iopt->users_lock);
 }
 
@@ -78,9 +82,9 @@ static int iopt_check_iova(struct io_pagetable *iopt, unsigned long iova,
  * The lowest @align aligned IOVA in [lo, hi] where @length bytes fit
  * without touching a reserved range or an area.
  */
-static bool find_free_iova(struct io_pagetable *iopt, unsigned long lo,
-			   unsigned long hi, unsigned long length,
-			   unsigned long align, unsigned long *iova)
+bool find_free_iova(struct io_pagetable *iopt, unsigned long lo,
+		    unsigned long hi, unsigned long length, unsigned long align,
+		    unsigned long *iova)
 {
 	unsigned long start, last;
 
@@ -162,8 +166,12 @@ struct iopt_slice {
 static int iopt_insert_slices(struct io_pagetable *iopt,
 			      struct iopt_slice *slices, unsigned int n,
 			      unsigned long length, unsigned long *iova,
-			      int iommu_prot, unsigned int flags)
+			      int iommu_prot, unsigned int flags,
+			      const struct iopt_window_info *src_win)
 {
+	unsigned long uaddr = (unsigned long)slices[0].pages->uptr +
+			      slices[0].start_byte;
+	struct iopt_window *win = NULL;
 	unsigned long cur;
 	unsigned int i;
 	int rc;
@@ -179,12 +187,15 @@ static int iopt_insert_slices(struct io_pagetable *iopt,
 	for (i = 0; i != n; i++)
 		if ((slices[i].start_byte % PAGE_SIZE) % iopt->iova_alignment)
 			goto out_unlock;
-	if (flags & IOPT_ALLOC_IOVA)
-		rc = iopt_alloc_iova(iopt, iova,
-				     (unsigned long)slices[0].pages->uptr +
-					     slices[0].start_byte,
-				     length);
+	if (iopt->windowed)
+		rc = iopt_window_place(iopt, iova, uaddr, length,
+				       flags & IOPT_ALLOC_IOVA, src_win, &win);
+	else if (flags & IOPT_ALLOC_IOVA)
+		rc = iopt_alloc_iova(iopt, iova, uaddr, length);
 	else
+		rc = 0;
+	/* A chosen IOVA is free by construction; check it all the same. */
+	if (!rc)
 		rc = iopt_check_iova(iopt, *iova, length);
 	if (rc)
 		goto out_unlock;
@@ -196,6 +207,8 @@ static int iopt_insert_slices(struct io_pagetable *iopt,
 		area->pages = slices[i].pages;
 		area->start_byte = slices[i].start_byte;
 		area->iommu_prot = iommu_prot;
+		if (win && (win->attrs & IOMMU_WINDOW_ATTR_EXACT_IOPTE))
+			area->exact_pgsize = win->page_size;
 		area->node.start = cur;
 		area->node.last = cur + slices[i].length - 1;
 		/* Not ready: the IOVA is taken, the domains come next. */
@@ -243,14 +256,15 @@ static void free_slices(struct iopt_slice *slices, unsigned int n)
 static int iopt_map_slices(struct io_pagetable *iopt,
 			   struct iopt_slice *slices, unsigned int n,
 			   unsigned long length, unsigned long *iova,
-			   int iommu_prot, unsigned int flags)
+			   int iommu_prot, unsigned int flags,
+			   const struct iopt_window_info *src_win)
 {
 	unsigned int i, filled = 0;
 	int rc;
 
 	down_read(&iopt->domains_rwsem);
 	rc = iopt_insert_slices(iopt, slices, n, length, iova, iommu_prot,
-				flags);
+				flags, src_win);
 	if (rc)
 		goto out_unlock;
 	for (; filled != n; filled++) {
@@ -305,18 +319,20 @@ int iopt_map_user(struct io_pagetable *iopt, unsigned long *iova,
 	rc = alloc_slice_areas(&slice, 1);
 	if (!rc)
 		rc = iopt_map_slices(iopt, &slice, 1, length, iova, iommu_prot,
-				     flags);
+				     flags, NULL);
 	free_slices(&slice, 1);
 	return rc;
 }
 
 /*
  * Collect the slices of pages behind [iova, last] of @iopt, which must be
- * covered by areas without a gap. Takes a page reference per slice.
- * Returns the number of slices, or -ENOENT.
+ * covered by areas without a gap. Takes a page reference per slice. In a
+ * windowed address space the range must lie in one window, described in
+ * *@win_out. Returns the number of slices, -ENOENT or -EINVAL.
  */
 static int iopt_get_slices(struct io_pagetable *iopt, unsigned long iova,
-			   unsigned long last, struct iopt_slice **out)
+			   unsigned long last, struct iopt_slice **out,
+			   struct iopt_window_info *win_out)
 {
 	struct iopt_slice *slices = NULL;
 	unsigned long cur = iova;
@@ -325,6 +341,18 @@ static int iopt_get_slices(struct io_pagetable *iopt, unsigned long iova,
 	int rc = -ENOENT;
 
 	down_read(&iopt->iova_rwsem);
+	if (iopt->windowed) {
+		struct iopt_window *win;
+
+		/* A windowed source range lies in one window, too. */
+		win = iopt_window_containing(iopt, iova, last);
+		if (!win) {
+			up_read(&iopt->iova_rwsem);
+			return -EINVAL;
+		}
+		win_out->page_size = win->page_size;
+		win_out->attrs = win->attrs;
+	}
 	for (area = area_first(iopt, iova, last); area;
 	     area = area_next(area, iova, last)) {
 		unsigned long piece_last = min(last, area->node.last);
@@ -378,6 +406,7 @@ int iopt_copy(struct io_pagetable *dst, struct io_pagetable *src,
 	      unsigned long src_iova, unsigned long length,
 	      unsigned long *dst_iova, int iommu_prot, unsigned int flags)
 {
+	struct iopt_window_info src_win = {};
 	struct iopt_slice *slices;
 	unsigned long last;
 	int n, rc;
@@ -386,13 +415,14 @@ int iopt_copy(struct io_pagetable *dst, struct io_pagetable *src,
 		return -EINVAL;
 	if (check_add_overflow(src_iova, length - 1, &last))
 		return -EOVERFLOW;
-	n = iopt_get_slices(src, src_iova, last, &slices);
+	n = iopt_get_slices(src, src_iova, last, &slices, &src_win);
 	if (n < 0)
 		return n;
 	rc = alloc_slice_areas(slices, n);
 	if (!rc)
 		rc = iopt_map_slices(dst, slices, n, length, dst_iova,
-				     iommu_prot, flags);
+				     iommu_prot, flags,
+				     src->windowed ? &src_win : NULL);
 	free_slices(slices, n);
 	kfree(slices);
 	return rc;
@@ -445,8 +475,8 @@ static void iopt_clear_unmapping(struct io_pagetable *iopt,
 		area->unmapping = false;
 }
 
-static int iopt_unmap_range(struct io_pagetable *iopt, unsigned long start,
-			    unsigned long last, unsigned long *unmapped)
+int iopt_unmap_range(struct io_pagetable *iopt, unsigned long start,
+		     unsigned long last, unsigned long *unmapped)
 {
 	struct iopt_area *area, *next;
 	LIST_HEAD(freed);
@@ -523,6 +553,19 @@ int iopt_unmap(struct io_pagetable *iopt, unsigned long iova,
 		return -EINVAL;
 	if (check_add_overflow(iova, length - 1, &last))
 		return -EOVERFLOW;
+	if (iopt->windowed) {
+		struct iopt_window *win;
+		bool ok;
+
+		/* Windows only change under the write lock; a peek will do. */
+		down_read(&iopt->iova_rwsem);
+		win = iopt_window_containing(iopt, iova, last);
+		ok = win && !(iova % win->page_size) &&
+		     !(length % win->page_size);
+		up_read(&iopt->iova_rwsem);
+		if (!ok)
+			return -EINVAL;
+	}
 	return iopt_unmap_range(iopt, iova, last, unmapped);
 }
 
@@ -550,6 +593,11 @@ u32 iopt_usable_ranges(struct io_pagetable *iopt, struct iopt_range *ranges,
 
 	down_read(&iopt->iova_rwsem);
 	*alignment = iopt->iova_alignment;
+	if (iopt->windowed) {
+		n = iopt_window_ranges(iopt, ranges, max);
+		up_read(&iopt->iova_rwsem);
+		return n;
+	}
 	for (node = interval_tree_iter_first(&iopt->reserved_itree, 0,
 					     ULONG_MAX);
 	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
@@ -590,6 +638,9 @@ int iopt_set_allowed(struct io_pagetable *iopt, struct iopt_range *ranges,
 	int rc = 0;
 	u32 i;
 
+	/* Windows already say which IOVA may be used. */
+	if (iopt->windowed)
+		return -EINVAL;
 	for (i = 0; i != num; i++) {
 		struct iopt_allowed *allowed;
 
@@ -631,7 +682,8 @@ int iopt_reserve_locked(struct io_pagetable *iopt, unsigned long start,
 
 	lockdep_assert_held_write(&iopt->iova_rwsem);
 	if (tree_overlaps(&iopt->area_itree, start, last) ||
-	    tree_overlaps(&iopt->allowed_itree, start, last))
+	    tree_overlaps(&iopt->allowed_itree, start, last) ||
+	    tree_overlaps(&iopt->window_itree, start, last))
 		return -EADDRINUSE;
 	reserved = kzalloc(sizeof(*reserved), GFP_KERNEL_ACCOUNT);
 	if (!reserved)
@@ -650,7 +702,7 @@ int iopt_reserve_locked(struct io_pagetable *iopt, unsigned long start,
  * @last: last reserved IOVA
  * @owner: tag for iopt_unreserve_owner()
  *
- * -EADDRINUSE if an area or an allowed range is there already.
+ * -EADDRINUSE if an area, an allowed range or a window is there already.
  */
 int iopt_reserve(struct io_pagetable *iopt, unsigned long start,
 		 unsigned long last, void *owner)
@@ -687,11 +739,16 @@ void iopt_unreserve_owner(struct io_pagetable *iopt, void *owner)
 	up_write(&iopt->iova_rwsem);
 }
 
-/* Could every area stay where it is if IOVAs had to be @align aligned? */
+/*
+ * Could every area (and every window's page size) stay as it is if IOVAs
+ * had to be @align aligned?
+ */
 bool iopt_areas_aligned(struct io_pagetable *iopt, unsigned long align)
 {
 	struct iopt_area *area;
 
+	if (!iopt_windows_allow_alignment(iopt, align))
+		return false;
 	for (area = area_first(iopt, 0, ULONG_MAX); area;
 	     area = area_next(area, 0, ULONG_MAX))
 		if (area->node.start % align || area_length(area) % align ||
@@ -720,6 +777,10 @@ int iopt_set_large_pages(struct io_pagetable *iopt, bool enable)
 	old = iopt->disable_large_pages;
 	if (!enable && !old && iopt->ndomains &&
 	    !RB_EMPTY_ROOT(&iopt->area_itree.rb_root)) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	if (!enable && iopt_has_exact_large_window(iopt)) {
 		rc = -EINVAL;
 		goto out_unlock;
 	}

@@ -34,6 +34,9 @@ struct page;
  * @area_itree: struct iopt_area by IOVA, never overlapping
  * @allowed_itree: struct iopt_allowed; empty means everything is allowed
  * @reserved_itree: struct iopt_reserved, never overlapping any area
+ * @window_itree: struct iopt_window, in a windowed address space
+ * @windowed: IOVA is usable only inside windows (IOMMU_IOAS_ALLOC_WINDOWED);
+ *	fixed at creation
  * @iova_alignment: every IOVA and length mapped must be a multiple of it
  * @disable_large_pages: IOMMU_OPTION_HUGE_PAGES was set to 0
  * @users: struct iopt_user, told before areas they pin are unmapped
@@ -50,6 +53,8 @@ struct io_pagetable {
 	struct rb_root_cached area_itree;
 	struct rb_root_cached allowed_itree;
 	struct rb_root_cached reserved_itree;
+	struct rb_root_cached window_itree;
+	bool windowed;
 	unsigned long iova_alignment;
 	bool disable_large_pages;
 	struct list_head users;
@@ -80,7 +85,15 @@ enum {
 	IOPT_ALLOC_IOVA = 1 << 0,
 };
 
-void iopt_init(struct io_pagetable *iopt);
+/* A window as the layer above sees it. */
+struct iopt_window_info {
+	unsigned long base;
+	unsigned long length;
+	unsigned long page_size;
+	u32 attrs;
+};
+
+void iopt_init(struct io_pagetable *iopt, bool windowed);
 void iopt_destroy(struct io_pagetable *iopt);
 
 int iopt_map_user(struct io_pagetable *iopt, unsigned long *iova,
@@ -111,6 +124,13 @@ int iopt_reserve(struct io_pagetable *iopt, unsigned long start,
 void iopt_unreserve_owner(struct io_pagetable *iopt, void *owner);
 int iopt_set_large_pages(struct io_pagetable *iopt, bool enable);
 bool iopt_large_pages_enabled(struct io_pagetable *iopt);
+
+int iopt_create_window(struct io_pagetable *iopt,
+		       struct iopt_window_info *info, bool fixed_base);
+int iopt_remove_window(struct io_pagetable *iopt, unsigned long base,
+		       unsigned long *unmapped);
+u32 iopt_list_windows(struct io_pagetable *iopt,
+		      struct iopt_window_info *windows, u32 max);
 
 int iopt_table_add_domain(struct io_pagetable *iopt,
 			  struct iommu_domain *domain);

@@ -43,13 +43,13 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	struct iommufd_ioas *ioas;
 	int rc;
 
-	if (cmd->flags)
+	if (cmd->flags & ~IOMMU_IOAS_ALLOC_WINDOWED)
 		return -EOPNOTSUPP;
 
 	ioas = iommufd_object_alloc(ucmd->ictx, ioas, IOMMUFD_OBJ_IOAS);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-	iopt_init(&ioas->iopt);
+	iopt_init(&ioas->iopt, cmd->flags & IOMMU_IOAS_ALLOC_WINDOWED);
 	mutex_init(&ioas->mutex);
 	INIT_LIST_HEAD(&ioas->auto_hwpts);
 
@@ -386,4 +386,129 @@ int iommufd_option(struct iommufd_ucmd *ucmd)
 	if (copy_to_user(&uopt->val64, &cmd->val64, sizeof(cmd->val64)))
 		return -EFAULT;
 	return 0;
+}
+
+#define CREATE_WINDOW_FLAGS IOMMU_WINDOW_FIXED_BASE
+#define WINDOW_ATTRS IOMMU_WINDOW_ATTR_EXACT_IOPTE
+
+/* Extension (not upstream): IOMMU_IOAS_CREATE_WINDOW. */
+int iommufd_ioas_create_window(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_create_window *cmd = ucmd->cmd;
+	struct iopt_window_info info;
+	struct iommufd_ioas *ioas;
+	int rc;
+
+	if ((cmd->flags & ~CREATE_WINDOW_FLAGS) || (cmd->attrs & ~WINDOW_ATTRS))
+		return -EOPNOTSUPP;
+	if (cmd->base >= ULONG_MAX || cmd->length >= ULONG_MAX ||
+	    cmd->page_size >= ULONG_MAX)
+		return -EOVERFLOW;
+	info = (struct iopt_window_info){
+		.base = (cmd->flags & IOMMU_WINDOW_FIXED_BASE) ? cmd->base : 0,
+		.length = cmd->length,
+		.page_size = cmd->page_size,
+		.attrs = cmd->attrs,
+	};
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	rc = iopt_create_window(&ioas->iopt, &info,
+				cmd->flags & IOMMU_WINDOW_FIXED_BASE);
+	if (rc)
+		goto out_put;
+	cmd->base = info.base;
+	cmd->page_size = info.page_size;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc) {
+		unsigned long unmapped;
+
+		iopt_remove_window(&ioas->iopt, info.base, &unmapped);
+	}
+out_put:
+	iommufd_put_ioas(ucmd->ictx, ioas);
+	return rc;
+}
+
+/* Extension (not upstream): IOMMU_IOAS_REMOVE_WINDOW. */
+int iommufd_ioas_remove_window(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_remove_window *cmd = ucmd->cmd;
+	unsigned long unmapped;
+	struct iommufd_ioas *ioas;
+	int rc;
+
+	if (cmd->base >= ULONG_MAX)
+		return -ENOENT;
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	rc = iopt_remove_window(&ioas->iopt, cmd->base, &unmapped);
+	if (!rc) {
+		cmd->out_unmapped = unmapped;
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+	iommufd_put_ioas(ucmd->ictx, ioas);
+	return rc;
+}
+
+static int ioas_copy_windows_out(struct iommu_ioas_window __user *uwin,
+				 struct iopt_window_info *windows, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i != n; i++) {
+		struct iommu_ioas_window out = {
+			.base = windows[i].base,
+			.length = windows[i].length,
+			.page_size = windows[i].page_size,
+			.attrs = windows[i].attrs,
+		};
+
+		if (copy_to_user(&uwin[i], &out, sizeof(out)))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/* Extension (not upstream): IOMMU_IOAS_LIST_WINDOWS. */
+int iommufd_ioas_list_windows(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_list_windows *cmd = ucmd->cmd;
+	struct iopt_window_info *windows = NULL;
+	struct iommufd_ioas *ioas;
+	u32 room, total;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	rc = -EINVAL;
+	if (!ioas->iopt.windowed)
+		goto out_put;
+
+	total = iopt_list_windows(&ioas->iopt, NULL, 0);
+	room = min(total + 1, cmd->num_windows);
+	if (room) {
+		windows = kvcalloc(room, sizeof(*windows), GFP_KERNEL_ACCOUNT);
+		rc = -ENOMEM;
+		if (!windows)
+			goto out_put;
+	}
+	total = iopt_list_windows(&ioas->iopt, windows, room);
+	rc = ioas_copy_windows_out(u64_to_user_ptr(cmd->windows), windows,
+				   min(total, room));
+	if (rc)
+		goto out_free;
+	rc = total > cmd->num_windows ? -EMSGSIZE : 0;
+	cmd->num_windows = total;
+	if (iommufd_ucmd_respond(ucmd, sizeof(*cmd)))
+		rc = -EFAULT;
+out_free:
+	kvfree(windows);
+out_put:
+	iommufd_put_ioas(ucmd->ictx, ioas);
+	return rc;
 }

@@ -161,6 +161,9 @@ int iommufd_ioas_copy(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd);
 int iommufd_option(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_create_window(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_remove_window(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_list_windows(struct iommufd_ucmd *ucmd);
 void iommufd_ioas_destroy(struct iommufd_object *obj);
 
 /**

@@ -21,6 +21,39 @@ static void area_indexes_all(struct iopt_area *area, unsigned long *first,
 }
 
 /*
+ * Map an area of an exact-IOPTE window: one iommu_map() of exactly the
+ * window's page size per page, each of which must be physically
+ * contiguous and aligned to that size (-EINVAL otherwise).
+ */
+static int iopt_map_area_exact(struct iommu_domain *domain,
+			       struct iopt_area *area)
+{
+	unsigned long size = area->exact_pgsize, done;
+	int rc = 0;
+
+	for (done = 0; done != area_length(area); done += size) {
+		unsigned long byte = area->start_byte + done, pfn, run;
+		unsigned long offset = byte % PAGE_SIZE;
+		phys_addr_t phys;
+
+		run = iopt_pages_contig(area->pages, byte >> PAGE_SHIFT,
+					DIV_ROUND_UP(offset + size, PAGE_SIZE),
+					&pfn);
+		phys = PFN_PHYS(pfn) + offset;
+		rc = -EINVAL;
+		if (run * PAGE_SIZE - offset < size || phys % size)
+			break;
+		rc = compat_iommu_map(domain, area->node.start + done, phys,
+				      size, area->iommu_prot);
+		if (rc)
+			break;
+	}
+	if (rc && done)
+		iommu_unmap(domain, area->node.start, done);
+	return rc;
+}
+
+/*
  * Map the whole area into @domain. With @small_only no IOPTE may exceed
  * PAGE_SIZE (IOMMU_OPTION_HUGE_PAGES = 0), so each page is its own call.
  */
@@ -31,6 +64,8 @@ static int iopt_map_area(struct iommu_domain *domain, struct iopt_area *area,
 	unsigned long left = area_length(area);
 	int rc;
 
+	if (area->exact_pgsize)
+		return iopt_map_area_exact(domain, area);
 	while (left) {
 		unsigned long offset = byte % PAGE_SIZE, pfn, run, len;
 		unsigned long want = DIV_ROUND_UP(offset + left, PAGE_SIZE);
@@ -219,8 +254,9 @@ static int iopt_fill_domain(struct io_pagetable *iopt,
  * @domain: a paging domain mapping nothing yet
  *
  * Maps every existing area into @domain and keeps it filled from then
- * on. Returns -EADDRINUSE if an area or allowed range lies outside the
- * domain's aperture, or an area is not aligned to its smallest page size;
+ * on. Returns -EADDRINUSE if an area, allowed range or window lies outside
+ * the domain's aperture, or an area is not aligned to its smallest page
+ * size; -EINVAL if a window's page size is one the domain cannot map;
  * -ENOMEM and pinning errors as mapping would. Nothing changes on failure.
  */
 int iopt_table_add_domain(struct io_pagetable *iopt,
@@ -237,6 +273,9 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 	align = max(iopt->iova_alignment, 1UL << __ffs(domain->pgsize_bitmap));
 	rc = -EADDRINUSE;
 	if (!iopt_areas_aligned(iopt, align))
+		goto out_unlock;
+	rc = iopt_domain_accepts_windows(iopt, domain);
+	if (rc)
 		goto out_unlock;
 	rc = xa_alloc(&iopt->domains, &index, domain, xa_limit_31b,
 		      GFP_KERNEL_ACCOUNT);

@@ -12,6 +12,8 @@
 
 #include "io_pagetable.h"
 
+struct iommu_domain;
+
 struct iopt_pages;
 
 /**
@@ -34,6 +36,9 @@ struct iopt_pages;
  *	(there is at least one domain). Guarded by domains_rwsem: changed
  *	with it held for write, or for read by the thread that owns a not
  *	yet ready area.
+ * @exact_pgsize: the area lies in a window with
+ *	IOMMU_WINDOW_ATTR_EXACT_IOPTE: every IOPTE is exactly this size.
+ *	0 otherwise.
  * @free_node: on a private list while the area is being freed
  */
 struct iopt_area {
@@ -45,11 +50,29 @@ struct iopt_area {
 	bool ready;
 	bool unmapping;
 	bool domain_pinned;
+	unsigned long exact_pgsize;
 	struct list_head free_node;
 };
 
 struct iopt_allowed {
 	struct interval_tree_node node;
+};
+
+/**
+ * struct iopt_window - a window of usable IOVA in a windowed address space
+ * @node: the IOVA range [start, last] in io_pagetable::window_itree
+ * @page_size: IOVAs and lengths mapped inside are multiples of it
+ * @attrs: IOMMU_WINDOW_ATTR_* bits
+ * @removing: REMOVE_WINDOW is emptying it; nothing new may be mapped
+ *
+ * Guarded by iova_rwsem like the other trees. Areas never cross a window
+ * boundary, and a window is removed only once no area is left inside.
+ */
+struct iopt_window {
+	struct interval_tree_node node;
+	unsigned long page_size;
+	u32 attrs;
+	bool removing;
 };
 
 /* @owner: who reserved it, to remove all of one owner's ranges at once */
@@ -108,6 +131,28 @@ int iopt_reserve_locked(struct io_pagetable *iopt, unsigned long start,
 			unsigned long last, void *owner);
 void iopt_unreserve_owner_locked(struct io_pagetable *iopt, void *owner);
 bool iopt_areas_aligned(struct io_pagetable *iopt, unsigned long align);
+int iopt_domain_accepts_windows(struct io_pagetable *iopt,
+				struct iommu_domain *domain);
+
+int iopt_unmap_range(struct io_pagetable *iopt, unsigned long start,
+		     unsigned long last, unsigned long *unmapped);
+
+/* iopt_window.c */
+struct iopt_window *iopt_window_containing(struct io_pagetable *iopt,
+					   unsigned long start,
+					   unsigned long last);
+int iopt_window_place(struct io_pagetable *iopt, unsigned long *iova,
+		      unsigned long uaddr, unsigned long length, bool alloc,
+		      const struct iopt_window_info *src,
+		      struct iopt_window **out);
+u32 iopt_window_ranges(struct io_pagetable *iopt, struct iopt_range *ranges,
+		       u32 max);
+bool iopt_windows_allow_alignment(struct io_pagetable *iopt,
+				  unsigned long align);
+bool iopt_has_exact_large_window(struct io_pagetable *iopt);
+bool find_free_iova(struct io_pagetable *iopt, unsigned long lo,
+		    unsigned long hi, unsigned long length,
+		    unsigned long align, unsigned long *iova);
 unsigned long iopt_min_alignment(struct io_pagetable *iopt);
 
 #endif

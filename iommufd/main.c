@@ -354,6 +354,9 @@ union iommufd_cmd_buffer {
 	struct iommu_option option;
 	struct iommu_hwpt_alloc hwpt_alloc;
 	struct iommu_hw_info hw_info;
+	struct iommu_ioas_create_window create_window;
+	struct iommu_ioas_remove_window remove_window;
+	struct iommu_ioas_list_windows list_windows;
 #ifdef CONFIG_IOMMUFD_OOT_TEST
 	struct iommu_test_cmd test;
 #endif
@@ -408,6 +411,16 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 		 struct iommu_hwpt_alloc, __reserved),
 	IOCTL_OP(IOMMUFD_CMD_GET_HW_INFO, IOMMU_GET_HW_INFO,
 		 iommufd_get_hw_info, struct iommu_hw_info, __reserved),
+	/* Extensions (not upstream), from IOMMUFD_CMD_EXT_BASE. */
+	IOCTL_OP(IOMMUFD_CMD_IOAS_CREATE_WINDOW, IOMMU_IOAS_CREATE_WINDOW,
+		 iommufd_ioas_create_window, struct iommu_ioas_create_window,
+		 page_size),
+	IOCTL_OP(IOMMUFD_CMD_IOAS_REMOVE_WINDOW, IOMMU_IOAS_REMOVE_WINDOW,
+		 iommufd_ioas_remove_window, struct iommu_ioas_remove_window,
+		 base),
+	IOCTL_OP(IOMMUFD_CMD_IOAS_LIST_WINDOWS, IOMMU_IOAS_LIST_WINDOWS,
+		 iommufd_ioas_list_windows, struct iommu_ioas_list_windows,
+		 windows),
 #ifdef CONFIG_IOMMUFD_OOT_TEST
 	IOCTL_OP(_IOC_NR(IOMMU_TEST_CMD), IOMMU_TEST_CMD, iommufd_test,
 		 struct iommu_test_cmd, last),

@@ -107,6 +107,10 @@ enum {
 	 * own commands.  0xc0..0xff are reserved for them.
 	 */
 	IOMMUFD_CMD_EXT_BASE = 0xc0,
+	/* Extension (not upstream): IOVA windows, see "IOVA windows" below. */
+	IOMMUFD_CMD_IOAS_CREATE_WINDOW = IOMMUFD_CMD_EXT_BASE,
+	IOMMUFD_CMD_IOAS_REMOVE_WINDOW = 0xc1,
+	IOMMUFD_CMD_IOAS_LIST_WINDOWS = 0xc2,
 };
 
 /**
@@ -132,7 +136,9 @@ struct iommu_destroy {
 /**
  * struct iommu_ioas_alloc - ioctl(IOMMU_IOAS_ALLOC)
  * @size: (in) sizeof(struct iommu_ioas_alloc).
- * @flags: (in) No flags are defined; must be 0.
+ * @flags: (in) 0, or IOMMU_IOAS_ALLOC_WINDOWED (Extension, not upstream:
+ *         an upstream kernel refuses it with EOPNOTSUPP, so programs can
+ *         probe for IOVA windows with it).
  * @out_ioas_id: (out) ID of the new IOAS.
  *
  * Creates an empty I/O address space (IOAS): a table of IOVA ranges, each
@@ -141,7 +147,7 @@ struct iommu_destroy {
  *
  * Minimum size: up to and including @out_ioas_id.
  *
- * Errors: EOPNOTSUPP if @flags is not 0; ENOMEM.
+ * Errors: EOPNOTSUPP for an unknown flag; ENOMEM.
  */
 struct iommu_ioas_alloc {
 	__u32 size;
@@ -150,6 +156,17 @@ struct iommu_ioas_alloc {
 };
 
 #define IOMMU_IOAS_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOC)
+
+/**
+ * enum iommufd_ioas_alloc_flags - Extension (not upstream): flags of
+ *	struct iommu_ioas_alloc
+ * @IOMMU_IOAS_ALLOC_WINDOWED: the IOAS starts with no usable IOVA; IOVA
+ *	becomes usable only inside windows made with
+ *	IOMMU_IOAS_CREATE_WINDOW, each with its own page size.
+ */
+enum iommufd_ioas_alloc_flags {
+	IOMMU_IOAS_ALLOC_WINDOWED = 1 << 0,
+};
 
 /**
  * struct iommu_iova_range - one IOVA interval
@@ -947,5 +964,160 @@ struct iommu_fault_alloc {
 
 #define IOMMU_FAULT_QUEUE_ALLOC _IO(IOMMUFD_TYPE, \
 				    IOMMUFD_CMD_FAULT_QUEUE_ALLOC)
+
+/**
+ * DOC: IOVA windows (Extension, not upstream)
+ *
+ * A windowed IOAS (IOMMU_IOAS_ALLOC_WINDOWED) models IOMMUs whose guest
+ * interface, like IBM's PAPR TCE tables, exposes a few DMA windows with
+ * their own base, size and page size that the guest changes at run time.
+ * Such an IOAS has no usable IOVA until a window exists.  In it:
+ *
+ *  - IOMMU_IOAS_MAP, IOMMU_IOAS_UNMAP and IOMMU_IOAS_COPY ranges must lie
+ *    inside one window and be aligned to its page size (EINVAL otherwise);
+ *    unmapping everything (iova 0, length UINT64_MAX) is always allowed.
+ *    Automatic IOVAs are chosen inside windows.
+ *  - IOMMU_IOAS_COPY between two windowed IOASes needs compatible windows:
+ *    the same page size and the same attributes (EINVAL otherwise).
+ *  - IOMMU_IOAS_IOVA_RANGES reports the windows, less reserved IOVA.
+ *  - IOMMU_IOAS_ALLOW_IOVAS does not apply (EINVAL): windows already say
+ *    which IOVA may be used.
+ *  - Attaching a device re-checks every window: it must lie inside the
+ *    device's aperture, avoid its reserved regions, and have a page size
+ *    its IOMMU supports (a supported IOPTE size or a multiple of one);
+ *    otherwise the attach fails with EADDRINUSE (placement) or EINVAL
+ *    (page size) and nothing changes.
+ *
+ * A plain IOAS behaves exactly as upstream's.
+ */
+
+/**
+ * enum iommufd_window_flags - flags of struct iommu_ioas_create_window
+ * @IOMMU_WINDOW_FIXED_BASE: @base is given; otherwise the kernel chooses
+ *	the lowest base that fits, aligned to the page size.
+ */
+enum iommufd_window_flags {
+	IOMMU_WINDOW_FIXED_BASE = 1 << 0,
+};
+
+/**
+ * enum iommufd_window_attrs - attributes of a window
+ * @IOMMU_WINDOW_ATTR_EXACT_IOPTE: map the window with IOPTEs of exactly its
+ *	page size, never larger, as a PAPR TCE table does; the page size must
+ *	be an IOPTE size of every attached IOMMU, and memory mapped into the
+ *	window must be physically contiguous and aligned in page-size units.
+ */
+enum iommufd_window_attrs {
+	IOMMU_WINDOW_ATTR_EXACT_IOPTE = 1 << 0,
+};
+
+/**
+ * struct iommu_ioas_create_window - ioctl(IOMMU_IOAS_CREATE_WINDOW)
+ * @size: (in) sizeof(struct iommu_ioas_create_window).
+ * @flags: (in) IOMMU_WINDOW_* flags.
+ * @ioas_id: (in) A windowed IOAS.
+ * @attrs: (in) IOMMU_WINDOW_ATTR_* bits.
+ * @base: (in/out) With IOMMU_WINDOW_FIXED_BASE the first IOVA of the
+ *        window; the base used is written back either way.
+ * @length: (in) Bytes, a multiple of the page size.
+ * @page_size: (in/out) The window's granularity, a power of two; 0 lets
+ *        the kernel choose the smallest size every attached IOMMU supports
+ *        (PAGE_SIZE with none). The size used is written back.
+ *
+ * Extension (not upstream). Makes [@base, @base + @length) usable.
+ *
+ * Minimum size: up to and including @page_size.
+ *
+ * Errors: EOPNOTSUPP for unknown @flags or @attrs; EINVAL if the IOAS is
+ * not windowed, @length is 0, @base or @length is not a multiple of the
+ * page size, or the page size is not a power of two or not supported by
+ * an attached IOMMU; EOVERFLOW if the window wraps; EEXIST if it overlaps
+ * another window; EADDRINUSE if it overlaps reserved IOVA (a device's
+ * reserved region or space outside an aperture); ENOSPC if no base fits.
+ */
+struct iommu_ioas_create_window {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 attrs;
+	__aligned_u64 base;
+	__aligned_u64 length;
+	__aligned_u64 page_size;
+};
+
+#define IOMMU_IOAS_CREATE_WINDOW _IO(IOMMUFD_TYPE, \
+				     IOMMUFD_CMD_IOAS_CREATE_WINDOW)
+
+/**
+ * struct iommu_ioas_remove_window - ioctl(IOMMU_IOAS_REMOVE_WINDOW)
+ * @size: (in) sizeof(struct iommu_ioas_remove_window).
+ * @ioas_id: (in) A windowed IOAS.
+ * @base: (in) The base of the window to remove.
+ * @out_unmapped: (out) Bytes that were mapped in the window.
+ *
+ * Extension (not upstream). Unmaps everything inside the window, asking
+ * in-kernel users to drop their pins, then removes the window.
+ *
+ * Minimum size: up to and including @base.
+ *
+ * Errors: EINVAL if the IOAS is not windowed; ENOENT if no window starts
+ * at @base; EBUSY if an in-kernel user would not let go of its pins, and
+ * then nothing changed.
+ */
+struct iommu_ioas_remove_window {
+	__u32 size;
+	__u32 ioas_id;
+	__aligned_u64 base;
+	__aligned_u64 out_unmapped;
+};
+
+#define IOMMU_IOAS_REMOVE_WINDOW _IO(IOMMUFD_TYPE, \
+				     IOMMUFD_CMD_IOAS_REMOVE_WINDOW)
+
+/**
+ * struct iommu_ioas_window - one window, as IOMMU_IOAS_LIST_WINDOWS reports
+ * @base: First IOVA.
+ * @length: Bytes.
+ * @page_size: Granularity.
+ * @attrs: IOMMU_WINDOW_ATTR_* bits.
+ * @__reserved: Written as 0.
+ */
+struct iommu_ioas_window {
+	__aligned_u64 base;
+	__aligned_u64 length;
+	__aligned_u64 page_size;
+	__u32 attrs;
+	__u32 __reserved;
+};
+
+/**
+ * struct iommu_ioas_list_windows - ioctl(IOMMU_IOAS_LIST_WINDOWS)
+ * @size: (in) sizeof(struct iommu_ioas_list_windows).
+ * @ioas_id: (in) A windowed IOAS.
+ * @num_windows: (in/out) Room in @windows; on return the number of
+ *        windows the IOAS has.
+ * @__reserved: (in) Must be 0.
+ * @windows: (in) Pointer to an array of struct iommu_ioas_window, filled
+ *        in ascending order of base.
+ *
+ * Extension (not upstream). As IOMMU_IOAS_IOVA_RANGES: when @num_windows
+ * was too small the call fills what fits, sets @num_windows to the count
+ * and fails with EMSGSIZE.
+ *
+ * Minimum size: up to and including @windows.
+ *
+ * Errors: EOPNOTSUPP if @__reserved is not 0; EINVAL if the IOAS is not
+ * windowed; EMSGSIZE as above.
+ */
+struct iommu_ioas_list_windows {
+	__u32 size;
+	__u32 ioas_id;
+	__u32 num_windows;
+	__u32 __reserved;
+	__aligned_u64 windows;
+};
+
+#define IOMMU_IOAS_LIST_WINDOWS _IO(IOMMUFD_TYPE, \
+				    IOMMUFD_CMD_IOAS_LIST_WINDOWS)
 
 #endif /* IOMMUFD_OOT_UAPI_IOMMUFD_H */
