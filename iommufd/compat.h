@@ -7,9 +7,13 @@
 #ifndef IOMMUFD_COMPAT_H
 #define IOMMUFD_COMPAT_H
 
-#include <linux/iommu.h>
-#include <linux/mm.h>
 #include <linux/version.h>
+#include <linux/iommu.h>
+#include <linux/io_uring.h>
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#include <linux/io_uring/cmd.h>
+#endif
+#include <linux/mm.h>
 
 /* 6.5 dropped the vmas argument of pin_user_pages_remote(). */
 static inline long compat_pin_user_pages_remote(struct mm_struct *mm,
@@ -24,6 +28,16 @@ static inline long compat_pin_user_pages_remote(struct mm_struct *mm,
 #else
 	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
 				     NULL, NULL);
+#endif
+}
+
+/* 6.12 reaches the SQE's command area through io_uring_sqe_cmd(). */
+static inline const void *compat_uring_cmd_payload(struct io_uring_cmd *cmd)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	return io_uring_sqe_cmd(cmd->sqe);
+#else
+	return cmd->cmd;
 #endif
 }
 

@@ -383,7 +383,7 @@ int iommufd_option(struct iommufd_ucmd *ucmd)
 	if (rc)
 		return rc;
 	/* Only val64 is an output; write back nothing else. */
-	if (copy_to_user(&uopt->val64, &cmd->val64, sizeof(cmd->val64)))
+	if (uopt && copy_to_user(&uopt->val64, &cmd->val64, sizeof(cmd->val64)))
 		return -EFAULT;
 	return 0;
 }

@@ -84,16 +84,19 @@ struct iommufd_object {
 /**
  * struct iommufd_ucmd - one command being executed
  * @ictx: the context the command was issued on
- * @ubuffer: the caller's struct, to copy results back to
+ * @ubuffer: the caller's struct, to copy results back to; NULL when the
+ *	struct came inline in an io_uring SQE
  * @user_size: the size the caller declared in the struct's first field
  * @cmd: the kernel copy of the caller's struct, zero-extended to the size
  *	this module knows
+ * @from_uring: submitted through io_uring rather than ioctl()
  */
 struct iommufd_ucmd {
 	struct iommufd_ctx *ictx;
 	void __user *ubuffer;
 	u32 user_size;
 	void *cmd;
+	bool from_uring;
 };
 
 int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len);

@@ -18,6 +18,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "iommufd_private.h"
 #include "pages.h"
 #ifdef CONFIG_IOMMUFD_OOT_TEST
@@ -280,9 +281,15 @@ void iommufd_object_destroy_owned(struct iommufd_ctx *ictx,
 	WARN_ON(!iommufd_object_put_owned(ictx, obj));
 }
 
-/* Copy the (possibly extended) command struct back to the caller. */
+/*
+ * Copy the (possibly extended) command struct back to the caller. A
+ * struct that came inline in an io_uring SQE has nowhere to go back to:
+ * its output fields are dropped, as documented for IOMMU_URING_CMD_INLINE.
+ */
 int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len)
 {
+	if (!ucmd->ubuffer)
+		return 0;
 	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
 			 min_t(size_t, ucmd->user_size, cmd_len)))
 		return -EFAULT;
@@ -441,13 +448,30 @@ static const struct iommufd_ioctl_op *iommufd_find_op(unsigned int cmd)
 	return op;
 }
 
-static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
-			       unsigned long arg)
+/*
+ * Copy a command struct that is already in kernel memory (inline in a
+ * 128-byte io_uring SQE) with the same size rules as
+ * copy_struct_from_user(): zero-extend a short struct, refuse a longer one
+ * whose unknown tail is not zero.
+ */
+static int iommufd_copy_inline(void *dst, size_t size, const void *src,
+			       size_t src_size)
 {
-	struct iommufd_ucmd ucmd = {
-		.ictx = filp->private_data,
-		.ubuffer = (void __user *)arg,
-	};
+	if (src_size > size && memchr_inv(src + size, 0, src_size - size))
+		return -E2BIG;
+	memset(dst, 0, size);
+	memcpy(dst, src, min(size, src_size));
+	return 0;
+}
+
+/*
+ * The one path every command takes, whichever entry it came through:
+ * look the command up, apply the size rules, copy the struct in, run it.
+ * @inline_cmd is NULL when the struct is at ucmd->ubuffer in user memory.
+ */
+static long iommufd_dispatch(struct iommufd_ucmd *ucmd, unsigned int cmd,
+			     const void *inline_cmd, size_t inline_room)
+{
 	const struct iommufd_ioctl_op *op;
 	union iommufd_cmd_buffer buf;
 	int rc;
@@ -456,17 +480,70 @@ static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
 	if (!op)
 		return -ENOTTY;
 
-	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
+	if (inline_cmd)
+		ucmd->user_size = *(const u32 *)inline_cmd;
+	else if (get_user(ucmd->user_size, (u32 __user *)ucmd->ubuffer))
 		return -EFAULT;
-	if (ucmd.user_size < op->min_size)
+	if (ucmd->user_size < op->min_size ||
+	    (inline_cmd && ucmd->user_size > inline_room))
 		return -EINVAL;
-	/* Zero-extends a short struct; E2BIG for a non-zero unknown tail. */
-	rc = copy_struct_from_user(&buf, op->size, ucmd.ubuffer,
-				   ucmd.user_size);
+	if (inline_cmd)
+		rc = iommufd_copy_inline(&buf, op->size, inline_cmd,
+					 ucmd->user_size);
+	else
+		/* Zero-extends a short struct; E2BIG for a non-zero tail. */
+		rc = copy_struct_from_user(&buf, op->size, ucmd->ubuffer,
+					   ucmd->user_size);
 	if (rc)
 		return rc;
-	ucmd.cmd = &buf;
-	return op->execute(&ucmd);
+	ucmd->cmd = &buf;
+	return op->execute(ucmd);
+}
+
+static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
+			       unsigned long arg)
+{
+	struct iommufd_ucmd ucmd = {
+		.ictx = filp->private_data,
+		.ubuffer = (void __user *)arg,
+	};
+
+	return iommufd_dispatch(&ucmd, cmd, NULL, 0);
+}
+
+/*
+ * io_uring entry: IORING_OP_URING_CMD with cmd_op set to the ioctl number.
+ * The SQE's command area holds struct iommu_uring_cmd: a pointer to the
+ * ioctl struct, or (IOMMU_URING_CMD_INLINE, 128-byte SQEs) the struct
+ * itself right after the header. The command runs synchronously through
+ * iommufd_dispatch(), so validation, errors and locking are the ioctl's;
+ * the CQE's res is the ioctl's return value.
+ */
+static int iommufd_fops_uring_cmd(struct io_uring_cmd *ioucmd,
+				  unsigned int issue_flags)
+{
+	const struct iommu_uring_cmd *hdr = compat_uring_cmd_payload(ioucmd);
+	struct iommufd_ucmd ucmd = {
+		.ictx = ioucmd->file->private_data,
+		.from_uring = true,
+	};
+	size_t room = (issue_flags & IO_URING_F_SQE128) ?
+			      IOMMU_URING_CMD_INLINE_MAX : 0;
+	u32 flags = READ_ONCE(hdr->flags);
+
+	if ((flags & ~IOMMU_URING_CMD_INLINE) || READ_ONCE(hdr->__reserved))
+		return -EOPNOTSUPP;
+	if (flags & IOMMU_URING_CMD_INLINE) {
+		u8 copy[IOMMU_URING_CMD_INLINE_MAX];
+
+		/* The SQE is shared with userspace: read it exactly once. */
+		if (!room)
+			return -EINVAL;
+		memcpy(copy, hdr + 1, sizeof(copy));
+		return iommufd_dispatch(&ucmd, ioucmd->cmd_op, copy, room);
+	}
+	ucmd.ubuffer = u64_to_user_ptr(READ_ONCE(hdr->arg));
+	return iommufd_dispatch(&ucmd, ioucmd->cmd_op, NULL, 0);
 }
 
 static const struct file_operations iommufd_fops = {
@@ -475,6 +552,7 @@ static const struct file_operations iommufd_fops = {
 	.release = iommufd_fops_release,
 	.unlocked_ioctl = iommufd_fops_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.uring_cmd = iommufd_fops_uring_cmd,
 };
 
 static struct miscdevice iommufd_misc_dev = {

@@ -129,6 +129,9 @@ static int test_create_access(struct iommufd_ucmd *ucmd)
 
 	if (flags & ~MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES)
 		return -EOPNOTSUPP;
+	/* Its result is a new fd, which a CQE cannot carry. */
+	if (ucmd->from_uring)
+		return -EOPNOTSUPP;
 
 	staccess = kzalloc(sizeof(*staccess), GFP_KERNEL_ACCOUNT);
 	if (!staccess)

@@ -1120,4 +1120,49 @@ struct iommu_ioas_list_windows {
 #define IOMMU_IOAS_LIST_WINDOWS _IO(IOMMUFD_TYPE, \
 				    IOMMUFD_CMD_IOAS_LIST_WINDOWS)
 
+/**
+ * DOC: io_uring submission (Extension, not upstream)
+ *
+ * Every command can also be submitted through io_uring, so a VMM can send
+ * many MAPs and UNMAPs with one system call: an IORING_OP_URING_CMD SQE on
+ * the /dev/iommu fd, with cmd_op set to the ioctl number (IOMMU_IOAS_MAP,
+ * ...) and the SQE's command area holding struct iommu_uring_cmd. The
+ * command runs through the same code as the ioctl, with the same
+ * validation, errors and locking; the CQE's res is what the ioctl would
+ * have returned (0 or a negative errno).
+ *
+ * Commands whose result is a new file descriptor are refused with
+ * EOPNOTSUPP.
+ */
+
+/**
+ * enum iommufd_uring_cmd_flags - flags of struct iommu_uring_cmd
+ * @IOMMU_URING_CMD_INLINE: the command struct itself follows the header
+ *	in the SQE instead of at @arg; needs a ring set up with
+ *	IORING_SETUP_SQE128 (EINVAL otherwise) and a struct of at most
+ *	IOMMU_URING_CMD_INLINE_MAX bytes (EINVAL otherwise). Output fields of
+ *	an inline struct are not returned: use it for commands whose return
+ *	value is all the caller needs (MAP with FIXED_IOVA, UNMAP, COPY with
+ *	FIXED_IOVA, DESTROY).
+ */
+enum iommufd_uring_cmd_flags {
+	IOMMU_URING_CMD_INLINE = 1 << 0,
+};
+
+/* Bytes left for an inline struct in a 128-byte SQE after the header. */
+#define IOMMU_URING_CMD_INLINE_MAX 64
+
+/**
+ * struct iommu_uring_cmd - the command area of an IORING_OP_URING_CMD SQE
+ * @flags: IOMMU_URING_CMD_* flags; unknown ones fail with EOPNOTSUPP.
+ * @__reserved: Must be 0 (EOPNOTSUPP).
+ * @arg: Pointer to the command struct, as the ioctl's argument; ignored
+ *	with IOMMU_URING_CMD_INLINE.
+ */
+struct iommu_uring_cmd {
+	__u32 flags;
+	__u32 __reserved;
+	__aligned_u64 arg;
+};
+
 #endif /* IOMMUFD_OOT_UAPI_IOMMUFD_H */

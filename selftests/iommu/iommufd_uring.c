@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The io_uring entry: IORING_OP_URING_CMD on the /dev/iommu fd runs the
+ * same commands as ioctl(), with the same validation and errors, and
+ * reports the ioctl's return value in the CQE.
+ */
+#include <liburing.h>
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "iommufd_utils.h"
+
+#define URING_BUF_SIZE (1UL << 20)
+#define URING_IOVA (1UL << 30)
+
+FIXTURE(uring)
+{
+	struct io_uring ring;
+	struct io_uring ring128;
+	int fd;
+	__u32 ioas_id;
+	void *buf;
+};
+
+FIXTURE_SETUP(uring)
+{
+	self->fd = iommufd_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
+	ASSERT_EQ(0, io_uring_queue_init(256, &self->ring, 0));
+	ASSERT_EQ(0, io_uring_queue_init(16, &self->ring128,
+					 IORING_SETUP_SQE128));
+	self->buf = mmap(NULL, URING_BUF_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	memset(self->buf, 1, URING_BUF_SIZE);
+}
+
+FIXTURE_TEARDOWN(uring)
+{
+	io_uring_queue_exit(&self->ring);
+	io_uring_queue_exit(&self->ring128);
+	munmap(self->buf, URING_BUF_SIZE);
+	close(self->fd);
+}
+
+/* Queue one command; @arg is the ioctl struct, or inline with SQE128. */
+static struct io_uring_sqe *queue_cmd(struct io_uring *ring, int fd,
+				      unsigned int cmd_op, void *arg,
+				      size_t inline_len, __u64 user_data)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct iommu_uring_cmd hdr = { .arg = (__u64)(uintptr_t)arg };
+
+	if (!sqe)
+		return NULL;
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
+	sqe->cmd_op = cmd_op;
+	sqe->user_data = user_data;
+	if (inline_len) {
+		hdr.flags = IOMMU_URING_CMD_INLINE;
+		hdr.arg = 0;
+		memcpy(sqe->cmd + sizeof(hdr), arg, inline_len);
+	}
+	memcpy(sqe->cmd, &hdr, sizeof(hdr));
+	return sqe;
+}
+
+/* Submit what is queued and return the result of one completion. */
+static int submit_one(struct io_uring *ring)
+{
+	struct io_uring_cqe *cqe;
+	int res;
+
+	if (io_uring_submit(ring) != 1)
+		return -EIO;
+	if (io_uring_wait_cqe(ring, &cqe))
+		return -EIO;
+	res = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	return res;
+}
+
+static int uring_cmd(struct io_uring *ring, int fd, unsigned int cmd_op,
+		     void *arg)
+{
+	if (!queue_cmd(ring, fd, cmd_op, arg, 0, 0))
+		return -EBUSY;
+	return submit_one(ring);
+}
+
+static void fill_map(struct iommu_ioas_map *map, __u32 ioas_id, void *buf,
+		     __u64 length, __u64 iova)
+{
+	*map = (struct iommu_ioas_map){
+		.size = sizeof(*map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas_id,
+		.user_va = (__u64)(uintptr_t)buf,
+		.length = length,
+		.iova = iova,
+	};
+}
+
+TEST_F(uring, map_and_unmap_through_the_ring_match_ioctl)
+{
+	struct iommu_ioas_unmap unmap = {
+		.size = sizeof(unmap),
+		.ioas_id = self->ioas_id,
+		.iova = URING_IOVA,
+		.length = URING_BUF_SIZE,
+	};
+	struct iommu_ioas_map map;
+
+	fill_map(&map, self->ioas_id, self->buf, URING_BUF_SIZE, URING_IOVA);
+	ASSERT_EQ(0, uring_cmd(&self->ring, self->fd, IOMMU_IOAS_MAP, &map));
+	/* The mapping is real: a second map of the same IOVA clashes. */
+	ASSERT_EQ(-EEXIST, uring_cmd(&self->ring, self->fd, IOMMU_IOAS_MAP,
+				     &map));
+	ASSERT_EQ(-EEXIST, iommufd_ioctl(self->fd, IOMMU_IOAS_MAP, &map));
+	ASSERT_EQ(0, uring_cmd(&self->ring, self->fd, IOMMU_IOAS_UNMAP,
+			       &unmap));
+	/* Output fields come back through the pointer, as with ioctl(). */
+	ASSERT_EQ(URING_BUF_SIZE, unmap.length);
+	ASSERT_EQ(-ENOENT, uring_cmd(&self->ring, self->fd, IOMMU_IOAS_UNMAP,
+				     &unmap));
+}
+
+TEST_F(uring, automatic_iova_is_returned_through_the_pointer)
+{
+	struct iommu_ioas_map map;
+
+	fill_map(&map, self->ioas_id, self->buf, URING_BUF_SIZE, 0);
+	map.flags &= ~IOMMU_IOAS_MAP_FIXED_IOVA;
+	ASSERT_EQ(0, uring_cmd(&self->ring, self->fd, IOMMU_IOAS_MAP, &map));
+	ASSERT_NE(0, map.iova);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, map.iova,
+				URING_BUF_SIZE, NULL));
+}
+
+TEST_F(uring, errors_are_the_ioctl_errors)
+{
+	struct iommu_ioas_map map;
+	struct {
+		struct iommu_ioas_alloc cmd;
+		__u64 tail;
+	} big = { .cmd.size = sizeof(big), .tail = 1 };
+
+	fill_map(&map, self->ioas_id, self->buf, URING_BUF_SIZE, URING_IOVA);
+	map.flags |= 1U << 20;
+	ASSERT_EQ(-EOPNOTSUPP, uring_cmd(&self->ring, self->fd,
+					 IOMMU_IOAS_MAP, &map));
+	fill_map(&map, self->ioas_id, self->buf, 0, URING_IOVA);
+	ASSERT_EQ(-EINVAL, uring_cmd(&self->ring, self->fd, IOMMU_IOAS_MAP,
+				     &map));
+	fill_map(&map, 12345, self->buf, URING_BUF_SIZE, URING_IOVA);
+	ASSERT_EQ(-ENOENT, uring_cmd(&self->ring, self->fd, IOMMU_IOAS_MAP,
+				     &map));
+	ASSERT_EQ(-E2BIG, uring_cmd(&self->ring, self->fd, IOMMU_IOAS_ALLOC,
+				    &big));
+	map.size = 8;
+	ASSERT_EQ(-EINVAL, uring_cmd(&self->ring, self->fd, IOMMU_IOAS_MAP,
+				     &map));
+	ASSERT_EQ(-ENOTTY, uring_cmd(&self->ring, self->fd,
+				     _IO(IOMMUFD_TYPE, 0xbf), &map));
+	ASSERT_EQ(-EFAULT, uring_cmd(&self->ring, self->fd, IOMMU_IOAS_MAP,
+				     NULL));
+}
+
+TEST_F(uring, unknown_header_flags_and_reserved_fail_eopnotsupp)
+{
+	struct iommu_ioas_map map;
+	struct io_uring_sqe *sqe;
+	struct iommu_uring_cmd hdr;
+
+	fill_map(&map, self->ioas_id, self->buf, URING_BUF_SIZE, URING_IOVA);
+	sqe = queue_cmd(&self->ring, self->fd, IOMMU_IOAS_MAP, &map, 0, 0);
+	ASSERT_NE(NULL, sqe);
+	memcpy(&hdr, sqe->cmd, sizeof(hdr));
+	hdr.flags = 1U << 7;
+	memcpy(sqe->cmd, &hdr, sizeof(hdr));
+	ASSERT_EQ(-EOPNOTSUPP, submit_one(&self->ring));
+
+	sqe = queue_cmd(&self->ring, self->fd, IOMMU_IOAS_MAP, &map, 0, 0);
+	ASSERT_NE(NULL, sqe);
+	memcpy(&hdr, sqe->cmd, sizeof(hdr));
+	hdr.__reserved = 1;
+	memcpy(sqe->cmd, &hdr, sizeof(hdr));
+	ASSERT_EQ(-EOPNOTSUPP, submit_one(&self->ring));
+	/* Nothing was mapped by either. */
+	ASSERT_EQ(-ENOENT, ioas_unmap(self->fd, self->ioas_id, URING_IOVA,
+				      URING_BUF_SIZE, NULL));
+}
+
+TEST_F(uring, inline_command_needs_a_128_byte_sqe)
+{
+	struct iommu_uring_cmd hdr = { .flags = IOMMU_URING_CMD_INLINE };
+	struct io_uring_sqe *sqe;
+
+	/* A 64-byte SQE has no room for a struct after the header. */
+	sqe = io_uring_get_sqe(&self->ring);
+	ASSERT_NE(NULL, sqe);
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, self->fd, NULL, 0, 0);
+	sqe->cmd_op = IOMMU_IOAS_MAP;
+	memcpy(sqe->cmd, &hdr, sizeof(hdr));
+	ASSERT_EQ(-EINVAL, submit_one(&self->ring));
+}
+
+TEST_F(uring, inline_map_and_unmap_work_on_128_byte_sqes)
+{
+	struct iommu_ioas_unmap unmap = {
+		.size = sizeof(unmap),
+		.ioas_id = self->ioas_id,
+		.iova = URING_IOVA,
+		.length = URING_BUF_SIZE,
+	};
+	struct iommu_ioas_map map;
+
+	ASSERT_GE(IOMMU_URING_CMD_INLINE_MAX, sizeof(map));
+	fill_map(&map, self->ioas_id, self->buf, URING_BUF_SIZE, URING_IOVA);
+	ASSERT_NE(NULL, queue_cmd(&self->ring128, self->fd, IOMMU_IOAS_MAP,
+				  &map, sizeof(map), 1));
+	ASSERT_EQ(0, submit_one(&self->ring128));
+	ASSERT_EQ(-EEXIST, iommufd_ioctl(self->fd, IOMMU_IOAS_MAP, &map));
+	ASSERT_NE(NULL, queue_cmd(&self->ring128, self->fd, IOMMU_IOAS_UNMAP,
+				  &unmap, sizeof(unmap), 2));
+	ASSERT_EQ(0, submit_one(&self->ring128));
+	/* An inline struct's outputs are not written anywhere. */
+	ASSERT_EQ(URING_BUF_SIZE, unmap.length);
+	ASSERT_EQ(-ENOENT, ioas_unmap(self->fd, self->ioas_id, URING_IOVA,
+				      URING_BUF_SIZE, NULL));
+}
+
+TEST_F(uring, inline_struct_larger_than_the_room_fails_einval)
+{
+	__u8 raw[IOMMU_URING_CMD_INLINE_MAX] = {};
+	struct iommu_ioas_map map;
+
+	fill_map(&map, self->ioas_id, self->buf, URING_BUF_SIZE, URING_IOVA);
+	map.size = IOMMU_URING_CMD_INLINE_MAX + 8;
+	memcpy(raw, &map, sizeof(map));
+	ASSERT_NE(NULL, queue_cmd(&self->ring128, self->fd, IOMMU_IOAS_MAP,
+				  raw, sizeof(raw), 0));
+	ASSERT_EQ(-EINVAL, submit_one(&self->ring128));
+}
+
+TEST_F(uring, batch_of_256_maps_and_unmaps_completes_in_one_submit)
+{
+	enum { N = 256 };
+	struct iommu_ioas_unmap unmaps[N];
+	struct iommu_ioas_map maps[N];
+	struct io_uring_cqe *cqe;
+	unsigned long page = sysconf(_SC_PAGESIZE);
+	int i, seen;
+
+	for (i = 0; i != N; i++) {
+		fill_map(&maps[i], self->ioas_id, (char *)self->buf + i * page,
+			 page, URING_IOVA + i * page);
+		ASSERT_NE(NULL, queue_cmd(&self->ring, self->fd,
+					  IOMMU_IOAS_MAP, &maps[i], 0, i));
+	}
+	ASSERT_EQ(N, io_uring_submit(&self->ring));
+	for (seen = 0; seen != N; seen++) {
+		ASSERT_EQ(0, io_uring_wait_cqe(&self->ring, &cqe));
+		ASSERT_EQ(0, cqe->res);
+		io_uring_cqe_seen(&self->ring, cqe);
+	}
+	for (i = 0; i != N; i++) {
+		unmaps[i] = (struct iommu_ioas_unmap){
+			.size = sizeof(unmaps[i]),
+			.ioas_id = self->ioas_id,
+			.iova = URING_IOVA + i * page,
+			.length = page,
+		};
+		ASSERT_NE(NULL, queue_cmd(&self->ring, self->fd,
+					  IOMMU_IOAS_UNMAP, &unmaps[i], 0, i));
+	}
+	ASSERT_EQ(N, io_uring_submit(&self->ring));
+	for (seen = 0; seen != N; seen++) {
+		ASSERT_EQ(0, io_uring_wait_cqe(&self->ring, &cqe));
+		ASSERT_EQ(0, cqe->res);
+		ASSERT_EQ(page, unmaps[cqe->user_data].length);
+		io_uring_cqe_seen(&self->ring, cqe);
+	}
+	/* Everything is gone again. */
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX,
+				NULL));
+}
+
+TEST_F(uring, commands_that_return_an_fd_are_refused)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_CREATE_ACCESS,
+		.id = self->ioas_id,
+	};
+
+	if (!iommufd_is_test_build(self->fd))
+		SKIP(return, "needs a test build");
+	ASSERT_EQ(-EOPNOTSUPP, uring_cmd(&self->ring, self->fd,
+					 IOMMU_TEST_CMD, &cmd));
+	/* The IOAS was not taken by an access: it can go. */
+	ASSERT_EQ(0, iommufd_destroy(self->fd, self->ioas_id));
+}
+
+TEST_F(uring, destroy_through_the_ring_frees_the_object)
+{
+	struct iommu_destroy destroy = {
+		.size = sizeof(destroy),
+		.id = self->ioas_id,
+	};
+
+	ASSERT_EQ(0, uring_cmd(&self->ring, self->fd, IOMMU_DESTROY,
+			       &destroy));
+	ASSERT_EQ(-ENOENT, iommufd_destroy(self->fd, self->ioas_id));
+}
+
+TEST_HARNESS_MAIN
