@@ -116,7 +116,8 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	if (cmd->__reserved || cmd->__reserved2 ||
 	    (cmd->flags & ~HWPT_ALLOC_KNOWN_FLAGS))
 		return -EOPNOTSUPP;
-	if ((cmd->data_type == IOMMU_HWPT_DATA_NONE) != !cmd->data_len)
+	/* Driver data and its length come together or not at all. */
+	if (!cmd->data_len != !(cmd->data_type != IOMMU_HWPT_DATA_NONE))
 		return -EINVAL;
 	/*
 	 * Nesting parents, dirty tracking, fault queues and driver data

@@ -510,7 +510,8 @@ again:
 	 * The areas stay in the tree, not ready, so their IOVA is not handed
 	 * out again before the domains stop translating it.
 	 */
-	for_each_area(area, iopt, start, last) {
+	for (area = area_first(iopt, start, last); area;
+	     area = area_next(area, start, last)) {
 		area->ready = false;
 		*unmapped += area_length(area);
 		list_add_tail(&area->free_node, &freed);

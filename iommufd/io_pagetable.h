@@ -59,7 +59,7 @@ struct io_pagetable {
 	bool disable_large_pages;
 	struct list_head users;
 	unsigned long users_alignment;
-	struct mutex users_lock;
+	struct mutex users_lock; /* see above: the users list */
 };
 
 /**

@@ -150,7 +150,7 @@ struct iommufd_object_ops {
 struct iommufd_ioas {
 	struct iommufd_object obj;
 	struct io_pagetable iopt;
-	struct mutex mutex;
+	struct mutex mutex; /* auto_hwpts, device attach */
 	struct list_head auto_hwpts;
 };
 
@@ -198,7 +198,7 @@ struct iommufd_access {
 	struct iommufd_ctx *ictx;
 	const struct iommufd_access_ops *ops;
 	void *data;
-	struct mutex ioas_lock;
+	struct mutex ioas_lock; /* ioas and user */
 	struct iommufd_ioas *ioas;
 	struct iopt_user *user;
 };
@@ -286,7 +286,7 @@ struct iommufd_device {
 	struct iommufd_ctx *ictx;
 	const struct iommufd_device_ops *ops;
 	void *drv_data;
-	struct mutex lock;
+	struct mutex lock; /* hwpt, resv, nresv */
 	struct iommufd_hwpt_paging *hwpt;
 	struct iopt_range *resv;
 	unsigned int nresv;

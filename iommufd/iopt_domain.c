@@ -219,7 +219,8 @@ static int iopt_fill_domain(struct io_pagetable *iopt,
 	struct iopt_area *area, *undo;
 	int rc = 0;
 
-	for_each_area(area, iopt, 0, ULONG_MAX) {
+	for (area = area_first(iopt, 0, ULONG_MAX); area;
+	     area = area_next(area, 0, ULONG_MAX)) {
 		if (WARN_ON(!area->ready)) {
 			rc = -EBUSY;
 			break;
@@ -238,7 +239,8 @@ static int iopt_fill_domain(struct io_pagetable *iopt,
 	}
 	if (!rc)
 		return 0;
-	for_each_area(undo, iopt, 0, ULONG_MAX) {
+	for (undo = area_first(iopt, 0, ULONG_MAX); undo;
+	     undo = area_next(undo, 0, ULONG_MAX)) {
 		if (undo == area)
 			break;
 		iopt_unmap_area(domain, undo);
@@ -324,7 +326,8 @@ void iopt_table_remove_domain(struct io_pagetable *iopt,
 		goto out_unlock;
 	xa_erase(&iopt->domains, index);
 	iopt->ndomains--;
-	for_each_area(area, iopt, 0, ULONG_MAX) {
+	for (area = area_first(iopt, 0, ULONG_MAX); area;
+	     area = area_next(area, 0, ULONG_MAX)) {
 		iopt_unmap_area(domain, area);
 		if (!iopt->ndomains)
 			iopt_area_unpin_for_domains(area);

@@ -106,10 +106,6 @@ static inline struct iopt_area *area_next(struct iopt_area *area,
 	return node ? container_of(node, struct iopt_area, node) : NULL;
 }
 
-#define for_each_area(area, iopt, start, last)                                \
-	for (area = area_first(iopt, start, last); area;                      \
-	     area = area_next(area, start, last))
-
 static inline bool tree_overlaps(struct rb_root_cached *tree,
 				 unsigned long start, unsigned long last)
 {

@@ -19,11 +19,18 @@ static struct iopt_window *to_window(struct interval_tree_node *node)
 	return node ? container_of(node, struct iopt_window, node) : NULL;
 }
 
-#define for_each_window(win, iopt, start, last)                               \
-	for (win = to_window(interval_tree_iter_first(&(iopt)->window_itree,  \
-						      start, last));          \
-	     win; win = to_window(interval_tree_iter_next(&win->node, start,  \
-							  last)))
+static struct iopt_window *window_first(struct io_pagetable *iopt,
+					unsigned long start, unsigned long last)
+{
+	return to_window(interval_tree_iter_first(&iopt->window_itree, start,
+						  last));
+}
+
+static struct iopt_window *window_next(struct iopt_window *win,
+				       unsigned long start, unsigned long last)
+{
+	return to_window(interval_tree_iter_next(&win->node, start, last));
+}
 
 /* The window that holds all of [start, last], if one does. */
 struct iopt_window *iopt_window_containing(struct io_pagetable *iopt,
@@ -90,7 +97,8 @@ int iopt_window_place(struct io_pagetable *iopt, unsigned long *iova,
 		return 0;
 	}
 
-	for_each_window(win, iopt, 0, ULONG_MAX) {
+	for (win = window_first(iopt, 0, ULONG_MAX); win;
+	     win = window_next(win, 0, ULONG_MAX)) {
 		unsigned long align = roundup_pow_of_two(length);
 
 		if (!window_accepts(win, 0, length) ||
@@ -117,7 +125,8 @@ u32 iopt_window_ranges(struct io_pagetable *iopt, struct iopt_range *ranges,
 	u32 n = 0;
 
 	lockdep_assert_held(&iopt->iova_rwsem);
-	for_each_window(win, iopt, 0, ULONG_MAX) {
+	for (win = window_first(iopt, 0, ULONG_MAX); win;
+	     win = window_next(win, 0, ULONG_MAX)) {
 		unsigned long cur = win->node.start, last = win->node.last;
 		struct interval_tree_node *res;
 
@@ -149,7 +158,8 @@ bool iopt_windows_allow_alignment(struct io_pagetable *iopt,
 {
 	struct iopt_window *win;
 
-	for_each_window(win, iopt, 0, ULONG_MAX)
+	for (win = window_first(iopt, 0, ULONG_MAX); win;
+	     win = window_next(win, 0, ULONG_MAX))
 		if (win->page_size < align)
 			return false;
 	return true;
@@ -160,7 +170,8 @@ bool iopt_has_exact_large_window(struct io_pagetable *iopt)
 {
 	struct iopt_window *win;
 
-	for_each_window(win, iopt, 0, ULONG_MAX)
+	for (win = window_first(iopt, 0, ULONG_MAX); win;
+	     win = window_next(win, 0, ULONG_MAX))
 		if ((win->attrs & IOMMU_WINDOW_ATTR_EXACT_IOPTE) &&
 		    win->page_size > PAGE_SIZE)
 			return true;
@@ -201,7 +212,8 @@ int iopt_domain_accepts_windows(struct io_pagetable *iopt,
 	unsigned long bitmap = domain->pgsize_bitmap;
 	struct iopt_window *win;
 
-	for_each_window(win, iopt, 0, ULONG_MAX) {
+	for (win = window_first(iopt, 0, ULONG_MAX); win;
+	     win = window_next(win, 0, ULONG_MAX)) {
 		if (win->page_size % (1UL << __ffs(bitmap)))
 			return -EINVAL;
 		if ((win->attrs & IOMMU_WINDOW_ATTR_EXACT_IOPTE) &&
@@ -380,7 +392,8 @@ u32 iopt_list_windows(struct io_pagetable *iopt,
 	u32 n = 0;
 
 	down_read(&iopt->iova_rwsem);
-	for_each_window(win, iopt, 0, ULONG_MAX) {
+	for (win = window_first(iopt, 0, ULONG_MAX); win;
+	     win = window_next(win, 0, ULONG_MAX)) {
 		if (n < max)
 			windows[n] = (struct iopt_window_info){
 				.base = win->node.start,

@@ -242,16 +242,16 @@ static void pages_unpin_range(struct iopt_pages *pages, unsigned long first,
 	lockdep_assert_held(&pages->mutex);
 	while (index <= last) {
 		unsigned long start, end, n;
+		struct page *first_page;
 		void *entry;
 
 		entry = pages_run_at(pages, index, &start, &end);
 		if (WARN_ON(!entry))
 			break;
 		n = min(end, last) - index + 1;
+		first_page = pfn_to_page(xa_to_value(entry) + (index - start));
 		/* Whole folios at a time, not page by page. */
-		unpin_user_page_range_dirty_lock(
-			pfn_to_page(xa_to_value(entry) + (index - start)), n,
-			pages->writable);
+		unpin_user_page_range_dirty_lock(first_page, n, pages->writable);
 		total += n;
 		index += n;
 	}
@@ -339,9 +339,9 @@ typedef int (*pages_range_fn)(struct iopt_pages *pages, unsigned long first,
  * covers. Stops at the first error; *@done is then the start of the
  * sub-range that failed, everything before it was handled.
  */
-static int pages_for_each_uncovered(struct iopt_pages *pages,
-				    unsigned long first, unsigned long last,
-				    pages_range_fn fn, unsigned long *done)
+static int pages_walk_uncovered(struct iopt_pages *pages,
+				unsigned long first, unsigned long last,
+				pages_range_fn fn, unsigned long *done)
 {
 	struct interval_tree_node *node;
 	unsigned long cur = first;
@@ -431,15 +431,13 @@ int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
 		rc = -ENOMEM;
 		goto out_unlock;
 	}
-	rc = pages_for_each_uncovered(pages, first, last, pages_pin_range,
-				      &done);
+	rc = pages_walk_uncovered(pages, first, last, pages_pin_range, &done);
 	if (rc) {
 		unsigned long ignored;
 
 		if (done > first)
-			pages_for_each_uncovered(pages, first, done - 1,
-						 pages_unpin_range_fn,
-						 &ignored);
+			pages_walk_uncovered(pages, first, done - 1,
+					     pages_unpin_range_fn, &ignored);
 		kfree(pin);
 		goto out_unlock;
 	}
@@ -477,8 +475,7 @@ void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
 		goto out_unlock;
 	interval_tree_remove(&pin->node, &pages->pin_itree);
 	kfree(pin);
-	pages_for_each_uncovered(pages, first, last, pages_unpin_range_fn,
-				 &done);
+	pages_walk_uncovered(pages, first, last, pages_unpin_range_fn, &done);
 out_unlock:
 	mutex_unlock(&pages->mutex);
 }

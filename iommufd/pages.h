@@ -58,7 +58,7 @@ enum iopt_account_mode {
  */
 struct iopt_pages {
 	struct kref kref;
-	struct mutex mutex;
+	struct mutex mutex; /* see above: pins and runs */
 	void __user *uptr;
 	unsigned long npages;
 	bool writable;
@@ -95,6 +95,7 @@ enum {
 	/* Never copy straight to or from current's address space. */
 	IOPT_RW_REMOTE = 1 << 1,
 };
+
 int iopt_pages_rw(struct iopt_pages *pages, unsigned long start_byte,
 		  void *data, unsigned long length, unsigned int flags);
 

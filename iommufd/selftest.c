@@ -36,7 +36,7 @@
  */
 struct test_access {
 	struct iommufd_access *access;
-	struct mutex lock;
+	struct mutex lock; /* items and next_id */
 	struct list_head items;
 	unsigned int next_id;
 };
@@ -123,6 +123,7 @@ static int test_create_access(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_test_cmd *cmd = ucmd->cmd;
 	u32 flags = cmd->create_access.flags;
+	const struct iommufd_access_ops *ops;
 	struct test_access *staccess;
 	struct file *file;
 	int fd, rc;
@@ -143,11 +144,10 @@ static int test_create_access(struct iommufd_ucmd *ucmd)
 		rc = fd;
 		goto err_free;
 	}
-	staccess->access = iommufd_access_create(
-		ucmd->ictx, cmd->id,
-		(flags & MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES) ?
-			&test_access_ops_pin : &test_access_ops_rw,
-		staccess);
+	ops = (flags & MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES) ?
+		      &test_access_ops_pin : &test_access_ops_rw;
+	staccess->access = iommufd_access_create(ucmd->ictx, cmd->id, ops,
+						 staccess);
 	if (IS_ERR(staccess->access)) {
 		rc = PTR_ERR(staccess->access);
 		goto err_fd;
@@ -447,8 +447,8 @@ static struct selftest_obj *test_get_stdev(struct iommufd_ucmd *ucmd, u32 id)
 }
 
 /* A HWPT whose domain belongs to the mock driver. */
-static struct iommufd_hwpt_paging *test_get_mock_hwpt(struct iommufd_ucmd *ucmd,
-						       u32 id)
+static struct iommufd_hwpt_paging *
+test_get_mock_hwpt(struct iommufd_ucmd *ucmd, u32 id)
 {
 	struct iommufd_hwpt_paging *hwpt;
 	struct iommufd_object *obj;

@@ -10,8 +10,8 @@
 #include "kselftest_harness.h"
 #include "iommufd_utils.h"
 
-#define URING_BUF_SIZE (1UL << 20)
-#define URING_IOVA (1UL << 30)
+#define URING_BUF_SIZE 0x100000UL
+#define URING_IOVA 0x40000000UL
 
 FIXTURE(uring)
 {
