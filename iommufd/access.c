@@ -9,6 +9,7 @@
 #include <linux/fs.h>
 #include <linux/slab.h>
 
+#include "fault.h"
 #include "iommufd_private.h"
 #include "pages.h"
 
@@ -17,14 +18,18 @@ static void access_iopt_unmap(struct iopt_user *user, unsigned long iova,
 {
 	struct iommufd_access *access = user->data;
 
+	/* The whole address space has no length that fits: saturate. */
+	unsigned long length = last - iova == ULONG_MAX ? ULONG_MAX :
+			       last - iova + 1;
+
 	if (access->ops->unmap)
-		access->ops->unmap(access->data, iova, last - iova + 1);
+		access->ops->unmap(access->data, iova, length);
 }
 
 /* A registration for the io_pagetable's unmap notifications. */
 static struct iopt_user *access_new_user(struct iommufd_access *access)
 {
-	struct iopt_user *user = kzalloc(sizeof(*user), GFP_KERNEL_ACCOUNT);
+	struct iopt_user *user = iommufd_kzalloc(sizeof(*user));
 
 	if (!user)
 		return NULL;

@@ -9,6 +9,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "fault.h"
 #include "iommufd_private.h"
 
 /**
@@ -241,8 +242,8 @@ int iommufd_device_add_resv(struct iommufd_device *idev, unsigned long start,
 	if (start > last)
 		return -EINVAL;
 	mutex_lock(&idev->lock);
-	grown = krealloc_array(idev->resv, idev->nresv + 1, sizeof(*grown),
-			       GFP_KERNEL_ACCOUNT);
+	grown = iommufd_krealloc_array(idev->resv, idev->nresv + 1,
+				       sizeof(*grown));
 	if (!grown) {
 		rc = -ENOMEM;
 		goto out_unlock;
@@ -262,7 +263,7 @@ static int hw_info_copy_out(struct iommu_hw_info *cmd, void *data, u32 len)
 	void __user *udata = u64_to_user_ptr(cmd->data_uptr);
 	u32 copy = min(cmd->data_len, len);
 
-	if (copy_to_user(udata, data, copy))
+	if (iommufd_copy_to_user(udata, data, copy))
 		return -EFAULT;
 	/* A bigger user buffer gets zeroes past what the driver reported. */
 	if (cmd->data_len > copy && clear_user(udata + copy, cmd->data_len - copy))

@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 
 #include "../uapi/linux/iommufd.h"
+#include "fault.h"
 #include "io_pagetable.h"
 #include "iopt_internal.h"
 #include "pages.h"
@@ -226,8 +227,7 @@ static int alloc_slice_areas(struct iopt_slice *slices, unsigned int n)
 	unsigned int i;
 
 	for (i = 0; i != n; i++) {
-		slices[i].area = kzalloc(sizeof(*slices[i].area),
-					 GFP_KERNEL_ACCOUNT);
+		slices[i].area = iommufd_kzalloc(sizeof(*slices[i].area));
 		if (!slices[i].area)
 			return -ENOMEM;
 	}
@@ -360,8 +360,7 @@ static int iopt_get_slices(struct io_pagetable *iopt, unsigned long iova,
 
 		if (area->node.start > cur || !area->ready)
 			break;
-		grown = krealloc_array(slices, n + 1, sizeof(*slices),
-				       GFP_KERNEL_ACCOUNT);
+		grown = iommufd_krealloc_array(slices, n + 1, sizeof(*slices));
 		if (!grown) {
 			rc = -ENOMEM;
 			break;
@@ -440,9 +439,10 @@ static void iopt_notify_users(struct io_pagetable *iopt, unsigned long start,
 }
 
 /*
- * Check that every area in [start, last] lies inside it and is not
- * pinned. On a pinned area, mark it so no new pins start and return
- * -EAGAIN so the caller can ask the users to let go.
+ * Check that every area in [start, last] lies inside it and is ready, and
+ * that none is pinned. Pinned areas are marked so no new pins start, and
+ * -EAGAIN tells the caller to ask the users to let go. Nothing is marked
+ * unless the whole range can be unmapped.
  */
 static int iopt_check_unmap(struct io_pagetable *iopt, unsigned long start,
 			    unsigned long last)
@@ -452,11 +452,17 @@ static int iopt_check_unmap(struct io_pagetable *iopt, unsigned long start,
 
 	for (area = area_first(iopt, start, last); area;
 	     area = area_next(area, start, last)) {
-		/* Userspace raced a map or unmap of the same IOVA. */
+		/*
+		 * A map or unmap of this IOVA is in flight: -EINPROGRESS,
+		 * which callers report as EBUSY or wait out.
+		 */
 		if (!area->ready)
-			return -EBUSY;
+			return -EINPROGRESS;
 		if (area->node.start < start || area->node.last > last)
 			return -ENOENT;
+	}
+	for (area = area_first(iopt, start, last); area;
+	     area = area_next(area, start, last)) {
 		if (atomic_read(&area->num_pins)) {
 			area->unmapping = true;
 			rc = -EAGAIN;
@@ -534,6 +540,16 @@ again:
 	return 0;
 }
 
+/* Userspace racing its own map or unmap of the same IOVA gets EBUSY. */
+static int iopt_unmap_user_range(struct io_pagetable *iopt,
+				 unsigned long start, unsigned long last,
+				 unsigned long *unmapped)
+{
+	int rc = iopt_unmap_range(iopt, start, last, unmapped);
+
+	return rc == -EINPROGRESS ? -EBUSY : rc;
+}
+
 /**
  * iopt_unmap - unmap every area inside [iova, iova + length - 1]
  * @iopt: the address space
@@ -567,12 +583,12 @@ int iopt_unmap(struct io_pagetable *iopt, unsigned long iova,
 		if (!ok)
 			return -EINVAL;
 	}
-	return iopt_unmap_range(iopt, iova, last, unmapped);
+	return iopt_unmap_user_range(iopt, iova, last, unmapped);
 }
 
 int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped)
 {
-	return iopt_unmap_range(iopt, 0, ULONG_MAX, unmapped);
+	return iopt_unmap_user_range(iopt, 0, ULONG_MAX, unmapped);
 }
 
 /**
@@ -650,7 +666,7 @@ int iopt_set_allowed(struct io_pagetable *iopt, struct iopt_range *ranges,
 			rc = -EINVAL;
 			goto out_free;
 		}
-		allowed = kzalloc(sizeof(*allowed), GFP_KERNEL_ACCOUNT);
+		allowed = iommufd_kzalloc(sizeof(*allowed));
 		if (!allowed) {
 			rc = -ENOMEM;
 			goto out_free;
@@ -686,7 +702,7 @@ int iopt_reserve_locked(struct io_pagetable *iopt, unsigned long start,
 	    tree_overlaps(&iopt->allowed_itree, start, last) ||
 	    tree_overlaps(&iopt->window_itree, start, last))
 		return -EADDRINUSE;
-	reserved = kzalloc(sizeof(*reserved), GFP_KERNEL_ACCOUNT);
+	reserved = iommufd_kzalloc(sizeof(*reserved));
 	if (!reserved)
 		return -ENOMEM;
 	reserved->node.start = start;

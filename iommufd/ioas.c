@@ -9,6 +9,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "fault.h"
 #include "iommufd_private.h"
 #include "pages.h"
 
@@ -212,7 +213,7 @@ static int ioas_copy_ranges_out(struct iommu_iova_range __user *uranges,
 			.last = ranges[i].last,
 		};
 
-		if (copy_to_user(&uranges[i], &out, sizeof(out)))
+		if (iommufd_copy_to_user(&uranges[i], &out, sizeof(out)))
 			return -EFAULT;
 	}
 	return 0;
@@ -237,7 +238,7 @@ int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd)
 	total = iopt_usable_ranges(&ioas->iopt, NULL, 0, &alignment);
 	room = min(total + 1, cmd->num_iovas);
 	if (room) {
-		ranges = kvcalloc(room, sizeof(*ranges), GFP_KERNEL_ACCOUNT);
+		ranges = iommufd_kvcalloc(room, sizeof(*ranges));
 		if (!ranges) {
 			rc = -ENOMEM;
 			goto out_put;
@@ -267,13 +268,13 @@ static struct iopt_range *ioas_copy_ranges_in(u64 uptr, u32 num)
 	struct iopt_range *ranges;
 	u32 i;
 
-	ranges = kvcalloc(num, sizeof(*ranges), GFP_KERNEL_ACCOUNT);
+	ranges = iommufd_kvcalloc(num, sizeof(*ranges));
 	if (!ranges)
 		return ERR_PTR(-ENOMEM);
 	for (i = 0; i != num; i++) {
 		struct iommu_iova_range in;
 
-		if (copy_from_user(&in, &uranges[i], sizeof(in))) {
+		if (iommufd_copy_from_user(&in, &uranges[i], sizeof(in))) {
 			kvfree(ranges);
 			return ERR_PTR(-EFAULT);
 		}
@@ -383,7 +384,8 @@ int iommufd_option(struct iommufd_ucmd *ucmd)
 	if (rc)
 		return rc;
 	/* Only val64 is an output; write back nothing else. */
-	if (uopt && copy_to_user(&uopt->val64, &cmd->val64, sizeof(cmd->val64)))
+	if (uopt && iommufd_copy_to_user(&uopt->val64, &cmd->val64,
+					 sizeof(cmd->val64)))
 		return -EFAULT;
 	return 0;
 }
@@ -465,7 +467,7 @@ static int ioas_copy_windows_out(struct iommu_ioas_window __user *uwin,
 			.attrs = windows[i].attrs,
 		};
 
-		if (copy_to_user(&uwin[i], &out, sizeof(out)))
+		if (iommufd_copy_to_user(&uwin[i], &out, sizeof(out)))
 			return -EFAULT;
 	}
 	return 0;
@@ -492,7 +494,7 @@ int iommufd_ioas_list_windows(struct iommufd_ucmd *ucmd)
 	total = iopt_list_windows(&ioas->iopt, NULL, 0);
 	room = min(total + 1, cmd->num_windows);
 	if (room) {
-		windows = kvcalloc(room, sizeof(*windows), GFP_KERNEL_ACCOUNT);
+		windows = iommufd_kvcalloc(room, sizeof(*windows));
 		rc = -ENOMEM;
 		if (!windows)
 			goto out_put;

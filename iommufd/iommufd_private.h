@@ -318,6 +318,7 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
 #ifdef CONFIG_IOMMUFD_OOT_TEST
 int iommufd_test(struct iommufd_ucmd *ucmd);
 void iommufd_selftest_destroy(struct iommufd_object *obj);
+int iommufd_test_fail_nth(struct iommufd_ucmd *ucmd);
 #endif
 
 #endif

@@ -63,6 +63,26 @@ enum {
 	 * check_map.uptr.
 	 */
 	IOMMU_TEST_OP_MD_IOPTE_STATS,
+	/*
+	 * Extension (not upstream): make the fail_nth.nth-th fault event of
+	 * the kinds in fail_nth.kinds (MOCK_FAULT_*) in the calling task fail,
+	 * once; nth 0 disarms. Reports in out_fired and out_seen whether the
+	 * previous setting fired and how many events it counted.
+	 */
+	IOMMU_TEST_OP_FAIL_NTH,
+};
+
+/* Extension (not upstream): fault kinds of IOMMU_TEST_OP_FAIL_NTH. */
+enum {
+	/* A memory allocation (fails as ENOMEM). */
+	MOCK_FAULT_ALLOC = 1 << 0,
+	/* Pinning user pages. */
+	MOCK_FAULT_PIN = 1 << 1,
+	/* A copy to or from user memory (fails as EFAULT). */
+	MOCK_FAULT_USER_COPY = 1 << 2,
+	/* An iommu_map() into a domain. */
+	MOCK_FAULT_IOMMU_MAP = 1 << 3,
+	MOCK_FAULT_ALL = (1 << 4) - 1,
 };
 
 /**
@@ -84,14 +104,16 @@ enum {
 	MOCK_APERTURE_LAST = (1UL << 31) - 1,
 };
 
-/* access_pages.flags bits (SYZ is also accepted by access_rw.flags). */
+/* access_pages.flags bits. */
 enum {
 	/* Pin the pages for writing. */
 	MOCK_FLAGS_ACCESS_WRITE = 1 << 0,
 	/*
-	 * The IOVA is an index chosen by a fuzzer; the kernel turns it into
-	 * an IOVA that is actually mapped.  Also accepted by access_rw and
-	 * IOMMU_IOAS_COPY.
+	 * Upstream: the IOVA is an index chosen by syzkaller, which the
+	 * kernel turns into an IOVA that is mapped.  Defined for ABI
+	 * compatibility; this module does not implement the conversion and
+	 * refuses the flag with EOPNOTSUPP (our fuzzer, tools/fuzz, picks
+	 * mapped IOVAs itself).
 	 */
 	MOCK_FLAGS_ACCESS_SYZ = 1 << 16,
 };
@@ -143,7 +165,7 @@ enum {
  * @mock_domain_replace: IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE: move mock device
  *                       @id to (in/out) @pt_id; returns the HWPT now used.
  * @check_map: IOMMU_TEST_OP_MD_CHECK_MAP: (in) verify that @iova, @length in
- *             mock HWPT (or IOAS) @id translates to the memory at @uptr.
+ *             mock HWPT @id translates to the memory at @uptr.
  * @check_refs: IOMMU_TEST_OP_MD_CHECK_REFS: (in) verify that every page of
  *              @uptr, @length has a pin count of @refs.
  * @create_access: IOMMU_TEST_OP_CREATE_ACCESS: create an in-kernel access
@@ -252,6 +274,13 @@ struct iommu_test_cmd {
 			__u32 id;
 			__u32 iotlb;
 		} check_iotlb;
+		/* Extension (not upstream): IOMMU_TEST_OP_FAIL_NTH. */
+		struct {
+			__u32 nth;
+			__u32 kinds;
+			__u32 out_fired;
+			__u32 out_seen;
+		} fail_nth;
 		struct {
 			__u32 dev_id;
 			__u32 pasid;

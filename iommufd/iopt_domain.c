@@ -10,6 +10,7 @@
 #include <linux/slab.h>
 
 #include "compat.h"
+#include "fault.h"
 #include "iopt_internal.h"
 #include "pages.h"
 
@@ -43,7 +44,8 @@ static int iopt_map_area_exact(struct iommu_domain *domain,
 		rc = -EINVAL;
 		if (run * PAGE_SIZE - offset < size || phys % size)
 			break;
-		rc = compat_iommu_map(domain, area->node.start + done, phys,
+		rc = iommufd_fault_hit(IOMMUFD_FAULT_IOMMU_MAP) ? -ENOMEM :
+		     compat_iommu_map(domain, area->node.start + done, phys,
 				      size, area->iommu_prot);
 		if (rc)
 			break;
@@ -73,8 +75,9 @@ static int iopt_map_area(struct iommu_domain *domain, struct iopt_area *area,
 		run = iopt_pages_contig(area->pages, byte >> PAGE_SHIFT,
 					small_only ? 1 : want, &pfn);
 		len = min(left, run * PAGE_SIZE - offset);
-		rc = compat_iommu_map(domain, iova, PFN_PHYS(pfn) + offset, len,
-				      area->iommu_prot);
+		rc = iommufd_fault_hit(IOMMUFD_FAULT_IOMMU_MAP) ? -ENOMEM :
+		     compat_iommu_map(domain, iova, PFN_PHYS(pfn) + offset,
+				      len, area->iommu_prot);
 		if (rc) {
 			/* iommu_map() undid its own part; undo ours. */
 			if (iova != area->node.start)
@@ -273,14 +276,16 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 	down_write(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);
 	align = max(iopt->iova_alignment, 1UL << __ffs(domain->pgsize_bitmap));
-	rc = -EADDRINUSE;
-	if (!iopt_areas_aligned(iopt, align))
-		goto out_unlock;
+	/* A window page size the domain cannot map is the clearer error. */
 	rc = iopt_domain_accepts_windows(iopt, domain);
 	if (rc)
 		goto out_unlock;
-	rc = xa_alloc(&iopt->domains, &index, domain, xa_limit_31b,
-		      GFP_KERNEL_ACCOUNT);
+	rc = -EADDRINUSE;
+	if (!iopt_areas_aligned(iopt, align))
+		goto out_unlock;
+	rc = iommufd_fault_hit(IOMMUFD_FAULT_ALLOC) ? -ENOMEM :
+		xa_alloc(&iopt->domains, &index, domain, xa_limit_31b,
+			 GFP_KERNEL_ACCOUNT);
 	if (rc)
 		goto out_unlock;
 	rc = iopt_reserve_outside_aperture(iopt, domain);

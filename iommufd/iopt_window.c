@@ -9,9 +9,11 @@
 #include <linux/iommu.h>
 #include <linux/log2.h>
 #include <linux/overflow.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 
 #include "../uapi/linux/iommufd.h"
+#include "fault.h"
 #include "iopt_internal.h"
 
 static struct iopt_window *to_window(struct interval_tree_node *node)
@@ -307,7 +309,7 @@ int iopt_create_window(struct io_pagetable *iopt,
 
 	if (!iopt->windowed)
 		return -EINVAL;
-	win = kzalloc(sizeof(*win), GFP_KERNEL_ACCOUNT);
+	win = iommufd_kzalloc(sizeof(*win));
 	if (!win)
 		return -ENOMEM;
 
@@ -371,7 +373,13 @@ int iopt_remove_window(struct io_pagetable *iopt, unsigned long base,
 	last = win->node.last;
 	up_write(&iopt->iova_rwsem);
 
-	rc = iopt_unmap_range(iopt, start, last, unmapped);
+	/*
+	 * Maps that started before the window was marked may still be
+	 * filling their areas; no new one can start, so wait them out.
+	 */
+	while ((rc = iopt_unmap_range(iopt, start, last, unmapped)) ==
+	       -EINPROGRESS)
+		cond_resched();
 
 	down_write(&iopt->iova_rwsem);
 	if (rc) {

@@ -19,6 +19,7 @@
 #include <linux/uaccess.h>
 
 #include "compat.h"
+#include "fault.h"
 #include "iommufd_private.h"
 #include "pages.h"
 #ifdef CONFIG_IOMMUFD_OOT_TEST
@@ -57,15 +58,16 @@ struct iommufd_object *iommufd_object_alloc_elm(struct iommufd_ctx *ictx,
 	struct iommufd_object *obj;
 	int rc;
 
-	obj = kzalloc(size, GFP_KERNEL_ACCOUNT);
+	obj = iommufd_kzalloc(size);
 	if (!obj)
 		return ERR_PTR(-ENOMEM);
 	obj->type = type;
 	refcount_set(&obj->users, 1);
 	refcount_set(&obj->shortterm_users, 1);
 
-	rc = xa_alloc(&ictx->objects, &obj->id, XA_ZERO_ENTRY, xa_limit_31b,
-		      GFP_KERNEL_ACCOUNT);
+	rc = iommufd_fault_hit(IOMMUFD_FAULT_ALLOC) ? -ENOMEM :
+		xa_alloc(&ictx->objects, &obj->id, XA_ZERO_ENTRY,
+			 xa_limit_31b, GFP_KERNEL_ACCOUNT);
 	if (rc) {
 		kfree(obj);
 		return ERR_PTR(rc);
@@ -290,8 +292,8 @@ int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len)
 {
 	if (!ucmd->ubuffer)
 		return 0;
-	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
-			 min_t(size_t, ucmd->user_size, cmd_len)))
+	if (iommufd_copy_to_user(ucmd->ubuffer, ucmd->cmd,
+				 min_t(size_t, ucmd->user_size, cmd_len)))
 		return -EFAULT;
 	return 0;
 }
@@ -300,7 +302,7 @@ static int iommufd_fops_open(struct inode *inode, struct file *filp)
 {
 	struct iommufd_ctx *ictx;
 
-	ictx = kzalloc(sizeof(*ictx), GFP_KERNEL_ACCOUNT);
+	ictx = iommufd_kzalloc(sizeof(*ictx));
 	if (!ictx)
 		return -ENOMEM;
 	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
@@ -482,7 +484,8 @@ static long iommufd_dispatch(struct iommufd_ucmd *ucmd, unsigned int cmd,
 
 	if (inline_cmd)
 		ucmd->user_size = *(const u32 *)inline_cmd;
-	else if (get_user(ucmd->user_size, (u32 __user *)ucmd->ubuffer))
+	else if (iommufd_fault_hit(IOMMUFD_FAULT_USER_COPY) ||
+		 get_user(ucmd->user_size, (u32 __user *)ucmd->ubuffer))
 		return -EFAULT;
 	if (ucmd->user_size < op->min_size ||
 	    (inline_cmd && ucmd->user_size > inline_room))
@@ -490,6 +493,8 @@ static long iommufd_dispatch(struct iommufd_ucmd *ucmd, unsigned int cmd,
 	if (inline_cmd)
 		rc = iommufd_copy_inline(&buf, op->size, inline_cmd,
 					 ucmd->user_size);
+	else if (iommufd_fault_hit(IOMMUFD_FAULT_USER_COPY))
+		rc = -EFAULT;
 	else
 		/* Zero-extends a short struct; E2BIG for a non-zero tail. */
 		rc = copy_struct_from_user(&buf, op->size, ucmd->ubuffer,
@@ -582,6 +587,7 @@ static int __init iommufd_init(void)
 static void __exit iommufd_exit(void)
 {
 	misc_deregister(&iommufd_misc_dev);
+	iommufd_fault_exit();
 }
 
 module_init(iommufd_init);

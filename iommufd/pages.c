@@ -19,6 +19,7 @@
 #include <linux/uaccess.h>
 
 #include "compat.h"
+#include "fault.h"
 #include "pages.h"
 
 unsigned int iopt_pages_batch_bytes = SZ_64K;
@@ -47,7 +48,7 @@ struct iopt_pages *iopt_pages_alloc(void __user *uptr, unsigned long length,
 	    end > ULONG_MAX - PAGE_SIZE)
 		return ERR_PTR(-EOVERFLOW);
 
-	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	pages = iommufd_kzalloc(sizeof(*pages));
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&pages->kref);
@@ -156,6 +157,8 @@ static long pages_gup(struct iopt_pages *pages, unsigned long index,
 	struct mm_struct *mm = pages->source_mm;
 	long got;
 
+	if (iommufd_fault_hit(IOMMUFD_FAULT_PIN))
+		return -ENOMEM;
 	if (current->mm == mm)
 		return pin_user_pages_fast(addr, npages, gup_flags, out);
 
@@ -174,6 +177,8 @@ static struct page **pages_alloc_batch(unsigned long *capacity)
 				iopt_pages_batch_bytes / sizeof(struct page *));
 
 	*capacity = min_t(unsigned long, n, PAGE_SIZE / sizeof(struct page *));
+	if (iommufd_fault_hit(IOMMUFD_FAULT_ALLOC))
+		return NULL;
 	return kmalloc_array(*capacity, sizeof(struct page *), GFP_KERNEL);
 }
 
@@ -217,6 +222,8 @@ static int pages_store_run(struct iopt_pages *pages, unsigned long start,
 			start = prev_start;
 		}
 	}
+	if (iommufd_fault_hit(IOMMUFD_FAULT_ALLOC))
+		return -ENOMEM;
 	return mtree_store_range(&pages->runs, start, last, xa_mk_value(pfn),
 				 GFP_KERNEL_ACCOUNT);
 }
@@ -229,8 +236,26 @@ static int pages_store_run(struct iopt_pages *pages, unsigned long start,
 static void pages_erase_runs(struct iopt_pages *pages, unsigned long first,
 			     unsigned long last)
 {
+	unsigned long start, end;
+	void *tail = NULL;
+
+	/*
+	 * A run's entry is the PFN of its first index. If the erase cuts off
+	 * the head of a run, the tail that stays gets a new first index, so
+	 * its entry must be rewritten with the PFN of that index.
+	 */
+	if (last != ULONG_MAX) {
+		tail = pages_run_at(pages, last + 1, &start, &end);
+		if (tail && start > last)
+			tail = NULL;
+	}
 	WARN_ON(mtree_store_range(&pages->runs, first, last, NULL,
 				  GFP_KERNEL | __GFP_NOFAIL));
+	if (tail)
+		WARN_ON(mtree_store_range(&pages->runs, last + 1, end,
+					  xa_mk_value(xa_to_value(tail) +
+						      (last + 1 - start)),
+					  GFP_KERNEL | __GFP_NOFAIL));
 }
 
 /* Unpin [first, last], every index of which is pinned: run by run. */
@@ -426,7 +451,7 @@ int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
 		pin->users++;
 		goto out_fill;
 	}
-	pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
+	pin = iommufd_kzalloc(sizeof(*pin));
 	if (!pin) {
 		rc = -ENOMEM;
 		goto out_unlock;
@@ -569,8 +594,8 @@ int iopt_pages_rw(struct iopt_pages *pages, unsigned long start_byte,
 	if (write && !pages->writable)
 		return -EPERM;
 	if (!(flags & IOPT_RW_REMOTE) && current->mm == pages->source_mm) {
-		if (write ? copy_to_user(uaddr, data, length) :
-			    copy_from_user(data, uaddr, length))
+		if (write ? iommufd_copy_to_user(uaddr, data, length) :
+			    iommufd_copy_from_user(data, uaddr, length))
 			return -EFAULT;
 		return 0;
 	}

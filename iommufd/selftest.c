@@ -667,6 +667,8 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return test_mock_domain_set_limit(ucmd);
 	case IOMMU_TEST_OP_MD_IOPTE_STATS:
 		return test_md_iopte_stats(ucmd);
+	case IOMMU_TEST_OP_FAIL_NTH:
+		return iommufd_test_fail_nth(ucmd);
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -299,10 +299,12 @@ enum iommufd_ioas_map_flags {
  * not a multiple of the IOAS's IOVA alignment (see IOMMU_IOAS_IOVA_RANGES)
  * or a fixed range intersects a reserved region; EOVERFLOW if @iova or
  * @length do not fit in an unsigned long or the range wraps; EOPNOTSUPP for
- * unknown @flags or a non-zero @__reserved; EFAULT if the memory cannot be
- * pinned; EPERM if write access is asked for memory that cannot be
- * written; ENOMEM, including when pinning would exceed RLIMIT_MEMLOCK;
- * ENOENT if @ioas_id is not an IOAS.
+ * unknown @flags or a non-zero @__reserved; ENOENT if @ioas_id is not an
+ * IOAS; ENOMEM.  Memory is pinned only once something needs it: with a
+ * domain attached MAP pins at once and can also fail with EFAULT (memory
+ * missing, or not writable for a WRITEABLE mapping) or ENOMEM (pinning
+ * would exceed RLIMIT_MEMLOCK); without one, those errors come later from
+ * whatever pins.
  */
 struct iommu_ioas_map {
 	__u32 size;
@@ -372,7 +374,10 @@ struct iommu_ioas_copy {
  * Errors: ENOENT if the range contains no mapping or only partially covers
  * one; EINVAL if @length is 0; EOVERFLOW if the range does not fit in an
  * unsigned long; EBUSY if a concurrent map or unmap of the same mapping is
- * in progress; ENOENT if @ioas_id is not an IOAS.
+ * in progress, or an in-kernel user (an emulated device) would not give up
+ * the pages it pinned there; ENOENT if @ioas_id is not an IOAS.  A failed
+ * unmap changes nothing (upstream may already have removed the whole
+ * mappings below the one it cuts; this module checks first).
  */
 struct iommu_ioas_unmap {
 	__u32 size;
@@ -430,6 +435,10 @@ enum iommufd_option_ops {
  * passes a value other than 0 or 1; EPERM if the caller lacks the
  * privilege a set requires; EBUSY if RLIMIT_MODE is set while objects
  * exist; ENOENT if @object_id is not an IOAS for a per-IOAS option.
+ * Setting HUGE_PAGES to 0 also fails with EINVAL while the IOAS has both
+ * a domain and mappings, or a window that must use IOPTEs larger than
+ * PAGE_SIZE, and with EADDRINUSE if a mapping is not page aligned (PAGE_SIZE
+ * IOPTEs need page-aligned IOVAs).
  */
 struct iommu_option {
 	__u32 size;
@@ -576,6 +585,12 @@ enum iommu_hwpt_data_type {
  * an unsupported @data_type or flag combination, or a non-zero
  * @__reserved; ENOENT if @dev_id or @fault_id does not exist; driver
  * errors from building the domain.
+ *
+ * This module: no backend implements nesting, dirty tracking or fault
+ * queues yet, so every flag, any @data_type other than
+ * IOMMU_HWPT_DATA_NONE and a HWPT in @pt_id fail with EOPNOTSUPP; a
+ * @pt_id that names nothing, or neither an IOAS nor a HWPT, fails with
+ * EINVAL as upstream.
  */
 struct iommu_hwpt_alloc {
 	__u32 size;
@@ -978,7 +993,8 @@ struct iommu_fault_alloc {
  *    unmapping everything (iova 0, length UINT64_MAX) is always allowed.
  *    Automatic IOVAs are chosen inside windows.
  *  - IOMMU_IOAS_COPY between two windowed IOASes needs compatible windows:
- *    the same page size and the same attributes (EINVAL otherwise).
+ *    the same page size and the same attributes (EINVAL for a fixed IOVA;
+ *    ENOSPC when the kernel chooses and no compatible window has room).
  *  - IOMMU_IOAS_IOVA_RANGES reports the windows, less reserved IOVA.
  *  - IOMMU_IOAS_ALLOW_IOVAS does not apply (EINVAL): windows already say
  *    which IOVA may be used.

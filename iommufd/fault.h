@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Fault points (test builds only). Every allocation, pin, copy to or from
+ * user memory and iommu_map() of the module asks iommufd_fault_hit()
+ * first; the selftests use IOMMU_TEST_OP_FAIL_NTH to make the Nth such
+ * event of the calling task fail, then check that the operation unwound
+ * completely. In a release build every check is a constant false.
+ */
+#ifndef IOMMUFD_FAULT_H
+#define IOMMUFD_FAULT_H
+
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "iommufd_test.h"
+
+enum iommufd_fault {
+	IOMMUFD_FAULT_ALLOC = MOCK_FAULT_ALLOC,
+	IOMMUFD_FAULT_PIN = MOCK_FAULT_PIN,
+	IOMMUFD_FAULT_USER_COPY = MOCK_FAULT_USER_COPY,
+	IOMMUFD_FAULT_IOMMU_MAP = MOCK_FAULT_IOMMU_MAP,
+};
+
+#ifdef CONFIG_IOMMUFD_OOT_TEST
+bool iommufd_fault_hit(enum iommufd_fault kind);
+void iommufd_fault_exit(void);
+#else
+static inline bool iommufd_fault_hit(enum iommufd_fault kind)
+{
+	return false;
+}
+
+static inline void iommufd_fault_exit(void)
+{
+}
+#endif
+
+/* Allocation and user-copy helpers with their fault point built in. */
+static inline void *iommufd_kzalloc(size_t size)
+{
+	if (iommufd_fault_hit(IOMMUFD_FAULT_ALLOC))
+		return NULL;
+	return kzalloc(size, GFP_KERNEL_ACCOUNT);
+}
+
+static inline void *iommufd_kvcalloc(size_t n, size_t size)
+{
+	if (iommufd_fault_hit(IOMMUFD_FAULT_ALLOC))
+		return NULL;
+	return kvcalloc(n, size, GFP_KERNEL_ACCOUNT);
+}
+
+static inline void *iommufd_krealloc_array(void *p, size_t n, size_t size)
+{
+	if (iommufd_fault_hit(IOMMUFD_FAULT_ALLOC))
+		return NULL;
+	return krealloc_array(p, n, size, GFP_KERNEL_ACCOUNT);
+}
+
+static inline unsigned long iommufd_copy_to_user(void __user *to,
+						 const void *from,
+						 unsigned long n)
+{
+	if (iommufd_fault_hit(IOMMUFD_FAULT_USER_COPY))
+		return n;
+	return copy_to_user(to, from, n);
+}
+
+static inline unsigned long iommufd_copy_from_user(void *to,
+						   const void __user *from,
+						   unsigned long n)
+{
+	if (iommufd_fault_hit(IOMMUFD_FAULT_USER_COPY))
+		return n;
+	return copy_from_user(to, from, n);
+}
+
+#endif
