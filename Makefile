@@ -36,7 +36,7 @@ USER_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter \
 
 Q := $(if $(V),,@)
 
-.PHONY: all deps modules modules-all selftests tools abi check check-vm \
+.PHONY: all deps modules modules-all selftests tools abi check check-vm bench \
 	runner-check run lint clean linux-source
 
 all: deps modules selftests tools abi
@@ -92,11 +92,47 @@ $(BUILD)/selftests/%: $(ROOT)/selftests/iommu/%.c \
 	$(Q)$(CC) $(USER_CFLAGS) -I$(KSFT_DIR) -o $@ $< -luring
 
 tools: $(BUILD)/tools/runner_warn/runner_warn.ko $(BUILD)/tools/selfcheck_fail \
-	$(BUILD)/tools/bin/iommufd_demo
+	$(BUILD)/tools/bin/iommufdctl $(BUILD)/tools/bin/iommufdctl-json-check \
+	$(BUILD)/tools/bin/iommufdctl-pty $(BUILD)/selftests/iommufdctl_cli
 
-# The demo of `make run`; run-vm.sh copies tools/bin/* into the VM's /tools.
-$(BUILD)/tools/bin/iommufd_demo: $(ROOT)/tools/demo/iommufd_demo.c \
-		$(ROOT)/uapi/linux/iommufd.h
+# libiommufd (tools/lib/): one function per command, a static library for
+# iommufdctl and whatever else drives /dev/iommu from C.
+UAPI_HDRS := $(ROOT)/uapi/linux/iommufd.h $(ROOT)/iommufd/iommufd_test.h
+$(BUILD)/tools/lib/libiommufd.a: $(ROOT)/tools/lib/libiommufd.c \
+		$(ROOT)/tools/lib/libiommufd.h $(UAPI_HDRS)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(USER_CFLAGS) -c -o $(@:.a=.o) $<
+	$(Q)$(AR) rcs $@ $(@:.a=.o)
+
+# iommufdctl, the session tool; run-vm.sh copies tools/bin/* into the VM's
+# /tools, which is on PATH there. Its prompt edits lines and keeps history
+# with GNU readline, linked statically (READLINE=0: a plain prompt).
+# --no-warnings: static glibc warns that readline's ~user expansion needs
+# NSS at run time; without it, ~user is just not expanded.
+READLINE ?= 1
+comma := ,
+CTL_DIR := $(ROOT)/tools/iommufdctl
+CTL_SRCS := $(wildcard $(CTL_DIR)/*.c)
+$(BUILD)/tools/bin/iommufdctl: $(CTL_SRCS) $(wildcard $(CTL_DIR)/*.h) \
+		$(BUILD)/tools/lib/libiommufd.a $(UAPI_HDRS)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(USER_CFLAGS) $(if $(filter 1,$(READLINE)),-DHAVE_READLINE) \
+		-o $@ $(CTL_SRCS) $(BUILD)/tools/lib/libiommufd.a \
+		$(if $(filter 1,$(READLINE)),-lreadline -ltinfo -Wl$(comma)--no-warnings)
+
+# Its test suite: the runner with every case appended, so that one file in
+# selftests/ (each file there is a suite in the VM) carries them all.
+CTL_CASES := $(sort $(wildcard $(CTL_DIR)/tests/*.cmds $(CTL_DIR)/tests/*.expected))
+$(BUILD)/selftests/iommufdctl_cli: $(CTL_DIR)/tests/run.sh $(CTL_CASES)
+	$(Q)mkdir -p $(dir $@)
+	$(Q){ cat $<; echo '#__CASES__'; for f in $(CTL_CASES); do \
+		echo "#__FILE__ $$(basename $$f)"; cat $$f; done; } > $@
+	$(Q)chmod +x $@
+
+# Its helpers in the VM: a JSON checker, and a terminal to type at.
+$(BUILD)/tools/bin/iommufdctl-json-check: $(CTL_DIR)/tests/json_check.c
+$(BUILD)/tools/bin/iommufdctl-pty: $(CTL_DIR)/tests/pty_run.c
+$(BUILD)/tools/bin/iommufdctl-json-check $(BUILD)/tools/bin/iommufdctl-pty:
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $<
 
@@ -131,11 +167,27 @@ runner-check: all
 # --- Style.
 LINT_FILES := $(wildcard $(ROOT)/iommufd/*.[ch] $(ROOT)/uapi/linux/*.h \
 		$(ROOT)/selftests/iommu/*.[ch] $(ROOT)/tools/vm/*.c \
-		$(ROOT)/tools/demo/*.c)
+		$(ROOT)/tools/lib/*.[ch] $(CTL_DIR)/*.[ch] $(CTL_DIR)/tests/*.c)
+# compat.h exists to hold the kernel-version checks checkpatch warns about;
+# it is checked with exactly those two warnings off, everything else on.
+COMPAT_H := $(ROOT)/iommufd/compat.h
 lint: $(LINUX_SRC_STAMP)
 	$(Q)$(CHECKPATCH) --no-tree --strict --quiet --show-types \
 		--ignore FILE_PATH_CHANGES \
-		-f $(LINT_FILES) && echo "lint: clean ($(words $(LINT_FILES)) files)"
+		-f $(filter-out $(COMPAT_H),$(LINT_FILES))
+	$(Q)$(CHECKPATCH) --no-tree --strict --quiet --show-types \
+		--ignore FILE_PATH_CHANGES,LINUX_VERSION_CODE,CONSTANT_COMPARISON \
+		-f $(COMPAT_H)
+	$(Q)echo "lint: clean ($(words $(LINT_FILES)) files)"
 
 clean:
 	$(Q)rm -rf $(BUILD)
+
+# --- Benchmarks (make bench): run in the VM against the test build.
+$(BUILD)/tools/bin/iommufd_bench: $(ROOT)/tools/bench/iommufd_bench.c \
+		$(BUILD)/tools/lib/libiommufd.a $(UAPI_HDRS)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $< $(BUILD)/tools/lib/libiommufd.a
+
+bench: all $(BUILD)/tools/bin/iommufd_bench
+	$(Q)$(VM) --kver $(KVER) --mode bench --timeout 1800

@@ -358,4 +358,312 @@ static inline int cap_drop(unsigned int cap)
 	return 0;
 }
 
+/*
+ * Mock devices (test builds). A mock device has three IDs: the selftest
+ * object (stdev; DESTROY of it unbinds the device), the bound device
+ * (idev; what HWPT_ALLOC and GET_HW_INFO take) and the HWPT it is
+ * attached to. Any out pointer may be NULL.
+ */
+static inline int tcmd_mock_domain_flags(int fd, __u32 pt_id, __u32 dev_flags,
+					 __u32 *stdev_id, __u32 *hwpt_id,
+					 __u32 *idev_id)
+{
+	struct iommu_test_cmd cmd = {
+		.mock_domain_flags = { .dev_flags = dev_flags },
+	};
+	int rc;
+
+	rc = tcmd(fd, IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS, pt_id, &cmd);
+	if (rc)
+		return rc;
+	if (stdev_id)
+		*stdev_id = cmd.mock_domain_flags.out_stdev_id;
+	if (hwpt_id)
+		*hwpt_id = cmd.mock_domain_flags.out_hwpt_id;
+	if (idev_id)
+		*idev_id = cmd.mock_domain_flags.out_idev_id;
+	return 0;
+}
+
+/* The plain op, without dev_flags, as upstream's tests mostly use. */
+static inline int tcmd_mock_domain(int fd, __u32 pt_id, __u32 *stdev_id,
+				   __u32 *hwpt_id, __u32 *idev_id)
+{
+	struct iommu_test_cmd cmd = {};
+	int rc;
+
+	rc = tcmd(fd, IOMMU_TEST_OP_MOCK_DOMAIN, pt_id, &cmd);
+	if (rc)
+		return rc;
+	if (stdev_id)
+		*stdev_id = cmd.mock_domain.out_stdev_id;
+	if (hwpt_id)
+		*hwpt_id = cmd.mock_domain.out_hwpt_id;
+	if (idev_id)
+		*idev_id = cmd.mock_domain.out_idev_id;
+	return 0;
+}
+
+/* Move mock device @stdev_id to @pt_id; *@hwpt_id is the HWPT now used. */
+static inline int tcmd_mock_domain_replace(int fd, __u32 stdev_id,
+					   __u32 pt_id, __u32 *hwpt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.mock_domain_replace = { .pt_id = pt_id },
+	};
+	int rc;
+
+	rc = tcmd(fd, IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, stdev_id, &cmd);
+	if (!rc && hwpt_id)
+		*hwpt_id = cmd.mock_domain_replace.pt_id;
+	return rc;
+}
+
+/* 0 if mock HWPT @hwpt_id translates @iova, @length to the memory at @buf. */
+static inline int tcmd_check_map(int fd, __u32 hwpt_id, __u64 iova,
+				 const void *buf, __u64 length)
+{
+	struct iommu_test_cmd cmd = {
+		.check_map = {
+			.iova = iova,
+			.length = length,
+			.uptr = (__u64)(unsigned long)buf,
+		},
+	};
+
+	return tcmd(fd, IOMMU_TEST_OP_MD_CHECK_MAP, hwpt_id, &cmd);
+}
+
+/* Extension op: a reserved region of mock device @stdev_id. */
+static inline int tcmd_mock_device_add_resv(int fd, __u32 stdev_id,
+					    __u64 start, __u64 length)
+{
+	struct iommu_test_cmd cmd = {
+		.add_reserved = { .start = start, .length = length },
+	};
+
+	return tcmd(fd, IOMMU_TEST_OP_MOCK_DEVICE_ADD_RESV, stdev_id, &cmd);
+}
+
+/* Extension op: cap mock HWPT @hwpt_id at @limit IOPTEs (0: no cap). */
+static inline int tcmd_mock_domain_set_limit(int fd, __u32 hwpt_id,
+					     __u32 limit)
+{
+	struct iommu_test_cmd cmd = { .memory_limit = { .limit = limit } };
+
+	return tcmd(fd, IOMMU_TEST_OP_MOCK_DOMAIN_SET_LIMIT, hwpt_id, &cmd);
+}
+
+/* A paging HWPT for device @dev_id on IOAS @pt_id, no flags and no data. */
+static inline int hwpt_alloc(int fd, __u32 dev_id, __u32 pt_id,
+			     __u32 *hwpt_id)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+	};
+	int rc;
+
+	rc = iommufd_ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
+	if (!rc && hwpt_id)
+		*hwpt_id = cmd.out_hwpt_id;
+	return rc;
+}
+
+/*
+ * IOMMU_GET_HW_INFO into @data of *@len bytes; on success *@len is the
+ * length the driver has and *@type its out_data_type.
+ */
+static inline int get_hw_info(int fd, __u32 dev_id, void *data, __u32 *len,
+			      __u32 *type)
+{
+	struct iommu_hw_info cmd = {
+		.size = sizeof(cmd),
+		.dev_id = dev_id,
+		.data_len = *len,
+		.data_uptr = (__u64)(unsigned long)data,
+	};
+	int rc;
+
+	rc = iommufd_ioctl(fd, IOMMU_GET_HW_INFO, &cmd);
+	if (rc)
+		return rc;
+	*len = cmd.data_len;
+	if (type)
+		*type = cmd.out_data_type;
+	return 0;
+}
+
+/* A number in a /proc or /sys file, or -1. */
+static inline long sysfile_read_long(const char *path)
+{
+	long val = -1;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &val) != 1)
+		val = -1;
+	fclose(f);
+	return val;
+}
+
+static inline int sysfile_write_long(const char *path, long val)
+{
+	FILE *f;
+	int rc;
+
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	rc = fprintf(f, "%ld\n", val) < 0 ? -EIO : 0;
+	if (fclose(f) && !rc)
+		rc = -errno;
+	return rc;
+}
+
+#define NR_HUGEPAGES_PATH "/proc/sys/vm/nr_hugepages"
+#define FREE_HUGEPAGES_PATH \
+	"/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
+
+/*
+ * Make at least @want free 2M hugetlb pages exist. *@saved gets the old
+ * nr_hugepages to restore with hugetlb_restore(), or -1 if nothing was
+ * changed. Returns 0, or -ENOMEM if the kernel could not find the memory.
+ */
+static inline int hugetlb_reserve(long want, long *saved)
+{
+	long nr = sysfile_read_long(NR_HUGEPAGES_PATH);
+	long free = sysfile_read_long(FREE_HUGEPAGES_PATH);
+
+	*saved = -1;
+	if (nr < 0 || free < 0)
+		return -ENOENT;
+	if (free >= want)
+		return 0;
+	if (sysfile_write_long(NR_HUGEPAGES_PATH, nr + want - free))
+		return -ENOMEM;
+	*saved = nr;
+	if (sysfile_read_long(FREE_HUGEPAGES_PATH) < want)
+		return -ENOMEM;
+	return 0;
+}
+
+static inline void hugetlb_restore(long saved)
+{
+	if (saved >= 0)
+		sysfile_write_long(NR_HUGEPAGES_PATH, saved);
+}
+
+/*
+ * IOVA windows (Extension, not upstream). Each wrapper returns 0 or
+ * -errno; outputs are written back on success only, except the count of
+ * ioas_list_windows(), which EMSGSIZE reports too.
+ */
+static inline int ioas_alloc_flags(int fd, __u32 flags, __u32 *id)
+{
+	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd), .flags = flags };
+	int rc;
+
+	rc = iommufd_ioctl(fd, IOMMU_IOAS_ALLOC, &cmd);
+	if (!rc && id)
+		*id = cmd.out_ioas_id;
+	return rc;
+}
+
+static inline int ioas_alloc_windowed(int fd, __u32 *id)
+{
+	return ioas_alloc_flags(fd, IOMMU_IOAS_ALLOC_WINDOWED, id);
+}
+
+/*
+ * CREATE_WINDOW. *@base is an input with IOMMU_WINDOW_FIXED_BASE in
+ * @flags, *@page_size (0: the kernel's choice) always; both receive the
+ * values the kernel used.
+ */
+static inline int ioas_create_window(int fd, __u32 ioas_id, __u32 flags,
+				     __u32 attrs, __u64 *base, __u64 length,
+				     __u64 *page_size)
+{
+	struct iommu_ioas_create_window cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioas_id = ioas_id,
+		.attrs = attrs,
+		.base = *base,
+		.length = length,
+		.page_size = *page_size,
+	};
+	int rc;
+
+	rc = iommufd_ioctl(fd, IOMMU_IOAS_CREATE_WINDOW, &cmd);
+	if (!rc) {
+		*base = cmd.base;
+		*page_size = cmd.page_size;
+	}
+	return rc;
+}
+
+/* A window at a given base with a given page size. */
+static inline int ioas_create_window_fixed(int fd, __u32 ioas_id, __u64 base,
+					   __u64 length, __u64 page_size,
+					   __u32 attrs)
+{
+	return ioas_create_window(fd, ioas_id, IOMMU_WINDOW_FIXED_BASE, attrs,
+				  &base, length, &page_size);
+}
+
+static inline int ioas_remove_window(int fd, __u32 ioas_id, __u64 base,
+				     __u64 *unmapped)
+{
+	struct iommu_ioas_remove_window cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.base = base,
+	};
+	int rc;
+
+	rc = iommufd_ioctl(fd, IOMMU_IOAS_REMOVE_WINDOW, &cmd);
+	if (!rc && unmapped)
+		*unmapped = cmd.out_unmapped;
+	return rc;
+}
+
+/* *@num: room in @windows on input, the kernel's count on output. */
+static inline int ioas_list_windows(int fd, __u32 ioas_id,
+				    struct iommu_ioas_window *windows,
+				    __u32 *num)
+{
+	struct iommu_ioas_list_windows cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.num_windows = *num,
+		.windows = (__u64)(unsigned long)windows,
+	};
+	int rc;
+
+	rc = iommufd_ioctl(fd, IOMMU_IOAS_LIST_WINDOWS, &cmd);
+	if (!rc || rc == -EMSGSIZE)
+		*num = cmd.num_windows;
+	return rc;
+}
+
+/* Extension op: the IOPTEs of mock HWPT @hwpt_id over @iova, @length. */
+static inline int tcmd_md_iopte_stats(int fd, __u32 hwpt_id, __u64 iova,
+				      __u64 length,
+				      struct iommu_test_iopte_stats *stats)
+{
+	struct iommu_test_cmd cmd = {
+		.check_map = {
+			.iova = iova,
+			.length = length,
+			.uptr = (__u64)(unsigned long)stats,
+		},
+	};
+
+	return tcmd(fd, IOMMU_TEST_OP_MD_IOPTE_STATS, hwpt_id, &cmd);
+}
+
 #endif

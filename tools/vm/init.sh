@@ -68,6 +68,11 @@ run)
 		setsid cttyhack sh -l
 	fi
 	;;
+bench)
+	load_module test
+	/tools/iommufd_bench
+	echo "IOMMUFD-BENCH-END rc=$?"
+	;;
 *)
 	echo "IOMMUFD-ERROR unknown mode '$mode'"
 	;;

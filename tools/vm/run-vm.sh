@@ -92,7 +92,9 @@ interactive=0
 [ "$mode" = run ] && [ -t 0 ] && interactive=1
 append="console=ttyS0 loglevel=5 panic=-1 iommufd.mode=$mode"
 append+=" iommufd.interactive=$interactive"
-qemu=(qemu-system-x86_64 "${accel[@]}" -m 2048 -smp 2 -nographic
+mem=2048
+[ "$mode" = bench ] && mem=3072
+qemu=(qemu-system-x86_64 "${accel[@]}" -m "$mem" -smp 2 -nographic
       -no-reboot -kernel "$kernel" -initrd "$work/initramfs.gz"
       -append "$append")
 
@@ -100,16 +102,18 @@ if [ "$mode" = run ] && [ "$interactive" = 1 ]; then
 	"${qemu[@]}"
 	exit $?
 fi
-if [ "$mode" = run ]; then
-	# No terminal: show the demo, then judge it like a test run.
+if [ "$mode" = run ] || [ "$mode" = bench ]; then
+	# No terminal: show the demo or benchmark; it must end with rc=0.
+	marker=DEMO
+	[ "$mode" = bench ] && marker=BENCH
 	set +e
 	timeout --foreground -k 5 "$timeout" "${qemu[@]}" < /dev/null | \
 		tr -d '\r' | tee "$work/console.log"
 	qemu_rc=${PIPESTATUS[0]}
 	set -e
 	if [ "$qemu_rc" -ne 0 ] ||
-	   ! grep -q '^IOMMUFD-DEMO-END rc=0' "$work/console.log"; then
-		echo "run: the demo failed (qemu status $qemu_rc)" >&2
+	   ! grep -q "^IOMMUFD-$marker-END rc=0" "$work/console.log"; then
+		echo "$mode: failed (qemu status $qemu_rc)" >&2
 		exit 1
 	fi
 	exit 0
