@@ -118,13 +118,30 @@ bool find_free_iova(struct io_pagetable *iopt, unsigned long lo,
  * IOVA that a domain can map with large IOPTEs, while small or unaligned
  * buffers still pack densely. IOVA 0 and the last page are never used.
  */
+/* First fit at or above @floor, inside the allowed ranges if any. */
+static bool iopt_alloc_from(struct io_pagetable *iopt, unsigned long floor,
+			    unsigned long length, unsigned long align,
+			    unsigned long *iova)
+{
+	unsigned long hi = ULONG_MAX - PAGE_SIZE;
+	struct interval_tree_node *node;
+
+	if (RB_EMPTY_ROOT(&iopt->allowed_itree.rb_root))
+		return find_free_iova(iopt, floor, hi, length, align, iova);
+	for (node = interval_tree_iter_first(&iopt->allowed_itree, floor, hi);
+	     node; node = interval_tree_iter_next(node, floor, hi)) {
+		if (find_free_iova(iopt, max(node->start, floor),
+				   min(node->last, hi), length, align, iova))
+			return true;
+	}
+	return false;
+}
+
 static int iopt_alloc_iova(struct io_pagetable *iopt, unsigned long *iova,
 			   unsigned long uaddr, unsigned long length)
 {
 	unsigned long max_align = IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) ?
 				  HPAGE_PMD_SIZE : PAGE_SIZE;
-	unsigned long lo = PAGE_SIZE, hi = ULONG_MAX - PAGE_SIZE;
-	struct interval_tree_node *node;
 	unsigned long align;
 
 	lockdep_assert_held(&iopt->iova_rwsem);
@@ -138,17 +155,20 @@ static int iopt_alloc_iova(struct io_pagetable *iopt, unsigned long *iova,
 	if (align < iopt->iova_alignment)
 		return -EINVAL;
 
-	if (RB_EMPTY_ROOT(&iopt->allowed_itree.rb_root))
-		return find_free_iova(iopt, lo, hi, length, align, iova) ?
-			       0 : -ENOSPC;
-
-	for (node = interval_tree_iter_first(&iopt->allowed_itree, lo, hi);
-	     node; node = interval_tree_iter_next(node, lo, hi)) {
-		if (find_free_iova(iopt, max(node->start, lo),
-				   min(node->last, hi), length, align, iova))
-			return 0;
-	}
-	return -ENOSPC;
+	/*
+	 * Next fit: start where the last allocation ended, so a VMM that
+	 * maps buffer after buffer finds room at once instead of stepping
+	 * over every area below it; only when nothing fits up there does
+	 * the search start again from the bottom.
+	 */
+	if (iopt->alloc_hint > PAGE_SIZE &&
+	    iopt_alloc_from(iopt, iopt->alloc_hint, length, align, iova))
+		goto found;
+	if (!iopt_alloc_from(iopt, PAGE_SIZE, length, align, iova))
+		return -ENOSPC;
+found:
+	iopt->alloc_hint = *iova + length;
+	return 0;
 }
 
 struct iopt_slice {
@@ -684,8 +704,11 @@ int iopt_set_allowed(struct io_pagetable *iopt, struct iopt_range *ranges,
 			break;
 		}
 	}
-	if (!rc)
+	if (!rc) {
 		swap(tree, iopt->allowed_itree);
+		/* A new allowed list starts the next-fit search afresh. */
+		iopt->alloc_hint = 0;
+	}
 	up_write(&iopt->iova_rwsem);
 out_free:
 	free_tree(&tree);

@@ -37,6 +37,7 @@ struct page;
  * @window_itree: struct iopt_window, in a windowed address space
  * @windowed: IOVA is usable only inside windows (IOMMU_IOAS_ALLOC_WINDOWED);
  *	fixed at creation
+ * @alloc_hint: where the next automatic IOVA search starts (next fit)
  * @iova_alignment: every IOVA and length mapped must be a multiple of it
  * @disable_large_pages: IOMMU_OPTION_HUGE_PAGES was set to 0
  * @users: struct iopt_user, told before areas they pin are unmapped
@@ -55,6 +56,7 @@ struct io_pagetable {
 	struct rb_root_cached reserved_itree;
 	struct rb_root_cached window_itree;
 	bool windowed;
+	unsigned long alloc_hint;
 	unsigned long iova_alignment;
 	bool disable_large_pages;
 	struct list_head users;

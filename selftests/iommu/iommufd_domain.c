@@ -286,9 +286,12 @@ static int detach_devices(int fd, const domain_variant_t *variant,
 
 FIXTURE_SETUP(domain)
 {
-	self->fd = -1;
 	self->saved_nr_huge = -1;
 	ASSERT_EQ(PAGE_SZ, sysconf(_SC_PAGESIZE));
+	self->fd = iommufd_open();
+	ASSERT_LE(0, self->fd);
+	if (!iommufd_is_test_build(self->fd))
+		SKIP(return, "needs a test build");
 	if (variant->hugetlb) {
 		if (hugetlb_reserve(BUF_SIZE / HUGE_SZ, &self->saved_nr_huge)) {
 			hugetlb_restore(self->saved_nr_huge);
@@ -303,10 +306,6 @@ FIXTURE_SETUP(domain)
 		self->buf = buf_alloc_small(BUF_SIZE, 1);
 		ASSERT_NE(NULL, self->buf);
 	}
-	self->fd = iommufd_open();
-	ASSERT_LE(0, self->fd);
-	if (!iommufd_is_test_build(self->fd))
-		SKIP(return, "needs a test build");
 	if (variant->batch_limit)
 		ASSERT_EQ(0, tcmd_set_batch_limit(self->fd,
 						  variant->batch_limit));
@@ -2153,6 +2152,10 @@ TEST(huge_iova_domain_maps_hugetlb_memory_with_large_ioptes)
 	char *buf;
 	int fd;
 
+	fd = iommufd_open();
+	ASSERT_LE(0, fd);
+	if (!iommufd_is_test_build(fd))
+		SKIP(return, "needs a test build");
 	if (hugetlb_reserve(1, &saved)) {
 		hugetlb_restore(saved);
 		SKIP(return, "no 2M hugetlb pages to be had");
@@ -2162,10 +2165,6 @@ TEST(huge_iova_domain_maps_hugetlb_memory_with_large_ioptes)
 		hugetlb_restore(saved);
 		SKIP(return, "mmap(MAP_HUGETLB) failed");
 	}
-	fd = iommufd_open();
-	ASSERT_LE(0, fd);
-	if (!iommufd_is_test_build(fd))
-		SKIP(return, "needs a test build");
 	vm_pin = proc_status_kb("VmPin");
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas_id));
 	ASSERT_EQ(0, tcmd_mock_domain_flags(fd, ioas_id, HUGE_IOVA, NULL,

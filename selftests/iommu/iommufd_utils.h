@@ -666,4 +666,60 @@ static inline int tcmd_md_iopte_stats(int fd, __u32 hwpt_id, __u64 iova,
 	return tcmd(fd, IOMMU_TEST_OP_MD_IOPTE_STATS, hwpt_id, &cmd);
 }
 
+/*
+ * Fault injection (test builds; iommufd/fault.c). IOMMU_TEST_OP_FAIL_NTH
+ * counts the fault events of the calling task, including those of the
+ * FAIL_NTH commands themselves: arming answers through one user copy, and
+ * while armed every command copies its struct in with two. fail_nth_arm()
+ * and fail_nth_disarm() account for both, so that N counts the events of
+ * what runs in between only.
+ */
+static inline int tcmd_fail_nth(int fd, __u32 nth, __u32 kinds,
+				__u32 *fired, __u32 *seen)
+{
+	struct iommu_test_cmd cmd = {
+		.fail_nth = { .nth = nth, .kinds = kinds },
+	};
+	int rc;
+
+	rc = tcmd(fd, IOMMU_TEST_OP_FAIL_NTH, 0, &cmd);
+	if (!rc && fired)
+		*fired = cmd.fail_nth.out_fired;
+	if (!rc && seen)
+		*seen = cmd.fail_nth.out_seen;
+	return rc;
+}
+
+/* Events the arming command itself counts for @kinds. */
+static inline __u32 fail_nth_arm_cost(__u32 kinds)
+{
+	return (kinds & MOCK_FAULT_USER_COPY) ? 1 : 0;
+}
+
+/* Make the @nth event of @kinds after this call fail, once. */
+static inline int fail_nth_arm(int fd, __u32 nth, __u32 kinds)
+{
+	return tcmd_fail_nth(fd, nth + fail_nth_arm_cost(kinds), kinds, NULL,
+			     NULL);
+}
+
+/*
+ * Disarm; *@fired says whether the fault fired before this call. When it
+ * had not, the disarming command's own copy-in may be the Nth event and
+ * fail with EFAULT; then a second call disarms.
+ */
+static inline int fail_nth_disarm(int fd, int *fired)
+{
+	__u32 out_fired = 0;
+	int rc;
+
+	rc = tcmd_fail_nth(fd, 0, 0, &out_fired, NULL);
+	if (rc == -EFAULT) {
+		*fired = 0;
+		return tcmd_fail_nth(fd, 0, 0, NULL, NULL);
+	}
+	*fired = rc ? 0 : out_fired;
+	return rc;
+}
+
 #endif

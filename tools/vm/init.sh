@@ -21,6 +21,9 @@ interactive=$(arg interactive)
 # Report a stuck task well inside the host's timeout.
 echo 30 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
 
+# Leaks from before the module existed are not ours: forget them.
+[ -w /sys/kernel/debug/kmemleak ] && echo clear > /sys/kernel/debug/kmemleak
+
 echo "IOMMUFD-INIT kernel=$(uname -r) mode=$mode"
 
 loaded=
@@ -55,9 +58,26 @@ run_suites() {
 	done < /tests/suites.list
 }
 
+# A kernel with kmemleak (the debug build): scan twice once the suites
+# are done, so leaks they caused show up in the log the runner judges.
+kmemleak_report() {
+	[ -w /sys/kernel/debug/kmemleak ] || return 0
+	echo scan > /sys/kernel/debug/kmemleak
+	sleep 5
+	echo scan > /sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak
+	echo "IOMMUFD-KMEMLEAK-DONE"
+}
+
 case "$mode" in
 check)
 	run_suites
+	if [ -n "$loaded" ]; then
+		rmmod iommufd_oot
+		echo "IOMMUFD-RMMOD variant=$loaded rc=$?"
+		loaded=
+	fi
+	kmemleak_report
 	;;
 run)
 	load_module test

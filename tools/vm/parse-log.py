@@ -20,6 +20,8 @@ KERNEL_TROUBLE = [
     r"refcount_t: ", r"list_add corruption", r"list_del corruption",
     r"UBSAN: ", r"KASAN: ", r"kmemleak: .* new suspected",
     r"Kernel panic", r"possible circular locking", r"lock held when",
+    r"unreferenced object 0x", r"possible recursive locking",
+    r"inconsistent lock state", r"suspicious RCU usage",
     r"Call Trace:",
 ]
 TROUBLE_RE = re.compile("|".join(KERNEL_TROUBLE))

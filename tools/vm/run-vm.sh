@@ -6,6 +6,8 @@
 #   run-vm.sh --kver KVER --mode check [--suites FILE] [--add FILE]...
 #             [--timeout SECS] [--label NAME]
 #   run-vm.sh --kver KVER --mode run
+#   --kernel IMAGE boots IMAGE instead of /boot/vmlinuz-KVER (the debug
+#   kernel of make check-debug); the modules are still build/mod/KVER/.
 #
 # check: runs every suite named in FILE (lines "test|release BINARY"; by
 #   default every selftest binary against the test build), prints the
@@ -18,6 +20,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$ROOT/build
 kver=
+kernel=
 mode=check
 suites=
 timeout=600
@@ -32,12 +35,13 @@ while [ $# -gt 0 ]; do
 	--add) add+=("$2"); shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--label) label=$2; shift 2 ;;
+	--kernel) kernel=$2; shift 2 ;;
 	*) echo "run-vm: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
 [ -n "$kver" ] || { echo "run-vm: --kver is required" >&2; exit 2; }
 label=${label:-$kver}
-kernel=/boot/vmlinuz-$kver
+kernel=${kernel:-/boot/vmlinuz-$kver}
 [ -r "$kernel" ] || { echo "run-vm: no kernel $kernel (run tools/deps.sh)" >&2; exit 2; }
 
 work=$BUILD/vm/$label
