@@ -69,6 +69,24 @@ kmemleak_report() {
 	echo "IOMMUFD-KMEMLEAK-DONE"
 }
 
+# The peer for make bench: QEMU's edu device behind emulated VT-d, bound
+# to vfio-pci, its group handed to the benchmark.
+vfio_setup() {
+	for m in irqbypass vfio vfio_iommu_type1 vfio-pci-core vfio-pci; do
+		[ -f "/lib/vfio/$m.ko" ] || return 0
+		insmod "/lib/vfio/$m.ko" || return 0
+	done
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = 0x1234 ] || continue
+		[ "$(cat "$d/device")" = 0x11e8 ] || continue
+		echo vfio-pci > "$d/driver_override"
+		basename "$d" > /sys/bus/pci/drivers_probe
+		group=$(basename "$(readlink "$d/iommu_group")")
+		export IOMMUFD_BENCH_VFIO_GROUP=/dev/vfio/$group
+		echo "IOMMUFD-VFIO edu $(basename "$d") group $group"
+	done
+}
+
 case "$mode" in
 check)
 	run_suites
@@ -90,8 +108,13 @@ run)
 	;;
 bench)
 	load_module test
+	vfio_setup
 	/tools/iommufd_bench
-	echo "IOMMUFD-BENCH-END rc=$?"
+	rc=$?
+	/tools/iommufd_ops_bench
+	rc2=$?
+	[ $rc -eq 0 ] && rc=$rc2
+	echo "IOMMUFD-BENCH-END rc=$rc"
 	;;
 *)
 	echo "IOMMUFD-ERROR unknown mode '$mode'"

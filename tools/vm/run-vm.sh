@@ -77,6 +77,20 @@ for f in "${add[@]}"; do
 done
 [ -d "$BUILD/tools/bin" ] && cp "$BUILD"/tools/bin/* "$r/tools/"
 [ -f "$ROOT/tools/demo.sh" ] && cp "$ROOT/tools/demo.sh" "$r/tools/"
+if [ "$mode" = bench ]; then
+	# VFIO from the same Debian kernel, for the benchmark's peer.
+	mkdir -p "$r/lib/vfio"
+	for m in virt/lib/irqbypass drivers/vfio/vfio \
+		 drivers/vfio/vfio_iommu_type1 drivers/vfio/pci/vfio-pci-core \
+		 drivers/vfio/pci/vfio-pci; do
+		ko=/lib/modules/$kver/kernel/$m.ko
+		if [ -f "$ko.xz" ]; then
+			xz -dc "$ko.xz" > "$r/lib/vfio/$(basename "$m").ko"
+		elif [ -f "$ko" ]; then
+			cp "$ko" "$r/lib/vfio/"
+		fi
+	done
+fi
 (cd "$r" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.gz"
 
 # --- QEMU: TCG unless KVM is present and actually works. A device node
@@ -97,8 +111,16 @@ interactive=0
 append="console=ttyS0 loglevel=5 panic=-1 iommufd.mode=$mode"
 append+=" iommufd.interactive=$interactive"
 mem=2048
-[ "$mode" = bench ] && mem=3072
-qemu=(qemu-system-x86_64 "${accel[@]}" -m "$mem" -smp 2 -nographic
+machine=()
+if [ "$mode" = bench ]; then
+	# The VFIO type1 peer: QEMU's edu device behind emulated VT-d.
+	mem=3072
+	machine=(-machine q35,kernel-irqchip=split
+		 -device intel-iommu,intremap=on,caching-mode=on -device edu)
+	append+=" intel_iommu=on iommu=pt"
+fi
+qemu=(qemu-system-x86_64 "${accel[@]}" "${machine[@]}" -m "$mem" -smp 2
+      -nographic
       -no-reboot -kernel "$kernel" -initrd "$work/initramfs.gz"
       -append "$append")
 
