@@ -5,45 +5,61 @@
  * A mock domain is a real struct iommu_domain of type UNMANAGED with
  * map_pages/unmap_pages/iova_to_phys ops, so the core drives it through
  * the kernel's iommu_map()/iommu_unmap()/iommu_iova_to_phys() exactly as it
- * would drive hardware. Its page table is an xarray with one entry per
- * MOCK_IO_PAGE_SIZE unit of IOVA recording the physical address, the
- * permissions and the size of the IOPTE the unit belongs to. It refuses
+ * would drive hardware. Its page table is a two-level table like a real
+ * IOMMU's, recording each IOPTE's physical address, permissions and size
+ * (a huge IOPTE is a top-level entry, a small one a leaf entry). It refuses
  * misaligned, overlapping and unbalanced requests with a WARN: in this
  * driver a WARN means a core bug, and the VM runner fails the run on it.
  */
 #include <linux/iommu.h>
 #include <linux/slab.h>
-#include <linux/xarray.h>
+#include <linux/spinlock.h>
 
 #include "iommufd_private.h"
 #include "iommufd_test.h"
 #include "mock.h"
 
 /*
- * IOPTE encoding: the IOPTE's physical address in MOCK_IO_PAGE_SIZE units,
- * shifted above these flags. One entry covers all the MOCK_IO_PAGE_SIZE
- * units of its IOPTE (a multi-index entry for a huge one), so a huge
- * IOPTE costs one store, as it would in hardware.
+ * The page table: two levels, like hardware. The top level has one entry
+ * per MOCK_HUGE_PAGE_SIZE of IOVA, which is either empty, a huge IOPTE,
+ * or a pointer to a leaf table of 512 IOPTEs of MOCK_IO_PAGE_SIZE. An
+ * IOPTE holds the physical address and these flags. Mapping a huge IOPTE
+ * is one store, a small one two at most, as in a real IOMMU.
  */
 enum {
 	MOCK_PTE_READ = 1 << 0,
 	MOCK_PTE_WRITE = 1 << 1,
-	/* The IOPTE is MOCK_HUGE_PAGE_SIZE, not MOCK_IO_PAGE_SIZE. */
-	MOCK_PTE_HUGE = 1 << 2,
-	MOCK_PTE_FLAG_BITS = 3,
+	MOCK_PTE_VALID = 1 << 2,
+	/* In a top-level entry: a huge IOPTE, not a leaf table pointer. */
+	MOCK_PTE_HUGE = 1 << 3,
+	MOCK_PTE_FLAGS = 0xf,
+};
+
+#define MOCK_LEAF_ENTRIES (MOCK_HUGE_PAGE_SIZE / MOCK_IO_PAGE_SIZE)
+/* The table spans the aperture: IOVA [0, MOCK_APERTURE_LAST]. */
+#define MOCK_TOP_ENTRIES ((MOCK_APERTURE_LAST + 1UL) / MOCK_HUGE_PAGE_SIZE)
+
+static_assert((unsigned long)MOCK_IO_PAGE_SIZE > MOCK_PTE_FLAGS);
+
+/* @used: valid IOPTEs in @pte; the table is freed when it reaches 0 */
+struct mock_leaf {
+	u64 pte[MOCK_LEAF_ENTRIES];
+	unsigned int used;
 };
 
 /**
  * struct mock_domain - a mock paging domain
  * @domain: the iommu_domain the core sees
- * @ptes: IOPTEs by IOVA / MOCK_IO_PAGE_SIZE; the xarray's lock guards it
+ * @lock: guards @top and the leaf tables
+ * @top: MOCK_TOP_ENTRIES top-level entries
  * @nr_ptes: IOPTEs present
  * @limit: most IOPTEs this domain may hold, 0 for no limit
  */
 struct mock_domain {
 	struct iommu_domain domain;
-	struct xarray ptes;
-	atomic_long_t nr_ptes;
+	spinlock_t lock; /* see above */
+	unsigned long *top;
+	unsigned long nr_ptes;
 	unsigned long limit;
 };
 
@@ -52,44 +68,108 @@ static struct mock_domain *to_mock(struct iommu_domain *domain)
 	return container_of(domain, struct mock_domain, domain);
 }
 
-static unsigned long mock_unit(unsigned long iova)
+static unsigned long mock_top_index(unsigned long iova)
 {
-	return iova / MOCK_IO_PAGE_SIZE;
+	return iova / MOCK_HUGE_PAGE_SIZE;
 }
 
-static unsigned long mock_pte_size(unsigned long pte)
+static unsigned long mock_leaf_index(unsigned long iova)
 {
-	return (pte & MOCK_PTE_HUGE) ? MOCK_HUGE_PAGE_SIZE : MOCK_IO_PAGE_SIZE;
+	return (iova % MOCK_HUGE_PAGE_SIZE) / MOCK_IO_PAGE_SIZE;
 }
 
-/* The IOPTE translating @iova: its encoding, or 0 if none. */
-static unsigned long mock_pte_at(struct mock_domain *mock, unsigned long iova)
+static u64 mock_pte(phys_addr_t paddr, int prot)
 {
-	void *entry = xa_load(&mock->ptes, mock_unit(iova));
+	u64 pte = paddr | MOCK_PTE_VALID;
 
-	return entry ? xa_to_value(entry) : 0;
-}
-
-static int mock_map_one(struct mock_domain *mock, unsigned long iova,
-			phys_addr_t paddr, size_t pgsize, int prot)
-{
-	unsigned long first = mock_unit(iova);
-	unsigned long last = mock_unit(iova + pgsize - 1);
-	unsigned long pte, index = first;
-
-	/* Mapping over a mapping is a core bug. */
-	if (WARN(xa_find(&mock->ptes, &index, last, XA_PRESENT),
-		 "mock: map over a mapped IOVA %#lx\n", index * MOCK_IO_PAGE_SIZE))
-		return -EEXIST;
-	pte = (paddr / MOCK_IO_PAGE_SIZE) << MOCK_PTE_FLAG_BITS;
 	if (prot & IOMMU_READ)
 		pte |= MOCK_PTE_READ;
 	if (prot & IOMMU_WRITE)
 		pte |= MOCK_PTE_WRITE;
-	if (pgsize == MOCK_HUGE_PAGE_SIZE)
-		pte |= MOCK_PTE_HUGE;
-	return xa_err(xa_store_range(&mock->ptes, first, last, xa_mk_value(pte),
-				     GFP_KERNEL_ACCOUNT));
+	return pte;
+}
+
+/*
+ * The IOPTE translating @iova, and its size, or 0. The caller holds the
+ * lock or knows the IOVA cannot change under it.
+ */
+static u64 mock_lookup(struct mock_domain *mock, unsigned long iova,
+		       unsigned long *size)
+{
+	unsigned long top;
+	struct mock_leaf *leaf;
+
+	if (mock_top_index(iova) >= MOCK_TOP_ENTRIES)
+		return 0;
+	top = mock->top[mock_top_index(iova)];
+	if (top & MOCK_PTE_HUGE) {
+		*size = MOCK_HUGE_PAGE_SIZE;
+		return top;
+	}
+	leaf = (struct mock_leaf *)top;
+	*size = MOCK_IO_PAGE_SIZE;
+	return leaf ? leaf->pte[mock_leaf_index(iova)] : 0;
+}
+
+static int mock_map_huge(struct mock_domain *mock, unsigned long iova,
+			 phys_addr_t paddr, int prot)
+{
+	unsigned long *top = &mock->top[mock_top_index(iova)];
+	struct mock_leaf *empty = NULL;
+
+	spin_lock(&mock->lock);
+	/* Mapping over a mapping is a core bug. */
+	if (WARN(*top & MOCK_PTE_HUGE ||
+		 (*top && ((struct mock_leaf *)*top)->used),
+		 "mock: map over a mapped IOVA %#lx\n", iova)) {
+		spin_unlock(&mock->lock);
+		return -EEXIST;
+	}
+	empty = (struct mock_leaf *)*top;
+	*top = mock_pte(paddr, prot) | MOCK_PTE_HUGE;
+	mock->nr_ptes++;
+	spin_unlock(&mock->lock);
+	kfree(empty);
+	return 0;
+}
+
+static int mock_map_small(struct mock_domain *mock, unsigned long iova,
+			  phys_addr_t paddr, int prot)
+{
+	unsigned long *top = &mock->top[mock_top_index(iova)];
+	struct mock_leaf *leaf, *spare = NULL;
+	u64 *pte;
+
+	/* A leaf table is allocated outside the lock, before it is needed. */
+	if (!READ_ONCE(*top)) {
+		spare = kzalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
+		if (!spare)
+			return -ENOMEM;
+	}
+	spin_lock(&mock->lock);
+	if (!*top && spare) {
+		*top = (unsigned long)spare;
+		spare = NULL;
+	}
+	leaf = (struct mock_leaf *)*top;
+	if (!leaf) {
+		/* Lost a race with an unmap that freed the table: retry. */
+		spin_unlock(&mock->lock);
+		return -EAGAIN;
+	}
+	pte = &leaf->pte[mock_leaf_index(iova)];
+	if (WARN((*top & MOCK_PTE_HUGE) || *pte,
+		 "mock: map over a mapped IOVA %#lx\n", iova)) {
+		spin_unlock(&mock->lock);
+		kfree(spare);
+		return -EEXIST;
+	}
+	*pte = mock_pte(paddr, prot);
+	leaf->used++;
+	mock->nr_ptes++;
+	spin_unlock(&mock->lock);
+	kfree(spare);
+	return 0;
 }
 
 static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
@@ -100,21 +180,67 @@ static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 	int rc;
 
 	if (WARN_ON(!(domain->pgsize_bitmap & pgsize) || iova % pgsize ||
-		    paddr % pgsize))
+		    paddr % pgsize ||
+		    mock_top_index(iova + pgsize * pgcount - 1) >=
+			    MOCK_TOP_ENTRIES))
 		return -EINVAL;
-	for (; pgcount; pgcount--) {
-		if (mock->limit &&
-		    atomic_long_read(&mock->nr_ptes) >= mock->limit)
+	while (pgcount) {
+		if (mock->limit && READ_ONCE(mock->nr_ptes) >= mock->limit)
 			return -ENOMEM;
-		rc = mock_map_one(mock, iova, paddr, pgsize, prot);
+		if (pgsize == MOCK_HUGE_PAGE_SIZE)
+			rc = mock_map_huge(mock, iova, paddr, prot);
+		else
+			rc = mock_map_small(mock, iova, paddr, prot);
+		if (rc == -EAGAIN)
+			continue;
 		if (rc)
 			return rc;
-		atomic_long_inc(&mock->nr_ptes);
 		iova += pgsize;
 		paddr += pgsize;
 		*mapped += pgsize;
+		pgcount--;
 	}
 	return 0;
+}
+
+/*
+ * Remove the IOPTE that starts at @iova and fits below @end; returns its
+ * size, or 0 (with a WARN: a core bug) if there is none or it would be
+ * cut.
+ */
+static unsigned long mock_unmap_one(struct mock_domain *mock,
+				    unsigned long iova, unsigned long end)
+{
+	unsigned long *top = &mock->top[mock_top_index(iova)];
+	struct mock_leaf *freed = NULL, *leaf;
+	unsigned long size = 0;
+
+	spin_lock(&mock->lock);
+	if (*top & MOCK_PTE_HUGE) {
+		if (!WARN(iova % MOCK_HUGE_PAGE_SIZE ||
+			  iova + MOCK_HUGE_PAGE_SIZE > end,
+			  "mock: unmap up to %#lx cuts the IOPTE at %#lx\n",
+			  end, iova)) {
+			*top = 0;
+			size = MOCK_HUGE_PAGE_SIZE;
+		}
+	} else {
+		leaf = (struct mock_leaf *)*top;
+		if (!WARN(!leaf || !leaf->pte[mock_leaf_index(iova)],
+			  "mock: unmap of unmapped IOVA %#lx\n", iova)) {
+			leaf->pte[mock_leaf_index(iova)] = 0;
+			if (!--leaf->used) {
+				*top = 0;
+				freed = leaf;
+			}
+			size = MOCK_IO_PAGE_SIZE;
+		}
+	}
+	if (size)
+		mock->nr_ptes--;
+	spin_unlock(&mock->lock);
+	kfree(freed);
+	return size;
 }
 
 /*
@@ -130,19 +256,13 @@ static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
 	unsigned long end = iova + pgsize * pgcount;
 	unsigned long cur = iova;
 
+	if (WARN_ON(mock_top_index(end - 1) >= MOCK_TOP_ENTRIES))
+		return 0;
 	while (cur < end) {
-		unsigned long pte = mock_pte_at(mock, cur), size;
+		unsigned long size = mock_unmap_one(mock, cur, end);
 
-		if (WARN(!pte, "mock: unmap of unmapped IOVA %#lx\n", cur))
+		if (!size)
 			break;
-		size = mock_pte_size(pte);
-		if (WARN(cur % size || cur + size > end,
-			 "mock: unmap of [%#lx, %#lx) cuts an IOPTE at %#lx\n",
-			 iova, end, cur))
-			break;
-		xa_store_range(&mock->ptes, mock_unit(cur),
-			       mock_unit(cur + size - 1), NULL, GFP_KERNEL);
-		atomic_long_dec(&mock->nr_ptes);
 		cur += size;
 	}
 	return cur - iova;
@@ -151,12 +271,17 @@ static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
 static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain,
 				     dma_addr_t iova)
 {
-	unsigned long pte = mock_pte_at(to_mock(domain), iova);
+	struct mock_domain *mock = to_mock(domain);
+	unsigned long size;
+	u64 pte;
 
+	spin_lock(&mock->lock);
+	pte = mock_lookup(mock, iova, &size);
+	spin_unlock(&mock->lock);
 	if (!pte)
 		return 0;
-	return (phys_addr_t)(pte >> MOCK_PTE_FLAG_BITS) * MOCK_IO_PAGE_SIZE +
-	       iova % mock_pte_size(pte);
+	return (pte & ~(u64)MOCK_PTE_FLAGS & ~(u64)(MOCK_IO_PAGE_SIZE - 1)) +
+	       iova % size;
 }
 
 /**
@@ -174,30 +299,35 @@ void mock_domain_iopte_stats(struct iommu_domain *domain, unsigned long iova,
 	unsigned long cur = iova, end = iova + length;
 
 	memset(stats, 0, sizeof(*stats));
+	spin_lock(&mock->lock);
 	while (cur < end) {
-		unsigned long pte = mock_pte_at(mock, cur), size;
+		unsigned long size;
 
-		if (!pte) {
+		if (!mock_lookup(mock, cur, &size)) {
 			stats->unmapped += MOCK_IO_PAGE_SIZE;
 			cur += MOCK_IO_PAGE_SIZE;
 			continue;
 		}
-		size = mock_pte_size(pte);
 		if (size == MOCK_HUGE_PAGE_SIZE)
 			stats->huge++;
 		else
 			stats->small++;
 		cur = ALIGN_DOWN(cur, size) + size;
 	}
+	spin_unlock(&mock->lock);
 }
 
 static void mock_domain_free(struct iommu_domain *domain)
 {
 	struct mock_domain *mock = to_mock(domain);
+	unsigned long i;
 
 	/* The core unmaps everything before it frees a domain. */
-	WARN_ON(atomic_long_read(&mock->nr_ptes) || !xa_empty(&mock->ptes));
-	xa_destroy(&mock->ptes);
+	WARN_ON(mock->nr_ptes);
+	for (i = 0; i != MOCK_TOP_ENTRIES; i++)
+		if (!(mock->top[i] & MOCK_PTE_HUGE))
+			kfree((void *)mock->top[i]);
+	kfree(mock->top);
 	kfree(mock);
 }
 
@@ -226,7 +356,13 @@ static struct iommu_domain *mock_alloc_paging(struct iommufd_device *idev)
 	mock = kzalloc(sizeof(*mock), GFP_KERNEL_ACCOUNT);
 	if (!mock)
 		return ERR_PTR(-ENOMEM);
-	xa_init_flags(&mock->ptes, XA_FLAGS_ACCOUNT);
+	mock->top = kcalloc(MOCK_TOP_ENTRIES, sizeof(*mock->top),
+			    GFP_KERNEL_ACCOUNT);
+	if (!mock->top) {
+		kfree(mock);
+		return ERR_PTR(-ENOMEM);
+	}
+	spin_lock_init(&mock->lock);
 	mock->domain.type = IOMMU_DOMAIN_UNMANAGED;
 	mock->domain.ops = &mock_domain_ops;
 	mock->domain.pgsize_bitmap = MOCK_IO_PAGE_SIZE;
