@@ -919,6 +919,76 @@ static void iopt_unpin_locked(struct io_pagetable *iopt, unsigned long iova,
 	}
 }
 
+/*
+ * One area's share of a walk over [iova, last]: IOVA [start, end] of
+ * @area; @last_piece says whether the walk ends inside this area.
+ */
+typedef int (*iopt_piece_fn)(struct iopt_area *area, unsigned long start,
+			     unsigned long end, bool last_piece, void *arg);
+
+/*
+ * Hand [iova, last] to @fn area by area. The areas must cover it without a
+ * gap (-ENOENT), be ready and not being unmapped (-EINVAL) and allow
+ * @prot (-EPERM); @fn's error stops the walk. *@done is the first IOVA
+ * not handed out. Caller holds iova_rwsem.
+ */
+static int iopt_walk_contig(struct io_pagetable *iopt, unsigned long iova,
+			    unsigned long last, int prot, iopt_piece_fn fn,
+			    void *arg, unsigned long *done)
+{
+	struct iopt_area *area;
+	int rc = -ENOENT;
+
+	*done = iova;
+	for (area = area_first(iopt, iova, last); area;
+	     area = area_next(area, iova, last)) {
+		unsigned long end = min(last, area->node.last);
+
+		rc = -ENOENT;
+		if (area->node.start > *done || !area->ready)
+			break;
+		rc = -EINVAL;
+		if (area->unmapping)
+			break;
+		rc = -EPERM;
+		if (!(area->iommu_prot & prot))
+			break;
+		rc = fn(area, *done, end, end == last, arg);
+		if (rc)
+			break;
+		if (end == last)
+			return 0;
+		*done = end + 1;
+		rc = -ENOENT;
+	}
+	return rc;
+}
+
+static int iopt_pin_piece(struct iopt_area *area, unsigned long start,
+			  unsigned long end, bool last_piece, void *arg)
+{
+	struct page ***out = arg;
+	unsigned long first_index, last_index;
+	int rc;
+
+	/*
+	 * Whole pages only: the piece must start on a page, and a piece
+	 * that continues in the next area must end on one.
+	 */
+	if (area_start_byte(area, start) % PAGE_SIZE ||
+	    (!last_piece &&
+	     area_start_byte(area, end) % PAGE_SIZE != PAGE_SIZE - 1))
+		return -EINVAL;
+	area_indexes(area, start, end, &first_index, &last_index);
+	rc = iopt_pages_pin(area->pages, first_index, last_index, *out);
+	if (rc)
+		return rc;
+	atomic_inc(&area->num_pins);
+	if (*out)
+		*out += last_index - first_index + 1;
+	return 0;
+}
+
 /**
  * iopt_pin - pin the pages behind [iova, iova + length - 1]
  * @iopt: the address space
@@ -935,9 +1005,8 @@ static void iopt_unpin_locked(struct io_pagetable *iopt, unsigned long iova,
 int iopt_pin(struct io_pagetable *iopt, unsigned long iova,
 	     unsigned long length, struct page **out, bool write)
 {
-	unsigned long last, cur = iova;
-	struct iopt_area *area;
-	int rc = -ENOENT;
+	unsigned long last, done;
+	int rc;
 
 	if (!length)
 		return -EINVAL;
@@ -945,42 +1014,10 @@ int iopt_pin(struct io_pagetable *iopt, unsigned long iova,
 		return -EOVERFLOW;
 
 	down_read(&iopt->iova_rwsem);
-	for (area = area_first(iopt, iova, last); area;
-	     area = area_next(area, iova, last)) {
-		unsigned long e = min(last, area->node.last);
-		unsigned long first_index, last_index;
-
-		rc = -ENOENT;
-		if (area->node.start > cur || !area->ready)
-			break;
-		/*
-		 * Whole pages only: the piece must start on a page, and a
-		 * piece that continues in the next area must end on one.
-		 */
-		rc = -EINVAL;
-		if (area->unmapping || area_start_byte(area, cur) % PAGE_SIZE ||
-		    (e != last &&
-		     area_start_byte(area, e) % PAGE_SIZE != PAGE_SIZE - 1))
-			break;
-		rc = -EPERM;
-		if (!(area->iommu_prot & (write ? IOMMU_WRITE : IOMMU_READ)))
-			break;
-		area_indexes(area, cur, e, &first_index, &last_index);
-		rc = iopt_pages_pin(area->pages, first_index, last_index, out);
-		if (rc)
-			break;
-		atomic_inc(&area->num_pins);
-		if (out)
-			out += last_index - first_index + 1;
-		if (e == last) {
-			rc = 0;
-			break;
-		}
-		cur = e + 1;
-		rc = -ENOENT;
-	}
-	if (rc && cur > iova)
-		iopt_unpin_locked(iopt, iova, cur - 1);
+	rc = iopt_walk_contig(iopt, iova, last, write ? IOMMU_WRITE : IOMMU_READ,
+			      iopt_pin_piece, &out, &done);
+	if (rc && done > iova)
+		iopt_unpin_locked(iopt, iova, done - 1);
 	up_read(&iopt->iova_rwsem);
 	return rc;
 }
@@ -997,6 +1034,23 @@ void iopt_unpin(struct io_pagetable *iopt, unsigned long iova,
 	up_read(&iopt->iova_rwsem);
 }
 
+struct iopt_rw_arg {
+	void *data;
+	unsigned int flags;
+};
+
+static int iopt_rw_piece(struct iopt_area *area, unsigned long start,
+			 unsigned long end, bool last_piece, void *arg)
+{
+	struct iopt_rw_arg *rw = arg;
+	int rc;
+
+	rc = iopt_pages_rw(area->pages, area_start_byte(area, start), rw->data,
+			   end - start + 1, rw->flags);
+	rw->data += end - start + 1;
+	return rc;
+}
+
 /**
  * iopt_rw - copy between a kernel buffer and the memory behind IOVA
  * @iopt: the address space
@@ -1010,9 +1064,9 @@ void iopt_unpin(struct io_pagetable *iopt, unsigned long iova,
 int iopt_rw(struct io_pagetable *iopt, unsigned long iova, void *data,
 	    unsigned long length, unsigned int flags)
 {
-	unsigned long last, cur = iova;
-	struct iopt_area *area;
-	int rc = -ENOENT;
+	struct iopt_rw_arg rw = { .data = data, .flags = flags };
+	unsigned long last, done;
+	int rc;
 
 	if (!length)
 		return -EINVAL;
@@ -1020,30 +1074,9 @@ int iopt_rw(struct io_pagetable *iopt, unsigned long iova, void *data,
 		return -EOVERFLOW;
 
 	down_read(&iopt->iova_rwsem);
-	for (area = area_first(iopt, iova, last); area;
-	     area = area_next(area, iova, last)) {
-		unsigned long e = min(last, area->node.last);
-
-		rc = -ENOENT;
-		if (area->node.start > cur || !area->ready)
-			break;
-		rc = -EINVAL;
-		if (area->unmapping)
-			break;
-		rc = -EPERM;
-		if (!(area->iommu_prot &
-		      ((flags & IOPT_RW_WRITE) ? IOMMU_WRITE : IOMMU_READ)))
-			break;
-		rc = iopt_pages_rw(area->pages, area_start_byte(area, cur),
-				   data, e - cur + 1, flags);
-		if (rc)
-			break;
-		data += e - cur + 1;
-		if (e == last)
-			break;
-		cur = e + 1;
-		rc = -ENOENT;
-	}
+	rc = iopt_walk_contig(iopt, iova, last,
+			      (flags & IOPT_RW_WRITE) ? IOMMU_WRITE : IOMMU_READ,
+			      iopt_rw_piece, &rw, &done);
 	up_read(&iopt->iova_rwsem);
 	return rc;
 }

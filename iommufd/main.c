@@ -126,7 +126,7 @@ void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 {
 	/* Only a destroyer, who dropped the bias, can see the count hit 0. */
 	if (refcount_dec_and_test(&obj->shortterm_users))
-		wake_up_interruptible_all(&ictx->destroy_wait);
+		wake_up_all(&ictx->destroy_wait);
 }
 
 static void iommufd_object_free(struct iommufd_object *obj)
@@ -256,8 +256,18 @@ bool iommufd_object_tryget(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 bool iommufd_object_put_owned(struct iommufd_ctx *ictx,
 			      struct iommufd_object *obj)
 {
-	/* The owner's reference keeps @obj in the table until remove(). */
 	xa_lock(&ictx->objects);
+	if (xa_load(&ictx->objects, obj->id) != obj) {
+		/*
+		 * Someone is removing it and waits for its short-term users
+		 * (the count may be at zero right now). Just let go: the
+		 * remover re-checks the long-term users before it frees.
+		 */
+		refcount_dec(&obj->users);
+		xa_unlock(&ictx->objects);
+		return false;
+	}
+	/* In its slot, the object holds its bias: the count is not zero. */
 	refcount_inc(&obj->shortterm_users);
 	xa_unlock(&ictx->objects);
 	if (iommufd_object_remove(ictx, obj, true))

@@ -349,19 +349,28 @@ static int test_access_replace_ioas(struct iommufd_ucmd *ucmd)
 	return rc;
 }
 
+/* The IOVA range [*start, *last] in add_reserved.start and .length. */
+static int test_reserved_range(struct iommu_test_cmd *cmd,
+			       unsigned long *start, unsigned long *last)
+{
+	*start = cmd->add_reserved.start;
+	if (!cmd->add_reserved.length)
+		return -EINVAL;
+	if (check_add_overflow(*start, cmd->add_reserved.length - 1, last))
+		return -EOVERFLOW;
+	return 0;
+}
+
 static int test_add_reserved(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_test_cmd *cmd = ucmd->cmd;
-	unsigned long start = cmd->add_reserved.start;
-	unsigned long length = cmd->add_reserved.length;
 	struct iommufd_ioas *ioas;
-	unsigned long last;
+	unsigned long start, last;
 	int rc;
 
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow(start, length - 1, &last))
-		return -EOVERFLOW;
+	rc = test_reserved_range(cmd, &start, &last);
+	if (rc)
+		return rc;
 	ioas = iommufd_get_ioas(ucmd->ictx, cmd->id);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
@@ -532,16 +541,13 @@ static int test_mock_domain_replace(struct iommufd_ucmd *ucmd)
 static int test_mock_device_add_resv(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_test_cmd *cmd = ucmd->cmd;
-	unsigned long start = cmd->add_reserved.start;
-	unsigned long length = cmd->add_reserved.length;
 	struct selftest_obj *sobj;
-	unsigned long last;
+	unsigned long start, last;
 	int rc;
 
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow(start, length - 1, &last))
-		return -EOVERFLOW;
+	rc = test_reserved_range(cmd, &start, &last);
+	if (rc)
+		return rc;
 	sobj = test_get_stdev(ucmd, cmd->id);
 	if (IS_ERR(sobj))
 		return PTR_ERR(sobj);
