@@ -8,6 +8,7 @@
 #                   in a QEMU guest on each, plus the runner's own check
 #   make run        boot the VM with the module, run the demo, then a shell
 #   make lint       checkpatch --strict on our sources
+#   make fuzz       the fuzzer in the VM for FUZZ_SECONDS (default 300)
 #   make clean
 #
 # KVER=<version> and KDIR=<kernel build dir> select another kernel.
@@ -37,6 +38,8 @@ USER_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter \
 Q := $(if $(V),,@)
 
 .PHONY: all deps modules modules-all selftests tools abi check check-vm bench \
+	fuzz \
+	check-debug \
 	runner-check run lint clean linux-source
 
 all: deps modules selftests tools abi
@@ -91,34 +94,45 @@ $(BUILD)/selftests/%: $(ROOT)/selftests/iommu/%.c \
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -I$(KSFT_DIR) -o $@ $< -luring
 
-tools: $(BUILD)/tools/runner_warn/runner_warn.ko $(BUILD)/tools/selfcheck_fail \
+tools: $(BUILD)/tools/bin/iommufd_fuzz $(BUILD)/selftests/iommufd_fuzz_bounded \
+	$(BUILD)/tools/runner_warn/runner_warn.ko $(BUILD)/tools/selfcheck_fail \
 	$(BUILD)/tools/bin/iommufdctl $(BUILD)/tools/bin/iommufdctl-json-check \
 	$(BUILD)/tools/bin/iommufdctl-pty $(BUILD)/selftests/iommufdctl_cli
 
 # libiommufd (tools/lib/): one function per command, a static library for
 # iommufdctl and whatever else drives /dev/iommu from C.
 UAPI_HDRS := $(ROOT)/uapi/linux/iommufd.h $(ROOT)/iommufd/iommufd_test.h
-$(BUILD)/tools/lib/libiommufd.a: $(ROOT)/tools/lib/libiommufd.c \
-		$(ROOT)/tools/lib/libiommufd.h $(UAPI_HDRS)
+# Its io_uring functions are an object of their own, so that programs
+# that do not call them need no -luring.
+LIB_DIR := $(ROOT)/tools/lib
+LIB_OBJS := $(BUILD)/tools/lib/libiommufd.o $(BUILD)/tools/lib/libiommufd_uring.o
+$(BUILD)/tools/lib/%.o: $(LIB_DIR)/%.c $(LIB_DIR)/libiommufd.h $(UAPI_HDRS)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(USER_CFLAGS) -c -o $(@:.a=.o) $<
-	$(Q)$(AR) rcs $@ $(@:.a=.o)
+	$(Q)$(CC) $(USER_CFLAGS) -c -o $@ $<
+$(BUILD)/tools/lib/libiommufd.a: $(LIB_OBJS)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
 
 # iommufdctl, the session tool; run-vm.sh copies tools/bin/* into the VM's
 # /tools, which is on PATH there. Its prompt edits lines and keeps history
-# with GNU readline, linked statically (READLINE=0: a plain prompt).
-# --no-warnings: static glibc warns that readline's ~user expansion needs
-# NSS at run time; without it, ~user is just not expanded.
-READLINE ?= 1
+# with libedit's readline interface, linked statically (LINE_EDIT=0: a plain
+# prompt). libedit is BSD-licensed; GNU readline (GPL-3.0+) could not be
+# linked into this GPL-2.0 program.
+LINE_EDIT ?= 1
+# libedit's ~user expansion and default history file call these, which a
+# static glibc can run only with NSS; iommufdctl uses neither and links
+# them to stubs (main.c), so the linker has nothing to warn about.
+CTL_WRAP := getpwent getpwuid getpwnam_r getpwuid_r setpwent endpwent
 comma := ,
 CTL_DIR := $(ROOT)/tools/iommufdctl
 CTL_SRCS := $(wildcard $(CTL_DIR)/*.c)
 $(BUILD)/tools/bin/iommufdctl: $(CTL_SRCS) $(wildcard $(CTL_DIR)/*.h) \
 		$(BUILD)/tools/lib/libiommufd.a $(UAPI_HDRS)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(USER_CFLAGS) $(if $(filter 1,$(READLINE)),-DHAVE_READLINE) \
-		-o $@ $(CTL_SRCS) $(BUILD)/tools/lib/libiommufd.a \
-		$(if $(filter 1,$(READLINE)),-lreadline -ltinfo -Wl$(comma)--no-warnings)
+	$(Q)$(CC) $(USER_CFLAGS) $(if $(filter 1,$(LINE_EDIT)),-DHAVE_READLINE) \
+		-o $@ $(CTL_SRCS) $(BUILD)/tools/lib/libiommufd.a -luring \
+		$(if $(filter 1,$(LINE_EDIT)),-ledit -lbsd -lmd -ltinfo \
+		$(foreach f,$(CTL_WRAP),-Wl$(comma)--wrap=$(f)))
 
 # Its test suite: the runner with every case appended, so that one file in
 # selftests/ (each file there is a suite in the VM) carries them all.
@@ -167,7 +181,9 @@ runner-check: all
 # --- Style.
 LINT_FILES := $(wildcard $(ROOT)/iommufd/*.[ch] $(ROOT)/uapi/linux/*.h \
 		$(ROOT)/selftests/iommu/*.[ch] $(ROOT)/tools/vm/*.c \
-		$(ROOT)/tools/lib/*.[ch] $(CTL_DIR)/*.[ch] $(CTL_DIR)/tests/*.c)
+		$(ROOT)/tools/lib/*.[ch] $(CTL_DIR)/*.[ch] $(CTL_DIR)/tests/*.c \
+		$(ROOT)/tools/fuzz/*.c \
+		$(ROOT)/tools/bench/*.c)
 # compat.h exists to hold the kernel-version checks checkpatch warns about;
 # it is checked with exactly those two warnings off, everything else on.
 COMPAT_H := $(ROOT)/iommufd/compat.h
@@ -189,5 +205,40 @@ $(BUILD)/tools/bin/iommufd_bench: $(ROOT)/tools/bench/iommufd_bench.c \
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $< $(BUILD)/tools/lib/libiommufd.a
 
-bench: all $(BUILD)/tools/bin/iommufd_bench
+$(BUILD)/tools/bin/iommufd_ops_bench: $(ROOT)/tools/bench/ops_bench.c \
+		$(BUILD)/tools/lib/libiommufd.a $(UAPI_HDRS)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $< $(BUILD)/tools/lib/libiommufd.a -luring
+
+bench: all $(BUILD)/tools/bin/iommufd_bench $(BUILD)/tools/bin/iommufd_ops_bench
 	$(Q)$(VM) --kver $(KVER) --mode bench --timeout 1800
+
+# --- make check-debug: every suite on Debian's 6.12 source built with
+# lockdep, KASAN, kmemleak and DEBUG_ATOMIC_SLEEP (built once, cached in
+# build/debug-kernel/; the first build takes a long time on two cores).
+check-debug: all
+	$(Q)$(ROOT)/tools/debug-kernel.sh > $(BUILD)/debug-kernel.env
+	$(Q). $(BUILD)/debug-kernel.env && \
+		$(MAKE) --no-print-directory KVER=$$KVER KDIR=$$KDIR modules && \
+		$(VM) --kver $$KVER --kernel $$KDIR/arch/x86/boot/bzImage \
+			--mode check --label debug --timeout 5400
+
+# --- The fuzzer (tools/fuzz). make check runs iommufd_fuzz_bounded, a
+# suite that replays the seeds of regressions.txt, appended to it here,
+# then fuzzes a fresh seed for 15 s; make fuzz does the same in its own VM
+# for FUZZ_SECONDS.
+FUZZ_DIR := $(ROOT)/tools/fuzz
+FUZZ_SECONDS ?= 300
+$(BUILD)/tools/bin/iommufd_fuzz: $(FUZZ_DIR)/iommufd_fuzz.c $(UAPI_HDRS)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $< -luring
+$(BUILD)/selftests/iommufd_fuzz_bounded: $(FUZZ_DIR)/bounded.sh \
+		$(FUZZ_DIR)/regressions.txt
+	$(Q)mkdir -p $(dir $@)
+	$(Q){ cat $<; echo '#__SEEDS__'; \
+		sed -e 's/#.*//' -e '/^[[:space:]]*$$/d' $(FUZZ_DIR)/regressions.txt; } > $@
+	$(Q)chmod +x $@
+
+fuzz: all $(BUILD)/tools/bin/iommufd_fuzz $(BUILD)/selftests/iommufd_fuzz_bounded
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) $(VM) --kver $(KVER) --mode fuzz \
+		--label fuzz --timeout $$(($(FUZZ_SECONDS) + 300))

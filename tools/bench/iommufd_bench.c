@@ -24,8 +24,8 @@
 
 #define RUNS 5
 #define SZ_2M (2UL << 20)
-#define SZ_1G (1UL << 30)
-#define BENCH_IOVA (1UL << 28)
+#define SZ_1G 0x40000000UL
+#define BENCH_IOVA 0x10000000UL
 
 enum backing { BACK_4K, BACK_THP, BACK_HUGETLB, NR_BACKINGS };
 
@@ -207,11 +207,13 @@ static void print_table(void)
 			for (h = 1; h >= 0; h--) {
 				struct result *r = &results[b][s][h];
 
-				printf("%-8s %5lu %-4s %9.3f [%6.3f..%6.3f] %9.3f [%6.3f..%6.3f] %8llu\n",
-				       backing_name[b], sizes[s] >> 20,
-				       h ? "on" : "off", r->map.med,
-				       r->map.min, r->map.max, r->unmap.med,
-				       r->unmap.min, r->unmap.max,
+				printf("%-8s %5lu %-4s ", backing_name[b],
+				       sizes[s] >> 20, h ? "on" : "off");
+				printf("%9.3f [%6.3f..%6.3f] ", r->map.med,
+				       r->map.min, r->map.max);
+				printf("%9.3f [%6.3f..%6.3f] %8llu\n",
+				       r->unmap.med, r->unmap.min,
+				       r->unmap.max,
 				       (unsigned long long)r->huge_ioptes);
 			}
 }

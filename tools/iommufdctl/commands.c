@@ -46,6 +46,52 @@ static const struct ctl_flag access_rw_flags[] = {
 	{ }
 };
 
+static const struct ctl_flag ioas_alloc_flags[] = {
+	{ "windowed", IOMMU_IOAS_ALLOC_WINDOWED },
+	{ }
+};
+
+static const struct ctl_flag device_flags[] = {
+	{ "nodirty", MOCK_FLAGS_DEVICE_NO_DIRTY },
+	{ "huge", MOCK_FLAGS_DEVICE_HUGE_IOVA },
+	{ }
+};
+
+static const struct ctl_flag hwpt_alloc_flags[] = {
+	{ "nest_parent", IOMMU_HWPT_ALLOC_NEST_PARENT },
+	{ "dirty_tracking", IOMMU_HWPT_ALLOC_DIRTY_TRACKING },
+	{ "fault_id_valid", IOMMU_HWPT_FAULT_ID_VALID },
+	{ }
+};
+
+static const struct ctl_flag window_attrs[] = {
+	{ "exact", IOMMU_WINDOW_ATTR_EXACT_IOPTE },
+	{ }
+};
+
+static const struct ctl_flag fault_kinds[] = {
+	{ "alloc", MOCK_FAULT_ALLOC },
+	{ "pin", MOCK_FAULT_PIN },
+	{ "copy", MOCK_FAULT_USER_COPY },
+	{ "map", MOCK_FAULT_IOMMU_MAP },
+	{ "all", MOCK_FAULT_ALL },
+	{ }
+};
+
+static const struct ctl_flag hw_info_types[] = {
+	{ "none", IOMMU_HW_INFO_TYPE_NONE },
+	{ "intel_vtd", IOMMU_HW_INFO_TYPE_INTEL_VTD },
+	{ "selftest", IOMMU_HW_INFO_TYPE_SELFTEST },
+	{ }
+};
+
+static const struct ctl_flag hw_caps[] = {
+	{ "dirty_tracking", IOMMU_HW_CAP_DIRTY_TRACKING },
+	{ "pasid_exec", IOMMU_HW_CAP_PCI_PASID_EXEC },
+	{ "pasid_priv", IOMMU_HW_CAP_PCI_PASID_PRIV },
+	{ }
+};
+
 /* Every ioctl of uapi/linux/iommufd.h, for "raw". */
 static const struct ctl_flag ioctls[] = {
 	{ "destroy", IOMMU_DESTROY },
@@ -64,6 +110,9 @@ static const struct ctl_flag ioctls[] = {
 	{ "hwpt_invalidate", IOMMU_HWPT_INVALIDATE },
 	{ "fault_queue_alloc", IOMMU_FAULT_QUEUE_ALLOC },
 	{ "test_cmd", IOMMU_TEST_CMD },
+	{ "ioas_create_window", IOMMU_IOAS_CREATE_WINDOW },
+	{ "ioas_remove_window", IOMMU_IOAS_REMOVE_WINDOW },
+	{ "ioas_list_windows", IOMMU_IOAS_LIST_WINDOWS },
 	{ }
 };
 
@@ -88,12 +137,78 @@ static int cmd_destroy(struct ctl *ctl, struct ctl_args *a)
 	return iommufd_destroy(ctl->fd, id);
 }
 
+/* Flag words (KIND...) from @first on, by name or number. */
+static int flag_words(struct ctl *ctl, const char *what, struct ctl_args *a,
+		      int first, const struct ctl_flag *names, __u32 *flags)
+{
+	__u64 v, all = 0;
+	int i;
+
+	for (i = first; i < a->argc; i++) {
+		if (parse_flags(ctl, what, a->argv[i], names, &v))
+			return CTL_USAGE;
+		all |= v;
+	}
+	if (all > UINT32_MAX)
+		return ctl_usage(ctl, "%s: more than 32 bits", what);
+	*flags = all;
+	return 0;
+}
+
+/* An option of flags, 0 if not given; at most 32 bits. */
+static int flag_opt(struct ctl *ctl, struct ctl_args *a, const char *key,
+		    const struct ctl_flag *names, __u32 *flags)
+{
+	__u64 v = 0;
+
+	if (opt(a, key) && parse_flags(ctl, key, opt(a, key), names, &v))
+		return CTL_USAGE;
+	if (v > UINT32_MAX)
+		return ctl_usage(ctl, "%s: more than 32 bits", key);
+	*flags = v;
+	return 0;
+}
+
+/* The name of @val in @names, or NULL. */
+static const char *flag_name(const struct ctl_flag *names, __u64 val)
+{
+	for (; names->name; names++)
+		if (names->value == val)
+			return names->name;
+	return NULL;
+}
+
+/* Names of the bits of @val, "a,b", numbers for unknown ones. */
+static const char *flag_names(const struct ctl_flag *names, __u64 val,
+			      char *buf, size_t size)
+{
+	const struct ctl_flag *f;
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (f = names; f->name && val; f++) {
+		if (!(val & f->value) || (f->value & (f->value - 1)))
+			continue;
+		len += snprintf(buf + len, size - len, "%s%s", len ? "," : "",
+				f->name);
+		val &= ~f->value;
+	}
+	if (val)
+		snprintf(buf + len, size - len, "%s0x%llx", len ? "," : "",
+			 (unsigned long long)val);
+	if (!buf[0])
+		snprintf(buf, size, "none");
+	return buf;
+}
+
 static int cmd_ioas_alloc(struct ctl *ctl, struct ctl_args *a)
 {
-	__u32 id;
+	__u32 id, flags;
 	int rc;
 
-	rc = iommufd_ioas_alloc(ctl->fd, &id);
+	if (flag_words(ctl, "KIND", a, 0, ioas_alloc_flags, &flags))
+		return CTL_USAGE;
+	rc = iommufd_ioas_alloc_flags(ctl->fd, flags, &id);
 	if (!rc)
 		out_dec(ctl, "ioas", id);
 	return rc;
@@ -421,6 +536,326 @@ static int cmd_memory_limit(struct ctl *ctl, struct ctl_args *a)
 	return iommufd_test_set_temp_memory_limit(ctl->fd, limit);
 }
 
+static int cmd_hwpt_alloc(struct ctl *ctl, struct ctl_args *a)
+{
+	__u32 dev, pt, flags, hwpt;
+	int rc;
+
+	if (parse_u32(ctl, "DEV", a->argv[0], &dev) ||
+	    parse_u32(ctl, "IOAS", a->argv[1], &pt) ||
+	    flag_opt(ctl, a, "flags", hwpt_alloc_flags, &flags))
+		return CTL_USAGE;
+	rc = iommufd_hwpt_alloc(ctl->fd, flags, dev, pt, &hwpt);
+	if (!rc)
+		out_dec(ctl, "hwpt", hwpt);
+	return rc;
+}
+
+static int cmd_hw_info(struct ctl *ctl, struct ctl_args *a)
+{
+	union {
+		struct iommu_test_hw_info test;
+		struct iommu_hw_info_vtd vtd;
+		unsigned char bytes[256];
+	} data = { };
+	__u32 dev, len = sizeof(data), type, i;
+	char names[128], hex[2 * sizeof(data) + 1];
+	const char *name;
+	__u64 caps;
+	__u8 pasid;
+	int rc;
+
+	if (parse_u32(ctl, "DEV", a->argv[0], &dev))
+		return CTL_USAGE;
+	rc = iommufd_get_hw_info(ctl->fd, dev, &data, &len, &type, &pasid,
+				 &caps);
+	if (rc)
+		return rc;
+	name = flag_name(hw_info_types, type);
+	out_str(ctl, "type", name ? name : "unknown");
+	out_hex(ctl, "data_type", type);
+	out_dec(ctl, "data_len", len);
+	out_dec(ctl, "max_pasid_log2", pasid);
+	out_hex(ctl, "capabilities", caps);
+	out_str(ctl, "caps", flag_names(hw_caps, caps, names, sizeof(names)));
+	/* The driver's data, decoded where its type is known. */
+	if (type == IOMMU_HW_INFO_TYPE_SELFTEST &&
+	    len >= sizeof(data.test)) {
+		out_hex(ctl, "test_flags", data.test.flags);
+		out_hex(ctl, "test_reg", data.test.test_reg);
+	} else if (type == IOMMU_HW_INFO_TYPE_INTEL_VTD &&
+		   len >= sizeof(data.vtd)) {
+		out_hex(ctl, "vtd_flags", data.vtd.flags);
+		out_hex(ctl, "cap_reg", data.vtd.cap_reg);
+		out_hex(ctl, "ecap_reg", data.vtd.ecap_reg);
+	} else if (len) {
+		for (i = 0; i < len && i < sizeof(data); i++)
+			snprintf(hex + 2 * i, 3, "%02x", data.bytes[i]);
+		out_str(ctl, "data", hex);
+	}
+	return 0;
+}
+
+static int cmd_window_create(struct ctl *ctl, struct ctl_args *a)
+{
+	__u64 length, base = 0, page_size = 0;
+	__u32 ioas, attrs, flags = 0;
+	int rc;
+
+	if (parse_u32(ctl, "IOAS", a->argv[0], &ioas) ||
+	    parse_u64(ctl, "LENGTH", a->argv[1], &length) ||
+	    (opt(a, "base") && parse_u64(ctl, "base", opt(a, "base"), &base)) ||
+	    (opt(a, "page_size") &&
+	     parse_u64(ctl, "page_size", opt(a, "page_size"), &page_size)) ||
+	    flag_opt(ctl, a, "attrs", window_attrs, &attrs))
+		return CTL_USAGE;
+	if (opt(a, "base"))
+		flags |= IOMMU_WINDOW_FIXED_BASE;
+	rc = iommufd_ioas_create_window(ctl->fd, ioas, flags, attrs, &base,
+					length, &page_size);
+	if (!rc) {
+		out_hex(ctl, "base", base);
+		out_hex(ctl, "length", length);
+		out_hex(ctl, "page_size", page_size);
+	}
+	return rc;
+}
+
+static int cmd_window_remove(struct ctl *ctl, struct ctl_args *a)
+{
+	__u64 base, unmapped;
+	__u32 ioas;
+	int rc;
+
+	if (parse_u32(ctl, "IOAS", a->argv[0], &ioas) ||
+	    parse_u64(ctl, "BASE", a->argv[1], &base))
+		return CTL_USAGE;
+	rc = iommufd_ioas_remove_window(ctl->fd, ioas, base, &unmapped);
+	if (!rc)
+		out_hex(ctl, "unmapped", unmapped);
+	return rc;
+}
+
+static int cmd_window_list(struct ctl *ctl, struct ctl_args *a)
+{
+	struct iommu_ioas_window *windows = NULL;
+	__u32 ioas, num = 0, room = 0, i;
+	char names[64];
+	int rc;
+
+	if (parse_u32(ctl, "IOAS", a->argv[0], &ioas))
+		return CTL_USAGE;
+	while ((rc = iommufd_ioas_list_windows(ctl->fd, ioas, windows,
+					       &num)) == -EMSGSIZE) {
+		free(windows);
+		room = num;
+		windows = calloc(room, sizeof(*windows));
+		if (!windows)
+			abort();
+	}
+	if (!rc) {
+		out_dec(ctl, "count", num);
+		out_list(ctl, "window");
+		for (i = 0; i < num && i < room; i++) {
+			out_item(ctl);
+			out_hex(ctl, "base", windows[i].base);
+			out_hex(ctl, "length", windows[i].length);
+			out_hex(ctl, "page_size", windows[i].page_size);
+			out_str(ctl, "attrs", flag_names(window_attrs,
+							 windows[i].attrs,
+							 names, sizeof(names)));
+		}
+	}
+	free(windows);
+	return rc;
+}
+
+static int cmd_device_add(struct ctl *ctl, struct ctl_args *a)
+{
+	__u32 pt, flags, stdev, hwpt, idev;
+	bool new_ioas = !opt(a, "pt");
+	int rc;
+
+	if (flag_words(ctl, "KIND", a, 0, device_flags, &flags) ||
+	    (opt(a, "pt") && parse_u32(ctl, "pt", opt(a, "pt"), &pt)))
+		return CTL_USAGE;
+	/* Without pt=, the device gets an IOAS of its own. */
+	if (new_ioas) {
+		rc = iommufd_ioas_alloc(ctl->fd, &pt);
+		if (rc)
+			return rc;
+	}
+	rc = iommufd_test_mock_domain(ctl->fd, pt, flags, &stdev, &hwpt,
+				      &idev);
+	if (rc) {
+		if (new_ioas)
+			iommufd_destroy(ctl->fd, pt);
+		return rc;
+	}
+	out_dec(ctl, "stdev", stdev);
+	out_dec(ctl, "hwpt", hwpt);
+	out_dec(ctl, "idev", idev);
+	if (new_ioas)
+		out_dec(ctl, "ioas", pt);
+	return 0;
+}
+
+static int cmd_device_replace(struct ctl *ctl, struct ctl_args *a)
+{
+	__u32 stdev, pt;
+	int rc;
+
+	if (parse_u32(ctl, "STDEV", a->argv[0], &stdev) ||
+	    parse_u32(ctl, "PT", a->argv[1], &pt))
+		return CTL_USAGE;
+	rc = iommufd_test_mock_domain_replace(ctl->fd, stdev, &pt);
+	if (!rc)
+		out_dec(ctl, "hwpt", pt);
+	return rc;
+}
+
+static int cmd_device_resv(struct ctl *ctl, struct ctl_args *a)
+{
+	__u64 start, length;
+	__u32 stdev;
+
+	if (parse_u32(ctl, "STDEV", a->argv[0], &stdev) ||
+	    parse_u64(ctl, "START", a->argv[1], &start) ||
+	    parse_u64(ctl, "LENGTH", a->argv[2], &length))
+		return CTL_USAGE;
+	return iommufd_test_mock_device_add_resv(ctl->fd, stdev, start, length);
+}
+
+static int cmd_check_map(struct ctl *ctl, struct ctl_args *a)
+{
+	__u64 iova, length, room;
+	__u32 hwpt;
+	void *buf;
+
+	if (parse_u32(ctl, "HWPT", a->argv[0], &hwpt) ||
+	    parse_u64(ctl, "IOVA", a->argv[1], &iova) ||
+	    parse_buf(ctl, "BUF", a->argv[2], &buf, &room) ||
+	    parse_u64(ctl, "LENGTH", a->argv[3], &length) ||
+	    check_room(ctl, length, room))
+		return CTL_USAGE;
+	return iommufd_test_md_check_map(ctl->fd, hwpt, iova, buf, length);
+}
+
+static int cmd_iopte_stats(struct ctl *ctl, struct ctl_args *a)
+{
+	struct iommu_test_iopte_stats stats;
+	__u64 iova, length;
+	__u32 hwpt;
+	int rc;
+
+	if (parse_u32(ctl, "HWPT", a->argv[0], &hwpt) ||
+	    parse_u64(ctl, "IOVA", a->argv[1], &iova) ||
+	    parse_u64(ctl, "LENGTH", a->argv[2], &length))
+		return CTL_USAGE;
+	rc = iommufd_test_md_iopte_stats(ctl->fd, hwpt, iova, length, &stats);
+	if (!rc) {
+		out_dec(ctl, "small", stats.small);
+		out_dec(ctl, "huge", stats.huge);
+		out_hex(ctl, "unmapped", stats.unmapped);
+	}
+	return rc;
+}
+
+static int cmd_fail_nth(struct ctl *ctl, struct ctl_args *a)
+{
+	__u32 nth, kinds, fired, seen;
+	int rc;
+
+	if (parse_u32(ctl, "NTH", a->argv[0], &nth) ||
+	    flag_opt(ctl, a, "kinds", fault_kinds, &kinds))
+		return CTL_USAGE;
+	if (!opt(a, "kinds") && nth)
+		kinds = MOCK_FAULT_ALL;
+	rc = iommufd_test_fail_nth(ctl->fd, nth, kinds, &fired, &seen);
+	if (!rc) {
+		out_dec(ctl, "fired", fired);
+		out_dec(ctl, "seen", seen);
+	}
+	return rc;
+}
+
+/*
+ * One statement of "batch": a command that sends one command struct,
+ * run with the ring deferring, so that it queues instead of sending.
+ * -EINPROGRESS when queued; CTL_USAGE after ctl_usage().
+ */
+static int batch_queue(struct ctl *ctl, const char *text,
+		       const struct ctl_cmd **cmdp)
+{
+	char *words[CTL_MAX_WORDS];
+	const struct ctl_cmd *cmd;
+	struct ctl_args args;
+	int n, used, rc;
+
+	n = parse_words(ctl, text, words, CTL_MAX_WORDS);
+	if (n < 0)
+		return -n;
+	if (!n) {
+		rc = ctl_usage(ctl, "an empty statement");
+		goto out;
+	}
+	cmd = cmd_find(words, n, &used);
+	if (!cmd || !(cmd->needs & CMD_BATCH)) {
+		rc = ctl_usage(ctl, "'%s' cannot be batched (see 'help batch')",
+			       text);
+		goto out;
+	}
+	rc = parse_args(ctl, cmd, words + used, n - used, &args);
+	if (!rc)
+		rc = cmd->run(ctl, &args);
+	/* Failed before it reached the ring: a bad argument. */
+	if (rc != -EINPROGRESS && rc != CTL_USAGE)
+		rc = ctl_usage(ctl, "'%s': %s before it was queued", text,
+			       errno_name(-rc));
+	*cmdp = cmd;
+out:
+	free_words(words, n);
+	return rc;
+}
+
+static int cmd_batch(struct ctl *ctl, struct ctl_args *a)
+{
+	const struct ctl_cmd *cmds[CTL_MAX_WORDS];
+	int res[CTL_MAX_WORDS], i, rc, first = 0;
+	unsigned int failed = 0;
+
+	rc = ctl_ring(ctl);
+	if (rc)
+		return rc;
+	iommufd_uring_route(ctl->ring);
+	iommufd_uring_defer(ctl->ring, true);
+	for (i = 0, rc = -EINPROGRESS; i < a->argc && rc == -EINPROGRESS; i++)
+		rc = batch_queue(ctl, a->argv[i], &cmds[i]);
+	iommufd_uring_defer(ctl->ring, false);
+	iommufd_uring_route(ctl->uring ? ctl->ring : NULL);
+	if (rc != -EINPROGRESS) {
+		iommufd_uring_discard(ctl->ring);
+		return rc;
+	}
+	/* One system call for all of them. */
+	rc = iommufd_uring_submit(ctl->ring, res);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < a->argc; i++) {
+		if (res[i] && !failed++)
+			first = res[i];
+	}
+	out_dec(ctl, "count", a->argc);
+	out_dec(ctl, "failed", failed);
+	out_list(ctl, "result");
+	for (i = 0; i < a->argc; i++) {
+		out_item(ctl);
+		out_str(ctl, "status", res[i] ? errno_name(-res[i]) : "ok");
+		out_str(ctl, "cmd", cmds[i]->name);
+	}
+	return first;
+}
+
 static int cmd_mem(struct ctl *ctl, struct ctl_args *a)
 {
 	struct ctl_mem *mem;
@@ -582,16 +1017,19 @@ static int cmd_quit(struct ctl *ctl, struct ctl_args *a)
 
 #define NEEDS_FD CMD_NEEDS_FD
 #define NEEDS_TEST (CMD_NEEDS_FD | CMD_NEEDS_TEST)
+#define BATCH CMD_BATCH
 
 const struct ctl_cmd ctl_cmds[] = {
 	/* Upstream ioctls, in uapi order. */
 	{ "destroy", NULL, "ID", "IOMMU_DESTROY",
-	  "destroy an object (an IOAS)\n"
+	  "destroy an object (an IOAS, HWPT or mock device)\n"
 	  "Its ID is free for reuse afterwards. EBUSY while another object\n"
 	  "depends on it.\n",
-	  NEEDS_FD, cmd_destroy },
-	{ "ioas alloc", NULL, "", "IOMMU_IOAS_ALLOC",
-	  "create an I/O address space; prints its ID\n",
+	  NEEDS_FD | BATCH, cmd_destroy },
+	{ "ioas alloc", NULL, "[windowed]", "IOMMU_IOAS_ALLOC",
+	  "create an I/O address space; prints its ID\n"
+	  "windowed (extension): it has no usable IOVA until 'window create'\n"
+	  "makes some, each window with its own page size.\n",
 	  NEEDS_FD, cmd_ioas_alloc },
 	{ "ioas map", "map", "IOAS BUF LENGTH [iova=IOVA] [flags=FLAGS]",
 	  "IOMMU_IOAS_MAP",
@@ -600,19 +1038,19 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "address. Without iova= the kernel picks the IOVA. FLAGS: read,\n"
 	  "write, fixed (or numbers), joined by ','; default read,write, and\n"
 	  "iova= adds fixed.\n",
-	  NEEDS_FD, cmd_ioas_map },
+	  NEEDS_FD | BATCH, cmd_ioas_map },
 	{ "ioas unmap", "unmap", "IOAS [IOVA LENGTH]", "IOMMU_IOAS_UNMAP",
 	  "unmap a range; prints how many bytes were unmapped\n"
 	  "Without IOVA and LENGTH, unmaps everything. Mappings go whole: a\n"
 	  "range that cuts one fails with ENOENT.\n",
-	  NEEDS_FD, cmd_ioas_unmap },
+	  NEEDS_FD | BATCH, cmd_ioas_unmap },
 	{ "ioas copy", "copy",
 	  "SRC SRC_IOVA LENGTH DST [iova=IOVA] [flags=FLAGS]",
 	  "IOMMU_IOAS_COPY",
 	  "map pages of one IOAS into another; prints the IOVA\n"
 	  "Maps into IOAS DST the pages mapped at SRC_IOVA in IOAS SRC. They\n"
 	  "are shared, not pinned again. iova= and flags= as for 'ioas map'.\n",
-	  NEEDS_FD, cmd_ioas_copy },
+	  NEEDS_FD | BATCH, cmd_ioas_copy },
 	{ "ioas ranges", NULL, "IOAS", "IOMMU_IOAS_IOVA_RANGES",
 	  "list the usable IOVA ranges and the alignment\n",
 	  NEEDS_FD, cmd_ioas_ranges },
@@ -629,13 +1067,79 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "change an option\n"
 	  "rlimit_mode: 0 charges pins to the user, 1 to the process (needs\n"
 	  "CAP_SYS_RESOURCE and no objects). huge_pages: 0 or 1, per IOAS.\n",
-	  NEEDS_FD, cmd_option_set },
+	  NEEDS_FD | BATCH, cmd_option_set },
+	{ "hwpt alloc", NULL, "DEV IOAS [flags=FLAGS]", "IOMMU_HWPT_ALLOC",
+	  "create an HW page table for a device, mirroring an IOAS\n"
+	  "DEV is a bound device ('device add' prints it as idev). Prints\n"
+	  "the HWPT's ID, to attach with 'device replace'. FLAGS:\n"
+	  "nest_parent, dirty_tracking, fault_id_valid (no backend of this\n"
+	  "module has them yet: EOPNOTSUPP).\n",
+	  NEEDS_FD, cmd_hwpt_alloc },
+	{ "hw-info", NULL, "DEV", "IOMMU_GET_HW_INFO",
+	  "describe the IOMMU behind a device\n"
+	  "Prints every out field: the data's type and length, PASID bits,\n"
+	  "capabilities, then the driver's data (the mock IOMMU's test_reg,\n"
+	  "VT-d's registers, else its bytes in hex).\n",
+	  NEEDS_FD, cmd_hw_info },
+
+	/* Extension (not upstream): IOVA windows of a windowed IOAS. */
+	{ "window create", NULL,
+	  "IOAS LENGTH [base=BASE] [page_size=SIZE] [attrs=ATTRS]",
+	  "IOMMU_IOAS_CREATE_WINDOW",
+	  "make IOVA usable in a windowed IOAS; prints the window\n"
+	  "Without base= the kernel picks the lowest base that fits; without\n"
+	  "page_size= the smallest size every attached IOMMU supports.\n"
+	  "ATTRS: exact (IOPTEs of exactly the page size).\n",
+	  NEEDS_FD | BATCH, cmd_window_create },
+	{ "window remove", NULL, "IOAS BASE", "IOMMU_IOAS_REMOVE_WINDOW",
+	  "remove a window and its mappings; prints the bytes unmapped\n",
+	  NEEDS_FD | BATCH, cmd_window_remove },
+	{ "window list", NULL, "IOAS", "IOMMU_IOAS_LIST_WINDOWS",
+	  "list the windows of a windowed IOAS\n",
+	  NEEDS_FD, cmd_window_list },
 
 	/* Test ops: IOMMU_TEST_CMD of a test build. */
 	{ "reserve", NULL, "IOAS START LENGTH",
 	  "IOMMU_TEST_OP_ADD_RESERVED",
 	  "reserve IOVA, as a device's reserved region does\n",
-	  NEEDS_TEST, cmd_reserve },
+	  NEEDS_TEST | BATCH, cmd_reserve },
+	{ "device add", NULL, "[KIND...] [pt=ID]",
+	  "IOMMU_TEST_OP_MOCK_DOMAIN(_FLAGS)",
+	  "bind a mock device and attach it; prints its IDs\n"
+	  "It attaches to pt= (an IOAS or HWPT), or else to a new IOAS of\n"
+	  "its own (printed as ioas). Prints stdev (the device object:\n"
+	  "'destroy' it to unbind), hwpt (what it is attached to) and idev\n"
+	  "(the bound device, for 'hw-info' and 'hwpt alloc'). KIND: huge\n"
+	  "(its IOMMU also has 256-page IOPTEs), nodirty.\n",
+	  NEEDS_TEST, cmd_device_add },
+	{ "device replace", NULL, "STDEV PT",
+	  "IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE",
+	  "attach a mock device to another IOAS or HWPT; prints the HWPT\n",
+	  NEEDS_TEST, cmd_device_replace },
+	{ "device resv", NULL, "STDEV START LENGTH",
+	  "IOMMU_TEST_OP_MOCK_DEVICE_ADD_RESV",
+	  "give a mock device a reserved IOVA region (extension)\n"
+	  "It applies to the IOAS the device is attached to at once:\n"
+	  "EADDRINUSE if that maps or allows IOVA there.\n",
+	  NEEDS_TEST | BATCH, cmd_device_resv },
+	{ "check-map", NULL, "HWPT IOVA BUF LENGTH",
+	  "IOMMU_TEST_OP_MD_CHECK_MAP",
+	  "check that a mock HWPT translates IOVA to BUF's memory\n"
+	  "Fails with EINVAL where it does not. IOVA, BUF and LENGTH are\n"
+	  "multiples of half a page.\n",
+	  NEEDS_TEST | BATCH, cmd_check_map },
+	{ "iopte-stats", NULL, "HWPT IOVA LENGTH",
+	  "IOMMU_TEST_OP_MD_IOPTE_STATS",
+	  "count a mock HWPT's IOPTEs over a range (extension)\n"
+	  "Prints the small (half-page) and huge (256-page) IOPTEs that\n"
+	  "overlap it, and the bytes nothing translates.\n",
+	  NEEDS_TEST, cmd_iopte_stats },
+	{ "fail-nth", NULL, "NTH [kinds=KINDS]", "IOMMU_TEST_OP_FAIL_NTH",
+	  "make the NTH fault event fail once (extension); 0 disarms\n"
+	  "Counts the events of KINDS (alloc, pin, copy, map, all; default\n"
+	  "all) in this process. Prints what the previous setting did:\n"
+	  "fired (1 if it failed an event) and seen (events counted).\n",
+	  NEEDS_TEST, cmd_fail_nth },
 	{ "access create", NULL, "IOAS [flags=FLAGS]",
 	  "IOMMU_TEST_OP_CREATE_ACCESS",
 	  "create an in-kernel access to an IOAS; prints its fd\n"
@@ -668,7 +1172,7 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "IOMMU_TEST_OP_MD_CHECK_REFS",
 	  "check that each page of BUF is pinned REFS times\n"
 	  "Fails with EIO if one is not. Pages of huge folios are skipped.\n",
-	  NEEDS_TEST, cmd_check_refs },
+	  NEEDS_TEST | BATCH, cmd_check_refs },
 	{ "memory-limit", NULL, "BYTES",
 	  "IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT",
 	  "cap the kernel's temporary page batches (0: default)\n",
@@ -693,6 +1197,15 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "number (0x85) or a full request. HEX is the payload, size field\n"
 	  "included, as hex byte pairs; spaces between words are ignored.\n",
 	  NEEDS_FD, cmd_raw },
+	{ "batch", NULL, "STATEMENT...", NULL,
+	  "send several commands through io_uring with one system call\n"
+	  "Each STATEMENT (quoted: 'map $ioas ram 4k iova=0x1000') is one of\n"
+	  "destroy, ioas map, ioas unmap, ioas copy, option set, window\n"
+	  "create, window remove, reserve, device resv, check-map or\n"
+	  "check-refs. All are checked, then sent together; each reports\n"
+	  "its status only (out fields such as a map's IOVA do not come\n"
+	  "back). Fails with the first failure's errno.\n",
+	  NEEDS_FD, cmd_batch },
 	{ "echo", NULL, "[TEXT...]", NULL,
 	  "print TEXT\n",
 	  0, cmd_echo },

@@ -14,13 +14,15 @@
  *    errors with their errno name, message and hint.
  *
  * The first field a command reports is its result: what "$last" and
- * "NAME = COMMAND" take.
+ * "NAME = COMMAND" take; "NAME = COMMAND" also keeps every field KEY of
+ * the line in $NAME_KEY.
  */
 #ifndef IOMMUFDCTL_H
 #define IOMMUFDCTL_H
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <linux/types.h>
 
 #include "../lib/libiommufd.h"
@@ -39,6 +41,7 @@ enum {
 };
 
 #define CTL_MAX_WORDS 64
+#define CTL_MAX_FIELDS 16
 
 struct ctl_var {
 	struct ctl_var *next;
@@ -77,6 +80,11 @@ struct ctl_out {
 	int list_items;		/* -1: not in a list */
 	unsigned int item_fields;	/* in the current item */
 	char result[64];	/* value of the first field */
+	struct {
+		char key[32];
+		char value[64];
+	} kept[CTL_MAX_FIELDS];	/* the fields of the line, for NAME = */
+	unsigned int nkept;
 };
 
 struct ctl {
@@ -86,11 +94,13 @@ struct ctl {
 	bool json;
 	bool keep_going;
 	bool verbose;
+	bool uring;		/* --uring: every command through io_uring */
 	bool quit;		/* "quit" was run */
 	int depth;		/* of $(...) nesting */
 	struct ctl_var *vars;
 	struct ctl_mem *mems;
 	struct ctl_access *accesses;
+	struct iommufd_uring *ring;	/* made by --uring or "batch" */
 	const char *where;	/* "FILE:LINE", "arg N" or NULL */
 	char usage_msg[256];	/* why the last usage error happened */
 	struct ctl_out out;
@@ -124,6 +134,7 @@ struct ctl_cmd {
 enum {
 	CMD_NEEDS_FD = 1 << 0,		/* opens /dev/iommu first */
 	CMD_NEEDS_TEST = 1 << 1,	/* a test build of the module */
+	CMD_BATCH = 1 << 2,		/* one command struct: may be batched */
 };
 
 /* A name for a flag bit, or for an enum value. */
@@ -135,7 +146,19 @@ struct ctl_flag {
 /* main.c */
 int ctl_exec(struct ctl *ctl, const char *text);
 int ctl_fd(struct ctl *ctl);
+int ctl_ring(struct ctl *ctl);
 int ctl_usage(struct ctl *ctl, const char *fmt, ...) CTL_PRINTF(2, 3);
+
+/* main.c: what libedit's user lookups are linked to (see there). */
+struct passwd;
+struct passwd *__wrap_getpwent(void);
+struct passwd *__wrap_getpwuid(uid_t uid);
+int __wrap_getpwnam_r(const char *name, struct passwd *pwd, char *buf,
+		      size_t size, struct passwd **result);
+int __wrap_getpwuid_r(uid_t uid, struct passwd *pwd, char *buf,
+		      size_t size, struct passwd **result);
+void __wrap_setpwent(void);
+void __wrap_endpwent(void);
 
 /* parse.c */
 int parse_words(struct ctl *ctl, const char *text, char **words, int max);

@@ -15,8 +15,14 @@
 #include <unistd.h>
 
 #ifdef HAVE_READLINE
-#include <readline/history.h>
-#include <readline/readline.h>
+/*
+ * libedit's readline interface: BSD-licensed, so the static binary stays
+ * GPL-2.0 (GNU readline is GPL-3.0+ and could not be linked in).
+ */
+#include <editline/readline.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <termcap.h>
 #endif
 
 #include "iommufdctl.h"
@@ -35,6 +41,7 @@ static const char usage_text[] =
 	"  -j, --json          print one JSON object per command\n"
 	"  -v, --verbose       print each statement before running it\n"
 	"  -d, --device PATH   open PATH instead of /dev/iommu\n"
+	"  -u, --uring         send every command through io_uring\n"
 	"  -h, --help          this text\n"
 	"Exit status: 0, 1 if a command failed, 2 for a usage error.\n";
 
@@ -54,6 +61,17 @@ int ctl_fd(struct ctl *ctl)
 	if (ctl->fd < 0)
 		ctl->fd = iommufd_open(ctl->dev_path);
 	return ctl->fd;
+}
+
+/*
+ * The session's io_uring on its fd, made on first use (--uring, "batch");
+ * 0 or -errno.
+ */
+int ctl_ring(struct ctl *ctl)
+{
+	if (ctl->ring)
+		return 0;
+	return iommufd_uring_init(ctl->fd, CTL_MAX_WORDS, &ctl->ring);
 }
 
 /* Is the module a test build? Asked once; -errno if it cannot tell. */
@@ -105,6 +123,14 @@ static int run_cmd(struct ctl *ctl, char **words, int n, const char *input,
 			out_err(ctl, rc, what);
 			return CTL_FAILED;
 		}
+		rc = ctl->uring ? ctl_ring(ctl) : 0;
+		if (rc < 0) {
+			out_err(ctl, rc, "io_uring_queue_init");
+			return CTL_FAILED;
+		}
+		/* --uring: this thread's commands on the fd take the ring. */
+		if (ctl->uring)
+			iommufd_uring_route(ctl->ring);
 	}
 	rc = 0;
 	if (cmd->needs & CMD_NEEDS_TEST) {
@@ -226,8 +252,17 @@ int ctl_exec(struct ctl *ctl, const char *text)
 		rc = CTL_USAGE;
 		goto usage;
 	}
-	if (target)
+	if (target) {
+		char name[128];
+		unsigned int f;
+
 		var_set(ctl, target, ctl->out.result);
+		for (f = 0; f < ctl->out.nkept; f++) {
+			snprintf(name, sizeof(name), "%s_%s", target,
+				 ctl->out.kept[f].key);
+			var_set(ctl, name, ctl->out.kept[f].value);
+		}
+	}
 	goto out;
 usage:
 	out_begin(ctl, NULL, input);
@@ -385,23 +420,93 @@ static char *read_line(void)
 	return line;
 }
 
+/*
+ * Keys that terminals send for Home, End and Delete beyond the ones
+ * libedit binds by itself (\e[H, \eOH, \e[F, \eOF, \e[3~): the Linux
+ * console's and tmux's. Without a terminfo entry (the VM has none)
+ * libedit knows only its built-in sequences.
+ */
+static const char * const prompt_keys[] = {
+	"bind '\\e[1~' ed-move-to-beg",
+	"bind '\\e[7~' ed-move-to-beg",
+	"bind '\\e[4~' ed-move-to-end",
+	"bind '\\e[8~' ed-move-to-end",
+};
+
 static void prompt_init(void)
 {
+	const char *term = getenv("TERM");
+	char entry[2048];
+	int err = -1, null;
+	bool quiet;
+	size_t i;
+
 	rl_readline_name = "iommufdctl";
 	rl_attempted_completion_function = complete;
-	rl_initialize();
-	/* Plain bytes on serial consoles and in tests. */
-	rl_variable_bind("enable-bracketed-paste", "off");
 	/*
-	 * Home, End and Delete as xterm, the Linux console and tmux send
-	 * them: without a terminfo database (the VM has none) readline
-	 * knows only the arrows.
+	 * With no terminfo entry for $TERM, libedit says so on stderr and
+	 * edits as on a dumb terminal, redrawing lines with \r, which works
+	 * everywhere: keep that note out of the session's output.
 	 */
-	rl_bind_keyseq("\\e[H", rl_beg_of_line);
-	rl_bind_keyseq("\\e[1~", rl_beg_of_line);
-	rl_bind_keyseq("\\e[F", rl_end_of_line);
-	rl_bind_keyseq("\\e[4~", rl_end_of_line);
-	rl_bind_keyseq("\\e[3~", rl_delete);
+	quiet = !term || tgetent(entry, term) <= 0;
+	if (quiet) {
+		fflush(stderr);
+		err = dup(STDERR_FILENO);
+		null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (err >= 0 && null >= 0)
+			dup2(null, STDERR_FILENO);
+		if (null >= 0)
+			close(null);
+	}
+	rl_initialize();
+	if (quiet && err >= 0) {
+		dup2(err, STDERR_FILENO);
+		close(err);
+	}
+	for (i = 0; i < ARRAY_SIZE(prompt_keys); i++)
+		rl_parse_and_bind(prompt_keys[i]);
+}
+
+/*
+ * libedit's filename completion expands ~user and its history file
+ * defaults to ~/.history, through getpwnam() and friends, which a static
+ * binary can run only with the NSS libraries of its own glibc. This
+ * prompt uses neither (it completes commands, keeps history in memory),
+ * so the Makefile links them (-Wl,--wrap=...) to these, which find no
+ * user as a static glibc without NSS would, and the linker has nothing
+ * to warn about. ~user is not expanded.
+ */
+struct passwd *__wrap_getpwent(void)
+{
+	return NULL;
+}
+
+struct passwd *__wrap_getpwuid(uid_t uid)
+{
+	errno = ENOENT;
+	return NULL;
+}
+
+int __wrap_getpwnam_r(const char *name, struct passwd *pwd, char *buf,
+		      size_t size, struct passwd **result)
+{
+	*result = NULL;
+	return 0;
+}
+
+int __wrap_getpwuid_r(uid_t uid, struct passwd *pwd, char *buf,
+		      size_t size, struct passwd **result)
+{
+	*result = NULL;
+	return 0;
+}
+
+void __wrap_setpwent(void)
+{
+}
+
+void __wrap_endpwent(void)
+{
 }
 #else
 static char *read_line(void)
@@ -455,6 +560,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "device", required_argument, NULL, 'd' },
+		{ "uring", no_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -469,7 +575,7 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* Options first: they change how every statement runs. */
-	while ((c = getopt_long(argc, argv, "-f:ikjvd:h", longopts,
+	while ((c = getopt_long(argc, argv, "-f:ikjvd:uh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 1:
@@ -498,6 +604,9 @@ int main(int argc, char **argv)
 		case 'd':
 			ctl.dev_path = optarg;
 			break;
+		case 'u':
+			ctl.uring = true;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return CTL_OK;
@@ -509,7 +618,7 @@ int main(int argc, char **argv)
 	/* Then the sources, in order. */
 	optind = 0;
 	nr = 0;
-	while (!run.stop && (c = getopt_long(argc, argv, "-f:ikjvd:h",
+	while (!run.stop && (c = getopt_long(argc, argv, "-f:ikjvd:uh",
 					     longopts, NULL)) != -1) {
 		if (c == 1)
 			run_arg(&ctl, &run, optarg, ++nr);

@@ -51,7 +51,7 @@ static const struct hint hints[] = {
 	{ "ioas copy", 0, EEXIST,
 	  "the range overlaps a mapping: unmap it first, or pick another iova=" },
 	{ "ioas map", 0, EINVAL,
-	  "length 0, no read/write flag, reserved IOVA, or unaligned (see 'ioas ranges')" },
+	  "length 0, no read/write flag, reserved or unaligned IOVA, or not in a window" },
 	{ "ioas copy", 0, EINVAL,
 	  "length 0, no read/write flag, reserved IOVA, or unaligned (see 'ioas ranges')" },
 	{ "ioas map", 0, EPERM,
@@ -63,7 +63,35 @@ static const struct hint hints[] = {
 	{ "ioas allow", 0, EADDRINUSE,
 	  "an allowed range overlaps reserved IOVA" },
 	{ "ioas allow", 0, EINVAL,
-	  "a range with START > LAST, or two ranges that overlap" },
+	  "a range with START > LAST, two ranges that overlap, or a windowed IOAS" },
+	{ "access create", 0, EOPNOTSUPP,
+	  "with --uring: an access is a new fd, which io_uring cannot return" },
+	{ "device add", 0, ENOENT,
+	  "pt= names no IOAS or HWPT of this session" },
+	{ "device", 0, EADDRINUSE,
+	  "the IOAS maps, allows or windows IOVA in the device's reserved region" },
+	{ "device", 0, ENOENT,
+	  "STDEV is the stdev that 'device add' printed" },
+	{ "hwpt alloc", 0, EOPNOTSUPP,
+	  "no backend of this module implements these flags or nesting yet" },
+	{ "hwpt alloc", 0, ENOENT,
+	  "DEV is a bound device: the idev that 'device add' printed" },
+	{ "hw-info", 0, ENOENT,
+	  "DEV is a bound device: the idev that 'device add' printed" },
+	{ "check-map", 0, EINVAL,
+	  "the HWPT does not translate IOVA to BUF, or a value is not a multiple of half a page" },
+	{ "iopte-stats", 0, EINVAL,
+	  "IOVA and LENGTH are multiples of half a page, LENGTH not 0; HWPT a mock one" },
+	{ "window", 0, EINVAL,
+	  "not a windowed IOAS ('ioas alloc windowed'), or not a multiple of the page size" },
+	{ "window create", 0, EEXIST,
+	  "the window overlaps another one (see 'window list')" },
+	{ "window create", 0, EADDRINUSE,
+	  "the window overlaps reserved IOVA or lies outside a device's aperture" },
+	{ "window remove", 0, ENOENT,
+	  "no window starts at BASE (see 'window list')" },
+	{ "fail-nth", 0, EINVAL,
+	  "a non-zero NTH needs some kinds=" },
 	{ "access pages", 0, EOPNOTSUPP,
 	  "pinning needs an access made with 'access create IOAS flags=pin'" },
 	{ "access", 0, ENOENT,
@@ -73,7 +101,7 @@ static const struct hint hints[] = {
 	{ "check-refs", 0, EIO,
 	  "some page of the buffer is not pinned exactly REFS times" },
 	{ "destroy", 0, EBUSY,
-	  "the object is still in use (an access on the IOAS?): destroy that first" },
+	  "the object is still in use (an access or a device on the IOAS?): destroy that first" },
 	{ "option set", 0, EBUSY,
 	  "rlimit_mode can change only while the session has no objects" },
 	{ "option set", 0, EPERM,
@@ -191,32 +219,42 @@ static FILE *field(struct ctl *ctl, const char *key)
 	return f;
 }
 
-static void keep_result(struct ctl_out *out, const char *fmt, ...)
-	CTL_PRINTF(2, 3);
+static void keep_field(struct ctl_out *out, const char *key,
+		       const char *fmt, ...) CTL_PRINTF(3, 4);
 
-/* The first field outside lists is the command's result. */
-static void keep_result(struct ctl_out *out, const char *fmt, ...)
+/*
+ * The fields outside lists are kept for "NAME =", and the first one is
+ * the command's result.
+ */
+static void keep_field(struct ctl_out *out, const char *key,
+		       const char *fmt, ...)
 {
 	va_list ap;
 
-	if (out->list_items >= 0 || out->nfields != 1)
+	if (out->list_items >= 0 || out->nkept == CTL_MAX_FIELDS)
 		return;
+	snprintf(out->kept[out->nkept].key, sizeof(out->kept[0].key), "%s",
+		 key);
 	va_start(ap, fmt);
-	vsnprintf(out->result, sizeof(out->result), fmt, ap);
+	vsnprintf(out->kept[out->nkept].value, sizeof(out->kept[0].value),
+		  fmt, ap);
 	va_end(ap);
+	if (out->nfields == 1)
+		memcpy(out->result, out->kept[0].value, sizeof(out->result));
+	out->nkept++;
 }
 
 void out_dec(struct ctl *ctl, const char *key, __u64 val)
 {
 	fprintf(field(ctl, key), "%llu", (unsigned long long)val);
-	keep_result(&ctl->out, "%llu", (unsigned long long)val);
+	keep_field(&ctl->out, key, "%llu", (unsigned long long)val);
 }
 
 void out_hex(struct ctl *ctl, const char *key, __u64 val)
 {
 	fprintf(field(ctl, key), ctl->json ? "\"0x%llx\"" : "0x%llx",
 		(unsigned long long)val);
-	keep_result(&ctl->out, "0x%llx", (unsigned long long)val);
+	keep_field(&ctl->out, key, "0x%llx", (unsigned long long)val);
 }
 
 void out_str(struct ctl *ctl, const char *key, const char *val)
@@ -227,7 +265,7 @@ void out_str(struct ctl *ctl, const char *key, const char *val)
 		json_str(f, val);
 	else
 		fputs(val, f);
-	keep_result(&ctl->out, "%s", val);
+	keep_field(&ctl->out, key, "%s", val);
 }
 
 /* The fields that follow belong to items of the list @key. */
@@ -265,6 +303,7 @@ void out_text(struct ctl *ctl, const char *text)
 	else
 		ctl->out.text = text;
 	ctl->out.result[0] = 0;
+	ctl->out.nkept = 0;
 }
 
 static const char *cmd_name(const struct ctl_out *out)

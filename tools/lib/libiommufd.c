@@ -28,8 +28,18 @@ int iommufd_close(int fd)
 	return close(fd) ? -errno : 0;
 }
 
+/* This thread's route to io_uring, if any (iommufd_uring_route()). */
+static __thread struct iommufd_transport *transport;
+
+void iommufd_set_transport(struct iommufd_transport *t)
+{
+	transport = t;
+}
+
 int iommufd_ioctl(int fd, unsigned long request, void *arg)
 {
+	if (transport && transport->fd == fd)
+		return transport->ioctl(transport, request, arg);
 	return ioctl(fd, request, arg) ? -errno : 0;
 }
 
@@ -42,7 +52,12 @@ int iommufd_destroy(int fd, __u32 id)
 
 int iommufd_ioas_alloc(int fd, __u32 *ioas_id)
 {
-	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+	return iommufd_ioas_alloc_flags(fd, 0, ioas_id);
+}
+
+int iommufd_ioas_alloc_flags(int fd, __u32 flags, __u32 *ioas_id)
+{
+	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd), .flags = flags };
 	int rc;
 
 	rc = iommufd_ioctl(fd, IOMMU_IOAS_ALLOC, &cmd);
@@ -158,6 +173,102 @@ int iommufd_option(int fd, __u16 op, __u32 option_id, __u32 object_id,
 	rc = iommufd_ioctl(fd, IOMMU_OPTION, &cmd);
 	if (!rc)
 		*val64 = cmd.val64;
+	return rc;
+}
+
+int iommufd_hwpt_alloc(int fd, __u32 flags, __u32 dev_id, __u32 pt_id,
+		       __u32 *hwpt_id)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+		.data_type = IOMMU_HWPT_DATA_NONE,
+	};
+	int rc;
+
+	rc = iommufd_ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
+	if (!rc)
+		*hwpt_id = cmd.out_hwpt_id;
+	return rc;
+}
+
+int iommufd_get_hw_info(int fd, __u32 dev_id, void *data, __u32 *data_len,
+			__u32 *data_type, __u8 *max_pasid_log2,
+			__u64 *capabilities)
+{
+	struct iommu_hw_info cmd = {
+		.size = sizeof(cmd),
+		.dev_id = dev_id,
+		.data_len = *data_len,
+		.data_uptr = u64_ptr(data),
+	};
+	int rc;
+
+	rc = iommufd_ioctl(fd, IOMMU_GET_HW_INFO, &cmd);
+	if (!rc) {
+		*data_len = cmd.data_len;
+		*data_type = cmd.out_data_type;
+		*max_pasid_log2 = cmd.out_max_pasid_log2;
+		*capabilities = cmd.out_capabilities;
+	}
+	return rc;
+}
+
+int iommufd_ioas_create_window(int fd, __u32 ioas_id, __u32 flags,
+			       __u32 attrs, __u64 *base, __u64 length,
+			       __u64 *page_size)
+{
+	struct iommu_ioas_create_window cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioas_id = ioas_id,
+		.attrs = attrs,
+		.base = *base,
+		.length = length,
+		.page_size = *page_size,
+	};
+	int rc;
+
+	rc = iommufd_ioctl(fd, IOMMU_IOAS_CREATE_WINDOW, &cmd);
+	if (!rc) {
+		*base = cmd.base;
+		*page_size = cmd.page_size;
+	}
+	return rc;
+}
+
+int iommufd_ioas_remove_window(int fd, __u32 ioas_id, __u64 base,
+			       __u64 *unmapped)
+{
+	struct iommu_ioas_remove_window cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.base = base,
+	};
+	int rc;
+
+	rc = iommufd_ioctl(fd, IOMMU_IOAS_REMOVE_WINDOW, &cmd);
+	if (!rc && unmapped)
+		*unmapped = cmd.out_unmapped;
+	return rc;
+}
+
+int iommufd_ioas_list_windows(int fd, __u32 ioas_id,
+			      struct iommu_ioas_window *windows, __u32 *num)
+{
+	struct iommu_ioas_list_windows cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.num_windows = *num,
+		.windows = u64_ptr(windows),
+	};
+	int rc;
+
+	rc = iommufd_ioctl(fd, IOMMU_IOAS_LIST_WINDOWS, &cmd);
+	if (!rc || rc == -EMSGSIZE)
+		*num = cmd.num_windows;
 	return rc;
 }
 
@@ -283,4 +394,93 @@ int iommufd_test_set_temp_memory_limit(int fd, __u32 limit)
 
 	return iommufd_test_cmd(fd, IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT, 0,
 				&cmd);
+}
+
+int iommufd_test_mock_domain(int fd, __u32 pt_id, __u32 dev_flags,
+			     __u32 *stdev_id, __u32 *hwpt_id, __u32 *idev_id)
+{
+	struct iommu_test_cmd cmd = {
+		.mock_domain_flags = { .dev_flags = dev_flags },
+	};
+	int rc;
+
+	rc = iommufd_test_cmd(fd, dev_flags ? IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS :
+				  IOMMU_TEST_OP_MOCK_DOMAIN, pt_id, &cmd);
+	if (!rc) {
+		*stdev_id = cmd.mock_domain.out_stdev_id;
+		*hwpt_id = cmd.mock_domain.out_hwpt_id;
+		*idev_id = cmd.mock_domain.out_idev_id;
+	}
+	return rc;
+}
+
+int iommufd_test_mock_domain_replace(int fd, __u32 stdev_id, __u32 *pt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.mock_domain_replace = { .pt_id = *pt_id },
+	};
+	int rc;
+
+	rc = iommufd_test_cmd(fd, IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, stdev_id,
+			      &cmd);
+	if (!rc)
+		*pt_id = cmd.mock_domain_replace.pt_id;
+	return rc;
+}
+
+int iommufd_test_mock_device_add_resv(int fd, __u32 stdev_id, __u64 start,
+				      __u64 length)
+{
+	struct iommu_test_cmd cmd = {
+		.add_reserved = { .start = start, .length = length },
+	};
+
+	return iommufd_test_cmd(fd, IOMMU_TEST_OP_MOCK_DEVICE_ADD_RESV,
+				stdev_id, &cmd);
+}
+
+int iommufd_test_md_check_map(int fd, __u32 hwpt_id, __u64 iova,
+			      void *uptr, __u64 length)
+{
+	struct iommu_test_cmd cmd = {
+		.check_map = {
+			.iova = iova,
+			.length = length,
+			.uptr = u64_ptr(uptr),
+		},
+	};
+
+	return iommufd_test_cmd(fd, IOMMU_TEST_OP_MD_CHECK_MAP, hwpt_id, &cmd);
+}
+
+int iommufd_test_md_iopte_stats(int fd, __u32 hwpt_id, __u64 iova,
+				__u64 length,
+				struct iommu_test_iopte_stats *stats)
+{
+	struct iommu_test_cmd cmd = {
+		.check_map = {
+			.iova = iova,
+			.length = length,
+			.uptr = u64_ptr(stats),
+		},
+	};
+
+	return iommufd_test_cmd(fd, IOMMU_TEST_OP_MD_IOPTE_STATS, hwpt_id,
+				&cmd);
+}
+
+int iommufd_test_fail_nth(int fd, __u32 nth, __u32 kinds, __u32 *fired,
+			  __u32 *seen)
+{
+	struct iommu_test_cmd cmd = {
+		.fail_nth = { .nth = nth, .kinds = kinds },
+	};
+	int rc;
+
+	rc = iommufd_test_cmd(fd, IOMMU_TEST_OP_FAIL_NTH, 0, &cmd);
+	if (!rc && fired)
+		*fired = cmd.fail_nth.out_fired;
+	if (!rc && seen)
+		*seen = cmd.fail_nth.out_seen;
+	return rc;
 }

@@ -116,6 +116,13 @@ bench)
 	[ $rc -eq 0 ] && rc=$rc2
 	echo "IOMMUFD-BENCH-END rc=$rc"
 	;;
+fuzz)
+	# make fuzz: the regression seeds, then a fresh seed for a long run.
+	load_module test
+	secs=$(arg fuzz_seconds)
+	FUZZ_SECONDS=${secs:-300} /tests/iommufd_fuzz_bounded
+	echo "IOMMUFD-FUZZ-END rc=$?"
+	;;
 *)
 	echo "IOMMUFD-ERROR unknown mode '$mode'"
 	;;

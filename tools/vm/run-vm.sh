@@ -108,8 +108,9 @@ if kvm_works 2>/dev/null; then
 fi
 interactive=0
 [ "$mode" = run ] && [ -t 0 ] && interactive=1
-append="console=ttyS0 loglevel=5 panic=-1 iommufd.mode=$mode"
+append="console=ttyS0 loglevel=${IOMMUFD_VM_LOGLEVEL:-5} panic=-1 iommufd.mode=$mode"
 append+=" iommufd.interactive=$interactive"
+[ "$mode" = fuzz ] && append+=" iommufd.fuzz_seconds=${FUZZ_SECONDS:-300}"
 mem=2048
 machine=()
 if [ "$mode" = bench ]; then
@@ -128,10 +129,12 @@ if [ "$mode" = run ] && [ "$interactive" = 1 ]; then
 	"${qemu[@]}"
 	exit $?
 fi
-if [ "$mode" = run ] || [ "$mode" = bench ]; then
-	# No terminal: show the demo or benchmark; it must end with rc=0.
+if [ "$mode" = run ] || [ "$mode" = bench ] || [ "$mode" = fuzz ]; then
+	# No terminal: show the demo, benchmark or fuzzer; it must end with
+	# rc=0 (and, for fuzz, without any kernel warning in the log).
 	marker=DEMO
 	[ "$mode" = bench ] && marker=BENCH
+	[ "$mode" = fuzz ] && marker=FUZZ
 	set +e
 	timeout --foreground -k 5 "$timeout" "${qemu[@]}" < /dev/null | \
 		tr -d '\r' | tee "$work/console.log"
@@ -140,6 +143,12 @@ if [ "$mode" = run ] || [ "$mode" = bench ]; then
 	if [ "$qemu_rc" -ne 0 ] ||
 	   ! grep -q "^IOMMUFD-$marker-END rc=0" "$work/console.log"; then
 		echo "$mode: failed (qemu status $qemu_rc)" >&2
+		exit 1
+	fi
+	if [ "$mode" = fuzz ] &&
+	   grep -E "WARNING: |BUG: |Oops|general protection|LOCKUP|lockup|rcu: INFO|blocked for|refcount_t: |corruption|UBSAN: |KASAN: |Kernel panic|circular locking|Call Trace:" \
+		"$work/console.log" >&2; then
+		echo "fuzz: kernel trouble in the guest log (above)" >&2
 		exit 1
 	fi
 	exit 0

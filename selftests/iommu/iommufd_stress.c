@@ -1,0 +1,561 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Concurrency stress: threads on one context, and threads on several
+ * contexts, map, unmap, copy, attach, detach and replace mock devices,
+ * allocate HWPTs, pin and unpin through accesses, read and write through
+ * them, change options, destroy objects and close whole contexts, at
+ * random, for a bounded time. Races may refuse a call (EBUSY, ENOENT,
+ * EEXIST, ...); any other error on valid arguments fails the test. After
+ * every context is closed no page may stay pinned and VmPin must be back
+ * where it started; the VM runner fails the run on any kernel warning.
+ *
+ * IOMMUFD_STRESS_SECONDS sets the total run time (default 16), split
+ * between the tests; IOMMUFD_STRESS_SEED replays a seed, which each test
+ * prints when it starts.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "iommufd_utils.h"
+
+#define PAGE_SZ 4096UL
+#define SLOT_SZ 0x10000UL
+#define NSLOTS 32
+#define IOVA_BASE 0x4000000UL
+#define NBUFS 8
+#define MAX_IDS 16
+#define MAX_ACCESSES 4
+#define MAX_CTXS 4
+#define RW (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)
+#define FIXED_RW (IOMMU_IOAS_MAP_FIXED_IOVA | RW)
+#define PIN_ACCESS MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES
+
+/*
+ * The errors a call may fail with when racing others, as a list ending
+ * in 0: an object destroyed meanwhile (ENOENT) or in use (EBUSY), and
+ * what else each call names.
+ */
+#define ALLOW(...) ((const int[]){ ENOENT, EBUSY, ##__VA_ARGS__, 0 })
+
+/*
+ * One context and the IDs believed to live in it. The lists are hints:
+ * other threads destroy objects at any time, and a stale ID must just
+ * fail with ENOENT. The rwlock only keeps the fd number itself valid
+ * while a call uses it: closing the context takes it for writing.
+ */
+struct stress_ctx {
+	pthread_rwlock_t fd_lock;
+	pthread_mutex_t lock;
+	int fd;
+	__u32 ioas[MAX_IDS];
+	__u32 hwpt[MAX_IDS];
+	__u32 stdev[MAX_IDS];
+	__u32 idev[MAX_IDS];
+	int access_fd[MAX_ACCESSES];
+	__u32 access_ioas[MAX_ACCESSES];
+};
+
+struct stress_run {
+	struct stress_ctx ctx[MAX_CTXS];
+	int nctx;
+	void *bufs[NBUFS];
+	__u64 seed;
+	time_t deadline;
+	atomic_int failures;
+	atomic_long ops;
+	atomic_long ok;
+	char first_failure[256];
+	pthread_mutex_t report_lock;
+};
+
+struct stress_thread {
+	struct stress_run *run;
+	pthread_t thread;
+	__u64 rng;
+	int home;
+	bool may_close;
+};
+
+static __u64 rnd(struct stress_thread *t)
+{
+	/* xorshift64* */
+	t->rng ^= t->rng >> 12;
+	t->rng ^= t->rng << 25;
+	t->rng ^= t->rng >> 27;
+	return t->rng * 0x2545f4914f6cdd1dULL;
+}
+
+static __u32 rnd_below(struct stress_thread *t, __u32 n)
+{
+	return (rnd(t) >> 32) % n;
+}
+
+static void failure(struct stress_run *run, const char *op, int rc)
+{
+	pthread_mutex_lock(&run->report_lock);
+	if (!atomic_fetch_add(&run->failures, 1))
+		snprintf(run->first_failure, sizeof(run->first_failure),
+			 "%s failed with %d (%s), seed %llu", op, rc,
+			 strerror(-rc), (unsigned long long)run->seed);
+	pthread_mutex_unlock(&run->report_lock);
+}
+
+/* Count the result; an error outside @allowed is a failure. */
+static int judge(struct stress_thread *t, const char *op, int rc,
+		 const int *allowed)
+{
+	atomic_fetch_add(&t->run->ops, 1);
+	if (!rc) {
+		atomic_fetch_add(&t->run->ok, 1);
+		return 0;
+	}
+	while (*allowed && *allowed != -rc)
+		allowed++;
+	if (!*allowed)
+		failure(t->run, op, rc);
+	return rc;
+}
+
+static __u32 pick(struct stress_thread *t, struct stress_ctx *c,
+		  const __u32 *ids)
+{
+	__u32 id;
+
+	pthread_mutex_lock(&c->lock);
+	id = ids[rnd_below(t, MAX_IDS)];
+	pthread_mutex_unlock(&c->lock);
+	/* Sometimes an ID of another kind, or none at all. */
+	if (!id || rnd_below(t, 16) == 0)
+		id = rnd_below(t, 64);
+	return id;
+}
+
+static void remember(struct stress_thread *t, struct stress_ctx *c,
+		     __u32 *ids, __u32 id)
+{
+	pthread_mutex_lock(&c->lock);
+	ids[rnd_below(t, MAX_IDS)] = id;
+	pthread_mutex_unlock(&c->lock);
+}
+
+static __u64 slot_iova(struct stress_thread *t)
+{
+	return IOVA_BASE + rnd_below(t, NSLOTS) * SLOT_SZ;
+}
+
+static void *slot_buf(struct stress_thread *t)
+{
+	return (char *)t->run->bufs[rnd_below(t, NBUFS)] +
+	       rnd_below(t, 3) * SLOT_SZ;
+}
+
+/* Take an access fd out of the table, to close or to use alone. */
+static int access_take(struct stress_thread *t, struct stress_ctx *c)
+{
+	int i = rnd_below(t, MAX_ACCESSES), fd;
+
+	pthread_mutex_lock(&c->lock);
+	fd = c->access_fd[i];
+	c->access_fd[i] = -1;
+	pthread_mutex_unlock(&c->lock);
+	return fd;
+}
+
+/* Put it back; if the slot was refilled meanwhile, close it. */
+static void access_put(struct stress_ctx *c, int fd)
+{
+	int i;
+
+	pthread_mutex_lock(&c->lock);
+	for (i = 0; i < MAX_ACCESSES && fd >= 0; i++) {
+		if (c->access_fd[i] < 0) {
+			c->access_fd[i] = fd;
+			fd = -1;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* One random operation on context @c, whose fd_lock is held for read. */
+static void one_op(struct stress_thread *t, struct stress_ctx *c)
+{
+	__u32 id = 0, out = 0, item = 0, r;
+	int fd = c->fd, afd = -1, rc;
+	__u64 iova, len, val;
+
+	switch (rnd_below(t, 20)) {
+	case 0:
+		rc = judge(t, "ioas_alloc", ioas_alloc(fd, &id), ALLOW());
+		if (!rc)
+			remember(t, c, c->ioas, id);
+		break;
+	case 1:
+	case 2:
+	case 3:
+		judge(t, "map_fixed",
+		      ioas_map_fixed(fd, pick(t, c, c->ioas), slot_buf(t),
+				     SLOT_SZ, slot_iova(t)),
+		      ALLOW(EEXIST));
+		break;
+	case 4:
+		iova = 0;
+		judge(t, "map_auto",
+		      ioas_map(fd, pick(t, c, c->ioas), slot_buf(t),
+			       SLOT_SZ * (1 + rnd_below(t, 2)), &iova),
+		      ALLOW(ENOSPC));
+		break;
+	case 5:
+	case 6:
+		/* Slots are only ever mapped whole, so no area is cut. */
+		judge(t, "unmap",
+		      ioas_unmap(fd, pick(t, c, c->ioas), slot_iova(t),
+				 SLOT_SZ, NULL), ALLOW());
+		break;
+	case 7:
+		if (rnd_below(t, 4))
+			break;
+		judge(t, "unmap_all",
+		      ioas_unmap(fd, pick(t, c, c->ioas), 0, UINT64_MAX, NULL),
+		      ALLOW());
+		break;
+	case 8:
+		iova = slot_iova(t);
+		judge(t, "copy",
+		      ioas_copy(fd, pick(t, c, c->ioas), &iova,
+				pick(t, c, c->ioas), slot_iova(t), SLOT_SZ,
+				FIXED_RW), ALLOW(EEXIST));
+		break;
+	case 9:
+		/*
+		 * A reused ID may name another kind of object (EINVAL); an
+		 * automatic IOVA may lie outside the mock aperture
+		 * (EADDRINUSE).
+		 */
+		rc = judge(t, "mock_domain",
+			   tcmd_mock_domain(fd, pick(t, c, c->ioas), &id, &out,
+					    &item),
+			   ALLOW(EINVAL, EADDRINUSE));
+		if (!rc) {
+			remember(t, c, c->stdev, id);
+			remember(t, c, c->hwpt, out);
+			remember(t, c, c->idev, item);
+		}
+		break;
+	case 10:
+		/* To an IOAS, or to a HWPT (EINVAL if that is not one). */
+		if (rnd_below(t, 2))
+			rc = judge(t, "replace_ioas",
+				   tcmd_mock_domain_replace(fd,
+							    pick(t, c, c->stdev),
+							    pick(t, c, c->ioas),
+							    &out),
+				   ALLOW(EINVAL, EADDRINUSE));
+		else
+			rc = judge(t, "replace_hwpt",
+				   tcmd_mock_domain_replace(fd,
+							    pick(t, c, c->stdev),
+							    pick(t, c, c->hwpt),
+							    &out),
+				   ALLOW(EINVAL, EADDRINUSE));
+		if (!rc)
+			remember(t, c, c->hwpt, out);
+		break;
+	case 11:
+		/* EOPNOTSUPP: a reused ID that names a HWPT (nesting). */
+		rc = judge(t, "hwpt_alloc",
+			   hwpt_alloc(fd, pick(t, c, c->idev),
+				      pick(t, c, c->ioas), &id),
+			   ALLOW(EINVAL, EADDRINUSE, EOPNOTSUPP));
+		if (!rc)
+			remember(t, c, c->hwpt, id);
+		break;
+	case 12:
+		/* Destroy anything: devices detach, IOASes and HWPTs go. */
+		switch (rnd_below(t, 3)) {
+		case 0:
+			id = pick(t, c, c->stdev);
+			break;
+		case 1:
+			id = pick(t, c, c->hwpt);
+			break;
+		default:
+			id = pick(t, c, c->ioas);
+		}
+		judge(t, "destroy", iommufd_destroy(fd, id), ALLOW());
+		break;
+	case 13:
+		id = pick(t, c, c->ioas);
+		rc = judge(t, "access_create",
+			   tcmd_access_create(fd, id, rnd_below(t, 4) ?
+					      PIN_ACCESS : 0, &afd), ALLOW());
+		if (!rc)
+			access_put(c, afd);
+		break;
+	case 14:
+	case 15:
+		afd = access_take(t, c);
+		if (afd < 0)
+			break;
+		len = SLOT_SZ >> rnd_below(t, 3);
+		/* EOPNOTSUPP: an access made without PIN_ACCESS. */
+		rc = judge(t, "access_pin",
+			   tcmd_access_pin(fd, afd, slot_iova(t), len, NULL,
+					   rnd_below(t, 2) ?
+					   MOCK_FLAGS_ACCESS_WRITE : 0, &item),
+			   ALLOW(EOPNOTSUPP));
+		if (!rc && rnd_below(t, 2))
+			judge(t, "access_unpin",
+			      tcmd_access_unpin(fd, afd, item), ALLOW());
+		access_put(c, afd);
+		break;
+	case 16:
+		afd = access_take(t, c);
+		if (afd < 0)
+			break;
+		r = rnd_below(t, 4);
+		judge(t, "access_rw",
+		      tcmd_access_rw(fd, afd, slot_iova(t) + rnd_below(t, 4096),
+				     slot_buf(t), 1 + rnd_below(t, 3 * 4096),
+				     (r & 1 ? MOCK_ACCESS_RW_WRITE : 0) |
+				     (r & 2 ? MOCK_ACCESS_RW_SLOW_PATH : 0)),
+		      ALLOW());
+		if (rnd_below(t, 2))
+			judge(t, "access_replace",
+			      tcmd_access_replace_ioas(fd, afd,
+						       pick(t, c, c->ioas)),
+			      ALLOW());
+		if (rnd_below(t, 4))
+			access_put(c, afd);
+		else
+			close(afd);
+		break;
+	case 17:
+		/* HUGE_PAGES 0: EINVAL while a domain and mappings exist. */
+		val = rnd_below(t, 2);
+		judge(t, "option_huge_pages",
+		      iommufd_option(fd, IOMMU_OPTION_HUGE_PAGES,
+				     IOMMU_OPTION_OP_SET, pick(t, c, c->ioas),
+				     &val), val ? ALLOW() : ALLOW(EINVAL));
+		break;
+	case 18:
+		val = 0;
+		judge(t, "option_rlimit_mode",
+		      iommufd_option(fd, IOMMU_OPTION_RLIMIT_MODE,
+				     IOMMU_OPTION_OP_SET, 0, &val), ALLOW());
+		break;
+	default: {
+		struct iommu_iova_range r[4];
+		__u32 n = 4;
+
+		judge(t, "iova_ranges",
+		      ioas_iova_ranges(fd, pick(t, c, c->ioas), r, &n, NULL),
+		      ALLOW(EMSGSIZE));
+	}
+	}
+}
+
+/* Close context @c with everything in it, and start it afresh. */
+static void reopen(struct stress_thread *t, struct stress_ctx *c)
+{
+	int afds[MAX_ACCESSES], i;
+
+	pthread_rwlock_wrlock(&c->fd_lock);
+	pthread_mutex_lock(&c->lock);
+	for (i = 0; i < MAX_ACCESSES; i++) {
+		afds[i] = c->access_fd[i];
+		c->access_fd[i] = -1;
+	}
+	memset(c->ioas, 0, sizeof(c->ioas));
+	memset(c->hwpt, 0, sizeof(c->hwpt));
+	memset(c->stdev, 0, sizeof(c->stdev));
+	memset(c->idev, 0, sizeof(c->idev));
+	pthread_mutex_unlock(&c->lock);
+	/* Sometimes the accesses outlive their context for a moment. */
+	if (rnd_below(t, 2))
+		for (i = 0; i < MAX_ACCESSES; i++)
+			if (afds[i] >= 0) {
+				close(afds[i]);
+				afds[i] = -1;
+			}
+	close(c->fd);
+	for (i = 0; i < MAX_ACCESSES; i++)
+		if (afds[i] >= 0)
+			close(afds[i]);
+	c->fd = iommufd_open();
+	if (c->fd < 0)
+		failure(t->run, "open", -errno);
+	pthread_rwlock_unlock(&c->fd_lock);
+}
+
+static void *stress_thread_fn(void *arg)
+{
+	struct stress_thread *t = arg;
+	struct stress_run *run = t->run;
+
+	while (time(NULL) < run->deadline && !atomic_load(&run->failures)) {
+		struct stress_ctx *c = &run->ctx[t->home];
+
+		/* Mostly the home context, sometimes another one. */
+		if (run->nctx > 1 && !rnd_below(t, 4))
+			c = &run->ctx[rnd_below(t, run->nctx)];
+		if (t->may_close && c == &run->ctx[t->home] &&
+		    !rnd_below(t, 400)) {
+			reopen(t, c);
+			continue;
+		}
+		pthread_rwlock_rdlock(&c->fd_lock);
+		if (c->fd >= 0)
+			one_op(t, c);
+		pthread_rwlock_unlock(&c->fd_lock);
+	}
+	return NULL;
+}
+
+static __u64 stress_seed(void)
+{
+	const char *s = getenv("IOMMUFD_STRESS_SEED");
+	struct timespec ts;
+
+	if (s && *s)
+		return strtoull(s, NULL, 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000007ULL ^ ts.tv_nsec ^ getpid();
+}
+
+/* Seconds for one of the @parts tests. */
+static int stress_seconds(int parts)
+{
+	const char *s = getenv("IOMMUFD_STRESS_SECONDS");
+	int total = s && *s ? atoi(s) : 16;
+
+	return total / parts > 0 ? total / parts : 1;
+}
+
+static void buf_setup(struct __test_metadata *_metadata,
+		      struct stress_run *run)
+{
+	int i;
+
+	for (i = 0; i < NBUFS; i++) {
+		run->bufs[i] = mmap(NULL, 4 * SLOT_SZ, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, run->bufs[i]);
+		madvise(run->bufs[i], 4 * SLOT_SZ, MADV_NOHUGEPAGE);
+		memset(run->bufs[i], i + 1, 4 * SLOT_SZ);
+	}
+}
+
+/*
+ * Run @nthreads threads over @nctx contexts; thread i lives in context
+ * i % nctx, and the first thread of each context may close it.
+ */
+static void stress(struct __test_metadata *_metadata, int nctx, int nthreads,
+		   int seconds)
+{
+	struct stress_thread threads[16];
+	pthread_rwlockattr_t attr;
+	struct stress_run *run;
+	long vm_pin;
+	int fd, i, j;
+
+	run = calloc(1, sizeof(*run));
+	ASSERT_NE(NULL, run);
+	fd = iommufd_open();
+	ASSERT_LE(0, fd);
+	if (!iommufd_is_test_build(fd))
+		SKIP(return, "not a test build of the module");
+	close(fd);
+
+	/* reopen() must not starve behind a stream of readers. */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr,
+				      PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	run->seed = stress_seed();
+	run->nctx = nctx;
+	pthread_mutex_init(&run->report_lock, NULL);
+	TH_LOG("seed %llu (IOMMUFD_STRESS_SEED replays), %d contexts, %d threads, %d s",
+	       (unsigned long long)run->seed, nctx, nthreads, seconds);
+	buf_setup(_metadata, run);
+	vm_pin = proc_status_kb("VmPin");
+
+	for (i = 0; i < nctx; i++) {
+		struct stress_ctx *c = &run->ctx[i];
+		__u32 id;
+
+		pthread_rwlock_init(&c->fd_lock, &attr);
+		pthread_mutex_init(&c->lock, NULL);
+		c->fd = iommufd_open();
+		ASSERT_LE(0, c->fd);
+		for (j = 0; j < MAX_ACCESSES; j++)
+			c->access_fd[j] = -1;
+		/* A couple of IOASes with a device each to start from. */
+		for (j = 0; j < 2; j++) {
+			ASSERT_EQ(0, ioas_alloc(c->fd, &c->ioas[j]));
+			ASSERT_EQ(0, tcmd_mock_domain(c->fd, c->ioas[j],
+						      &c->stdev[j],
+						      &c->hwpt[j],
+						      &c->idev[j]));
+		}
+		ASSERT_EQ(0, ioas_alloc(c->fd, &id));
+		c->ioas[2] = id;
+	}
+
+	run->deadline = time(NULL) + seconds;
+	for (i = 0; i < nthreads; i++) {
+		threads[i] = (struct stress_thread){
+			.run = run,
+			.rng = run->seed * 2654435761ULL + i + 1,
+			.home = i % nctx,
+			.may_close = i < nctx && nctx > 1,
+		};
+		ASSERT_EQ(0, pthread_create(&threads[i].thread, NULL,
+					    stress_thread_fn, &threads[i]));
+	}
+	for (i = 0; i < nthreads; i++)
+		pthread_join(threads[i].thread, NULL);
+
+	TH_LOG("%ld calls, %ld succeeded", atomic_load(&run->ops),
+	       atomic_load(&run->ok));
+	if (atomic_load(&run->failures))
+		TH_LOG("%d unexpected errors; first: %s",
+		       atomic_load(&run->failures), run->first_failure);
+	EXPECT_EQ(0, atomic_load(&run->failures));
+
+	/* Close everything; then nothing may stay pinned. */
+	for (i = 0; i < nctx; i++) {
+		struct stress_ctx *c = &run->ctx[i];
+
+		for (j = 0; j < MAX_ACCESSES; j++)
+			if (c->access_fd[j] >= 0)
+				close(c->access_fd[j]);
+		close(c->fd);
+	}
+	fd = iommufd_open();
+	ASSERT_LE(0, fd);
+	for (i = 0; i < NBUFS; i++)
+		EXPECT_EQ(0, tcmd_check_refs(fd, run->bufs[i], 4 * SLOT_SZ, 0));
+	close(fd);
+	EXPECT_EQ(vm_pin, proc_status_kb("VmPin"));
+	for (i = 0; i < NBUFS; i++)
+		munmap(run->bufs[i], 4 * SLOT_SZ);
+	free(run);
+}
+
+TEST(threads_on_one_context)
+{
+	stress(_metadata, 1, 8, stress_seconds(2));
+}
+
+TEST(threads_on_several_contexts_with_close)
+{
+	stress(_metadata, MAX_CTXS, 12, stress_seconds(2));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,958 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommufd_fuzz: random, mostly well-formed command sequences against
+ * /dev/iommu (a test build of the module).
+ *
+ *   iommufd_fuzz [-s SEED] [-n OPS] [-t SECONDS] [-p] [-v]
+ *
+ * Each run prints its seed. The sequence depends on the seed only: the
+ * same seed and OPS replay the same calls (object IDs and fds come out
+ * the same in a fresh process, and the buffers live at fixed addresses).
+ * -n bounds the number of calls, -t the time (the run then prints how
+ * many calls it made, to replay with -n). -p prints the sequence as a C
+ * program that makes the same calls with ioctl(), the start of a
+ * regression test. -v prints each call and its result.
+ *
+ * The calls use the objects the run made (IOASes, windowed IOASes, mock
+ * devices, HWPTs, accesses and their pins, mappings) with valid IOVAs and
+ * buffers, and now and then garbage: bad IDs, unknown flags, odd sizes,
+ * lengths of 0 or overflowing ranges, unaligned values, unmapped or
+ * read-only memory, another context's or a foreign fd, reserved fields.
+ * Some go through io_uring, some run with a fault injected (FAIL_NTH).
+ *
+ * A run fails (exit 1) when a call gives an errno no command returns,
+ * when a well-formed call on valid memory gets EFAULT, or when, after
+ * every context and access is closed, a buffer page is still pinned or
+ * VmPin has not come back. Kernel warnings are the VM runner's to catch.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "../../uapi/linux/iommufd.h"
+#include "../../iommufd/iommufd_test.h"
+
+#define PAGE_SZ 4096UL
+#define NBUFS 6
+#define BUF_SZ 0x40000UL
+/* Fixed addresses keep replays and printed programs exact. */
+#define BUF_BASE 0x3f0000000000UL
+#define NCTX 2
+#define MAX_OBJS 32
+#define MAX_MAPS 64
+#define MAX_ACC 8
+#define APERTURE_START ((__u64)MOCK_APERTURE_START)
+#define IOVA_SPAN 0x4000000UL
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MMAP_FLAGS "MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0"
+
+enum obj_kind { K_IOAS, K_WIN_IOAS, K_HWPT, K_STDEV, K_IDEV, K_NKINDS };
+
+struct mapping {
+	__u32 ioas;
+	__u64 iova;
+	__u64 len;
+};
+
+struct access {
+	int fd;
+	bool pin;
+	__u32 items[4];
+};
+
+struct ctx {
+	int fd;
+	struct io_uring ring;
+	bool ring_ok;
+	__u32 objs[K_NKINDS][MAX_OBJS];
+	struct mapping maps[MAX_MAPS];
+	struct access acc[MAX_ACC];
+};
+
+static struct {
+	__u64 rng;
+	__u64 seed;
+	unsigned long ops;
+	bool print;
+	bool verbose;
+	struct ctx ctx[NCTX];
+	char *bufs[NBUFS];
+	char *ro_buf;
+	int devnull;
+	int failures;
+	/* Set when a call of this op carries garbage. */
+	bool garbage;
+	/* ... when it points at memory that is not a read-write buffer. */
+	bool bad_memory;
+	/*
+	 * A call with bad memory got through (it is only pinned later, when
+	 * a domain or access needs it): from then on EFAULT is expected.
+	 */
+	bool tainted;
+} F;
+
+static __u64 rnd(void)
+{
+	/* splitmix64: every seed, even 0, gives a good stream. */
+	__u64 z = (F.rng += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static __u32 below(__u32 n)
+{
+	return n ? rnd() % n : 0;
+}
+
+/* True with probability 1/@n; marks the call as carrying garbage. */
+static bool bad(__u32 n)
+{
+	if (below(n))
+		return false;
+	F.garbage = true;
+	return true;
+}
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "iommufd_fuzz: FAIL (seed %llu, call %lu): ",
+		(unsigned long long)F.seed, F.ops);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	F.failures++;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Objects the run knows about. */
+
+static void obj_add(struct ctx *c, enum obj_kind k, __u32 id)
+{
+	c->objs[k][below(MAX_OBJS)] = id;
+}
+
+/* A known ID of kind @k, sometimes a bad one. */
+static __u32 obj_pick(struct ctx *c, enum obj_kind k)
+{
+	__u32 id = c->objs[k][below(MAX_OBJS)];
+	int tries;
+
+	for (tries = 0; !id && tries < 8; tries++)
+		id = c->objs[k][below(MAX_OBJS)];
+	if (bad(24)) {
+		switch (below(4)) {
+		case 0:
+			return 0;
+		case 1:
+			return ~0u;
+		default:
+			return below(64);
+		}
+	}
+	return id;
+}
+
+/* A user address: mostly inside a buffer, page aligned or not. */
+static __u64 uva(__u64 len)
+{
+	__u64 off;
+	char *buf;
+
+	if (bad(30)) {
+		F.bad_memory = true;
+		switch (below(5)) {
+		case 0:
+			return 0;
+		case 1:
+			return (__u64)(uintptr_t)F.ro_buf;
+		case 2:
+			return 0xffff800000000000ULL;
+		case 3:
+			return ~0ULL - below(4096);
+		default:
+			return BUF_BASE - 0x100000;
+		}
+	}
+	buf = F.bufs[below(NBUFS)];
+	if (len >= BUF_SZ)
+		return (__u64)(uintptr_t)buf;
+	off = below((BUF_SZ - len) / PAGE_SZ + 1) * PAGE_SZ;
+	return (__u64)(uintptr_t)buf + off;
+}
+
+/* A length: mostly whole pages, sometimes 0, odd or enormous. */
+static __u64 length(void)
+{
+	if (bad(30)) {
+		switch (below(4)) {
+		case 0:
+			return 0;
+		case 1:
+			return 1 + below(PAGE_SZ);
+		case 2:
+			return ~0ULL - below(PAGE_SZ);
+		default:
+			return 1ULL << (32 + below(30));
+		}
+	}
+	return (1 + below(8)) * PAGE_SZ * (below(4) ? 1 : 8);
+}
+
+/* An IOVA inside the mock aperture, or one that was mapped. */
+static __u64 iova(struct ctx *c, __u32 ioas)
+{
+	struct mapping *m = &c->maps[below(MAX_MAPS)];
+
+	if (bad(30)) {
+		switch (below(3)) {
+		case 0:
+			return ~0ULL - below(PAGE_SZ) * PAGE_SZ;
+		case 1:
+			return APERTURE_START + 1 + below(PAGE_SZ);
+		default:
+			return 0;
+		}
+	}
+	if (m->len && (m->ioas == ioas || below(4) == 0))
+		return m->iova + (below(2) ? 0 : below(m->len / PAGE_SZ) *
+					      PAGE_SZ);
+	return APERTURE_START + below(IOVA_SPAN / PAGE_SZ) * PAGE_SZ;
+}
+
+static __u32 flags(__u32 valid)
+{
+	if (bad(30))
+		return rnd();
+	return rnd() & valid;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Issuing a command: ioctl or io_uring, printing, checking. */
+
+static const int known_errors[] = {
+	ENOENT, EINVAL, EOPNOTSUPP, EFAULT, E2BIG, ENOMEM, EOVERFLOW, EEXIST,
+	EBUSY, ENOSPC, EADDRINUSE, EMSGSIZE, EPERM, ENOTTY, EBADF, ERANGE,
+	EBADE, EIO, 0,
+};
+
+static void print_bytes(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	printf("\"");
+	for (i = 0; i < len; i++)
+		printf("\\x%02x", b[i]);
+	printf("\"");
+}
+
+static int uring_call(struct ctx *c, unsigned long req, void *arg,
+		      size_t len)
+{
+	struct iommu_uring_cmd hdr = { .arg = (__u64)(uintptr_t)arg };
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	int res;
+
+	sqe = io_uring_get_sqe(&c->ring);
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, c->fd, NULL, 0, 0);
+	sqe->cmd_op = req;
+	if (len <= IOMMU_URING_CMD_INLINE_MAX && below(2)) {
+		hdr.flags = IOMMU_URING_CMD_INLINE;
+		hdr.arg = 0;
+		memcpy(sqe->cmd + sizeof(hdr), arg, len);
+	}
+	if (bad(40))
+		hdr.flags |= 1u << below(32);
+	memcpy(sqe->cmd, &hdr, sizeof(hdr));
+	if (io_uring_submit(&c->ring) != 1)
+		return -EIO;
+	if (io_uring_wait_cqe(&c->ring, &cqe))
+		return -EIO;
+	res = cqe->res;
+	io_uring_cqe_seen(&c->ring, cqe);
+	return res;
+}
+
+/*
+ * Run one command on context @c. @len is the size of the struct at @arg;
+ * its size field may be made wrong here. Returns 0 or -errno.
+ */
+static int call(struct ctx *c, unsigned long req, const char *name,
+		void *arg, size_t len)
+{
+	unsigned char buf[256] = {};
+	bool uring = false, fault = false;
+	int fd = c->fd, rc, fired = 0;
+	__u32 nth = 0;
+	size_t i;
+
+	memcpy(buf, arg, len);
+	if (bad(40)) {
+		/* A short, long, or zero-tailed size. */
+		__u32 sz = below(2) ? below(len) : len + 8 * (1 + below(4));
+
+		memcpy(buf, &sz, sizeof(sz));
+		if (sz > len && below(2))
+			buf[len + below(sz - len)] = 1;
+	}
+	if (bad(60))
+		fd = below(2) ? F.devnull : F.ctx[(c - F.ctx + 1) % NCTX].fd;
+	if (c->ring_ok && fd == c->fd && below(6) == 0)
+		uring = true;
+	if (below(10) == 0) {
+		fault = true;
+		nth = 1 + below(40);
+	}
+
+	if (F.print) {
+		printf("\t/* %lu: %s%s%s */\n", F.ops, name,
+		       uring ? " (io_uring in the run)" : "",
+		       fault ? " (with a fault injected)" : "");
+		if (fault)
+			printf("\tfail_nth(fd[0], %u);\n", nth);
+		printf("\trc = %s(%s, 0x%lx, ", "call",
+		       fd == F.devnull ? "devnull" :
+		       fd == F.ctx[0].fd ? "fd[0]" : "fd[1]", req);
+		print_bytes(buf, len + 64);
+		printf(", %zu);\n", len + 64);
+	}
+
+	if (fault) {
+		struct iommu_test_cmd t = {
+			.size = sizeof(t), .op = IOMMU_TEST_OP_FAIL_NTH,
+			.fail_nth = { .nth = nth, .kinds = MOCK_FAULT_ALL },
+		};
+
+		ioctl(F.ctx[0].fd, IOMMU_TEST_CMD, &t);
+	}
+	if (uring)
+		rc = uring_call(c, req, buf, len);
+	else
+		rc = ioctl(fd, req, buf) ? -errno : 0;
+	if (fault) {
+		struct iommu_test_cmd t = {
+			.size = sizeof(t), .op = IOMMU_TEST_OP_FAIL_NTH,
+		};
+
+		/* The disarm's own copy-in may be the Nth event: retry. */
+		for (i = 0; i < 3; i++)
+			if (!ioctl(F.ctx[0].fd, IOMMU_TEST_CMD, &t))
+				break;
+		fired = t.fail_nth.out_fired;
+	}
+	if (F.print)
+		printf("%s\t/* -> %d */\n", fault ? "\tfail_nth(fd[0], 0);\n" :
+		       "", rc);
+	if (F.verbose)
+		fprintf(stderr, "%lu %s%s%s -> %d\n", F.ops, name,
+			uring ? " uring" : "", fired ? " faulted" : "", rc);
+
+	if (rc > 0) {
+		fail("%s returned %d", name, rc);
+	} else if (rc) {
+		for (i = 0; known_errors[i] && known_errors[i] != -rc; i++)
+			;
+		if (!known_errors[i])
+			fail("%s failed with unexpected errno %d (%s)", name,
+			     -rc, strerror(-rc));
+		if (rc == -EFAULT && !F.garbage && !fault && !F.tainted)
+			fail("%s: EFAULT on valid memory", name);
+	}
+	if (!rc && F.bad_memory)
+		F.tainted = true;
+	if (!rc)
+		memcpy(arg, buf, len);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The operations. */
+
+static void op_ioas_alloc(struct ctx *c)
+{
+	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+	bool windowed = below(4) == 0;
+
+	cmd.flags = windowed ? IOMMU_IOAS_ALLOC_WINDOWED : 0;
+	if (bad(30))
+		cmd.flags = rnd();
+	if (!call(c, IOMMU_IOAS_ALLOC, "IOAS_ALLOC", &cmd, sizeof(cmd)))
+		obj_add(c, cmd.flags ? K_WIN_IOAS : K_IOAS, cmd.out_ioas_id);
+}
+
+static void record_map(struct ctx *c, __u32 ioas, __u64 iova, __u64 len)
+{
+	c->maps[below(MAX_MAPS)] = (struct mapping){ ioas, iova, len };
+}
+
+static __u32 any_ioas(struct ctx *c)
+{
+	return obj_pick(c, below(4) ? K_IOAS : K_WIN_IOAS);
+}
+
+static void op_map(struct ctx *c)
+{
+	struct iommu_ioas_map cmd = { .size = sizeof(cmd) };
+
+	cmd.ioas_id = any_ioas(c);
+	cmd.flags = flags(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |
+			  IOMMU_IOAS_MAP_READABLE) | IOMMU_IOAS_MAP_READABLE;
+	if (below(3))
+		cmd.flags |= IOMMU_IOAS_MAP_FIXED_IOVA;
+	cmd.length = length();
+	cmd.user_va = uva(cmd.length);
+	cmd.iova = iova(c, cmd.ioas_id);
+	if (bad(40))
+		cmd.__reserved = 1;
+	if (!call(c, IOMMU_IOAS_MAP, "IOAS_MAP", &cmd, sizeof(cmd)))
+		record_map(c, cmd.ioas_id, cmd.iova, cmd.length);
+}
+
+static void op_unmap(struct ctx *c)
+{
+	struct iommu_ioas_unmap cmd = { .size = sizeof(cmd) };
+	struct mapping *m = &c->maps[below(MAX_MAPS)];
+
+	cmd.ioas_id = m->len && below(2) ? m->ioas : any_ioas(c);
+	if (below(12) == 0) {
+		cmd.length = ~0ULL;
+	} else if (m->len && below(3)) {
+		cmd.iova = m->iova;
+		cmd.length = m->len;
+	} else {
+		cmd.iova = iova(c, cmd.ioas_id);
+		cmd.length = length();
+	}
+	if (!call(c, IOMMU_IOAS_UNMAP, "IOAS_UNMAP", &cmd, sizeof(cmd)) &&
+	    m->iova == cmd.iova)
+		m->len = 0;
+}
+
+static void op_copy(struct ctx *c)
+{
+	struct iommu_ioas_copy cmd = { .size = sizeof(cmd) };
+	struct mapping *m = &c->maps[below(MAX_MAPS)];
+
+	cmd.flags = flags(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |
+			  IOMMU_IOAS_MAP_READABLE) | IOMMU_IOAS_MAP_READABLE;
+	cmd.src_ioas_id = m->len ? m->ioas : any_ioas(c);
+	cmd.src_iova = m->len ? m->iova : iova(c, cmd.src_ioas_id);
+	cmd.length = m->len && below(3) ? m->len : length();
+	cmd.dst_ioas_id = any_ioas(c);
+	cmd.dst_iova = iova(c, cmd.dst_ioas_id);
+	if (!call(c, IOMMU_IOAS_COPY, "IOAS_COPY", &cmd, sizeof(cmd)))
+		record_map(c, cmd.dst_ioas_id, cmd.dst_iova, cmd.length);
+}
+
+static void op_iova_ranges(struct ctx *c)
+{
+	struct iommu_iova_range r[4];
+	struct iommu_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.num_iovas = below(5),
+		.allowed_iovas = (__u64)(uintptr_t)r,
+	};
+
+	cmd.ioas_id = any_ioas(c);
+	if (bad(20))
+		cmd.allowed_iovas = uva(PAGE_SZ);
+	call(c, IOMMU_IOAS_IOVA_RANGES, "IOAS_IOVA_RANGES", &cmd,
+	     sizeof(cmd));
+}
+
+static void op_allow_iovas(struct ctx *c)
+{
+	struct iommu_iova_range r[3];
+	struct iommu_ioas_allow_iovas cmd = {
+		.size = sizeof(cmd),
+		.num_iovas = below(4),
+		.allowed_iovas = (__u64)(uintptr_t)r,
+	};
+	__u32 i;
+
+	for (i = 0; i < 3; i++) {
+		r[i].start = APERTURE_START + i * IOVA_SPAN / 2 +
+			     below(4) * PAGE_SZ;
+		r[i].last = r[i].start + length() - 1;
+	}
+	cmd.ioas_id = any_ioas(c);
+	call(c, IOMMU_IOAS_ALLOW_IOVAS, "IOAS_ALLOW_IOVAS", &cmd, sizeof(cmd));
+}
+
+static void op_option(struct ctx *c)
+{
+	struct iommu_option cmd = { .size = sizeof(cmd) };
+
+	cmd.option_id = below(8) ? IOMMU_OPTION_HUGE_PAGES :
+				   IOMMU_OPTION_RLIMIT_MODE;
+	if (bad(30))
+		cmd.option_id = rnd();
+	cmd.op = below(2);
+	if (bad(40))
+		cmd.op = rnd();
+	if (cmd.option_id == IOMMU_OPTION_HUGE_PAGES)
+		cmd.object_id = any_ioas(c);
+	cmd.val64 = below(2);
+	if (bad(30))
+		cmd.val64 = rnd();
+	call(c, IOMMU_OPTION, "OPTION", &cmd, sizeof(cmd));
+}
+
+static void op_window(struct ctx *c)
+{
+	if (below(3)) {
+		struct iommu_ioas_create_window cmd = { .size = sizeof(cmd) };
+
+		cmd.ioas_id = obj_pick(c, K_WIN_IOAS);
+		cmd.flags = flags(IOMMU_WINDOW_FIXED_BASE);
+		cmd.attrs = flags(IOMMU_WINDOW_ATTR_EXACT_IOPTE);
+		cmd.base = APERTURE_START + below(16) * 0x400000;
+		cmd.length = below(2) ? 0x400000 : length();
+		cmd.page_size = below(2) ? 0 : PAGE_SZ << below(10);
+		if (bad(20))
+			cmd.page_size = rnd();
+		if (!call(c, IOMMU_IOAS_CREATE_WINDOW, "IOAS_CREATE_WINDOW",
+			  &cmd, sizeof(cmd)))
+			record_map(c, cmd.ioas_id, cmd.base, 0);
+	} else if (below(2)) {
+		struct iommu_ioas_remove_window cmd = { .size = sizeof(cmd) };
+
+		cmd.ioas_id = obj_pick(c, K_WIN_IOAS);
+		cmd.base = APERTURE_START + below(16) * 0x400000;
+		call(c, IOMMU_IOAS_REMOVE_WINDOW, "IOAS_REMOVE_WINDOW", &cmd,
+		     sizeof(cmd));
+	} else {
+		struct iommu_ioas_window w[4];
+		struct iommu_ioas_list_windows cmd = {
+			.size = sizeof(cmd),
+			.num_windows = below(5),
+			.windows = (__u64)(uintptr_t)w,
+		};
+
+		cmd.ioas_id = obj_pick(c, K_WIN_IOAS);
+		call(c, IOMMU_IOAS_LIST_WINDOWS, "IOAS_LIST_WINDOWS", &cmd,
+		     sizeof(cmd));
+	}
+}
+
+static void op_destroy(struct ctx *c)
+{
+	struct iommu_destroy cmd = { .size = sizeof(cmd) };
+
+	cmd.id = obj_pick(c, below(K_NKINDS));
+	call(c, IOMMU_DESTROY, "DESTROY", &cmd, sizeof(cmd));
+}
+
+static int test_call(struct ctx *c, __u32 op, __u32 id,
+		     struct iommu_test_cmd *cmd, const char *name)
+{
+	cmd->size = sizeof(*cmd);
+	cmd->op = op;
+	cmd->id = id;
+	return call(c, IOMMU_TEST_CMD, name, cmd, sizeof(*cmd));
+}
+
+static void op_mock_device(struct ctx *c)
+{
+	struct iommu_test_cmd cmd = {};
+	__u32 pt = below(3) ? any_ioas(c) : obj_pick(c, K_HWPT);
+
+	if (below(3)) {
+		cmd.mock_domain_flags.dev_flags =
+			flags(MOCK_FLAGS_DEVICE_HUGE_IOVA |
+			      MOCK_FLAGS_DEVICE_NO_DIRTY);
+		if (test_call(c, IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS, pt, &cmd,
+			      "MOCK_DOMAIN_FLAGS"))
+			return;
+	} else if (test_call(c, IOMMU_TEST_OP_MOCK_DOMAIN, pt, &cmd,
+			     "MOCK_DOMAIN")) {
+		return;
+	}
+	obj_add(c, K_STDEV, cmd.mock_domain.out_stdev_id);
+	obj_add(c, K_HWPT, cmd.mock_domain.out_hwpt_id);
+	obj_add(c, K_IDEV, cmd.mock_domain.out_idev_id);
+}
+
+static void op_replace(struct ctx *c)
+{
+	struct iommu_test_cmd cmd = {};
+
+	cmd.mock_domain_replace.pt_id = below(2) ? any_ioas(c) :
+					obj_pick(c, K_HWPT);
+	if (!test_call(c, IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+		       obj_pick(c, K_STDEV), &cmd, "MOCK_DOMAIN_REPLACE"))
+		obj_add(c, K_HWPT, cmd.mock_domain_replace.pt_id);
+}
+
+static void op_hwpt_alloc(struct ctx *c)
+{
+	struct iommu_hwpt_alloc cmd = { .size = sizeof(cmd) };
+
+	cmd.dev_id = obj_pick(c, K_IDEV);
+	cmd.pt_id = below(8) ? any_ioas(c) : obj_pick(c, K_HWPT);
+	cmd.flags = flags(0);
+	if (bad(30))
+		cmd.data_type = rnd();
+	if (!call(c, IOMMU_HWPT_ALLOC, "HWPT_ALLOC", &cmd, sizeof(cmd)))
+		obj_add(c, K_HWPT, cmd.out_hwpt_id);
+}
+
+static void op_hw_info(struct ctx *c)
+{
+	struct iommu_test_hw_info info;
+	struct iommu_hw_info cmd = {
+		.size = sizeof(cmd),
+		.data_len = below(2) ? sizeof(info) : below(64),
+		.data_uptr = (__u64)(uintptr_t)&info,
+	};
+
+	cmd.dev_id = obj_pick(c, K_IDEV);
+	if (bad(20))
+		cmd.data_uptr = uva(PAGE_SZ);
+	call(c, IOMMU_GET_HW_INFO, "GET_HW_INFO", &cmd, sizeof(cmd));
+}
+
+static struct access *pick_access(struct ctx *c)
+{
+	return &c->acc[below(MAX_ACC)];
+}
+
+static void op_access(struct ctx *c)
+{
+	struct access *a = pick_access(c);
+	struct iommu_test_cmd cmd = {};
+	__u32 ioas = any_ioas(c);
+	struct mapping *m = &c->maps[below(MAX_MAPS)];
+	int afd = a->fd;
+
+	if (bad(20))
+		afd = below(2) ? F.devnull : F.ctx[0].acc[0].fd;
+	switch (below(7)) {
+	case 0:
+		if (a->fd >= 0)
+			return;
+		cmd.create_access.flags =
+			flags(MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES);
+		if (!test_call(c, IOMMU_TEST_OP_CREATE_ACCESS, ioas, &cmd,
+			       "CREATE_ACCESS")) {
+			a->fd = cmd.create_access.out_access_fd;
+			a->pin = cmd.create_access.flags;
+		}
+		return;
+	case 1:
+	case 2:
+		cmd.access_pages.flags = flags(MOCK_FLAGS_ACCESS_WRITE);
+		cmd.access_pages.iova = m->len ? m->iova : iova(c, ioas);
+		cmd.access_pages.length = m->len && below(2) ? m->len :
+					  length();
+		if (!test_call(c, IOMMU_TEST_OP_ACCESS_PAGES, afd, &cmd,
+			       "ACCESS_PAGES") && afd == a->fd)
+			a->items[below(4)] =
+				cmd.access_pages.out_access_pages_id;
+		return;
+	case 3:
+		cmd.destroy_access_pages.access_pages_id =
+			bad(10) ? rnd() : a->items[below(4)];
+		test_call(c, IOMMU_TEST_OP_DESTROY_ACCESS_PAGES, afd, &cmd,
+			  "DESTROY_ACCESS_PAGES");
+		return;
+	case 4: {
+		char tmp[3 * PAGE_SZ];
+
+		cmd.access_rw.iova = (m->len ? m->iova : iova(c, ioas)) +
+				     below(PAGE_SZ);
+		cmd.access_rw.length = 1 + below(sizeof(tmp));
+		cmd.access_rw.uptr = (__u64)(uintptr_t)tmp;
+		if (bad(20))
+			cmd.access_rw.uptr = uva(PAGE_SZ);
+		cmd.access_rw.flags = flags(MOCK_ACCESS_RW_WRITE |
+					    MOCK_ACCESS_RW_SLOW_PATH);
+		test_call(c, IOMMU_TEST_OP_ACCESS_RW, afd, &cmd, "ACCESS_RW");
+		return;
+	}
+	case 5:
+		cmd.access_replace_ioas.ioas_id = ioas;
+		test_call(c, IOMMU_TEST_OP_ACCESS_REPLACE_IOAS, afd, &cmd,
+			  "ACCESS_REPLACE_IOAS");
+		return;
+	default:
+		if (a->fd < 0)
+			return;
+		if (F.print)
+			printf("\tclose(%d);\n", a->fd);
+		close(a->fd);
+		*a = (struct access){ .fd = -1 };
+	}
+}
+
+static void op_test_misc(struct ctx *c)
+{
+	struct iommu_test_cmd cmd = {};
+
+	switch (below(4)) {
+	case 0:
+		cmd.add_reserved.start = iova(c, 0);
+		cmd.add_reserved.length = length();
+		test_call(c, IOMMU_TEST_OP_ADD_RESERVED, any_ioas(c), &cmd,
+			  "ADD_RESERVED");
+		break;
+	case 1:
+		cmd.add_reserved.start = iova(c, 0);
+		cmd.add_reserved.length = length();
+		test_call(c, IOMMU_TEST_OP_MOCK_DEVICE_ADD_RESV,
+			  obj_pick(c, K_STDEV), &cmd, "MOCK_DEVICE_ADD_RESV");
+		break;
+	case 2:
+		cmd.memory_limit.limit = below(3) ? 65536 : 12 + below(4096);
+		test_call(c, IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT, 0, &cmd,
+			  "SET_TEMP_MEMORY_LIMIT");
+		break;
+	default:
+		cmd.memory_limit.limit = below(64);
+		test_call(c, IOMMU_TEST_OP_MOCK_DOMAIN_SET_LIMIT,
+			  obj_pick(c, K_HWPT), &cmd, "MOCK_DOMAIN_SET_LIMIT");
+	}
+}
+
+/* Close a context with whatever it holds, and open it again. */
+static void op_reopen(struct ctx *c)
+{
+	int i = c - F.ctx;
+
+	if (F.print)
+		printf("\tclose(fd[%d]);\n\tfd[%d] = open(\"/dev/iommu\", O_RDWR);\n",
+		       i, i);
+	if (c->ring_ok)
+		io_uring_queue_exit(&c->ring);
+	close(c->fd);
+	memset(c->objs, 0, sizeof(c->objs));
+	memset(c->maps, 0, sizeof(c->maps));
+	c->fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	c->ring_ok = !io_uring_queue_init(8, &c->ring, IORING_SETUP_SQE128);
+}
+
+static void one_op(void)
+{
+	static void (*const ops[])(struct ctx *c) = {
+		op_ioas_alloc, op_map, op_map, op_map, op_unmap, op_unmap,
+		op_copy, op_iova_ranges, op_allow_iovas, op_option,
+		op_window, op_window, op_destroy, op_mock_device,
+		op_mock_device, op_replace, op_hwpt_alloc, op_hw_info,
+		op_access, op_access, op_access, op_test_misc,
+	};
+	struct ctx *c = &F.ctx[below(8) ? 0 : 1];
+
+	F.garbage = false;
+	F.bad_memory = false;
+	if (below(500) == 0)
+		op_reopen(c);
+	else
+		ops[below(ARRAY_SIZE(ops))](c);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static long vm_pin_kb(void)
+{
+	char line[256];
+	long val = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmPin:", 6))
+			val = strtol(line + 6, NULL, 10);
+	fclose(f);
+	return val;
+}
+
+static int setup_memory(void)
+{
+	int i;
+
+	for (i = 0; i < NBUFS; i++) {
+		F.bufs[i] = mmap((void *)(BUF_BASE + i * 2 * BUF_SZ), BUF_SZ,
+				 PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS |
+				 MAP_FIXED_NOREPLACE, -1, 0);
+		if (F.bufs[i] == MAP_FAILED)
+			return -1;
+		madvise(F.bufs[i], BUF_SZ, MADV_NOHUGEPAGE);
+		memset(F.bufs[i], i + 1, BUF_SZ);
+	}
+	F.ro_buf = mmap((void *)(BUF_BASE + NBUFS * 2 * BUF_SZ), BUF_SZ,
+			PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
+			MAP_FIXED_NOREPLACE, -1, 0);
+	return F.ro_buf == MAP_FAILED ? -1 : 0;
+}
+
+/* After everything is closed, no buffer page may be pinned. */
+static void check_unpinned(long vm_pin)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd), .op = IOMMU_TEST_OP_MD_CHECK_REFS,
+	};
+	int fd = open("/dev/iommu", O_RDWR | O_CLOEXEC), i;
+
+	for (i = 0; fd >= 0 && i < NBUFS; i++) {
+		cmd.check_refs.uptr = (__u64)(uintptr_t)F.bufs[i];
+		cmd.check_refs.length = BUF_SZ;
+		cmd.check_refs.refs = 0;
+		if (ioctl(fd, IOMMU_TEST_CMD, &cmd))
+			fail("buffer %d still pinned after close (%s)", i,
+			     strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	if (vm_pin_kb() != vm_pin)
+		fail("VmPin %ld kB after close, %ld kB before", vm_pin_kb(),
+		     vm_pin);
+}
+
+static void print_prologue(void)
+{
+	int i;
+
+	printf("/* Made by iommufd_fuzz -s %llu -p */\n",
+	       (unsigned long long)F.seed);
+	printf("#include <errno.h>\n#include <fcntl.h>\n#include <string.h>\n"
+	       "#include <unistd.h>\n#include <sys/ioctl.h>\n"
+	       "#include <sys/mman.h>\n\n");
+	printf("static int call(int fd, unsigned long req, const char *b, size_t n)\n{\n"
+	       "\tchar buf[256] = {};\n\n\tmemcpy(buf, b, n);\n"
+	       "\treturn ioctl(fd, req, buf) ? -errno : 0;\n}\n\n");
+	printf("/* Arm IOMMU_TEST_OP_FAIL_NTH (op 0x%x) for the next call. */\n"
+	       "static void fail_nth(int fd, unsigned int nth)\n{\n"
+	       "\tunsigned int cmd[20] = { 80, 0x%x, 0, 0, nth, 0x%x };\n\n"
+	       "\tioctl(fd, 0x%lx, cmd);\n}\n\n",
+	       IOMMU_TEST_OP_FAIL_NTH, IOMMU_TEST_OP_FAIL_NTH,
+	       MOCK_FAULT_ALL, (unsigned long)IOMMU_TEST_CMD);
+	printf("int main(void)\n{\n\tint fd[2], devnull, rc;\n\n");
+	for (i = 0; i < NBUFS; i++)
+		printf("\tmemset(mmap((void *)0x%lxUL, 0x%lx, %s, %s), %d, 0x%lx);\n",
+		       BUF_BASE + i * 2 * BUF_SZ, BUF_SZ,
+		       "PROT_READ | PROT_WRITE", MMAP_FLAGS, i + 1,
+		       BUF_SZ);
+	printf("\tmmap((void *)0x%lxUL, 0x%lx, PROT_READ, %s);\n",
+	       BUF_BASE + NBUFS * 2 * BUF_SZ, BUF_SZ, MMAP_FLAGS);
+	printf("\tfd[0] = open(\"/dev/iommu\", O_RDWR);\n"
+	       "\tfd[1] = open(\"/dev/iommu\", O_RDWR);\n"
+	       "\tdevnull = open(\"/dev/null\", O_RDWR);\n");
+}
+
+static void print_usage(void)
+{
+	fprintf(stderr, "usage: %s [-s SEED] [-n OPS] [-t SECONDS] [-p] [-v]\n",
+		"iommufd_fuzz");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long max_ops = 0;
+	struct timespec ts;
+	bool seeded = false;
+	time_t deadline = 0;
+	long vm_pin;
+	int opt, i, j;
+
+	while ((opt = getopt(argc, argv, "s:n:t:pv")) != -1) {
+		switch (opt) {
+		case 's':
+			F.seed = strtoull(optarg, NULL, 0);
+			seeded = true;
+			break;
+		case 'n':
+			max_ops = strtoul(optarg, NULL, 0);
+			break;
+		case 't':
+			deadline = time(NULL) + strtol(optarg, NULL, 0);
+			break;
+		case 'p':
+			F.print = true;
+			break;
+		case 'v':
+			F.verbose = true;
+			break;
+		default:
+			print_usage();
+		}
+	}
+	if (!seeded) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		F.seed = ((__u64)ts.tv_sec << 20 ^ ts.tv_nsec) % 1000000000000ULL;
+	}
+	if (!max_ops && !deadline)
+		max_ops = 10000;
+	F.rng = F.seed;
+	fprintf(F.print ? stderr : stdout, "iommufd_fuzz: seed %llu\n",
+		(unsigned long long)F.seed);
+	fflush(stdout);
+
+	if (setup_memory()) {
+		perror("iommufd_fuzz: buffers");
+		return 2;
+	}
+	vm_pin = vm_pin_kb();
+	F.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (i = 0; i < NCTX; i++) {
+		struct ctx *c = &F.ctx[i];
+
+		c->fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+		if (c->fd < 0) {
+			perror("iommufd_fuzz: /dev/iommu");
+			return 2;
+		}
+		c->ring_ok = !io_uring_queue_init(8, &c->ring,
+						  IORING_SETUP_SQE128);
+		for (j = 0; j < MAX_ACC; j++)
+			c->acc[j].fd = -1;
+	}
+	if (F.print)
+		print_prologue();
+
+	for (F.ops = 0; !max_ops || F.ops < max_ops; F.ops++) {
+		if (deadline && !(F.ops % 64) && time(NULL) >= deadline)
+			break;
+		one_op();
+		if (F.failures && !F.print)
+			break;
+	}
+
+	for (i = 0; i < NCTX; i++) {
+		struct ctx *c = &F.ctx[i];
+
+		for (j = 0; j < MAX_ACC; j++)
+			if (c->acc[j].fd >= 0)
+				close(c->acc[j].fd);
+		if (c->ring_ok)
+			io_uring_queue_exit(&c->ring);
+		close(c->fd);
+	}
+	check_unpinned(vm_pin);
+	if (F.print)
+		printf("\treturn 0;\n}\n");
+	printf("iommufd_fuzz: seed %llu: %lu calls, %s\n",
+	       (unsigned long long)F.seed, F.ops,
+	       F.failures ? "FAILED" : "ok");
+	return F.failures ? 1 : 0;
+}
