@@ -383,9 +383,12 @@ int iommufd_option(struct iommufd_ucmd *ucmd)
 	}
 	if (rc)
 		return rc;
-	/* Only val64 is an output; write back nothing else. */
-	if (uopt && iommufd_copy_to_user(&uopt->val64, &cmd->val64,
-					 sizeof(cmd->val64)))
+	/*
+	 * Only a get has an output, val64; write back nothing else. A set
+	 * writes nothing, so it cannot fail after it took effect.
+	 */
+	if (cmd->op == IOMMU_OPTION_OP_GET && uopt &&
+	    iommufd_copy_to_user(&uopt->val64, &cmd->val64, sizeof(cmd->val64)))
 		return -EFAULT;
 	return 0;
 }

@@ -518,9 +518,23 @@ err_abort:
 	return rc;
 }
 
+/* The HWPT @idev uses now, with a long-term reference, or NULL. */
+static struct iommufd_hwpt_paging *test_hold_hwpt(struct iommufd_device *idev)
+{
+	struct iommufd_hwpt_paging *hwpt;
+
+	mutex_lock(&idev->lock);
+	hwpt = idev->hwpt;
+	if (hwpt && !iommufd_object_tryget(idev->ictx, &hwpt->obj))
+		hwpt = NULL;
+	mutex_unlock(&idev->lock);
+	return hwpt;
+}
+
 static int test_mock_domain_replace(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct iommufd_hwpt_paging *old;
 	struct selftest_obj *sobj;
 	u32 hwpt_id;
 	int rc;
@@ -528,12 +542,23 @@ static int test_mock_domain_replace(struct iommufd_ucmd *ucmd)
 	sobj = test_get_stdev(ucmd, cmd->id);
 	if (IS_ERR(sobj))
 		return PTR_ERR(sobj);
+	/*
+	 * Keep the current HWPT alive (an automatic one would go with its
+	 * last device), so a reply that cannot be written puts the device
+	 * back exactly where it was.
+	 */
+	old = test_hold_hwpt(sobj->idev);
 	rc = iommufd_device_attach(sobj->idev,
 				   cmd->mock_domain_replace.pt_id, &hwpt_id);
 	if (!rc) {
 		cmd->mock_domain_replace.pt_id = hwpt_id;
 		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+		if (rc && old)
+			WARN_ON(iommufd_device_attach(sobj->idev, old->obj.id,
+						      &hwpt_id));
 	}
+	if (old)
+		iommufd_hwpt_put(old);
 	iommufd_put_object(ucmd->ictx, &sobj->obj);
 	return rc;
 }

@@ -63,6 +63,11 @@ struct stress_ctx {
 struct stress_run {
 	struct stress_ctx ctx[MAX_CTXS];
 	int nctx;
+	/*
+	 * Map ranges that run into a hole after a buffer: whatever pins them
+	 * (a map with a domain, an attach, an access) fails with EFAULT.
+	 */
+	bool holes;
 	void *bufs[NBUFS];
 	__u64 seed;
 	time_t deadline;
@@ -116,7 +121,7 @@ static int judge(struct stress_thread *t, const char *op, int rc,
 	}
 	while (*allowed && *allowed != -rc)
 		allowed++;
-	if (!*allowed)
+	if (!*allowed && !(t->run->holes && rc == -EFAULT))
 		failure(t->run, op, rc);
 	return rc;
 }
@@ -206,10 +211,20 @@ static void one_op(struct stress_thread *t, struct stress_ctx *c)
 		break;
 	case 4:
 		iova = 0;
-		judge(t, "map_auto",
-		      ioas_map(fd, pick(t, c, c->ioas), slot_buf(t),
-			       SLOT_SZ * (1 + rnd_below(t, 2)), &iova),
-		      ALLOW(ENOSPC));
+		if (t->run->holes && rnd_below(t, 2))
+			/* The last slot of a buffer and the hole after it. */
+			judge(t, "map_into_hole",
+			      ioas_map_fixed(fd, pick(t, c, c->ioas),
+					     (char *)t->run->bufs[rnd_below(t, NBUFS)] +
+					     3 * SLOT_SZ, 2 * SLOT_SZ,
+					     slot_iova(t)),
+			      ALLOW(EEXIST));
+		else
+			judge(t, "map_auto",
+			      ioas_map(fd, pick(t, c, c->ioas), slot_buf(t),
+				       SLOT_SZ * (1 + rnd_below(t, 2)),
+				       &iova),
+			      ALLOW(ENOSPC));
 		break;
 	case 5:
 	case 6:
@@ -304,12 +319,15 @@ static void one_op(struct stress_thread *t, struct stress_ctx *c)
 		if (afd < 0)
 			break;
 		len = SLOT_SZ >> rnd_below(t, 3);
-		/* EOPNOTSUPP: an access made without PIN_ACCESS. */
+		/*
+		 * EOPNOTSUPP: an access made without PIN_ACCESS; EINVAL: an
+		 * area in the middle of being unmapped, as upstream.
+		 */
 		rc = judge(t, "access_pin",
 			   tcmd_access_pin(fd, afd, slot_iova(t), len, NULL,
 					   rnd_below(t, 2) ?
 					   MOCK_FLAGS_ACCESS_WRITE : 0, &item),
-			   ALLOW(EOPNOTSUPP));
+			   ALLOW(EOPNOTSUPP, EINVAL));
 		if (!rc && rnd_below(t, 2))
 			judge(t, "access_unpin",
 			      tcmd_access_unpin(fd, afd, item), ALLOW());
@@ -325,7 +343,7 @@ static void one_op(struct stress_thread *t, struct stress_ctx *c)
 				     slot_buf(t), 1 + rnd_below(t, 3 * 4096),
 				     (r & 1 ? MOCK_ACCESS_RW_WRITE : 0) |
 				     (r & 2 ? MOCK_ACCESS_RW_SLOW_PATH : 0)),
-		      ALLOW());
+		      ALLOW(EINVAL));
 		if (rnd_below(t, 2))
 			judge(t, "access_replace",
 			      tcmd_access_replace_ioas(fd, afd,
@@ -444,9 +462,11 @@ static void buf_setup(struct __test_metadata *_metadata,
 	int i;
 
 	for (i = 0; i < NBUFS; i++) {
-		run->bufs[i] = mmap(NULL, 4 * SLOT_SZ, PROT_READ | PROT_WRITE,
+		/* Each buffer is followed by a hole of at least a slot. */
+		run->bufs[i] = mmap(NULL, 5 * SLOT_SZ, PROT_READ | PROT_WRITE,
 				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		ASSERT_NE(MAP_FAILED, run->bufs[i]);
+		munmap((char *)run->bufs[i] + 4 * SLOT_SZ, SLOT_SZ);
 		madvise(run->bufs[i], 4 * SLOT_SZ, MADV_NOHUGEPAGE);
 		memset(run->bufs[i], i + 1, 4 * SLOT_SZ);
 	}
@@ -457,7 +477,7 @@ static void buf_setup(struct __test_metadata *_metadata,
  * i % nctx, and the first thread of each context may close it.
  */
 static void stress(struct __test_metadata *_metadata, int nctx, int nthreads,
-		   int seconds)
+		   bool holes, int seconds)
 {
 	struct stress_thread threads[16];
 	pthread_rwlockattr_t attr;
@@ -479,6 +499,7 @@ static void stress(struct __test_metadata *_metadata, int nctx, int nthreads,
 				      PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	run->seed = stress_seed();
 	run->nctx = nctx;
+	run->holes = holes;
 	pthread_mutex_init(&run->report_lock, NULL);
 	TH_LOG("seed %llu (IOMMUFD_STRESS_SEED replays), %d contexts, %d threads, %d s",
 	       (unsigned long long)run->seed, nctx, nthreads, seconds);
@@ -550,12 +571,18 @@ static void stress(struct __test_metadata *_metadata, int nctx, int nthreads,
 
 TEST(threads_on_one_context)
 {
-	stress(_metadata, 1, 8, stress_seconds(2));
+	stress(_metadata, 1, 8, false, stress_seconds(3));
 }
 
 TEST(threads_on_several_contexts_with_close)
 {
-	stress(_metadata, MAX_CTXS, 12, stress_seconds(2));
+	stress(_metadata, MAX_CTXS, 12, false, stress_seconds(3));
+}
+
+/* EFAULT is expected here, from every call that pins such a mapping. */
+TEST(threads_mapping_memory_with_holes)
+{
+	stress(_metadata, 2, 8, true, stress_seconds(3));
 }
 
 TEST_HARNESS_MAIN

@@ -617,11 +617,13 @@ static void op_hwpt_alloc(struct ctx *c)
 
 static void op_hw_info(struct ctx *c)
 {
-	struct iommu_test_hw_info info;
+	/* The kernel fills (zeroes) all of data_len: room for any. */
+	__u64 info[8];
 	struct iommu_hw_info cmd = {
 		.size = sizeof(cmd),
-		.data_len = below(2) ? sizeof(info) : below(64),
-		.data_uptr = (__u64)(uintptr_t)&info,
+		.data_len = below(2) ? sizeof(struct iommu_test_hw_info) :
+				       below(sizeof(info) + 1),
+		.data_uptr = (__u64)(uintptr_t)info,
 	};
 
 	cmd.dev_id = obj_pick(c, K_IDEV);
