@@ -205,22 +205,29 @@ static void *pages_run_at(struct iopt_pages *pages, unsigned long index,
 }
 
 /*
- * Record the run [start, last] from @pfn, joining the run that ends right
- * before it when the two are physically contiguous, so runs do not break
- * at batch boundaries.
+ * Record the run [start, last] from @pfn, joining the runs that end right
+ * before it and start right after it when they are physically contiguous
+ * with it, so runs break neither at batch boundaries nor where pages were
+ * pinned earlier by another holder.
  */
 static int pages_store_run(struct iopt_pages *pages, unsigned long start,
 			   unsigned long last, unsigned long pfn)
 {
-	unsigned long prev_start, prev_last;
-	void *prev;
+	unsigned long run_start, run_last, last_pfn = pfn + (last - start);
+	void *run;
 
 	if (start) {
-		prev = pages_run_at(pages, start - 1, &prev_start, &prev_last);
-		if (prev && xa_to_value(prev) + (start - prev_start) == pfn) {
-			pfn = xa_to_value(prev);
-			start = prev_start;
+		run = pages_run_at(pages, start - 1, &run_start, &run_last);
+		if (run && xa_to_value(run) + (start - run_start) == pfn) {
+			pfn = xa_to_value(run);
+			start = run_start;
 		}
+	}
+	if (last != ULONG_MAX) {
+		run = pages_run_at(pages, last + 1, &run_start, &run_last);
+		if (run && run_start == last + 1 &&
+		    xa_to_value(run) == last_pfn + 1)
+			last = run_last;
 	}
 	if (iommufd_fault_hit(IOMMUFD_FAULT_ALLOC))
 		return -ENOMEM;

@@ -722,4 +722,105 @@ static inline int fail_nth_disarm(int fd, int *fired)
 	return rc;
 }
 
+/*
+ * Large IOPTEs (Documentation/large-ioptes.rst): IOMMU_OPTION_HUGE_PAGES
+ * of an IOAS, its IOVA alignment, and the physical layout of user memory
+ * from /proc/self/pagemap, to predict the IOPTE sizes a mapping gets.
+ */
+static inline int ioas_huge_pages_get(int fd, __u32 ioas_id, __u64 *val)
+{
+	*val = 0xdead;
+	return iommufd_option(fd, IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_GET,
+			      ioas_id, val);
+}
+
+static inline int ioas_huge_pages_set(int fd, __u32 ioas_id, __u64 val)
+{
+	return iommufd_option(fd, IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_SET,
+			      ioas_id, &val);
+}
+
+/* out_iova_alignment of IOMMU_IOAS_IOVA_RANGES, or 0 on an error. */
+static inline __u64 ioas_iova_alignment(int fd, __u32 ioas_id)
+{
+	struct iommu_iova_range ranges[8];
+	__u32 num = 8;
+	__u64 align = 0;
+
+	if (ioas_iova_ranges(fd, ioas_id, ranges, &num, &align))
+		return 0;
+	return align;
+}
+
+/*
+ * The PFNs of the @npages pages from @addr (rounded down to its page)
+ * into @pfns: 0 for a page not present, and for every page when pagemap
+ * hides PFNs (no CAP_SYS_ADMIN). Returns 0 or -errno.
+ */
+static inline int pagemap_pfns(const void *addr, size_t npages, __u64 *pfns)
+{
+	long psz = sysconf(_SC_PAGESIZE);
+	off_t off = (off_t)((unsigned long)addr / psz * sizeof(__u64));
+	size_t want = npages * sizeof(__u64);
+	ssize_t got;
+	size_t i;
+	int fd;
+
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	got = pread(fd, pfns, want, off);
+	close(fd);
+	if (got != (ssize_t)want)
+		return got < 0 ? -errno : -EIO;
+	for (i = 0; i != npages; i++)
+		pfns[i] = (pfns[i] >> 63) ? pfns[i] & ((1ULL << 55) - 1) : 0;
+	return 0;
+}
+
+/*
+ * Is [@addr, @addr + @len) one physically contiguous run whose physical
+ * address is a multiple of @align? 1 yes, 0 no, -1 if the PFNs cannot be
+ * read. @addr and @len are multiples of the page size.
+ */
+static inline int phys_run_aligned(const void *addr, size_t len,
+				   size_t align)
+{
+	long psz = sysconf(_SC_PAGESIZE);
+	size_t i, npages = len / psz;
+	__u64 *pfns;
+	int rc = 1;
+
+	pfns = calloc(npages ? npages : 1, sizeof(*pfns));
+	if (!pfns)
+		return -1;
+	if (pagemap_pfns(addr, npages, pfns) || !pfns[0]) {
+		rc = -1;
+		goto out;
+	}
+	if ((pfns[0] * psz) % align)
+		rc = 0;
+	for (i = 1; i < npages && rc == 1; i++)
+		if (pfns[i] != pfns[0] + i)
+			rc = 0;
+out:
+	free(pfns);
+	return rc;
+}
+
+/* Can madvise(MADV_HUGEPAGE) give THPs here (THP not "never")? */
+static inline int thp_possible(void)
+{
+	char line[128] = "";
+	FILE *f;
+
+	f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	if (!f)
+		return 0;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = 0;
+	fclose(f);
+	return line[0] && !strstr(line, "[never]");
+}
+
 #endif
