@@ -183,7 +183,7 @@ LINT_FILES := $(wildcard $(ROOT)/iommufd/*.[ch] $(ROOT)/uapi/linux/*.h \
 		$(ROOT)/selftests/iommu/*.[ch] $(ROOT)/tools/vm/*.c \
 		$(ROOT)/tools/lib/*.[ch] $(CTL_DIR)/*.[ch] $(CTL_DIR)/tests/*.c \
 		$(ROOT)/tools/fuzz/*.c \
-		$(ROOT)/tools/bench/*.c)
+		$(ROOT)/tools/bench/*.[ch])
 # compat.h exists to hold the kernel-version checks checkpatch warns about;
 # it is checked with exactly those two warnings off, everything else on.
 COMPAT_H := $(ROOT)/iommufd/compat.h
@@ -200,12 +200,12 @@ clean:
 	$(Q)rm -rf $(BUILD)
 
 # --- Benchmarks (make bench): run in the VM against the test build.
-$(BUILD)/tools/bin/iommufd_bench: $(ROOT)/tools/bench/iommufd_bench.c \
+$(BUILD)/tools/bin/iommufd_bench: $(ROOT)/tools/bench/iommufd_bench.c $(ROOT)/tools/bench/bench.h \
 		$(BUILD)/tools/lib/libiommufd.a $(UAPI_HDRS)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $< $(BUILD)/tools/lib/libiommufd.a
 
-$(BUILD)/tools/bin/iommufd_ops_bench: $(ROOT)/tools/bench/ops_bench.c \
+$(BUILD)/tools/bin/iommufd_ops_bench: $(ROOT)/tools/bench/ops_bench.c $(ROOT)/tools/bench/bench.h \
 		$(BUILD)/tools/lib/libiommufd.a $(UAPI_HDRS)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $< $(BUILD)/tools/lib/libiommufd.a -luring

@@ -202,30 +202,77 @@ int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd)
 	return rc;
 }
 
-static int ioas_copy_ranges_out(struct iommu_iova_range __user *uranges,
-				struct iopt_range *ranges, u32 n)
+/**
+ * struct ioas_list - how one list command reports its elements
+ * @elem_size: size of the io_pagetable's element
+ * @fetch: fill up to @max elements into @buf and return how many exist
+ * @put: convert element @elem and copy it to user element @i of @uarray
+ *
+ * IOVA_RANGES and LIST_WINDOWS report the same way: fill what the caller
+ * has room for, say how many there are, fail with EMSGSIZE when the room
+ * was short.
+ */
+struct ioas_list {
+	size_t elem_size;
+	u32 (*fetch)(struct io_pagetable *iopt, void *buf, u32 max, void *arg);
+	int (*put)(void __user *uarray, u32 i, const void *elem);
+};
+
+/* Copy out up to @room elements to @uptr; *@total gets the count. */
+static int ioas_report_list(struct io_pagetable *iopt,
+			    const struct ioas_list *list, void *arg, u64 uptr,
+			    u32 room, u32 *total)
 {
+	void *buf = NULL;
+	int rc = 0;
 	u32 i;
 
-	for (i = 0; i != n; i++) {
-		struct iommu_iova_range out = {
-			.start = ranges[i].start,
-			.last = ranges[i].last,
-		};
-
-		if (iommufd_copy_to_user(&uranges[i], &out, sizeof(out)))
-			return -EFAULT;
+	/* Size the buffer first; the list may grow in between. */
+	room = min(list->fetch(iopt, NULL, 0, arg) + 1, room);
+	if (room) {
+		buf = iommufd_kvcalloc(room, list->elem_size);
+		if (!buf)
+			return -ENOMEM;
 	}
-	return 0;
+	*total = list->fetch(iopt, buf, room, arg);
+	for (i = 0; i != min(*total, room) && !rc; i++)
+		rc = list->put(u64_to_user_ptr(uptr), i,
+			       buf + i * list->elem_size);
+	kvfree(buf);
+	return rc;
 }
+
+static u32 ioas_fetch_ranges(struct io_pagetable *iopt, void *buf, u32 max,
+			     void *alignment)
+{
+	return iopt_usable_ranges(iopt, buf, max, alignment);
+}
+
+static int ioas_put_range(void __user *uarray, u32 i, const void *elem)
+{
+	const struct iopt_range *range = elem;
+	struct iommu_iova_range out = {
+		.start = range->start,
+		.last = range->last,
+	};
+	struct iommu_iova_range __user *uranges = uarray;
+
+	return iommufd_copy_to_user(&uranges[i], &out, sizeof(out)) ?
+		       -EFAULT : 0;
+}
+
+static const struct ioas_list ioas_ranges_list = {
+	.elem_size = sizeof(struct iopt_range),
+	.fetch = ioas_fetch_ranges,
+	.put = ioas_put_range,
+};
 
 int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_iova_ranges *cmd = ucmd->cmd;
-	struct iopt_range *ranges = NULL;
 	unsigned long alignment;
 	struct iommufd_ioas *ioas;
-	u32 room, total;
+	u32 total;
 	int rc;
 
 	if (cmd->__reserved)
@@ -233,30 +280,16 @@ int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd)
 	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-
-	/* Size the buffer first; the ranges may change in between. */
-	total = iopt_usable_ranges(&ioas->iopt, NULL, 0, &alignment);
-	room = min(total + 1, cmd->num_iovas);
-	if (room) {
-		ranges = iommufd_kvcalloc(room, sizeof(*ranges));
-		if (!ranges) {
-			rc = -ENOMEM;
-			goto out_put;
-		}
-	}
-	total = iopt_usable_ranges(&ioas->iopt, ranges, room, &alignment);
-	rc = ioas_copy_ranges_out(u64_to_user_ptr(cmd->allowed_iovas), ranges,
-				  min(total, room));
+	rc = ioas_report_list(&ioas->iopt, &ioas_ranges_list, &alignment,
+			      cmd->allowed_iovas, cmd->num_iovas, &total);
 	if (rc)
-		goto out_free;
+		goto out_put;
 	/* Tell the caller how much room it needs even when it had too little. */
 	rc = total > cmd->num_iovas ? -EMSGSIZE : 0;
 	cmd->num_iovas = total;
 	cmd->out_iova_alignment = alignment;
 	if (iommufd_ucmd_respond(ucmd, sizeof(*cmd)))
 		rc = -EFAULT;
-out_free:
-	kvfree(ranges);
 out_put:
 	iommufd_put_ioas(ucmd->ictx, ioas);
 	return rc;
@@ -457,32 +490,38 @@ int iommufd_ioas_remove_window(struct iommufd_ucmd *ucmd)
 	return rc;
 }
 
-static int ioas_copy_windows_out(struct iommu_ioas_window __user *uwin,
-				 struct iopt_window_info *windows, u32 n)
+static u32 ioas_fetch_windows(struct io_pagetable *iopt, void *buf, u32 max,
+			      void *unused)
 {
-	u32 i;
-
-	for (i = 0; i != n; i++) {
-		struct iommu_ioas_window out = {
-			.base = windows[i].base,
-			.length = windows[i].length,
-			.page_size = windows[i].page_size,
-			.attrs = windows[i].attrs,
-		};
-
-		if (iommufd_copy_to_user(&uwin[i], &out, sizeof(out)))
-			return -EFAULT;
-	}
-	return 0;
+	return iopt_list_windows(iopt, buf, max);
 }
+
+static int ioas_put_window(void __user *uarray, u32 i, const void *elem)
+{
+	const struct iopt_window_info *win = elem;
+	struct iommu_ioas_window out = {
+		.base = win->base,
+		.length = win->length,
+		.page_size = win->page_size,
+		.attrs = win->attrs,
+	};
+	struct iommu_ioas_window __user *uwin = uarray;
+
+	return iommufd_copy_to_user(&uwin[i], &out, sizeof(out)) ? -EFAULT : 0;
+}
+
+static const struct ioas_list ioas_windows_list = {
+	.elem_size = sizeof(struct iopt_window_info),
+	.fetch = ioas_fetch_windows,
+	.put = ioas_put_window,
+};
 
 /* Extension (not upstream): IOMMU_IOAS_LIST_WINDOWS. */
 int iommufd_ioas_list_windows(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_list_windows *cmd = ucmd->cmd;
-	struct iopt_window_info *windows = NULL;
 	struct iommufd_ioas *ioas;
-	u32 room, total;
+	u32 total;
 	int rc;
 
 	if (cmd->__reserved)
@@ -493,26 +532,14 @@ int iommufd_ioas_list_windows(struct iommufd_ucmd *ucmd)
 	rc = -EINVAL;
 	if (!ioas->iopt.windowed)
 		goto out_put;
-
-	total = iopt_list_windows(&ioas->iopt, NULL, 0);
-	room = min(total + 1, cmd->num_windows);
-	if (room) {
-		windows = iommufd_kvcalloc(room, sizeof(*windows));
-		rc = -ENOMEM;
-		if (!windows)
-			goto out_put;
-	}
-	total = iopt_list_windows(&ioas->iopt, windows, room);
-	rc = ioas_copy_windows_out(u64_to_user_ptr(cmd->windows), windows,
-				   min(total, room));
+	rc = ioas_report_list(&ioas->iopt, &ioas_windows_list, NULL,
+			      cmd->windows, cmd->num_windows, &total);
 	if (rc)
-		goto out_free;
+		goto out_put;
 	rc = total > cmd->num_windows ? -EMSGSIZE : 0;
 	cmd->num_windows = total;
 	if (iommufd_ucmd_respond(ucmd, sizeof(*cmd)))
 		rc = -EFAULT;
-out_free:
-	kvfree(windows);
 out_put:
 	iommufd_put_ioas(ucmd->ictx, ioas);
 	return rc;

@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 #include "../lib/libiommufd.h"
+#include "bench.h"
 
-#define RUNS 5
 #define SZ_2M (2UL << 20)
 #define SZ_1G 0x40000000UL
 #define BENCH_IOVA 0x10000000UL
@@ -32,10 +32,6 @@ enum backing { BACK_4K, BACK_THP, BACK_HUGETLB, NR_BACKINGS };
 static const char *const backing_name[] = { "4k", "thp", "hugetlb" };
 static const unsigned long sizes[] = { 64UL << 20, 256UL << 20 };
 
-struct figure {
-	double med, min, max;
-};
-
 struct result {
 	struct figure map, unmap;
 	__u64 huge_ioptes;
@@ -43,27 +39,6 @@ struct result {
 
 /* [backing][size][huge off/on] */
 static struct result results[NR_BACKINGS][2][2];
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static struct figure summarize(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return (struct figure){ .med = v[n / 2], .min = v[0], .max = v[n - 1] };
-}
 
 static void die(const char *what, int rc)
 {
@@ -175,8 +150,8 @@ static void bench_one(enum backing backing, int size_idx, bool huge)
 		map_gibs[run] = size / (t1 - t0) / SZ_1G;
 		unmap_gibs[run] = size / (t2 - t1) / SZ_1G;
 	}
-	res->map = summarize(map_gibs, RUNS);
-	res->unmap = summarize(unmap_gibs, RUNS);
+	res->map = summarize(map_gibs);
+	res->unmap = summarize(unmap_gibs);
 	iommufd_close(fd);
 	munmap(buf, size);
 }

@@ -28,8 +28,8 @@
 #include <unistd.h>
 
 #include "../lib/libiommufd.h"
+#include "bench.h"
 
-#define RUNS 5
 #define SZ_4K 0x1000UL
 #define SZ_64K 0x10000UL
 #define SZ_2M 0x200000UL
@@ -38,33 +38,7 @@
 #define BENCH_IOVA 0x10000000UL
 #define PAIRS 2048
 
-struct figure {
-	double med, min, max;
-	bool valid;
-};
-
 static int vfio_container = -1;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static struct figure summarize(double *v)
-{
-	qsort(v, RUNS, sizeof(*v), cmp_double);
-	return (struct figure){ v[RUNS / 2], v[0], v[RUNS - 1], true };
-}
 
 static void die(const char *what, int rc)
 {
