@@ -24,6 +24,9 @@
 
 unsigned int iopt_pages_batch_bytes = SZ_64K;
 
+/* Pins of up to this many pages use a batch on the stack. */
+#define PAGES_SMALL_BATCH 16
+
 /**
  * struct iopt_pin - one user's need for a range of pinned pages
  * @node: page indexes [start, last] within the iopt_pages
@@ -330,13 +333,19 @@ static int pages_pin_range(struct iopt_pages *pages, unsigned long first,
 	unsigned int gup_flags = FOLL_LONGTERM |
 				 (pages->writable ? FOLL_WRITE : 0);
 	unsigned long capacity, stored, index = first;
-	struct page **batch;
+	struct page *small[PAGES_SMALL_BATCH], **batch = small;
 	int rc = 0;
 
 	lockdep_assert_held(&pages->mutex);
-	batch = pages_alloc_batch(&capacity);
-	if (!batch)
-		return -ENOMEM;
+	/* A few pages (a VMM mapping one buffer) need no allocation. */
+	capacity = min_t(unsigned long, PAGES_SMALL_BATCH,
+			 max_t(unsigned long, 1, iopt_pages_batch_bytes /
+						 sizeof(struct page *)));
+	if (last - first >= capacity) {
+		batch = pages_alloc_batch(&capacity);
+		if (!batch)
+			return -ENOMEM;
+	}
 
 	while (index <= last) {
 		unsigned long want = min(capacity, last - index + 1);
@@ -357,7 +366,8 @@ static int pages_pin_range(struct iopt_pages *pages, unsigned long first,
 		if (rc)
 			break;
 	}
-	kfree(batch);
+	if (batch != small)
+		kfree(batch);
 	if (rc && index > first)
 		pages_unpin_range(pages, first, index - 1);
 	return rc;
