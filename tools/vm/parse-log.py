@@ -3,7 +3,8 @@
 """Judge a guest console log from run-vm.sh.
 
 Counts the TAP results of every suite, checks that each suite began and
-ended, and looks for kernel trouble. Prints one closing line
+ended, and looks for kernel trouble. With --boot-trouble LOG it only says
+(exit 0) whether the kernel reported trouble before /init ran. Prints one closing line
 "LABEL: N passed, N failed, N skipped" and writes the counts to --results
 so that check.sh can add up several VM runs. Exit status 0 only when the
 run is clean.
@@ -81,7 +82,24 @@ def parse(lines, suites):
     return trouble, flags
 
 
+def boot_trouble(lines):
+    """Kernel trouble before /init started: the boot, not the module."""
+    found = []
+    for line in lines:
+        if line.startswith("IOMMUFD-INIT"):
+            break
+        if TROUBLE_RE.search(line):
+            found.append(line)
+    return found
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--boot-trouble":
+        with open(sys.argv[2], errors="replace") as f:
+            found = boot_trouble(l.rstrip("\n") for l in f)
+        for line in found[:3]:
+            print("#   " + line.strip())
+        return 0 if found else 1
     ap = argparse.ArgumentParser()
     ap.add_argument("--label", required=True)
     ap.add_argument("--suites", required=True)
