@@ -69,13 +69,20 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |               \
 	 IOMMU_IOAS_MAP_READABLE)
 
-/* Checks shared by MAP and COPY; returns the IOMMU_* protection bits. */
-static int ioas_map_prot(u32 flags)
+/*
+ * Checks shared by MAP and COPY, in upstream's order: unknown flags
+ * (EOPNOTSUPP), an IOVA or length that does not fit (@overflow,
+ * EOVERFLOW), then no access at all (EINVAL). Returns the IOMMU_*
+ * protection bits.
+ */
+static int ioas_map_prot(u32 flags, bool overflow)
 {
 	int prot = 0;
 
 	if (flags & ~IOAS_MAP_FLAGS)
 		return -EOPNOTSUPP;
+	if (overflow)
+		return -EOVERFLOW;
 	if (flags & IOMMU_IOAS_MAP_WRITEABLE)
 		prot |= IOMMU_WRITE;
 	if (flags & IOMMU_IOAS_MAP_READABLE)
@@ -92,20 +99,35 @@ static unsigned int ioas_map_iopt_flags(u32 flags)
 	return (flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? 0 : IOPT_ALLOC_IOVA;
 }
 
+/*
+ * Reply to a MAP or COPY that created [iova, iova + length). If the reply
+ * cannot be written the caller never learns the IOVA, so take it back.
+ */
+static int ioas_respond_mapped(struct iommufd_ucmd *ucmd, size_t cmd_len,
+			       struct iommufd_ioas *ioas, unsigned long iova,
+			       unsigned long length)
+{
+	unsigned long unmapped;
+	int rc;
+
+	rc = iommufd_ucmd_respond(ucmd, cmd_len);
+	if (rc)
+		iopt_unmap(&ioas->iopt, iova, length, &unmapped);
+	return rc;
+}
+
 int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_map *cmd = ucmd->cmd;
 	unsigned long iova = cmd->iova;
 	struct iommufd_ioas *ioas;
+	bool overflow;
 	int prot, rc;
 
 	if (cmd->__reserved)
 		return -EOPNOTSUPP;
-	prot = ioas_map_prot(cmd->flags);
-	if (prot == -EOPNOTSUPP)
-		return prot;
-	if (cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX)
-		return -EOVERFLOW;
+	overflow = cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX;
+	prot = ioas_map_prot(cmd->flags, overflow);
 	if (prot < 0)
 		return prot;
 
@@ -118,13 +140,7 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 	if (rc)
 		goto out_put;
 	cmd->iova = iova;
-	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
-	if (rc) {
-		unsigned long unmapped;
-
-		/* The caller cannot learn the IOVA, so take it back. */
-		iopt_unmap(&ioas->iopt, iova, cmd->length, &unmapped);
-	}
+	rc = ioas_respond_mapped(ucmd, sizeof(*cmd), ioas, iova, cmd->length);
 out_put:
 	iommufd_put_ioas(ucmd->ictx, ioas);
 	return rc;
@@ -135,14 +151,12 @@ int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
 	struct iommu_ioas_copy *cmd = ucmd->cmd;
 	struct iommufd_ioas *src, *dst;
 	unsigned long iova = cmd->dst_iova;
+	bool overflow;
 	int prot, rc;
 
-	prot = ioas_map_prot(cmd->flags);
-	if (prot == -EOPNOTSUPP)
-		return prot;
-	if (cmd->length >= ULONG_MAX || cmd->src_iova >= ULONG_MAX ||
-	    cmd->dst_iova >= ULONG_MAX)
-		return -EOVERFLOW;
+	overflow = cmd->length >= ULONG_MAX || cmd->src_iova >= ULONG_MAX ||
+		   cmd->dst_iova >= ULONG_MAX;
+	prot = ioas_map_prot(cmd->flags, overflow);
 	if (prot < 0)
 		return prot;
 
@@ -159,12 +173,7 @@ int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
 	if (rc)
 		goto out_put;
 	cmd->dst_iova = iova;
-	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
-	if (rc) {
-		unsigned long unmapped;
-
-		iopt_unmap(&dst->iopt, iova, cmd->length, &unmapped);
-	}
+	rc = ioas_respond_mapped(ucmd, sizeof(*cmd), dst, iova, cmd->length);
 out_put:
 	iommufd_put_ioas(ucmd->ictx, dst);
 out_put_src:
