@@ -24,6 +24,9 @@ struct fault_state {
 
 static DEFINE_XARRAY(fault_tasks);
 
+/* One increment per entry of fault_tasks. */
+DEFINE_STATIC_KEY_FALSE(iommufd_faults_armed);
+
 static struct fault_state *fault_state_of_current(void)
 {
 	struct fault_state *st = xa_load(&fault_tasks, current->pid);
@@ -32,13 +35,10 @@ static struct fault_state *fault_state_of_current(void)
 	return st && st->task == current ? st : NULL;
 }
 
-bool iommufd_fault_hit(enum iommufd_fault kind)
+bool iommufd_fault_hit_slow(enum iommufd_fault kind)
 {
-	struct fault_state *st;
+	struct fault_state *st = fault_state_of_current();
 
-	if (xa_empty(&fault_tasks))
-		return false;
-	st = fault_state_of_current();
 	if (!st || !st->nth || !(st->kinds & kind))
 		return false;
 	if (++st->seen != st->nth)
@@ -70,16 +70,26 @@ int iommufd_test_fail_nth(struct iommufd_ucmd *ucmd)
 		if (st) {
 			xa_erase(&fault_tasks, current->pid);
 			kfree(st);
+			static_branch_dec(&iommufd_faults_armed);
 		}
 		return iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	}
 	if (!st) {
+		struct fault_state *stale;
+
 		st = kzalloc(sizeof(*st), GFP_KERNEL);
 		if (!st)
 			return -ENOMEM;
 		st->task = current;
+		stale = xa_store(&fault_tasks, current->pid, st, GFP_KERNEL);
+		if (xa_is_err(stale)) {
+			kfree(st);
+			return xa_err(stale);
+		}
 		/* A stale entry of an exited task with this PID is dropped. */
-		kfree(xa_store(&fault_tasks, current->pid, st, GFP_KERNEL));
+		kfree(stale);
+		if (!stale)
+			static_branch_inc(&iommufd_faults_armed);
 	}
 	*st = (struct fault_state){ .task = current, .nth = nth,
 				    .kinds = kinds };
@@ -92,7 +102,9 @@ void iommufd_fault_exit(void)
 	struct fault_state *st;
 	unsigned long index;
 
-	xa_for_each(&fault_tasks, index, st)
+	xa_for_each(&fault_tasks, index, st) {
 		kfree(st);
+		static_branch_dec(&iommufd_faults_armed);
+	}
 	xa_destroy(&fault_tasks);
 }

@@ -9,6 +9,7 @@
 #ifndef IOMMUFD_FAULT_H
 #define IOMMUFD_FAULT_H
 
+#include <linux/jump_label.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -22,8 +23,22 @@ enum iommufd_fault {
 };
 
 #ifdef CONFIG_IOMMUFD_OOT_TEST
-bool iommufd_fault_hit(enum iommufd_fault kind);
+/* Enabled while at least one task has a fault state (fault.c). */
+DECLARE_STATIC_KEY_FALSE(iommufd_faults_armed);
+bool iommufd_fault_hit_slow(enum iommufd_fault kind);
 void iommufd_fault_exit(void);
+
+/*
+ * The map and unmap paths pass a dozen fault points per call; until a
+ * test arms one they cost a patched-out jump, not a call and a lookup,
+ * so test builds measure like release builds in make bench.
+ */
+static inline bool iommufd_fault_hit(enum iommufd_fault kind)
+{
+	if (!static_branch_unlikely(&iommufd_faults_armed))
+		return false;
+	return iommufd_fault_hit_slow(kind);
+}
 #else
 static inline bool iommufd_fault_hit(enum iommufd_fault kind)
 {

@@ -19,10 +19,15 @@
 /* How many times unmap asks pinning users to let go before giving up. */
 #define IOPT_UNMAP_TRIES 3
 
+/*
+ * Maps and unmaps of at most this many bytes fill or empty the domains
+ * inside their iova_rwsem write section instead of outside it.
+ */
+#define IOPT_ONE_SECTION_BYTES (IOPT_PAGES_SMALL * PAGE_SIZE)
+
 void iopt_init(struct io_pagetable *iopt, bool windowed)
 {
 	init_rwsem(&iopt->domains_rwsem);
-	xa_init_flags(&iopt->domains, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
 	init_rwsem(&iopt->iova_rwsem);
 	iopt->area_itree = RB_ROOT_CACHED;
 	iopt->allowed_itree = RB_ROOT_CACHED;
@@ -54,7 +59,7 @@ void iopt_destroy(struct io_pagetable *iopt)
 	WARN_ON(!list_empty(&iopt->users));
 	WARN_ON(iopt->ndomains);
 	WARN_ON(iopt_unmap_all(iopt, &unmapped));
-	xa_destroy(&iopt->domains);
+	kfree(iopt->domains);
 	free_tree(&iopt->allowed_itree);
 	free_tree(&iopt->reserved_itree);
 	free_tree(&iopt->window_itree);
@@ -181,14 +186,15 @@ struct iopt_slice {
 
 /*
  * Insert one area per slice, back to back from *@iova (chosen here with
- * IOPT_ALLOC_IOVA). The areas are preallocated in the slices. On success
- * the areas own the slices' page references; on failure nothing changed.
+ * IOPT_ALLOC_IOVA), not ready yet. The areas are preallocated in the
+ * slices. On success the areas own the slices' page references; on
+ * failure nothing changed.
  */
-static int iopt_insert_slices(struct io_pagetable *iopt,
-			      struct iopt_slice *slices, unsigned int n,
-			      unsigned long length, unsigned long *iova,
-			      int iommu_prot, unsigned int flags,
-			      const struct iopt_window_info *src_win)
+static int iopt_insert_slices_locked(struct io_pagetable *iopt,
+				     struct iopt_slice *slices, unsigned int n,
+				     unsigned long length, unsigned long *iova,
+				     int iommu_prot, unsigned int flags,
+				     const struct iopt_window_info *src_win)
 {
 	unsigned long uaddr = (unsigned long)slices[0].pages->uptr +
 			      slices[0].start_byte;
@@ -197,17 +203,12 @@ static int iopt_insert_slices(struct io_pagetable *iopt,
 	unsigned int i;
 	int rc;
 
-	for (i = 0; i != n; i++)
-		if ((iommu_prot & IOMMU_WRITE) && !slices[i].pages->writable)
-			return -EPERM;
-
-	down_write(&iopt->iova_rwsem);
-	rc = -EINVAL;
+	lockdep_assert_held_write(&iopt->iova_rwsem);
 	if (!length || length % iopt->iova_alignment)
-		goto out_unlock;
+		return -EINVAL;
 	for (i = 0; i != n; i++)
 		if ((slices[i].start_byte % PAGE_SIZE) % iopt->iova_alignment)
-			goto out_unlock;
+			return -EINVAL;
 	if (iopt->windowed)
 		rc = iopt_window_place(iopt, iova, uaddr, length,
 				       flags & IOPT_ALLOC_IOVA, src_win, &win);
@@ -219,7 +220,7 @@ static int iopt_insert_slices(struct io_pagetable *iopt,
 	if (!rc)
 		rc = iopt_check_iova(iopt, *iova, length);
 	if (rc)
-		goto out_unlock;
+		return rc;
 
 	cur = *iova;
 	for (i = 0; i != n; i++) {
@@ -237,9 +238,7 @@ static int iopt_insert_slices(struct io_pagetable *iopt,
 		slices[i].inserted = true;
 		cur += slices[i].length;
 	}
-out_unlock:
-	up_write(&iopt->iova_rwsem);
-	return rc;
+	return 0;
 }
 
 static int alloc_slice_areas(struct iopt_slice *slices, unsigned int n)
@@ -254,49 +253,58 @@ static int alloc_slice_areas(struct iopt_slice *slices, unsigned int n)
 	return 0;
 }
 
+/*
+ * Free an area that is in no tree and drop the page reference it or its
+ * slice held. An area allocated along with its pages (by MAP) is freed
+ * with them, so this reads nothing of it after the put.
+ */
+static void area_free(struct iopt_area *area, struct iopt_pages *pages)
+{
+	if (area && !area->with_pages)
+		kfree(area);
+	if (pages)
+		iopt_pages_put(pages);
+}
+
 /* Drop whatever the slices still own after iopt_map_slices(). */
 static void free_slices(struct iopt_slice *slices, unsigned int n)
 {
 	unsigned int i;
 
-	for (i = 0; i != n; i++) {
-		if (slices[i].inserted)
-			continue;
-		kfree(slices[i].area);
-		if (slices[i].pages)
-			iopt_pages_put(slices[i].pages);
-	}
+	for (i = 0; i != n; i++)
+		if (!slices[i].inserted)
+			area_free(slices[i].area, slices[i].pages);
 }
 
-/*
- * Insert the slices' areas, fill them into every domain, and make them
- * ready. On failure nothing is left in the tree or the domains, and the
- * slices own their areas and references again.
- */
-static int iopt_map_slices(struct io_pagetable *iopt,
-			   struct iopt_slice *slices, unsigned int n,
-			   unsigned long length, unsigned long *iova,
-			   int iommu_prot, unsigned int flags,
-			   const struct iopt_window_info *src_win)
+/* Fill the slices' areas into every domain; all or nothing. */
+static int iopt_fill_slices(struct io_pagetable *iopt,
+			    struct iopt_slice *slices, unsigned int n)
 {
-	unsigned int i, filled = 0;
-	int rc;
+	unsigned int filled;
+	int rc = 0;
 
-	down_read(&iopt->domains_rwsem);
-	rc = iopt_insert_slices(iopt, slices, n, length, iova, iommu_prot,
-				flags, src_win);
-	if (rc)
-		goto out_unlock;
-	for (; filled != n; filled++) {
+	for (filled = 0; filled != n; filled++) {
 		rc = iopt_area_fill_domains(iopt, slices[filled].area);
 		if (rc)
 			break;
 	}
 	if (rc)
-		for (i = 0; i != filled; i++)
-			iopt_area_unfill_domains(iopt, slices[i].area);
+		while (filled--)
+			iopt_area_unfill_domains(iopt, slices[filled].area);
+	return rc;
+}
 
-	down_write(&iopt->iova_rwsem);
+/*
+ * Make the filled areas ready, or take them out again after a failed
+ * fill; the slices then own their areas and references again.
+ */
+static void iopt_finish_slices_locked(struct io_pagetable *iopt,
+				      struct iopt_slice *slices,
+				      unsigned int n, int rc)
+{
+	unsigned int i;
+
+	lockdep_assert_held_write(&iopt->iova_rwsem);
 	for (i = 0; i != n; i++) {
 		if (!rc) {
 			slices[i].area->ready = true;
@@ -306,8 +314,47 @@ static int iopt_map_slices(struct io_pagetable *iopt,
 				     &iopt->area_itree);
 		slices[i].inserted = false;
 	}
-	up_write(&iopt->iova_rwsem);
+}
+
+/*
+ * Insert the slices' areas, fill them into every domain, and make them
+ * ready. On failure nothing is left in the tree or the domains, and the
+ * slices own their areas and references again.
+ *
+ * A large mapping is filled outside iova_rwsem, so pinning and mapping
+ * many pages holds up nobody who only looks areas up; the areas sit in
+ * the tree not ready meanwhile. A small one (the common case of a VMM
+ * mapping page by page) is filled inside the write section: that takes
+ * less time than a second round trip through the lock.
+ */
+static int iopt_map_slices(struct io_pagetable *iopt,
+			   struct iopt_slice *slices, unsigned int n,
+			   unsigned long length, unsigned long *iova,
+			   int iommu_prot, unsigned int flags,
+			   const struct iopt_window_info *src_win)
+{
+	bool one_section = length <= IOPT_ONE_SECTION_BYTES;
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i != n; i++)
+		if ((iommu_prot & IOMMU_WRITE) && !slices[i].pages->writable)
+			return -EPERM;
+
+	down_read(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	rc = iopt_insert_slices_locked(iopt, slices, n, length, iova,
+				       iommu_prot, flags, src_win);
+	if (rc)
+		goto out_unlock;
+	if (!one_section)
+		up_write(&iopt->iova_rwsem);
+	rc = iopt_fill_slices(iopt, slices, n);
+	if (!one_section)
+		down_write(&iopt->iova_rwsem);
+	iopt_finish_slices_locked(iopt, slices, n, rc);
 out_unlock:
+	up_write(&iopt->iova_rwsem);
 	up_read(&iopt->domains_rwsem);
 	return rc;
 }
@@ -329,17 +376,19 @@ int iopt_map_user(struct io_pagetable *iopt, unsigned long *iova,
 		  unsigned int flags, int account_mode)
 {
 	struct iopt_slice slice = { .length = length };
+	void *area_mem;
 	int rc;
 
 	slice.pages = iopt_pages_alloc(uptr, length, iommu_prot & IOMMU_WRITE,
-				       account_mode);
+				       account_mode, sizeof(*slice.area),
+				       &area_mem);
 	if (IS_ERR(slice.pages))
 		return PTR_ERR(slice.pages);
+	slice.area = area_mem;
+	slice.area->with_pages = true;
 	slice.start_byte = (unsigned long)uptr - (unsigned long)slice.pages->uptr;
-	rc = alloc_slice_areas(&slice, 1);
-	if (!rc)
-		rc = iopt_map_slices(iopt, &slice, 1, length, iova, iommu_prot,
-				     flags, NULL);
+	rc = iopt_map_slices(iopt, &slice, 1, length, iova, iommu_prot, flags,
+			     NULL);
 	free_slices(&slice, 1);
 	return rc;
 }
@@ -460,16 +509,20 @@ static void iopt_notify_users(struct io_pagetable *iopt, unsigned long start,
 
 /*
  * Check that every area in [start, last] lies inside it and is ready, and
- * that none is pinned. Pinned areas are marked so no new pins start, and
- * -EAGAIN tells the caller to ask the users to let go. Nothing is marked
- * unless the whole range can be unmapped.
+ * that none is pinned, collecting them on @freed and their bytes in
+ * *@bytes. Pinned areas are marked so no new pins start, and -EAGAIN
+ * tells the caller to ask the users to let go. Nothing is marked unless
+ * the whole range can be unmapped. Without pins this walks the tree once.
  */
-static int iopt_check_unmap(struct io_pagetable *iopt, unsigned long start,
-			    unsigned long last)
+static int iopt_collect_unmap(struct io_pagetable *iopt, unsigned long start,
+			      unsigned long last, struct list_head *freed,
+			      unsigned long *bytes)
 {
 	struct iopt_area *area;
-	int rc = 0;
+	bool pinned = false;
 
+	*bytes = 0;
+	INIT_LIST_HEAD(freed);
 	for (area = area_first(iopt, start, last); area;
 	     area = area_next(area, start, last)) {
 		/*
@@ -480,15 +533,17 @@ static int iopt_check_unmap(struct io_pagetable *iopt, unsigned long start,
 			return -EINPROGRESS;
 		if (area->node.start < start || area->node.last > last)
 			return -ENOENT;
+		if (atomic_read(&area->num_pins))
+			pinned = true;
+		*bytes += area_length(area);
+		list_add_tail(&area->free_node, freed);
 	}
-	for (area = area_first(iopt, start, last); area;
-	     area = area_next(area, start, last)) {
-		if (atomic_read(&area->num_pins)) {
+	if (!pinned)
+		return 0;
+	list_for_each_entry(area, freed, free_node)
+		if (atomic_read(&area->num_pins))
 			area->unmapping = true;
-			rc = -EAGAIN;
-		}
-	}
-	return rc;
+	return -EAGAIN;
 }
 
 static void iopt_clear_unmapping(struct io_pagetable *iopt,
@@ -505,15 +560,17 @@ int iopt_unmap_range(struct io_pagetable *iopt, unsigned long start,
 		     unsigned long last, unsigned long *unmapped)
 {
 	struct iopt_area *area, *next;
-	LIST_HEAD(freed);
 	unsigned int tries = 0;
+	struct list_head freed;
+	unsigned long bytes;
+	bool one_section;
 	int rc;
 
 	*unmapped = 0;
 again:
 	down_read(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);
-	rc = iopt_check_unmap(iopt, start, last);
+	rc = iopt_collect_unmap(iopt, start, last, &freed, &bytes);
 	if (rc == -EAGAIN) {
 		up_write(&iopt->iova_rwsem);
 		up_read(&iopt->domains_rwsem);
@@ -533,30 +590,31 @@ again:
 		return rc;
 	}
 	/*
-	 * The areas stay in the tree, not ready, so their IOVA is not handed
-	 * out again before the domains stop translating it.
+	 * Large unmaps empty the domains outside the lock, as large maps
+	 * fill them (iopt_map_slices()). The areas stay in the tree, not
+	 * ready, so their IOVA is not handed out again before the domains
+	 * stop translating it.
 	 */
-	for (area = area_first(iopt, start, last); area;
-	     area = area_next(area, start, last)) {
-		area->ready = false;
-		*unmapped += area_length(area);
-		list_add_tail(&area->free_node, &freed);
+	*unmapped = bytes;
+	one_section = bytes <= IOPT_ONE_SECTION_BYTES;
+	if (!one_section) {
+		list_for_each_entry(area, &freed, free_node)
+			area->ready = false;
+		up_write(&iopt->iova_rwsem);
 	}
-	up_write(&iopt->iova_rwsem);
 
 	list_for_each_entry(area, &freed, free_node)
 		iopt_area_unfill_domains(iopt, area);
 
-	down_write(&iopt->iova_rwsem);
+	if (!one_section)
+		down_write(&iopt->iova_rwsem);
 	list_for_each_entry(area, &freed, free_node)
 		interval_tree_remove(&area->node, &iopt->area_itree);
 	up_write(&iopt->iova_rwsem);
 	up_read(&iopt->domains_rwsem);
 
-	list_for_each_entry_safe(area, next, &freed, free_node) {
-		iopt_pages_put(area->pages);
-		kfree(area);
-	}
+	list_for_each_entry_safe(area, next, &freed, free_node)
+		area_free(area, area->pages);
 	return 0;
 }
 

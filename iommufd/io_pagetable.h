@@ -13,7 +13,6 @@
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
-#include <linux/xarray.h>
 
 struct iommu_domain;
 struct iopt_pages;
@@ -25,7 +24,9 @@ struct page;
  *	operation that maps or unmaps areas (so the set of domains to fill
  *	cannot change under it), for write to attach or detach a domain.
  *	Lock order: domains_rwsem -> iova_rwsem -> iopt_pages::mutex.
- * @domains: the attached struct iommu_domain, by index
+ * @domains: the attached struct iommu_domain, in the order of attaching;
+ *	a plain array because every map and unmap walks it and attaching
+ *	is rare
  * @ndomains: how many there are
  * @iova_rwsem: guards the three trees, @iova_alignment,
  *	@disable_large_pages and every area's state. Held for read to look
@@ -48,7 +49,7 @@ struct page;
  */
 struct io_pagetable {
 	struct rw_semaphore domains_rwsem;
-	struct xarray domains;
+	struct iommu_domain **domains;
 	unsigned int ndomains;
 	struct rw_semaphore iova_rwsem;
 	struct rb_root_cached area_itree;

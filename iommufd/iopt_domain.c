@@ -107,7 +107,7 @@ static int iopt_area_pin_for_domains(struct iopt_area *area)
 	int rc;
 
 	area_indexes_all(area, &first, &last);
-	rc = iopt_pages_pin(area->pages, first, last, NULL);
+	rc = iopt_pages_pin_holder(area->pages, &area->domain_pin, first, last);
 	if (!rc)
 		area->domain_pinned = true;
 	return rc;
@@ -115,12 +115,9 @@ static int iopt_area_pin_for_domains(struct iopt_area *area)
 
 static void iopt_area_unpin_for_domains(struct iopt_area *area)
 {
-	unsigned long first, last;
-
 	if (!area->domain_pinned)
 		return;
-	area_indexes_all(area, &first, &last);
-	iopt_pages_unpin(area->pages, first, last);
+	iopt_pages_unpin_holder(area->pages, &area->domain_pin);
 	area->domain_pinned = false;
 }
 
@@ -135,8 +132,7 @@ static void iopt_area_unpin_for_domains(struct iopt_area *area)
 int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area)
 {
 	bool small_only = READ_ONCE(iopt->disable_large_pages);
-	struct iommu_domain *domain;
-	unsigned long index, done;
+	unsigned int i;
 	int rc;
 
 	lockdep_assert_held(&iopt->domains_rwsem);
@@ -145,20 +141,16 @@ int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area)
 	rc = iopt_area_pin_for_domains(area);
 	if (rc)
 		return rc;
-	xa_for_each(&iopt->domains, index, domain) {
-		rc = iopt_map_area(domain, area, small_only);
+	for (i = 0; i != iopt->ndomains; i++) {
+		rc = iopt_map_area(iopt->domains[i], area, small_only);
 		if (rc)
 			goto err_unmap;
 	}
 	return 0;
 
 err_unmap:
-	done = index;
-	xa_for_each(&iopt->domains, index, domain) {
-		if (index >= done)
-			break;
-		iopt_unmap_area(domain, area);
-	}
+	while (i--)
+		iopt_unmap_area(iopt->domains[i], area);
 	iopt_area_unpin_for_domains(area);
 	return rc;
 }
@@ -167,12 +159,11 @@ err_unmap:
 void iopt_area_unfill_domains(struct io_pagetable *iopt,
 			      struct iopt_area *area)
 {
-	struct iommu_domain *domain;
-	unsigned long index;
+	unsigned int i;
 
 	lockdep_assert_held(&iopt->domains_rwsem);
-	xa_for_each(&iopt->domains, index, domain)
-		iopt_unmap_area(domain, area);
+	for (i = 0; i != iopt->ndomains; i++)
+		iopt_unmap_area(iopt->domains[i], area);
 	iopt_area_unpin_for_domains(area);
 }
 
@@ -182,11 +173,10 @@ unsigned long iopt_min_alignment(struct io_pagetable *iopt)
 	unsigned long align = iopt->disable_large_pages ? PAGE_SIZE : 1;
 
 	align = max(align, iopt->users_alignment);
-	struct iommu_domain *domain;
-	unsigned long index;
+	unsigned int i;
 
-	xa_for_each(&iopt->domains, index, domain)
-		align = max(align, 1UL << __ffs(domain->pgsize_bitmap));
+	for (i = 0; i != iopt->ndomains; i++)
+		align = max(align, 1UL << __ffs(iopt->domains[i]->pgsize_bitmap));
 	return align;
 }
 
@@ -267,8 +257,8 @@ static int iopt_fill_domain(struct io_pagetable *iopt,
 int iopt_table_add_domain(struct io_pagetable *iopt,
 			  struct iommu_domain *domain)
 {
+	struct iommu_domain **grown;
 	unsigned long align;
-	u32 index;
 	int rc;
 
 	if (!domain->pgsize_bitmap)
@@ -283,24 +273,25 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 	rc = -EADDRINUSE;
 	if (!iopt_areas_aligned(iopt, align))
 		goto out_unlock;
-	rc = iommufd_fault_hit(IOMMUFD_FAULT_ALLOC) ? -ENOMEM :
-		xa_alloc(&iopt->domains, &index, domain, xa_limit_31b,
-			 GFP_KERNEL_ACCOUNT);
-	if (rc)
+	/* Room first: once the domain is filled, joining cannot fail. */
+	rc = -ENOMEM;
+	grown = iommufd_krealloc_array(iopt->domains, iopt->ndomains + 1,
+				       sizeof(*grown));
+	if (!grown)
 		goto out_unlock;
+	iopt->domains = grown;
 	rc = iopt_reserve_outside_aperture(iopt, domain);
 	if (rc)
-		goto err_erase;
+		goto err_unreserve;
 	rc = iopt_fill_domain(iopt, domain);
 	if (rc)
-		goto err_erase;
-	iopt->ndomains++;
+		goto err_unreserve;
+	iopt->domains[iopt->ndomains++] = domain;
 	iopt->iova_alignment = align;
 	goto out_unlock;
 
-err_erase:
+err_unreserve:
 	iopt_unreserve_owner_locked(iopt, domain);
-	xa_erase(&iopt->domains, index);
 out_unlock:
 	up_write(&iopt->iova_rwsem);
 	up_write(&iopt->domains_rwsem);
@@ -318,19 +309,19 @@ out_unlock:
 void iopt_table_remove_domain(struct io_pagetable *iopt,
 			      struct iommu_domain *domain)
 {
-	struct iommu_domain *cur;
 	struct iopt_area *area;
-	unsigned long index;
+	unsigned int i;
 
 	down_write(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);
-	xa_for_each(&iopt->domains, index, cur)
-		if (cur == domain)
+	for (i = 0; i != iopt->ndomains; i++)
+		if (iopt->domains[i] == domain)
 			break;
-	if (WARN_ON(cur != domain))
+	if (WARN_ON(i == iopt->ndomains))
 		goto out_unlock;
-	xa_erase(&iopt->domains, index);
 	iopt->ndomains--;
+	memmove(&iopt->domains[i], &iopt->domains[i + 1],
+		(iopt->ndomains - i) * sizeof(*iopt->domains));
 	for (area = area_first(iopt, 0, ULONG_MAX); area;
 	     area = area_next(area, 0, ULONG_MAX)) {
 		iopt_unmap_area(domain, area);

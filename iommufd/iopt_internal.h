@@ -11,10 +11,9 @@
 #include <linux/list.h>
 
 #include "io_pagetable.h"
+#include "pages.h"
 
 struct iommu_domain;
-
-struct iopt_pages;
 
 /**
  * struct iopt_area - a mapping of IOVA onto a slice of an iopt_pages
@@ -32,14 +31,17 @@ struct iopt_pages;
  *	held for write.
  * @unmapping: an unmap is waiting for the pins to go; refuse new ones.
  *	Written with iova_rwsem held for write.
- * @domain_pinned: the area holds a pin on its pages for the domains
- *	(there is at least one domain). Guarded by domains_rwsem: changed
- *	with it held for write, or for read by the thread that owns a not
- *	yet ready area.
+ * @domain_pinned: @domain_pin is in use: the area holds a pin on its
+ *	pages for the domains (there is at least one domain). Guarded by
+ *	domains_rwsem: changed with it held for write, or for read by the
+ *	thread that owns a not yet ready area.
+ * @domain_pin: the pin holder behind @domain_pinned
  * @exact_pgsize: the area lies in a window with
  *	IOMMU_WINDOW_ATTR_EXACT_IOPTE: every IOPTE is exactly this size.
  *	0 otherwise.
  * @free_node: on a private list while the area is being freed
+ * @with_pages: allocated along with @pages by MAP; its memory goes when
+ *	@pages goes, which may be later than the area (COPY shares @pages)
  */
 struct iopt_area {
 	struct interval_tree_node node;
@@ -50,8 +52,10 @@ struct iopt_area {
 	bool ready;
 	bool unmapping;
 	bool domain_pinned;
+	struct iopt_pin domain_pin;
 	unsigned long exact_pgsize;
 	struct list_head free_node;
+	bool with_pages;
 };
 
 struct iopt_allowed {

@@ -184,11 +184,10 @@ bool iopt_has_exact_large_window(struct io_pagetable *iopt)
 static bool domains_support(struct io_pagetable *iopt, unsigned long page_size,
 			    u32 attrs)
 {
-	struct iommu_domain *domain;
-	unsigned long index;
+	unsigned int i;
 
-	xa_for_each(&iopt->domains, index, domain) {
-		unsigned long bitmap = domain->pgsize_bitmap;
+	for (i = 0; i != iopt->ndomains; i++) {
+		unsigned long bitmap = iopt->domains[i]->pgsize_bitmap;
 
 		/* A supported IOPTE size, or a multiple of the smallest. */
 		if (page_size % (1UL << __ffs(bitmap)))
@@ -229,11 +228,10 @@ int iopt_domain_accepts_windows(struct io_pagetable *iopt,
 static unsigned long default_page_size(struct io_pagetable *iopt)
 {
 	unsigned long size = iopt->ndomains ? 1 : PAGE_SIZE;
-	struct iommu_domain *domain;
-	unsigned long index;
+	unsigned int i;
 
-	xa_for_each(&iopt->domains, index, domain)
-		size = max(size, 1UL << __ffs(domain->pgsize_bitmap));
+	for (i = 0; i != iopt->ndomains; i++)
+		size = max(size, 1UL << __ffs(iopt->domains[i]->pgsize_bitmap));
 	return max(size, iopt->iova_alignment);
 }
 

@@ -133,13 +133,21 @@ static int mock_map_huge(struct mock_domain *mock, unsigned long iova,
 	return 0;
 }
 
-static int mock_map_small(struct mock_domain *mock, unsigned long iova,
-			  phys_addr_t paddr, int prot)
+/*
+ * Map up to @count small IOPTEs from @iova, stopping at the end of the
+ * leaf table: the whole run is one lock section, as a real driver writes
+ * a run of PTEs in one table at once. Returns how many were mapped.
+ */
+static long mock_map_small(struct mock_domain *mock, unsigned long iova,
+			   phys_addr_t paddr, int prot, unsigned long count)
 {
 	unsigned long *top = &mock->top[mock_top_index(iova)];
+	unsigned long first = mock_leaf_index(iova), i;
 	struct mock_leaf *leaf, *spare = NULL;
-	u64 *pte;
 
+	count = min(count, MOCK_LEAF_ENTRIES - first);
+	if (mock->limit)
+		count = 1;
 	/* A leaf table is allocated outside the lock, before it is needed. */
 	if (!READ_ONCE(*top)) {
 		spare = kzalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
@@ -155,21 +163,28 @@ static int mock_map_small(struct mock_domain *mock, unsigned long iova,
 	if (!leaf) {
 		/* Lost a race with an unmap that freed the table: retry. */
 		spin_unlock(&mock->lock);
-		return -EAGAIN;
+		return 0;
 	}
-	pte = &leaf->pte[mock_leaf_index(iova)];
-	if (WARN((*top & MOCK_PTE_HUGE) || *pte,
-		 "mock: map over a mapped IOVA %#lx\n", iova)) {
-		spin_unlock(&mock->lock);
-		kfree(spare);
-		return -EEXIST;
+	for (i = 0; i != count; i++) {
+		u64 *pte = &leaf->pte[first + i];
+
+		if (WARN((*top & MOCK_PTE_HUGE) || *pte,
+			 "mock: map over a mapped IOVA %#lx\n",
+			 iova + i * MOCK_IO_PAGE_SIZE)) {
+			/* Leave nothing behind: the caller sees one error. */
+			while (i--)
+				leaf->pte[first + i] = 0;
+			spin_unlock(&mock->lock);
+			kfree(spare);
+			return -EEXIST;
+		}
+		*pte = mock_pte(paddr + i * MOCK_IO_PAGE_SIZE, prot);
 	}
-	*pte = mock_pte(paddr, prot);
-	leaf->used++;
-	mock->nr_ptes++;
+	leaf->used += count;
+	mock->nr_ptes += count;
 	spin_unlock(&mock->lock);
 	kfree(spare);
-	return 0;
+	return count;
 }
 
 static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
@@ -177,7 +192,7 @@ static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 			  int prot, gfp_t gfp, size_t *mapped)
 {
 	struct mock_domain *mock = to_mock(domain);
-	int rc;
+	long done;
 
 	if (WARN_ON(!(domain->pgsize_bitmap & pgsize) || iova % pgsize ||
 		    paddr % pgsize ||
@@ -187,31 +202,34 @@ static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 	while (pgcount) {
 		if (mock->limit && READ_ONCE(mock->nr_ptes) >= mock->limit)
 			return -ENOMEM;
-		if (pgsize == MOCK_HUGE_PAGE_SIZE)
-			rc = mock_map_huge(mock, iova, paddr, prot);
-		else
-			rc = mock_map_small(mock, iova, paddr, prot);
-		if (rc == -EAGAIN)
-			continue;
-		if (rc)
-			return rc;
-		iova += pgsize;
-		paddr += pgsize;
-		*mapped += pgsize;
-		pgcount--;
+		if (pgsize == MOCK_HUGE_PAGE_SIZE) {
+			done = mock_map_huge(mock, iova, paddr, prot);
+			if (!done)
+				done = 1;
+		} else {
+			done = mock_map_small(mock, iova, paddr, prot, pgcount);
+		}
+		if (done < 0)
+			return done;
+		iova += pgsize * done;
+		paddr += pgsize * done;
+		*mapped += pgsize * done;
+		pgcount -= done;
 	}
 	return 0;
 }
 
 /*
- * Remove the IOPTE that starts at @iova and fits below @end; returns its
- * size, or 0 (with a WARN: a core bug) if there is none or it would be
- * cut.
+ * Remove the IOPTEs from @iova below @end, up to the end of @iova's top
+ * level entry: one huge IOPTE, or a run of small ones in one lock
+ * section. Returns the bytes removed, or 0 (with a WARN: a core bug) if
+ * there is nothing at @iova or the huge IOPTE would be cut.
  */
 static unsigned long mock_unmap_one(struct mock_domain *mock,
 				    unsigned long iova, unsigned long end)
 {
 	unsigned long *top = &mock->top[mock_top_index(iova)];
+	unsigned long index = mock_leaf_index(iova), n = 0;
 	struct mock_leaf *freed = NULL, *leaf;
 	unsigned long size = 0;
 
@@ -222,22 +240,27 @@ static unsigned long mock_unmap_one(struct mock_domain *mock,
 			  "mock: unmap up to %#lx cuts the IOPTE at %#lx\n",
 			  end, iova)) {
 			*top = 0;
+			mock->nr_ptes--;
 			size = MOCK_HUGE_PAGE_SIZE;
 		}
-	} else {
-		leaf = (struct mock_leaf *)*top;
-		if (!WARN(!leaf || !leaf->pte[mock_leaf_index(iova)],
-			  "mock: unmap of unmapped IOVA %#lx\n", iova)) {
-			leaf->pte[mock_leaf_index(iova)] = 0;
-			if (!--leaf->used) {
-				*top = 0;
-				freed = leaf;
-			}
-			size = MOCK_IO_PAGE_SIZE;
-		}
+		goto out_unlock;
 	}
-	if (size)
-		mock->nr_ptes--;
+	leaf = (struct mock_leaf *)*top;
+	while (leaf && index + n != MOCK_LEAF_ENTRIES &&
+	       iova + n * MOCK_IO_PAGE_SIZE < end && leaf->pte[index + n]) {
+		leaf->pte[index + n] = 0;
+		n++;
+	}
+	if (WARN(!n, "mock: unmap of unmapped IOVA %#lx\n", iova))
+		goto out_unlock;
+	leaf->used -= n;
+	mock->nr_ptes -= n;
+	if (!leaf->used) {
+		*top = 0;
+		freed = leaf;
+	}
+	size = n * MOCK_IO_PAGE_SIZE;
+out_unlock:
 	spin_unlock(&mock->lock);
 	kfree(freed);
 	return size;

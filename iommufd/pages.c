@@ -27,23 +27,37 @@ unsigned int iopt_pages_batch_bytes = SZ_64K;
 /* Pins of up to this many pages use a batch on the stack. */
 #define PAGES_SMALL_BATCH 16
 
-/**
- * struct iopt_pin - one user's need for a range of pinned pages
- * @node: page indexes [start, last] within the iopt_pages
- * @users: how many holders asked for exactly this range
- */
-struct iopt_pin {
-	struct interval_tree_node node;
-	unsigned int users;
-};
+/* How many small_pfns entries a range of @npages pages gets. */
+static unsigned long pages_small_count(unsigned long npages)
+{
+	return npages <= IOPT_PAGES_SMALL ? npages : 0;
+}
 
+static bool pages_is_small(struct iopt_pages *pages)
+{
+	return pages->npages <= IOPT_PAGES_SMALL;
+}
+
+/**
+ * iopt_pages_alloc - describe a range of user memory, pinning nothing yet
+ * @uptr: start of the range in current's address space
+ * @length: bytes
+ * @writable: whether the range may be pinned for device writes
+ * @mode: how its pins are charged
+ * @extra_size: bytes the caller wants allocated along with the object
+ * @extra: out: the caller's @extra_size bytes, zeroed; they live exactly
+ *	as long as the object. This saves the layer above a second
+ *	allocation for what it creates with every new range (its first
+ *	area), which matters to VMMs mapping page after page.
+ */
 struct iopt_pages *iopt_pages_alloc(void __user *uptr, unsigned long length,
-				    bool writable,
-				    enum iopt_account_mode mode)
+				    bool writable, enum iopt_account_mode mode,
+				    size_t extra_size, void **extra)
 {
 	unsigned long start = (unsigned long)uptr;
 	struct iopt_pages *pages;
-	unsigned long end;
+	unsigned long end, npages;
+	size_t size;
 
 	if (!length)
 		return ERR_PTR(-EINVAL);
@@ -51,16 +65,20 @@ struct iopt_pages *iopt_pages_alloc(void __user *uptr, unsigned long length,
 	    end > ULONG_MAX - PAGE_SIZE)
 		return ERR_PTR(-EOVERFLOW);
 
-	pages = iommufd_kzalloc(sizeof(*pages));
+	npages = (ALIGN(end, PAGE_SIZE) - ALIGN_DOWN(start, PAGE_SIZE)) >>
+		 PAGE_SHIFT;
+	size = ALIGN(struct_size(pages, small_pfns, pages_small_count(npages)),
+		     ARCH_KMALLOC_MINALIGN);
+	pages = iommufd_kzalloc(size + extra_size);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
+	*extra = extra_size ? (void *)pages + size : NULL;
 	kref_init(&pages->kref);
 	mutex_init(&pages->mutex);
 	mt_init(&pages->runs);
 	pages->pin_itree = RB_ROOT_CACHED;
 	pages->uptr = (void __user *)ALIGN_DOWN(start, PAGE_SIZE);
-	pages->npages = (ALIGN(end, PAGE_SIZE) - ALIGN_DOWN(start, PAGE_SIZE)) >>
-			PAGE_SHIFT;
+	pages->npages = npages;
 	pages->writable = writable;
 	/* Whoever may lock memory anyway is not charged, as for mlock(). */
 	pages->account_mode = capable(CAP_IPC_LOCK) ? IOPT_ACCOUNT_NONE : mode;
@@ -76,7 +94,7 @@ void iopt_pages_release(struct kref *kref)
 {
 	struct iopt_pages *pages = container_of(kref, struct iopt_pages, kref);
 
-	WARN_ON(!RB_EMPTY_ROOT(&pages->pin_itree.rb_root));
+	WARN_ON(!RB_EMPTY_ROOT(&pages->pin_itree.rb_root) || pages->whole_pins);
 	WARN_ON(pages->npinned);
 	mtree_destroy(&pages->runs);
 	put_task_struct(pages->source_task);
@@ -189,8 +207,29 @@ static struct page **pages_alloc_batch(unsigned long *capacity)
  * The PFN store: a maple tree of runs. A run is a range of page indexes
  * [start, last] whose pages are physically contiguous; its entry is the
  * PFN of index start, as xa_mk_value(). Each page index has at most one
- * run; indexes not pinned have none.
+ * run; indexes not pinned have none. Small ranges keep one PFN per index
+ * in small_pfns instead, and their runs are found by looking at the
+ * neighbours; the functions below hide which store a range uses.
  */
+
+/* small_pfns: the run around @index, as pages_run_at() reports it. */
+static void *small_run_at(struct iopt_pages *pages, unsigned long index,
+			  unsigned long *start, unsigned long *last)
+{
+	unsigned long *pfns = pages->small_pfns;
+	unsigned long lo = index, hi = index;
+
+	if (!pfns[index])
+		return NULL;
+	while (lo && pfns[lo - 1] && pfns[lo - 1] + 1 == pfns[lo])
+		lo--;
+	while (hi + 1 < pages->npages && pfns[hi + 1] &&
+	       pfns[hi + 1] == pfns[hi] + 1)
+		hi++;
+	*start = lo;
+	*last = hi;
+	return xa_mk_value(pfns[lo] - 1);
+}
 
 /* The run holding @index: its entry, with [*start, *last] filled in. */
 static void *pages_run_at(struct iopt_pages *pages, unsigned long index,
@@ -199,6 +238,8 @@ static void *pages_run_at(struct iopt_pages *pages, unsigned long index,
 	MA_STATE(mas, &pages->runs, index, index);
 	void *entry;
 
+	if (pages_is_small(pages))
+		return small_run_at(pages, index, start, last);
 	mas_lock(&mas);
 	entry = mas_walk(&mas);
 	*start = mas.index;
@@ -219,6 +260,11 @@ static int pages_store_run(struct iopt_pages *pages, unsigned long start,
 	unsigned long run_start, run_last, last_pfn = pfn + (last - start);
 	void *run;
 
+	if (pages_is_small(pages)) {
+		for (; start <= last; start++)
+			pages->small_pfns[start] = ++pfn;
+		return 0;
+	}
 	if (start) {
 		run = pages_run_at(pages, start - 1, &run_start, &run_last);
 		if (run && xa_to_value(run) + (start - run_start) == pfn) {
@@ -249,6 +295,11 @@ static void pages_erase_runs(struct iopt_pages *pages, unsigned long first,
 	unsigned long start, end;
 	void *tail = NULL;
 
+	if (pages_is_small(pages)) {
+		memset(&pages->small_pfns[first], 0,
+		       (last - first + 1) * sizeof(*pages->small_pfns));
+		return;
+	}
 	/*
 	 * A run's entry is the PFN of its first index. If the erase cuts off
 	 * the head of a run, the tail that stays gets a new first index, so
@@ -389,6 +440,9 @@ static int pages_walk_uncovered(struct iopt_pages *pages,
 	unsigned long cur = first;
 	int rc;
 
+	*done = first;
+	if (pages->whole_pins)
+		return 0;
 	for (node = interval_tree_iter_first(&pages->pin_itree, first, last);
 	     node; node = interval_tree_iter_next(node, first, last)) {
 		if (node->start > cur) {
@@ -419,7 +473,8 @@ static struct iopt_pin *pages_find_pin(struct iopt_pages *pages,
 
 	for (node = interval_tree_iter_first(&pages->pin_itree, first, first);
 	     node; node = interval_tree_iter_next(node, first, first))
-		if (node->start == first && node->last == last)
+		if (node->start == first && node->last == last &&
+		    container_of(node, struct iopt_pin, node)->users)
 			return container_of(node, struct iopt_pin, node);
 	return NULL;
 }
@@ -441,6 +496,56 @@ static void pages_fill_out(struct iopt_pages *pages, unsigned long first,
 	}
 }
 
+/*
+ * Add @pin for [first, last], pinning what no other holder covers yet.
+ * All or nothing. A caller-owned holder of the whole range (an area's pin
+ * for its domains, in the common case of an area mapping all of its
+ * pages) is only counted in whole_pins, not stored: no tree insert and,
+ * while it is there, no tree walk for anyone.
+ */
+static int pages_add_pin_locked(struct iopt_pages *pages, struct iopt_pin *pin,
+				unsigned long first, unsigned long last)
+{
+	bool whole = !pin->users && !first && last == pages->npages - 1;
+	unsigned long done;
+	int rc;
+
+	lockdep_assert_held(&pages->mutex);
+	rc = pages_walk_uncovered(pages, first, last, pages_pin_range, &done);
+	if (rc) {
+		unsigned long ignored;
+
+		if (done > first)
+			pages_walk_uncovered(pages, first, done - 1,
+					     pages_unpin_range_fn, &ignored);
+		return rc;
+	}
+	pin->node.start = first;
+	pin->node.last = last;
+	if (whole) {
+		RB_CLEAR_NODE(&pin->node.rb);
+		pages->whole_pins++;
+	} else {
+		interval_tree_insert(&pin->node, &pages->pin_itree);
+	}
+	return 0;
+}
+
+/* Take @pin out and unpin what no other holder covers. */
+static void pages_remove_pin_locked(struct iopt_pages *pages,
+				    struct iopt_pin *pin)
+{
+	unsigned long done;
+
+	lockdep_assert_held(&pages->mutex);
+	if (RB_EMPTY_NODE(&pin->node.rb))
+		pages->whole_pins--;
+	else
+		interval_tree_remove(&pin->node, &pages->pin_itree);
+	pages_walk_uncovered(pages, pin->node.start, pin->node.last,
+			     pages_unpin_range_fn, &done);
+}
+
 /**
  * iopt_pages_pin - make sure pages [first, last] are pinned
  * @pages: the range of user memory
@@ -456,8 +561,7 @@ int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
 		   unsigned long last, struct page **out)
 {
 	struct iopt_pin *pin;
-	unsigned long done;
-	int rc;
+	int rc = 0;
 
 	if (WARN_ON(first > last || last >= pages->npages))
 		return -EINVAL;
@@ -473,23 +577,14 @@ int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
 		rc = -ENOMEM;
 		goto out_unlock;
 	}
-	rc = pages_walk_uncovered(pages, first, last, pages_pin_range, &done);
+	pin->users = 1;
+	rc = pages_add_pin_locked(pages, pin, first, last);
 	if (rc) {
-		unsigned long ignored;
-
-		if (done > first)
-			pages_walk_uncovered(pages, first, done - 1,
-					     pages_unpin_range_fn, &ignored);
 		kfree(pin);
 		goto out_unlock;
 	}
-	pin->node.start = first;
-	pin->node.last = last;
-	pin->users = 1;
-	interval_tree_insert(&pin->node, &pages->pin_itree);
 out_fill:
 	pages_fill_out(pages, first, last, out);
-	rc = 0;
 out_unlock:
 	mutex_unlock(&pages->mutex);
 	return rc;
@@ -507,7 +602,6 @@ void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
 		      unsigned long last)
 {
 	struct iopt_pin *pin;
-	unsigned long done;
 
 	mutex_lock(&pages->mutex);
 	pin = pages_find_pin(pages, first, last);
@@ -515,10 +609,42 @@ void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
 		goto out_unlock;
 	if (--pin->users)
 		goto out_unlock;
-	interval_tree_remove(&pin->node, &pages->pin_itree);
+	pages_remove_pin_locked(pages, pin);
 	kfree(pin);
-	pages_walk_uncovered(pages, first, last, pages_unpin_range_fn, &done);
 out_unlock:
+	mutex_unlock(&pages->mutex);
+}
+
+/**
+ * iopt_pages_pin_holder - pin [first, last] for a caller-owned holder
+ * @pages: the range of user memory
+ * @pin: the holder, owned by the caller until iopt_pages_unpin_holder()
+ * @first: first page index
+ * @last: last page index, inclusive
+ *
+ * Like iopt_pages_pin() without @out, for a holder embedded in the
+ * caller, so pinning allocates nothing but what pinning itself needs.
+ */
+int iopt_pages_pin_holder(struct iopt_pages *pages, struct iopt_pin *pin,
+			  unsigned long first, unsigned long last)
+{
+	int rc;
+
+	if (WARN_ON(first > last || last >= pages->npages))
+		return -EINVAL;
+	/* Not shared: iopt_pages_pin() never counts itself in here. */
+	pin->users = 0;
+	mutex_lock(&pages->mutex);
+	rc = pages_add_pin_locked(pages, pin, first, last);
+	mutex_unlock(&pages->mutex);
+	return rc;
+}
+
+/* Undo iopt_pages_pin_holder(). */
+void iopt_pages_unpin_holder(struct iopt_pages *pages, struct iopt_pin *pin)
+{
+	mutex_lock(&pages->mutex);
+	pages_remove_pin_locked(pages, pin);
 	mutex_unlock(&pages->mutex);
 }
 

@@ -34,9 +34,9 @@ enum iopt_account_mode {
  * struct iopt_pages - a range of user memory and its pins
  * @kref: one reference per area that maps a slice of the range, plus
  *	transient ones held by COPY while it builds new areas
- * @mutex: guards @pin_itree and @npinned, and serialises changes to
- *	@runs. Taken inside the io_pagetable's iova_rwsem, never the other
- *	way round.
+ * @mutex: guards @pin_itree, @whole_pins and @npinned, and serialises
+ *	changes to @runs and @small_pfns. Taken inside the io_pagetable's
+ *	iova_rwsem, never the other way round.
  * @uptr: page-aligned start of the range in @source_mm
  * @npages: length of the range in pages
  * @writable: whether the range may be pinned for device writes
@@ -51,10 +51,19 @@ enum iopt_account_mode {
  *	pinned. A page is pinned while any node covers it.
  * @runs: the pinned pages as runs of physically contiguous pages: a maple
  *	tree of index ranges, each entry xa_mk_value(PFN of its first index).
- *	An index is in a run exactly when some node of @pin_itree covers it.
+ *	An index is in a run exactly when some node of @pin_itree covers it,
+ *	or @whole_pins is not 0.
  *	The tree's own lock guards its structure, so holders may read their
  *	runs without @mutex.
+ * @whole_pins: caller-owned holders of the whole range, counted here
+ *	instead of stored in @pin_itree; while there is one, every index is
+ *	pinned
  * @npinned: number of indexes in @runs, all of them charged
+ * @small_pfns: for a range of at most IOPT_PAGES_SMALL pages, the PFN
+ *	store instead of @runs: PFN + 1 of each pinned index, 0 when not
+ *	pinned. A VMM mapping page-sized buffers one by one pays neither a
+ *	tree store nor a tree lookup per page. Guarded by @mutex; read
+ *	without it only by holders, whose pins keep their entries in place.
  */
 struct iopt_pages {
 	struct kref kref;
@@ -67,13 +76,34 @@ struct iopt_pages {
 	struct mm_struct *source_mm;
 	struct user_struct *source_user;
 	struct rb_root_cached pin_itree;
+	unsigned int whole_pins;
 	struct maple_tree runs;
 	unsigned long npinned;
+	unsigned long small_pfns[];
+};
+
+/* Ranges up to this many pages keep their PFNs in iopt_pages::small_pfns. */
+#define IOPT_PAGES_SMALL 16
+
+/**
+ * struct iopt_pin - one holder's need for a range of pinned pages
+ * @node: page indexes [start, last] within the iopt_pages
+ * @users: how many holders asked for exactly this range through
+ *	iopt_pages_pin(); 0 for a holder embedded in its owner, which is
+ *	never shared
+ *
+ * A page is pinned while any node covers it. Callers that hold one range
+ * for as long as they live (an area's pin for the domains) embed one and
+ * use iopt_pages_pin_holder(); others let iopt_pages_pin() allocate it.
+ */
+struct iopt_pin {
+	struct interval_tree_node node;
+	unsigned int users;
 };
 
 struct iopt_pages *iopt_pages_alloc(void __user *uptr, unsigned long length,
-				    bool writable,
-				    enum iopt_account_mode mode);
+				    bool writable, enum iopt_account_mode mode,
+				    size_t extra_size, void **extra);
 void iopt_pages_release(struct kref *kref);
 
 static inline void iopt_pages_put(struct iopt_pages *pages)
@@ -85,6 +115,9 @@ int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
 		   unsigned long last, struct page **out);
 void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
 		      unsigned long last);
+int iopt_pages_pin_holder(struct iopt_pages *pages, struct iopt_pin *pin,
+			  unsigned long first, unsigned long last);
+void iopt_pages_unpin_holder(struct iopt_pages *pages, struct iopt_pin *pin);
 
 unsigned long iopt_pages_contig(struct iopt_pages *pages, unsigned long index,
 				unsigned long max, unsigned long *pfn);
