@@ -101,13 +101,26 @@ static void iopt_unmap_area(struct iommu_domain *domain,
 	WARN_ON(done != area_length(area));
 }
 
+/* Does the area map every page of its pages (as all areas MAP makes do)? */
+static bool area_maps_all_pages(struct iopt_area *area)
+{
+	unsigned long first, last;
+
+	area_indexes_all(area, &first, &last);
+	return !first && last == area->pages->npages - 1;
+}
+
 static int iopt_area_pin_for_domains(struct iopt_area *area)
 {
 	unsigned long first, last;
 	int rc;
 
-	area_indexes_all(area, &first, &last);
-	rc = iopt_pages_pin_holder(area->pages, &area->domain_pin, first, last);
+	if (area_maps_all_pages(area)) {
+		rc = iopt_pages_pin_whole(area->pages);
+	} else {
+		area_indexes_all(area, &first, &last);
+		rc = iopt_pages_pin(area->pages, first, last, NULL);
+	}
 	if (!rc)
 		area->domain_pinned = true;
 	return rc;
@@ -115,9 +128,16 @@ static int iopt_area_pin_for_domains(struct iopt_area *area)
 
 static void iopt_area_unpin_for_domains(struct iopt_area *area)
 {
+	unsigned long first, last;
+
 	if (!area->domain_pinned)
 		return;
-	iopt_pages_unpin_holder(area->pages, &area->domain_pin);
+	if (area_maps_all_pages(area)) {
+		iopt_pages_unpin_whole(area->pages);
+	} else {
+		area_indexes_all(area, &first, &last);
+		iopt_pages_unpin(area->pages, first, last);
+	}
 	area->domain_pinned = false;
 }
 

@@ -11,9 +11,9 @@
 #include <linux/list.h>
 
 #include "io_pagetable.h"
-#include "pages.h"
 
 struct iommu_domain;
+struct iopt_pages;
 
 /**
  * struct iopt_area - a mapping of IOVA onto a slice of an iopt_pages
@@ -31,11 +31,10 @@ struct iommu_domain;
  *	held for write.
  * @unmapping: an unmap is waiting for the pins to go; refuse new ones.
  *	Written with iova_rwsem held for write.
- * @domain_pinned: @domain_pin is in use: the area holds a pin on its
- *	pages for the domains (there is at least one domain). Guarded by
- *	domains_rwsem: changed with it held for write, or for read by the
- *	thread that owns a not yet ready area.
- * @domain_pin: the pin holder behind @domain_pinned
+ * @domain_pinned: the area holds a pin on its pages for the domains
+ *	(there is at least one domain). Guarded by domains_rwsem: changed
+ *	with it held for write, or for read by the thread that owns a not
+ *	yet ready area.
  * @exact_pgsize: the area lies in a window with
  *	IOMMU_WINDOW_ATTR_EXACT_IOPTE: every IOPTE is exactly this size.
  *	0 otherwise.
@@ -47,15 +46,14 @@ struct iopt_area {
 	struct interval_tree_node node;
 	struct iopt_pages *pages;
 	unsigned long start_byte;
+	unsigned long exact_pgsize;
 	int iommu_prot;
 	atomic_t num_pins;
 	bool ready;
 	bool unmapping;
 	bool domain_pinned;
-	struct iopt_pin domain_pin;
-	unsigned long exact_pgsize;
-	struct list_head free_node;
 	bool with_pages;
+	struct list_head free_node;
 };
 
 struct iopt_allowed {

@@ -27,6 +27,16 @@ unsigned int iopt_pages_batch_bytes = SZ_64K;
 /* Pins of up to this many pages use a batch on the stack. */
 #define PAGES_SMALL_BATCH 16
 
+/**
+ * struct iopt_pin - one holder's need for a range of pinned pages
+ * @node: page indexes [start, last] within the iopt_pages
+ * @users: how many holders asked for exactly this range
+ */
+struct iopt_pin {
+	struct interval_tree_node node;
+	unsigned int users;
+};
+
 /* How many small_pfns entries a range of @npages pages gets. */
 static unsigned long pages_small_count(unsigned long npages)
 {
@@ -231,21 +241,28 @@ static void *small_run_at(struct iopt_pages *pages, unsigned long index,
 	return xa_mk_value(pfns[lo] - 1);
 }
 
-/* The run holding @index: its entry, with [*start, *last] filled in. */
-static void *pages_run_at(struct iopt_pages *pages, unsigned long index,
-			  unsigned long *start, unsigned long *last)
+/* The maple tree's run holding @index, as pages_run_at() reports it. */
+static void *tree_run_at(struct iopt_pages *pages, unsigned long index,
+			 unsigned long *start, unsigned long *last)
 {
 	MA_STATE(mas, &pages->runs, index, index);
 	void *entry;
 
-	if (pages_is_small(pages))
-		return small_run_at(pages, index, start, last);
 	mas_lock(&mas);
 	entry = mas_walk(&mas);
 	*start = mas.index;
 	*last = mas.last;
 	mas_unlock(&mas);
 	return entry;
+}
+
+/* The run holding @index: its entry, with [*start, *last] filled in. */
+static void *pages_run_at(struct iopt_pages *pages, unsigned long index,
+			  unsigned long *start, unsigned long *last)
+{
+	if (pages_is_small(pages))
+		return small_run_at(pages, index, start, last);
+	return tree_run_at(pages, index, start, last);
 }
 
 /*
@@ -473,8 +490,7 @@ static struct iopt_pin *pages_find_pin(struct iopt_pages *pages,
 
 	for (node = interval_tree_iter_first(&pages->pin_itree, first, first);
 	     node; node = interval_tree_iter_next(node, first, first))
-		if (node->start == first && node->last == last &&
-		    container_of(node, struct iopt_pin, node)->users)
+		if (node->start == first && node->last == last)
 			return container_of(node, struct iopt_pin, node);
 	return NULL;
 }
@@ -498,15 +514,11 @@ static void pages_fill_out(struct iopt_pages *pages, unsigned long first,
 
 /*
  * Add @pin for [first, last], pinning what no other holder covers yet.
- * All or nothing. A caller-owned holder of the whole range (an area's pin
- * for its domains, in the common case of an area mapping all of its
- * pages) is only counted in whole_pins, not stored: no tree insert and,
- * while it is there, no tree walk for anyone.
+ * All or nothing.
  */
 static int pages_add_pin_locked(struct iopt_pages *pages, struct iopt_pin *pin,
 				unsigned long first, unsigned long last)
 {
-	bool whole = !pin->users && !first && last == pages->npages - 1;
 	unsigned long done;
 	int rc;
 
@@ -522,28 +534,8 @@ static int pages_add_pin_locked(struct iopt_pages *pages, struct iopt_pin *pin,
 	}
 	pin->node.start = first;
 	pin->node.last = last;
-	if (whole) {
-		RB_CLEAR_NODE(&pin->node.rb);
-		pages->whole_pins++;
-	} else {
-		interval_tree_insert(&pin->node, &pages->pin_itree);
-	}
+	interval_tree_insert(&pin->node, &pages->pin_itree);
 	return 0;
-}
-
-/* Take @pin out and unpin what no other holder covers. */
-static void pages_remove_pin_locked(struct iopt_pages *pages,
-				    struct iopt_pin *pin)
-{
-	unsigned long done;
-
-	lockdep_assert_held(&pages->mutex);
-	if (RB_EMPTY_NODE(&pin->node.rb))
-		pages->whole_pins--;
-	else
-		interval_tree_remove(&pin->node, &pages->pin_itree);
-	pages_walk_uncovered(pages, pin->node.start, pin->node.last,
-			     pages_unpin_range_fn, &done);
 }
 
 /**
@@ -577,12 +569,12 @@ int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
 		rc = -ENOMEM;
 		goto out_unlock;
 	}
-	pin->users = 1;
 	rc = pages_add_pin_locked(pages, pin, first, last);
 	if (rc) {
 		kfree(pin);
 		goto out_unlock;
 	}
+	pin->users = 1;
 out_fill:
 	pages_fill_out(pages, first, last, out);
 out_unlock:
@@ -602,6 +594,7 @@ void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
 		      unsigned long last)
 {
 	struct iopt_pin *pin;
+	unsigned long done;
 
 	mutex_lock(&pages->mutex);
 	pin = pages_find_pin(pages, first, last);
@@ -609,42 +602,53 @@ void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
 		goto out_unlock;
 	if (--pin->users)
 		goto out_unlock;
-	pages_remove_pin_locked(pages, pin);
+	interval_tree_remove(&pin->node, &pages->pin_itree);
+	pages_walk_uncovered(pages, first, last, pages_unpin_range_fn, &done);
 	kfree(pin);
 out_unlock:
 	mutex_unlock(&pages->mutex);
 }
 
 /**
- * iopt_pages_pin_holder - pin [first, last] for a caller-owned holder
+ * iopt_pages_pin_whole - make sure every page of the range is pinned
  * @pages: the range of user memory
- * @pin: the holder, owned by the caller until iopt_pages_unpin_holder()
- * @first: first page index
- * @last: last page index, inclusive
  *
- * Like iopt_pages_pin() without @out, for a holder embedded in the
- * caller, so pinning allocates nothing but what pinning itself needs.
+ * Like iopt_pages_pin() of the whole range, for a holder that keeps it
+ * for as long as it lives (an area's pin for its domains, when the area
+ * maps all of its pages, which is every area MAP creates). Such holders
+ * are only counted: no holder to allocate, no tree to update, and while
+ * there is one nobody walks the tree. Undo with iopt_pages_unpin_whole().
  */
-int iopt_pages_pin_holder(struct iopt_pages *pages, struct iopt_pin *pin,
-			  unsigned long first, unsigned long last)
+int iopt_pages_pin_whole(struct iopt_pages *pages)
 {
-	int rc;
+	unsigned long done;
+	int rc = 0;
 
-	if (WARN_ON(first > last || last >= pages->npages))
-		return -EINVAL;
-	/* Not shared: iopt_pages_pin() never counts itself in here. */
-	pin->users = 0;
 	mutex_lock(&pages->mutex);
-	rc = pages_add_pin_locked(pages, pin, first, last);
+	if (!pages->whole_pins)
+		rc = pages_walk_uncovered(pages, 0, pages->npages - 1,
+					  pages_pin_range, &done);
+	if (rc) {
+		unsigned long ignored;
+
+		if (done)
+			pages_walk_uncovered(pages, 0, done - 1,
+					     pages_unpin_range_fn, &ignored);
+	} else {
+		pages->whole_pins++;
+	}
 	mutex_unlock(&pages->mutex);
 	return rc;
 }
 
-/* Undo iopt_pages_pin_holder(). */
-void iopt_pages_unpin_holder(struct iopt_pages *pages, struct iopt_pin *pin)
+void iopt_pages_unpin_whole(struct iopt_pages *pages)
 {
+	unsigned long done;
+
 	mutex_lock(&pages->mutex);
-	pages_remove_pin_locked(pages, pin);
+	if (!WARN_ON(!pages->whole_pins) && !--pages->whole_pins)
+		pages_walk_uncovered(pages, 0, pages->npages - 1,
+				     pages_unpin_range_fn, &done);
 	mutex_unlock(&pages->mutex);
 }
 

@@ -55,9 +55,9 @@ enum iopt_account_mode {
  *	or @whole_pins is not 0.
  *	The tree's own lock guards its structure, so holders may read their
  *	runs without @mutex.
- * @whole_pins: caller-owned holders of the whole range, counted here
- *	instead of stored in @pin_itree; while there is one, every index is
- *	pinned
+ * @whole_pins: holders of the whole range (iopt_pages_pin_whole()),
+ *	counted instead of stored in @pin_itree; while there is one, every
+ *	index is pinned
  * @npinned: number of indexes in @runs, all of them charged
  * @small_pfns: for a range of at most IOPT_PAGES_SMALL pages, the PFN
  *	store instead of @runs: PFN + 1 of each pinned index, 0 when not
@@ -85,22 +85,6 @@ struct iopt_pages {
 /* Ranges up to this many pages keep their PFNs in iopt_pages::small_pfns. */
 #define IOPT_PAGES_SMALL 16
 
-/**
- * struct iopt_pin - one holder's need for a range of pinned pages
- * @node: page indexes [start, last] within the iopt_pages
- * @users: how many holders asked for exactly this range through
- *	iopt_pages_pin(); 0 for a holder embedded in its owner, which is
- *	never shared
- *
- * A page is pinned while any node covers it. Callers that hold one range
- * for as long as they live (an area's pin for the domains) embed one and
- * use iopt_pages_pin_holder(); others let iopt_pages_pin() allocate it.
- */
-struct iopt_pin {
-	struct interval_tree_node node;
-	unsigned int users;
-};
-
 struct iopt_pages *iopt_pages_alloc(void __user *uptr, unsigned long length,
 				    bool writable, enum iopt_account_mode mode,
 				    size_t extra_size, void **extra);
@@ -115,9 +99,8 @@ int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
 		   unsigned long last, struct page **out);
 void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
 		      unsigned long last);
-int iopt_pages_pin_holder(struct iopt_pages *pages, struct iopt_pin *pin,
-			  unsigned long first, unsigned long last);
-void iopt_pages_unpin_holder(struct iopt_pages *pages, struct iopt_pin *pin);
+int iopt_pages_pin_whole(struct iopt_pages *pages);
+void iopt_pages_unpin_whole(struct iopt_pages *pages);
 
 unsigned long iopt_pages_contig(struct iopt_pages *pages, unsigned long index,
 				unsigned long max, unsigned long *pfn);
