@@ -55,6 +55,9 @@ static int iopt_map_area_exact(struct iommu_domain *domain,
 	return rc;
 }
 
+/* Runs read per walk of the pages' PFN store while mapping an area. */
+#define IOPT_MAP_RUNS 8
+
 /*
  * Map the whole area into @domain. With @small_only no IOPTE may exceed
  * PAGE_SIZE (IOMMU_OPTION_HUGE_PAGES = 0), so each page is its own call.
@@ -63,33 +66,49 @@ static int iopt_map_area(struct iommu_domain *domain, struct iopt_area *area,
 			 bool small_only)
 {
 	unsigned long byte = area->start_byte, iova = area->node.start;
+	unsigned long last_index = (byte + area_length(area) - 1) >> PAGE_SHIFT;
 	unsigned long left = area_length(area);
-	int rc;
+	struct iopt_run runs[IOPT_MAP_RUNS];
+	unsigned int n = 0, i = 0;
+	int rc = 0;
 
 	if (area->exact_pgsize)
 		return iopt_map_area_exact(domain, area);
 	while (left) {
-		unsigned long offset = byte % PAGE_SIZE, pfn, run, len;
-		unsigned long want = DIV_ROUND_UP(offset + left, PAGE_SIZE);
+		unsigned long index = byte >> PAGE_SHIFT, offset = byte % PAGE_SIZE;
+		unsigned long avail, len;
+		phys_addr_t phys;
 
-		run = iopt_pages_contig(area->pages, byte >> PAGE_SHIFT,
-					small_only ? 1 : want, &pfn);
-		len = min(left, run * PAGE_SIZE - offset);
-		rc = iommufd_fault_hit(IOMMUFD_FAULT_IOMMU_MAP) ? -ENOMEM :
-		     compat_iommu_map(domain, iova, PFN_PHYS(pfn) + offset,
-				      len, area->iommu_prot);
-		if (rc) {
-			/* iommu_map() undid its own part; undo ours. */
-			if (iova != area->node.start)
-				iommu_unmap(domain, area->node.start,
-					    iova - area->node.start);
-			return rc;
+		/* The runs come in chunks: one walk of the store each. */
+		if (i == n) {
+			n = iopt_pages_runs(area->pages, index, last_index,
+					    runs, ARRAY_SIZE(runs));
+			i = 0;
+			if (WARN_ON(!n)) {
+				rc = -EFAULT;
+				break;
+			}
 		}
+		avail = runs[i].index + runs[i].npages - index;
+		phys = PFN_PHYS(runs[i].pfn + (index - runs[i].index)) + offset;
+		len = min(left, avail * PAGE_SIZE - offset);
+		if (small_only)
+			len = min(len, PAGE_SIZE - offset);
+		rc = iommufd_fault_hit(IOMMUFD_FAULT_IOMMU_MAP) ? -ENOMEM :
+		     compat_iommu_map(domain, iova, phys, len,
+				      area->iommu_prot);
+		if (rc)
+			break;
 		iova += len;
 		byte += len;
 		left -= len;
+		if (left && byte >> PAGE_SHIFT >= runs[i].index + runs[i].npages)
+			i++;
 	}
-	return 0;
+	/* iommu_map() undid its own part; undo ours. */
+	if (rc && iova != area->node.start)
+		iommu_unmap(domain, area->node.start, iova - area->node.start);
+	return rc;
 }
 
 static void iopt_unmap_area(struct iommu_domain *domain,

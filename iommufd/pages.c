@@ -27,6 +27,9 @@ unsigned int iopt_pages_batch_bytes = SZ_64K;
 /* Pins of up to this many pages use a batch on the stack. */
 #define PAGES_SMALL_BATCH 16
 
+/* Runs read per walk of the PFN store when unpinning. */
+#define PAGES_RUNS_CHUNK 8
+
 /**
  * struct iopt_pin - one holder's need for a range of pinned pages
  * @node: page indexes [start, last] within the iopt_pages
@@ -256,6 +259,39 @@ static void *tree_run_at(struct iopt_pages *pages, unsigned long index,
 	return entry;
 }
 
+/*
+ * The maple tree's runs from @index to @last, clipped to that range, into
+ * @runs (room for @max), with one walk of the tree.
+ */
+static unsigned int tree_runs(struct iopt_pages *pages, unsigned long index,
+			      unsigned long last, struct iopt_run *runs,
+			      unsigned int max)
+{
+	MA_STATE(mas, &pages->runs, index, index);
+	unsigned int n = 0;
+	void *entry;
+
+	mas_lock(&mas);
+	for (entry = mas_find(&mas, last); entry && n != max;
+	     entry = mas_find(&mas, last)) {
+		unsigned long from = max(mas.index, index);
+
+		/* Pinned indexes have runs without a gap. */
+		if (from != index)
+			break;
+		runs[n++] = (struct iopt_run){
+			.index = from,
+			.npages = min(mas.last, last) - from + 1,
+			.pfn = xa_to_value(entry) + (from - mas.index),
+		};
+		if (mas.last >= last)
+			break;
+		index = mas.last + 1;
+	}
+	mas_unlock(&mas);
+	return n;
+}
+
 /* The run holding @index: its entry, with [*start, *last] filled in. */
 static void *pages_run_at(struct iopt_pages *pages, unsigned long index,
 			  unsigned long *start, unsigned long *last)
@@ -265,14 +301,25 @@ static void *pages_run_at(struct iopt_pages *pages, unsigned long index,
 	return tree_run_at(pages, index, start, last);
 }
 
+/* Store the run [start, last] from @pfn; the caller holds the tree lock. */
+static int tree_store_locked(struct ma_state *mas, unsigned long start,
+			     unsigned long last, unsigned long pfn)
+{
+	if (iommufd_fault_hit(IOMMUFD_FAULT_ALLOC))
+		return -ENOMEM;
+	mas_set_range(mas, start, last);
+	return mas_store_gfp(mas, xa_mk_value(pfn), GFP_KERNEL_ACCOUNT);
+}
+
 /*
  * Record the run [start, last] from @pfn, joining the runs that end right
- * before it and start right after it when they are physically contiguous
- * with it, so runs break neither at batch boundaries nor where pages were
- * pinned earlier by another holder.
+ * before it (@join_before) and start right after it (@join_after) when
+ * they are physically contiguous with it, so runs break neither at batch
+ * boundaries nor where pages were pinned earlier by another holder.
  */
 static int pages_store_run(struct iopt_pages *pages, unsigned long start,
-			   unsigned long last, unsigned long pfn)
+			   unsigned long last, unsigned long pfn,
+			   bool join_before, bool join_after)
 {
 	unsigned long run_start, run_last, last_pfn = pfn + (last - start);
 	void *run;
@@ -282,14 +329,14 @@ static int pages_store_run(struct iopt_pages *pages, unsigned long start,
 			pages->small_pfns[start] = ++pfn;
 		return 0;
 	}
-	if (start) {
+	if (join_before && start) {
 		run = pages_run_at(pages, start - 1, &run_start, &run_last);
 		if (run && xa_to_value(run) + (start - run_start) == pfn) {
 			pfn = xa_to_value(run);
 			start = run_start;
 		}
 	}
-	if (last != ULONG_MAX) {
+	if (join_after && last != ULONG_MAX) {
 		run = pages_run_at(pages, last + 1, &run_start, &run_last);
 		if (run && run_start == last + 1 &&
 		    xa_to_value(run) == last_pfn + 1)
@@ -341,22 +388,22 @@ static void pages_unpin_range(struct iopt_pages *pages, unsigned long first,
 			      unsigned long last)
 {
 	unsigned long index = first, total = 0;
+	struct iopt_run runs[PAGES_RUNS_CHUNK];
 
 	lockdep_assert_held(&pages->mutex);
 	while (index <= last) {
-		unsigned long start, end, n;
-		struct page *first_page;
-		void *entry;
+		unsigned int n, i;
 
-		entry = pages_run_at(pages, index, &start, &end);
-		if (WARN_ON(!entry))
+		n = iopt_pages_runs(pages, index, last, runs, ARRAY_SIZE(runs));
+		if (WARN_ON(!n))
 			break;
-		n = min(end, last) - index + 1;
-		first_page = pfn_to_page(xa_to_value(entry) + (index - start));
 		/* Whole folios at a time, not page by page. */
-		unpin_user_page_range_dirty_lock(first_page, n, pages->writable);
-		total += n;
-		index += n;
+		for (i = 0; i != n; i++)
+			unpin_user_page_range_dirty_lock(pfn_to_page(runs[i].pfn),
+							 runs[i].npages,
+							 pages->writable);
+		index = runs[n - 1].index + runs[n - 1].npages;
+		total = index - first;
 	}
 	pages_erase_runs(pages, first, last);
 	pages->npinned -= total;
@@ -372,26 +419,54 @@ static int pages_store_batch(struct iopt_pages *pages, unsigned long index,
 			     struct page **batch, unsigned long n,
 			     unsigned long *stored)
 {
+	MA_STATE(mas, &pages->runs, 0, 0);
+	bool locked = false;
 	unsigned long i = 0;
 	int rc = 0;
 
 	while (i != n) {
 		unsigned long pfn = page_to_pfn(batch[i]), len = 1;
+		bool edge;
 
 		while (i + len != n && page_to_pfn(batch[i + len]) == pfn + len)
 			len++;
-		rc = pages_store_run(pages, index + i, index + i + len - 1,
-				     pfn);
+		/*
+		 * Only the first and the last run of a batch can join a
+		 * stored one: inside the batch, the pages on either side of
+		 * a run are what ended it. So the runs in between go into
+		 * the tree in one lock section, without looking around.
+		 */
+		edge = !i || i + len == n || pages_is_small(pages);
+		if (edge && locked) {
+			mas_unlock(&mas);
+			locked = false;
+		}
+		if (edge) {
+			rc = pages_store_run(pages, index + i,
+					     index + i + len - 1, pfn, !i,
+					     i + len == n);
+		} else {
+			if (!locked) {
+				mas_lock(&mas);
+				locked = true;
+			}
+			rc = tree_store_locked(&mas, index + i,
+					       index + i + len - 1, pfn);
+		}
 		if (rc) {
+			if (locked)
+				mas_unlock(&mas);
 			unpin_user_pages(batch + i, n - i);
 			pages_uncharge(pages, n - i);
-			break;
+			pages->npinned += i;
+			*stored = i;
+			return rc;
 		}
 		i += len;
 	}
 	pages->npinned += i;
 	*stored = i;
-	return rc;
+	return 0;
 }
 
 /* Pin [first, last], none of which is pinned yet. All or nothing. */
@@ -650,6 +725,44 @@ void iopt_pages_unpin_whole(struct iopt_pages *pages)
 		pages_walk_uncovered(pages, 0, pages->npages - 1,
 				     pages_unpin_range_fn, &done);
 	mutex_unlock(&pages->mutex);
+}
+
+/**
+ * iopt_pages_runs - read the runs of pinned pages over a range
+ * @pages: the range of user memory
+ * @index: first page index; [index, last] must be pinned by a holder the
+ *	caller owns
+ * @last: last page index
+ * @runs: out: the runs from @index on, in order, clipped to [index, last]
+ * @max: room in @runs
+ *
+ * Returns how many runs were stored: fewer than @max only when they reach
+ * @last. Reading many runs this way costs one walk of the store, where
+ * iopt_pages_contig() costs one per run; fragmented 4K memory has a run
+ * every few pages.
+ */
+unsigned int iopt_pages_runs(struct iopt_pages *pages, unsigned long index,
+			     unsigned long last, struct iopt_run *runs,
+			     unsigned int max)
+{
+	unsigned int n = 0;
+
+	if (!pages_is_small(pages))
+		return tree_runs(pages, index, last, runs, max);
+	while (n != max && index <= last) {
+		unsigned long start, end;
+		void *entry = small_run_at(pages, index, &start, &end);
+
+		if (WARN_ON(!entry))
+			break;
+		runs[n] = (struct iopt_run){
+			.index = index,
+			.npages = min(end, last) - index + 1,
+			.pfn = xa_to_value(entry) + (index - start),
+		};
+		index += runs[n++].npages;
+	}
+	return n;
 }
 
 /**

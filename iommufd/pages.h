@@ -102,6 +102,16 @@ void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
 int iopt_pages_pin_whole(struct iopt_pages *pages);
 void iopt_pages_unpin_whole(struct iopt_pages *pages);
 
+/* A physically contiguous run of pinned pages: @npages from @index. */
+struct iopt_run {
+	unsigned long index;
+	unsigned long npages;
+	unsigned long pfn;
+};
+
+unsigned int iopt_pages_runs(struct iopt_pages *pages, unsigned long index,
+			     unsigned long last, struct iopt_run *runs,
+			     unsigned int max);
 unsigned long iopt_pages_contig(struct iopt_pages *pages, unsigned long index,
 				unsigned long max, unsigned long *pfn);
 
