@@ -462,11 +462,17 @@ static void buf_setup(struct __test_metadata *_metadata,
 	int i;
 
 	for (i = 0; i < NBUFS; i++) {
-		/* Each buffer is followed by a hole of at least a slot. */
+		/*
+		 * Each buffer is followed by a slot nothing can pin. It is
+		 * PROT_NONE rather than unmapped: a hole could be filled by
+		 * whatever the process maps later (a thread's stack, an
+		 * io_uring ring), and then a map "into the hole" succeeds.
+		 */
 		run->bufs[i] = mmap(NULL, 5 * SLOT_SZ, PROT_READ | PROT_WRITE,
 				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		ASSERT_NE(MAP_FAILED, run->bufs[i]);
-		munmap((char *)run->bufs[i] + 4 * SLOT_SZ, SLOT_SZ);
+		ASSERT_EQ(0, mprotect((char *)run->bufs[i] + 4 * SLOT_SZ,
+				      SLOT_SZ, PROT_NONE));
 		madvise(run->bufs[i], 4 * SLOT_SZ, MADV_NOHUGEPAGE);
 		memset(run->bufs[i], i + 1, 4 * SLOT_SZ);
 	}
@@ -565,7 +571,7 @@ static void stress(struct __test_metadata *_metadata, int nctx, int nthreads,
 	close(fd);
 	EXPECT_EQ(vm_pin, proc_status_kb("VmPin"));
 	for (i = 0; i < NBUFS; i++)
-		munmap(run->bufs[i], 4 * SLOT_SZ);
+		munmap(run->bufs[i], 5 * SLOT_SZ);
 	free(run);
 }
 

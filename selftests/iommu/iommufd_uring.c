@@ -316,4 +316,188 @@ TEST_F(uring, destroy_through_the_ring_frees_the_object)
 	ASSERT_EQ(-ENOENT, iommufd_destroy(self->fd, self->ioas_id));
 }
 
+/* Reap @n completions, all of which must be @res; 0 or -EIO. */
+static int reap_all(struct io_uring *ring, unsigned int n, int res)
+{
+	struct io_uring_cqe *cqe;
+	int bad = 0;
+
+	while (n--) {
+		if (io_uring_wait_cqe(ring, &cqe))
+			return -EIO;
+		bad |= cqe->res != res;
+		io_uring_cqe_seen(ring, cqe);
+	}
+	return bad ? -EIO : 0;
+}
+
+/*
+ * More commands than the completion queue holds: the SQ is filled to the
+ * last entry three times before anything is reaped, so the CQ (twice the
+ * SQ) overflows. Every command still completes, exactly once.
+ */
+TEST_F(uring, full_ring_and_overflowing_completions_lose_nothing)
+{
+	unsigned long page = sysconf(_SC_PAGESIZE);
+	unsigned int entries = 0, rounds, i;
+	static struct iommu_ioas_map maps[3 * 256];
+	struct iommu_ioas_unmap unmap;
+
+	for (rounds = 0; rounds != 3; rounds++) {
+		unsigned int queued = 0;
+
+		/*
+		 * Until the SQ is full: then get_sqe gives no entry. The
+		 * buffer's pages are mapped again at new IOVAs each round.
+		 */
+		while (entries + queued < 3 * 256) {
+			i = entries + queued;
+			fill_map(&maps[i], self->ioas_id,
+				 (char *)self->buf +
+				 i % (URING_BUF_SIZE / page) * page,
+				 page, URING_IOVA + i * page);
+			if (!queue_cmd(&self->ring, self->fd, IOMMU_IOAS_MAP,
+				       &maps[i], 0, i))
+				break;
+			queued++;
+		}
+		ASSERT_EQ(256, queued);
+		ASSERT_EQ(queued, io_uring_submit(&self->ring));
+		entries += queued;
+	}
+	ASSERT_EQ(0, reap_all(&self->ring, entries, 0));
+	/* All 768 pages are mapped, each once. */
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, URING_IOVA,
+				entries * page, &unmap.length));
+	ASSERT_EQ(entries * page, unmap.length);
+}
+
+/*
+ * A struct that ends in memory that is not there: the declared size
+ * reaches into a PROT_NONE page, so copying it in fails with EFAULT;
+ * a declared size below the command's first version is EINVAL. Neither
+ * maps anything.
+ */
+TEST_F(uring, short_buffers_fail_and_change_nothing)
+{
+	unsigned long page = sysconf(_SC_PAGESIZE);
+	struct iommu_ioas_map *map;
+	char *pages;
+
+	pages = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, pages);
+	ASSERT_EQ(0, mprotect(pages + page, page, PROT_NONE));
+	/* Only the first half of the struct is in readable memory. */
+	map = (void *)(pages + page - sizeof(*map) / 2);
+	memset(map, 0, sizeof(*map) / 2);
+	map->size = sizeof(*map);
+	ASSERT_EQ(-EFAULT, uring_cmd(&self->ring, self->fd, IOMMU_IOAS_MAP,
+				     map));
+	/* The same struct, wholly readable, declaring too few bytes. */
+	map = (void *)pages;
+	fill_map(map, self->ioas_id, self->buf, page, URING_IOVA);
+	map->size = offsetof(struct iommu_ioas_map, iova);
+	ASSERT_EQ(-EINVAL, uring_cmd(&self->ring, self->fd, IOMMU_IOAS_MAP,
+				     map));
+	/* And with the size right, it works: nothing was mapped before. */
+	map->size = sizeof(*map);
+	ASSERT_EQ(0, uring_cmd(&self->ring, self->fd, IOMMU_IOAS_MAP, map));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, URING_IOVA, page,
+				NULL));
+	munmap(pages, 2 * page);
+}
+
+/*
+ * Bad pointers get the ioctl's EFAULT: no struct at all, a struct in
+ * memory that cannot be read, user memory to map that cannot be pinned
+ * (test builds, where a mock domain makes MAP pin), and a reply that
+ * cannot be written (an automatic IOVA the caller would never learn),
+ * which takes the new mapping back.
+ */
+TEST_F(uring, bad_pointers_fail_efault_and_change_nothing)
+{
+	unsigned long page = sysconf(_SC_PAGESIZE);
+	struct iommu_ioas_map *map;
+	__u64 unmapped;
+	char *pages;
+
+	pages = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, pages);
+	ASSERT_EQ(-EFAULT, uring_cmd(&self->ring, self->fd, IOMMU_IOAS_MAP,
+				     NULL));
+	ASSERT_EQ(0, mprotect(pages + page, page, PROT_NONE));
+	ASSERT_EQ(-EFAULT, uring_cmd(&self->ring, self->fd, IOMMU_IOAS_MAP,
+				     pages + page));
+
+	/* Pinning starts at MAP only once a domain needs the pages. */
+	map = (void *)pages;
+	fill_map(map, self->ioas_id, pages + page, page, URING_IOVA);
+	if (iommufd_is_test_build(self->fd)) {
+		ASSERT_EQ(0, tcmd_mock_domain(self->fd, self->ioas_id, NULL,
+					      NULL, NULL));
+		ASSERT_EQ(-EFAULT, uring_cmd(&self->ring, self->fd,
+					     IOMMU_IOAS_MAP, map));
+	}
+
+	fill_map(map, self->ioas_id, self->buf, page, 0);
+	map->flags &= ~IOMMU_IOAS_MAP_FIXED_IOVA;
+	ASSERT_EQ(0, mprotect(pages, page, PROT_READ));
+	ASSERT_EQ(-EFAULT, uring_cmd(&self->ring, self->fd, IOMMU_IOAS_MAP,
+				     map));
+	/* Nothing stayed mapped anywhere. */
+	unmapped = 1;
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX,
+				&unmapped));
+	ASSERT_EQ(0, unmapped);
+	munmap(pages, 2 * page);
+}
+
+/*
+ * Close the fd and tear the ring down with commands still in flight
+ * (IOSQE_ASYNC hands them to io_uring's workers). The commands hold the
+ * file, so the context goes only when the last one is done; then every
+ * pin they made is gone again.
+ */
+TEST_F(uring, closing_the_fd_with_commands_in_flight_leaks_nothing)
+{
+	unsigned long page = sysconf(_SC_PAGESIZE);
+	static struct iommu_ioas_map maps[256];
+	long vm_pin = proc_status_kb("VmPin");
+	struct io_uring_sqe *sqe;
+	int i, tries;
+
+	if (!iommufd_is_test_build(self->fd))
+		SKIP(return, "needs a test build (a mock domain pins)");
+	ASSERT_EQ(0, tcmd_mock_domain(self->fd, self->ioas_id, NULL, NULL,
+				      NULL));
+	for (i = 0; i != 256; i++) {
+		fill_map(&maps[i], self->ioas_id, (char *)self->buf + i * page,
+			 page, URING_IOVA + i * page);
+		sqe = queue_cmd(&self->ring, self->fd, IOMMU_IOAS_MAP,
+				&maps[i], 0, i);
+		ASSERT_NE(NULL, sqe);
+		sqe->flags |= IOSQE_ASYNC;
+	}
+	ASSERT_EQ(256, io_uring_submit(&self->ring));
+	close(self->fd);
+	io_uring_queue_exit(&self->ring);
+	/* Keep the teardown's close and exit from running twice. */
+	self->fd = -1;
+	ASSERT_EQ(0, io_uring_queue_init(4, &self->ring, 0));
+
+	/* The ring's teardown is asynchronous: give it a few seconds. */
+	for (tries = 0; tries != 300; tries++) {
+		if (proc_status_kb("VmPin") == vm_pin)
+			break;
+		usleep(10000);
+	}
+	ASSERT_EQ(vm_pin, proc_status_kb("VmPin"));
+	/* And the memory is free of long-term pins. */
+	self->fd = iommufd_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, tcmd_check_refs(self->fd, self->buf, 256 * page, 0));
+}
+
 TEST_HARNESS_MAIN

@@ -342,6 +342,7 @@ static struct figure ratios(const double *a, const double *b)
 		v[r] = a[r] / b[r];
 	return summarize(v);
 }
+
 static int targets_missed;
 
 static void check_target(const char *what, double value, double need)

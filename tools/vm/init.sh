@@ -40,16 +40,20 @@ load_module() {
 	return $rc
 }
 
+# suites.list variants: "test" and "release" name the module build;
+# "uring" is the test build with every command sent through io_uring.
 run_suites() {
 	while read -r variant suite; do
 		[ -n "$suite" ] || continue
 		echo "IOMMUFD-SUITE-BEGIN $suite@$variant"
-		if load_module "$variant"; then
-			if [ "$variant" = release ]; then
-				IOMMUFD_EXPECT_RELEASE=1 "/tests/$suite"
-			else
-				"/tests/$suite"
-			fi
+		module=$variant
+		[ "$variant" = uring ] && module=test
+		if load_module "$module"; then
+			case "$variant" in
+			release) IOMMUFD_EXPECT_RELEASE=1 "/tests/$suite" ;;
+			uring) IOMMUFD_TEST_SUBMIT=uring "/tests/$suite" ;;
+			*) "/tests/$suite" ;;
+			esac
 			rc=$?
 		else
 			rc=255

@@ -9,8 +9,9 @@
 #   --kernel IMAGE boots IMAGE instead of /boot/vmlinuz-KVER (the debug
 #   kernel of make check-debug); the modules are still build/mod/KVER/.
 #
-# check: runs every suite named in FILE (lines "test|release BINARY"; by
-#   default every selftest binary against the test build), prints the
+# check: runs every suite named in FILE (lines "test|release|uring BINARY";
+#   by default every selftest binary against the test build, and the
+#   command suites again through io_uring), prints the
 #   guest's TAP, then one line "LABEL: N passed, N failed, N skipped", and
 #   exits non-zero on a failed or missing result, a timeout, or any kernel
 #   warning, BUG, Oops, lockup or corruption report in the guest log.
@@ -64,12 +65,17 @@ if [ -n "$suites" ]; then
 	cp "$suites" "$r/tests/suites.list"
 else
 	# Every suite on the test build; the fd suite also on the release
-	# build, where it checks that the test command is compiled out.
+	# build, where it checks that the test command is compiled out; and
+	# the command suites once more with every command sent through
+	# io_uring instead of ioctl() (IOMMUFD_TEST_SUBMIT=uring).
 	{
 		for t in "$BUILD"/selftests/*; do
 			echo "test $(basename "$t")"
 		done
 		echo "release iommufd_fd"
+		for t in fd ioas domain huge windows fail_nth stress priv; do
+			echo "uring iommufd_$t"
+		done
 	} > "$r/tests/suites.list"
 fi
 for f in "${add[@]}"; do
