@@ -276,6 +276,26 @@ static void free_slices(struct iopt_slice *slices, unsigned int n)
 			area_free(slices[i].area, slices[i].pages);
 }
 
+/*
+ * Locking for a map or an unmap. The set of domains changes only with
+ * both domains_rwsem and iova_rwsem held for write, so an operation that
+ * keeps iova_rwsem held for write from start to end (@one_section) has a
+ * stable set without taking domains_rwsem at all.
+ */
+static void iopt_lock_change(struct io_pagetable *iopt, bool one_section)
+{
+	if (!one_section)
+		down_read(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+}
+
+static void iopt_unlock_change(struct io_pagetable *iopt, bool one_section)
+{
+	up_write(&iopt->iova_rwsem);
+	if (!one_section)
+		up_read(&iopt->domains_rwsem);
+}
+
 /* Fill the slices' areas into every domain; all or nothing. */
 static int iopt_fill_slices(struct io_pagetable *iopt,
 			    struct iopt_slice *slices, unsigned int n)
@@ -341,8 +361,7 @@ static int iopt_map_slices(struct io_pagetable *iopt,
 		if ((iommu_prot & IOMMU_WRITE) && !slices[i].pages->writable)
 			return -EPERM;
 
-	down_read(&iopt->domains_rwsem);
-	down_write(&iopt->iova_rwsem);
+	iopt_lock_change(iopt, one_section);
 	rc = iopt_insert_slices_locked(iopt, slices, n, length, iova,
 				       iommu_prot, flags, src_win);
 	if (rc)
@@ -354,8 +373,7 @@ static int iopt_map_slices(struct io_pagetable *iopt,
 		down_write(&iopt->iova_rwsem);
 	iopt_finish_slices_locked(iopt, slices, n, rc);
 out_unlock:
-	up_write(&iopt->iova_rwsem);
-	up_read(&iopt->domains_rwsem);
+	iopt_unlock_change(iopt, one_section);
 	return rc;
 }
 
@@ -559,6 +577,8 @@ static void iopt_clear_unmapping(struct io_pagetable *iopt,
 int iopt_unmap_range(struct io_pagetable *iopt, unsigned long start,
 		     unsigned long last, unsigned long *unmapped)
 {
+	/* A small range can only hold small areas: see iopt_lock_change(). */
+	bool small = last - start < IOPT_ONE_SECTION_BYTES;
 	struct iopt_area *area, *next;
 	unsigned int tries = 0;
 	struct list_head freed;
@@ -568,25 +588,21 @@ int iopt_unmap_range(struct io_pagetable *iopt, unsigned long start,
 
 	*unmapped = 0;
 again:
-	down_read(&iopt->domains_rwsem);
-	down_write(&iopt->iova_rwsem);
+	iopt_lock_change(iopt, small);
 	rc = iopt_collect_unmap(iopt, start, last, &freed, &bytes);
 	if (rc == -EAGAIN) {
-		up_write(&iopt->iova_rwsem);
-		up_read(&iopt->domains_rwsem);
+		iopt_unlock_change(iopt, small);
 		if (++tries <= IOPT_UNMAP_TRIES) {
 			iopt_notify_users(iopt, start, last);
 			goto again;
 		}
-		down_read(&iopt->domains_rwsem);
 		/* A user did not let go of its pins: refuse, change nothing. */
-		down_write(&iopt->iova_rwsem);
+		iopt_lock_change(iopt, small);
 		iopt_clear_unmapping(iopt, start, last);
 		rc = -EBUSY;
 	}
 	if (rc) {
-		up_write(&iopt->iova_rwsem);
-		up_read(&iopt->domains_rwsem);
+		iopt_unlock_change(iopt, small);
 		return rc;
 	}
 	/*
@@ -596,7 +612,7 @@ again:
 	 * stop translating it.
 	 */
 	*unmapped = bytes;
-	one_section = bytes <= IOPT_ONE_SECTION_BYTES;
+	one_section = small || bytes <= IOPT_ONE_SECTION_BYTES;
 	if (!one_section) {
 		list_for_each_entry(area, &freed, free_node)
 			area->ready = false;
@@ -610,8 +626,7 @@ again:
 		down_write(&iopt->iova_rwsem);
 	list_for_each_entry(area, &freed, free_node)
 		interval_tree_remove(&area->node, &iopt->area_itree);
-	up_write(&iopt->iova_rwsem);
-	up_read(&iopt->domains_rwsem);
+	iopt_unlock_change(iopt, small);
 
 	list_for_each_entry_safe(area, next, &freed, free_node)
 		area_free(area, area->pages);

@@ -20,10 +20,13 @@ struct page;
 
 /**
  * struct io_pagetable - one I/O address space
- * @domains_rwsem: guards @domains and @ndomains. Held for read by every
- *	operation that maps or unmaps areas (so the set of domains to fill
- *	cannot change under it), for write to attach or detach a domain.
- *	Lock order: domains_rwsem -> iova_rwsem -> iopt_pages::mutex.
+ * @domains_rwsem: guards @domains and @ndomains, with @iova_rwsem: both
+ *	are held for write to attach or detach a domain. Held for read by
+ *	every operation that maps or unmaps areas with iova_rwsem dropped
+ *	in between (so the set of domains to fill cannot change under it);
+ *	small maps and unmaps that keep iova_rwsem held for write throughout
+ *	need not take it. Lock order: domains_rwsem -> iova_rwsem ->
+ *	iopt_pages::mutex.
  * @domains: the attached struct iommu_domain, in the order of attaching;
  *	a plain array because every map and unmap walks it and attaching
  *	is rare

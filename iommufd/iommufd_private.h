@@ -73,16 +73,12 @@ enum iommufd_object_type {
  *	a spurious EBUSY.
  * @type: which kind of object this header belongs to; never changes.
  * @id: the ID userspace knows the object by, unique within one context.
- * @rcu: lookups read the table under RCU, so a lookup that lost the race
- *	with a DESTROY may still read @type and @shortterm_users: published
- *	objects are freed after a grace period.
  */
 struct iommufd_object {
 	refcount_t users;
 	refcount_t shortterm_users;
 	enum iommufd_object_type type;
 	u32 id;
-	struct rcu_head rcu;
 };
 
 /**

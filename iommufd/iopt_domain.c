@@ -165,8 +165,9 @@ static void iopt_area_unpin_for_domains(struct iopt_area *area)
  * @iopt: the address space
  * @area: an area inserted but not yet ready
  *
- * Called with domains_rwsem held for read and iova_rwsem not held. All or
- * nothing: on failure the area is in no domain and pins nothing.
+ * Called with domains_rwsem held for read, or with iova_rwsem held for
+ * write (which also keeps the set of domains still). All or nothing: on
+ * failure the area is in no domain and pins nothing.
  */
 int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area)
 {
@@ -174,7 +175,7 @@ int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area)
 	unsigned int i;
 	int rc;
 
-	lockdep_assert_held(&iopt->domains_rwsem);
+	iopt_assert_domains_stable(iopt);
 	if (!iopt->ndomains)
 		return 0;
 	rc = iopt_area_pin_for_domains(area);
@@ -200,7 +201,7 @@ void iopt_area_unfill_domains(struct io_pagetable *iopt,
 {
 	unsigned int i;
 
-	lockdep_assert_held(&iopt->domains_rwsem);
+	iopt_assert_domains_stable(iopt);
 	for (i = 0; i != iopt->ndomains; i++)
 		iopt_unmap_area(iopt->domains[i], area);
 	iopt_area_unpin_for_domains(area);

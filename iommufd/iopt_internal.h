@@ -121,6 +121,16 @@ static inline unsigned long area_start_byte(struct iopt_area *area,
 	return area->start_byte + (iova - area->node.start);
 }
 
+/*
+ * The set of domains cannot change: domains_rwsem is held, or iova_rwsem
+ * for write (changing the set takes both for write).
+ */
+static inline void iopt_assert_domains_stable(struct io_pagetable *iopt)
+{
+	lockdep_assert(lockdep_is_held(&iopt->domains_rwsem) ||
+		       lockdep_is_held_type(&iopt->iova_rwsem, 0));
+}
+
 /* iopt_domain.c */
 int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area);
 void iopt_area_unfill_domains(struct io_pagetable *iopt,

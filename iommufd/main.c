@@ -113,18 +113,12 @@ struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
 {
 	struct iommufd_object *obj;
 
-	/*
-	 * Every MAP and UNMAP starts here, so no lock: the slot is read
-	 * under RCU, and the reference is taken only while the count is
-	 * not zero. A destroyer zeroes the slot before it lets the count
-	 * reach zero, and frees the object a grace period later.
-	 */
-	rcu_read_lock();
+	xa_lock(&ictx->objects);
 	obj = xa_load(&ictx->objects, id);
 	if (!obj || (type != IOMMUFD_OBJ_ANY && obj->type != type) ||
 	    !refcount_inc_not_zero(&obj->shortterm_users))
 		obj = ERR_PTR(-ENOENT);
-	rcu_read_unlock();
+	xa_unlock(&ictx->objects);
 	return obj;
 }
 
@@ -135,11 +129,10 @@ void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 		wake_up_all(&ictx->destroy_wait);
 }
 
-/* Free an object that was published; see iommufd_get_object(). */
 static void iommufd_object_free(struct iommufd_object *obj)
 {
 	iommufd_object_ops[obj->type].destroy(obj);
-	kfree_rcu(obj, rcu);
+	kfree(obj);
 }
 
 static int iommufd_wait_shortterm_users(struct iommufd_ctx *ictx,

@@ -535,6 +535,9 @@ static int pages_walk_uncovered(struct iopt_pages *pages,
 	*done = first;
 	if (pages->whole_pins)
 		return 0;
+	/* The common case, a range nobody else pins: no tree walk at all. */
+	if (RB_EMPTY_ROOT(&pages->pin_itree.rb_root))
+		return fn(pages, first, last);
 	for (node = interval_tree_iter_first(&pages->pin_itree, first, last);
 	     node; node = interval_tree_iter_next(node, first, last)) {
 		if (node->start > cur) {
