@@ -223,7 +223,60 @@ static struct page **pages_alloc_batch(unsigned long *capacity)
  * run; indexes not pinned have none. Small ranges keep one PFN per index
  * in small_pfns instead, and their runs are found by looking at the
  * neighbours; the functions below hide which store a range uses.
+ *
+ * A batch of fragmented memory (4K pages with a physical break every few
+ * pages) would make one tree entry per run, and storing thousands of
+ * small entries is most of the cost of mapping such memory. Such a batch
+ * is stored as one entry pointing at a struct pages_chunk, which holds
+ * one PFN per index. An entry is a run when xa_is_value(), else a chunk.
  */
+
+/**
+ * struct pages_chunk - the PFNs of one fragmented batch
+ * @base: page index of @pfns[0]
+ * @live: indexes of the chunk still in the tree; an unpin that erases
+ *	part of the chunk's range leaves pieces that still point here, and
+ *	the chunk is freed when the last index goes
+ * @pfns: one PFN per index from @base
+ */
+struct pages_chunk {
+	unsigned long base;
+	unsigned long live;
+	unsigned long pfns[];
+};
+
+/* A batch becomes a chunk if it has more than one run per this many pages. */
+#define PAGES_CHUNK_RUN_PAGES 4
+/* ... and at least this many pages. */
+#define PAGES_CHUNK_MIN 32
+/* A chunk fills at most one page, so a batch may take two. */
+#define PAGES_CHUNK_MAX ((PAGE_SIZE - sizeof(struct pages_chunk)) / \
+			 sizeof(unsigned long))
+
+static bool entry_is_chunk(void *entry)
+{
+	return entry && !xa_is_value(entry);
+}
+
+/*
+ * The run view of a chunk entry covering [*start, *last]: narrow the range
+ * to the physically contiguous stretch around @index; returns its entry as
+ * a run would have it (the PFN of *start).
+ */
+static void *chunk_run_at(struct pages_chunk *chunk, unsigned long index,
+			  unsigned long *start, unsigned long *last)
+{
+	unsigned long *pfns = chunk->pfns;
+	unsigned long lo = index - chunk->base, hi = lo;
+
+	while (lo > *start - chunk->base && pfns[lo - 1] + 1 == pfns[lo])
+		lo--;
+	while (hi < *last - chunk->base && pfns[hi + 1] == pfns[hi] + 1)
+		hi++;
+	*start = chunk->base + lo;
+	*last = chunk->base + hi;
+	return xa_mk_value(pfns[lo]);
+}
 
 /* small_pfns: the run around @index, as pages_run_at() reports it. */
 static void *small_run_at(struct iopt_pages *pages, unsigned long index,
@@ -244,9 +297,9 @@ static void *small_run_at(struct iopt_pages *pages, unsigned long index,
 	return xa_mk_value(pfns[lo] - 1);
 }
 
-/* The maple tree's run holding @index, as pages_run_at() reports it. */
-static void *tree_run_at(struct iopt_pages *pages, unsigned long index,
-			 unsigned long *start, unsigned long *last)
+/* The maple tree's entry holding @index, run or chunk, and its range. */
+static void *tree_entry_at(struct iopt_pages *pages, unsigned long index,
+			   unsigned long *start, unsigned long *last)
 {
 	MA_STATE(mas, &pages->runs, index, index);
 	void *entry;
@@ -256,6 +309,17 @@ static void *tree_run_at(struct iopt_pages *pages, unsigned long index,
 	*start = mas.index;
 	*last = mas.last;
 	mas_unlock(&mas);
+	return entry;
+}
+
+/* The maple tree's run holding @index, as pages_run_at() reports it. */
+static void *tree_run_at(struct iopt_pages *pages, unsigned long index,
+			 unsigned long *start, unsigned long *last)
+{
+	void *entry = tree_entry_at(pages, index, start, last);
+
+	if (entry_is_chunk(entry))
+		return chunk_run_at(entry, index, start, last);
 	return entry;
 }
 
@@ -274,19 +338,26 @@ static unsigned int tree_runs(struct iopt_pages *pages, unsigned long index,
 	mas_lock(&mas);
 	for (entry = mas_find(&mas, last); entry && n != max;
 	     entry = mas_find(&mas, last)) {
-		unsigned long from = max(mas.index, index);
+		unsigned long end = min(mas.last, last);
 
 		/* Pinned indexes have runs without a gap. */
-		if (from != index)
+		if (max(mas.index, index) != index)
 			break;
-		runs[n++] = (struct iopt_run){
-			.index = from,
-			.npages = min(mas.last, last) - from + 1,
-			.pfn = xa_to_value(entry) + (from - mas.index),
-		};
-		if (mas.last >= last)
+		while (index <= end && n != max) {
+			unsigned long start = mas.index, stop = end;
+			void *run = entry;
+
+			if (entry_is_chunk(entry))
+				run = chunk_run_at(entry, index, &start, &stop);
+			runs[n++] = (struct iopt_run){
+				.index = index,
+				.npages = stop - index + 1,
+				.pfn = xa_to_value(run) + (index - start),
+			};
+			index = stop + 1;
+		}
+		if (index > last || index <= end)
 			break;
-		index = mas.last + 1;
 	}
 	mas_unlock(&mas);
 	return n;
@@ -329,16 +400,18 @@ static int pages_store_run(struct iopt_pages *pages, unsigned long start,
 			pages->small_pfns[start] = ++pfn;
 		return 0;
 	}
+	/* A chunk's indexes stay in their chunk: only runs are joined. */
 	if (join_before && start) {
-		run = pages_run_at(pages, start - 1, &run_start, &run_last);
-		if (run && xa_to_value(run) + (start - run_start) == pfn) {
+		run = tree_entry_at(pages, start - 1, &run_start, &run_last);
+		if (xa_is_value(run) &&
+		    xa_to_value(run) + (start - run_start) == pfn) {
 			pfn = xa_to_value(run);
 			start = run_start;
 		}
 	}
 	if (join_after && last != ULONG_MAX) {
-		run = pages_run_at(pages, last + 1, &run_start, &run_last);
-		if (run && run_start == last + 1 &&
+		run = tree_entry_at(pages, last + 1, &run_start, &run_last);
+		if (xa_is_value(run) && run_start == last + 1 &&
 		    xa_to_value(run) == last_pfn + 1)
 			last = run_last;
 	}
@@ -346,6 +419,32 @@ static int pages_store_run(struct iopt_pages *pages, unsigned long start,
 		return -ENOMEM;
 	return mtree_store_range(&pages->runs, start, last, xa_mk_value(pfn),
 				 GFP_KERNEL_ACCOUNT);
+}
+
+/*
+ * [first, last] is about to leave the tree: take its indexes off the
+ * chunks they are in, freeing the chunks left with none. A chunk's
+ * PFNs are found through its base, so the pieces of it that stay in the
+ * tree need no rewriting.
+ */
+static void pages_chunks_forget(struct iopt_pages *pages, unsigned long first,
+				unsigned long last)
+{
+	MA_STATE(mas, &pages->runs, first, first);
+	struct pages_chunk *chunk;
+	void *entry;
+
+	mas_lock(&mas);
+	mas_for_each(&mas, entry, last) {
+		if (!entry_is_chunk(entry))
+			continue;
+		chunk = entry;
+		chunk->live -= min(mas.last, last) - max(mas.index, first) + 1;
+		/* Nothing else points at it once its last index goes. */
+		if (!chunk->live)
+			kfree(chunk);
+	}
+	mas_unlock(&mas);
 }
 
 /*
@@ -370,10 +469,11 @@ static void pages_erase_runs(struct iopt_pages *pages, unsigned long first,
 	 * its entry must be rewritten with the PFN of that index.
 	 */
 	if (last != ULONG_MAX) {
-		tail = pages_run_at(pages, last + 1, &start, &end);
-		if (tail && start > last)
+		tail = tree_entry_at(pages, last + 1, &start, &end);
+		if (!xa_is_value(tail) || start > last)
 			tail = NULL;
 	}
+	pages_chunks_forget(pages, first, last);
 	WARN_ON(mtree_store_range(&pages->runs, first, last, NULL,
 				  GFP_KERNEL | __GFP_NOFAIL));
 	if (tail)
@@ -415,6 +515,39 @@ static void pages_unpin_range(struct iopt_pages *pages, unsigned long first,
  * failure the pages not recorded are unpinned and uncharged here;
  * *@stored says how many were recorded, which the caller still owns.
  */
+/* How many runs a batch of @n pages breaks into. */
+static unsigned long batch_runs(struct page **batch, unsigned long n)
+{
+	unsigned long i, runs = 1;
+
+	for (i = 1; i < n; i++)
+		runs += page_to_pfn(batch[i]) != page_to_pfn(batch[i - 1]) + 1;
+	return runs;
+}
+
+/* Store a fragmented batch as one chunk entry; see struct pages_chunk. */
+static int pages_store_chunk(struct iopt_pages *pages, unsigned long index,
+			     struct page **batch, unsigned long n)
+{
+	struct pages_chunk *chunk;
+	unsigned long i;
+	int rc;
+
+	chunk = iommufd_fault_hit(IOMMUFD_FAULT_ALLOC) ? NULL :
+		kmalloc(struct_size(chunk, pfns, n), GFP_KERNEL_ACCOUNT);
+	if (!chunk)
+		return -ENOMEM;
+	chunk->base = index;
+	chunk->live = n;
+	for (i = 0; i != n; i++)
+		chunk->pfns[i] = page_to_pfn(batch[i]);
+	rc = mtree_store_range(&pages->runs, index, index + n - 1, chunk,
+			       GFP_KERNEL_ACCOUNT);
+	if (rc)
+		kfree(chunk);
+	return rc;
+}
+
 static int pages_store_batch(struct iopt_pages *pages, unsigned long index,
 			     struct page **batch, unsigned long n,
 			     unsigned long *stored)
@@ -423,6 +556,24 @@ static int pages_store_batch(struct iopt_pages *pages, unsigned long index,
 	bool locked = false;
 	unsigned long i = 0;
 	int rc = 0;
+
+	if (!pages_is_small(pages) && n >= PAGES_CHUNK_MIN &&
+	    batch_runs(batch, n) * PAGES_CHUNK_RUN_PAGES > n) {
+		unsigned long len;
+
+		for (; i != n; i += len) {
+			len = min(n - i, PAGES_CHUNK_MAX);
+			rc = pages_store_chunk(pages, index + i, batch + i, len);
+			if (rc) {
+				unpin_user_pages(batch + i, n - i);
+				pages_uncharge(pages, n - i);
+				break;
+			}
+		}
+		pages->npinned += i;
+		*stored = i;
+		return rc;
+	}
 
 	while (i != n) {
 		unsigned long pfn = page_to_pfn(batch[i]), len = 1;

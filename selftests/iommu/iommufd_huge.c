@@ -1320,4 +1320,97 @@ TEST_F_TIMEOUT(huge, split_areas_unmap_one_by_one, 90)
 	}
 }
 
+/* Fragmented 4K memory: a physical break every page or two. */
+#define FRAG_PAGES 256
+#define FRAG_SPREAD (64 * SZ_1M)
+
+/*
+ * New 4K pages taken right after every other page of a large region was
+ * given back come from those one-page holes, so they are physically
+ * fragmented. Returns the buffer, or NULL.
+ */
+static char *fragmented_buffer(void)
+{
+	char *spread, *buf;
+	unsigned long off;
+
+	spread = mmap(NULL, FRAG_SPREAD, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	buf = mmap(NULL, FRAG_PAGES * PAGE_SZ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (spread == MAP_FAILED || buf == MAP_FAILED)
+		return NULL;
+	madvise(spread, FRAG_SPREAD, MADV_NOHUGEPAGE);
+	madvise(buf, FRAG_PAGES * PAGE_SZ, MADV_NOHUGEPAGE);
+	memset(spread, 1, FRAG_SPREAD);
+	for (off = 0; off < FRAG_SPREAD; off += 2 * PAGE_SZ)
+		madvise(spread + off, PAGE_SZ, MADV_DONTNEED);
+	memset(buf, 0x5a, FRAG_PAGES * PAGE_SZ);
+	munmap(spread, FRAG_SPREAD);
+	return buf;
+}
+
+/*
+ * The pages layer stores a fragmented batch as one chunk of PFNs instead
+ * of a tree entry per run. Pins that overlap, an unpin that leaves part of
+ * a chunk behind, and a domain that then reads every run must all see
+ * exactly the user's pages, and every pin must go again.
+ */
+TEST(fragmented_4k_memory_is_pinned_and_mapped_exactly)
+{
+	const unsigned long len = FRAG_PAGES * PAGE_SZ;
+	__u64 pfns[FRAG_PAGES];
+	__u32 ioas_id, stdev_id, hwpt_id, pin_a, pin_b;
+	int fd, access_fd, runs = 1, i;
+	char *buf;
+
+	fd = iommufd_open();
+	ASSERT_LE(0, fd);
+	if (!iommufd_is_test_build(fd))
+		SKIP(return, "needs a test build");
+	buf = fragmented_buffer();
+	ASSERT_NE(NULL, buf);
+	if (pagemap_pfns(buf, FRAG_PAGES, pfns) || !pfns[0])
+		SKIP(return, "no PFNs in /proc/self/pagemap (needs root)");
+	for (i = 1; i != FRAG_PAGES; i++)
+		runs += pfns[i] != pfns[i - 1] + 1;
+	if (runs < FRAG_PAGES / 4)
+		SKIP(return, "memory came back contiguous (%d runs)", runs);
+
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas_id));
+	ASSERT_EQ(0, ioas_map_fixed(fd, ioas_id, buf, len, IOVA_BASE));
+	ASSERT_EQ(0, tcmd_access_create(fd, ioas_id,
+					MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+					&access_fd));
+	/* Pages 0-63, then 32-95: the second pins only 64-95. */
+	ASSERT_EQ(0, tcmd_access_pin(fd, access_fd, IOVA_BASE, 64 * PAGE_SZ,
+				     buf, 0, &pin_a));
+	ASSERT_EQ(0, tcmd_access_pin(fd, access_fd, IOVA_BASE + 32 * PAGE_SZ,
+				     64 * PAGE_SZ, buf + 32 * PAGE_SZ, 0,
+				     &pin_b));
+	ASSERT_EQ(0, tcmd_check_refs(fd, buf, 96 * PAGE_SZ, 1));
+	ASSERT_EQ(0, tcmd_check_refs(fd, buf + 96 * PAGE_SZ,
+				     len - 96 * PAGE_SZ, 0));
+	/* Unpinning 0-63 unpins 0-31 and keeps 32-63 for the second pin. */
+	ASSERT_EQ(0, tcmd_access_unpin(fd, access_fd, pin_a));
+	ASSERT_EQ(0, tcmd_check_refs(fd, buf, 32 * PAGE_SZ, 0));
+	ASSERT_EQ(0, tcmd_check_refs(fd, buf + 32 * PAGE_SZ, 64 * PAGE_SZ,
+				     1));
+	/* A domain now pins the rest and maps every page where it belongs. */
+	ASSERT_EQ(0, tcmd_mock_domain(fd, ioas_id, &stdev_id, &hwpt_id, NULL));
+	ASSERT_EQ(0, tcmd_check_refs(fd, buf, len, 1));
+	ASSERT_EQ(0, tcmd_check_map(fd, hwpt_id, IOVA_BASE, buf, len));
+	/* A pin through the access reads the same pages back. */
+	ASSERT_EQ(0, tcmd_access_pin(fd, access_fd, IOVA_BASE, len, buf, 0,
+				     &pin_a));
+	ASSERT_EQ(0, tcmd_access_unpin(fd, access_fd, pin_a));
+	ASSERT_EQ(0, tcmd_access_unpin(fd, access_fd, pin_b));
+	ASSERT_EQ(0, iommufd_destroy(fd, stdev_id));
+	ASSERT_EQ(0, tcmd_check_refs(fd, buf, len, 0));
+	ASSERT_EQ(0, ioas_unmap(fd, ioas_id, IOVA_BASE, len, NULL));
+	close(access_fd);
+	close(fd);
+	munmap(buf, len);
+}
+
 TEST_HARNESS_MAIN
