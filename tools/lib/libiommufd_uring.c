@@ -32,6 +32,8 @@ struct iommufd_uring {
 	unsigned int entries;
 	unsigned int queued;
 	bool defer;
+	/* The fd is registered with the ring: no fd lookup per command. */
+	bool fixed_file;
 	struct uring_entry *queue;
 };
 
@@ -59,6 +61,7 @@ int iommufd_uring_init(int fd, unsigned int entries,
 	}
 	ur->transport.fd = fd;
 	ur->entries = entries;
+	ur->fixed_file = !io_uring_register_files(&ur->ring, &fd, 1);
 	*urp = ur;
 	return 0;
 }
@@ -78,6 +81,13 @@ void iommufd_uring_exit(struct iommufd_uring *ur)
 	if (!ur)
 		return;
 	iommufd_uring_discard(ur);
+	/*
+	 * Unregistering drops the ring's hold on the fd at once; the ring's
+	 * own teardown is asynchronous, and a caller closing the fd next
+	 * expects the context to go.
+	 */
+	if (ur->fixed_file)
+		io_uring_unregister_files(&ur->ring);
 	io_uring_queue_exit(&ur->ring);
 	free(ur->queue);
 	free(ur);
@@ -108,8 +118,14 @@ int iommufd_uring_submit(struct iommufd_uring *ur, int *results)
 			iommufd_uring_discard(ur);
 			return -EBUSY;
 		}
-		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, ur->transport.fd,
-				 NULL, 0, 0);
+		if (ur->fixed_file) {
+			io_uring_prep_rw(IORING_OP_URING_CMD, sqe, 0, NULL, 0,
+					 0);
+			sqe->flags |= IOSQE_FIXED_FILE;
+		} else {
+			io_uring_prep_rw(IORING_OP_URING_CMD, sqe,
+					 ur->transport.fd, NULL, 0, 0);
+		}
 		sqe->cmd_op = ur->queue[i].request;
 		sqe->user_data = i;
 		hdr.arg = (__u64)(uintptr_t)ur->queue[i].arg;
