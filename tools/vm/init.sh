@@ -113,9 +113,14 @@ run)
 bench)
 	load_module test
 	vfio_setup
-	/tools/iommufd_bench
-	rc=$?
-	/tools/iommufd_ops_bench
+	# bench_only=rates: only the operation-rate rows of ops_bench.
+	only=$(arg bench_only)
+	rc=0
+	if [ -z "$only" ]; then
+		/tools/iommufd_bench
+		rc=$?
+	fi
+	IOMMUFD_BENCH_ONLY=$only /tools/iommufd_ops_bench
 	rc2=$?
 	[ $rc -eq 0 ] && rc=$rc2
 	echo "IOMMUFD-BENCH-END rc=$rc"

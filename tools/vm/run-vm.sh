@@ -111,12 +111,19 @@ kvm_works() {
 accel=(-accel tcg -cpu max)
 if kvm_works 2>/dev/null; then
 	accel=(-accel kvm -cpu host)
+elif [ "${IOMMUFD_VM_ICOUNT:-0}" = 1 ]; then
+	# The guest clock counts instructions (one per nanosecond): timings
+	# become instruction counts, free of TCG's timing noise, for
+	# comparing two versions of the code (Documentation/benchmarks.rst).
+	accel+=(-icount shift=0,sleep=off)
 fi
 interactive=0
 [ "$mode" = run ] && [ -t 0 ] && interactive=1
 append="console=ttyS0 loglevel=${IOMMUFD_VM_LOGLEVEL:-5} panic=-1 iommufd.mode=$mode"
 append+=" iommufd.interactive=$interactive"
 [ "$mode" = fuzz ] && append+=" iommufd.fuzz_seconds=${FUZZ_SECONDS:-300}"
+[ -n "${IOMMUFD_BENCH_ONLY:-}" ] &&
+	append+=" iommufd.bench_only=$IOMMUFD_BENCH_ONLY"
 mem=2048
 machine=()
 if [ "$mode" = bench ]; then
