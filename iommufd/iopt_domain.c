@@ -56,7 +56,7 @@ static int iopt_map_area_exact(struct iommu_domain *domain,
 }
 
 /* Runs read per walk of the pages' PFN store while mapping an area. */
-#define IOPT_MAP_RUNS 8
+#define IOPT_MAP_RUNS 4
 
 /*
  * Map the whole area into @domain. With @small_only no IOPTE may exceed

@@ -471,8 +471,9 @@ static int iommufd_copy_inline(void *dst, size_t size, const void *src,
 {
 	if (src_size > size && memchr_inv(src + size, 0, src_size - size))
 		return -E2BIG;
-	memset(dst, 0, size);
 	memcpy(dst, src, min(size, src_size));
+	if (src_size < size)
+		memset(dst + src_size, 0, size - src_size);
 	return 0;
 }
 
@@ -550,11 +551,18 @@ static int iommufd_fops_uring_cmd(struct io_uring_cmd *ioucmd,
 		return -EOPNOTSUPP;
 	if (flags & IOMMU_URING_CMD_INLINE) {
 		u8 copy[IOMMU_URING_CMD_INLINE_MAX];
+		u32 size;
 
-		/* The SQE is shared with userspace: read it exactly once. */
 		if (!room)
 			return -EINVAL;
-		memcpy(copy, hdr + 1, sizeof(copy));
+		/*
+		 * The SQE is shared with userspace: read the size once, copy
+		 * what it declares (at most the room) once, and hand on that
+		 * size, whatever the SQE says by now.
+		 */
+		size = READ_ONCE(*(const u32 *)(hdr + 1));
+		memcpy(copy, hdr + 1, min_t(size_t, size, room));
+		memcpy(copy, &size, sizeof(size));
 		return iommufd_dispatch(&ucmd, ioucmd->cmd_op, copy, room);
 	}
 	ucmd.ubuffer = u64_to_user_ptr(READ_ONCE(hdr->arg));

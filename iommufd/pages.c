@@ -28,7 +28,7 @@ unsigned int iopt_pages_batch_bytes = SZ_64K;
 #define PAGES_SMALL_BATCH 16
 
 /* Runs read per walk of the PFN store when unpinning. */
-#define PAGES_RUNS_CHUNK 8
+#define PAGES_RUNS_CHUNK 4
 
 /**
  * struct iopt_pin - one holder's need for a range of pinned pages
