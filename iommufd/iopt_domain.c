@@ -55,9 +55,6 @@ static int iopt_map_area_exact(struct iommu_domain *domain,
 	return rc;
 }
 
-/* Runs read per walk of the pages' PFN store while mapping an area. */
-#define IOPT_MAP_RUNS 4
-
 /*
  * Map the whole area into @domain. With @small_only no IOPTE may exceed
  * PAGE_SIZE (IOMMU_OPTION_HUGE_PAGES = 0), so each page is its own call.
@@ -68,7 +65,7 @@ static int iopt_map_area(struct iommu_domain *domain, struct iopt_area *area,
 	unsigned long byte = area->start_byte, iova = area->node.start;
 	unsigned long last_index = (byte + area_length(area) - 1) >> PAGE_SHIFT;
 	unsigned long left = area_length(area);
-	struct iopt_run runs[IOPT_MAP_RUNS];
+	struct iopt_run runs[IOPT_RUNS_CHUNK];
 	unsigned int n = 0, i = 0;
 	int rc = 0;
 

@@ -111,8 +111,9 @@ static u64 mock_lookup(struct mock_domain *mock, unsigned long iova,
 	return leaf ? leaf->pte[mock_leaf_index(iova)] : 0;
 }
 
-static int mock_map_huge(struct mock_domain *mock, unsigned long iova,
-			 phys_addr_t paddr, int prot)
+/* One huge IOPTE at @iova: returns 1, the IOPTEs mapped, or -errno. */
+static long mock_map_huge(struct mock_domain *mock, unsigned long iova,
+			  phys_addr_t paddr, int prot)
 {
 	unsigned long *top = &mock->top[mock_top_index(iova)];
 	struct mock_leaf *empty = NULL;
@@ -130,7 +131,7 @@ static int mock_map_huge(struct mock_domain *mock, unsigned long iova,
 	mock->nr_ptes++;
 	spin_unlock(&mock->lock);
 	kfree(empty);
-	return 0;
+	return 1;
 }
 
 /*
@@ -202,13 +203,10 @@ static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 	while (pgcount) {
 		if (mock->limit && READ_ONCE(mock->nr_ptes) >= mock->limit)
 			return -ENOMEM;
-		if (pgsize == MOCK_HUGE_PAGE_SIZE) {
+		if (pgsize == MOCK_HUGE_PAGE_SIZE)
 			done = mock_map_huge(mock, iova, paddr, prot);
-			if (!done)
-				done = 1;
-		} else {
+		else
 			done = mock_map_small(mock, iova, paddr, prot, pgcount);
-		}
 		if (done < 0)
 			return done;
 		iova += pgsize * done;

@@ -27,9 +27,6 @@ unsigned int iopt_pages_batch_bytes = SZ_64K;
 /* Pins of up to this many pages use a batch on the stack. */
 #define PAGES_SMALL_BATCH 16
 
-/* Runs read per walk of the PFN store when unpinning. */
-#define PAGES_RUNS_CHUNK 4
-
 /**
  * struct iopt_pin - one holder's need for a range of pinned pages
  * @node: page indexes [start, last] within the iopt_pages
@@ -259,6 +256,23 @@ static bool entry_is_chunk(void *entry)
 }
 
 /*
+ * @v holds one value per index, consecutive values for physically
+ * contiguous pages and 0 for none (small_pfns stores PFN + 1, a chunk the
+ * PFN). Widen @i to the contiguous stretch around it, within [min, max].
+ */
+static void pfns_stretch(const unsigned long *v, unsigned long i,
+			 unsigned long min, unsigned long max,
+			 unsigned long *lo, unsigned long *hi)
+{
+	*lo = i;
+	*hi = i;
+	while (*lo > min && v[*lo - 1] && v[*lo - 1] + 1 == v[*lo])
+		(*lo)--;
+	while (*hi < max && v[*hi + 1] && v[*hi + 1] == v[*hi] + 1)
+		(*hi)++;
+}
+
+/*
  * The run view of a chunk entry covering [*start, *last]: narrow the range
  * to the physically contiguous stretch around @index; returns its entry as
  * a run would have it (the PFN of *start).
@@ -266,35 +280,25 @@ static bool entry_is_chunk(void *entry)
 static void *chunk_run_at(struct pages_chunk *chunk, unsigned long index,
 			  unsigned long *start, unsigned long *last)
 {
-	unsigned long *pfns = chunk->pfns;
-	unsigned long lo = index - chunk->base, hi = lo;
+	unsigned long lo, hi;
 
-	while (lo > *start - chunk->base && pfns[lo - 1] + 1 == pfns[lo])
-		lo--;
-	while (hi < *last - chunk->base && pfns[hi + 1] == pfns[hi] + 1)
-		hi++;
+	/* A PFN of 0 would only end a run early, never join two wrongly. */
+	pfns_stretch(chunk->pfns, index - chunk->base, *start - chunk->base,
+		     *last - chunk->base, &lo, &hi);
 	*start = chunk->base + lo;
 	*last = chunk->base + hi;
-	return xa_mk_value(pfns[lo]);
+	return xa_mk_value(chunk->pfns[lo]);
 }
 
 /* small_pfns: the run around @index, as pages_run_at() reports it. */
 static void *small_run_at(struct iopt_pages *pages, unsigned long index,
 			  unsigned long *start, unsigned long *last)
 {
-	unsigned long *pfns = pages->small_pfns;
-	unsigned long lo = index, hi = index;
-
-	if (!pfns[index])
+	if (!pages->small_pfns[index])
 		return NULL;
-	while (lo && pfns[lo - 1] && pfns[lo - 1] + 1 == pfns[lo])
-		lo--;
-	while (hi + 1 < pages->npages && pfns[hi + 1] &&
-	       pfns[hi + 1] == pfns[hi] + 1)
-		hi++;
-	*start = lo;
-	*last = hi;
-	return xa_mk_value(pfns[lo] - 1);
+	pfns_stretch(pages->small_pfns, index, 0, pages->npages - 1, start,
+		     last);
+	return xa_mk_value(pages->small_pfns[*start] - 1);
 }
 
 /* The maple tree's entry holding @index, run or chunk, and its range. */
@@ -395,11 +399,6 @@ static int pages_store_run(struct iopt_pages *pages, unsigned long start,
 	unsigned long run_start, run_last, last_pfn = pfn + (last - start);
 	void *run;
 
-	if (pages_is_small(pages)) {
-		for (; start <= last; start++)
-			pages->small_pfns[start] = ++pfn;
-		return 0;
-	}
 	/* A chunk's indexes stay in their chunk: only runs are joined. */
 	if (join_before && start) {
 		run = tree_entry_at(pages, start - 1, &run_start, &run_last);
@@ -488,7 +487,7 @@ static void pages_unpin_range(struct iopt_pages *pages, unsigned long first,
 			      unsigned long last)
 {
 	unsigned long index = first, total = 0;
-	struct iopt_run runs[PAGES_RUNS_CHUNK];
+	struct iopt_run runs[IOPT_RUNS_CHUNK];
 
 	lockdep_assert_held(&pages->mutex);
 	while (index <= last) {
@@ -510,11 +509,6 @@ static void pages_unpin_range(struct iopt_pages *pages, unsigned long first,
 	pages_uncharge(pages, total);
 }
 
-/*
- * Record @n freshly pinned and charged pages from @index as runs. On
- * failure the pages not recorded are unpinned and uncharged here;
- * *@stored says how many were recorded, which the caller still owns.
- */
 /* How many runs a batch of @n pages breaks into. */
 static unsigned long batch_runs(struct page **batch, unsigned long n)
 {
@@ -548,32 +542,33 @@ static int pages_store_chunk(struct iopt_pages *pages, unsigned long index,
 	return rc;
 }
 
-static int pages_store_batch(struct iopt_pages *pages, unsigned long index,
-			     struct page **batch, unsigned long n,
-			     unsigned long *stored)
+/* A fragmented batch, as chunks of at most a page each. */
+static int pages_store_chunks(struct iopt_pages *pages, unsigned long index,
+			      struct page **batch, unsigned long n,
+			      unsigned long *stored)
+{
+	unsigned long i, len;
+	int rc = 0;
+
+	for (i = 0; i != n; i += len) {
+		len = min(n - i, PAGES_CHUNK_MAX);
+		rc = pages_store_chunk(pages, index + i, batch + i, len);
+		if (rc)
+			break;
+	}
+	*stored = i;
+	return rc;
+}
+
+/* A batch of few runs, one tree entry per run. */
+static int pages_store_runs(struct iopt_pages *pages, unsigned long index,
+			    struct page **batch, unsigned long n,
+			    unsigned long *stored)
 {
 	MA_STATE(mas, &pages->runs, 0, 0);
 	bool locked = false;
 	unsigned long i = 0;
 	int rc = 0;
-
-	if (!pages_is_small(pages) && n >= PAGES_CHUNK_MIN &&
-	    batch_runs(batch, n) * PAGES_CHUNK_RUN_PAGES > n) {
-		unsigned long len;
-
-		for (; i != n; i += len) {
-			len = min(n - i, PAGES_CHUNK_MAX);
-			rc = pages_store_chunk(pages, index + i, batch + i, len);
-			if (rc) {
-				unpin_user_pages(batch + i, n - i);
-				pages_uncharge(pages, n - i);
-				break;
-			}
-		}
-		pages->npinned += i;
-		*stored = i;
-		return rc;
-	}
 
 	while (i != n) {
 		unsigned long pfn = page_to_pfn(batch[i]), len = 1;
@@ -587,7 +582,7 @@ static int pages_store_batch(struct iopt_pages *pages, unsigned long index,
 		 * a run are what ended it. So the runs in between go into
 		 * the tree in one lock section, without looking around.
 		 */
-		edge = !i || i + len == n || pages_is_small(pages);
+		edge = !i || i + len == n;
 		if (edge && locked) {
 			mas_unlock(&mas);
 			locked = false;
@@ -604,20 +599,45 @@ static int pages_store_batch(struct iopt_pages *pages, unsigned long index,
 			rc = tree_store_locked(&mas, index + i,
 					       index + i + len - 1, pfn);
 		}
-		if (rc) {
-			if (locked)
-				mas_unlock(&mas);
-			unpin_user_pages(batch + i, n - i);
-			pages_uncharge(pages, n - i);
-			pages->npinned += i;
-			*stored = i;
-			return rc;
-		}
+		if (rc)
+			break;
 		i += len;
 	}
-	pages->npinned += i;
+	if (locked)
+		mas_unlock(&mas);
 	*stored = i;
-	return 0;
+	return rc;
+}
+
+/*
+ * Record @n freshly pinned and charged pages from @index: in small_pfns,
+ * as chunks, or as runs. On failure the pages not recorded are unpinned
+ * and uncharged here; *@stored says how many were recorded, which the
+ * caller still owns.
+ */
+static int pages_store_batch(struct iopt_pages *pages, unsigned long index,
+			     struct page **batch, unsigned long n,
+			     unsigned long *stored)
+{
+	unsigned long i;
+	int rc = 0;
+
+	if (pages_is_small(pages)) {
+		for (i = 0; i != n; i++)
+			pages->small_pfns[index + i] = page_to_pfn(batch[i]) + 1;
+		*stored = n;
+	} else if (n >= PAGES_CHUNK_MIN &&
+		   batch_runs(batch, n) * PAGES_CHUNK_RUN_PAGES > n) {
+		rc = pages_store_chunks(pages, index, batch, n, stored);
+	} else {
+		rc = pages_store_runs(pages, index, batch, n, stored);
+	}
+	if (rc) {
+		unpin_user_pages(batch + *stored, n - *stored);
+		pages_uncharge(pages, n - *stored);
+	}
+	pages->npinned += *stored;
+	return rc;
 }
 
 /* Pin [first, last], none of which is pinned yet. All or nothing. */
@@ -741,6 +761,20 @@ static void pages_fill_out(struct iopt_pages *pages, unsigned long first,
 	}
 }
 
+/* Pin what no holder covers in [first, last]. All or nothing. */
+static int pages_pin_uncovered(struct iopt_pages *pages, unsigned long first,
+			       unsigned long last)
+{
+	unsigned long done, ignored;
+	int rc;
+
+	rc = pages_walk_uncovered(pages, first, last, pages_pin_range, &done);
+	if (rc && done > first)
+		pages_walk_uncovered(pages, first, done - 1,
+				     pages_unpin_range_fn, &ignored);
+	return rc;
+}
+
 /*
  * Add @pin for [first, last], pinning what no other holder covers yet.
  * All or nothing.
@@ -748,19 +782,12 @@ static void pages_fill_out(struct iopt_pages *pages, unsigned long first,
 static int pages_add_pin_locked(struct iopt_pages *pages, struct iopt_pin *pin,
 				unsigned long first, unsigned long last)
 {
-	unsigned long done;
 	int rc;
 
 	lockdep_assert_held(&pages->mutex);
-	rc = pages_walk_uncovered(pages, first, last, pages_pin_range, &done);
-	if (rc) {
-		unsigned long ignored;
-
-		if (done > first)
-			pages_walk_uncovered(pages, first, done - 1,
-					     pages_unpin_range_fn, &ignored);
+	rc = pages_pin_uncovered(pages, first, last);
+	if (rc)
 		return rc;
-	}
 	pin->node.start = first;
 	pin->node.last = last;
 	interval_tree_insert(&pin->node, &pages->pin_itree);
@@ -850,22 +877,13 @@ out_unlock:
  */
 int iopt_pages_pin_whole(struct iopt_pages *pages)
 {
-	unsigned long done;
-	int rc = 0;
+	int rc;
 
 	mutex_lock(&pages->mutex);
-	if (!pages->whole_pins)
-		rc = pages_walk_uncovered(pages, 0, pages->npages - 1,
-					  pages_pin_range, &done);
-	if (rc) {
-		unsigned long ignored;
-
-		if (done)
-			pages_walk_uncovered(pages, 0, done - 1,
-					     pages_unpin_range_fn, &ignored);
-	} else {
+	/* With a whole pin already there, nothing is left uncovered. */
+	rc = pages_pin_uncovered(pages, 0, pages->npages - 1);
+	if (!rc)
 		pages->whole_pins++;
-	}
 	mutex_unlock(&pages->mutex);
 	return rc;
 }

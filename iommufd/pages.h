@@ -102,6 +102,13 @@ void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
 int iopt_pages_pin_whole(struct iopt_pages *pages);
 void iopt_pages_unpin_whole(struct iopt_pages *pages);
 
+/*
+ * How many runs callers of iopt_pages_runs() read per call: enough to
+ * amortise the walk over fragmented memory, few enough to keep the array
+ * on the stack of every map and unmap cheap to set up.
+ */
+#define IOPT_RUNS_CHUNK 4
+
 /* A physically contiguous run of pinned pages: @npages from @index. */
 struct iopt_run {
 	unsigned long index;
