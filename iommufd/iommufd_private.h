@@ -37,6 +37,9 @@ struct page;
  * @account_mode: enum iopt_account_mode for memory mapped from now on
  *	(IOMMU_OPTION_RLIMIT_MODE); only changes while @objects is empty,
  *	checked and set under xa_lock.
+ * @ipc_lock_cred: the credentials of the last MAP, with a reference, and
+ *	in bit 0 whether they hold CAP_IPC_LOCK; see
+ *	iommufd_map_account_mode(). Read and replaced locklessly.
  *
  * Lock order, outermost first: (no ctx lock) -> xa_lock. Object-specific
  * locks are described next to their objects and are never taken with
@@ -47,7 +50,10 @@ struct iommufd_ctx {
 	struct xarray objects;
 	wait_queue_head_t destroy_wait;
 	int account_mode;
+	unsigned long ipc_lock_cred;
 };
+
+int iommufd_map_account_mode(struct iommufd_ctx *ictx);
 
 enum iommufd_object_type {
 	IOMMUFD_OBJ_NONE,

@@ -65,7 +65,7 @@ static int iopt_map_area(struct iommu_domain *domain, struct iopt_area *area,
 	unsigned long byte = area->start_byte, iova = area->node.start;
 	unsigned long last_index = (byte + area_length(area) - 1) >> PAGE_SHIFT;
 	unsigned long left = area_length(area);
-	struct iopt_run runs[IOPT_RUNS_CHUNK];
+	struct iopt_run runs[IOPT_RUNS_CHUNK] __uninitialized;
 	unsigned int n = 0, i = 0;
 	int rc = 0;
 

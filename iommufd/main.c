@@ -10,6 +10,8 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -348,11 +350,44 @@ static void iommufd_destroy_all(struct iommufd_ctx *ictx)
 	WARN(!xa_empty(&ictx->objects), "iommufd: objects leaked at close\n");
 }
 
+/*
+ * How the pins of memory current maps now are charged. A task that holds
+ * CAP_IPC_LOCK may lock memory anyway and is not charged, as for mlock().
+ *
+ * A capability check runs the LSM hooks, which cost a noticeable part of
+ * mapping one page, and a VMM maps page after page with the same
+ * credentials. So the verdict is kept with the credentials it was taken
+ * for. Committed credentials never change, so the same pointer means the
+ * same answer, and a task whose capabilities change (capset(), setuid())
+ * has new credentials and gets a fresh check. The cache's reference keeps
+ * its credentials alive, so their address cannot be reused by others
+ * while cached; a racing replacement only costs a second check.
+ */
+int iommufd_map_account_mode(struct iommufd_ctx *ictx)
+{
+	unsigned long cred = (unsigned long)current_cred();
+	unsigned long cached = READ_ONCE(ictx->ipc_lock_cred);
+	bool may_lock;
+
+	if ((cached & ~1UL) == cred) {
+		may_lock = cached & 1;
+	} else {
+		may_lock = capable(CAP_IPC_LOCK);
+		get_cred((const struct cred *)cred);
+		cached = xchg(&ictx->ipc_lock_cred, cred | may_lock);
+		if (cached)
+			put_cred((const struct cred *)(cached & ~1UL));
+	}
+	return may_lock ? IOPT_ACCOUNT_NONE : READ_ONCE(ictx->account_mode);
+}
+
 static int iommufd_fops_release(struct inode *inode, struct file *filp)
 {
 	struct iommufd_ctx *ictx = filp->private_data;
 
 	iommufd_destroy_all(ictx);
+	if (ictx->ipc_lock_cred)
+		put_cred((const struct cred *)(ictx->ipc_lock_cred & ~1UL));
 	xa_destroy(&ictx->objects);
 	kfree(ictx);
 	return 0;
@@ -461,19 +496,22 @@ static const struct iommufd_ioctl_op *iommufd_find_op(unsigned int cmd)
 }
 
 /*
- * Copy a command struct that is already in kernel memory (inline in a
- * 128-byte io_uring SQE) with the same size rules as
- * copy_struct_from_user(): zero-extend a short struct, refuse a longer one
- * whose unknown tail is not zero.
+ * Copy a command struct that sits inline in a 128-byte io_uring SQE, with
+ * the size rules of copy_struct_from_user(): zero-extend a short struct,
+ * refuse a longer one whose unknown tail is not zero. The SQE is shared
+ * with userspace, so @src_size was read once by the caller and is what
+ * the copy obeys and what the struct's size field says afterwards,
+ * whatever the SQE says by now.
  */
 static int iommufd_copy_inline(void *dst, size_t size, const void *src,
-			       size_t src_size)
+			       u32 src_size)
 {
 	if (src_size > size && memchr_inv(src + size, 0, src_size - size))
 		return -E2BIG;
-	memcpy(dst, src, min(size, src_size));
+	memcpy(dst, src, min_t(size_t, size, src_size));
 	if (src_size < size)
 		memset(dst + src_size, 0, size - src_size);
+	*(u32 *)dst = src_size;
 	return 0;
 }
 
@@ -486,7 +524,11 @@ static long iommufd_dispatch(struct iommufd_ucmd *ucmd, unsigned int cmd,
 			     const void *inline_cmd, size_t inline_room)
 {
 	const struct iommufd_ioctl_op *op;
-	union iommufd_cmd_buffer buf;
+	/*
+	 * Not pre-zeroed: both copies below write all op->size bytes the
+	 * handler reads (zero-extending), and this runs for every command.
+	 */
+	union iommufd_cmd_buffer buf __uninitialized;
 	int rc;
 
 	op = iommufd_find_op(cmd);
@@ -494,7 +536,7 @@ static long iommufd_dispatch(struct iommufd_ucmd *ucmd, unsigned int cmd,
 		return -ENOTTY;
 
 	if (inline_cmd)
-		ucmd->user_size = *(const u32 *)inline_cmd;
+		ucmd->user_size = READ_ONCE(*(const u32 *)inline_cmd);
 	else if (iommufd_fault_hit(IOMMUFD_FAULT_USER_COPY) ||
 		 get_user(ucmd->user_size, (u32 __user *)ucmd->ubuffer))
 		return -EFAULT;
@@ -550,20 +592,10 @@ static int iommufd_fops_uring_cmd(struct io_uring_cmd *ioucmd,
 	if ((flags & ~IOMMU_URING_CMD_INLINE) || READ_ONCE(hdr->__reserved))
 		return -EOPNOTSUPP;
 	if (flags & IOMMU_URING_CMD_INLINE) {
-		u8 copy[IOMMU_URING_CMD_INLINE_MAX];
-		u32 size;
-
 		if (!room)
 			return -EINVAL;
-		/*
-		 * The SQE is shared with userspace: read the size once, copy
-		 * what it declares (at most the room) once, and hand on that
-		 * size, whatever the SQE says by now.
-		 */
-		size = READ_ONCE(*(const u32 *)(hdr + 1));
-		memcpy(copy, hdr + 1, min_t(size_t, size, room));
-		memcpy(copy, &size, sizeof(size));
-		return iommufd_dispatch(&ucmd, ioucmd->cmd_op, copy, room);
+		/* Copied straight from the SQE, its size read once. */
+		return iommufd_dispatch(&ucmd, ioucmd->cmd_op, hdr + 1, room);
 	}
 	ucmd.ubuffer = u64_to_user_ptr(READ_ONCE(hdr->arg));
 	return iommufd_dispatch(&ucmd, ioucmd->cmd_op, NULL, 0);

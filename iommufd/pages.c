@@ -90,8 +90,7 @@ struct iopt_pages *iopt_pages_alloc(void __user *uptr, unsigned long length,
 	pages->uptr = (void __user *)ALIGN_DOWN(start, PAGE_SIZE);
 	pages->npages = npages;
 	pages->writable = writable;
-	/* Whoever may lock memory anyway is not charged, as for mlock(). */
-	pages->account_mode = capable(CAP_IPC_LOCK) ? IOPT_ACCOUNT_NONE : mode;
+	pages->account_mode = mode;
 	pages->source_task = current->group_leader;
 	get_task_struct(pages->source_task);
 	pages->source_mm = current->mm;
@@ -487,7 +486,7 @@ static void pages_unpin_range(struct iopt_pages *pages, unsigned long first,
 			      unsigned long last)
 {
 	unsigned long index = first, total = 0;
-	struct iopt_run runs[IOPT_RUNS_CHUNK];
+	struct iopt_run runs[IOPT_RUNS_CHUNK] __uninitialized;
 
 	lockdep_assert_held(&pages->mutex);
 	while (index <= last) {
@@ -647,7 +646,7 @@ static int pages_pin_range(struct iopt_pages *pages, unsigned long first,
 	unsigned int gup_flags = FOLL_LONGTERM |
 				 (pages->writable ? FOLL_WRITE : 0);
 	unsigned long capacity, stored, index = first;
-	struct page *small[PAGES_SMALL_BATCH], **batch = small;
+	struct page *small[PAGES_SMALL_BATCH] __uninitialized, **batch = small;
 	int rc = 0;
 
 	lockdep_assert_held(&pages->mutex);
