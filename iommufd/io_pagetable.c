@@ -226,9 +226,6 @@ static int iopt_insert_slices_locked(struct io_pagetable *iopt,
 	for (i = 0; i != n; i++) {
 		struct iopt_area *area = slices[i].area;
 
-		area->pages = slices[i].pages;
-		area->start_byte = slices[i].start_byte;
-		area->iommu_prot = iommu_prot;
 		if (win && (win->attrs & IOMMU_WINDOW_ATTR_EXACT_IOPTE))
 			area->exact_pgsize = win->page_size;
 		area->node.start = cur;
@@ -239,6 +236,57 @@ static int iopt_insert_slices_locked(struct io_pagetable *iopt,
 		cur += slices[i].length;
 	}
 	return 0;
+}
+
+/*
+ * Point each slice's area at its pages, with its length, ahead of the
+ * insert: enough for iopt_area_prepin(). The IOVA comes with the insert.
+ */
+static void iopt_prepare_slice_areas(struct iopt_slice *slices,
+				     unsigned int n, int iommu_prot)
+{
+	unsigned int i;
+
+	for (i = 0; i != n; i++) {
+		struct iopt_area *area = slices[i].area;
+
+		area->pages = slices[i].pages;
+		area->start_byte = slices[i].start_byte;
+		area->iommu_prot = iommu_prot;
+		area->node.start = 0;
+		area->node.last = slices[i].length - 1;
+	}
+}
+
+/*
+ * Pin ahead, for a fill inside the write section; see iopt_area_prepin().
+ * All or nothing: on failure no slice is pinned and the error is returned.
+ */
+static int iopt_prepin_slices(struct io_pagetable *iopt,
+			      struct iopt_slice *slices, unsigned int n)
+{
+	unsigned int i;
+	int rc = 0;
+
+	for (i = 0; i != n; i++) {
+		rc = iopt_area_prepin(iopt, slices[i].area);
+		if (rc)
+			break;
+	}
+	if (rc)
+		while (i--)
+			iopt_area_prepin_undo(slices[i].area);
+	return rc;
+}
+
+/* Drop the pins taken ahead for areas that were never filled. */
+static void iopt_prepin_slices_undo(struct iopt_slice *slices,
+				    unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i != n; i++)
+		iopt_area_prepin_undo(slices[i].area);
 }
 
 static int alloc_slice_areas(struct iopt_slice *slices, unsigned int n)
@@ -345,7 +393,9 @@ static void iopt_finish_slices_locked(struct io_pagetable *iopt,
  * many pages holds up nobody who only looks areas up; the areas sit in
  * the tree not ready meanwhile. A small one (the common case of a VMM
  * mapping page by page) is filled inside the write section: that takes
- * less time than a second round trip through the lock.
+ * less time than a second round trip through the lock. Its pages are
+ * pinned before the lock is taken, so a fault that blocks holds up no
+ * other operation either.
  */
 static int iopt_map_slices(struct io_pagetable *iopt,
 			   struct iopt_slice *slices, unsigned int n,
@@ -354,26 +404,42 @@ static int iopt_map_slices(struct io_pagetable *iopt,
 			   const struct iopt_window_info *src_win)
 {
 	bool one_section = length <= IOPT_ONE_SECTION_BYTES;
+	int rc, prepin_rc = 0;
 	unsigned int i;
-	int rc;
 
 	for (i = 0; i != n; i++)
 		if ((iommu_prot & IOMMU_WRITE) && !slices[i].pages->writable)
 			return -EPERM;
+
+	iopt_prepare_slice_areas(slices, n, iommu_prot);
+	if (one_section)
+		prepin_rc = iopt_prepin_slices(iopt, slices, n);
 
 	iopt_lock_change(iopt, one_section);
 	rc = iopt_insert_slices_locked(iopt, slices, n, length, iova,
 				       iommu_prot, flags, src_win);
 	if (rc)
 		goto out_unlock;
-	if (!one_section)
-		up_write(&iopt->iova_rwsem);
-	rc = iopt_fill_slices(iopt, slices, n);
-	if (!one_section)
-		down_write(&iopt->iova_rwsem);
+	/*
+	 * A pin that failed ahead fails the MAP now that the IOVA checks,
+	 * whose errors come first, have passed; unless no domain needs the
+	 * pages any more.
+	 */
+	if (prepin_rc && iopt->ndomains) {
+		rc = prepin_rc;
+	} else {
+		if (!one_section)
+			up_write(&iopt->iova_rwsem);
+		rc = iopt_fill_slices(iopt, slices, n);
+		if (!one_section)
+			down_write(&iopt->iova_rwsem);
+	}
 	iopt_finish_slices_locked(iopt, slices, n, rc);
 out_unlock:
 	iopt_unlock_change(iopt, one_section);
+	/* A failed fill unpinned what it reached; drop the rest. */
+	if (rc)
+		iopt_prepin_slices_undo(slices, n);
 	return rc;
 }
 

@@ -173,11 +173,16 @@ int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area)
 	int rc;
 
 	iopt_assert_domains_stable(iopt);
-	if (!iopt->ndomains)
+	if (!iopt->ndomains) {
+		/* Pinned ahead for domains that have gone since. */
+		iopt_area_unpin_for_domains(area);
 		return 0;
-	rc = iopt_area_pin_for_domains(area);
-	if (rc)
-		return rc;
+	}
+	if (!area->domain_pinned) {
+		rc = iopt_area_pin_for_domains(area);
+		if (rc)
+			return rc;
+	}
 	for (i = 0; i != iopt->ndomains; i++) {
 		rc = iopt_map_area(iopt->domains[i], area, small_only);
 		if (rc)
@@ -190,6 +195,33 @@ err_unmap:
 		iopt_unmap_area(iopt->domains[i], area);
 	iopt_area_unpin_for_domains(area);
 	return rc;
+}
+
+/**
+ * iopt_area_prepin - pin a new area's pages for the domains, unlocked
+ * @iopt: the address space the area is about to be inserted into
+ * @area: an area not in any tree yet, its pages and length already set
+ *
+ * A MAP or COPY that fills the domains inside its iova_rwsem write
+ * section pins first, before taking the lock: faulting pages in can
+ * block for long (memory registered with userfaultfd during a postcopy
+ * migration), and the IOAS's other operations must not wait for that.
+ * Racy by design: if the last domain goes before the lock is taken,
+ * iopt_area_fill_domains() drops the pin; if the first one comes, it
+ * pins under the lock. Returns 0 with the area pinned (or with no domain
+ * to pin for), or the pin's error with nothing changed.
+ */
+int iopt_area_prepin(struct io_pagetable *iopt, struct iopt_area *area)
+{
+	if (!READ_ONCE(iopt->ndomains))
+		return 0;
+	return iopt_area_pin_for_domains(area);
+}
+
+/* Drop a pin iopt_area_prepin() took, for an area that was not filled. */
+void iopt_area_prepin_undo(struct iopt_area *area)
+{
+	iopt_area_unpin_for_domains(area);
 }
 
 /* Take an area out of every domain and drop its domain pin. */

@@ -8,11 +8,14 @@
  * apertures, alignment and device reserved regions; fill failures; and
  * attach, replace and detach racing with map and unmap.
  */
+#include <linux/userfaultfd.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
 #include "kselftest_harness.h"
 #include "iommufd_utils.h"
@@ -2479,6 +2482,114 @@ TEST_F_TIMEOUT(dev, hwpt_alloc_and_destroy_race_with_map_and_unmap, 60)
 					NULL));
 	ASSERT_EQ(0, tcmd_check_refs(self->fd, self->buf, SZ_1M, 0));
 	ASSERT_EQ(0, pinned_since(self->vm_pin));
+}
+
+/* ---------------------------------------------------------------------- */
+/*
+ * A small MAP pins its pages before it takes the IOAS's lock. So while
+ * one MAP waits for a page that userfaultfd holds back (a postcopy
+ * migration), the IOAS's other maps and unmaps go on; with the pin inside
+ * the lock they would wait for it, and here, where the fault is resolved
+ * only after them, never finish.
+ */
+
+struct held_map {
+	int fd;
+	__u32 ioas_id;
+	void *ptr;
+	int rc;
+};
+
+static void *held_mapper(void *arg)
+{
+	struct held_map *m = arg;
+
+	m->rc = ioas_map_fixed(m->fd, m->ioas_id, m->ptr, PAGE_SZ, IOVA_BASE);
+	return NULL;
+}
+
+TEST(small_map_held_by_a_fault_holds_up_no_other_map_or_unmap)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_copy copy = {};
+	struct held_map m = {};
+	struct uffd_msg msg;
+	struct pollfd pfd;
+	__u32 hwpt_id, other_ioas;
+	char *held, *other, *src;
+	pthread_t thread;
+	__u64 unmapped;
+	long vm_pin;
+	int uffd;
+
+	m.fd = iommufd_open();
+	ASSERT_LE(0, m.fd);
+	if (!iommufd_is_test_build(m.fd))
+		SKIP(return, "needs a test build");
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+
+	held = mmap(NULL, PAGE_SZ, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	other = mmap(NULL, PAGE_SZ, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	src = mmap(NULL, PAGE_SZ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, held);
+	ASSERT_NE(MAP_FAILED, other);
+	ASSERT_NE(MAP_FAILED, src);
+	memset(other, 0x11, PAGE_SZ);
+	memset(src, 0x5a, PAGE_SZ);
+	reg.range.start = (unsigned long)held;
+	reg.range.len = PAGE_SZ;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+
+	ASSERT_EQ(0, ioas_alloc(m.fd, &m.ioas_id));
+	ASSERT_EQ(0, tcmd_mock_domain(m.fd, m.ioas_id, NULL, &hwpt_id, NULL));
+	ASSERT_EQ(0, ioas_alloc(m.fd, &other_ioas));
+	vm_pin = proc_status_kb("VmPin");
+	m.ptr = held;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, held_mapper, &m));
+
+	/* The mapper is inside its MAP, held by the missing page. */
+	pfd = (struct pollfd){ .fd = uffd, .events = POLLIN };
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
+	ASSERT_EQ(sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	ASSERT_EQ((unsigned long)held,
+		  msg.arg.pagefault.address & ~(PAGE_SZ - 1));
+
+	/* The same IOAS, with its domain, is not held up. */
+	ASSERT_EQ(0, ioas_map_fixed(m.fd, m.ioas_id, other, PAGE_SZ,
+				    IOVA_OTHER));
+	ASSERT_EQ(0, tcmd_check_map(m.fd, hwpt_id, IOVA_OTHER, other,
+				    PAGE_SZ));
+	ASSERT_EQ(0, ioas_unmap(m.fd, m.ioas_id, IOVA_OTHER, PAGE_SZ,
+				&unmapped));
+	ASSERT_EQ(PAGE_SZ, unmapped);
+	/* Nor is the context: another IOAS, and DESTROY. */
+	ASSERT_EQ(0, ioas_map_fixed(m.fd, other_ioas, other, PAGE_SZ,
+				    IOVA_OTHER));
+	ASSERT_EQ(0, iommufd_destroy(m.fd, other_ioas));
+
+	/* Hand the page over; the held MAP completes onto it. */
+	copy.dst = (unsigned long)held;
+	copy.src = (unsigned long)src;
+	copy.len = PAGE_SZ;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_COPY, &copy));
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ(0, m.rc);
+	ASSERT_EQ(0x5a, held[0]);
+	ASSERT_EQ(0, tcmd_check_map(m.fd, hwpt_id, IOVA_BASE, held, PAGE_SZ));
+	ASSERT_EQ(0, ioas_unmap(m.fd, m.ioas_id, IOVA_BASE, PAGE_SZ,
+				&unmapped));
+	ASSERT_EQ(PAGE_SZ, unmapped);
+	ASSERT_EQ(vm_pin, proc_status_kb("VmPin"));
+	close(uffd);
+	ASSERT_EQ(0, close(m.fd));
 }
 
 TEST_HARNESS_MAIN

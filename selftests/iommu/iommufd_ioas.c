@@ -2727,4 +2727,64 @@ TEST_F(acct, closing_the_context_refunds_everything)
 	ASSERT_EQ(self->vm_lck, proc_status_kb("VmLck"));
 }
 
+/*
+ * Whether a task holds CAP_IPC_LOCK is checked per MAP but remembered per
+ * credentials: a MAP after the task dropped the capability, on the same
+ * context, must be charged, while pages mapped before stay exempt.
+ */
+TEST(cap_ipc_lock_is_checked_again_when_the_credentials_change)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+	const __u64 half = BUF_SIZE / 2;
+	int fd = iommufd_open(), access_fd;
+	long vm_lck;
+	__u32 ioas_id, item;
+	char *buf;
+
+	ASSERT_LE(0, fd);
+	if (!iommufd_is_test_build(fd))
+		SKIP(return, "needs a test build");
+	ASSERT_EQ(0, syscall(SYS_capget, &hdr, caps));
+	if (!(caps[CAP_IPC_LOCK / 32].effective & (1U << (CAP_IPC_LOCK % 32))))
+		SKIP(return, "needs CAP_IPC_LOCK");
+	/* Per-process mode: the charge shows in VmLck. */
+	ASSERT_EQ(0, rlimit_mode_set(fd, 1));
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas_id));
+	ASSERT_EQ(0, tcmd_access_create(fd, ioas_id, PIN_ACCESS, &access_fd));
+	buf = buf_alloc(BUF_SIZE, 3);
+	ASSERT_NE(NULL, buf);
+	vm_lck = proc_status_kb("VmLck");
+
+	/* With the capability: pinning the first half charges nothing. */
+	ASSERT_EQ(0, ioas_map_fixed(fd, ioas_id, buf, half, BASE_IOVA));
+	ASSERT_EQ(0, tcmd_access_pin(fd, access_fd, BASE_IOVA, half, buf, 0,
+				     &item));
+	ASSERT_EQ(vm_lck, proc_status_kb("VmLck"));
+	ASSERT_EQ(0, tcmd_access_unpin(fd, access_fd, item));
+
+	/* Without it, the next MAP on the same context is charged... */
+	ASSERT_EQ(0, cap_drop(CAP_IPC_LOCK));
+	ASSERT_EQ(0, ioas_map_fixed(fd, ioas_id, buf + half, half,
+				    BASE_IOVA + half));
+	ASSERT_EQ(0, tcmd_access_pin(fd, access_fd, BASE_IOVA + half, half,
+				     buf + half, 0, &item));
+	ASSERT_EQ(vm_lck + kb_of(half), proc_status_kb("VmLck"));
+	ASSERT_EQ(0, tcmd_access_unpin(fd, access_fd, item));
+	ASSERT_EQ(vm_lck, proc_status_kb("VmLck"));
+
+	/* ... while the memory mapped before stays exempt. */
+	ASSERT_EQ(0, tcmd_access_pin(fd, access_fd, BASE_IOVA, half, buf, 0,
+				     &item));
+	ASSERT_EQ(vm_lck, proc_status_kb("VmLck"));
+	ASSERT_EQ(0, tcmd_access_unpin(fd, access_fd, item));
+
+	close(access_fd);
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(vm_lck, proc_status_kb("VmLck"));
+	munmap(buf, BUF_SIZE);
+}
+
 TEST_HARNESS_MAIN
