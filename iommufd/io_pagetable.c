@@ -259,34 +259,38 @@ static void iopt_prepare_slice_areas(struct iopt_slice *slices,
 }
 
 /*
- * Pin ahead, for a fill inside the write section; see iopt_area_prepin().
- * All or nothing: on failure no slice is pinned and the error is returned.
+ * Apply @step to the slices' areas in order, all or nothing: when one
+ * fails, @undo is applied to those before it, in reverse.
  */
-static int iopt_prepin_slices(struct io_pagetable *iopt,
-			      struct iopt_slice *slices, unsigned int n)
+static int iopt_slices_all(struct io_pagetable *iopt,
+			   struct iopt_slice *slices, unsigned int n,
+			   int (*step)(struct io_pagetable *iopt,
+				       struct iopt_area *area),
+			   void (*undo)(struct io_pagetable *iopt,
+					struct iopt_area *area))
 {
-	unsigned int i;
+	unsigned int done;
 	int rc = 0;
 
-	for (i = 0; i != n; i++) {
-		rc = iopt_area_prepin(iopt, slices[i].area);
+	for (done = 0; done != n; done++) {
+		rc = step(iopt, slices[done].area);
 		if (rc)
 			break;
 	}
 	if (rc)
-		while (i--)
-			iopt_area_prepin_undo(slices[i].area);
+		while (done--)
+			undo(iopt, slices[done].area);
 	return rc;
 }
 
 /* Drop the pins taken ahead for areas that were never filled. */
-static void iopt_prepin_slices_undo(struct iopt_slice *slices,
-				    unsigned int n)
+static void iopt_prepin_slices_undo(struct io_pagetable *iopt,
+				    struct iopt_slice *slices, unsigned int n)
 {
 	unsigned int i;
 
 	for (i = 0; i != n; i++)
-		iopt_area_prepin_undo(slices[i].area);
+		iopt_area_prepin_undo(iopt, slices[i].area);
 }
 
 static int alloc_slice_areas(struct iopt_slice *slices, unsigned int n)
@@ -344,24 +348,6 @@ static void iopt_unlock_change(struct io_pagetable *iopt, bool one_section)
 		up_read(&iopt->domains_rwsem);
 }
 
-/* Fill the slices' areas into every domain; all or nothing. */
-static int iopt_fill_slices(struct io_pagetable *iopt,
-			    struct iopt_slice *slices, unsigned int n)
-{
-	unsigned int filled;
-	int rc = 0;
-
-	for (filled = 0; filled != n; filled++) {
-		rc = iopt_area_fill_domains(iopt, slices[filled].area);
-		if (rc)
-			break;
-	}
-	if (rc)
-		while (filled--)
-			iopt_area_unfill_domains(iopt, slices[filled].area);
-	return rc;
-}
-
 /*
  * Make the filled areas ready, or take them out again after a failed
  * fill; the slices then own their areas and references again.
@@ -413,7 +399,9 @@ static int iopt_map_slices(struct io_pagetable *iopt,
 
 	iopt_prepare_slice_areas(slices, n, iommu_prot);
 	if (one_section)
-		prepin_rc = iopt_prepin_slices(iopt, slices, n);
+		/* Pinned ahead: see iopt_area_prepin(). */
+		prepin_rc = iopt_slices_all(iopt, slices, n, iopt_area_prepin,
+					    iopt_area_prepin_undo);
 
 	iopt_lock_change(iopt, one_section);
 	rc = iopt_insert_slices_locked(iopt, slices, n, length, iova,
@@ -430,7 +418,8 @@ static int iopt_map_slices(struct io_pagetable *iopt,
 	} else {
 		if (!one_section)
 			up_write(&iopt->iova_rwsem);
-		rc = iopt_fill_slices(iopt, slices, n);
+		rc = iopt_slices_all(iopt, slices, n, iopt_area_fill_domains,
+				     iopt_area_unfill_domains);
 		if (!one_section)
 			down_write(&iopt->iova_rwsem);
 	}
@@ -439,7 +428,7 @@ out_unlock:
 	iopt_unlock_change(iopt, one_section);
 	/* A failed fill unpinned what it reached; drop the rest. */
 	if (rc)
-		iopt_prepin_slices_undo(slices, n);
+		iopt_prepin_slices_undo(iopt, slices, n);
 	return rc;
 }
 

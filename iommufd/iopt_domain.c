@@ -219,7 +219,7 @@ int iopt_area_prepin(struct io_pagetable *iopt, struct iopt_area *area)
 }
 
 /* Drop a pin iopt_area_prepin() took, for an area that was not filled. */
-void iopt_area_prepin_undo(struct iopt_area *area)
+void iopt_area_prepin_undo(struct io_pagetable *iopt, struct iopt_area *area)
 {
 	iopt_area_unpin_for_domains(area);
 }

@@ -34,7 +34,9 @@ struct iopt_pages;
  * @domain_pinned: the area holds a pin on its pages for the domains
  *	(there is at least one domain). Guarded by domains_rwsem: changed
  *	with it held for write, or for read by the thread that owns a not
- *	yet ready area.
+ *	yet ready area; or by iova_rwsem held for write (see
+ *	iopt_lock_change()); or by nothing while the area is private to
+ *	its creator, before the insert (see iopt_area_prepin()).
  * @exact_pgsize: the area lies in a window with
  *	IOMMU_WINDOW_ATTR_EXACT_IOPTE: every IOPTE is exactly this size.
  *	0 otherwise.
@@ -133,7 +135,7 @@ static inline void iopt_assert_domains_stable(struct io_pagetable *iopt)
 
 /* iopt_domain.c */
 int iopt_area_prepin(struct io_pagetable *iopt, struct iopt_area *area);
-void iopt_area_prepin_undo(struct iopt_area *area);
+void iopt_area_prepin_undo(struct io_pagetable *iopt, struct iopt_area *area);
 int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area);
 void iopt_area_unfill_domains(struct io_pagetable *iopt,
 			      struct iopt_area *area);

@@ -113,10 +113,14 @@ void iommufd_object_abort(struct iommufd_ctx *ictx,
 struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
 					  enum iommufd_object_type type)
 {
+	XA_STATE(xas, &ictx->objects, id);
 	struct iommufd_object *obj;
 
+	/* Under xa_lock the walk needs neither RCU nor retries. */
 	xa_lock(&ictx->objects);
-	obj = xa_load(&ictx->objects, id);
+	obj = xas_load(&xas);
+	if (xa_is_zero(obj))
+		obj = NULL;
 	if (!obj || (type != IOMMUFD_OBJ_ANY && obj->type != type) ||
 	    !refcount_inc_not_zero(&obj->shortterm_users))
 		obj = ERR_PTR(-ENOENT);
