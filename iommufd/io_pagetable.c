@@ -25,8 +25,10 @@
  */
 #define IOPT_ONE_SECTION_BYTES (IOPT_PAGES_SMALL * PAGE_SIZE)
 
-void iopt_init(struct io_pagetable *iopt, bool windowed)
+void iopt_init(struct io_pagetable *iopt, bool windowed,
+	       struct iopt_pages_cache *pages_cache)
 {
+	iopt->pages_cache = pages_cache;
 	init_rwsem(&iopt->domains_rwsem);
 	init_rwsem(&iopt->iova_rwsem);
 	iopt->area_itree = RB_ROOT_CACHED;
@@ -452,7 +454,8 @@ int iopt_map_user(struct io_pagetable *iopt, unsigned long *iova,
 	void *area_mem;
 	int rc;
 
-	slice.pages = iopt_pages_alloc(uptr, length, iommu_prot & IOMMU_WRITE,
+	slice.pages = iopt_pages_alloc(iopt->pages_cache, uptr, length,
+				       iommu_prot & IOMMU_WRITE,
 				       account_mode, sizeof(*slice.area),
 				       &area_mem);
 	if (IS_ERR(slice.pages))

@@ -16,6 +16,7 @@
 
 struct iommu_domain;
 struct iopt_pages;
+struct iopt_pages_cache;
 struct page;
 
 /**
@@ -39,6 +40,8 @@ struct page;
  * @allowed_itree: struct iopt_allowed; empty means everything is allowed
  * @reserved_itree: struct iopt_reserved, never overlapping any area
  * @window_itree: struct iopt_window, in a windowed address space
+ * @pages_cache: the context's cache MAP takes its pages objects from
+ *	(struct iopt_pages_cache); it outlives the io_pagetable
  * @windowed: IOVA is usable only inside windows (IOMMU_IOAS_ALLOC_WINDOWED);
  *	fixed at creation
  * @alloc_hint: where the next automatic IOVA search starts (next fit)
@@ -59,6 +62,7 @@ struct io_pagetable {
 	struct rb_root_cached allowed_itree;
 	struct rb_root_cached reserved_itree;
 	struct rb_root_cached window_itree;
+	struct iopt_pages_cache *pages_cache;
 	bool windowed;
 	unsigned long alloc_hint;
 	unsigned long iova_alignment;
@@ -99,7 +103,8 @@ struct iopt_window_info {
 	u32 attrs;
 };
 
-void iopt_init(struct io_pagetable *iopt, bool windowed);
+void iopt_init(struct io_pagetable *iopt, bool windowed,
+	       struct iopt_pages_cache *pages_cache);
 void iopt_destroy(struct io_pagetable *iopt);
 
 int iopt_map_user(struct io_pagetable *iopt, unsigned long *iova,

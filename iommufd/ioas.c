@@ -50,7 +50,8 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	ioas = iommufd_object_alloc(ucmd->ictx, ioas, IOMMUFD_OBJ_IOAS);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-	iopt_init(&ioas->iopt, cmd->flags & IOMMU_IOAS_ALLOC_WINDOWED);
+	iopt_init(&ioas->iopt, cmd->flags & IOMMU_IOAS_ALLOC_WINDOWED,
+		  &ucmd->ictx->pages_cache);
 	mutex_init(&ioas->mutex);
 	INIT_LIST_HEAD(&ioas->auto_hwpts);
 

@@ -19,6 +19,7 @@
 
 #include "../uapi/linux/iommufd.h"
 #include "io_pagetable.h"
+#include "pages.h"
 
 struct file;
 struct page;
@@ -37,6 +38,9 @@ struct page;
  * @account_mode: enum iopt_account_mode for memory mapped from now on
  *	(IOMMU_OPTION_RLIMIT_MODE); only changes while @objects is empty,
  *	checked and set under xa_lock.
+ * @pages_cache: pages objects of one-page maps kept for reuse by this
+ *	context's IOASes (struct iopt_pages_cache); emptied at close, after
+ *	every object is gone
  * @ipc_lock_cred: the credentials of the last MAP, with a reference, and
  *	in bit 0 whether they hold CAP_IPC_LOCK; see
  *	iommufd_map_account_mode(). Read and replaced locklessly.
@@ -50,6 +54,7 @@ struct iommufd_ctx {
 	struct xarray objects;
 	wait_queue_head_t destroy_wait;
 	int account_mode;
+	struct iopt_pages_cache pages_cache;
 	unsigned long ipc_lock_cred;
 };
 

@@ -324,6 +324,7 @@ static int iommufd_fops_open(struct inode *inode, struct file *filp)
 	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	init_waitqueue_head(&ictx->destroy_wait);
 	ictx->account_mode = IOPT_ACCOUNT_USER;
+	iopt_pages_cache_init(&ictx->pages_cache);
 	ictx->file = filp;
 	filp->private_data = ictx;
 	return 0;
@@ -390,6 +391,7 @@ static int iommufd_fops_release(struct inode *inode, struct file *filp)
 	struct iommufd_ctx *ictx = filp->private_data;
 
 	iommufd_destroy_all(ictx);
+	iopt_pages_cache_drain(&ictx->pages_cache);
 	if (ictx->ipc_lock_cred)
 		put_cred((const struct cred *)(ictx->ipc_lock_cred & ~1UL));
 	xa_destroy(&ictx->objects);

@@ -48,8 +48,83 @@ static bool pages_is_small(struct iopt_pages *pages)
 	return pages->npages <= IOPT_PAGES_SMALL;
 }
 
+void iopt_pages_cache_init(struct iopt_pages_cache *cache)
+{
+	spin_lock_init(&cache->lock);
+	cache->free = NULL;
+	cache->count = 0;
+	cache->size = 0;
+}
+
+/* Free the cached objects; nothing may use the cache any more. */
+void iopt_pages_cache_drain(struct iopt_pages_cache *cache)
+{
+	while (cache->free) {
+		void *obj = cache->free;
+
+		cache->free = *(void **)obj;
+		kfree(obj);
+	}
+	cache->count = 0;
+}
+
+/*
+ * Only objects of a one-page range are cached: see iopt_pages_cache. Not
+ * under KASAN, which cannot see a use after free of an object that went
+ * to the cache instead of the slab (its mempool hooks are not exported).
+ */
+static bool pages_cacheable(unsigned long npages)
+{
+	return npages == 1 && !IS_ENABLED(CONFIG_KASAN);
+}
+
+/* A zeroed object of @size bytes from @cache, or NULL. */
+static void *pages_cache_take(struct iopt_pages_cache *cache, size_t size)
+{
+	void *obj = NULL;
+
+	spin_lock(&cache->lock);
+	if (cache->free && cache->size == size) {
+		obj = cache->free;
+		cache->free = *(void **)obj;
+		cache->count--;
+	}
+	spin_unlock(&cache->lock);
+	if (obj)
+		memset(obj, 0, size);
+	return obj;
+}
+
+/*
+ * Keep @pages for reuse if it has the cache's size and there is room;
+ * false if it must be freed. The first object kept sets the size (every
+ * one-page MAP asks for the same). A kept object is linked through its
+ * first word.
+ */
+static bool pages_cache_put(struct iopt_pages *pages)
+{
+	struct iopt_pages_cache *cache = pages->cache;
+	bool kept = false;
+
+	if (!cache || !pages_cacheable(pages->npages))
+		return false;
+	spin_lock(&cache->lock);
+	if (!cache->size)
+		cache->size = pages->alloc_size;
+	if (cache->count < IOPT_PAGES_CACHE_MAX &&
+	    pages->alloc_size == cache->size) {
+		*(void **)pages = cache->free;
+		cache->free = pages;
+		cache->count++;
+		kept = true;
+	}
+	spin_unlock(&cache->lock);
+	return kept;
+}
+
 /**
  * iopt_pages_alloc - describe a range of user memory, pinning nothing yet
+ * @cache: where to take the object from and give it back to, or NULL
  * @uptr: start of the range in current's address space
  * @length: bytes
  * @writable: whether the range may be pinned for device writes
@@ -60,12 +135,13 @@ static bool pages_is_small(struct iopt_pages *pages)
  *	allocation for what it creates with every new range (its first
  *	area), which matters to VMMs mapping page after page.
  */
-struct iopt_pages *iopt_pages_alloc(void __user *uptr, unsigned long length,
+struct iopt_pages *iopt_pages_alloc(struct iopt_pages_cache *cache,
+				    void __user *uptr, unsigned long length,
 				    bool writable, enum iopt_account_mode mode,
 				    size_t extra_size, void **extra)
 {
 	unsigned long start = (unsigned long)uptr;
-	struct iopt_pages *pages;
+	struct iopt_pages *pages = NULL;
 	unsigned long end, npages;
 	size_t size;
 
@@ -79,10 +155,18 @@ struct iopt_pages *iopt_pages_alloc(void __user *uptr, unsigned long length,
 		 PAGE_SHIFT;
 	size = ALIGN(struct_size(pages, small_pfns, pages_small_count(npages)),
 		     ARCH_KMALLOC_MINALIGN);
-	pages = iommufd_kzalloc(size + extra_size);
+	/* One fault event per object, whether the cache has one or not. */
+	if (iommufd_fault_hit(IOMMUFD_FAULT_ALLOC))
+		return ERR_PTR(-ENOMEM);
+	if (cache && pages_cacheable(npages))
+		pages = pages_cache_take(cache, size + extra_size);
+	if (!pages)
+		pages = kzalloc(size + extra_size, GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
 	*extra = extra_size ? (void *)pages + size : NULL;
+	pages->cache = cache;
+	pages->alloc_size = size + extra_size;
 	kref_init(&pages->kref);
 	mutex_init(&pages->mutex);
 	mt_init(&pages->runs);
@@ -110,7 +194,8 @@ void iopt_pages_release(struct kref *kref)
 	mmdrop(pages->source_mm);
 	free_uid(pages->source_user);
 	mutex_destroy(&pages->mutex);
-	kfree(pages);
+	if (!pages_cache_put(pages))
+		kfree(pages);
 }
 
 /* user_struct::locked_vm, the accounting io_uring also uses. */

@@ -13,6 +13,7 @@
 #include <linux/kref.h>
 #include <linux/maple_tree.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 
 struct mm_struct;
@@ -34,6 +35,7 @@ enum iopt_account_mode {
  * struct iopt_pages - a range of user memory and its pins
  * @kref: one reference per area that maps a slice of the range, plus
  *	transient ones held by COPY while it builds new areas
+ * @alloc_size: the size of the object's allocation, with the extra bytes
  * @mutex: guards @pin_itree, @whole_pins and @npinned, and serialises
  *	changes to @runs and @small_pfns. Taken inside the io_pagetable's
  *	iova_rwsem, never the other way round.
@@ -47,6 +49,8 @@ enum iopt_account_mode {
  *	stays but the address space may already be gone (after exit)
  * @source_user: the user charged in IOPT_ACCOUNT_USER mode; a reference
  *	is held
+ * @cache: the context's cache, where the object goes when freed if it
+ *	fits (NULL: straight back to the slab)
  * @pin_itree: struct iopt_pin nodes by page index: who needs which pages
  *	pinned. A page is pinned while any node covers it.
  * @runs: the pinned pages as runs of physically contiguous pages: a maple
@@ -67,6 +71,8 @@ enum iopt_account_mode {
  */
 struct iopt_pages {
 	struct kref kref;
+	/* In the hole after @kref: a MAP's object stays within 256 bytes. */
+	u32 alloc_size;
 	struct mutex mutex; /* see above: pins and runs */
 	void __user *uptr;
 	unsigned long npages;
@@ -75,6 +81,7 @@ struct iopt_pages {
 	struct task_struct *source_task;
 	struct mm_struct *source_mm;
 	struct user_struct *source_user;
+	struct iopt_pages_cache *cache;
 	struct rb_root_cached pin_itree;
 	unsigned int whole_pins;
 	struct maple_tree runs;
@@ -85,7 +92,39 @@ struct iopt_pages {
 /* Ranges up to this many pages keep their PFNs in iopt_pages::small_pfns. */
 #define IOPT_PAGES_SMALL 16
 
-struct iopt_pages *iopt_pages_alloc(void __user *uptr, unsigned long length,
+/**
+ * struct iopt_pages_cache - freed pages objects of one-page ranges, kept
+ *	for reuse by the context that made them
+ * @lock: guards the rest
+ * @free: the cached objects, each linked through its first word
+ * @count: how many there are, at most IOPT_PAGES_CACHE_MAX
+ * @size: the size of every cached object, set by the first one
+ *
+ * A vIOMMU maps and unmaps single pages in bursts: a batch of maps, then
+ * a batch of unmaps, each map allocating a pages object with its area.
+ * Freeing a burst empties whole slabs, which SLUB gives back to the page
+ * allocator and the next burst takes again; that churn was most of the
+ * allocator's share of a map (about a tenth of a map+unmap pair). So a
+ * context keeps up to IOPT_PAGES_CACHE_MAX freed objects of one-page
+ * ranges, as io_uring keeps bounded caches per ring: at most 64 KiB,
+ * still charged to the memory cgroup that first allocated them, freed
+ * with the context. Objects of other sizes go back to the slab, and
+ * under KASAN every object does.
+ */
+struct iopt_pages_cache {
+	spinlock_t lock; /* see above: the rest */
+	void *free;
+	unsigned int count;
+	u32 size;
+};
+
+#define IOPT_PAGES_CACHE_MAX 256
+
+void iopt_pages_cache_init(struct iopt_pages_cache *cache);
+void iopt_pages_cache_drain(struct iopt_pages_cache *cache);
+
+struct iopt_pages *iopt_pages_alloc(struct iopt_pages_cache *cache,
+				    void __user *uptr, unsigned long length,
 				    bool writable, enum iopt_account_mode mode,
 				    size_t extra_size, void **extra);
 void iopt_pages_release(struct kref *kref);
