@@ -63,23 +63,6 @@ TEST(many_contexts_with_objects_close_cleanly)
 		ASSERT_EQ(0, close(fds[i]));
 }
 
-/* The "Slab:" line of /proc/meminfo in kB, or -1. */
-static long slab_kb(void)
-{
-	char line[128];
-	long val = -1;
-	FILE *f;
-
-	f = fopen("/proc/meminfo", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Slab: %ld kB", &val) == 1)
-			break;
-	fclose(f);
-	return val;
-}
-
 /* Map @n one-page buffers one by one, then unmap them one by one. */
 static int burst_of_page_maps(int fd, char *buf, unsigned int n)
 {
@@ -120,7 +103,7 @@ TEST(closing_contexts_frees_what_their_map_caches_hold)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, burst_of_page_maps(fd, buf, NR_MAPS));
 	ASSERT_EQ(0, close(fd));
-	before = slab_kb();
+	before = file_field_kb("/proc/meminfo", "Slab");
 	ASSERT_LT(0, before);
 	for (i = 0; i != NR_CTX; i++) {
 		fd = iommufd_open();
@@ -128,7 +111,7 @@ TEST(closing_contexts_frees_what_their_map_caches_hold)
 		ASSERT_EQ(0, burst_of_page_maps(fd, buf, NR_MAPS));
 		ASSERT_EQ(0, close(fd));
 	}
-	after = slab_kb();
+	after = file_field_kb("/proc/meminfo", "Slab");
 	/* A leak would be 100 contexts * 256 objects * 256 bytes: 6.4 MiB. */
 	ASSERT_GT(2048, after - before)
 		TH_LOG("Slab grew from %ld to %ld kB", before, after);

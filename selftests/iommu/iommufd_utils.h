@@ -395,15 +395,15 @@ static inline int tcmd_set_batch_limit(int fd, __u32 limit)
 	return tcmd(fd, IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT, 0, &cmd);
 }
 
-/* A "Vm...:" field of /proc/self/status in kB, or -1 if it is missing. */
-static inline long proc_status_kb(const char *field)
+/* A "Field: N kB" line of @path (status, meminfo), or -1 if missing. */
+static inline long file_field_kb(const char *path, const char *field)
 {
 	size_t len = strlen(field);
 	char line[256];
 	long val = -1;
 	FILE *f;
 
-	f = fopen("/proc/self/status", "r");
+	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
@@ -414,6 +414,12 @@ static inline long proc_status_kb(const char *field)
 	}
 	fclose(f);
 	return val;
+}
+
+/* A "Vm...:" field of /proc/self/status in kB, or -1 if it is missing. */
+static inline long proc_status_kb(const char *field)
+{
+	return file_field_kb("/proc/self/status", field);
 }
 
 /* Remove @cap from this thread's effective, permitted and inheritable sets. */
