@@ -54,11 +54,68 @@ void iopt_pages_cache_init(struct iopt_pages_cache *cache)
 	cache->free = NULL;
 	cache->count = 0;
 	cache->size = 0;
+	RCU_INIT_POINTER(cache->owner, NULL);
+}
+
+static void owner_put(struct iopt_owner *owner)
+{
+	if (!refcount_dec_and_test(&owner->users))
+		return;
+	put_task_struct(owner->task);
+	mmdrop(owner->mm);
+	free_uid(owner->user);
+	kfree_rcu(owner, rcu);
+}
+
+static bool owner_is_current(struct iopt_owner *owner)
+{
+	return owner->task == current->group_leader &&
+	       owner->mm == current->mm && owner->user == current_user();
+}
+
+/*
+ * A reference on the owner for memory current maps now: the context's
+ * last one if it is current's, else a new one, which becomes the last.
+ */
+static struct iopt_owner *owner_get(struct iopt_pages_cache *cache)
+{
+	struct iopt_owner *owner, *old;
+
+	if (cache) {
+		rcu_read_lock();
+		owner = rcu_dereference(cache->owner);
+		if (owner && owner_is_current(owner) &&
+		    refcount_inc_not_zero(&owner->users)) {
+			rcu_read_unlock();
+			return owner;
+		}
+		rcu_read_unlock();
+	}
+	owner = iommufd_kzalloc(sizeof(*owner));
+	if (!owner)
+		return NULL;
+	refcount_set(&owner->users, cache ? 2 : 1);
+	owner->task = current->group_leader;
+	get_task_struct(owner->task);
+	owner->mm = current->mm;
+	mmgrab(owner->mm);
+	owner->user = get_uid(current_user());
+	if (cache) {
+		old = unrcu_pointer(xchg(&cache->owner, RCU_INITIALIZER(owner)));
+		if (old)
+			owner_put(old);
+	}
+	return owner;
 }
 
 /* Free the cached objects; nothing may use the cache any more. */
 void iopt_pages_cache_drain(struct iopt_pages_cache *cache)
 {
+	struct iopt_owner *owner = rcu_dereference_protected(cache->owner, 1);
+
+	if (owner)
+		owner_put(owner);
+	RCU_INIT_POINTER(cache->owner, NULL);
 	while (cache->free) {
 		void *obj = cache->free;
 
@@ -164,6 +221,11 @@ struct iopt_pages *iopt_pages_alloc(struct iopt_pages_cache *cache,
 		pages = kzalloc(size + extra_size, GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
+	pages->owner = owner_get(cache);
+	if (!pages->owner) {
+		kfree(pages);
+		return ERR_PTR(-ENOMEM);
+	}
 	*extra = extra_size ? (void *)pages + size : NULL;
 	pages->cache = cache;
 	pages->alloc_size = size + extra_size;
@@ -175,11 +237,6 @@ struct iopt_pages *iopt_pages_alloc(struct iopt_pages_cache *cache,
 	pages->npages = npages;
 	pages->writable = writable;
 	pages->account_mode = mode;
-	pages->source_task = current->group_leader;
-	get_task_struct(pages->source_task);
-	pages->source_mm = current->mm;
-	mmgrab(pages->source_mm);
-	pages->source_user = get_uid(current_user());
 	return pages;
 }
 
@@ -190,9 +247,7 @@ void iopt_pages_release(struct kref *kref)
 	WARN_ON(!RB_EMPTY_ROOT(&pages->pin_itree.rb_root) || pages->whole_pins);
 	WARN_ON(pages->npinned);
 	mtree_destroy(&pages->runs);
-	put_task_struct(pages->source_task);
-	mmdrop(pages->source_mm);
-	free_uid(pages->source_user);
+	owner_put(pages->owner);
 	mutex_destroy(&pages->mutex);
 	if (!pages_cache_put(pages))
 		kfree(pages);
@@ -201,9 +256,9 @@ void iopt_pages_release(struct kref *kref)
 /* user_struct::locked_vm, the accounting io_uring also uses. */
 static int charge_user(struct iopt_pages *pages, unsigned long npages)
 {
-	unsigned long limit = task_rlimit(pages->source_task, RLIMIT_MEMLOCK) >>
+	unsigned long limit = task_rlimit(pages->owner->task, RLIMIT_MEMLOCK) >>
 			      PAGE_SHIFT;
-	atomic_long_t *locked = &pages->source_user->locked_vm;
+	atomic_long_t *locked = &pages->owner->user->locked_vm;
 	long cur = atomic_long_read(locked);
 
 	do {
@@ -221,10 +276,10 @@ static int charge_mm(struct iopt_pages *pages, unsigned long npages, bool inc)
 {
 	int rc;
 
-	mmap_write_lock(pages->source_mm);
-	rc = __account_locked_vm(pages->source_mm, npages, inc,
-				 pages->source_task, false);
-	mmap_write_unlock(pages->source_mm);
+	mmap_write_lock(pages->owner->mm);
+	rc = __account_locked_vm(pages->owner->mm, npages, inc,
+				 pages->owner->task, false);
+	mmap_write_unlock(pages->owner->mm);
 	return rc;
 }
 
@@ -238,7 +293,7 @@ static int pages_charge(struct iopt_pages *pages, unsigned long npages)
 		rc = charge_mm(pages, npages, true);
 	if (rc)
 		return rc;
-	atomic64_add(npages, &pages->source_mm->pinned_vm);
+	atomic64_add(npages, &pages->owner->mm->pinned_vm);
 	return 0;
 }
 
@@ -247,10 +302,10 @@ static void pages_uncharge(struct iopt_pages *pages, unsigned long npages)
 	if (!npages)
 		return;
 	if (pages->account_mode == IOPT_ACCOUNT_USER)
-		atomic_long_sub(npages, &pages->source_user->locked_vm);
+		atomic_long_sub(npages, &pages->owner->user->locked_vm);
 	else if (pages->account_mode == IOPT_ACCOUNT_MM)
 		WARN_ON(charge_mm(pages, npages, false));
-	atomic64_sub(npages, &pages->source_mm->pinned_vm);
+	atomic64_sub(npages, &pages->owner->mm->pinned_vm);
 }
 
 static unsigned long pages_index_addr(struct iopt_pages *pages,
@@ -269,7 +324,7 @@ static long pages_gup(struct iopt_pages *pages, unsigned long index,
 		      struct page **out)
 {
 	unsigned long addr = pages_index_addr(pages, index);
-	struct mm_struct *mm = pages->source_mm;
+	struct mm_struct *mm = pages->owner->mm;
 	long got;
 
 	if (iommufd_fault_hit(IOMMUFD_FAULT_PIN))
@@ -1109,7 +1164,7 @@ int iopt_pages_rw(struct iopt_pages *pages, unsigned long start_byte,
 		return -EINVAL;
 	if (write && !pages->writable)
 		return -EPERM;
-	if (!(flags & IOPT_RW_REMOTE) && current->mm == pages->source_mm) {
+	if (!(flags & IOPT_RW_REMOTE) && current->mm == pages->owner->mm) {
 		if (write ? iommufd_copy_to_user(uaddr, data, length) :
 			    iommufd_copy_from_user(data, uaddr, length))
 			return -EFAULT;

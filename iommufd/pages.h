@@ -13,6 +13,8 @@
 #include <linux/kref.h>
 #include <linux/maple_tree.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
@@ -39,16 +41,11 @@ enum iopt_account_mode {
  * @mutex: guards @pin_itree, @whole_pins and @npinned, and serialises
  *	changes to @runs and @small_pfns. Taken inside the io_pagetable's
  *	iova_rwsem, never the other way round.
- * @uptr: page-aligned start of the range in @source_mm
+ * @uptr: page-aligned start of the range in @owner's address space
  * @npages: length of the range in pages
  * @writable: whether the range may be pinned for device writes
  * @account_mode: how pins are charged, fixed at creation
- * @source_task: the thread group leader that mapped the memory, for its
- *	RLIMIT_MEMLOCK; a reference is held
- * @source_mm: the address space of the memory; mmgrab()bed, so the struct
- *	stays but the address space may already be gone (after exit)
- * @source_user: the user charged in IOPT_ACCOUNT_USER mode; a reference
- *	is held
+ * @owner: who mapped the memory (struct iopt_owner); a reference is held
  * @cache: the context's cache, where the object goes when freed if it
  *	fits (NULL: straight back to the slab)
  * @pin_itree: struct iopt_pin nodes by page index: who needs which pages
@@ -78,9 +75,7 @@ struct iopt_pages {
 	unsigned long npages;
 	bool writable;
 	enum iopt_account_mode account_mode;
-	struct task_struct *source_task;
-	struct mm_struct *source_mm;
-	struct user_struct *source_user;
+	struct iopt_owner *owner;
 	struct iopt_pages_cache *cache;
 	struct rb_root_cached pin_itree;
 	unsigned int whole_pins;
@@ -93,12 +88,39 @@ struct iopt_pages {
 #define IOPT_PAGES_SMALL 16
 
 /**
- * struct iopt_pages_cache - freed pages objects of one-page ranges, kept
- *	for reuse by the context that made them
- * @lock: guards the rest
+ * struct iopt_owner - the task, address space and user that map memory,
+ *	shared by the pages objects they map through one context
+ * @users: a reference per pages object, and one for the context's slot
+ *	(iopt_pages_cache::owner)
+ * @task: the thread group leader, for its RLIMIT_MEMLOCK; referenced
+ * @mm: the address space of the memory; mmgrab()bed, so the struct stays
+ *	but the address space may already be gone (after exit)
+ * @user: the user charged in IOPT_ACCOUNT_USER mode; referenced
+ * @rcu: the context's slot is read under RCU, so the free waits for it
+ *
+ * Taking three references for every map and dropping three for every
+ * unmap was a visible part of a one-page map. A VMM maps from one
+ * process, so each context keeps the last owner that mapped through it
+ * and every map from the same thread group, address space and user
+ * shares it, with one reference.
+ */
+struct iopt_owner {
+	refcount_t users;
+	struct task_struct *task;
+	struct mm_struct *mm;
+	struct user_struct *user;
+	struct rcu_head rcu;
+};
+
+/**
+ * struct iopt_pages_cache - the context's state for making pages objects:
+ *	freed objects of one-page ranges kept for reuse, and the last owner
+ * @lock: guards @free, @count and @size
  * @free: the cached objects, each linked through its first word
  * @count: how many there are, at most IOPT_PAGES_CACHE_MAX
  * @size: the size of every cached object, set by the first one
+ * @owner: the last struct iopt_owner made, with a reference; read under
+ *	RCU, replaced with xchg()
  *
  * A vIOMMU maps and unmaps single pages in bursts: a batch of maps, then
  * a batch of unmaps, each map allocating a pages object with its area.
@@ -116,6 +138,7 @@ struct iopt_pages_cache {
 	void *free;
 	unsigned int count;
 	u32 size;
+	struct iopt_owner __rcu *owner;
 };
 
 #define IOPT_PAGES_CACHE_MAX 256

@@ -188,18 +188,30 @@ static void queue_uring(struct ours *o, unsigned int op, void *arg,
 	memcpy(sqe->cmd, &hdr, sizeof(hdr));
 }
 
+/*
+ * Submit the queued commands and reap their @n completions, a whole
+ * batch at a time as a VMM would: the commands run synchronously, so
+ * their CQEs are usually all there once the submit returns.
+ */
 static void reap(struct ours *o, unsigned int n)
 {
 	struct io_uring_cqe *cqe;
 
 	if (io_uring_submit(&o->ring) != (int)n)
 		die("io_uring_submit", -EIO);
-	while (n--) {
+	while (n) {
+		unsigned int head, seen = 0;
+
 		if (io_uring_wait_cqe(&o->ring, &cqe))
 			die("io_uring_wait_cqe", -EIO);
-		if (cqe->res)
-			die("uring command", cqe->res);
-		io_uring_cqe_seen(&o->ring, cqe);
+		io_uring_for_each_cqe(&o->ring, head, cqe) {
+			if (cqe->res)
+				die("uring command", cqe->res);
+			if (++seen == n)
+				break;
+		}
+		io_uring_cq_advance(&o->ring, seen);
+		n -= seen;
 	}
 }
 
