@@ -33,26 +33,6 @@
 #define PIN_ACCESS MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES
 #define DEFAULT_BATCHES IOMMUFD_TEST_DEFAULT_BATCH_LIMIT
 
-/*
- * Anonymous memory in small pages, every page written so that none is the
- * shared zero page: MD_CHECK_REFS only counts pins on ordinary pages.
- */
-static void *buf_alloc(size_t len, unsigned int seed)
-{
-	unsigned char *buf;
-	size_t i;
-
-	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (buf == MAP_FAILED)
-		return NULL;
-	madvise(buf, len, MADV_NOHUGEPAGE);
-	srand(seed);
-	for (i = 0; i < len; i++)
-		buf[i] = rand();
-	return buf;
-}
-
 static void fill_random(void *buf, size_t len)
 {
 	unsigned char *p = buf;
@@ -157,7 +137,7 @@ FIXTURE_SETUP(ioas)
 	if (variant->with_access)
 		ASSERT_EQ(0, tcmd_access_create(self->fd, self->ioas_id, 0,
 						&self->access_fd));
-	self->buf = buf_alloc(BUF_SIZE, 1);
+	self->buf = buf_alloc_written(BUF_SIZE, 1);
 	ASSERT_NE(NULL, self->buf);
 	self->vm_pin = proc_status_kb("VmPin");
 	ASSERT_LE(0, self->vm_pin);
@@ -1581,7 +1561,7 @@ TEST(ids_of_one_context_name_nothing_in_another)
 	__u32 num = 1;
 	void *buf;
 
-	buf = buf_alloc(PAGE_SZ, 3);
+	buf = buf_alloc_written(PAGE_SZ, 3);
 	ASSERT_NE(NULL, buf);
 	a = iommufd_open();
 	b = iommufd_open();
@@ -1665,7 +1645,7 @@ FIXTURE_SETUP(pin)
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
 	ASSERT_EQ(0, tcmd_access_create(self->fd, self->ioas_id, PIN_ACCESS,
 					&self->access_fd));
-	self->buf = buf_alloc(BUF_SIZE, 2);
+	self->buf = buf_alloc_written(BUF_SIZE, 2);
 	ASSERT_NE(NULL, self->buf);
 	self->vm_pin = proc_status_kb("VmPin");
 	ASSERT_LE(0, self->vm_pin);
@@ -2165,7 +2145,7 @@ TEST_F(pin, pin_of_munmapped_memory_fails_efault_and_pins_nothing)
 {
 	char *gone;
 
-	gone = buf_alloc(4 * PAGE_SZ, 4);
+	gone = buf_alloc_written(4 * PAGE_SZ, 4);
 	ASSERT_NE(NULL, gone);
 	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, gone,
 				    4 * PAGE_SZ, BASE_IOVA));
@@ -2260,8 +2240,8 @@ FIXTURE_SETUP(rw)
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
 	ASSERT_EQ(0, tcmd_access_create(self->fd, self->ioas_id, 0,
 					&self->access_fd));
-	self->lo = buf_alloc(RW_SIZE, 5);
-	self->hi = buf_alloc(RW_SIZE, 6);
+	self->lo = buf_alloc_written(RW_SIZE, 5);
+	self->hi = buf_alloc_written(RW_SIZE, 6);
 	ASSERT_NE(NULL, self->lo);
 	ASSERT_NE(NULL, self->hi);
 	self->iova = BASE_IOVA + variant->iova_offset;
@@ -2371,7 +2351,7 @@ TEST_F(rw, write_to_a_read_only_mapping_fails_eperm)
 	__u64 iova = self->iova + 64 * PAGE_SZ;
 	unsigned char tmp[64], before[64], *ro;
 
-	ro = buf_alloc(PAGE_SZ, 7);
+	ro = buf_alloc_written(PAGE_SZ, 7);
 	ASSERT_NE(NULL, ro);
 	ASSERT_EQ(0, ioas_map_flags(self->fd, self->ioas_id, ro, PAGE_SZ,
 				    &iova,
@@ -2395,7 +2375,7 @@ TEST_F(rw, read_of_a_write_only_mapping_fails_eperm)
 	__u64 iova = self->iova + 64 * PAGE_SZ;
 	unsigned char tmp[64], *wo;
 
-	wo = buf_alloc(PAGE_SZ, 8);
+	wo = buf_alloc_written(PAGE_SZ, 8);
 	ASSERT_NE(NULL, wo);
 	ASSERT_EQ(0, ioas_map_flags(self->fd, self->ioas_id, wo, PAGE_SZ,
 				    &iova,
@@ -2580,7 +2560,7 @@ FIXTURE_SETUP(acct)
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
 	ASSERT_EQ(0, tcmd_access_create(self->fd, self->ioas_id, PIN_ACCESS,
 					&self->access_fd));
-	self->buf = buf_alloc(BUF_SIZE, 9);
+	self->buf = buf_alloc_written(BUF_SIZE, 9);
 	ASSERT_NE(NULL, self->buf);
 	self->vm_pin = proc_status_kb("VmPin");
 	self->vm_lck = proc_status_kb("VmLck");
@@ -2754,7 +2734,7 @@ TEST(cap_ipc_lock_is_checked_again_when_the_credentials_change)
 	ASSERT_EQ(0, rlimit_mode_set(fd, 1));
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas_id));
 	ASSERT_EQ(0, tcmd_access_create(fd, ioas_id, PIN_ACCESS, &access_fd));
-	buf = buf_alloc(BUF_SIZE, 3);
+	buf = buf_alloc_written(BUF_SIZE, 3);
 	ASSERT_NE(NULL, buf);
 	vm_lck = proc_status_kb("VmLck");
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/capability.h>
@@ -393,6 +394,28 @@ static inline int tcmd_set_batch_limit(int fd, __u32 limit)
 	struct iommu_test_cmd cmd = { .memory_limit = { .limit = limit } };
 
 	return tcmd(fd, IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT, 0, &cmd);
+}
+
+/*
+ * @len bytes of anonymous memory in small pages, every byte written from
+ * rand() seeded with @seed, so no page is the shared zero page
+ * (MD_CHECK_REFS only counts pins on ordinary pages) and a copy through
+ * the wrong page shows. NULL if the mmap() fails.
+ */
+static inline void *buf_alloc_written(size_t len, unsigned int seed)
+{
+	unsigned char *buf;
+	size_t i;
+
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		return NULL;
+	madvise(buf, len, MADV_NOHUGEPAGE);
+	srand(seed);
+	for (i = 0; i < len; i++)
+		buf[i] = rand();
+	return buf;
 }
 
 /* A "Field: N kB" line of @path (status, meminfo), or -1 if missing. */

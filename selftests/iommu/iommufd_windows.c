@@ -48,23 +48,6 @@
 
 #define MAX_WINDOWS 16
 
-/* Anonymous small pages, each written so none is the shared zero page. */
-static void *buf_alloc(size_t len, unsigned int seed)
-{
-	unsigned char *buf;
-	size_t i;
-
-	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (buf == MAP_FAILED)
-		return NULL;
-	madvise(buf, len, MADV_NOHUGEPAGE);
-	srand(seed);
-	for (i = 0; i < len; i++)
-		buf[i] = rand();
-	return buf;
-}
-
 static bool inside(__u64 iova, __u64 len, __u64 start, __u64 last)
 {
 	return iova >= start && iova + len - 1 <= last;
@@ -241,10 +224,10 @@ static void *noncontig_alloc(size_t len)
 {
 	char *buf, *page;
 
-	buf = buf_alloc(len, 7);
+	buf = buf_alloc_written(len, 7);
 	if (!buf)
 		return NULL;
-	page = buf_alloc(PAGE_SZ, 8);
+	page = buf_alloc_written(PAGE_SZ, 8);
 	if (!page)
 		return NULL;
 	if (mremap(page, PAGE_SZ, PAGE_SZ, MREMAP_MAYMOVE | MREMAP_FIXED,
@@ -280,7 +263,7 @@ FIXTURE_SETUP(windows)
 	if (!iommufd_is_test_build(self->fd))
 		SKIP(return, "needs a test build");
 	ASSERT_EQ(0, ioas_alloc_windowed(self->fd, &self->ioas_id));
-	self->buf = buf_alloc(BUF_SIZE, 1);
+	self->buf = buf_alloc_written(BUF_SIZE, 1);
 	ASSERT_NE(NULL, self->buf);
 	self->vm_pin = vm_pin_kb();
 	ASSERT_LE(0, self->vm_pin);
@@ -415,7 +398,7 @@ TEST_F(windows, papr_sequence_default_windows_resize_hotplug_reset)
 {
 	struct iommu_ioas_window defaults[MAX_WINDOWS], w[MAX_WINDOWS];
 	struct layout before, after;
-	char *high = buf_alloc(4 * SZ_64K, 2);
+	char *high = buf_alloc_written(4 * SZ_64K, 2);
 	__u64 unmapped, tce;
 	__u32 stdev, hwpt, stdev2, hwpt2;
 	struct big_buf big;
@@ -565,8 +548,8 @@ TEST_F(windows, x86_sequence_ram_windows_viommu_copy_hotplug_reset)
 	const __u64 gpa0 = APERTURE_START, gpa1 = SZ_1G, gpa2 = SZ_1G + SZ_512M;
 	const __u64 len0 = SZ_1M, len1 = SZ_2M, len2 = SZ_1M;
 	const __u64 dom_base = 64 * SZ_1M, giova = dom_base + SZ_1M;
-	char *ram0 = buf_alloc(len0, 3), *ram1 = buf_alloc(len1, 4);
-	char *ram2 = buf_alloc(len2, 5);
+	char *ram0 = buf_alloc_written(len0, 3), *ram1 = buf_alloc_written(len1, 4);
+	char *ram2 = buf_alloc_written(len2, 5);
 	__u32 viommu, dev[3], hwpt[3], h;
 	__u64 unmapped, iova;
 	int i;
@@ -1733,7 +1716,7 @@ TEST_F(windows, remove_window_racing_map_never_fails_ebusy)
 
 TEST_F(windows, pins_are_back_to_start_after_remove_window_and_close)
 {
-	char *big = buf_alloc(SZ_1M, 6);
+	char *big = buf_alloc_written(SZ_1M, 6);
 	__u32 stdev, hwpt, stdev2, ioas2;
 	__u64 unmapped, iova;
 	int fd2;
