@@ -137,7 +137,7 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 		return PTR_ERR(ioas);
 	rc = iopt_map_user(&ioas->iopt, &iova, u64_to_user_ptr(cmd->user_va),
 			   cmd->length, prot, ioas_map_iopt_flags(cmd->flags),
-			   iommufd_map_account_mode(ucmd->ictx));
+			   READ_ONCE(ucmd->ictx->account_mode));
 	if (rc)
 		goto out_put;
 	cmd->iova = iova;

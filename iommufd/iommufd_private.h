@@ -39,11 +39,8 @@ struct page;
  *	(IOMMU_OPTION_RLIMIT_MODE); only changes while @objects is empty,
  *	checked and set under xa_lock.
  * @pages_cache: pages objects of one-page maps kept for reuse by this
- *	context's IOASes (struct iopt_pages_cache); emptied at close, after
- *	every object is gone
- * @ipc_lock_cred: the credentials of the last MAP, with a reference, and
- *	in bit 0 whether they hold CAP_IPC_LOCK; see
- *	iommufd_map_account_mode(). Read and replaced locklessly.
+ *	context's IOASes, and the last owner that mapped (struct
+ *	iopt_pages_cache); emptied at close, after every object is gone
  *
  * Lock order, outermost first: (no ctx lock) -> xa_lock. Object-specific
  * locks are described next to their objects and are never taken with
@@ -55,10 +52,7 @@ struct iommufd_ctx {
 	wait_queue_head_t destroy_wait;
 	int account_mode;
 	struct iopt_pages_cache pages_cache;
-	unsigned long ipc_lock_cred;
 };
-
-int iommufd_map_account_mode(struct iommufd_ctx *ictx);
 
 enum iommufd_object_type {
 	IOMMUFD_OBJ_NONE,

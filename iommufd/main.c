@@ -10,8 +10,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/capability.h>
-#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -355,45 +353,12 @@ static void iommufd_destroy_all(struct iommufd_ctx *ictx)
 	WARN(!xa_empty(&ictx->objects), "iommufd: objects leaked at close\n");
 }
 
-/*
- * How the pins of memory current maps now are charged. A task that holds
- * CAP_IPC_LOCK may lock memory anyway and is not charged, as for mlock().
- *
- * A capability check runs the LSM hooks, which cost a noticeable part of
- * mapping one page, and a VMM maps page after page with the same
- * credentials. So the verdict is kept with the credentials it was taken
- * for. Committed credentials never change, so the same pointer means the
- * same answer, and a task whose capabilities change (capset(), setuid())
- * has new credentials and gets a fresh check. The cache's reference keeps
- * its credentials alive, so their address cannot be reused by others
- * while cached; a racing replacement only costs a second check.
- */
-int iommufd_map_account_mode(struct iommufd_ctx *ictx)
-{
-	unsigned long cred = (unsigned long)current_cred();
-	unsigned long cached = READ_ONCE(ictx->ipc_lock_cred);
-	bool may_lock;
-
-	if ((cached & ~1UL) == cred) {
-		may_lock = cached & 1;
-	} else {
-		may_lock = capable(CAP_IPC_LOCK);
-		get_cred((const struct cred *)cred);
-		cached = xchg(&ictx->ipc_lock_cred, cred | may_lock);
-		if (cached)
-			put_cred((const struct cred *)(cached & ~1UL));
-	}
-	return may_lock ? IOPT_ACCOUNT_NONE : READ_ONCE(ictx->account_mode);
-}
-
 static int iommufd_fops_release(struct inode *inode, struct file *filp)
 {
 	struct iommufd_ctx *ictx = filp->private_data;
 
 	iommufd_destroy_all(ictx);
 	iopt_pages_cache_drain(&ictx->pages_cache);
-	if (ictx->ipc_lock_cred)
-		put_cred((const struct cred *)(ictx->ipc_lock_cred & ~1UL));
 	xa_destroy(&ictx->objects);
 	kfree(ictx);
 	return 0;

@@ -8,6 +8,8 @@
  * yet; unpinning a range unpins only the indexes no remaining node covers.
  * So each page is pinned exactly once, and every pin is undone exactly once.
  */
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/highmem.h>
 #include <linux/maple_tree.h>
 #include <linux/sizes.h>
@@ -63,14 +65,19 @@ static void owner_put(struct iopt_owner *owner)
 		return;
 	put_task_struct(owner->task);
 	mmdrop(owner->mm);
-	free_uid(owner->user);
+	put_cred(owner->cred);
 	kfree_rcu(owner, rcu);
 }
 
+/*
+ * Committed credentials never change, and the owner's reference keeps
+ * its credentials alive (their address is not reused while it exists),
+ * so the same pointer means the same user and the same capabilities.
+ */
 static bool owner_is_current(struct iopt_owner *owner)
 {
 	return owner->task == current->group_leader &&
-	       owner->mm == current->mm && owner->user == current_user();
+	       owner->mm == current->mm && owner->cred == current_cred();
 }
 
 /*
@@ -99,7 +106,9 @@ static struct iopt_owner *owner_get(struct iopt_pages_cache *cache)
 	get_task_struct(owner->task);
 	owner->mm = current->mm;
 	mmgrab(owner->mm);
-	owner->user = get_uid(current_user());
+	owner->cred = get_current_cred();
+	/* Whoever may lock memory anyway is not charged, as for mlock(). */
+	owner->may_lock = capable(CAP_IPC_LOCK);
 	if (cache) {
 		old = unrcu_pointer(xchg(&cache->owner, RCU_INITIALIZER(owner)));
 		if (old)
@@ -108,7 +117,7 @@ static struct iopt_owner *owner_get(struct iopt_pages_cache *cache)
 	return owner;
 }
 
-/* Free the cached objects; nothing may use the cache any more. */
+/* Free the cached objects and owner; nothing may use the cache any more. */
 void iopt_pages_cache_drain(struct iopt_pages_cache *cache)
 {
 	struct iopt_owner *owner = rcu_dereference_protected(cache->owner, 1);
@@ -236,7 +245,7 @@ struct iopt_pages *iopt_pages_alloc(struct iopt_pages_cache *cache,
 	pages->uptr = (void __user *)ALIGN_DOWN(start, PAGE_SIZE);
 	pages->npages = npages;
 	pages->writable = writable;
-	pages->account_mode = mode;
+	pages->account_mode = pages->owner->may_lock ? IOPT_ACCOUNT_NONE : mode;
 	return pages;
 }
 
@@ -258,7 +267,7 @@ static int charge_user(struct iopt_pages *pages, unsigned long npages)
 {
 	unsigned long limit = task_rlimit(pages->owner->task, RLIMIT_MEMLOCK) >>
 			      PAGE_SHIFT;
-	atomic_long_t *locked = &pages->owner->user->locked_vm;
+	atomic_long_t *locked = &pages->owner->cred->user->locked_vm;
 	long cur = atomic_long_read(locked);
 
 	do {
@@ -302,7 +311,7 @@ static void pages_uncharge(struct iopt_pages *pages, unsigned long npages)
 	if (!npages)
 		return;
 	if (pages->account_mode == IOPT_ACCOUNT_USER)
-		atomic_long_sub(npages, &pages->owner->user->locked_vm);
+		atomic_long_sub(npages, &pages->owner->cred->user->locked_vm);
 	else if (pages->account_mode == IOPT_ACCOUNT_MM)
 		WARN_ON(charge_mm(pages, npages, false));
 	atomic64_sub(npages, &pages->owner->mm->pinned_vm);

@@ -95,20 +95,27 @@ struct iopt_pages {
  * @task: the thread group leader, for its RLIMIT_MEMLOCK; referenced
  * @mm: the address space of the memory; mmgrab()bed, so the struct stays
  *	but the address space may already be gone (after exit)
- * @user: the user charged in IOPT_ACCOUNT_USER mode; referenced
+ * @cred: the mapping thread's credentials; referenced. Their user is
+ *	the one charged in IOPT_ACCOUNT_USER mode.
+ * @may_lock: @cred holds CAP_IPC_LOCK: memory mapped by this owner is
+ *	not charged (IOPT_ACCOUNT_NONE), as for mlock()
  * @rcu: the context's slot is read under RCU, so the free waits for it
  *
- * Taking three references for every map and dropping three for every
- * unmap was a visible part of a one-page map. A VMM maps from one
- * process, so each context keeps the last owner that mapped through it
- * and every map from the same thread group, address space and user
- * shares it, with one reference.
+ * Taking three references and running capable() (the LSM hooks) for
+ * every map, and dropping the references for every unmap, was a visible
+ * part of a one-page map. A VMM maps from one process, so each context
+ * keeps the last owner that mapped through it, and every map from the
+ * same thread group, address space and credentials shares it, with one
+ * reference and the capability verdict taken when it was made. A task
+ * that drops the capability (capset(), setuid()) has new credentials and
+ * so gets a new owner and a fresh check.
  */
 struct iopt_owner {
 	refcount_t users;
 	struct task_struct *task;
 	struct mm_struct *mm;
-	struct user_struct *user;
+	const struct cred *cred;
+	bool may_lock;
 	struct rcu_head rcu;
 };
 
