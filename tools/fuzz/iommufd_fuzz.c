@@ -8,6 +8,11 @@
  * Each run prints its seed. The sequence depends on the seed only: the
  * same seed and OPS replay the same calls (object IDs and fds come out
  * the same in a fresh process, and the buffers live at fixed addresses).
+ * With one exception: a call with a fault injected fails its Nth fault
+ * point, and how many points a pin passes depends on how physically
+ * contiguous the buffers came out (storing PFN runs allocates), so a
+ * replay can take another turn at such a call. Most replays are exact;
+ * a diverging one still fuzzes.
  * -n bounds the number of calls, -t the time (the run then prints how
  * many calls it made, to replay with -n). -p prints the sequence as a C
  * program that makes the same calls with ioctl(), the start of a
@@ -189,6 +194,13 @@ static __u64 uva(__u64 len)
 		}
 	}
 	buf = F.bufs[below(NBUFS)];
+	/*
+	 * A garbage length runs past the buffer into unmapped memory. A MAP
+	 * of it succeeds while nothing pins it, and only a later pin or
+	 * ACCESS_RW of the far end finds nothing there.
+	 */
+	if (len > BUF_SZ)
+		F.bad_memory = true;
 	if (len >= BUF_SZ)
 		return (__u64)(uintptr_t)buf;
 	off = below((BUF_SZ - len) / PAGE_SZ + 1) * PAGE_SZ;
