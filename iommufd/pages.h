@@ -78,8 +78,9 @@ struct iopt_pages {
 	struct iopt_owner *owner;
 	struct iopt_pages_cache *cache;
 	struct rb_root_cached pin_itree;
-	unsigned int whole_pins;
 	struct maple_tree runs;
+	/* From here to the end of the allocation: zeroed when made. */
+	unsigned int whole_pins;
 	unsigned long npinned;
 	unsigned long small_pfns[];
 };
