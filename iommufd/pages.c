@@ -259,7 +259,9 @@ void iopt_pages_release(struct kref *kref)
 
 	WARN_ON(!RB_EMPTY_ROOT(&pages->pin_itree.rb_root) || pages->whole_pins);
 	WARN_ON(pages->npinned);
-	mtree_destroy(&pages->runs);
+	/* A small range never stores in the tree: skip its lock. */
+	if (!mtree_empty(&pages->runs))
+		mtree_destroy(&pages->runs);
 	owner_put(pages->owner);
 	mutex_destroy(&pages->mutex);
 	if (!pages_cache_put(pages))
