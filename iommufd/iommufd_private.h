@@ -104,7 +104,21 @@ struct iommufd_ucmd {
 	bool from_uring;
 };
 
-int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len);
+int iommufd_ucmd_copy_out(struct iommufd_ucmd *ucmd, size_t cmd_len);
+
+/*
+ * Copy the (possibly extended) command struct back to the caller. A
+ * struct that came inline in an io_uring SQE has nowhere to go back to:
+ * its output fields are dropped, as documented for IOMMU_URING_CMD_INLINE.
+ * Inline, as every command ends here and batched ones mostly come inline.
+ */
+static inline int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd,
+				       size_t cmd_len)
+{
+	if (!ucmd->ubuffer)
+		return 0;
+	return iommufd_ucmd_copy_out(ucmd, cmd_len);
+}
 
 /* Object table, main.c */
 struct iommufd_object *iommufd_object_alloc_elm(struct iommufd_ctx *ictx,
@@ -124,7 +138,15 @@ void iommufd_object_abort(struct iommufd_ctx *ictx,
 			  struct iommufd_object *obj);
 struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
 					  enum iommufd_object_type type);
-void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+
+/* Drop the reference of iommufd_get_object(); inline, as every command does. */
+static inline void iommufd_put_object(struct iommufd_ctx *ictx,
+				      struct iommufd_object *obj)
+{
+	/* Only a destroyer, who dropped the bias, can see the count hit 0. */
+	if (refcount_dec_and_test(&obj->shortterm_users))
+		wake_up_all(&ictx->destroy_wait);
+}
 int iommufd_destroy(struct iommufd_ucmd *ucmd);
 void iommufd_object_destroy_owned(struct iommufd_ctx *ictx,
 				  struct iommufd_object *obj);

@@ -126,13 +126,6 @@ struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
 	return obj;
 }
 
-void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj)
-{
-	/* Only a destroyer, who dropped the bias, can see the count hit 0. */
-	if (refcount_dec_and_test(&obj->shortterm_users))
-		wake_up_all(&ictx->destroy_wait);
-}
-
 static void iommufd_object_free(struct iommufd_object *obj)
 {
 	iommufd_object_ops[obj->type].destroy(obj);
@@ -297,15 +290,9 @@ void iommufd_object_destroy_owned(struct iommufd_ctx *ictx,
 	WARN_ON(!iommufd_object_put_owned(ictx, obj));
 }
 
-/*
- * Copy the (possibly extended) command struct back to the caller. A
- * struct that came inline in an io_uring SQE has nowhere to go back to:
- * its output fields are dropped, as documented for IOMMU_URING_CMD_INLINE.
- */
-int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len)
+/* The copy of iommufd_ucmd_respond(), for a struct in user memory. */
+int iommufd_ucmd_copy_out(struct iommufd_ucmd *ucmd, size_t cmd_len)
 {
-	if (!ucmd->ubuffer)
-		return 0;
 	if (iommufd_copy_to_user(ucmd->ubuffer, ucmd->cmd,
 				 min_t(size_t, ucmd->user_size, cmd_len)))
 		return -EFAULT;

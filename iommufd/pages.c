@@ -56,7 +56,7 @@ void iopt_pages_cache_init(struct iopt_pages_cache *cache)
 	cache->free = NULL;
 	cache->count = 0;
 	cache->size = 0;
-	RCU_INIT_POINTER(cache->owner, NULL);
+	cache->owner = NULL;
 }
 
 static void owner_put(struct iopt_owner *owner)
@@ -66,7 +66,7 @@ static void owner_put(struct iopt_owner *owner)
 	put_task_struct(owner->task);
 	mmdrop(owner->mm);
 	put_cred(owner->cred);
-	kfree_rcu(owner, rcu);
+	kfree(owner);
 }
 
 /*
@@ -81,23 +81,25 @@ static bool owner_is_current(struct iopt_owner *owner)
 }
 
 /*
- * A reference on the owner for memory current maps now: the context's
- * last one if it is current's, else a new one, which becomes the last.
+ * The context's last owner, with a new reference, if it is current's; or
+ * NULL. The slot's own reference keeps it alive while @lock is held.
  */
-static struct iopt_owner *owner_get(struct iopt_pages_cache *cache)
+static struct iopt_owner *owner_get_cached(struct iopt_pages_cache *cache)
 {
-	struct iopt_owner *owner, *old;
+	struct iopt_owner *owner = cache->owner;
 
-	if (cache) {
-		rcu_read_lock();
-		owner = rcu_dereference(cache->owner);
-		if (owner && owner_is_current(owner) &&
-		    refcount_inc_not_zero(&owner->users)) {
-			rcu_read_unlock();
-			return owner;
-		}
-		rcu_read_unlock();
-	}
+	lockdep_assert_held(&cache->lock);
+	if (!owner || !owner_is_current(owner))
+		return NULL;
+	refcount_inc(&owner->users);
+	return owner;
+}
+
+/* A new owner for current, which becomes the context's last one. */
+static struct iopt_owner *owner_new(struct iopt_pages_cache *cache)
+{
+	struct iopt_owner *owner, *old = NULL;
+
 	owner = iommufd_kzalloc(sizeof(*owner));
 	if (!owner)
 		return NULL;
@@ -110,21 +112,22 @@ static struct iopt_owner *owner_get(struct iopt_pages_cache *cache)
 	/* Whoever may lock memory anyway is not charged, as for mlock(). */
 	owner->may_lock = capable(CAP_IPC_LOCK);
 	if (cache) {
-		old = unrcu_pointer(xchg(&cache->owner, RCU_INITIALIZER(owner)));
-		if (old)
-			owner_put(old);
+		spin_lock(&cache->lock);
+		old = cache->owner;
+		cache->owner = owner;
+		spin_unlock(&cache->lock);
 	}
+	if (old)
+		owner_put(old);
 	return owner;
 }
 
 /* Free the cached objects and owner; nothing may use the cache any more. */
 void iopt_pages_cache_drain(struct iopt_pages_cache *cache)
 {
-	struct iopt_owner *owner = rcu_dereference_protected(cache->owner, 1);
-
-	if (owner)
-		owner_put(owner);
-	RCU_INIT_POINTER(cache->owner, NULL);
+	if (cache->owner)
+		owner_put(cache->owner);
+	cache->owner = NULL;
 	while (cache->free) {
 		void *obj = cache->free;
 
@@ -145,18 +148,48 @@ static bool pages_cacheable(unsigned long npages)
 }
 
 /* An object of @size bytes from @cache, not zeroed, or NULL. */
-static void *pages_cache_take(struct iopt_pages_cache *cache, size_t size)
+static void *pages_cache_pop(struct iopt_pages_cache *cache, size_t size)
 {
 	void *obj = NULL;
 
-	spin_lock(&cache->lock);
+	lockdep_assert_held(&cache->lock);
 	if (cache->free && cache->size == size) {
 		obj = cache->free;
 		cache->free = *(void **)obj;
 		cache->count--;
 	}
-	spin_unlock(&cache->lock);
 	return obj;
+}
+
+/*
+ * Memory for a pages object of @npages pages, @size bytes, and its
+ * owner's reference: from the context's cache, in one lock section, when
+ * it has them; else freshly made.
+ */
+static struct iopt_pages *pages_obtain(struct iopt_pages_cache *cache,
+				       unsigned long npages, size_t size,
+				       struct iopt_owner **owner)
+{
+	struct iopt_pages *pages = NULL;
+
+	*owner = NULL;
+	if (cache) {
+		spin_lock(&cache->lock);
+		if (pages_cacheable(npages))
+			pages = pages_cache_pop(cache, size);
+		*owner = owner_get_cached(cache);
+		spin_unlock(&cache->lock);
+	}
+	if (!*owner)
+		*owner = owner_new(cache);
+	if (!pages)
+		pages = kmalloc(size, GFP_KERNEL_ACCOUNT);
+	if (pages && *owner)
+		return pages;
+	kfree(pages);
+	if (*owner)
+		owner_put(*owner);
+	return NULL;
 }
 
 /*
@@ -205,7 +238,8 @@ struct iopt_pages *iopt_pages_alloc(struct iopt_pages_cache *cache,
 				    size_t extra_size, void **extra)
 {
 	unsigned long start = (unsigned long)uptr;
-	struct iopt_pages *pages = NULL;
+	struct iopt_owner *owner;
+	struct iopt_pages *pages;
 	unsigned long end, npages;
 	size_t size;
 
@@ -222,10 +256,7 @@ struct iopt_pages *iopt_pages_alloc(struct iopt_pages_cache *cache,
 	/* One fault event per object, whether the cache has one or not. */
 	if (iommufd_fault_hit(IOMMUFD_FAULT_ALLOC))
 		return ERR_PTR(-ENOMEM);
-	if (cache && pages_cacheable(npages))
-		pages = pages_cache_take(cache, size + extra_size);
-	if (!pages)
-		pages = kmalloc(size + extra_size, GFP_KERNEL_ACCOUNT);
+	pages = pages_obtain(cache, npages, size + extra_size, &owner);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
 	/*
@@ -234,11 +265,7 @@ struct iopt_pages *iopt_pages_alloc(struct iopt_pages_cache *cache,
 	 */
 	memset(&pages->whole_pins, 0,
 	       size + extra_size - offsetof(struct iopt_pages, whole_pins));
-	pages->owner = owner_get(cache);
-	if (!pages->owner) {
-		kfree(pages);
-		return ERR_PTR(-ENOMEM);
-	}
+	pages->owner = owner;
 	*extra = extra_size ? (void *)pages + size : NULL;
 	pages->cache = cache;
 	pages->alloc_size = size + extra_size;

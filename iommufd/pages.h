@@ -13,7 +13,6 @@
 #include <linux/kref.h>
 #include <linux/maple_tree.h>
 #include <linux/mutex.h>
-#include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -100,7 +99,6 @@ struct iopt_pages {
  *	the one charged in IOPT_ACCOUNT_USER mode.
  * @may_lock: @cred holds CAP_IPC_LOCK: memory mapped by this owner is
  *	not charged (IOPT_ACCOUNT_NONE), as for mlock()
- * @rcu: the context's slot is read under RCU, so the free waits for it
  *
  * Taking three references and running capable() (the LSM hooks) for
  * every map, and dropping the references for every unmap, was a visible
@@ -117,18 +115,17 @@ struct iopt_owner {
 	struct mm_struct *mm;
 	const struct cred *cred;
 	bool may_lock;
-	struct rcu_head rcu;
 };
 
 /**
  * struct iopt_pages_cache - the context's state for making pages objects:
  *	freed objects of one-page ranges kept for reuse, and the last owner
- * @lock: guards @free, @count and @size
+ * @lock: guards @free, @count, @size and @owner
  * @free: the cached objects, each linked through its first word
  * @count: how many there are, at most IOPT_PAGES_CACHE_MAX
  * @size: the size of every cached object, set by the first one
- * @owner: the last struct iopt_owner made, with a reference; read under
- *	RCU, replaced with xchg()
+ * @owner: the last struct iopt_owner made, with a reference. A map takes
+ *	its object and its owner's reference in one section of @lock.
  *
  * A vIOMMU maps and unmaps single pages in bursts: a batch of maps, then
  * a batch of unmaps, each map allocating a pages object with its area.
@@ -146,7 +143,7 @@ struct iopt_pages_cache {
 	void *free;
 	unsigned int count;
 	u32 size;
-	struct iopt_owner __rcu *owner;
+	struct iopt_owner *owner;
 };
 
 #define IOPT_PAGES_CACHE_MAX 256
