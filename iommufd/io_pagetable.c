@@ -75,7 +75,7 @@ static int iopt_check_iova(struct io_pagetable *iopt, unsigned long iova,
 	unsigned long last;
 
 	lockdep_assert_held(&iopt->iova_rwsem);
-	if (iova % iopt->iova_alignment)
+	if (!IS_ALIGNED(iova, iopt->iova_alignment))
 		return -EINVAL;
 	if (check_add_overflow(iova, length - 1, &last))
 		return -EOVERFLOW;
@@ -206,10 +206,12 @@ static int iopt_insert_slices_locked(struct io_pagetable *iopt,
 	int rc;
 
 	lockdep_assert_held_write(&iopt->iova_rwsem);
-	if (!length || length % iopt->iova_alignment)
+	/* The alignment is a power of two: no division, slow under TCG. */
+	if (!length || !IS_ALIGNED(length, iopt->iova_alignment))
 		return -EINVAL;
 	for (i = 0; i != n; i++)
-		if ((slices[i].start_byte % PAGE_SIZE) % iopt->iova_alignment)
+		if (!IS_ALIGNED(slices[i].start_byte % PAGE_SIZE,
+				iopt->iova_alignment))
 			return -EINVAL;
 	if (iopt->windowed)
 		rc = iopt_window_place(iopt, iova, uaddr, length,

@@ -45,7 +45,9 @@ struct page;
  * @windowed: IOVA is usable only inside windows (IOMMU_IOAS_ALLOC_WINDOWED);
  *	fixed at creation
  * @alloc_hint: where the next automatic IOVA search starts (next fit)
- * @iova_alignment: every IOVA and length mapped must be a multiple of it
+ * @iova_alignment: every IOVA and length mapped must be a multiple of it;
+ *	a power of two, the largest of the domains' smallest page sizes,
+ *	the users' alignments and PAGE_SIZE with HUGE_PAGES off
  * @disable_large_pages: IOMMU_OPTION_HUGE_PAGES was set to 0
  * @users: struct iopt_user, told before areas they pin are unmapped
  * @users_alignment: the largest iova_alignment of @users; written with
