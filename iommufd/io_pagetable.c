@@ -314,7 +314,8 @@ static int alloc_slice_areas(struct iopt_slice *slices, unsigned int n)
  * slice held. An area allocated along with its pages (by MAP) is freed
  * with them, so this reads nothing of it after the put.
  */
-static void area_free(struct iopt_area *area, struct iopt_pages *pages)
+static __always_inline void area_free(struct iopt_area *area,
+				      struct iopt_pages *pages)
 {
 	if (area && !area->with_pages)
 		kfree(area);

@@ -126,7 +126,12 @@ static bool area_maps_all_pages(struct iopt_area *area)
 	return !first && last == area->pages->npages - 1;
 }
 
-static int iopt_area_pin_for_domains(struct iopt_area *area)
+/*
+ * The pin and unpin for the domains are inlined into their few callers:
+ * they run in every map and unmap, where a call costs about as much as
+ * they do (more so under TCG, where every return is a lookup).
+ */
+static __always_inline int iopt_area_pin_for_domains(struct iopt_area *area)
 {
 	unsigned long first, last;
 	int rc;
@@ -142,7 +147,7 @@ static int iopt_area_pin_for_domains(struct iopt_area *area)
 	return rc;
 }
 
-static void iopt_area_unpin_for_domains(struct iopt_area *area)
+static __always_inline void iopt_area_unpin_for_domains(struct iopt_area *area)
 {
 	unsigned long first, last;
 

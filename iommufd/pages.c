@@ -59,14 +59,23 @@ void iopt_pages_cache_init(struct iopt_pages_cache *cache)
 	cache->owner = NULL;
 }
 
-static void owner_put(struct iopt_owner *owner)
+static void owner_free(struct iopt_owner *owner)
 {
-	if (!refcount_dec_and_test(&owner->users))
-		return;
 	put_task_struct(owner->task);
 	mmdrop(owner->mm);
 	put_cred(owner->cred);
 	kfree(owner);
+}
+
+/*
+ * The helpers marked __always_inline in this file are on the path of
+ * every one-page map and unmap, where a call and return cost about as
+ * much as their work (more so under TCG, where every return is a lookup).
+ */
+static __always_inline void owner_put(struct iopt_owner *owner)
+{
+	if (refcount_dec_and_test(&owner->users))
+		owner_free(owner);
 }
 
 /*
@@ -325,7 +334,8 @@ static int charge_mm(struct iopt_pages *pages, unsigned long npages, bool inc)
 	return rc;
 }
 
-static int pages_charge(struct iopt_pages *pages, unsigned long npages)
+static __always_inline int pages_charge(struct iopt_pages *pages,
+					unsigned long npages)
 {
 	int rc = 0;
 
@@ -339,7 +349,8 @@ static int pages_charge(struct iopt_pages *pages, unsigned long npages)
 	return 0;
 }
 
-static void pages_uncharge(struct iopt_pages *pages, unsigned long npages)
+static __always_inline void pages_uncharge(struct iopt_pages *pages,
+					   unsigned long npages)
 {
 	if (!npages)
 		return;
@@ -356,23 +367,11 @@ static unsigned long pages_index_addr(struct iopt_pages *pages,
 	return (unsigned long)pages->uptr + (index << PAGE_SHIFT);
 }
 
-/*
- * Pin up to @npages pages from @index. Pins from the caller's own address
- * space go through the fast path; from another one (after fork, or from a
- * kernel thread) through the mm we recorded, which must still be alive.
- */
-static long pages_gup(struct iopt_pages *pages, unsigned long index,
-		      unsigned long npages, unsigned int gup_flags,
-		      struct page **out)
+static long pages_gup_remote(struct mm_struct *mm, unsigned long addr,
+			     unsigned long npages, unsigned int gup_flags,
+			     struct page **out)
 {
-	unsigned long addr = pages_index_addr(pages, index);
-	struct mm_struct *mm = pages->owner->mm;
 	long got;
-
-	if (iommufd_fault_hit(IOMMUFD_FAULT_PIN))
-		return -ENOMEM;
-	if (current->mm == mm)
-		return pin_user_pages_fast(addr, npages, gup_flags, out);
 
 	if (!mmget_not_zero(mm))
 		return -EFAULT;
@@ -381,6 +380,27 @@ static long pages_gup(struct iopt_pages *pages, unsigned long index,
 	mmap_read_unlock(mm);
 	mmput(mm);
 	return got;
+}
+
+/*
+ * Pin up to @npages pages from @index. Pins from the caller's own address
+ * space go through the fast path; from another one (after fork, or from a
+ * kernel thread) through the mm we recorded, which must still be alive.
+ */
+static __always_inline long pages_gup(struct iopt_pages *pages,
+				      unsigned long index,
+				      unsigned long npages,
+				      unsigned int gup_flags,
+				      struct page **out)
+{
+	unsigned long addr = pages_index_addr(pages, index);
+	struct mm_struct *mm = pages->owner->mm;
+
+	if (iommufd_fault_hit(IOMMUFD_FAULT_PIN))
+		return -ENOMEM;
+	if (current->mm == mm)
+		return pin_user_pages_fast(addr, npages, gup_flags, out);
+	return pages_gup_remote(mm, addr, npages, gup_flags, out);
 }
 
 static struct page **pages_alloc_batch(unsigned long *capacity)
@@ -1128,7 +1148,7 @@ out_unlock:
 }
 
 /**
- * iopt_pages_runs - read the runs of pinned pages over a range
+ * __iopt_pages_runs - read the runs of pinned pages over a range
  * @pages: the range of user memory
  * @index: first page index; [index, last] must be pinned by a holder the
  *	caller owns
@@ -1141,18 +1161,12 @@ out_unlock:
  * iopt_pages_contig() costs one per run; fragmented 4K memory has a run
  * every few pages.
  */
-unsigned int iopt_pages_runs(struct iopt_pages *pages, unsigned long index,
-			     unsigned long last, struct iopt_run *runs,
-			     unsigned int max)
+unsigned int __iopt_pages_runs(struct iopt_pages *pages, unsigned long index,
+			       unsigned long last, struct iopt_run *runs,
+			       unsigned int max)
 {
 	unsigned int n = 0;
 
-	if (pages->npages == 1 && max) {
-		/* A holder's pin keeps small_pfns[0] set. */
-		runs[0] = (struct iopt_run){ .index = 0, .npages = 1,
-					     .pfn = pages->small_pfns[0] - 1 };
-		return 1;
-	}
 	if (!pages_is_small(pages))
 		return tree_runs(pages, index, last, runs, max);
 	while (n != max && index <= last) {

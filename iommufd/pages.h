@@ -183,9 +183,29 @@ struct iopt_run {
 	unsigned long pfn;
 };
 
-unsigned int iopt_pages_runs(struct iopt_pages *pages, unsigned long index,
-			     unsigned long last, struct iopt_run *runs,
-			     unsigned int max);
+unsigned int __iopt_pages_runs(struct iopt_pages *pages, unsigned long index,
+			       unsigned long last, struct iopt_run *runs,
+			       unsigned int max);
+
+/*
+ * iopt_pages_runs - read the runs of pinned pages over a range; see
+ * __iopt_pages_runs(). A one-page range, what every one-page map fills
+ * into its domains, is answered here without a call: the holder's pin
+ * keeps small_pfns[0] set.
+ */
+static inline unsigned int iopt_pages_runs(struct iopt_pages *pages,
+					   unsigned long index,
+					   unsigned long last,
+					   struct iopt_run *runs,
+					   unsigned int max)
+{
+	if (pages->npages == 1 && max) {
+		runs[0] = (struct iopt_run){ .index = 0, .npages = 1,
+					     .pfn = pages->small_pfns[0] - 1 };
+		return 1;
+	}
+	return __iopt_pages_runs(pages, index, last, runs, max);
+}
 unsigned long iopt_pages_contig(struct iopt_pages *pages, unsigned long index,
 				unsigned long max, unsigned long *pfn);
 
