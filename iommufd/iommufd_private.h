@@ -147,6 +147,7 @@ static inline void iommufd_put_object(struct iommufd_ctx *ictx,
 	if (refcount_dec_and_test(&obj->shortterm_users))
 		wake_up_all(&ictx->destroy_wait);
 }
+
 int iommufd_destroy(struct iommufd_ucmd *ucmd);
 void iommufd_object_destroy_owned(struct iommufd_ctx *ictx,
 				  struct iommufd_object *obj);

@@ -206,6 +206,7 @@ static inline unsigned int iopt_pages_runs(struct iopt_pages *pages,
 	}
 	return __iopt_pages_runs(pages, index, last, runs, max);
 }
+
 unsigned long iopt_pages_contig(struct iopt_pages *pages, unsigned long index,
 				unsigned long max, unsigned long *pfn);
 

@@ -637,6 +637,33 @@ struct sweep_ctx {
 	unsigned int with_huge;
 };
 
+/*
+ * When the mock and the model disagree, say what pagemap shows for each
+ * 1 MiB chunk of the area: its first PFN, that PFN's offset in 1 MiB of
+ * physical memory, and how many PFNs after it follow on.
+ */
+static void log_chunk_layout(struct __test_metadata *_metadata,
+			     const char *uptr, __u64 iova, __u64 len)
+{
+	__u64 pfns[PAGES_1M], chunk, i;
+
+	for (chunk = align_up(iova, SZ_1M); chunk + SZ_1M <= iova + len;
+	     chunk += SZ_1M) {
+		const char *p = uptr + (chunk - iova);
+
+		if ((uintptr_t)p % PAGE_SZ ||
+		    pagemap_pfns(p, PAGES_1M, pfns))
+			continue;
+		for (i = 1; i != PAGES_1M; i++)
+			if (pfns[i] != pfns[0] + i)
+				break;
+		TH_LOG("chunk at IOVA %#llx: PFN %#llx (%llu into 1 MiB), %llu contiguous",
+		       (unsigned long long)chunk, (unsigned long long)pfns[0],
+		       (unsigned long long)(pfns[0] % PAGES_1M),
+		       (unsigned long long)i);
+	}
+}
+
 static void sweep_one(struct __test_metadata *_metadata,
 		      huge_data_t *self,
 		      const huge_variant_t *variant,
@@ -672,6 +699,8 @@ static void sweep_one(struct __test_metadata *_metadata,
 
 		ASSERT_EQ(0, tcmd_md_iopte_stats(self->fd, ctx->hwpt, iova,
 						 len, &got));
+		if (w.huge != got.huge)
+			log_chunk_layout(_metadata, uptr, iova, len);
 		ASSERT_EQ(w.huge, got.huge)
 			TH_LOG("ob %#llx oi %#llx: huge", (unsigned long long)ob,
 			       (unsigned long long)oi);
