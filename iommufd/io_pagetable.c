@@ -616,6 +616,9 @@ static int iopt_collect_unmap(struct io_pagetable *iopt, unsigned long start,
 			pinned = true;
 		*bytes += area_length(area);
 		list_add_tail(&area->free_node, freed);
+		/* Areas never overlap: none after this one is in range. */
+		if (area->node.last >= last)
+			break;
 	}
 	if (!pinned)
 		return 0;
