@@ -541,29 +541,43 @@ static unsigned int tree_runs(struct iopt_pages *pages, unsigned long index,
 	void *entry;
 
 	mas_lock(&mas);
-	for (entry = mas_find(&mas, last); entry && n != max;
+	for (entry = mas_find(&mas, last); entry;
 	     entry = mas_find(&mas, last)) {
 		unsigned long end = min(mas.last, last);
 
 		/* Pinned indexes have runs without a gap. */
 		if (max(mas.index, index) != index)
 			break;
-		while (index <= end && n != max) {
-			unsigned long start = mas.index, stop = end;
+		while (index <= end) {
+			unsigned long start = mas.index, stop = end, pfn;
 			void *run = entry;
 
 			if (entry_is_chunk(entry))
 				run = chunk_run_at(entry, index, &start, &stop);
-			runs[n++] = (struct iopt_run){
-				.index = index,
-				.npages = stop - index + 1,
-				.pfn = xa_to_value(run) + (index - start),
-			};
+			pfn = xa_to_value(run) + (index - start);
+			/*
+			 * Entries are not joined across a chunk's edge, so
+			 * one physically contiguous stretch may span two:
+			 * report it as one run, or a domain would cut its
+			 * large IOPTEs there.
+			 */
+			if (n && runs[n - 1].pfn + runs[n - 1].npages == pfn) {
+				runs[n - 1].npages += stop - index + 1;
+			} else if (n == max) {
+				goto out_unlock;
+			} else {
+				runs[n++] = (struct iopt_run){
+					.index = index,
+					.npages = stop - index + 1,
+					.pfn = pfn,
+				};
+			}
 			index = stop + 1;
 		}
-		if (index > last || index <= end)
+		if (index > last)
 			break;
 	}
+out_unlock:
 	mas_unlock(&mas);
 	return n;
 }
@@ -1199,7 +1213,7 @@ unsigned int __iopt_pages_runs(struct iopt_pages *pages, unsigned long index,
 unsigned long iopt_pages_contig(struct iopt_pages *pages, unsigned long index,
 				unsigned long max, unsigned long *pfn)
 {
-	unsigned long start, last;
+	unsigned long start, last, n;
 	void *entry;
 
 	entry = pages_run_at(pages, index, &start, &last);
@@ -1208,7 +1222,18 @@ unsigned long iopt_pages_contig(struct iopt_pages *pages, unsigned long index,
 		return 1;
 	}
 	*pfn = xa_to_value(entry) + (index - start);
-	return min(max, last - index + 1);
+	n = last - index + 1;
+	/*
+	 * In the tree the run may go on in the next entry, past a chunk's
+	 * edge; small_pfns' stretch is already whole.
+	 */
+	while (!pages_is_small(pages) && n < max) {
+		entry = pages_run_at(pages, index + n, &start, &last);
+		if (!entry || xa_to_value(entry) + (index + n - start) != *pfn + n)
+			break;
+		n = last - index + 1;
+	}
+	return min(max, n);
 }
 
 /* Copy through a temporary (short-term) pin of one page. */

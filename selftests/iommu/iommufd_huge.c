@@ -1442,4 +1442,103 @@ TEST(fragmented_4k_memory_is_pinned_and_mapped_exactly)
 	munmap(buf, len);
 }
 
+/*
+ * A batch of pins that is mostly fragmented is stored as chunks of PFNs,
+ * at most PAGES_CHUNK_MAX (510 on x86-64) to a chunk, and the entries on
+ * either side of a chunk's edge are never joined. A physically contiguous
+ * stretch that crosses such an edge must still reach the domain as one
+ * run, or a large IOPTE is cut there. Here 300 fragmented 4K pages come
+ * first and a THP right after, in one mapping: the first batch (512
+ * pages) is stored as chunks, its edge at page 510 falls inside the
+ * THP's first 1 MiB, and the next batch starts at page 512.
+ */
+#define EDGE_FRAG 300
+#define EDGE_WIN_BASE 0x20000000UL
+
+TEST(contiguous_run_across_a_chunk_edge_keeps_its_large_ioptes)
+{
+	const unsigned long len = EDGE_FRAG * PAGE_SZ + SZ_2M;
+	const __u64 iova = IOVA_BASE + SZ_1M - EDGE_FRAG * PAGE_SZ;
+	struct iommu_test_iopte_stats want, got;
+	char *spread, *map, *thp, *buf;
+	__u64 pfns[EDGE_FRAG];
+	__u32 ioas_id, hwpt_id, win_ioas, win_hwpt;
+	__u64 win_iova = EDGE_WIN_BASE;
+	unsigned long off;
+	int fd, runs = 1, i;
+
+	fd = iommufd_open();
+	ASSERT_LE(0, fd);
+	if (!iommufd_is_test_build(fd))
+		SKIP(return, "needs a test build");
+	if (!thp_possible())
+		SKIP(return, "transparent huge pages are disabled");
+	/* A THP at thp, 2 MiB aligned, with 4K pages just below it. */
+	map = mmap(NULL, 3 * SZ_2M, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	thp = (char *)align_up((uintptr_t)map + SZ_2M, SZ_2M);
+	buf = thp - EDGE_FRAG * PAGE_SZ;
+	madvise(thp - SZ_2M, SZ_2M, MADV_NOHUGEPAGE);
+	madvise(thp, SZ_2M, MADV_HUGEPAGE);
+	/* The 4K pages from one-page holes, as fragmented_buffer() does. */
+	spread = mmap(NULL, FRAG_SPREAD, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, spread);
+	madvise(spread, FRAG_SPREAD, MADV_NOHUGEPAGE);
+	memset(spread, 1, FRAG_SPREAD);
+	for (off = 0; off < FRAG_SPREAD; off += 2 * PAGE_SZ)
+		madvise(spread + off, PAGE_SZ, MADV_DONTNEED);
+	memset(buf, 0x5a, EDGE_FRAG * PAGE_SZ);
+	munmap(spread, FRAG_SPREAD);
+	memset(thp, 0xa5, SZ_2M);
+
+	if (pagemap_pfns(buf, EDGE_FRAG, pfns) || !pfns[0])
+		SKIP(return, "no PFNs in /proc/self/pagemap (needs root)");
+	for (i = 1; i != EDGE_FRAG; i++)
+		runs += pfns[i] != pfns[i - 1] + 1;
+	if (runs < EDGE_FRAG / 2)
+		SKIP(return, "4K memory came back contiguous (%d runs)", runs);
+	if (phys_run_aligned(thp, SZ_2M, SZ_2M) != 1)
+		SKIP(return, "no THP behind the 2 MiB after the 4K pages");
+
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas_id));
+	ASSERT_EQ(0, tcmd_mock_domain_flags(fd, ioas_id, HUGE_IOVA, NULL,
+					    &hwpt_id, NULL));
+	ASSERT_EQ(0, ioas_map_fixed(fd, ioas_id, buf, len, iova));
+	/* Both 1 MiB halves of the THP are 1 MiB IOPTEs, the rest 2 KiB. */
+	ASSERT_EQ(0, model_area(buf, iova, len, true, &want));
+	ASSERT_EQ(2, want.huge);
+	ASSERT_EQ(0, tcmd_md_iopte_stats(fd, hwpt_id, iova, len, &got));
+	ASSERT_EQ(want.huge, got.huge);
+	ASSERT_EQ(want.small, got.small);
+	ASSERT_EQ(0, tcmd_check_map(fd, hwpt_id, iova, buf, len));
+
+	/*
+	 * An exact-IOPTE window of 1 MiB IOPTEs reads each IOPTE's run on
+	 * its own: COPY the THP, whose pages the chunks above hold, into
+	 * one. Every IOPTE must find its whole 1 MiB, across the edge too.
+	 */
+	ASSERT_EQ(0, ioas_alloc_windowed(fd, &win_ioas));
+	ASSERT_EQ(0, tcmd_mock_domain_flags(fd, win_ioas, HUGE_IOVA, NULL,
+					    &win_hwpt, NULL));
+	ASSERT_EQ(0, ioas_create_window_fixed(fd, win_ioas, EDGE_WIN_BASE,
+					      SZ_2M, SZ_1M,
+					      IOMMU_WINDOW_ATTR_EXACT_IOPTE));
+	ASSERT_EQ(0, ioas_copy(fd, win_ioas, &win_iova, ioas_id,
+			       IOVA_BASE + SZ_1M, SZ_2M,
+			       IOMMU_IOAS_MAP_FIXED_IOVA |
+			       IOMMU_IOAS_MAP_READABLE |
+			       IOMMU_IOAS_MAP_WRITEABLE));
+	ASSERT_EQ(0, tcmd_md_iopte_stats(fd, win_hwpt, EDGE_WIN_BASE, SZ_2M, &got));
+	ASSERT_EQ(2, got.huge);
+	ASSERT_EQ(0, got.small);
+	ASSERT_EQ(0, tcmd_check_map(fd, win_hwpt, EDGE_WIN_BASE, thp, SZ_2M));
+	ASSERT_EQ(0, ioas_unmap(fd, win_ioas, EDGE_WIN_BASE, SZ_2M, NULL));
+
+	ASSERT_EQ(0, ioas_unmap(fd, ioas_id, iova, len, NULL));
+	close(fd);
+	munmap(map, 3 * SZ_2M);
+}
+
 TEST_HARNESS_MAIN
