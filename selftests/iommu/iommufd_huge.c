@@ -1354,29 +1354,55 @@ TEST_F_TIMEOUT(huge, split_areas_unmap_one_by_one, 90)
 #define FRAG_SPREAD (64 * SZ_1M)
 
 /*
- * New 4K pages taken right after every other page of a large region was
- * given back come from those one-page holes, so they are physically
- * fragmented. Returns the buffer, or NULL.
+ * Fault in the 4K pages of [@buf, @buf + @len) right after every other
+ * page of a large region was given back: they come from those one-page
+ * holes, so they are physically fragmented. Returns 0 or -1.
  */
-static char *fragmented_buffer(void)
+static int fill_from_holes(char *buf, size_t len)
 {
-	char *spread, *buf;
 	unsigned long off;
+	char *spread;
 
 	spread = mmap(NULL, FRAG_SPREAD, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	buf = mmap(NULL, FRAG_PAGES * PAGE_SZ, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (spread == MAP_FAILED || buf == MAP_FAILED)
-		return NULL;
+	if (spread == MAP_FAILED)
+		return -1;
 	madvise(spread, FRAG_SPREAD, MADV_NOHUGEPAGE);
-	madvise(buf, FRAG_PAGES * PAGE_SZ, MADV_NOHUGEPAGE);
+	madvise(buf, len, MADV_NOHUGEPAGE);
 	memset(spread, 1, FRAG_SPREAD);
 	for (off = 0; off < FRAG_SPREAD; off += 2 * PAGE_SZ)
 		madvise(spread + off, PAGE_SZ, MADV_DONTNEED);
-	memset(buf, 0x5a, FRAG_PAGES * PAGE_SZ);
+	memset(buf, 0x5a, len);
 	munmap(spread, FRAG_SPREAD);
+	return 0;
+}
+
+/* A buffer of FRAG_PAGES fragmented 4K pages, or NULL. */
+static char *fragmented_buffer(void)
+{
+	char *buf = mmap(NULL, FRAG_PAGES * PAGE_SZ, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (buf == MAP_FAILED || fill_from_holes(buf, FRAG_PAGES * PAGE_SZ))
+		return NULL;
 	return buf;
+}
+
+/*
+ * How many physically contiguous runs the @npages pages from @buf make,
+ * into *@runs; -1 if pagemap shows no PFNs (it needs root).
+ */
+static int count_phys_runs(const char *buf, unsigned int npages,
+			   __u64 *pfns, int *runs)
+{
+	unsigned int i;
+
+	if (pagemap_pfns(buf, npages, pfns) || !pfns[0])
+		return -1;
+	*runs = 1;
+	for (i = 1; i != npages; i++)
+		*runs += pfns[i] != pfns[i - 1] + 1;
+	return 0;
 }
 
 /*
@@ -1390,7 +1416,7 @@ TEST(fragmented_4k_memory_is_pinned_and_mapped_exactly)
 	const unsigned long len = FRAG_PAGES * PAGE_SZ;
 	__u64 pfns[FRAG_PAGES];
 	__u32 ioas_id, stdev_id, hwpt_id, pin_a, pin_b;
-	int fd, access_fd, runs = 1, i;
+	int fd, access_fd, runs;
 	char *buf;
 
 	fd = iommufd_open();
@@ -1399,10 +1425,8 @@ TEST(fragmented_4k_memory_is_pinned_and_mapped_exactly)
 		SKIP(return, "needs a test build");
 	buf = fragmented_buffer();
 	ASSERT_NE(NULL, buf);
-	if (pagemap_pfns(buf, FRAG_PAGES, pfns) || !pfns[0])
+	if (count_phys_runs(buf, FRAG_PAGES, pfns, &runs))
 		SKIP(return, "no PFNs in /proc/self/pagemap (needs root)");
-	for (i = 1; i != FRAG_PAGES; i++)
-		runs += pfns[i] != pfns[i - 1] + 1;
 	if (runs < FRAG_PAGES / 4)
 		SKIP(return, "memory came back contiguous (%d runs)", runs);
 
@@ -1460,12 +1484,11 @@ TEST(contiguous_run_across_a_chunk_edge_keeps_its_large_ioptes)
 	const unsigned long len = EDGE_FRAG * PAGE_SZ + SZ_2M;
 	const __u64 iova = IOVA_BASE + SZ_1M - EDGE_FRAG * PAGE_SZ;
 	struct iommu_test_iopte_stats want, got;
-	char *spread, *map, *thp, *buf;
+	char *map, *thp, *buf;
 	__u64 pfns[EDGE_FRAG];
 	__u32 ioas_id, hwpt_id, win_ioas, win_hwpt;
 	__u64 win_iova = EDGE_WIN_BASE;
-	unsigned long off;
-	int fd, runs = 1, i;
+	int fd, runs;
 
 	fd = iommufd_open();
 	ASSERT_LE(0, fd);
@@ -1481,22 +1504,11 @@ TEST(contiguous_run_across_a_chunk_edge_keeps_its_large_ioptes)
 	buf = thp - EDGE_FRAG * PAGE_SZ;
 	madvise(thp - SZ_2M, SZ_2M, MADV_NOHUGEPAGE);
 	madvise(thp, SZ_2M, MADV_HUGEPAGE);
-	/* The 4K pages from one-page holes, as fragmented_buffer() does. */
-	spread = mmap(NULL, FRAG_SPREAD, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, spread);
-	madvise(spread, FRAG_SPREAD, MADV_NOHUGEPAGE);
-	memset(spread, 1, FRAG_SPREAD);
-	for (off = 0; off < FRAG_SPREAD; off += 2 * PAGE_SZ)
-		madvise(spread + off, PAGE_SZ, MADV_DONTNEED);
-	memset(buf, 0x5a, EDGE_FRAG * PAGE_SZ);
-	munmap(spread, FRAG_SPREAD);
+	ASSERT_EQ(0, fill_from_holes(buf, EDGE_FRAG * PAGE_SZ));
 	memset(thp, 0xa5, SZ_2M);
 
-	if (pagemap_pfns(buf, EDGE_FRAG, pfns) || !pfns[0])
+	if (count_phys_runs(buf, EDGE_FRAG, pfns, &runs))
 		SKIP(return, "no PFNs in /proc/self/pagemap (needs root)");
-	for (i = 1; i != EDGE_FRAG; i++)
-		runs += pfns[i] != pfns[i - 1] + 1;
 	if (runs < EDGE_FRAG / 2)
 		SKIP(return, "4K memory came back contiguous (%d runs)", runs);
 	if (phys_run_aligned(thp, SZ_2M, SZ_2M) != 1)
