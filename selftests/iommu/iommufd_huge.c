@@ -1547,8 +1547,11 @@ TEST(contiguous_run_across_a_chunk_edge_keeps_its_large_ioptes)
 	ASSERT_EQ(0, got.small);
 	ASSERT_EQ(0, tcmd_check_map(fd, win_hwpt, EDGE_WIN_BASE, thp, SZ_2M));
 	ASSERT_EQ(0, ioas_unmap(fd, win_ioas, EDGE_WIN_BASE, SZ_2M, NULL));
+	/* The COPY shared the pins: the THP is still pinned once. */
+	ASSERT_EQ(0, tcmd_check_refs(fd, thp, SZ_2M, 1));
 
 	ASSERT_EQ(0, ioas_unmap(fd, ioas_id, iova, len, NULL));
+	ASSERT_EQ(0, tcmd_check_refs(fd, buf, len, 0));
 	close(fd);
 	munmap(map, 3 * SZ_2M);
 }
