@@ -130,8 +130,10 @@ struct iopt_range {
 
 u32 iopt_usable_ranges(struct io_pagetable *iopt, struct iopt_range *ranges,
 		       u32 max, unsigned long *alignment);
-int iopt_set_allowed(struct io_pagetable *iopt, struct iopt_range *ranges,
-		     u32 num);
+int iopt_allowed_add(struct rb_root_cached *list, unsigned long start,
+		     unsigned long last);
+void iopt_allowed_free(struct rb_root_cached *list);
+int iopt_set_allowed(struct io_pagetable *iopt, struct rb_root_cached *list);
 int iopt_reserve(struct io_pagetable *iopt, unsigned long start,
 		 unsigned long last, void *owner);
 void iopt_unreserve_owner(struct io_pagetable *iopt, void *owner);

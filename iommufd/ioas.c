@@ -6,6 +6,7 @@
  */
 #include <linux/capability.h>
 #include <linux/iommu.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -305,32 +306,40 @@ out_put:
 	return rc;
 }
 
-static struct iopt_range *ioas_copy_ranges_in(u64 uptr, u32 num)
+/*
+ * Read the @num user ranges at @uptr into @list, one at a time: the count
+ * is only a claim, so nothing is allocated for it up front, and a count
+ * far beyond the real array ends in EFAULT where the array does. As
+ * before this was done element by element, an unreadable element wins
+ * over a malformed one anywhere in the list: after a bad element the rest
+ * is still read, only no longer kept. A windowed IOAS (@keep false) takes
+ * no list at all, so nothing is kept for it.
+ */
+static int ioas_read_allowed(u64 uptr, u32 num, bool keep,
+			     struct rb_root_cached *list)
 {
 	struct iommu_iova_range __user *uranges = u64_to_user_ptr(uptr);
-	struct iopt_range *ranges;
+	int rc = 0;
 	u32 i;
 
-	ranges = iommufd_kvcalloc(num, sizeof(*ranges));
-	if (!ranges)
-		return ERR_PTR(-ENOMEM);
 	for (i = 0; i != num; i++) {
 		struct iommu_iova_range in;
 
-		if (iommufd_copy_from_user(&in, &uranges[i], sizeof(in))) {
-			kvfree(ranges);
-			return ERR_PTR(-EFAULT);
-		}
-		ranges[i].start = in.start;
-		ranges[i].last = in.last;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (iommufd_copy_from_user(&in, &uranges[i], sizeof(in)))
+			return -EFAULT;
+		if (keep && !rc)
+			rc = iopt_allowed_add(list, in.start, in.last);
+		cond_resched();
 	}
-	return ranges;
+	return rc;
 }
 
 int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_allow_iovas *cmd = ucmd->cmd;
-	struct iopt_range *ranges = NULL;
+	struct rb_root_cached list = RB_ROOT_CACHED;
 	struct iommufd_ioas *ioas;
 	int rc;
 
@@ -339,17 +348,12 @@ int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd)
 	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-	if (cmd->num_iovas) {
-		ranges = ioas_copy_ranges_in(cmd->allowed_iovas,
-					     cmd->num_iovas);
-		if (IS_ERR(ranges)) {
-			rc = PTR_ERR(ranges);
-			goto out_put;
-		}
-	}
-	rc = iopt_set_allowed(&ioas->iopt, ranges, cmd->num_iovas);
-	kvfree(ranges);
-out_put:
+	rc = ioas_read_allowed(cmd->allowed_iovas, cmd->num_iovas,
+			       !ioas->iopt.windowed, &list);
+	/* A windowed IOAS refuses any list, after a bad pointer's EFAULT. */
+	if (!rc)
+		rc = iopt_set_allowed(&ioas->iopt, &list);
+	iopt_allowed_free(&list);
 	iommufd_put_ioas(ucmd->ictx, ioas);
 	return rc;
 }

@@ -244,7 +244,9 @@ struct iommu_ioas_iova_ranges {
  * Errors: EINVAL if an element has @start >= @last or two elements
  * overlap; EADDRINUSE if a range intersects IOVA that is already reserved
  * (the previous list is then kept); EOPNOTSUPP if @__reserved is not 0;
- * ENOENT if @ioas_id is not an IOAS.
+ * ENOENT if @ioas_id is not an IOAS; EFAULT if the array cannot be read,
+ * including a @num_iovas larger than the array (nothing is allocated for
+ * the count before the elements are read).
  */
 struct iommu_ioas_allow_iovas {
 	__u32 size;
