@@ -229,26 +229,64 @@ struct ioas_list {
 	int (*put)(void __user *uarray, u32 i, const void *elem);
 };
 
-/* Copy out up to @room elements to @uptr; *@total gets the count. */
+/*
+ * Fetch up to @room elements into a new buffer sized for @have of them
+ * (the count seen last, with slack for growth), never more than the
+ * caller has room for. *@total gets the count at the time of the fetch.
+ */
+static void *ioas_fetch_list(struct io_pagetable *iopt,
+			     const struct ioas_list *list, void *arg, u32 have,
+			     u32 *room, u32 *total)
+{
+	void *buf = NULL;
+
+	*room = min_t(u64, (u64)have + have / 4 + 1, *room);
+	if (*room) {
+		/* Only a list that big in kernel memory already gets here. */
+		if (*room > INT_MAX / list->elem_size)
+			return ERR_PTR(-ENOMEM);
+		buf = iommufd_kvcalloc(*room, list->elem_size);
+		if (!buf)
+			return ERR_PTR(-ENOMEM);
+	}
+	*total = list->fetch(iopt, buf, *room, arg);
+	return buf;
+}
+
+/*
+ * Copy out up to @room elements to @uptr; *@total gets the count. The
+ * list can grow between sizing the buffer and filling it: fetch again
+ * until the count agrees with what was filled, so the count reported
+ * is always what the caller got, or more than its room (EMSGSIZE).
+ */
 static int ioas_report_list(struct io_pagetable *iopt,
 			    const struct ioas_list *list, void *arg, u64 uptr,
 			    u32 room, u32 *total)
 {
-	void *buf = NULL;
+	u32 have = list->fetch(iopt, NULL, 0, arg);
+	u32 filled, i;
+	void *buf;
 	int rc = 0;
-	u32 i;
 
-	/* Size the buffer first; the list may grow in between. */
-	room = min(list->fetch(iopt, NULL, 0, arg) + 1, room);
-	if (room) {
-		buf = iommufd_kvcalloc(room, list->elem_size);
-		if (!buf)
-			return -ENOMEM;
+	for (;;) {
+		filled = room;
+		buf = ioas_fetch_list(iopt, list, arg, have, &filled, total);
+		if (IS_ERR(buf))
+			return PTR_ERR(buf);
+		/* All of it fitted, or the caller's room is full anyway. */
+		if (*total <= filled || filled == room)
+			break;
+		kvfree(buf);
+		have = *total;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
 	}
-	*total = list->fetch(iopt, buf, room, arg);
-	for (i = 0; i != min(*total, room) && !rc; i++)
+	for (i = 0; i != min(*total, filled) && !rc; i++) {
 		rc = list->put(u64_to_user_ptr(uptr), i,
 			       buf + i * list->elem_size);
+		cond_resched();
+	}
 	kvfree(buf);
 	return rc;
 }

@@ -9,11 +9,13 @@
  * unless a pinning access or IOMMU_OPTION_HUGE_PAGES raises it.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "kselftest_harness.h"
 #include "iommufd_utils.h"
@@ -1166,6 +1168,80 @@ TEST_F(ioas, add_reserved_of_zero_or_wrapping_length_fails)
 					     BASE_IOVA, 0));
 	ASSERT_EQ(-EOVERFLOW, tcmd_add_reserved(self->fd, self->ioas_id,
 						ULONG_MAX, 2));
+}
+
+/*
+ * IOVA_RANGES while another thread keeps adding reserved ranges: a call
+ * that succeeds must have written every entry it counts, in order. The
+ * array is poisoned, so an entry the kernel counted but never wrote shows.
+ * (A kernel that sized its buffer from a first count and filled it from
+ * a second reported success with the entries past the first count
+ * missing.)
+ */
+#define GROW_RESERVED 12000
+#define GROW_ROOM 32768
+#define GROW_SECONDS 4
+#define POISON_BYTE 0xa5
+#define POISON_U64 0xa5a5a5a5a5a5a5a5ULL
+
+struct reserve_grower {
+	int fd;
+	__u32 ioas_id;
+	int rc;
+	int done;
+};
+
+static void *reserve_grow(void *arg)
+{
+	struct reserve_grower *g = arg;
+	unsigned int i;
+
+	for (i = 0; i < GROW_RESERVED && !g->rc; i++)
+		g->rc = tcmd_add_reserved(g->fd, g->ioas_id,
+					  BASE_IOVA + 2 * i * PAGE_SZ, PAGE_SZ);
+	__atomic_store_n(&g->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+TEST_F(ioas, iova_ranges_racing_new_reserved_ranges_write_every_entry_counted)
+{
+	struct reserve_grower g = { .fd = self->fd, .ioas_id = self->ioas_id };
+	unsigned long calls = 0, emsgsize = 0;
+	struct iommu_iova_range *r;
+	pthread_t thread;
+	time_t end;
+	__u32 num, i;
+	int rc;
+
+	r = malloc(GROW_ROOM * sizeof(*r));
+	ASSERT_NE(NULL, r);
+	memset(r, POISON_BYTE, GROW_ROOM * sizeof(*r));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, reserve_grow, &g));
+	end = time(NULL) + GROW_SECONDS;
+	while (!__atomic_load_n(&g.done, __ATOMIC_ACQUIRE) &&
+	       time(NULL) < end) {
+		num = GROW_ROOM;
+		rc = ioas_iova_ranges(self->fd, self->ioas_id, r, &num, NULL);
+		calls++;
+		if (rc == -EMSGSIZE) {
+			emsgsize++;
+			continue;
+		}
+		ASSERT_EQ(0, rc);
+		ASSERT_GE(GROW_ROOM, num);
+		for (i = 0; i < num; i++) {
+			ASSERT_NE(POISON_U64, r[i].start)
+				TH_LOG("entry %u of %u never written", i, num);
+			ASSERT_LE(r[i].start, r[i].last);
+			if (i)
+				ASSERT_LT(r[i - 1].last, r[i].start);
+		}
+		memset(r, POISON_BYTE, num * sizeof(*r));
+	}
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ(0, g.rc);
+	TH_LOG("%lu calls, %lu EMSGSIZE", calls, emsgsize);
+	free(r);
 }
 
 /* --- ALLOW_IOVAS --- */

@@ -14,11 +14,15 @@
  */
 #define _GNU_SOURCE
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <linux/userfaultfd.h>
 
 #include "kselftest_harness.h"
 #include "iommufd_utils.h"
@@ -1710,6 +1714,115 @@ TEST_F(windows, remove_window_racing_map_never_fails_ebusy)
 
 	race_run(_metadata, &race);
 	ASSERT_STREQ("", race.err);
+}
+
+/*
+ * LIST_WINDOWS and IOVA_RANGES while another thread keeps creating
+ * windows: a call that succeeds must have written every entry it counts.
+ * The arrays are poisoned, so an entry counted but never written shows.
+ * (A kernel that sized its buffer from a first count and filled it from
+ * a second reported success with the entries past the first count
+ * missing: num_windows 8488, entries from 8481 on never written.)
+ */
+#define GROW_WINDOWS 12000
+#define GROW_ROOM 32768
+#define GROW_SECONDS 4
+#define GROW_BASE SZ_1G
+#define POISON_BYTE 0xa5
+#define POISON_U64 0xa5a5a5a5a5a5a5a5ULL
+
+struct window_grower {
+	int fd;
+	__u32 ioas_id;
+	int rc;
+	int done;
+};
+
+static void *window_grow(void *arg)
+{
+	struct window_grower *g = arg;
+	unsigned int i;
+
+	for (i = 0; i < GROW_WINDOWS && !g->rc; i++)
+		g->rc = win_fixed(g->fd, g->ioas_id,
+				  GROW_BASE + 2 * i * PAGE_SZ, PAGE_SZ,
+				  PAGE_SZ, 0);
+	__atomic_store_n(&g->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Every one of the @num windows written, in order; its index if not. */
+static int windows_unwritten(const struct iommu_ioas_window *w, __u32 num)
+{
+	__u32 i;
+
+	for (i = 0; i < num; i++) {
+		if (w[i].base == POISON_U64 || w[i].length != PAGE_SZ ||
+		    w[i].page_size != PAGE_SZ || w[i].__reserved)
+			return i;
+		if (i && w[i - 1].base >= w[i].base)
+			return i;
+	}
+	return -1;
+}
+
+static int ranges_unwritten(const struct iommu_iova_range *r, __u32 num)
+{
+	__u32 i;
+
+	for (i = 0; i < num; i++) {
+		if (r[i].start == POISON_U64 || r[i].last == POISON_U64 ||
+		    r[i].start > r[i].last)
+			return i;
+		if (i && r[i - 1].last >= r[i].start)
+			return i;
+	}
+	return -1;
+}
+
+TEST_F(windows, list_windows_and_iova_ranges_racing_new_windows_write_every_entry_counted)
+{
+	struct window_grower g = { .fd = self->fd, .ioas_id = self->ioas_id };
+	unsigned long calls = 0;
+	struct iommu_ioas_window *w;
+	struct iommu_iova_range *r;
+	pthread_t thread;
+	__u32 num;
+	time_t end;
+	int rc;
+
+	w = malloc(GROW_ROOM * sizeof(*w));
+	r = malloc(GROW_ROOM * sizeof(*r));
+	ASSERT_NE(NULL, w);
+	ASSERT_NE(NULL, r);
+	memset(w, POISON_BYTE, GROW_ROOM * sizeof(*w));
+	memset(r, POISON_BYTE, GROW_ROOM * sizeof(*r));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, window_grow, &g));
+	end = time(NULL) + GROW_SECONDS;
+	while (!__atomic_load_n(&g.done, __ATOMIC_ACQUIRE) &&
+	       time(NULL) < end) {
+		num = GROW_ROOM;
+		rc = ioas_list_windows(self->fd, self->ioas_id, w, &num);
+		ASSERT_EQ(0, rc);
+		ASSERT_GE(GROW_ROOM, num);
+		ASSERT_EQ(-1, windows_unwritten(w, num))
+			TH_LOG("LIST_WINDOWS: %u windows", num);
+		memset(w, POISON_BYTE, num * sizeof(*w));
+
+		num = GROW_ROOM;
+		rc = ioas_iova_ranges(self->fd, self->ioas_id, r, &num, NULL);
+		ASSERT_EQ(0, rc);
+		ASSERT_GE(GROW_ROOM, num);
+		ASSERT_EQ(-1, ranges_unwritten(r, num))
+			TH_LOG("IOVA_RANGES: %u ranges", num);
+		memset(r, POISON_BYTE, num * sizeof(*r));
+		calls++;
+	}
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ(0, g.rc);
+	TH_LOG("%lu rounds of both calls", calls);
+	free(w);
+	free(r);
 }
 
 /* === Accounting === */
