@@ -75,8 +75,9 @@ static bool window_accepts(struct iopt_window *win, unsigned long iova,
  * @out: the window the mapping lies in
  *
  * Returns -EINVAL when the range is not inside one window or not aligned
- * to its page size, or the windows are incompatible; -ENOSPC when no
- * compatible window has room. Overlap with other mappings is the caller's
+ * to its page size, or the windows are incompatible; -EOVERFLOW when a
+ * chosen IOVA is asked for half the IOVA space or more (as without
+ * windows); -ENOSPC when no compatible window has room. Overlap with other mappings is the caller's
  * check.
  */
 int iopt_window_place(struct io_pagetable *iopt, unsigned long *iova,
@@ -99,6 +100,12 @@ int iopt_window_place(struct io_pagetable *iopt, unsigned long *iova,
 		return 0;
 	}
 
+	/*
+	 * As iopt_alloc_iova(): half the IOVA space cannot be placed, and
+	 * rounding it up to a power of two would not fit a long.
+	 */
+	if (length >= ULONG_MAX / 2)
+		return -EOVERFLOW;
 	for (win = window_first(iopt, 0, ULONG_MAX); win;
 	     win = window_next(win, 0, ULONG_MAX)) {
 		unsigned long align = roundup_pow_of_two(length);

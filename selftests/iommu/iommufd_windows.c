@@ -1210,6 +1210,97 @@ TEST_F(windows, auto_iova_lands_inside_a_window_on_its_page_size)
 	ASSERT_EQ(0, iova % SZ_64K);
 }
 
+/* @len bytes of address space with nothing behind it, @align aligned. */
+static char *va_reserve(size_t len, size_t align, void **map, size_t *map_len)
+{
+	char *p;
+
+	*map_len = len + align;
+	p = mmap(NULL, *map_len, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	*map = p;
+	return (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+}
+
+/* From PAGE_SZ to the top but one page: almost all the IOVA there is. */
+#define HUGE_WIN_BASE PAGE_SZ
+#define HUGE_WIN_LEN (0ULL - 2 * PAGE_SZ)
+#define HALF_IOVA 0x8000000000000000ULL
+
+/*
+ * Nothing is attached, so MAP pins nothing and any length the address
+ * space can hold is accepted: the alignment of the IOVA is all there is
+ * to see.
+ */
+TEST_F(windows, auto_map_keeps_the_2m_alignment_of_the_user_address)
+{
+	size_t map_len;
+	__u64 iova;
+	void *map;
+	char *va;
+
+	va = va_reserve(SZ_16M, SZ_2M, &map, &map_len);
+	ASSERT_NE(NULL, va);
+	/* A window that is itself not 2 MiB aligned. */
+	ASSERT_EQ(0, win_fixed(self->fd, self->ioas_id, HUGE_WIN_BASE,
+			       HUGE_WIN_LEN, PAGE_SZ, 0));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, va, SZ_2M, &iova));
+	ASSERT_EQ(0, iova % SZ_2M);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, va, SZ_16M, &iova));
+	ASSERT_EQ(0, iova % SZ_2M);
+	/* A quarter of the IOVA space still keeps it. */
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, va, HALF_IOVA / 2,
+			      &iova));
+	ASSERT_EQ(0, iova % SZ_2M);
+	ASSERT_TRUE(inside(iova, HALF_IOVA / 2, HUGE_WIN_BASE,
+			   HUGE_WIN_BASE + HUGE_WIN_LEN - 1));
+	munmap(map, map_len);
+}
+
+/*
+ * As without windows, an automatic IOVA for half the IOVA space or more
+ * is refused: rounding such a length up to a power of two does not fit
+ * a long. (A kernel that did it anyway shifted by 64 and placed a 2 MiB
+ * aligned buffer at the bottom of the window, 4 KiB aligned.)
+ */
+TEST_F(windows, auto_map_of_half_the_iova_space_fails_eoverflow)
+{
+	const __u64 lengths[] = { HALF_IOVA + SZ_2M, HUGE_WIN_LEN,
+				  HALF_IOVA, HALF_IOVA - 1 };
+	__u64 iova, unmapped;
+	size_t map_len;
+	unsigned int i;
+	void *map;
+	char *va;
+
+	va = va_reserve(SZ_2M, SZ_2M, &map, &map_len);
+	ASSERT_NE(NULL, va);
+	ASSERT_EQ(0, win_fixed(self->fd, self->ioas_id, HUGE_WIN_BASE,
+			       HUGE_WIN_LEN, PAGE_SZ, 0));
+	for (i = 0; i < ARRAY_SIZE(lengths); i++) {
+		__u64 len = lengths[i];
+
+		iova = 0;
+		ASSERT_EQ(-EOVERFLOW, ioas_map(self->fd, self->ioas_id, va,
+					       len, &iova))
+			TH_LOG("length %#llx got IOVA %#llx",
+			       (unsigned long long)len,
+			       (unsigned long long)iova);
+	}
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, ALL_IOVA,
+				&unmapped));
+	ASSERT_EQ(0, unmapped);
+	/* At a fixed IOVA the length is fine: no rounding is involved. */
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, va,
+				    HALF_IOVA + SZ_2M, SZ_2M));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, ALL_IOVA,
+				&unmapped));
+	ASSERT_EQ(HALF_IOVA + SZ_2M, unmapped);
+	munmap(map, map_len);
+}
+
 TEST_F(windows, unmap_outside_straddling_or_misaligned_fails_einval)
 {
 	const __u64 a = SZ_256M, len = SZ_1M;
