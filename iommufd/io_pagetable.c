@@ -9,6 +9,7 @@
 #include <linux/log2.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
+#include <linux/wait_bit.h>
 
 #include "../uapi/linux/iommufd.h"
 #include "fault.h"
@@ -356,6 +357,24 @@ static void iopt_unlock_change(struct io_pagetable *iopt, bool one_section)
 }
 
 /*
+ * Areas others could see not ready became ready or left the tree: let
+ * whoever waits for that (iopt_unmap_range_settled()) look again. Called
+ * with iova_rwsem held for write; the wake-up comes after the unlock.
+ */
+static void iopt_note_settled_locked(struct io_pagetable *iopt)
+{
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+	WRITE_ONCE(iopt->settled, iopt->settled + 1);
+}
+
+static void iopt_wake_settled(struct io_pagetable *iopt)
+{
+	/* Order the bump before the check for sleepers in wake_up_var(). */
+	smp_mb();
+	wake_up_var(&iopt->settled);
+}
+
+/*
  * Make the filled areas ready, or take them out again after a failed
  * fill; the slices then own their areas and references again.
  */
@@ -431,8 +450,12 @@ static int iopt_map_slices(struct io_pagetable *iopt,
 			down_write(&iopt->iova_rwsem);
 	}
 	iopt_finish_slices_locked(iopt, slices, n, rc);
+	if (!one_section)
+		iopt_note_settled_locked(iopt);
 out_unlock:
 	iopt_unlock_change(iopt, one_section);
+	if (!one_section)
+		iopt_wake_settled(iopt);
 	/* A failed fill unpinned what it reached; drop the rest. */
 	if (rc)
 		iopt_prepin_slices_undo(iopt, slices, n);
@@ -692,11 +715,44 @@ again:
 		down_write(&iopt->iova_rwsem);
 	list_for_each_entry(area, &freed, free_node)
 		interval_tree_remove(&area->node, &iopt->area_itree);
+	if (!one_section)
+		iopt_note_settled_locked(iopt);
 	iopt_unlock_change(iopt, small);
+	if (!one_section)
+		iopt_wake_settled(iopt);
 
 	list_for_each_entry_safe(area, next, &freed, free_node)
 		area_free(area, area->pages);
 	return 0;
+}
+
+/**
+ * iopt_unmap_range_settled - iopt_unmap_range(), waiting out maps in flight
+ * @iopt: the address space
+ * @start: first IOVA
+ * @last: last IOVA
+ * @unmapped: out: bytes unmapped
+ *
+ * For a caller that has already stopped new maps into the range (a window
+ * being removed): a map or unmap that started before is waited for,
+ * sleeping until it is done rather than failing with EBUSY. The sleep
+ * ends with -EINTR on a fatal signal, with nothing unmapped.
+ */
+int iopt_unmap_range_settled(struct io_pagetable *iopt, unsigned long start,
+			     unsigned long last, unsigned long *unmapped)
+{
+	for (;;) {
+		unsigned int seen = READ_ONCE(iopt->settled);
+		int rc;
+
+		/* Whatever settles after this read changes @settled. */
+		rc = iopt_unmap_range(iopt, start, last, unmapped);
+		if (rc != -EINPROGRESS)
+			return rc;
+		if (wait_var_event_killable(&iopt->settled,
+					    READ_ONCE(iopt->settled) != seen))
+			return -EINTR;
+	}
 }
 
 /* Userspace racing its own map or unmap of the same IOVA gets EBUSY. */

@@ -9,7 +9,6 @@
 #include <linux/iommu.h>
 #include <linux/log2.h>
 #include <linux/overflow.h>
-#include <linux/sched.h>
 #include <linux/slab.h>
 
 #include "../uapi/linux/iommufd.h"
@@ -353,8 +352,10 @@ out_unlock:
  * @base: the base of the window
  * @unmapped: out: bytes that were mapped in it
  *
- * New mappings into the window are refused from the start; on failure of
- * the unmap (-EBUSY: an in-kernel user kept its pins) the window stays.
+ * New mappings into the window are refused from the start; those already
+ * in flight are waited for. On failure of the unmap (-EBUSY: an in-kernel
+ * user kept its pins; -EINTR: a fatal signal ended the wait) the window
+ * and everything in it stay.
  */
 int iopt_remove_window(struct io_pagetable *iopt, unsigned long base,
 		       unsigned long *unmapped)
@@ -380,11 +381,11 @@ int iopt_remove_window(struct io_pagetable *iopt, unsigned long base,
 
 	/*
 	 * Maps that started before the window was marked may still be
-	 * filling their areas; no new one can start, so wait them out.
+	 * filling their areas (pinning can wait on a page fault for as long
+	 * as userspace likes); no new one can start, so sleep until they are
+	 * done, or the caller is killed.
 	 */
-	while ((rc = iopt_unmap_range(iopt, start, last, unmapped)) ==
-	       -EINPROGRESS)
-		cond_resched();
+	rc = iopt_unmap_range_settled(iopt, start, last, unmapped);
 
 	down_write(&iopt->iova_rwsem);
 	if (rc) {

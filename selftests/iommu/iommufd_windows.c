@@ -1142,6 +1142,169 @@ TEST_F(windows, remove_window_makes_an_access_drop_its_pins)
 	close(access_fd);
 }
 
+/*
+ * A MAP larger than one lock section fills the domains outside the IOAS's
+ * lock, its areas in the tree but not ready; here it waits for a page
+ * that userfaultfd holds back. REMOVE_WINDOW called meanwhile sleeps
+ * until that MAP is done instead of failing, and a SIGKILL ends the sleep
+ * at once with the window and the mapping as they were. (A kernel that
+ * polled in a loop for the MAP to finish could not be killed until the
+ * page arrived.)
+ */
+#define HELD_LEN SZ_1M
+#define HELD_BASE SZ_256M
+
+struct held_map {
+	int fd;
+	__u32 ioas_id;
+	char *buf;
+	int rc;
+	int done;
+};
+
+static void *held_mapper(void *arg)
+{
+	struct held_map *m = arg;
+
+	m->rc = ioas_map_fixed(m->fd, m->ioas_id, m->buf, HELD_LEN, HELD_BASE);
+	__atomic_store_n(&m->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Wait up to 10 s for the held page's fault; false if the MAP ended. */
+static bool held_fault_seen(int uffd, struct held_map *m)
+{
+	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
+	struct uffd_msg msg;
+	int tries;
+
+	for (tries = 0; tries != 100; tries++) {
+		if (read(uffd, &msg, sizeof(msg)) == sizeof(msg))
+			return msg.event == UFFD_EVENT_PAGEFAULT;
+		if (__atomic_load_n(&m->done, __ATOMIC_ACQUIRE))
+			return false;
+		poll(&pfd, 1, 100);
+	}
+	return false;
+}
+
+/* The child: on a byte from @go, REMOVE_WINDOW; its result to @out. */
+static void remove_window_child(int fd, __u32 ioas_id, int go, int out)
+{
+	__u64 unmapped;
+	int rc;
+	char c;
+
+	if (read(go, &c, 1) != 1)
+		_exit(2);
+	rc = ioas_remove_window(fd, ioas_id, HELD_BASE, &unmapped);
+	if (write(out, &rc, sizeof(rc)) != sizeof(rc))
+		_exit(3);
+	_exit(0);
+}
+
+/* Reap @pid within @ms milliseconds; true if it was reaped. */
+static bool reaped_within(pid_t pid, int ms, int *status)
+{
+	for (; ms > 0; ms -= 10) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+TEST_F(windows, remove_window_sleeps_for_a_held_map_and_sigkill_ends_it)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_copy copy = {};
+	struct held_map m = { .fd = self->fd, .ioas_id = self->ioas_id };
+	struct pollfd out_ready;
+	bool waited, killed;
+	int go[2], out[2], status, uffd, rc;
+	__u64 unmapped;
+	__u32 stdev, hwpt;
+	pthread_t thread;
+	char *src;
+	pid_t pid;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	ASSERT_EQ(0, attach(self->fd, self->ioas_id, 0, &stdev, &hwpt));
+	ASSERT_EQ(0, win_fixed(self->fd, self->ioas_id, HELD_BASE, SZ_16M,
+			       PAGE_SZ, 0));
+	m.buf = buf_alloc_written(HELD_LEN, 3);
+	src = buf_alloc_written(PAGE_SZ, 4);
+	ASSERT_NE(NULL, m.buf);
+	ASSERT_NE(NULL, src);
+	/* The last page is missing until userfaultfd hands it over. */
+	ASSERT_EQ(0, madvise(m.buf + HELD_LEN - PAGE_SZ, PAGE_SZ,
+			     MADV_DONTNEED));
+	reg.range.start = (uintptr_t)m.buf + HELD_LEN - PAGE_SZ;
+	reg.range.len = PAGE_SZ;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(out));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(go[1]);
+		close(out[0]);
+		remove_window_child(self->fd, self->ioas_id, go[0], out[1]);
+	}
+	close(go[0]);
+	close(out[1]);
+
+	ASSERT_EQ(0, pthread_create(&thread, NULL, held_mapper, &m));
+	if (!held_fault_seen(uffd, &m)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		ASSERT_EQ(0, pthread_join(thread, NULL));
+		/* 6.1: a long-term pin fails at a userfaultfd page. */
+		ASSERT_EQ(-EFAULT, m.rc);
+		SKIP(return, "long-term pins do not wait for userfaultfd here");
+	}
+
+	/* REMOVE_WINDOW goes in, and stays in: it neither fails nor ends. */
+	ASSERT_EQ(1, write(go[1], "x", 1));
+	out_ready = (struct pollfd){ .fd = out[0], .events = POLLIN };
+	waited = poll(&out_ready, 1, 500) == 0;
+	kill(pid, SIGKILL);
+	killed = reaped_within(pid, 3000, &status);
+
+	/* Whatever happened, let the MAP finish, then judge. */
+	copy.dst = reg.range.start;
+	copy.src = (uintptr_t)src;
+	copy.len = PAGE_SZ;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_COPY, &copy));
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	if (!killed)
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, m.rc);
+	ASSERT_TRUE(waited);
+	ASSERT_TRUE(killed);
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(SIGKILL, WTERMSIG(status));
+
+	/* The window and the mapping are as they were. */
+	ASSERT_EQ(1, count_windows(self->fd, self->ioas_id));
+	ASSERT_EQ(0, tcmd_check_map(self->fd, hwpt, HELD_BASE, m.buf,
+				    HELD_LEN));
+	ASSERT_EQ(self->vm_pin + HELD_LEN / 1024, vm_pin_kb());
+	rc = ioas_remove_window(self->fd, self->ioas_id, HELD_BASE, &unmapped);
+	ASSERT_EQ(0, rc);
+	ASSERT_EQ(HELD_LEN, unmapped);
+	ASSERT_EQ(self->vm_pin, vm_pin_kb());
+	ASSERT_EQ(0, iommufd_destroy(self->fd, stdev));
+	close(uffd);
+	munmap(m.buf, HELD_LEN);
+	munmap(src, PAGE_SZ);
+}
+
 /* === MAP, UNMAP and COPY inside windows === */
 
 TEST_F(windows, map_outside_straddling_or_misaligned_fails_einval)
