@@ -9,6 +9,7 @@
 #include <linux/log2.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
+#include <linux/wait_bit.h>
 
 #include "../uapi/linux/iommufd.h"
 #include "fault.h"
@@ -51,6 +52,8 @@ static void free_tree(struct rb_root_cached *tree)
 		interval_tree_remove(node, tree);
 		/* Every tree node is the first member of its struct. */
 		kfree(node);
+		/* A user's allowed list can be long. */
+		cond_resched();
 	}
 }
 
@@ -354,6 +357,24 @@ static void iopt_unlock_change(struct io_pagetable *iopt, bool one_section)
 }
 
 /*
+ * Areas others could see not ready became ready or left the tree: let
+ * whoever waits for that (iopt_unmap_range_settled()) look again. Called
+ * with iova_rwsem held for write; the wake-up comes after the unlock.
+ */
+static void iopt_note_settled_locked(struct io_pagetable *iopt)
+{
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+	WRITE_ONCE(iopt->settled, iopt->settled + 1);
+}
+
+static void iopt_wake_settled(struct io_pagetable *iopt)
+{
+	/* Order the bump before the check for sleepers in wake_up_var(). */
+	smp_mb();
+	wake_up_var(&iopt->settled);
+}
+
+/*
  * Make the filled areas ready, or take them out again after a failed
  * fill; the slices then own their areas and references again.
  */
@@ -429,8 +450,12 @@ static int iopt_map_slices(struct io_pagetable *iopt,
 			down_write(&iopt->iova_rwsem);
 	}
 	iopt_finish_slices_locked(iopt, slices, n, rc);
+	if (!one_section)
+		iopt_note_settled_locked(iopt);
 out_unlock:
 	iopt_unlock_change(iopt, one_section);
+	if (!one_section)
+		iopt_wake_settled(iopt);
 	/* A failed fill unpinned what it reached; drop the rest. */
 	if (rc)
 		iopt_prepin_slices_undo(iopt, slices, n);
@@ -690,11 +715,44 @@ again:
 		down_write(&iopt->iova_rwsem);
 	list_for_each_entry(area, &freed, free_node)
 		interval_tree_remove(&area->node, &iopt->area_itree);
+	if (!one_section)
+		iopt_note_settled_locked(iopt);
 	iopt_unlock_change(iopt, small);
+	if (!one_section)
+		iopt_wake_settled(iopt);
 
 	list_for_each_entry_safe(area, next, &freed, free_node)
 		area_free(area, area->pages);
 	return 0;
+}
+
+/**
+ * iopt_unmap_range_settled - iopt_unmap_range(), waiting out maps in flight
+ * @iopt: the address space
+ * @start: first IOVA
+ * @last: last IOVA
+ * @unmapped: out: bytes unmapped
+ *
+ * For a caller that has already stopped new maps into the range (a window
+ * being removed): a map or unmap that started before is waited for,
+ * sleeping until it is done rather than failing with EBUSY. The sleep
+ * ends with -EINTR on a fatal signal, with nothing unmapped.
+ */
+int iopt_unmap_range_settled(struct io_pagetable *iopt, unsigned long start,
+			     unsigned long last, unsigned long *unmapped)
+{
+	for (;;) {
+		unsigned int seen = READ_ONCE(iopt->settled);
+		int rc;
+
+		/* Whatever settles after this read changes @settled. */
+		rc = iopt_unmap_range(iopt, start, last, unmapped);
+		if (rc != -EINPROGRESS)
+			return rc;
+		if (wait_var_event_killable(&iopt->settled,
+					    READ_ONCE(iopt->settled) != seen))
+			return -EINTR;
+	}
 }
 
 /* Userspace racing its own map or unmap of the same IOVA gets EBUSY. */
@@ -797,58 +855,72 @@ u32 iopt_usable_ranges(struct io_pagetable *iopt, struct iopt_range *ranges,
 }
 
 /**
+ * iopt_allowed_add - add one range to an allowed list being built
+ * @list: the new list, not yet in force (start from RB_ROOT_CACHED)
+ * @start: first IOVA
+ * @last: last IOVA, above @start
+ *
+ * ALLOW_IOVAS builds its list one element at a time as it reads them, so
+ * what it allocates follows what userspace really supplied, never the
+ * count it claims. Returns -EINVAL for an empty or backwards range or one
+ * that overlaps an earlier one, -ENOMEM.
+ */
+int iopt_allowed_add(struct rb_root_cached *list, unsigned long start,
+		     unsigned long last)
+{
+	struct iopt_allowed *allowed;
+
+	if (start >= last || tree_overlaps(list, start, last))
+		return -EINVAL;
+	allowed = iommufd_kzalloc(sizeof(*allowed));
+	if (!allowed)
+		return -ENOMEM;
+	allowed->node.start = start;
+	allowed->node.last = last;
+	interval_tree_insert(&allowed->node, list);
+	return 0;
+}
+
+/* Free a list built with iopt_allowed_add(), or one handed back. */
+void iopt_allowed_free(struct rb_root_cached *list)
+{
+	free_tree(list);
+}
+
+/**
  * iopt_set_allowed - replace the allowed ranges
  * @iopt: the address space
- * @ranges: the new list; each start < last, no two overlapping
- * @num: entries in @ranges, 0 to allow everything again
+ * @list: in: the new list, empty to allow everything again; out: what the
+ *	caller must free with iopt_allowed_free(): the old list on success,
+ *	the new one on failure
  *
- * Returns -EINVAL for a malformed list, -EADDRINUSE if an allowed range
- * would cover reserved IOVA; the old list stays on any failure.
+ * Returns -EINVAL on a windowed address space, -EADDRINUSE if an allowed
+ * range would cover reserved IOVA; the old list stays on any failure.
  */
-int iopt_set_allowed(struct io_pagetable *iopt, struct iopt_range *ranges,
-		     u32 num)
+int iopt_set_allowed(struct io_pagetable *iopt, struct rb_root_cached *list)
 {
-	struct rb_root_cached tree = RB_ROOT_CACHED;
+	struct interval_tree_node *node;
 	int rc = 0;
-	u32 i;
 
 	/* Windows already say which IOVA may be used. */
 	if (iopt->windowed)
 		return -EINVAL;
-	for (i = 0; i != num; i++) {
-		struct iopt_allowed *allowed;
-
-		if (ranges[i].start >= ranges[i].last ||
-		    tree_overlaps(&tree, ranges[i].start, ranges[i].last)) {
-			rc = -EINVAL;
-			goto out_free;
-		}
-		allowed = iommufd_kzalloc(sizeof(*allowed));
-		if (!allowed) {
-			rc = -ENOMEM;
-			goto out_free;
-		}
-		allowed->node.start = ranges[i].start;
-		allowed->node.last = ranges[i].last;
-		interval_tree_insert(&allowed->node, &tree);
-	}
 
 	down_write(&iopt->iova_rwsem);
-	for (i = 0; i != num; i++) {
-		if (tree_overlaps(&iopt->reserved_itree, ranges[i].start,
-				  ranges[i].last)) {
+	for (node = interval_tree_iter_first(list, 0, ULONG_MAX); node;
+	     node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
+		if (tree_overlaps(&iopt->reserved_itree, node->start,
+				  node->last)) {
 			rc = -EADDRINUSE;
 			break;
 		}
 	}
 	if (!rc) {
-		swap(tree, iopt->allowed_itree);
+		swap(*list, iopt->allowed_itree);
 		/* A new allowed list starts the next-fit search afresh. */
 		iopt->alloc_hint = 0;
 	}
 	up_write(&iopt->iova_rwsem);
-out_free:
-	free_tree(&tree);
 	return rc;
 }
 

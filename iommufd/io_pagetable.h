@@ -54,6 +54,11 @@ struct page;
  *	users_lock and iova_rwsem held for write.
  * @users_lock: guards @users; held while calling their unmap callbacks.
  *	Lock order: users_lock -> (the user's own locks) -> iova_rwsem.
+ * @settled: bumped, with iova_rwsem held for write, whenever areas that
+ *	others could see not ready (a large map or unmap between its two
+ *	write sections) become ready or leave the tree; read without a
+ *	lock. REMOVE_WINDOW sleeps on it (wait_var_event()) until the maps
+ *	and unmaps in flight in its window are done.
  */
 struct io_pagetable {
 	struct rw_semaphore domains_rwsem;
@@ -72,6 +77,7 @@ struct io_pagetable {
 	struct list_head users;
 	unsigned long users_alignment;
 	struct mutex users_lock; /* see above: the users list */
+	unsigned int settled;
 };
 
 /**
@@ -130,8 +136,10 @@ struct iopt_range {
 
 u32 iopt_usable_ranges(struct io_pagetable *iopt, struct iopt_range *ranges,
 		       u32 max, unsigned long *alignment);
-int iopt_set_allowed(struct io_pagetable *iopt, struct iopt_range *ranges,
-		     u32 num);
+int iopt_allowed_add(struct rb_root_cached *list, unsigned long start,
+		     unsigned long last);
+void iopt_allowed_free(struct rb_root_cached *list);
+int iopt_set_allowed(struct io_pagetable *iopt, struct rb_root_cached *list);
 int iopt_reserve(struct io_pagetable *iopt, unsigned long start,
 		 unsigned long last, void *owner);
 void iopt_unreserve_owner(struct io_pagetable *iopt, void *owner);

@@ -6,6 +6,7 @@
  */
 #include <linux/capability.h>
 #include <linux/iommu.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -228,26 +229,64 @@ struct ioas_list {
 	int (*put)(void __user *uarray, u32 i, const void *elem);
 };
 
-/* Copy out up to @room elements to @uptr; *@total gets the count. */
+/*
+ * Fetch up to @room elements into a new buffer sized for @have of them
+ * (the count seen last, with slack for growth), never more than the
+ * caller has room for. *@total gets the count at the time of the fetch.
+ */
+static void *ioas_fetch_list(struct io_pagetable *iopt,
+			     const struct ioas_list *list, void *arg, u32 have,
+			     u32 *room, u32 *total)
+{
+	void *buf = NULL;
+
+	*room = min_t(u64, (u64)have + have / 4 + 1, *room);
+	if (*room) {
+		/* Only a list that big in kernel memory already gets here. */
+		if (*room > INT_MAX / list->elem_size)
+			return ERR_PTR(-ENOMEM);
+		buf = iommufd_kvcalloc(*room, list->elem_size);
+		if (!buf)
+			return ERR_PTR(-ENOMEM);
+	}
+	*total = list->fetch(iopt, buf, *room, arg);
+	return buf;
+}
+
+/*
+ * Copy out up to @room elements to @uptr; *@total gets the count. The
+ * list can grow between sizing the buffer and filling it: fetch again
+ * until the count agrees with what was filled, so the count reported
+ * is always what the caller got, or more than its room (EMSGSIZE).
+ */
 static int ioas_report_list(struct io_pagetable *iopt,
 			    const struct ioas_list *list, void *arg, u64 uptr,
 			    u32 room, u32 *total)
 {
-	void *buf = NULL;
+	u32 have = list->fetch(iopt, NULL, 0, arg);
+	u32 filled, i;
+	void *buf;
 	int rc = 0;
-	u32 i;
 
-	/* Size the buffer first; the list may grow in between. */
-	room = min(list->fetch(iopt, NULL, 0, arg) + 1, room);
-	if (room) {
-		buf = iommufd_kvcalloc(room, list->elem_size);
-		if (!buf)
-			return -ENOMEM;
+	for (;;) {
+		filled = room;
+		buf = ioas_fetch_list(iopt, list, arg, have, &filled, total);
+		if (IS_ERR(buf))
+			return PTR_ERR(buf);
+		/* All of it fitted, or the caller's room is full anyway. */
+		if (*total <= filled || filled == room)
+			break;
+		kvfree(buf);
+		have = *total;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
 	}
-	*total = list->fetch(iopt, buf, room, arg);
-	for (i = 0; i != min(*total, room) && !rc; i++)
+	for (i = 0; i != min(*total, filled) && !rc; i++) {
 		rc = list->put(u64_to_user_ptr(uptr), i,
 			       buf + i * list->elem_size);
+		cond_resched();
+	}
 	kvfree(buf);
 	return rc;
 }
@@ -305,32 +344,40 @@ out_put:
 	return rc;
 }
 
-static struct iopt_range *ioas_copy_ranges_in(u64 uptr, u32 num)
+/*
+ * Read the @num user ranges at @uptr into @list, one at a time: the count
+ * is only a claim, so nothing is allocated for it up front, and a count
+ * far beyond the real array ends in EFAULT where the array does. As
+ * before this was done element by element, an unreadable element wins
+ * over a malformed one anywhere in the list: after a bad element the rest
+ * is still read, only no longer kept. A windowed IOAS (@keep false) takes
+ * no list at all, so nothing is kept for it.
+ */
+static int ioas_read_allowed(u64 uptr, u32 num, bool keep,
+			     struct rb_root_cached *list)
 {
 	struct iommu_iova_range __user *uranges = u64_to_user_ptr(uptr);
-	struct iopt_range *ranges;
+	int rc = 0;
 	u32 i;
 
-	ranges = iommufd_kvcalloc(num, sizeof(*ranges));
-	if (!ranges)
-		return ERR_PTR(-ENOMEM);
 	for (i = 0; i != num; i++) {
 		struct iommu_iova_range in;
 
-		if (iommufd_copy_from_user(&in, &uranges[i], sizeof(in))) {
-			kvfree(ranges);
-			return ERR_PTR(-EFAULT);
-		}
-		ranges[i].start = in.start;
-		ranges[i].last = in.last;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (iommufd_copy_from_user(&in, &uranges[i], sizeof(in)))
+			return -EFAULT;
+		if (keep && !rc)
+			rc = iopt_allowed_add(list, in.start, in.last);
+		cond_resched();
 	}
-	return ranges;
+	return rc;
 }
 
 int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_allow_iovas *cmd = ucmd->cmd;
-	struct iopt_range *ranges = NULL;
+	struct rb_root_cached list = RB_ROOT_CACHED;
 	struct iommufd_ioas *ioas;
 	int rc;
 
@@ -339,17 +386,12 @@ int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd)
 	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-	if (cmd->num_iovas) {
-		ranges = ioas_copy_ranges_in(cmd->allowed_iovas,
-					     cmd->num_iovas);
-		if (IS_ERR(ranges)) {
-			rc = PTR_ERR(ranges);
-			goto out_put;
-		}
-	}
-	rc = iopt_set_allowed(&ioas->iopt, ranges, cmd->num_iovas);
-	kvfree(ranges);
-out_put:
+	rc = ioas_read_allowed(cmd->allowed_iovas, cmd->num_iovas,
+			       !ioas->iopt.windowed, &list);
+	/* A windowed IOAS refuses any list, after a bad pointer's EFAULT. */
+	if (!rc)
+		rc = iopt_set_allowed(&ioas->iopt, &list);
+	iopt_allowed_free(&list);
 	iommufd_put_ioas(ucmd->ictx, ioas);
 	return rc;
 }

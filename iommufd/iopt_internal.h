@@ -148,6 +148,8 @@ int iopt_domain_accepts_windows(struct io_pagetable *iopt,
 
 int iopt_unmap_range(struct io_pagetable *iopt, unsigned long start,
 		     unsigned long last, unsigned long *unmapped);
+int iopt_unmap_range_settled(struct io_pagetable *iopt, unsigned long start,
+			     unsigned long last, unsigned long *unmapped);
 
 /* iopt_window.c */
 struct iopt_window *iopt_window_containing(struct io_pagetable *iopt,

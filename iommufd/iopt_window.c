@@ -9,7 +9,6 @@
 #include <linux/iommu.h>
 #include <linux/log2.h>
 #include <linux/overflow.h>
-#include <linux/sched.h>
 #include <linux/slab.h>
 
 #include "../uapi/linux/iommufd.h"
@@ -75,8 +74,9 @@ static bool window_accepts(struct iopt_window *win, unsigned long iova,
  * @out: the window the mapping lies in
  *
  * Returns -EINVAL when the range is not inside one window or not aligned
- * to its page size, or the windows are incompatible; -ENOSPC when no
- * compatible window has room. Overlap with other mappings is the caller's
+ * to its page size, or the windows are incompatible; -EOVERFLOW when a
+ * chosen IOVA is asked for half the IOVA space or more (as without
+ * windows); -ENOSPC when no compatible window has room. Overlap with other mappings is the caller's
  * check.
  */
 int iopt_window_place(struct io_pagetable *iopt, unsigned long *iova,
@@ -99,6 +99,12 @@ int iopt_window_place(struct io_pagetable *iopt, unsigned long *iova,
 		return 0;
 	}
 
+	/*
+	 * As iopt_alloc_iova(): half the IOVA space cannot be placed, and
+	 * rounding it up to a power of two would not fit a long.
+	 */
+	if (length >= ULONG_MAX / 2)
+		return -EOVERFLOW;
 	for (win = window_first(iopt, 0, ULONG_MAX); win;
 	     win = window_next(win, 0, ULONG_MAX)) {
 		unsigned long align = roundup_pow_of_two(length);
@@ -346,8 +352,10 @@ out_unlock:
  * @base: the base of the window
  * @unmapped: out: bytes that were mapped in it
  *
- * New mappings into the window are refused from the start; on failure of
- * the unmap (-EBUSY: an in-kernel user kept its pins) the window stays.
+ * New mappings into the window are refused from the start; those already
+ * in flight are waited for. On failure of the unmap (-EBUSY: an in-kernel
+ * user kept its pins; -EINTR: a fatal signal ended the wait) the window
+ * and everything in it stay.
  */
 int iopt_remove_window(struct io_pagetable *iopt, unsigned long base,
 		       unsigned long *unmapped)
@@ -373,11 +381,11 @@ int iopt_remove_window(struct io_pagetable *iopt, unsigned long base,
 
 	/*
 	 * Maps that started before the window was marked may still be
-	 * filling their areas; no new one can start, so wait them out.
+	 * filling their areas (pinning can wait on a page fault for as long
+	 * as userspace likes); no new one can start, so sleep until they are
+	 * done, or the caller is killed.
 	 */
-	while ((rc = iopt_unmap_range(iopt, start, last, unmapped)) ==
-	       -EINPROGRESS)
-		cond_resched();
+	rc = iopt_unmap_range_settled(iopt, start, last, unmapped);
 
 	down_write(&iopt->iova_rwsem);
 	if (rc) {

@@ -1059,21 +1059,31 @@ static int allow_unchanged(struct __test_metadata *_metadata,
 	return 0;
 }
 
+#define ALLOW_RANGES 3
+
 static int op_allow_iovas(fnth_t *self, void *arg)
 {
-	return ioas_allow_iovas(self->fd, self->ioas_id, arg, 1);
+	return ioas_allow_iovas(self->fd, self->ioas_id, arg, ALLOW_RANGES);
 }
 
-/* The allowed list steers automatic IOVAs only. */
+/*
+ * The allowed list steers automatic IOVAs only. Several ranges, as the
+ * list is built while it is read: a failure at any element must free
+ * the elements before it.
+ */
 TEST_F(fail_nth, allow_iovas)
 {
 	struct iommu_iova_range before = {
 		.start = ALLOW_BEFORE, .last = ALLOW_BEFORE + SZ_2M - 1,
 	};
-	struct iommu_iova_range allow = {
-		.start = IOVA_PROBE, .last = IOVA_PROBE + SZ_2M - 1,
+	struct iommu_iova_range allow[ALLOW_RANGES] = {
+		{ .start = IOVA_PROBE, .last = IOVA_PROBE + SZ_2M - 1 },
+		{ .start = IOVA_PROBE + 8 * SZ_2M,
+		  .last = IOVA_PROBE + 9 * SZ_2M - 1 },
+		{ .start = IOVA_PROBE + 10 * SZ_2M,
+		  .last = IOVA_PROBE + 11 * SZ_2M - 1 },
 	};
-	struct fail_op op = { .run = op_allow_iovas, .arg = &allow,
+	struct fail_op op = { .run = op_allow_iovas, .arg = allow,
 			      .unchanged = allow_unchanged };
 
 	ASSERT_EQ(0, ioas_allow_iovas(self->fd, self->ioas_id, &before, 1));

@@ -9,11 +9,13 @@
  * unless a pinning access or IOMMU_OPTION_HUGE_PAGES raises it.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "kselftest_harness.h"
 #include "iommufd_utils.h"
@@ -1168,6 +1170,80 @@ TEST_F(ioas, add_reserved_of_zero_or_wrapping_length_fails)
 						ULONG_MAX, 2));
 }
 
+/*
+ * IOVA_RANGES while another thread keeps adding reserved ranges: a call
+ * that succeeds must have written every entry it counts, in order. The
+ * array is poisoned, so an entry the kernel counted but never wrote shows.
+ * (A kernel that sized its buffer from a first count and filled it from
+ * a second reported success with the entries past the first count
+ * missing.)
+ */
+#define GROW_RESERVED 12000
+#define GROW_ROOM 32768
+#define GROW_SECONDS 4
+#define POISON_BYTE 0xa5
+#define POISON_U64 0xa5a5a5a5a5a5a5a5ULL
+
+struct reserve_grower {
+	int fd;
+	__u32 ioas_id;
+	int rc;
+	int done;
+};
+
+static void *reserve_grow(void *arg)
+{
+	struct reserve_grower *g = arg;
+	unsigned int i;
+
+	for (i = 0; i < GROW_RESERVED && !g->rc; i++)
+		g->rc = tcmd_add_reserved(g->fd, g->ioas_id,
+					  BASE_IOVA + 2 * i * PAGE_SZ, PAGE_SZ);
+	__atomic_store_n(&g->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+TEST_F(ioas, iova_ranges_racing_new_reserved_ranges_write_every_entry_counted)
+{
+	struct reserve_grower g = { .fd = self->fd, .ioas_id = self->ioas_id };
+	unsigned long calls = 0, emsgsize = 0;
+	struct iommu_iova_range *r;
+	pthread_t thread;
+	time_t end;
+	__u32 num, i;
+	int rc;
+
+	r = malloc(GROW_ROOM * sizeof(*r));
+	ASSERT_NE(NULL, r);
+	memset(r, POISON_BYTE, GROW_ROOM * sizeof(*r));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, reserve_grow, &g));
+	end = time(NULL) + GROW_SECONDS;
+	while (!__atomic_load_n(&g.done, __ATOMIC_ACQUIRE) &&
+	       time(NULL) < end) {
+		num = GROW_ROOM;
+		rc = ioas_iova_ranges(self->fd, self->ioas_id, r, &num, NULL);
+		calls++;
+		if (rc == -EMSGSIZE) {
+			emsgsize++;
+			continue;
+		}
+		ASSERT_EQ(0, rc);
+		ASSERT_GE(GROW_ROOM, num);
+		for (i = 0; i < num; i++) {
+			ASSERT_NE(POISON_U64, r[i].start)
+				TH_LOG("entry %u of %u never written", i, num);
+			ASSERT_LE(r[i].start, r[i].last);
+			if (i)
+				ASSERT_LT(r[i - 1].last, r[i].start);
+		}
+		memset(r, POISON_BYTE, num * sizeof(*r));
+	}
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ(0, g.rc);
+	TH_LOG("%lu calls, %lu EMSGSIZE", calls, emsgsize);
+	free(r);
+}
+
 /* --- ALLOW_IOVAS --- */
 
 TEST_F(ioas, allow_iovas_with_start_not_below_last_fails_einval)
@@ -1317,6 +1393,128 @@ TEST_F(ioas, allow_iovas_with_reserved_field_or_missing_ioas_fails)
 		  iommufd_ioctl(self->fd, IOMMU_IOAS_ALLOW_IOVAS, &cmd));
 	ASSERT_EQ(-ENOENT, ioas_allow_iovas(self->fd, self->ioas_id + 100,
 					    NULL, 0));
+}
+
+/*
+ * @n readable ranges that end exactly where readable memory ends: the
+ * page after them is PROT_NONE. Each range is [k * 1M, k * 1M + 4K - 1]
+ * for k from 1.
+ */
+static struct iommu_iova_range *ranges_before_a_hole(unsigned int n,
+						     void **map)
+{
+	size_t len = ((n * sizeof(struct iommu_iova_range) + PAGE_SZ - 1) /
+		      PAGE_SZ + 1) * PAGE_SZ;
+	struct iommu_iova_range *r;
+	char *p;
+	unsigned int i;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (mprotect(p + len - PAGE_SZ, PAGE_SZ, PROT_NONE))
+		return NULL;
+	*map = p;
+	r = (struct iommu_iova_range *)(p + len - PAGE_SZ) - n;
+	for (i = 0; i < n; i++) {
+		r[i].start = (i + 1) * SZ_1M;
+		r[i].last = r[i].start + PAGE_SZ - 1;
+	}
+	return r;
+}
+
+/*
+ * The count is a claim, not a size to allocate: a count far past the real
+ * array costs an EFAULT where the array ends, however large it is (a
+ * kernel that allocated for it first warned and failed with ENOMEM from
+ * 2^27 elements up), and the old list stays.
+ */
+TEST_F(ioas, allow_iovas_with_a_count_past_the_array_fails_efault)
+{
+	const __u32 counts[] = { 2, 1U << 20, 1U << 27, 1U << 31, UINT32_MAX };
+	struct iommu_iova_range old = {
+		.start = 64 * SZ_1M, .last = 65 * SZ_1M - 1,
+	};
+	struct iommu_iova_range *r;
+	unsigned int i;
+	void *map;
+	__u64 iova;
+
+	r = ranges_before_a_hole(1, &map);
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, ioas_allow_iovas(self->fd, self->ioas_id, &old, 1));
+	for (i = 0; i < ARRAY_SIZE(counts); i++) {
+		__u32 num = counts[i];
+
+		ASSERT_EQ(-EFAULT, ioas_allow_iovas(self->fd, self->ioas_id, r,
+						    num))
+			TH_LOG("num_iovas %u", num);
+	}
+	/* The real array alone is fine; it replaced the old list. */
+	ASSERT_EQ(0, ioas_allow_iovas(self->fd, self->ioas_id, r, 1));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf, PAGE_SZ,
+			      &iova));
+	ASSERT_TRUE(range_inside(iova, PAGE_SZ, r[0].start, r[0].last));
+	munmap(map, 2 * PAGE_SZ);
+}
+
+TEST_F(ioas, allow_iovas_with_a_huge_count_and_no_array_fails_efault)
+{
+	__u32 windowed;
+
+	ASSERT_EQ(-EFAULT, ioas_allow_iovas(self->fd, self->ioas_id, NULL,
+					    UINT32_MAX));
+	/* A windowed IOAS refuses any list, but reads it first. */
+	ASSERT_EQ(0, ioas_alloc_windowed(self->fd, &windowed));
+	ASSERT_EQ(-EFAULT, ioas_allow_iovas(self->fd, windowed, NULL,
+					    UINT32_MAX));
+	ASSERT_EQ(-EINVAL, ioas_allow_iovas(self->fd, windowed, NULL, 0));
+}
+
+/* The whole array is read before its elements are judged: EFAULT first. */
+TEST_F(ioas, allow_iovas_with_a_bad_element_then_a_hole_fails_efault)
+{
+	struct iommu_iova_range *r;
+	void *map;
+
+	r = ranges_before_a_hole(2, &map);
+	ASSERT_NE(NULL, r);
+	r[0].last = r[0].start;
+	ASSERT_EQ(-EFAULT, ioas_allow_iovas(self->fd, self->ioas_id, r, 3));
+	ASSERT_EQ(-EINVAL, ioas_allow_iovas(self->fd, self->ioas_id, r, 2));
+	r[0].last = r[0].start + PAGE_SZ - 1;
+	r[1].start = r[0].start;
+	ASSERT_EQ(-EFAULT, ioas_allow_iovas(self->fd, self->ioas_id, r, 3));
+	ASSERT_EQ(-EINVAL, ioas_allow_iovas(self->fd, self->ioas_id, r, 2));
+	munmap(map, 2 * PAGE_SZ);
+}
+
+/* A long list is taken whole: every range of it serves automatic maps. */
+TEST_F(ioas, allow_iovas_takes_a_list_of_thousands_of_ranges)
+{
+	const unsigned int n = 3000;
+	struct iommu_iova_range *r;
+	__u64 iova, unmapped;
+	unsigned int i;
+	void *map;
+
+	r = ranges_before_a_hole(n, &map);
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, ioas_allow_iovas(self->fd, self->ioas_id, r, n));
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, self->buf,
+				      PAGE_SZ, &iova));
+		ASSERT_EQ(0, iova % SZ_1M);
+		ASSERT_LE(SZ_1M, iova);
+		ASSERT_GE(n * SZ_1M, iova);
+	}
+	ASSERT_EQ(-ENOSPC, ioas_map(self->fd, self->ioas_id, self->buf,
+				    PAGE_SZ, &iova));
+	ASSERT_EQ(0, unmap_all(self->fd, self->ioas_id, &unmapped));
+	ASSERT_EQ(n * PAGE_SZ, unmapped);
+	munmap(map, (n * sizeof(*r) + PAGE_SZ - 1) / PAGE_SZ * PAGE_SZ +
+			    PAGE_SZ);
 }
 
 /* --- IOMMU_OPTION on an IOAS --- */

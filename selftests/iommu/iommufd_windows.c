@@ -14,11 +14,15 @@
  */
 #define _GNU_SOURCE
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <linux/userfaultfd.h>
 
 #include "kselftest_harness.h"
 #include "iommufd_utils.h"
@@ -1138,6 +1142,169 @@ TEST_F(windows, remove_window_makes_an_access_drop_its_pins)
 	close(access_fd);
 }
 
+/*
+ * A MAP larger than one lock section fills the domains outside the IOAS's
+ * lock, its areas in the tree but not ready; here it waits for a page
+ * that userfaultfd holds back. REMOVE_WINDOW called meanwhile sleeps
+ * until that MAP is done instead of failing, and a SIGKILL ends the sleep
+ * at once with the window and the mapping as they were. (A kernel that
+ * polled in a loop for the MAP to finish could not be killed until the
+ * page arrived.)
+ */
+#define HELD_LEN SZ_1M
+#define HELD_BASE SZ_256M
+
+struct held_map {
+	int fd;
+	__u32 ioas_id;
+	char *buf;
+	int rc;
+	int done;
+};
+
+static void *held_mapper(void *arg)
+{
+	struct held_map *m = arg;
+
+	m->rc = ioas_map_fixed(m->fd, m->ioas_id, m->buf, HELD_LEN, HELD_BASE);
+	__atomic_store_n(&m->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Wait up to 10 s for the held page's fault; false if the MAP ended. */
+static bool held_fault_seen(int uffd, struct held_map *m)
+{
+	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
+	struct uffd_msg msg;
+	int tries;
+
+	for (tries = 0; tries != 100; tries++) {
+		if (read(uffd, &msg, sizeof(msg)) == sizeof(msg))
+			return msg.event == UFFD_EVENT_PAGEFAULT;
+		if (__atomic_load_n(&m->done, __ATOMIC_ACQUIRE))
+			return false;
+		poll(&pfd, 1, 100);
+	}
+	return false;
+}
+
+/* The child: on a byte from @go, REMOVE_WINDOW; its result to @out. */
+static void remove_window_child(int fd, __u32 ioas_id, int go, int out)
+{
+	__u64 unmapped;
+	int rc;
+	char c;
+
+	if (read(go, &c, 1) != 1)
+		_exit(2);
+	rc = ioas_remove_window(fd, ioas_id, HELD_BASE, &unmapped);
+	if (write(out, &rc, sizeof(rc)) != sizeof(rc))
+		_exit(3);
+	_exit(0);
+}
+
+/* Reap @pid within @ms milliseconds; true if it was reaped. */
+static bool reaped_within(pid_t pid, int ms, int *status)
+{
+	for (; ms > 0; ms -= 10) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+TEST_F(windows, remove_window_sleeps_for_a_held_map_and_sigkill_ends_it)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_copy copy = {};
+	struct held_map m = { .fd = self->fd, .ioas_id = self->ioas_id };
+	struct pollfd out_ready;
+	bool waited, killed;
+	int go[2], out[2], status, uffd, rc;
+	__u64 unmapped;
+	__u32 stdev, hwpt;
+	pthread_t thread;
+	char *src;
+	pid_t pid;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	ASSERT_EQ(0, attach(self->fd, self->ioas_id, 0, &stdev, &hwpt));
+	ASSERT_EQ(0, win_fixed(self->fd, self->ioas_id, HELD_BASE, SZ_16M,
+			       PAGE_SZ, 0));
+	m.buf = buf_alloc_written(HELD_LEN, 3);
+	src = buf_alloc_written(PAGE_SZ, 4);
+	ASSERT_NE(NULL, m.buf);
+	ASSERT_NE(NULL, src);
+	/* The last page is missing until userfaultfd hands it over. */
+	ASSERT_EQ(0, madvise(m.buf + HELD_LEN - PAGE_SZ, PAGE_SZ,
+			     MADV_DONTNEED));
+	reg.range.start = (uintptr_t)m.buf + HELD_LEN - PAGE_SZ;
+	reg.range.len = PAGE_SZ;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(out));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(go[1]);
+		close(out[0]);
+		remove_window_child(self->fd, self->ioas_id, go[0], out[1]);
+	}
+	close(go[0]);
+	close(out[1]);
+
+	ASSERT_EQ(0, pthread_create(&thread, NULL, held_mapper, &m));
+	if (!held_fault_seen(uffd, &m)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		ASSERT_EQ(0, pthread_join(thread, NULL));
+		/* 6.1: a long-term pin fails at a userfaultfd page. */
+		ASSERT_EQ(-EFAULT, m.rc);
+		SKIP(return, "long-term pins do not wait for userfaultfd here");
+	}
+
+	/* REMOVE_WINDOW goes in, and stays in: it neither fails nor ends. */
+	ASSERT_EQ(1, write(go[1], "x", 1));
+	out_ready = (struct pollfd){ .fd = out[0], .events = POLLIN };
+	waited = poll(&out_ready, 1, 500) == 0;
+	kill(pid, SIGKILL);
+	killed = reaped_within(pid, 3000, &status);
+
+	/* Whatever happened, let the MAP finish, then judge. */
+	copy.dst = reg.range.start;
+	copy.src = (uintptr_t)src;
+	copy.len = PAGE_SZ;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_COPY, &copy));
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	if (!killed)
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, m.rc);
+	ASSERT_TRUE(waited);
+	ASSERT_TRUE(killed);
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(SIGKILL, WTERMSIG(status));
+
+	/* The window and the mapping are as they were. */
+	ASSERT_EQ(1, count_windows(self->fd, self->ioas_id));
+	ASSERT_EQ(0, tcmd_check_map(self->fd, hwpt, HELD_BASE, m.buf,
+				    HELD_LEN));
+	ASSERT_EQ(self->vm_pin + HELD_LEN / 1024, vm_pin_kb());
+	rc = ioas_remove_window(self->fd, self->ioas_id, HELD_BASE, &unmapped);
+	ASSERT_EQ(0, rc);
+	ASSERT_EQ(HELD_LEN, unmapped);
+	ASSERT_EQ(self->vm_pin, vm_pin_kb());
+	ASSERT_EQ(0, iommufd_destroy(self->fd, stdev));
+	close(uffd);
+	munmap(m.buf, HELD_LEN);
+	munmap(src, PAGE_SZ);
+}
+
 /* === MAP, UNMAP and COPY inside windows === */
 
 TEST_F(windows, map_outside_straddling_or_misaligned_fails_einval)
@@ -1204,6 +1371,97 @@ TEST_F(windows, auto_iova_lands_inside_a_window_on_its_page_size)
 			      &iova));
 	ASSERT_TRUE(inside(iova, SZ_64K, b, b + SZ_1M - 1));
 	ASSERT_EQ(0, iova % SZ_64K);
+}
+
+/* @len bytes of address space with nothing behind it, @align aligned. */
+static char *va_reserve(size_t len, size_t align, void **map, size_t *map_len)
+{
+	char *p;
+
+	*map_len = len + align;
+	p = mmap(NULL, *map_len, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	*map = p;
+	return (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+}
+
+/* From PAGE_SZ to the top but one page: almost all the IOVA there is. */
+#define HUGE_WIN_BASE PAGE_SZ
+#define HUGE_WIN_LEN (0ULL - 2 * PAGE_SZ)
+#define HALF_IOVA 0x8000000000000000ULL
+
+/*
+ * Nothing is attached, so MAP pins nothing and any length the address
+ * space can hold is accepted: the alignment of the IOVA is all there is
+ * to see.
+ */
+TEST_F(windows, auto_map_keeps_the_2m_alignment_of_the_user_address)
+{
+	size_t map_len;
+	__u64 iova;
+	void *map;
+	char *va;
+
+	va = va_reserve(SZ_16M, SZ_2M, &map, &map_len);
+	ASSERT_NE(NULL, va);
+	/* A window that is itself not 2 MiB aligned. */
+	ASSERT_EQ(0, win_fixed(self->fd, self->ioas_id, HUGE_WIN_BASE,
+			       HUGE_WIN_LEN, PAGE_SZ, 0));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, va, SZ_2M, &iova));
+	ASSERT_EQ(0, iova % SZ_2M);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, va, SZ_16M, &iova));
+	ASSERT_EQ(0, iova % SZ_2M);
+	/* A quarter of the IOVA space still keeps it. */
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, va, HALF_IOVA / 2,
+			      &iova));
+	ASSERT_EQ(0, iova % SZ_2M);
+	ASSERT_TRUE(inside(iova, HALF_IOVA / 2, HUGE_WIN_BASE,
+			   HUGE_WIN_BASE + HUGE_WIN_LEN - 1));
+	munmap(map, map_len);
+}
+
+/*
+ * As without windows, an automatic IOVA for half the IOVA space or more
+ * is refused: rounding such a length up to a power of two does not fit
+ * a long. (A kernel that did it anyway shifted by 64 and placed a 2 MiB
+ * aligned buffer at the bottom of the window, 4 KiB aligned.)
+ */
+TEST_F(windows, auto_map_of_half_the_iova_space_fails_eoverflow)
+{
+	const __u64 lengths[] = { HALF_IOVA + SZ_2M, HUGE_WIN_LEN,
+				  HALF_IOVA, HALF_IOVA - 1 };
+	__u64 iova, unmapped;
+	size_t map_len;
+	unsigned int i;
+	void *map;
+	char *va;
+
+	va = va_reserve(SZ_2M, SZ_2M, &map, &map_len);
+	ASSERT_NE(NULL, va);
+	ASSERT_EQ(0, win_fixed(self->fd, self->ioas_id, HUGE_WIN_BASE,
+			       HUGE_WIN_LEN, PAGE_SZ, 0));
+	for (i = 0; i < ARRAY_SIZE(lengths); i++) {
+		__u64 len = lengths[i];
+
+		iova = 0;
+		ASSERT_EQ(-EOVERFLOW, ioas_map(self->fd, self->ioas_id, va,
+					       len, &iova))
+			TH_LOG("length %#llx got IOVA %#llx",
+			       (unsigned long long)len,
+			       (unsigned long long)iova);
+	}
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, ALL_IOVA,
+				&unmapped));
+	ASSERT_EQ(0, unmapped);
+	/* At a fixed IOVA the length is fine: no rounding is involved. */
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, va,
+				    HALF_IOVA + SZ_2M, SZ_2M));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, ALL_IOVA,
+				&unmapped));
+	ASSERT_EQ(HALF_IOVA + SZ_2M, unmapped);
+	munmap(map, map_len);
 }
 
 TEST_F(windows, unmap_outside_straddling_or_misaligned_fails_einval)
@@ -1710,6 +1968,115 @@ TEST_F(windows, remove_window_racing_map_never_fails_ebusy)
 
 	race_run(_metadata, &race);
 	ASSERT_STREQ("", race.err);
+}
+
+/*
+ * LIST_WINDOWS and IOVA_RANGES while another thread keeps creating
+ * windows: a call that succeeds must have written every entry it counts.
+ * The arrays are poisoned, so an entry counted but never written shows.
+ * (A kernel that sized its buffer from a first count and filled it from
+ * a second reported success with the entries past the first count
+ * missing: num_windows 8488, entries from 8481 on never written.)
+ */
+#define GROW_WINDOWS 12000
+#define GROW_ROOM 32768
+#define GROW_SECONDS 4
+#define GROW_BASE SZ_1G
+#define POISON_BYTE 0xa5
+#define POISON_U64 0xa5a5a5a5a5a5a5a5ULL
+
+struct window_grower {
+	int fd;
+	__u32 ioas_id;
+	int rc;
+	int done;
+};
+
+static void *window_grow(void *arg)
+{
+	struct window_grower *g = arg;
+	unsigned int i;
+
+	for (i = 0; i < GROW_WINDOWS && !g->rc; i++)
+		g->rc = win_fixed(g->fd, g->ioas_id,
+				  GROW_BASE + 2 * i * PAGE_SZ, PAGE_SZ,
+				  PAGE_SZ, 0);
+	__atomic_store_n(&g->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Every one of the @num windows written, in order; its index if not. */
+static int windows_unwritten(const struct iommu_ioas_window *w, __u32 num)
+{
+	__u32 i;
+
+	for (i = 0; i < num; i++) {
+		if (w[i].base == POISON_U64 || w[i].length != PAGE_SZ ||
+		    w[i].page_size != PAGE_SZ || w[i].__reserved)
+			return i;
+		if (i && w[i - 1].base >= w[i].base)
+			return i;
+	}
+	return -1;
+}
+
+static int ranges_unwritten(const struct iommu_iova_range *r, __u32 num)
+{
+	__u32 i;
+
+	for (i = 0; i < num; i++) {
+		if (r[i].start == POISON_U64 || r[i].last == POISON_U64 ||
+		    r[i].start > r[i].last)
+			return i;
+		if (i && r[i - 1].last >= r[i].start)
+			return i;
+	}
+	return -1;
+}
+
+TEST_F(windows, list_windows_and_iova_ranges_racing_new_windows_write_every_entry_counted)
+{
+	struct window_grower g = { .fd = self->fd, .ioas_id = self->ioas_id };
+	unsigned long calls = 0;
+	struct iommu_ioas_window *w;
+	struct iommu_iova_range *r;
+	pthread_t thread;
+	__u32 num;
+	time_t end;
+	int rc;
+
+	w = malloc(GROW_ROOM * sizeof(*w));
+	r = malloc(GROW_ROOM * sizeof(*r));
+	ASSERT_NE(NULL, w);
+	ASSERT_NE(NULL, r);
+	memset(w, POISON_BYTE, GROW_ROOM * sizeof(*w));
+	memset(r, POISON_BYTE, GROW_ROOM * sizeof(*r));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, window_grow, &g));
+	end = time(NULL) + GROW_SECONDS;
+	while (!__atomic_load_n(&g.done, __ATOMIC_ACQUIRE) &&
+	       time(NULL) < end) {
+		num = GROW_ROOM;
+		rc = ioas_list_windows(self->fd, self->ioas_id, w, &num);
+		ASSERT_EQ(0, rc);
+		ASSERT_GE(GROW_ROOM, num);
+		ASSERT_EQ(-1, windows_unwritten(w, num))
+			TH_LOG("LIST_WINDOWS: %u windows", num);
+		memset(w, POISON_BYTE, num * sizeof(*w));
+
+		num = GROW_ROOM;
+		rc = ioas_iova_ranges(self->fd, self->ioas_id, r, &num, NULL);
+		ASSERT_EQ(0, rc);
+		ASSERT_GE(GROW_ROOM, num);
+		ASSERT_EQ(-1, ranges_unwritten(r, num))
+			TH_LOG("IOVA_RANGES: %u ranges", num);
+		memset(r, POISON_BYTE, num * sizeof(*r));
+		calls++;
+	}
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ(0, g.rc);
+	TH_LOG("%lu rounds of both calls", calls);
+	free(w);
+	free(r);
 }
 
 /* === Accounting === */

@@ -244,7 +244,9 @@ struct iommu_ioas_iova_ranges {
  * Errors: EINVAL if an element has @start >= @last or two elements
  * overlap; EADDRINUSE if a range intersects IOVA that is already reserved
  * (the previous list is then kept); EOPNOTSUPP if @__reserved is not 0;
- * ENOENT if @ioas_id is not an IOAS.
+ * ENOENT if @ioas_id is not an IOAS; EFAULT if the array cannot be read,
+ * including a @num_iovas larger than the array (nothing is allocated for
+ * the count before the elements are read).
  */
 struct iommu_ioas_allow_iovas {
 	__u32 size;
@@ -1076,9 +1078,15 @@ struct iommu_ioas_create_window {
  *
  * Minimum size: up to and including @base.
  *
+ * Maps and unmaps into the window that were in flight when it was called
+ * are waited for (they may wait on page faults themselves): the call
+ * sleeps until they are done rather than failing, and only a fatal
+ * signal ends that sleep early.
+ *
  * Errors: EINVAL if the IOAS is not windowed; ENOENT if no window starts
  * at @base; EBUSY if an in-kernel user would not let go of its pins, and
- * then nothing changed.
+ * then nothing changed; EINTR if a fatal signal ended the wait, and then
+ * nothing changed either.
  */
 struct iommu_ioas_remove_window {
 	__u32 size;
