@@ -420,7 +420,7 @@ static int test_set_memory_limit(struct iommufd_ucmd *ucmd)
 	/* As upstream: room for at least one PFN and its count. */
 	if (limit < sizeof(u64) + sizeof(u32))
 		return -EINVAL;
-	iopt_pages_batch_bytes = limit;
+	WRITE_ONCE(iopt_pages_batch_bytes, limit);
 	return 0;
 }
 
