@@ -344,6 +344,7 @@ static int iommufd_fops_release(struct inode *inode, struct file *filp)
 {
 	struct iommufd_ctx *ictx = filp->private_data;
 
+	iommufd_fault_ctx_closed(ictx);
 	iommufd_destroy_all(ictx);
 	iopt_pages_cache_drain(&ictx->pages_cache);
 	xa_destroy(&ictx->objects);
