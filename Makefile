@@ -64,9 +64,15 @@ $(LINUX_SRC_STAMP): | deps
 
 # --- The module. kbuild builds in the directory it is given, so each
 # (kernel, variant) pair gets its own directory of links to the sources.
+# The two builds are two modules: the release one is iommufd_oot.ko, the
+# test one iommufd_oot_test.ko (iommufd/Kbuild), so that one can never be
+# loaded for the other; modinfo's "build" field names each.
+MOD_NAME_release := iommufd_oot
+MOD_NAME_test := iommufd_oot_test
 # $(1) = kernel version, $(2) = test|release
+mod_ko = $(BUILD)/mod/$(1)/$(2)/$(MOD_NAME_$(2)).ko
 define module_rule
-$(BUILD)/mod/$(1)/$(2)/iommufd_oot.ko: $(MODULE_SRCS) | deps
+$(call mod_ko,$(1),$(2)): $(MODULE_SRCS) | deps
 	$(Q)mkdir -p $(BUILD)/mod/$(1)/$(2)/iommufd
 	$(Q)ln -sfn $(ROOT)/uapi $(BUILD)/mod/$(1)/$(2)/uapi
 	$(Q)for f in $(ROOT)/iommufd/*; do \
@@ -75,15 +81,15 @@ $(BUILD)/mod/$(1)/$(2)/iommufd_oot.ko: $(MODULE_SRCS) | deps
 		M=$(BUILD)/mod/$(1)/$(2)/iommufd \
 		$(if $(filter test,$(2)),CONFIG_IOMMUFD_OOT_TEST=y) \
 		W=1 modules
-	$(Q)cp $(BUILD)/mod/$(1)/$(2)/iommufd/iommufd_oot.ko $$@
+	$(Q)rm -f $(BUILD)/mod/$(1)/$(2)/*.ko
+	$(Q)cp $(BUILD)/mod/$(1)/$(2)/iommufd/$(MOD_NAME_$(2)).ko $$@
 endef
 $(foreach k,$(sort $(KVER) $(KVERS_CHECK)),\
 	$(foreach v,test release,$(eval $(call module_rule,$(k),$(v)))))
 
-modules: $(BUILD)/mod/$(KVER)/test/iommufd_oot.ko \
-	 $(BUILD)/mod/$(KVER)/release/iommufd_oot.ko
+modules: $(call mod_ko,$(KVER),test) $(call mod_ko,$(KVER),release)
 modules-all: $(foreach k,$(KVERS_CHECK),$(foreach v,test release,\
-	 $(BUILD)/mod/$(k)/$(v)/iommufd_oot.ko))
+	 $(call mod_ko,$(k),$(v))))
 
 # --- Userspace: selftests on the kselftest harness, and tools.
 selftests: $(SELFTEST_BINS)

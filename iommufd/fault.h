@@ -15,6 +15,8 @@
 
 #include "iommufd_test.h"
 
+struct iommufd_ctx;
+
 enum iommufd_fault {
 	IOMMUFD_FAULT_ALLOC = MOCK_FAULT_ALLOC,
 	IOMMUFD_FAULT_PIN = MOCK_FAULT_PIN,
@@ -26,6 +28,7 @@ enum iommufd_fault {
 /* Enabled while at least one task has a fault state (fault.c). */
 DECLARE_STATIC_KEY_FALSE(iommufd_faults_armed);
 bool iommufd_fault_hit_slow(enum iommufd_fault kind);
+void iommufd_fault_ctx_closed(struct iommufd_ctx *ictx);
 void iommufd_fault_exit(void);
 
 /*
@@ -43,6 +46,10 @@ static inline bool iommufd_fault_hit(enum iommufd_fault kind)
 static inline bool iommufd_fault_hit(enum iommufd_fault kind)
 {
 	return false;
+}
+
+static inline void iommufd_fault_ctx_closed(struct iommufd_ctx *ictx)
+{
 }
 
 static inline void iommufd_fault_exit(void)

@@ -342,6 +342,9 @@ void iommufd_hwpt_paging_abort(struct iommufd_hwpt_paging *hwpt);
 void iommufd_hwpt_put(struct iommufd_hwpt_paging *hwpt);
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
 
+/* main.c: a marker both builds export, so only one loads (see there). */
+extern const char *const iommufd_oot_dev_iommu;
+
 /* Test command, selftest.c; compiled only into test builds */
 #ifdef CONFIG_IOMMUFD_OOT_TEST
 int iommufd_test(struct iommufd_ucmd *ucmd);

@@ -60,14 +60,16 @@ enum {
 	 * Extension (not upstream): count the IOPTEs of the mock domain of
 	 * HWPT @id over check_map.iova, check_map.length (multiples of
 	 * PAGE_SIZE / 2) into the struct iommu_test_iopte_stats at
-	 * check_map.uptr.
+	 * check_map.uptr. Any length works: the walk follows the page table.
 	 */
 	IOMMU_TEST_OP_MD_IOPTE_STATS,
 	/*
 	 * Extension (not upstream): make the fail_nth.nth-th fault event of
 	 * the kinds in fail_nth.kinds (MOCK_FAULT_*) in the calling task fail,
 	 * once; nth 0 disarms. Reports in out_fired and out_seen whether the
-	 * previous setting fired and how many events it counted.
+	 * previous setting fired and how many events it counted, and in
+	 * out_armed_tasks how many live tasks are armed module-wide after
+	 * this call. Closing the fd disarms the tasks armed through it.
 	 */
 	IOMMU_TEST_OP_FAIL_NTH,
 };
@@ -164,10 +166,15 @@ enum {
  *                     (in) @dev_flags, MOCK_FLAGS_DEVICE_* bits.
  * @mock_domain_replace: IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE: move mock device
  *                       @id to (in/out) @pt_id; returns the HWPT now used.
+ *                       If the reply cannot be written (EFAULT), the
+ *                       device goes back where it was when it can.
  * @check_map: IOMMU_TEST_OP_MD_CHECK_MAP: (in) verify that @iova, @length in
- *             mock HWPT @id translates to the memory at @uptr.
+ *             mock HWPT @id translates to the memory at @uptr; a @length
+ *             beyond the mock aperture's size gives EINVAL, a fatal
+ *             signal EINTR.
  * @check_refs: IOMMU_TEST_OP_MD_CHECK_REFS: (in) verify that every page of
- *              @uptr, @length has a pin count of @refs.
+ *              @uptr, @length has a pin count of @refs; a @length beyond
+ *              the machine's memory gives EINVAL, a fatal signal EINTR.
  * @create_access: IOMMU_TEST_OP_CREATE_ACCESS: create an in-kernel access
  *                 user of IOAS @id with (in) @flags; (out) @out_access_fd
  *                 is a file descriptor representing it.
@@ -280,6 +287,7 @@ struct iommu_test_cmd {
 			__u32 kinds;
 			__u32 out_fired;
 			__u32 out_seen;
+			__u32 out_armed_tasks;
 		} fail_nth;
 		struct {
 			__u32 dev_id;

@@ -344,6 +344,7 @@ static int iommufd_fops_release(struct inode *inode, struct file *filp)
 {
 	struct iommufd_ctx *ictx = filp->private_data;
 
+	iommufd_fault_ctx_closed(ictx);
 	iommufd_destroy_all(ictx);
 	iopt_pages_cache_drain(&ictx->pages_cache);
 	xa_destroy(&ictx->objects);
@@ -568,6 +569,18 @@ static const struct file_operations iommufd_fops = {
 	.uring_cmd = iommufd_fops_uring_cmd,
 };
 
+/*
+ * The test and release builds are two modules (iommufd_oot_test and
+ * iommufd_oot) that both want /dev/iommu. Both export this marker
+ * symbol, so the module loader refuses whichever comes second before its
+ * init runs:
+ * "exports duplicate symbol iommufd_oot_dev_iommu (owned by ...)".
+ * misc_register() would otherwise get as far as sysfs, which reports the
+ * duplicate device with a stack dump.
+ */
+const char *const iommufd_oot_dev_iommu = "iommu";
+EXPORT_SYMBOL_GPL(iommufd_oot_dev_iommu);
+
 static struct miscdevice iommufd_misc_dev = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "iommu",
@@ -601,5 +614,11 @@ static void __exit iommufd_exit(void)
 module_init(iommufd_init);
 module_exit(iommufd_exit);
 
+#ifdef CONFIG_IOMMUFD_OOT_TEST
+MODULE_DESCRIPTION("I/O address space management for userspace through /dev/iommu (TEST BUILD: test command, mock driver, fault points)");
+MODULE_INFO(build, "test");
+#else
 MODULE_DESCRIPTION("I/O address space management for userspace through /dev/iommu");
+MODULE_INFO(build, "release");
+#endif
 MODULE_LICENSE("GPL");

@@ -310,37 +310,74 @@ static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain,
 	       (iova & (size - 1));
 }
 
+/*
+ * Add to @stats the IOPTEs of one top-level entry over [first, last], two
+ * IOVAs inside that entry. A leaf table wholly inside the range is
+ * counted from its @used, so a walk costs one step per top-level entry.
+ */
+static void mock_stats_one_top(struct mock_domain *mock, unsigned long first,
+			       unsigned long last,
+			       struct iommu_test_iopte_stats *stats)
+{
+	unsigned long top = mock->top[mock_top_index(first)];
+	unsigned long i = mock_leaf_index(first), end = mock_leaf_index(last);
+	struct mock_leaf *leaf = (struct mock_leaf *)top;
+
+	lockdep_assert_held(&mock->lock);
+	if (top & MOCK_PTE_HUGE) {
+		stats->huge++;
+		return;
+	}
+	if (!leaf) {
+		stats->unmapped += last - first + 1;
+		return;
+	}
+	if (i == 0 && end == MOCK_LEAF_ENTRIES - 1) {
+		stats->small += leaf->used;
+		stats->unmapped += (MOCK_LEAF_ENTRIES - leaf->used) *
+				   MOCK_IO_PAGE_SIZE;
+		return;
+	}
+	for (; i <= end; i++) {
+		if (leaf->pte[i])
+			stats->small++;
+		else
+			stats->unmapped += MOCK_IO_PAGE_SIZE;
+	}
+}
+
 /**
  * mock_domain_iopte_stats - count the IOPTEs over an IOVA range
  * @domain: a mock domain
  * @iova: start, a multiple of MOCK_IO_PAGE_SIZE
- * @length: bytes, a multiple of MOCK_IO_PAGE_SIZE
+ * @last: last IOVA, one below a multiple of MOCK_IO_PAGE_SIZE
  * @stats: out: IOPTEs of each size overlapping the range, unmapped bytes
+ *
+ * The range may be as large as the IOVA space: the walk follows the page
+ * table, one top-level entry at a time with the lock dropped in between,
+ * and counts the IOVA beyond the table as unmapped in one step.
  */
 void mock_domain_iopte_stats(struct iommu_domain *domain, unsigned long iova,
-			     unsigned long length,
+			     unsigned long last,
 			     struct iommu_test_iopte_stats *stats)
 {
 	struct mock_domain *mock = to_mock(domain);
-	unsigned long cur = iova, end = iova + length;
+	unsigned long cur = iova;
 
 	memset(stats, 0, sizeof(*stats));
-	spin_lock(&mock->lock);
-	while (cur < end) {
-		unsigned long size;
+	while (mock_top_index(cur) < MOCK_TOP_ENTRIES) {
+		unsigned long top_last = min(last, ALIGN_DOWN(cur,
+					MOCK_HUGE_PAGE_SIZE) + MOCK_HUGE_PAGE_SIZE - 1);
 
-		if (!mock_lookup(mock, cur, &size)) {
-			stats->unmapped += MOCK_IO_PAGE_SIZE;
-			cur += MOCK_IO_PAGE_SIZE;
-			continue;
-		}
-		if (size == MOCK_HUGE_PAGE_SIZE)
-			stats->huge++;
-		else
-			stats->small++;
-		cur = ALIGN_DOWN(cur, size) + size;
+		spin_lock(&mock->lock);
+		mock_stats_one_top(mock, cur, top_last, stats);
+		spin_unlock(&mock->lock);
+		if (top_last == last)
+			return;
+		cur = top_last + 1;
+		cond_resched();
 	}
-	spin_unlock(&mock->lock);
+	stats->unmapped += last - cur + 1;
 }
 
 static void mock_domain_free(struct iommu_domain *domain)

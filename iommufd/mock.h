@@ -30,7 +30,7 @@ extern const struct iommufd_device_ops mock_device_ops;
 bool mock_domain_is_mock(struct iommu_domain *domain);
 void mock_domain_set_limit(struct iommu_domain *domain, unsigned long limit);
 void mock_domain_iopte_stats(struct iommu_domain *domain, unsigned long iova,
-			     unsigned long length,
+			     unsigned long last,
 			     struct iommu_test_iopte_stats *stats);
 
 #endif

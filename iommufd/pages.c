@@ -406,7 +406,8 @@ static __always_inline long pages_gup(struct iopt_pages *pages,
 static struct page **pages_alloc_batch(unsigned long *capacity)
 {
 	unsigned long n = max_t(unsigned long, 1,
-				iopt_pages_batch_bytes / sizeof(struct page *));
+				READ_ONCE(iopt_pages_batch_bytes) /
+					sizeof(struct page *));
 
 	*capacity = min_t(unsigned long, n, PAGE_SIZE / sizeof(struct page *));
 	if (iommufd_fault_hit(IOMMUFD_FAULT_ALLOC))
@@ -889,8 +890,9 @@ static int pages_pin_range(struct iopt_pages *pages, unsigned long first,
 	lockdep_assert_held(&pages->mutex);
 	/* A few pages (a VMM mapping one buffer) need no allocation. */
 	capacity = min_t(unsigned long, PAGES_SMALL_BATCH,
-			 max_t(unsigned long, 1, iopt_pages_batch_bytes /
-						 sizeof(struct page *)));
+			 max_t(unsigned long, 1,
+			       READ_ONCE(iopt_pages_batch_bytes) /
+				       sizeof(struct page *)));
 	if (last - first >= capacity) {
 		batch = pages_alloc_batch(&capacity);
 		if (!batch)

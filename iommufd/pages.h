@@ -223,7 +223,9 @@ int iopt_pages_rw(struct iopt_pages *pages, unsigned long start_byte,
 /*
  * Upper bound, in bytes, of the temporary page array used to pin in
  * batches. Test builds shrink it (IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT) to
- * push every range through many batches.
+ * push every range through many batches. A test may change it while
+ * another task pins, so it is read with READ_ONCE() and written with
+ * WRITE_ONCE(); a pin may see two values, and any value works.
  */
 extern unsigned int iopt_pages_batch_bytes;
 

@@ -12,6 +12,7 @@
 #include <linux/io.h>
 #include <linux/iommu.h>
 #include <linux/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -380,10 +381,25 @@ static int test_add_reserved(struct iommufd_ucmd *ucmd)
 }
 
 /*
+ * A walk over user memory of a size the caller chose: give the CPU away
+ * between steps, and stop for a fatal signal so that a long walk can be
+ * killed.
+ */
+static int test_walk_step(void)
+{
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	cond_resched();
+	return 0;
+}
+
+/*
  * Is every small page of [uptr, uptr + length) pinned exactly @refs
  * times? Pins of a small page are counted in its refcount in units of
  * GUP_PIN_COUNTING_BIAS, which ordinary references cannot reach; pages
- * of large folios are skipped, their pins are counted elsewhere.
+ * of large folios are skipped, their pins are counted elsewhere. A range
+ * longer than the machine's memory is refused with EINVAL: it cannot be
+ * a buffer anyone pinned, and walking it would take hours.
  */
 static int test_check_refs(struct iommufd_ucmd *ucmd)
 {
@@ -391,8 +407,10 @@ static int test_check_refs(struct iommufd_ucmd *ucmd)
 	unsigned long uptr = cmd->check_refs.uptr;
 	unsigned long length = cmd->check_refs.length;
 	unsigned long end;
+	int rc;
 
 	if (length % PAGE_SIZE || uptr % PAGE_SIZE ||
+	    length / PAGE_SIZE > totalram_pages() ||
 	    check_add_overflow(uptr, length, &end))
 		return -EINVAL;
 	for (; uptr != end; uptr += PAGE_SIZE) {
@@ -400,6 +418,9 @@ static int test_check_refs(struct iommufd_ucmd *ucmd)
 		unsigned int count;
 		long got;
 
+		rc = test_walk_step();
+		if (rc)
+			return rc;
 		got = get_user_pages_fast(uptr, 1, 0, &page);
 		if (got != 1)
 			return got < 0 ? got : -EFAULT;
@@ -420,7 +441,7 @@ static int test_set_memory_limit(struct iommufd_ucmd *ucmd)
 	/* As upstream: room for at least one PFN and its count. */
 	if (limit < sizeof(u64) + sizeof(u32))
 		return -EINVAL;
-	iopt_pages_batch_bytes = limit;
+	WRITE_ONCE(iopt_pages_batch_bytes, limit);
 	return 0;
 }
 
@@ -531,6 +552,16 @@ static struct iommufd_hwpt_paging *test_hold_hwpt(struct iommufd_device *idev)
 	return hwpt;
 }
 
+/* Best effort: the caller reports an error whatever this returns. */
+static void test_attach_back(struct iommufd_device *idev,
+			     struct iommufd_hwpt_paging *old)
+{
+	u32 hwpt_id;
+
+	if (iommufd_device_attach(idev, old->obj.id, &hwpt_id))
+		pr_debug("mock device stays on its new HWPT\n");
+}
+
 static int test_mock_domain_replace(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_test_cmd *cmd = ucmd->cmd;
@@ -544,8 +575,8 @@ static int test_mock_domain_replace(struct iommufd_ucmd *ucmd)
 		return PTR_ERR(sobj);
 	/*
 	 * Keep the current HWPT alive (an automatic one would go with its
-	 * last device), so a reply that cannot be written puts the device
-	 * back exactly where it was.
+	 * last device), so a reply that cannot be written can put the
+	 * device back where it was.
 	 */
 	old = test_hold_hwpt(sobj->idev);
 	rc = iommufd_device_attach(sobj->idev,
@@ -553,9 +584,14 @@ static int test_mock_domain_replace(struct iommufd_ucmd *ucmd)
 	if (!rc) {
 		cmd->mock_domain_replace.pt_id = hwpt_id;
 		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+		/*
+		 * Going back is an attach too, and can fail as one (it
+		 * allocates the device's reserved regions in the old IOAS
+		 * again): then the device stays where the command put it,
+		 * and the caller gets the reply's error all the same.
+		 */
 		if (rc && old)
-			WARN_ON(iommufd_device_attach(sobj->idev, old->obj.id,
-						      &hwpt_id));
+			test_attach_back(sobj->idev, old);
 	}
 	if (old)
 		iommufd_hwpt_put(old);
@@ -597,7 +633,8 @@ static int test_mock_domain_set_limit(struct iommufd_ucmd *ucmd)
 /*
  * Does HWPT @id translate [iova, iova + length) to the memory userspace
  * sees at uptr? Checked through iommu_iova_to_phys(), the same kernel
- * interface the core uses, one mock IOPTE unit at a time.
+ * interface the core uses, one mock IOPTE unit at a time. A range longer
+ * than the mock aperture cannot all translate: EINVAL at once.
  */
 static int test_md_check_map(struct iommufd_ucmd *ucmd)
 {
@@ -606,28 +643,39 @@ static int test_md_check_map(struct iommufd_ucmd *ucmd)
 	unsigned long uptr = cmd->check_map.uptr;
 	unsigned long length = cmd->check_map.length;
 	struct iommufd_hwpt_paging *hwpt;
-	unsigned long end;
+	/* No page aligned address equals ULONG_MAX: nothing looked up yet. */
+	unsigned long end, page_uptr = ULONG_MAX;
+	phys_addr_t page_phys = 0;
 	int rc = 0;
 
 	if (iova % MOCK_IO_PAGE_SIZE || length % MOCK_IO_PAGE_SIZE ||
-	    uptr % MOCK_IO_PAGE_SIZE || check_add_overflow(uptr, length, &end))
+	    uptr % MOCK_IO_PAGE_SIZE ||
+	    length > MOCK_APERTURE_LAST - MOCK_APERTURE_START + 1 ||
+	    check_add_overflow(uptr, length, &end))
 		return -EINVAL;
 	hwpt = test_get_mock_hwpt(ucmd, cmd->id);
 	if (IS_ERR(hwpt))
 		return PTR_ERR(hwpt);
 	for (; uptr != end; uptr += MOCK_IO_PAGE_SIZE, iova += MOCK_IO_PAGE_SIZE) {
 		struct page *page;
-		phys_addr_t want;
 		long got;
 
-		got = get_user_pages_fast(uptr & PAGE_MASK, 1, 0, &page);
-		if (got != 1) {
-			rc = got < 0 ? got : -EFAULT;
+		rc = test_walk_step();
+		if (rc)
 			break;
+		/* One lookup per CPU page serves all its IOPTE units. */
+		if ((uptr & PAGE_MASK) != page_uptr) {
+			page_uptr = uptr & PAGE_MASK;
+			got = get_user_pages_fast(page_uptr, 1, 0, &page);
+			if (got != 1) {
+				rc = got < 0 ? got : -EFAULT;
+				break;
+			}
+			page_phys = page_to_phys(page);
+			put_page(page);
 		}
-		want = page_to_phys(page) + uptr % PAGE_SIZE;
-		put_page(page);
-		if (iommu_iova_to_phys(hwpt->domain, iova) != want) {
+		if (iommu_iova_to_phys(hwpt->domain, iova) !=
+		    page_phys + uptr % PAGE_SIZE) {
 			rc = -EINVAL;
 			break;
 		}
@@ -652,7 +700,7 @@ static int test_md_iopte_stats(struct iommufd_ucmd *ucmd)
 	hwpt = test_get_mock_hwpt(ucmd, cmd->id);
 	if (IS_ERR(hwpt))
 		return PTR_ERR(hwpt);
-	mock_domain_iopte_stats(hwpt->domain, iova, length, &stats);
+	mock_domain_iopte_stats(hwpt->domain, iova, last, &stats);
 	if (copy_to_user(u64_to_user_ptr(cmd->check_map.uptr), &stats,
 			 sizeof(stats)))
 		rc = -EFAULT;

@@ -8,8 +8,8 @@
 # iommufdctl -v prints each statement before its result; the exit status
 # is 0 only if every statement did what it says.
 
-echo "== module loaded (/proc/modules)"
-grep iommufd_oot /proc/modules || echo "iommufd_oot is not loaded"
+echo "== module loaded (/proc/modules; iommufd_oot_test is the test build)"
+grep iommufd_oot /proc/modules || echo "iommufd_oot(_test) is not loaded"
 echo
 echo "== device node"
 ls -l /dev/iommu || exit 1

@@ -2628,4 +2628,134 @@ TEST(small_map_held_by_a_fault_holds_up_no_other_map_or_unmap)
 	ASSERT_EQ(0, close(m.fd));
 }
 
+/*
+ * CHECK_REFS over more than the machine's memory and CHECK_MAP over more
+ * than the mock aperture fail at once with EINVAL. The range is read-only
+ * untouched memory, whose every page looks up as the zero page without a
+ * pin: CHECK_REFS used to walk all 16M pages of it, for minutes.
+ */
+TEST(check_walks_longer_than_memory_or_aperture_fail_at_once)
+{
+	const __u64 len = 64ULL << 30;
+	__u32 ioas_id, hwpt_id;
+	double t0;
+	char *buf;
+	int fd;
+
+	fd = iommufd_open();
+	ASSERT_LE(0, fd);
+	if (!iommufd_is_test_build(fd))
+		SKIP(return, "needs a test build");
+	if ((__u64)sysconf(_SC_PHYS_PAGES) * PAGE_SZ >= len)
+		SKIP(return, "this machine has 64 GiB of memory or more");
+	buf = mmap(NULL, len, PROT_READ,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas_id));
+	ASSERT_EQ(0, tcmd_mock_domain(fd, ioas_id, NULL, &hwpt_id, NULL));
+
+	t0 = now_sec();
+	EXPECT_EQ(-EINVAL, tcmd_check_refs(fd, buf, len, 0));
+	EXPECT_EQ(-EINVAL, tcmd_check_map(fd, hwpt_id, APERTURE_START, buf,
+					  APERTURE_LAST - APERTURE_START +
+						  1 + HALF_PAGE));
+	EXPECT_GT(5.0, now_sec() - t0);
+	/* The same memory within the bounds: no pins, nothing mapped. */
+	EXPECT_EQ(0, tcmd_check_refs(fd, buf, 64 * PAGE_SZ, 0));
+	EXPECT_EQ(-EINVAL, tcmd_check_map(fd, hwpt_id, APERTURE_START, buf,
+					  PAGE_SZ));
+	munmap(buf, len);
+	close(fd);
+}
+
+/*
+ * Is IOVA @iova of @ioas_id reserved (by a device attached there)? A
+ * fixed map there is EINVAL then, as upstream's.
+ */
+static int iova_reserved(int fd, __u32 ioas_id, void *buf, __u64 iova)
+{
+	int rc = ioas_map_fixed(fd, ioas_id, buf, PAGE_SZ, iova);
+
+	if (rc == -EINVAL)
+		return 1;
+	if (rc)
+		return rc;
+	return ioas_unmap(fd, ioas_id, iova, PAGE_SZ, NULL);
+}
+
+/*
+ * MOCK_DOMAIN_REPLACE from IOAS A to IOAS B whose reply cannot be written
+ * (the command struct is read-only) fails with EFAULT and moves the
+ * device back to A. With the Nth allocation failing, for every N, the
+ * move fails (ENOMEM, still on A), or the move back does (EFAULT, left
+ * on B: going back reserves the device's region in A again, which
+ * allocates), or nothing fails (EFAULT, back on A). The move back failing
+ * used to WARN, which fails the run. The device's reserved region shows
+ * where it is.
+ */
+TEST(replace_with_unwritable_reply_goes_back_or_stays_without_warning)
+{
+	const __u64 resv = 0x40000000UL;
+	unsigned int n, back_failed = 0;
+	struct iommu_test_cmd *cmd;
+	long vm_pin;
+	char *buf;
+
+	vm_pin = proc_status_kb("VmPin");
+	cmd = mmap(NULL, PAGE_SZ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, cmd);
+	buf = buf_alloc_small(PAGE_SZ, 7);
+	ASSERT_NE(NULL, buf);
+	for (n = 1; n < 200; n++) {
+		__u32 ioas_a, ioas_b, stdev;
+		int fd, rc, fired;
+
+		fd = iommufd_open();
+		ASSERT_LE(0, fd);
+		if (!iommufd_is_test_build(fd))
+			SKIP(return, "needs a test build");
+		ASSERT_EQ(0, ioas_alloc(fd, &ioas_a));
+		ASSERT_EQ(0, ioas_alloc(fd, &ioas_b));
+		ASSERT_EQ(0, tcmd_mock_domain(fd, ioas_a, &stdev, NULL, NULL));
+		ASSERT_EQ(0, tcmd_mock_device_add_resv(fd, stdev, resv,
+						       PAGE_SZ));
+		ASSERT_EQ(0, mprotect(cmd, PAGE_SZ, PROT_READ | PROT_WRITE));
+		*cmd = (struct iommu_test_cmd){
+			.size = sizeof(*cmd),
+			.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+			.id = stdev,
+			.mock_domain_replace = { .pt_id = ioas_b },
+		};
+		ASSERT_EQ(0, mprotect(cmd, PAGE_SZ, PROT_READ));
+
+		ASSERT_EQ(0, fail_nth_arm(fd, n, MOCK_FAULT_ALLOC));
+		rc = iommufd_ioctl(fd, IOMMU_TEST_CMD, cmd);
+		ASSERT_EQ(0, fail_nth_disarm(fd, &fired));
+
+		if (rc == -EFAULT && fired) {
+			back_failed++;
+			EXPECT_EQ(0, iova_reserved(fd, ioas_a, buf, resv));
+			EXPECT_EQ(1, iova_reserved(fd, ioas_b, buf, resv));
+		} else {
+			EXPECT_TRUE(rc == -EFAULT || (fired && rc == -ENOMEM))
+				TH_LOG("N %u: rc %d", n, rc);
+			EXPECT_EQ(1, iova_reserved(fd, ioas_a, buf, resv));
+			EXPECT_EQ(0, iova_reserved(fd, ioas_b, buf, resv));
+		}
+		/* Either way the device still moves and goes. */
+		ASSERT_EQ(0, tcmd_mock_domain_replace(fd, stdev, ioas_b, NULL));
+		ASSERT_EQ(0, iommufd_destroy(fd, stdev));
+		ASSERT_EQ(0, close(fd));
+		if (!fired)
+			break;
+	}
+	ASSERT_GT(200, n) TH_LOG("the fault never stopped firing");
+	/* The path under test was taken. */
+	ASSERT_LE(1, back_failed);
+	EXPECT_EQ(vm_pin, proc_status_kb("VmPin"));
+	munmap(buf, PAGE_SZ);
+	munmap(cmd, PAGE_SZ);
+}
+
 TEST_HARNESS_MAIN

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "iommufd_utils.h"
@@ -1257,6 +1258,159 @@ TEST_F(fail_nth, uring_submit_of_map)
 		check_new_mapped(_metadata, self, IOVA_NEW);
 		io_uring_queue_exit(&u.ring);
 	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* The fault states themselves (iommufd/fault.c). */
+
+/* Arm (or with @nth 0 disarm) the caller; *@armed: live armed tasks. */
+static int fail_nth_armed_tasks(int fd, __u32 nth, __u32 *armed)
+{
+	struct iommu_test_cmd cmd = {
+		/* A kernel that does not report it leaves this in place. */
+		.fail_nth = { .nth = nth, .kinds = nth ? MOCK_FAULT_ALLOC : 0,
+			      .out_armed_tasks = 0xffffffff },
+	};
+	int rc;
+
+	rc = tcmd(fd, IOMMU_TEST_OP_FAIL_NTH, 0, &cmd);
+	*armed = cmd.fail_nth.out_armed_tasks;
+	return rc;
+}
+
+/* The next fork() gets PID @pid, if it is free; -1 without the right. */
+static int next_pid_is(pid_t pid)
+{
+	FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "w");
+	int rc;
+
+	if (!f)
+		return -1;
+	rc = fprintf(f, "%d", pid - 1) > 0 ? 0 : -1;
+	return fclose(f) || rc ? -1 : 0;
+}
+
+/* The exit code of child @pid, or -1. */
+static int child_status(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* A child arms far away through @fd, counts an event, and dies armed. */
+static pid_t fork_armed_and_die(int fd)
+{
+	pid_t pid = fork();
+	__u32 ioas_id;
+
+	if (pid)
+		return pid;
+	if (tcmd_fail_nth(fd, 1000000, MOCK_FAULT_ALL, NULL, NULL))
+		_exit(1);
+	_exit(ioas_alloc(fd, &ioas_id) ? 2 : 0);
+}
+
+#define NOT_REUSED 10
+
+/*
+ * A task that gets the PID (and, as often as the allocator likes, the
+ * task_struct memory) of a task that died armed starts with no fault
+ * state: nothing fired, nothing seen. States were matched by task
+ * pointer and PID, so such a task took over the dead one's.
+ */
+TEST(fault_state_of_a_dead_task_is_not_inherited)
+{
+	unsigned int i, reused = 0;
+	__u32 armed;
+	int fd;
+
+	fd = iommufd_open();
+	ASSERT_LE(0, fd);
+	if (!iommufd_is_test_build(fd))
+		SKIP(return, "needs a test build");
+	for (i = 0; i != 30; i++) {
+		pid_t first, second;
+		int rc;
+
+		first = fork_armed_and_die(fd);
+		ASSERT_LT(0, first);
+		ASSERT_EQ(0, child_status(first));
+		/* Let RCU free its task_struct, to be handed out again. */
+		usleep(20000);
+		if (next_pid_is(first))
+			SKIP(return, "cannot choose the next PID (needs root)");
+		second = fork();
+		ASSERT_LE(0, second);
+		if (!second) {
+			__u32 fired = 1, seen = 1;
+
+			if (getpid() != first)
+				_exit(NOT_REUSED);
+			if (tcmd_fail_nth(fd, 0, 0, &fired, &seen))
+				_exit(3);
+			_exit(fired || seen ? 4 : 0);
+		}
+		rc = child_status(second);
+		if (rc == NOT_REUSED)
+			continue;
+		reused++;
+		ASSERT_EQ(0, rc) TH_LOG("PID %d inherited a dead task's state",
+					first);
+	}
+	ASSERT_LT(0, reused) TH_LOG("no PID was ever reused");
+	/* The dead are not counted: the parent arms alone. */
+	ASSERT_EQ(0, fail_nth_armed_tasks(fd, 1000000, &armed));
+	ASSERT_EQ(1, armed);
+	ASSERT_EQ(0, fail_nth_armed_tasks(fd, 0, &armed));
+	ASSERT_EQ(0, armed);
+	close(fd);
+}
+
+/*
+ * Many short-lived tasks that arm and die armed leave nothing behind:
+ * through a shared fd, the next arming sweeps their states; through
+ * their own fd, its close disarms them. Memory no longer grows with the
+ * number of tasks that ever armed.
+ */
+TEST(fault_states_of_dead_tasks_are_freed)
+{
+	unsigned int i;
+	__u32 armed;
+	int fd;
+
+	fd = iommufd_open();
+	ASSERT_LE(0, fd);
+	if (!iommufd_is_test_build(fd))
+		SKIP(return, "needs a test build");
+	for (i = 0; i != 64; i++) {
+		pid_t pid;
+
+		pid = fork_armed_and_die(fd);
+		ASSERT_LT(0, pid);
+		ASSERT_EQ(0, child_status(pid));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			int own = iommufd_open();
+
+			_exit(own < 0 || tcmd_fail_nth(own, 1000000,
+						       MOCK_FAULT_ALL, NULL,
+						       NULL) ? 1 : 0);
+		}
+		ASSERT_EQ(0, child_status(pid));
+	}
+	ASSERT_EQ(0, fail_nth_armed_tasks(fd, 1000000, &armed));
+	ASSERT_EQ(1, armed);
+	/* Closing the fd the parent armed through disarms it. */
+	close(fd);
+	fd = iommufd_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fail_nth_armed_tasks(fd, 0, &armed));
+	ASSERT_EQ(0, armed);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

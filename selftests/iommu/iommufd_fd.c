@@ -3,8 +3,11 @@
  * The fd, the object table and the command dispatcher: contexts, DESTROY,
  * the size rules every command follows, unknown commands and flags.
  */
+#define _GNU_SOURCE /* memmem() */
 #include <stdbool.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -382,6 +385,135 @@ TEST_F(ctx, test_command_matches_build_variant)
 	 */
 	ASSERT_EQ(getenv("IOMMUFD_EXPECT_RELEASE") ? -ENOTTY : -EOPNOTSUPP,
 		  rc);
+}
+
+/* ---------------------------------------------------------------------- */
+/*
+ * The two builds as files (in the VM, tools/vm/run-vm.sh puts them in
+ * /lib/iommufd/<build>/): each is a module of its own name, says in
+ * modinfo which build it is, and neither loads while the other holds
+ * /dev/iommu.
+ */
+#define MODULE_DIR "/lib/iommufd"
+
+struct module_build {
+	const char *build;
+	const char *name;
+};
+
+static const struct module_build builds[] = {
+	{ "test", "iommufd_oot_test" },
+	{ "release", "iommufd_oot" },
+};
+
+static void module_path(char *path, size_t len, const struct module_build *b)
+{
+	snprintf(path, len, MODULE_DIR "/%s/%s.ko", b->build, b->name);
+}
+
+/* The whole file at @path into a malloc()ed buffer; *@len is its size. */
+static char *read_file(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return NULL;
+	buf = fstat(fd, &st) ? NULL : malloc(st.st_size);
+	if (buf && read(fd, buf, st.st_size) != st.st_size) {
+		free(buf);
+		buf = NULL;
+	}
+	*len = buf ? st.st_size : 0;
+	close(fd);
+	return buf;
+}
+
+/*
+ * Does the module file at @path carry "@key=@value" in its modinfo? The
+ * .modinfo section that modinfo(8) prints is a run of NUL-terminated
+ * "key=value" strings, so the string between two NULs is enough to find.
+ */
+static bool modinfo_has(const char *path, const char *key, const char *value)
+{
+	char want[128];
+	bool found;
+	size_t len;
+	char *file;
+	int n;
+
+	n = snprintf(want, sizeof(want), "%c%s=%s%c", 0, key, value, 0);
+	file = read_file(path, &len);
+	found = file && memmem(file, len, want, n);
+	free(file);
+	return found;
+}
+
+static bool module_loaded(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return !access(path, F_OK);
+}
+
+TEST(builds_are_named_apart_and_say_which_they_are)
+{
+	char path[128];
+	unsigned int i;
+
+	if (access(MODULE_DIR, F_OK))
+		SKIP(return, "no " MODULE_DIR " (only in the test VM)");
+	for (i = 0; i != ARRAY_SIZE(builds); i++) {
+		module_path(path, sizeof(path), &builds[i]);
+		ASSERT_EQ(0, access(path, R_OK)) TH_LOG("%s", path);
+		EXPECT_TRUE(modinfo_has(path, "build", builds[i].build))
+			TH_LOG("%s: no build=%s", path, builds[i].build);
+		EXPECT_TRUE(modinfo_has(path, "name", builds[i].name))
+			TH_LOG("%s: no name=%s", path, builds[i].name);
+	}
+}
+
+/*
+ * Loading the other build while this one holds /dev/iommu fails cleanly
+ * (the loader refuses a second exporter of iommufd_oot_dev_iommu, with a
+ * message naming the owner), and this one keeps working.
+ */
+TEST(the_other_build_refuses_to_load_beside_this_one)
+{
+	const struct module_build *self_b, *other;
+	bool release = getenv("IOMMUFD_EXPECT_RELEASE");
+	__u32 ioas_id;
+	char path[128];
+	int fd, mod_fd, rc;
+
+	if (access(MODULE_DIR, F_OK))
+		SKIP(return, "no " MODULE_DIR " (only in the test VM)");
+	self_b = &builds[release ? 1 : 0];
+	other = &builds[release ? 0 : 1];
+	ASSERT_TRUE(module_loaded(self_b->name)) TH_LOG("%s", self_b->name);
+	ASSERT_FALSE(module_loaded(other->name)) TH_LOG("%s", other->name);
+
+	module_path(path, sizeof(path), other);
+	mod_fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, mod_fd) TH_LOG("%s", path);
+	rc = syscall(SYS_finit_module, mod_fd, "", 0);
+	if (!rc) {
+		/* Put things back before failing. */
+		syscall(SYS_delete_module, other->name, O_NONBLOCK);
+	}
+	ASSERT_EQ(-1, rc);
+	EXPECT_EQ(ENOEXEC, errno);
+	close(mod_fd);
+	ASSERT_FALSE(module_loaded(other->name));
+
+	fd = iommufd_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas_id));
+	ASSERT_EQ(!release, iommufd_is_test_build(fd));
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

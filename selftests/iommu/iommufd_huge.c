@@ -28,6 +28,7 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 #include <sys/mman.h>
 
 #include "kselftest_harness.h"
@@ -1347,6 +1348,44 @@ TEST_F_TIMEOUT(huge, split_areas_unmap_one_by_one, 90)
 				TH_LOG("split %u order %u", p, order);
 		}
 	}
+}
+
+/*
+ * IOPTE_STATS over 2^63 bytes and over all but the last 2 KiB of the
+ * 64-bit space answers at once with the counts of the one area and the
+ * rest unmapped: the mock walks its page table, not the range (it used to
+ * step 2 KiB at a time under a spinlock: a soft lockup).
+ */
+TEST_F(huge, stats_over_the_whole_iova_space_answer_at_once)
+{
+	const __u64 lens[] = { 1ULL << 63, 0 - HALF_PAGE };
+	struct iommu_test_iopte_stats w, got;
+	__u64 iova = IOVA_BASE + SZ_1M;
+	struct timespec t0, t1;
+	unsigned int i;
+	__u32 hwpt;
+
+	ASSERT_EQ(0, attach(self, variant, self->ioas_id, NULL, &hwpt, NULL));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf, SZ_2M,
+				    iova));
+	check_area(_metadata, self, hwpt, iova, self->buf, SZ_2M,
+		   dev_huge(variant), &w);
+	for (i = 0; i != ARRAY_SIZE(lens); i++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ASSERT_EQ(0, tcmd_md_iopte_stats(self->fd, hwpt, 0, lens[i],
+						 &got));
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		EXPECT_EQ(w.huge, got.huge);
+		EXPECT_EQ(w.small, got.small);
+		EXPECT_EQ(lens[i] - SZ_2M, got.unmapped);
+		EXPECT_GT(5, t1.tv_sec - t0.tv_sec);
+	}
+	/* Whole leaf tables, and parts of them, inside a bigger range. */
+	w.unmapped = 2 * SZ_1M;
+	ASSERT_STATS(hwpt, IOVA_BASE, 4 * SZ_1M, &w);
+	/* A range that starts beyond the table is all unmapped. */
+	check_unmapped(_metadata, self, hwpt, 1ULL << 40, 1ULL << 62);
+	check_unmapped(_metadata, self, hwpt, 0 - SZ_1M, SZ_1M);
 }
 
 /* Fragmented 4K memory: a physical break every page or two. */

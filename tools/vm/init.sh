@@ -26,14 +26,26 @@ echo 30 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
 
 echo "IOMMUFD-INIT kernel=$(uname -r) mode=$mode"
 
+# The module of each build: the test build is a module of its own name,
+# so that it is never loaded where the release one is meant.
+module_name() {
+	case "$1" in
+	test) echo iommufd_oot_test ;;
+	*) echo iommufd_oot ;;
+	esac
+}
+
 loaded=
+unload_module() {
+	rmmod "$(module_name "$loaded")"
+	echo "IOMMUFD-RMMOD variant=$loaded rc=$?"
+	loaded=
+}
+
 load_module() {
 	[ "$loaded" = "$1" ] && return 0
-	if [ -n "$loaded" ]; then
-		rmmod iommufd_oot
-		echo "IOMMUFD-RMMOD variant=$loaded rc=$?"
-	fi
-	insmod "/lib/iommufd/$1/iommufd_oot.ko"
+	[ -n "$loaded" ] && unload_module
+	insmod "/lib/iommufd/$1/$(module_name "$1").ko"
 	rc=$?
 	echo "IOMMUFD-INSMOD variant=$1 rc=$rc"
 	loaded=$1
@@ -94,11 +106,7 @@ vfio_setup() {
 case "$mode" in
 check)
 	run_suites
-	if [ -n "$loaded" ]; then
-		rmmod iommufd_oot
-		echo "IOMMUFD-RMMOD variant=$loaded rc=$?"
-		loaded=
-	fi
+	[ -n "$loaded" ] && unload_module
 	kmemleak_report
 	;;
 run)
@@ -137,10 +145,7 @@ fuzz)
 	;;
 esac
 
-if [ -n "$loaded" ]; then
-	rmmod iommufd_oot
-	echo "IOMMUFD-RMMOD variant=$loaded rc=$?"
-fi
+[ -n "$loaded" ] && unload_module
 echo "IOMMUFD-DONE"
 sync
 poweroff -f

@@ -54,8 +54,11 @@ r=$work/root
 cp /bin/busybox "$r/bin/busybox"
 cp "$ROOT/tools/vm/init.sh" "$r/init"
 chmod +x "$r/init"
+# The test build is iommufd_oot_test.ko, the release one iommufd_oot.ko.
 for v in test release; do
-	ko=$BUILD/mod/$kver/$v/iommufd_oot.ko
+	name=iommufd_oot
+	[ "$v" = test ] && name=iommufd_oot_test
+	ko=$BUILD/mod/$kver/$v/$name.ko
 	[ -r "$ko" ] || { echo "run-vm: $ko not built" >&2; exit 2; }
 	mkdir -p "$r/lib/iommufd/$v"
 	cp "$ko" "$r/lib/iommufd/$v/"
