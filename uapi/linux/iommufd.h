@@ -94,6 +94,25 @@
  * the build when one breaks these rules or is not listed.
  */
 
+/**
+ * DOC: What this module implements
+ *
+ * Every structure of upstream's header is here, so that programs written
+ * for upstream compile unchanged, but not every command has a handler:
+ * IOMMU_VFIO_IOAS, IOMMU_HWPT_SET_DIRTY_TRACKING,
+ * IOMMU_HWPT_GET_DIRTY_BITMAP, IOMMU_HWPT_INVALIDATE and
+ * IOMMU_FAULT_QUEUE_ALLOC fail with ENOTTY, and IOMMU_HWPT_ALLOC refuses
+ * nesting, dirty tracking and fault queues (see there).  Their
+ * descriptions below are upstream's semantics, for when they are added.
+ *
+ * Devices reach the module only through kernel code that binds them.  No
+ * real device can be bound yet (the VFIO backend is not written), so in a
+ * release build the device commands answer every device ID with ENOENT,
+ * and memory is never pinned: pinning waits for a domain or an in-kernel
+ * access, and neither exists without a device.  Test builds bind mock
+ * devices through IOMMU_TEST_CMD.
+ */
+
 /*
  * Command numbers, i.e. the _IOC_NR() part of each ioctl.  Values and names
  * are those of upstream; do not renumber.
