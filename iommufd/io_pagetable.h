@@ -3,7 +3,9 @@
  * The io_pagetable: an I/O virtual address space as trees of intervals.
  * Areas map IOVA ranges onto slices of iopt_pages; the allowed tree limits
  * where automatic IOVA allocation may look; the reserved tree holds IOVA
- * that must never be mapped (device MSI windows, test reservations).
+ * that must never be mapped (outside a domain's aperture, device reserved
+ * regions such as MSI windows, test reservations); in a windowed address
+ * space the window tree holds the only IOVA that may be used.
  */
 #ifndef IOMMUFD_IO_PAGETABLE_H
 #define IOMMUFD_IO_PAGETABLE_H

@@ -2,11 +2,16 @@
 /*
  * Core structures of the /dev/iommu module, shared by every layer.
  *
- * Layering (each layer calls only the one below it):
- *   main.c (fd, object table, dispatch) -> ioas.c (IOAS commands)
- *   -> io_pagetable.c -> pages.c -> attached iommu_domains.
- * Test-only code (selftest.c) sits beside the core and is compiled only
- * when CONFIG_IOMMUFD_OOT_TEST is set.
+ * Layering, from the top (a layer calls only the layers below it):
+ *   main.c: fd, object table, dispatch, io_uring entry
+ *   ioas.c, hw_pagetable.c, device.c, access.c: the objects and their
+ *	commands
+ *   io_pagetable.c, iopt_window.c, iopt_domain.c: the IOVA space, its
+ *	windows, and filling the attached iommu_domains
+ *   pages.c: pinning and accounting user memory
+ * Test-only code sits beside the core and is compiled only when
+ * CONFIG_IOMMUFD_OOT_TEST is set: selftest.c (IOMMU_TEST_CMD), mock.c
+ * (the mock IOMMU driver) and fault.c (fault injection).
  */
 #ifndef IOMMUFD_PRIVATE_H
 #define IOMMUFD_PRIVATE_H

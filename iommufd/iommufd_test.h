@@ -7,9 +7,21 @@
  * upstream's tools/testing/selftests/iommu can be built against this file
  * and run against this module.  tools/abi/abi-check.sh verifies that.
  *
- * Our own test ops take op numbers from 0x1000 upward
- * (IOMMU_TEST_OP_EXT_BASE), well clear of upstream's numbering, and are
- * marked "Extension (not upstream)".
+ * Extensions follow the rules of "Project extensions" in
+ * uapi/linux/iommufd.h, and are marked "Extension (not upstream)":
+ *  - Upstream numbers its test ops implicitly from 1 and keeps appending
+ *    (later kernels add more after IOMMU_TEST_OP_TRIGGER_IOPF, a few dozen
+ *    in all).
+ *    Our own test ops take 0x1000 (IOMMU_TEST_OP_EXT_BASE) to 0x1fff, a
+ *    range upstream's implicit numbering will not reach.
+ *  - A flag of ours in a field upstream owns (dev_flags, create_access,
+ *    access_pages or access_rw flags, ...) would take the top bits of the
+ *    field, bit 31 downward, as upstream adds its own from bit 0 up (as
+ *    MOCK_FLAGS_DEVICE_PASID, bit 2 of dev_flags, in later kernels).  None
+ *    exists today.
+ *  - The members of our own ops (fail_nth, the MOCK_FAULT_* kinds, struct
+ *    iommu_test_iopte_stats) are ours alone.
+ * tools/abi/extensions.txt lists each of them; the ABI check enforces it.
  */
 #ifndef IOMMUFD_OOT_IOMMUFD_TEST_H
 #define IOMMUFD_OOT_IOMMUFD_TEST_H

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Internals of the io_pagetable layer, shared by io_pagetable.c (IOVA and
- * areas) and iopt_domain.c (filling iommu_domains). Nothing outside the
- * layer includes this.
+ * areas), iopt_domain.c (filling iommu_domains) and iopt_window.c (IOVA
+ * windows). Nothing outside the layer includes this.
  */
 #ifndef IOMMUFD_IOPT_INTERNAL_H
 #define IOMMUFD_IOPT_INTERNAL_H

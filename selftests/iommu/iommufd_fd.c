@@ -349,9 +349,11 @@ TEST_F(ctx, unknown_flags_fail_eopnotsupp)
 	unsigned int bit;
 	__u32 id;
 
-	/* Bit 0 is IOMMU_IOAS_ALLOC_WINDOWED, our extension. */
-	for (bit = 1; bit < 32; bit++) {
+	/* Bit 31 is IOMMU_IOAS_ALLOC_WINDOWED, our extension. */
+	for (bit = 0; bit < 32; bit++) {
 		cmd.flags = 1U << bit;
+		if (cmd.flags == IOMMU_IOAS_ALLOC_WINDOWED)
+			continue;
 		ASSERT_EQ(-EOPNOTSUPP,
 			  iommufd_ioctl(self->fd, IOMMU_IOAS_ALLOC, &cmd));
 	}

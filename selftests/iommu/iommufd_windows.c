@@ -664,9 +664,30 @@ TEST_F(windows, alloc_with_an_unknown_flag_fails_eopnotsupp)
 {
 	unsigned int bit;
 
-	for (bit = 1; bit < 32; bit++)
+	for (bit = 0; bit < 32; bit++) {
+		if (1U << bit == IOMMU_IOAS_ALLOC_WINDOWED)
+			continue;
 		ASSERT_EQ(-EOPNOTSUPP, ioas_alloc_flags(self->fd, 1U << bit,
 							NULL));
+	}
+}
+
+/*
+ * The extension flag sits at the top of a field upstream owns, where
+ * upstream's own flags (allocated from bit 0) will not reach it.
+ */
+TEST_F(windows, windowed_flag_is_the_top_bit_of_the_field)
+{
+	struct iommu_iova_range r[MAX_WINDOWS];
+	__u32 id;
+
+	ASSERT_EQ(1U << 31, IOMMU_IOAS_ALLOC_WINDOWED);
+	ASSERT_EQ(0, ioas_alloc_flags(self->fd, 1U << 31, &id));
+	/* It is windowed: it lists windows (none yet) and has no IOVA. */
+	ASSERT_EQ(0, count_windows(self->fd, id));
+	ASSERT_EQ(0, count_windows(self->fd, self->ioas_id));
+	ASSERT_EQ(0, get_ranges(self->fd, id, r));
+	ASSERT_EQ(-EOPNOTSUPP, ioas_alloc_flags(self->fd, 1U << 0, &id));
 }
 
 TEST_F(windows, new_windowed_ioas_has_no_usable_iova)

@@ -3,7 +3,9 @@
 #
 # Build-time ABI check: our uapi/linux/iommufd.h and iommufd/iommufd_test.h
 # must match upstream Linux 6.12's iommufd uAPI and selftest headers
-# (layouts, ioctl numbers, constants).  See gen_abi_check.py for what is
+# (layouts, ioctl numbers, constants), and every extension constant of
+# ours must keep clear of what upstream may add later, by the rule that
+# tools/abi/extensions.txt gives it.  See gen_abi_check.py for what is
 # compared.
 #
 # Usage: abi-check.sh OUT_DIR   (from any directory)
@@ -78,6 +80,7 @@ rm -f "$out/abi.ok" "$out/abi_check.c"
 python3 "$here/gen_abi_check.py" --src-root "$root" --out-dir "$out" \
 	--pair "uapi/linux/iommufd.h=$up_uapi" \
 	--pair "iommufd/iommufd_test.h=$up_test" \
+	--extensions "$here/extensions.txt" \
 	-o "$out/abi_check.c" >/dev/null ||
 	die "gen_abi_check.py reported problems (see above)"
 

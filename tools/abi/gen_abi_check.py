@@ -25,11 +25,17 @@ renamed copies and asserts, for everything the upstream headers declare:
 
 Anything upstream declares that our headers lack is reported by name and
 makes the script exit with status 1 before any C is generated.  Anything
-extra in our headers is allowed (that is where extensions live).
+extra in our headers is where extensions live: with --extensions FILE
+(tools/abi/extensions.txt), every integer constant of ours that upstream
+lacks must be listed there with its rule, and the C file asserts the rule
+(commands from 0xc0, test ops from 0x1000, extension flags of upstream
+fields in the field's top byte), so that upstream growing the same space
+later cannot collide with an extension.
 
 Usage:
   gen_abi_check.py --src-root DIR --out-dir DIR \\
-      --pair OURS_REL_PATH=UPSTREAM_PATH [--pair ...] [-o FILE.c]
+      --pair OURS_REL_PATH=UPSTREAM_PATH [--pair ...] \\
+      [--extensions FILE] [-o FILE.c]
 
 The C file includes every header by absolute path; compile it with
   gcc -fsyntax-only -Wall -Werror [-I <dir for the upstream headers' own
@@ -570,6 +576,136 @@ class Generator:
                 '%s %s: type differs' % (what, name))
 
 
+# -- extensions ------------------------------------------------------------
+
+EXT_RULES = {'cmd', 'ioctl', 'test_op', 'top_flag', 'own', 'const'}
+EXT_CMD_FIRST, EXT_CMD_LAST = 0xc0, 0xff
+EXT_TEST_OP_FIRST, EXT_TEST_OP_LAST = 0x1000, 0x1fff
+
+
+def read_extensions(path):
+    """NAME -> (rule, field or None) from an extensions list."""
+    exts = {}
+    with open(path, encoding='utf-8') as f:
+        for num, line in enumerate(f, 1):
+            words = line.split('#', 1)[0].split()
+            if not words:
+                continue
+            where = '%s:%d' % (path, num)
+            name, rule = words[0], words[1] if len(words) > 1 else ''
+            field = ' '.join(words[2:]) or None
+            if rule not in EXT_RULES:
+                raise ParseError('%s: unknown rule %r' % (where, rule))
+            if (field is None) != (rule not in ('top_flag', 'own')):
+                raise ParseError('%s: rule %s %s a field' % (
+                    where, rule, 'needs' if field is None else 'takes no'))
+            if field is not None and not re.match(
+                    r'^(struct|union) \w+\.[\w.]+$', field):
+                raise ParseError('%s: field %r is not "struct S.member"'
+                                 % (where, field))
+            if name in exts:
+                raise ParseError('%s: %s listed twice' % (where, name))
+            exts[name] = (rule, field)
+    return exts
+
+
+def our_only_constants(ours_all, ups):
+    """Integer constants (enumerators, #defines) of ours upstream lacks."""
+    up_names = set()
+    for up in ups:
+        up_names |= set(up.macros) | set(up.enumerators)
+    mine = set()
+    for h in ours_all.values():
+        mine |= set(h.macros) | set(h.enumerators)
+    found = set()
+    for h in ours_all.values():
+        for name in h.enumerators:
+            if name not in up_names:
+                found.add(name)
+        for name, body in h.macros.items():
+            if name not in up_names and \
+               is_int_constant(body, mine | up_names):
+                found.add(name)
+    return found
+
+
+def check_extensions(gen, exts, ours_all, ups):
+    """Emit the asserts of every rule; report what breaks the list."""
+    found = our_only_constants(ours_all, ups)
+    for name in sorted(found - set(exts)):
+        gen.problems.append('%s: not upstream\'s and not listed in the '
+                            'extensions list (give it a rule)' % name)
+    for name in sorted(set(exts) - found):
+        gen.problems.append('%s: listed as an extension but not an '
+                            'extension constant of our headers' % name)
+    up_aggs = {}
+    for up in ups:
+        up_aggs.update(up.aggregates)
+    o_aggs = {}
+    for h in ours_all.values():
+        o_aggs.update(h.aggregates)
+
+    gen.lines.append('')
+    gen.lines.append('/* ---- extensions keep clear of upstream ---- */')
+    # Upstream's own numbers stay below our ranges.
+    for up in ups:
+        for name in up.enumerators:
+            if name.startswith('IOMMUFD_CMD_'):
+                gen.sa('(%s) < %d' % (name, EXT_CMD_FIRST),
+                       '%s reaches the extension commands' % name)
+            elif name.startswith('IOMMU_TEST_OP_'):
+                gen.sa('(%s) < %d' % (name, EXT_TEST_OP_FIRST),
+                       '%s reaches the extension test ops' % name)
+    for name in sorted(set(exts) & found):
+        rule, field = exts[name]
+        ours = PREFIX + name
+        if rule == 'cmd':
+            gen.sa('(%s) >= %d && (%s) <= %d' % (ours, EXT_CMD_FIRST, ours,
+                                                 EXT_CMD_LAST),
+                   '%s: extension commands take 0xc0..0xff' % name)
+        elif rule == 'ioctl':
+            gen.sa('_IOC_TYPE(%s) == %sIOMMUFD_TYPE && _IOC_DIR(%s) == '
+                   '_IOC_NONE && _IOC_NR(%s) >= %d' %
+                   (ours, PREFIX, ours, ours, EXT_CMD_FIRST),
+                   '%s: extension ioctls are _IO(IOMMUFD_TYPE, 0xc0..0xff)'
+                   % name)
+        elif rule == 'test_op':
+            gen.sa('(%s) >= %d && (%s) <= %d' % (ours, EXT_TEST_OP_FIRST,
+                                                 ours, EXT_TEST_OP_LAST),
+                   '%s: extension test ops take 0x1000..0x1fff' % name)
+        elif rule in ('top_flag', 'own'):
+            check_ext_field(gen, name, rule, field, up_aggs, o_aggs)
+
+
+def check_ext_field(gen, name, rule, field, up_aggs, o_aggs):
+    """A flag of a field: top byte of an upstream field, or a field of
+    ours alone."""
+    kind_tag, path = field.split('.', 1)
+    kind, tag = kind_tag.split()
+    if tag not in o_aggs or path not in dict(member_paths(o_aggs[tag][1])):
+        gen.problems.append('%s: %s is not a field of our headers'
+                            % (name, field))
+        return
+    upstream_field = tag in up_aggs and \
+        path in dict(member_paths(up_aggs[tag][1]))
+    if rule == 'own':
+        if upstream_field:
+            gen.problems.append('%s: %s is upstream\'s: an extension flag '
+                                'there is a top_flag' % (name, field))
+        return
+    if not upstream_field:
+        gen.problems.append('%s: %s is ours alone: list the flag as own'
+                            % (name, field))
+        return
+    width = 'sizeof(((%s %s *)0)->%s) * 8' % (kind, tag, path)
+    gen.sa('(unsigned long long)(%s%s) != 0 && '
+           '((unsigned long long)(%s%s) & ~(0xffULL << (%s - 8))) == 0'
+           % (PREFIX, name, PREFIX, name, width),
+           '%s: an extension flag of the upstream field %s must take the top '
+           'byte of the field (bit 31 downward for a __u32)'
+           % (name, field))
+
+
 def leaked_names(src_root, ours_all):
     """Upstream-looking identifiers one of our headers uses although
     neither it nor any header it includes (by quoted path) defines them."""
@@ -607,6 +743,9 @@ def main():
                     metavar='OURS_REL=UPSTREAM',
                     help='our header (relative to --src-root) and the '
                     'upstream header it must match')
+    ap.add_argument('--extensions', metavar='FILE',
+                    help='list of our extension constants and their rules '
+                    '(tools/abi/extensions.txt)')
     ap.add_argument('-o', '--output',
                     help='C file to write (default OUT_DIR/abi_check.c)')
     args = ap.parse_args()
@@ -658,6 +797,9 @@ def main():
             reach = collect_ours(src_root, [ours_rel])
             gen.compare(up, {r: ours_all[r] for r in reach},
                         '%s vs %s' % (ours_rel, upstream))
+        if args.extensions:
+            check_extensions(gen, read_extensions(args.extensions),
+                             ours_all, ups)
     except (ParseError, OSError) as e:
         print('abi: %s' % e, file=sys.stderr)
         return 1
@@ -665,8 +807,9 @@ def main():
     if gen.problems:
         for p in gen.problems:
             print('abi: %s' % p, file=sys.stderr)
-        print('abi: %d declaration(s) of the upstream header(s) are missing '
-              'or misplaced in ours' % len(gen.problems), file=sys.stderr)
+        print('abi: %d problem(s): declarations of the upstream header(s) '
+              'missing or misplaced in ours, or extensions that break '
+              'their rule' % len(gen.problems), file=sys.stderr)
         return 1
 
     with open(output, 'w', encoding='utf-8') as f:

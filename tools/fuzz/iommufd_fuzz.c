@@ -25,6 +25,16 @@
  * read-only memory, another context's or a foreign fd, reserved fields.
  * Some go through io_uring, some run with a fault injected (FAIL_NTH).
  *
+ * Every count, length and size field also gets huge values now and then:
+ * array counts (num_iovas, num_windows) and buffer lengths (data_len) up
+ * to 2^32 - 1 with room for a few elements only, lengths near 2^63 and
+ * 2^64, struct sizes near 4 GiB. The kernel must bound its work and its
+ * allocations by what it really copies, never by what a count claims.
+ * Arrays and out buffers passed with a count therefore end at a guard
+ * page, and a command struct sits at the start of a zeroed region that
+ * ends at one: running past what was supplied faults (EFAULT, allowed for
+ * garbage) instead of reading or scribbling over the fuzzer's own memory.
+ *
  * A run fails (exit 1) when a call gives an errno no command returns,
  * when a well-formed call on valid memory gets EFAULT, or when, after
  * every context and access is closed, a buffer page is still pinned or
@@ -52,6 +62,12 @@
 #define BUF_SZ 0x40000UL
 /* Fixed addresses keep replays and printed programs exact. */
 #define BUF_BASE 0x3f0000000000UL
+/* Arrays and out buffers end here, at a guard page (see guarded()). */
+#define ARR_BASE (BUF_BASE + 0x1000000UL)
+#define ARR_SZ 0x10000UL
+/* Command structs start here, in zeroes up to a guard page. */
+#define ARG_BASE (BUF_BASE + 0x2000000UL)
+#define ARG_SZ 0x10000UL
 #define NCTX 2
 #define MAX_OBJS 32
 #define MAX_MAPS 64
@@ -93,6 +109,8 @@ static struct {
 	struct ctx ctx[NCTX];
 	char *bufs[NBUFS];
 	char *ro_buf;
+	char *arr;
+	unsigned char *arg;
 	int devnull;
 	int failures;
 	/* Set when a call of this op carries garbage. */
@@ -128,6 +146,63 @@ static bool bad(__u32 n)
 		return false;
 	F.garbage = true;
 	return true;
+}
+
+/* A 32-bit count or size that no caller could mean. */
+static __u32 huge_u32(void)
+{
+	switch (below(5)) {
+	case 0:
+		return ~0u - below(16);
+	case 1:
+		return 1u << (16 + below(16));
+	case 2:
+		/* Times 16-byte elements: just past INT_MAX bytes. */
+		return (1u << 27) + below(4);
+	case 3:
+		return 0x80000000u + below(16);
+	default:
+		return rnd();
+	}
+}
+
+/* A 64-bit length or address near 2^63 or 2^64, mostly page aligned. */
+static __u64 huge_u64(void)
+{
+	switch (below(6)) {
+	case 0:
+		return ~0ULL - below(PAGE_SZ);
+	case 1:
+		return -(__u64)((1 + below(16)) * PAGE_SZ);
+	case 2:
+		return (1ULL << 63) + below(4) * PAGE_SZ;
+	case 3:
+		return (1ULL << 63) - below(4) * PAGE_SZ;
+	case 4:
+		return 1ULL << (32 + below(32));
+	default:
+		return rnd() & ~(PAGE_SZ - 1);
+	}
+}
+
+/*
+ * A count of elements for an array with room for @room: mostly at most
+ * @room, sometimes huge (garbage).
+ */
+static __u32 count(__u32 room)
+{
+	if (bad(12))
+		return huge_u32();
+	return below(room + 1);
+}
+
+/*
+ * @len bytes that end at the guard page after F.arr: the kernel reading
+ * or writing past them gets EFAULT.
+ */
+static void *guarded(size_t len)
+{
+	return F.arr + ARR_SZ - len;
 }
 
 static void fail(const char *fmt, ...)
@@ -210,16 +285,18 @@ static __u64 uva(__u64 len)
 /* A length: mostly whole pages, sometimes 0, odd or enormous. */
 static __u64 length(void)
 {
-	if (bad(30)) {
-		switch (below(4)) {
+	if (bad(24)) {
+		switch (below(6)) {
 		case 0:
 			return 0;
 		case 1:
 			return 1 + below(PAGE_SZ);
 		case 2:
 			return ~0ULL - below(PAGE_SZ);
-		default:
+		case 3:
 			return 1ULL << (32 + below(30));
+		default:
+			return huge_u64();
 		}
 	}
 	return (1 + below(8)) * PAGE_SZ * (below(4) ? 1 : 8);
@@ -304,26 +381,51 @@ static int uring_call(struct ctx *c, unsigned long req, void *arg,
 }
 
 /*
+ * A wrong size for a struct of @len bytes: short, a little long, or near
+ * 4 GiB. A long one has zeroes after the struct up to the guard page, and
+ * sometimes one non-zero byte (E2BIG); *@poke is its offset, or 0.
+ */
+static __u32 bad_size(size_t len, size_t *poke)
+{
+	__u32 sz;
+
+	switch (below(3)) {
+	case 0:
+		sz = below(len);
+		break;
+	case 1:
+		sz = len + 8 * (1 + below(4));
+		break;
+	default:
+		sz = below(2) ? huge_u32() : ~0u - below(PAGE_SZ);
+	}
+	*poke = 0;
+	if (sz > len && below(2))
+		*poke = len + below(sz - len < ARG_SZ - len ? sz - len :
+				    ARG_SZ - len);
+	return sz;
+}
+
+/*
  * Run one command on context @c. @len is the size of the struct at @arg;
  * its size field may be made wrong here. Returns 0 or -errno.
  */
 static int call(struct ctx *c, unsigned long req, const char *name,
 		void *arg, size_t len)
 {
-	unsigned char buf[256] = {};
+	unsigned char *buf = F.arg;
 	bool uring = false, fault = false;
 	int fd = c->fd, rc, fired = 0;
+	size_t i, poke = 0;
 	__u32 nth = 0;
-	size_t i;
 
 	memcpy(buf, arg, len);
 	if (bad(40)) {
-		/* A short, long, or zero-tailed size. */
-		__u32 sz = below(2) ? below(len) : len + 8 * (1 + below(4));
+		__u32 sz = bad_size(len, &poke);
 
 		memcpy(buf, &sz, sizeof(sz));
-		if (sz > len && below(2))
-			buf[len + below(sz - len)] = 1;
+		if (poke)
+			buf[poke] = 1;
 	}
 	if (bad(60))
 		fd = below(2) ? F.devnull : F.ctx[(c - F.ctx + 1) % NCTX].fd;
@@ -331,7 +433,7 @@ static int call(struct ctx *c, unsigned long req, const char *name,
 		uring = true;
 	if (below(10) == 0) {
 		fault = true;
-		nth = 1 + below(40);
+		nth = below(60) ? 1 + below(40) : huge_u32();
 	}
 
 	if (F.print) {
@@ -340,6 +442,8 @@ static int call(struct ctx *c, unsigned long req, const char *name,
 		       fault ? " (with a fault injected)" : "");
 		if (fault)
 			printf("\tfail_nth(fd[0], %u);\n", nth);
+		if (poke >= len + 64)
+			printf("\targ[%zu] = 1;\n", poke);
 		printf("\trc = %s(%s, 0x%lx, ", "call",
 		       fd == F.devnull ? "devnull" :
 		       fd == F.ctx[0].fd ? "fd[0]" : "fd[1]", req);
@@ -373,6 +477,10 @@ static int call(struct ctx *c, unsigned long req, const char *name,
 	if (F.print)
 		printf("%s\t/* -> %d */\n", fault ? "\tfail_nth(fd[0], 0);\n" :
 		       "", rc);
+	if (!rc)
+		memcpy(arg, buf, len);
+	/* The kernel writes at most len bytes back: clear what we wrote. */
+	memset(buf, 0, (poke > len ? poke : len) + 1);
 	if (F.verbose)
 		fprintf(stderr, "%lu %s%s%s -> %d\n", F.ops, name,
 			uring ? " uring" : "", fired ? " faulted" : "", rc);
@@ -390,8 +498,6 @@ static int call(struct ctx *c, unsigned long req, const char *name,
 	}
 	if (!rc && F.bad_memory)
 		F.tainted = true;
-	if (!rc)
-		memcpy(arg, buf, len);
 	return rc;
 }
 
@@ -430,6 +536,9 @@ static void op_map(struct ctx *c)
 	if (below(3))
 		cmd.flags |= IOMMU_IOAS_MAP_FIXED_IOVA;
 	cmd.length = length();
+	/* Just past 2^63, and user_va + length still fits. */
+	if (bad(40))
+		cmd.length = (1ULL << 63) + below(4) * PAGE_SZ;
 	cmd.user_va = uva(cmd.length);
 	cmd.iova = iova(c, cmd.ioas_id);
 	if (bad(40))
@@ -476,11 +585,12 @@ static void op_copy(struct ctx *c)
 
 static void op_iova_ranges(struct ctx *c)
 {
-	struct iommu_iova_range r[4];
+	__u32 room = below(5);
 	struct iommu_ioas_iova_ranges cmd = {
 		.size = sizeof(cmd),
-		.num_iovas = below(5),
-		.allowed_iovas = (__u64)(uintptr_t)r,
+		.num_iovas = count(room),
+		.allowed_iovas = (__u64)(uintptr_t)
+			guarded(room * sizeof(struct iommu_iova_range)),
 	};
 
 	cmd.ioas_id = any_ioas(c);
@@ -490,12 +600,22 @@ static void op_iova_ranges(struct ctx *c)
 	     sizeof(cmd));
 }
 
+/* Print the bytes at @p as a copy into the program's own memory. */
+static void print_memory(const void *p, size_t len)
+{
+	if (!F.print)
+		return;
+	printf("\tmemcpy((void *)0x%lxUL, ", (unsigned long)(uintptr_t)p);
+	print_bytes(p, len);
+	printf(", %zu);\n", len);
+}
+
 static void op_allow_iovas(struct ctx *c)
 {
-	struct iommu_iova_range r[3];
+	struct iommu_iova_range *r = guarded(3 * sizeof(*r));
 	struct iommu_ioas_allow_iovas cmd = {
 		.size = sizeof(cmd),
-		.num_iovas = below(4),
+		.num_iovas = count(3),
 		.allowed_iovas = (__u64)(uintptr_t)r,
 	};
 	__u32 i;
@@ -505,6 +625,7 @@ static void op_allow_iovas(struct ctx *c)
 			     below(4) * PAGE_SZ;
 		r[i].last = r[i].start + length() - 1;
 	}
+	print_memory(r, 3 * sizeof(*r));
 	cmd.ioas_id = any_ioas(c);
 	call(c, IOMMU_IOAS_ALLOW_IOVAS, "IOAS_ALLOW_IOVAS", &cmd, sizeof(cmd));
 }
@@ -537,10 +658,12 @@ static void op_window(struct ctx *c)
 		cmd.flags = flags(IOMMU_WINDOW_FIXED_BASE);
 		cmd.attrs = flags(IOMMU_WINDOW_ATTR_EXACT_IOPTE);
 		cmd.base = APERTURE_START + below(16) * 0x400000;
+		if (bad(20))
+			cmd.base = huge_u64();
 		cmd.length = below(2) ? 0x400000 : length();
 		cmd.page_size = below(2) ? 0 : PAGE_SZ << below(10);
 		if (bad(20))
-			cmd.page_size = rnd();
+			cmd.page_size = below(2) ? rnd() : 1ULL << (12 + below(52));
 		if (!call(c, IOMMU_IOAS_CREATE_WINDOW, "IOAS_CREATE_WINDOW",
 			  &cmd, sizeof(cmd)))
 			record_map(c, cmd.ioas_id, cmd.base, 0);
@@ -552,11 +675,12 @@ static void op_window(struct ctx *c)
 		call(c, IOMMU_IOAS_REMOVE_WINDOW, "IOAS_REMOVE_WINDOW", &cmd,
 		     sizeof(cmd));
 	} else {
-		struct iommu_ioas_window w[4];
+		__u32 room = below(5);
 		struct iommu_ioas_list_windows cmd = {
 			.size = sizeof(cmd),
-			.num_windows = below(5),
-			.windows = (__u64)(uintptr_t)w,
+			.num_windows = count(room),
+			.windows = (__u64)(uintptr_t)
+				guarded(room * sizeof(struct iommu_ioas_window)),
 		};
 
 		cmd.ioas_id = obj_pick(c, K_WIN_IOAS);
@@ -623,21 +747,29 @@ static void op_hwpt_alloc(struct ctx *c)
 	cmd.flags = flags(0);
 	if (bad(30))
 		cmd.data_type = rnd();
+	if (bad(20)) {
+		cmd.data_len = below(2) ? huge_u32() : below(64);
+		cmd.data_uptr = (__u64)(uintptr_t)guarded(16);
+	}
 	if (!call(c, IOMMU_HWPT_ALLOC, "HWPT_ALLOC", &cmd, sizeof(cmd)))
 		obj_add(c, K_HWPT, cmd.out_hwpt_id);
 }
 
 static void op_hw_info(struct ctx *c)
 {
-	/* The kernel fills (zeroes) all of data_len: room for any. */
-	__u64 info[8];
+	/*
+	 * The kernel fills (zeroes) all of data_len: 64 bytes of room, and
+	 * a huge data_len runs into the guard page.
+	 */
 	struct iommu_hw_info cmd = {
 		.size = sizeof(cmd),
 		.data_len = below(2) ? sizeof(struct iommu_test_hw_info) :
-				       below(sizeof(info) + 1),
-		.data_uptr = (__u64)(uintptr_t)info,
+				       below(65),
+		.data_uptr = (__u64)(uintptr_t)guarded(64),
 	};
 
+	if (bad(12))
+		cmd.data_len = huge_u32();
 	cmd.dev_id = obj_pick(c, K_IDEV);
 	if (bad(20))
 		cmd.data_uptr = uva(PAGE_SZ);
@@ -689,11 +821,15 @@ static void op_access(struct ctx *c)
 			  "DESTROY_ACCESS_PAGES");
 		return;
 	case 4: {
-		char tmp[3 * PAGE_SZ];
+		/* Room for 3 pages; a longer copy runs into the guard page. */
+		char *tmp = guarded(3 * PAGE_SZ);
 
 		cmd.access_rw.iova = (m->len ? m->iova : iova(c, ioas)) +
 				     below(PAGE_SZ);
-		cmd.access_rw.length = 1 + below(sizeof(tmp));
+		cmd.access_rw.length = 1 + below(3 * PAGE_SZ);
+		if (bad(20))
+			cmd.access_rw.length = below(2) ? length() :
+					       (1 + below(64)) * PAGE_SZ;
 		cmd.access_rw.uptr = (__u64)(uintptr_t)tmp;
 		if (bad(20))
 			cmd.access_rw.uptr = uva(PAGE_SZ);
@@ -736,13 +872,50 @@ static void op_test_misc(struct ctx *c)
 		break;
 	case 2:
 		cmd.memory_limit.limit = below(3) ? 65536 : 12 + below(4096);
+		if (bad(12))
+			cmd.memory_limit.limit = huge_u32();
 		test_call(c, IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT, 0, &cmd,
 			  "SET_TEMP_MEMORY_LIMIT");
 		break;
 	default:
-		cmd.memory_limit.limit = below(64);
+		cmd.memory_limit.limit = bad(12) ? huge_u32() : below(64);
 		test_call(c, IOMMU_TEST_OP_MOCK_DOMAIN_SET_LIMIT,
 			  obj_pick(c, K_HWPT), &cmd, "MOCK_DOMAIN_SET_LIMIT");
+	}
+}
+
+/*
+ * The mock domain's checks, over lengths that are sometimes huge: each
+ * must stop at the end of what is mapped or supplied, or bound its walk.
+ */
+static void op_test_check(struct ctx *c)
+{
+	struct iommu_test_cmd cmd = {};
+	struct mapping *m = &c->maps[below(MAX_MAPS)];
+	__u64 len = m->len && below(2) ? m->len : length();
+
+	switch (below(3)) {
+	case 0:
+		cmd.check_map.iova = m->len ? m->iova : iova(c, 0);
+		cmd.check_map.length = len;
+		cmd.check_map.uptr = uva(len);
+		test_call(c, IOMMU_TEST_OP_MD_CHECK_MAP, obj_pick(c, K_HWPT),
+			  &cmd, "MD_CHECK_MAP");
+		break;
+	case 1:
+		cmd.check_refs.length = len;
+		cmd.check_refs.uptr = uva(len);
+		cmd.check_refs.refs = below(3);
+		test_call(c, IOMMU_TEST_OP_MD_CHECK_REFS, 0, &cmd,
+			  "MD_CHECK_REFS");
+		break;
+	default:
+		cmd.check_map.iova = m->len ? m->iova : iova(c, 0);
+		cmd.check_map.length = len;
+		cmd.check_map.uptr = (__u64)(uintptr_t)
+			guarded(sizeof(struct iommu_test_iopte_stats));
+		test_call(c, IOMMU_TEST_OP_MD_IOPTE_STATS, obj_pick(c, K_HWPT),
+			  &cmd, "MD_IOPTE_STATS");
 	}
 }
 
@@ -770,7 +943,7 @@ static void one_op(void)
 		op_copy, op_iova_ranges, op_allow_iovas, op_option,
 		op_window, op_window, op_destroy, op_mock_device,
 		op_mock_device, op_replace, op_hwpt_alloc, op_hw_info,
-		op_access, op_access, op_access, op_test_misc,
+		op_access, op_access, op_access, op_test_misc, op_test_check,
 	};
 	struct ctx *c = &F.ctx[below(8) ? 0 : 1];
 
@@ -799,6 +972,18 @@ static long vm_pin_kb(void)
 	return val;
 }
 
+/* @size bytes of zeroes at @addr, then a page nothing may touch. */
+static void *guarded_region(unsigned long addr, size_t size)
+{
+	void *p = mmap((void *)addr, size + PAGE_SZ, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+		       -1, 0);
+
+	if (p == MAP_FAILED || mprotect(p, size, PROT_READ | PROT_WRITE))
+		return NULL;
+	return p;
+}
+
 static int setup_memory(void)
 {
 	int i;
@@ -816,7 +1001,11 @@ static int setup_memory(void)
 	F.ro_buf = mmap((void *)(BUF_BASE + NBUFS * 2 * BUF_SZ), BUF_SZ,
 			PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
 			MAP_FIXED_NOREPLACE, -1, 0);
-	return F.ro_buf == MAP_FAILED ? -1 : 0;
+	if (F.ro_buf == MAP_FAILED)
+		return -1;
+	F.arr = guarded_region(ARR_BASE, ARR_SZ);
+	F.arg = guarded_region(ARG_BASE, ARG_SZ);
+	return F.arr && F.arg ? 0 : -1;
 }
 
 /* After everything is closed, no buffer page may be pinned. */
@@ -851,9 +1040,17 @@ static void print_prologue(void)
 	printf("#include <errno.h>\n#include <fcntl.h>\n#include <string.h>\n"
 	       "#include <unistd.h>\n#include <sys/ioctl.h>\n"
 	       "#include <sys/mman.h>\n\n");
-	printf("static int call(int fd, unsigned long req, const char *b, size_t n)\n{\n"
-	       "\tchar buf[256] = {};\n\n\tmemcpy(buf, b, n);\n"
-	       "\treturn ioctl(fd, req, buf) ? -errno : 0;\n}\n\n");
+	printf("/* Command structs start in zeroes that end at a guard page. */\n"
+	       "static char *arg;\n\n"
+	       "static int call(int fd, unsigned long req, const char *b, size_t n)\n{\n"
+	       "\tint rc;\n\n\tmemcpy(arg, b, n);\n"
+	       "\trc = ioctl(fd, req, arg) ? -errno : 0;\n"
+	       "\tmemset(arg, 0, 0x%lx);\n\treturn rc;\n}\n\n", ARG_SZ);
+	printf("static char *guarded(unsigned long addr, unsigned long size)\n{\n"
+	       "\tchar *p = mmap((void *)addr, size + 0x%lx, PROT_NONE,\n"
+	       "\t\t\tMAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);\n\n"
+	       "\tmprotect(p, size, PROT_READ | PROT_WRITE);\n"
+	       "\treturn p;\n}\n\n", PAGE_SZ);
 	printf("/* Arm IOMMU_TEST_OP_FAIL_NTH (op 0x%x) for the next call. */\n"
 	       "static void fail_nth(int fd, unsigned int nth)\n{\n"
 	       "\tunsigned int cmd[20] = { 80, 0x%x, 0, 0, nth, 0x%x };\n\n"
@@ -868,6 +1065,8 @@ static void print_prologue(void)
 		       BUF_SZ);
 	printf("\tmmap((void *)0x%lxUL, 0x%lx, PROT_READ, %s);\n",
 	       BUF_BASE + NBUFS * 2 * BUF_SZ, BUF_SZ, MMAP_FLAGS);
+	printf("\tguarded(0x%lxUL, 0x%lx);\n", ARR_BASE, ARR_SZ);
+	printf("\targ = guarded(0x%lxUL, 0x%lx);\n", ARG_BASE, ARG_SZ);
 	printf("\tfd[0] = open(\"/dev/iommu\", O_RDWR);\n"
 	       "\tfd[1] = open(\"/dev/iommu\", O_RDWR);\n"
 	       "\tdevnull = open(\"/dev/null\", O_RDWR);\n");
@@ -965,8 +1164,10 @@ int main(int argc, char **argv)
 	check_unpinned(vm_pin);
 	if (F.print)
 		printf("\treturn 0;\n}\n");
-	printf("iommufd_fuzz: seed %llu: %lu calls, %s\n",
-	       (unsigned long long)F.seed, F.ops,
-	       F.failures ? "FAILED" : "ok");
+	/* With -p, stdout is the program: the verdict goes to stderr. */
+	fprintf(F.print ? stderr : stdout,
+		"iommufd_fuzz: seed %llu: %lu calls, %s\n",
+		(unsigned long long)F.seed, F.ops,
+		F.failures ? "FAILED" : "ok");
 	return F.failures ? 1 : 0;
 }

@@ -66,13 +66,51 @@
 /**
  * DOC: Project extensions
  *
- * Commands this project adds on top of upstream use the command numbers
- * from 0xc0 (IOMMUFD_CMD_EXT_BASE) upward, far above anything upstream has
- * allocated, so a future upstream command can never collide with one of
- * ours.  Every such command, structure or flag is marked
- * "Extension (not upstream)" in its comment.  Extension commands follow the
- * same calling convention and errno rules as the upstream ones.  No
- * extension command is defined yet.
+ * Everything this project adds on top of upstream is marked
+ * "Extension (not upstream)" in its comment, follows the same calling
+ * convention and errno rules as the upstream commands, and is numbered so
+ * that upstream growing the same space later can never collide with it:
+ *
+ *  - Commands take the command numbers from 0xc0 (IOMMUFD_CMD_EXT_BASE)
+ *    upward; upstream allocates from 0x80 upward and uses 0xa0 for its test
+ *    command.  The extension commands are IOMMU_IOAS_CREATE_WINDOW,
+ *    IOMMU_IOAS_REMOVE_WINDOW and IOMMU_IOAS_LIST_WINDOWS (0xc0..0xc2).
+ *  - A flag added to a field that upstream owns (a flags field of an
+ *    upstream structure) takes the top bits of that field, from the most
+ *    significant bit downward: bit 31 first for a __u32 field, bit 63 for a
+ *    __u64.  Upstream allocates flag bits from bit 0 upward, so the two only
+ *    meet when a field is full.  The top byte of such a field is ours.  The
+ *    only one today is IOMMU_IOAS_ALLOC_WINDOWED, bit 31 of
+ *    struct iommu_ioas_alloc's flags.
+ *  - A value added to an enumeration upstream owns (test ops, data types,
+ *    option IDs) takes a number far above upstream's: our test ops start at
+ *    IOMMU_TEST_OP_EXT_BASE (0x1000), see iommufd/iommufd_test.h.
+ *  - Fields, flags and values of a structure that is itself an extension
+ *    (the IOVA window structures, struct iommu_uring_cmd) are ours alone
+ *    and are numbered from bit 0 as usual.
+ *
+ * tools/abi/extensions.txt lists every extension constant with the field
+ * or range it lives in, and the ABI check (tools/abi/abi-check.sh) fails
+ * the build when one breaks these rules or is not listed.
+ */
+
+/**
+ * DOC: What this module implements
+ *
+ * Every structure of upstream's header is here, so that programs written
+ * for upstream compile unchanged, but not every command has a handler:
+ * IOMMU_VFIO_IOAS, IOMMU_HWPT_SET_DIRTY_TRACKING,
+ * IOMMU_HWPT_GET_DIRTY_BITMAP, IOMMU_HWPT_INVALIDATE and
+ * IOMMU_FAULT_QUEUE_ALLOC fail with ENOTTY, and IOMMU_HWPT_ALLOC refuses
+ * nesting, dirty tracking and fault queues (see there).  Their
+ * descriptions below are upstream's semantics, for when they are added.
+ *
+ * Devices reach the module only through kernel code that binds them.  No
+ * real device can be bound yet (the VFIO backend is not written), so in a
+ * release build the device commands answer every device ID with ENOENT,
+ * and memory is never pinned: pinning waits for a domain or an in-kernel
+ * access, and neither exists without a device.  Test builds bind mock
+ * devices through IOMMU_TEST_CMD.
  */
 
 /*
@@ -163,9 +201,12 @@ struct iommu_ioas_alloc {
  * @IOMMU_IOAS_ALLOC_WINDOWED: the IOAS starts with no usable IOVA; IOVA
  *	becomes usable only inside windows made with
  *	IOMMU_IOAS_CREATE_WINDOW, each with its own page size.
+ *
+ * The field is upstream's, so the extension flag takes its top bit (see
+ * "Project extensions"); bits upstream may define come from bit 0 up.
  */
 enum iommufd_ioas_alloc_flags {
-	IOMMU_IOAS_ALLOC_WINDOWED = 1 << 0,
+	IOMMU_IOAS_ALLOC_WINDOWED = 1U << 31,
 };
 
 /**
