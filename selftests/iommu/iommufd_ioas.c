@@ -913,6 +913,35 @@ TEST_F(ioas, copy_spans_adjacent_areas_but_not_a_hole)
 	ASSERT_EQ(0, len);
 }
 
+/*
+ * Areas cost a user nothing but kernel memory when no domain is attached,
+ * so a source may hold very many. COPY must handle them in time linear in
+ * their number: 110000 slices of 40 bytes need more than the largest
+ * kmalloc() (4 MiB), which an array grown one slice at a time hits with a
+ * page allocator warning, after quadratic time spent copying it.
+ */
+#define MANY_AREAS 110000UL
+
+TEST_F(ioas, copy_of_a_source_with_110k_areas_succeeds_and_unmaps)
+{
+	__u64 dst_iova = BASE_IOVA, len;
+	unsigned long i;
+	__u32 dst;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &dst));
+	/* One page mapped again and again: each MAP makes its own area. */
+	for (i = 0; i != MANY_AREAS; i++)
+		ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+					    PAGE_SZ, BASE_IOVA + i * PAGE_SZ));
+	ASSERT_EQ(0, ioas_copy(self->fd, dst, &dst_iova, self->ioas_id,
+			       BASE_IOVA, MANY_AREAS * PAGE_SZ, FIXED_RW));
+	ASSERT_EQ(BASE_IOVA, dst_iova);
+	ASSERT_EQ(0, unmap_all(self->fd, dst, &len));
+	ASSERT_EQ(MANY_AREAS * PAGE_SZ, len);
+	ASSERT_EQ(0, unmap_all(self->fd, self->ioas_id, &len));
+	ASSERT_EQ(MANY_AREAS * PAGE_SZ, len);
+}
+
 TEST_F(ioas, copy_with_unknown_flags_fails_eopnotsupp)
 {
 	__u64 dst_iova = BASE_IOVA * 2;
