@@ -14,6 +14,8 @@
 #include <linux/maple_tree.h>
 #include <linux/sizes.h>
 #include <linux/mm.h>
+#include <linux/poison.h>
+#include <linux/random.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
@@ -36,6 +38,8 @@ unsigned int iopt_pages_batch_bytes = SZ_64K;
  */
 static struct kmem_cache *iopt_pages_slab;
 static size_t iopt_pages_slab_size;
+/* Mixed into the links of the contexts' free lists: see pages_link(). */
+static unsigned long iopt_pages_link_secret;
 
 /* Pins of up to this many pages use a batch on the stack. */
 #define PAGES_SMALL_BATCH 16
@@ -64,6 +68,8 @@ static bool pages_is_small(struct iopt_pages *pages)
 void iopt_pages_cache_init(struct iopt_pages_cache *cache)
 {
 	spin_lock_init(&cache->lock);
+	cache->free = NULL;
+	cache->count = 0;
 	cache->owner = NULL;
 }
 
@@ -84,6 +90,7 @@ static size_t pages_object_size(unsigned long npages)
 int iopt_pages_init(size_t one_page_extra)
 {
 	iopt_pages_slab_size = pages_object_size(1) + one_page_extra;
+	iopt_pages_link_secret = get_random_long();
 	iopt_pages_slab = kmem_cache_create("iommufd_pages",
 					    iopt_pages_slab_size, 0,
 					    SLAB_ACCOUNT, NULL);
@@ -175,49 +182,142 @@ static struct iopt_owner *owner_new(struct iopt_pages_cache *cache)
 	return owner;
 }
 
-/* Drop the context's last owner; nothing may use the cache any more. */
+/*
+ * A cached object's first word links it to the next one. As the slab
+ * does with SLAB_FREELIST_HARDENED, the link is stored mixed with the
+ * object's address and a random secret, so that a write after free
+ * cannot plant a pointer the next allocation would follow.
+ */
+static unsigned long pages_link(void *obj, void *next)
+{
+	return (unsigned long)next ^ (unsigned long)obj ^ iopt_pages_link_secret;
+}
+
+static void *pages_unlink(void *obj)
+{
+	return (void *)(*(unsigned long *)obj ^ (unsigned long)obj ^
+			iopt_pages_link_secret);
+}
+
+/*
+ * KASAN cannot see a use after free of an object that went to the cache
+ * instead of the slab (its mempool hooks are not exported to modules), so
+ * under KASAN every cached object is filled with POISON_FREE after its
+ * link and checked when taken again: a write after free is reported and
+ * the object is not reused. The cache itself runs in KASAN builds like
+ * everywhere else.
+ */
+static void pages_cache_poison(void *obj)
+{
+	if (IS_ENABLED(CONFIG_KASAN))
+		memset(obj + sizeof(long), POISON_FREE,
+		       iopt_pages_slab_size - sizeof(long));
+}
+
+static bool pages_cache_intact(void *obj)
+{
+	void *bad;
+
+	if (!IS_ENABLED(CONFIG_KASAN))
+		return true;
+	bad = memchr_inv(obj + sizeof(long), POISON_FREE,
+			 iopt_pages_slab_size - sizeof(long));
+	if (bad)
+		pr_err("iommufd: pages object %p written at +%td after free\n",
+		       obj, bad - obj);
+	return !bad;
+}
+
+/* Free the cached objects and the owner; nothing may use the cache any more. */
 void iopt_pages_cache_drain(struct iopt_pages_cache *cache)
 {
 	if (cache->owner)
 		owner_put(cache->owner);
 	cache->owner = NULL;
+	while (cache->free) {
+		void *obj = cache->free;
+
+		cache->free = pages_unlink(obj);
+		kmem_cache_free(iopt_pages_slab, obj);
+	}
+	cache->count = 0;
 }
 
-static void pages_free_memory(void *obj, unsigned long npages, size_t size)
+/* A cached object, not zeroed, or NULL. */
+static void *pages_cache_pop(struct iopt_pages_cache *cache)
 {
-	if (pages_use_slab(npages, size))
-		kmem_cache_free(iopt_pages_slab, obj);
-	else
+	void *obj = cache->free;
+
+	lockdep_assert_held(&cache->lock);
+	if (!obj)
+		return NULL;
+	cache->free = pages_unlink(obj);
+	cache->count--;
+	if (pages_cache_intact(obj))
+		return obj;
+	/* Corrupted: never hand it out again (nor free what may be live). */
+	return NULL;
+}
+
+/*
+ * Keep a freed one-page object for the context's next map if there is
+ * room; false if it must go back to the slab.
+ */
+static bool pages_cache_put(struct iopt_pages_cache *cache, void *obj)
+{
+	bool kept = false;
+
+	spin_lock(&cache->lock);
+	if (cache->count < IOPT_PAGES_CACHE_MAX) {
+		pages_cache_poison(obj);
+		*(unsigned long *)obj = pages_link(obj, cache->free);
+		cache->free = obj;
+		cache->count++;
+		kept = true;
+	}
+	spin_unlock(&cache->lock);
+	return kept;
+}
+
+static void pages_free_memory(struct iopt_pages_cache *cache, void *obj,
+			      unsigned long npages, size_t size)
+{
+	if (!pages_use_slab(npages, size))
 		kfree(obj);
+	else if (!cache || !pages_cache_put(cache, obj))
+		kmem_cache_free(iopt_pages_slab, obj);
 }
 
 /*
  * Memory for a pages object of @npages pages, @size bytes, and its
- * owner's reference: the context's last owner when it is current's, else
- * a new one.
+ * owner's reference: from the context's cache, in one lock section, when
+ * it has them; else freshly made.
  */
 static struct iopt_pages *pages_obtain(struct iopt_pages_cache *cache,
 				       unsigned long npages, size_t size,
 				       struct iopt_owner **owner)
 {
-	struct iopt_pages *pages;
+	bool slab = pages_use_slab(npages, size);
+	struct iopt_pages *pages = NULL;
 
 	*owner = NULL;
 	if (cache) {
 		spin_lock(&cache->lock);
+		if (slab)
+			pages = pages_cache_pop(cache);
 		*owner = owner_get_cached(cache);
 		spin_unlock(&cache->lock);
 	}
 	if (!*owner)
 		*owner = owner_new(cache);
-	if (pages_use_slab(npages, size))
-		pages = kmem_cache_alloc(iopt_pages_slab, GFP_KERNEL_ACCOUNT);
-	else
-		pages = kmalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!pages)
+		pages = slab ? kmem_cache_alloc(iopt_pages_slab,
+						GFP_KERNEL_ACCOUNT) :
+			       kmalloc(size, GFP_KERNEL_ACCOUNT);
 	if (pages && *owner)
 		return pages;
 	if (pages)
-		pages_free_memory(pages, npages, size);
+		pages_free_memory(cache, pages, npages, size);
 	if (*owner)
 		owner_put(*owner);
 	return NULL;
@@ -225,8 +325,9 @@ static struct iopt_pages *pages_obtain(struct iopt_pages_cache *cache,
 
 /**
  * iopt_pages_alloc - describe a range of user memory, pinning nothing yet
- * @cache: the context's state: its last owner is reused when it is
- *	current's (NULL: always make a new owner)
+ * @cache: the context's cache, where the object is taken from and goes
+ *	back to when it fits, and whose last owner is reused when it is
+ *	current's (NULL: straight from and back to the slab, a new owner)
  * @uptr: start of the range in current's address space
  * @length: bytes
  * @writable: whether the range may be pinned for device writes
@@ -270,6 +371,7 @@ struct iopt_pages *iopt_pages_alloc(struct iopt_pages_cache *cache,
 	memset(&pages->whole_pins, 0,
 	       size + extra_size - offsetof(struct iopt_pages, whole_pins));
 	pages->owner = owner;
+	pages->cache = cache;
 	*extra = extra_size ? (void *)pages + size : NULL;
 	pages->alloc_size = size + extra_size;
 	kref_init(&pages->kref);
@@ -308,7 +410,7 @@ void iopt_pages_release(struct kref *kref)
 		mtree_destroy(&pages->runs);
 	owner_put(pages->owner);
 	mutex_destroy(&pages->mutex);
-	pages_free_memory(pages, pages->npages, pages->alloc_size);
+	pages_free_memory(pages->cache, pages, pages->npages, pages->alloc_size);
 }
 
 /* user_struct::locked_vm, the accounting io_uring also uses. */
