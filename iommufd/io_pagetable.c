@@ -8,6 +8,7 @@
 #include <linux/iommu.h>
 #include <linux/log2.h>
 #include <linux/overflow.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
 
@@ -25,6 +26,21 @@
  * inside their iova_rwsem write section instead of outside it.
  */
 #define IOPT_ONE_SECTION_BYTES (IOPT_PAGES_SMALL * PAGE_SIZE)
+
+/*
+ * At module load: a MAP allocates its first area along with its pages
+ * object (iopt_map_user()), so the pages layer sizes its cache of
+ * one-page objects to hold one.
+ */
+int iopt_module_init(void)
+{
+	return iopt_pages_init(sizeof(struct iopt_area));
+}
+
+void iopt_module_exit(void)
+{
+	iopt_pages_exit();
+}
 
 void iopt_init(struct io_pagetable *iopt, bool windowed,
 	       struct iopt_pages_cache *pages_cache)
@@ -209,7 +225,7 @@ static int iopt_insert_slices_locked(struct io_pagetable *iopt,
 	int rc;
 
 	lockdep_assert_held_write(&iopt->iova_rwsem);
-	/* The alignment is a power of two: no division, slow under TCG. */
+	/* The alignment is a power of two: a mask, not a 64-bit division. */
 	if (!length || !IS_ALIGNED(length, iopt->iova_alignment))
 		return -EINVAL;
 	for (i = 0; i != n; i++)
@@ -241,6 +257,8 @@ static int iopt_insert_slices_locked(struct io_pagetable *iopt,
 		interval_tree_insert(&area->node, &iopt->area_itree);
 		slices[i].inserted = true;
 		cur += slices[i].length;
+		/* COPY brings one slice per source area: maybe millions. */
+		cond_resched();
 	}
 	return 0;
 }
@@ -283,10 +301,13 @@ iopt_slices_all(struct io_pagetable *iopt, struct iopt_slice *slices,
 		rc = step(iopt, slices[done].area);
 		if (rc)
 			break;
+		cond_resched();
 	}
 	if (rc)
-		while (done--)
+		while (done--) {
 			undo(iopt, slices[done].area);
+			cond_resched();
+		}
 	return rc;
 }
 
@@ -296,8 +317,10 @@ static void iopt_prepin_slices_undo(struct io_pagetable *iopt,
 {
 	unsigned int i;
 
-	for (i = 0; i != n; i++)
+	for (i = 0; i != n; i++) {
 		iopt_area_prepin_undo(iopt, slices[i].area);
+		cond_resched();
+	}
 }
 
 static int alloc_slice_areas(struct iopt_slice *slices, unsigned int n)
@@ -308,6 +331,7 @@ static int alloc_slice_areas(struct iopt_slice *slices, unsigned int n)
 		slices[i].area = iommufd_kzalloc(sizeof(*slices[i].area));
 		if (!slices[i].area)
 			return -ENOMEM;
+		cond_resched();
 	}
 	return 0;
 }
@@ -331,9 +355,11 @@ static void free_slices(struct iopt_slice *slices, unsigned int n)
 {
 	unsigned int i;
 
-	for (i = 0; i != n; i++)
+	for (i = 0; i != n; i++) {
 		if (!slices[i].inserted)
 			area_free(slices[i].area, slices[i].pages);
+		cond_resched();
+	}
 }
 
 /*
@@ -393,6 +419,7 @@ static void iopt_finish_slices_locked(struct io_pagetable *iopt,
 		interval_tree_remove(&slices[i].area->node,
 				     &iopt->area_itree);
 		slices[i].inserted = false;
+		cond_resched();
 	}
 }
 
@@ -498,20 +525,59 @@ int iopt_map_user(struct io_pagetable *iopt, unsigned long *iova,
 }
 
 /*
+ * Walk the areas behind [iova, last] of @iopt, which must be covered from
+ * @iova on without a gap by ready areas. With @slices NULL only count
+ * them; else fill one slice per area, taking a page reference each.
+ * Returns the count, or -ENOENT at a hole.
+ */
+static long iopt_walk_slices(struct io_pagetable *iopt, unsigned long iova,
+			     unsigned long last, struct iopt_slice *slices)
+{
+	unsigned long cur = iova;
+	struct iopt_area *area;
+	long n = 0;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+	for (area = area_first(iopt, iova, last); area;
+	     area = area_next(area, iova, last)) {
+		unsigned long piece_last = min(last, area->node.last);
+
+		if (area->node.start > cur || !area->ready)
+			return -ENOENT;
+		if (slices) {
+			kref_get(&area->pages->kref);
+			slices[n] = (struct iopt_slice){
+				.pages = area->pages,
+				.start_byte = area_start_byte(area, cur),
+				.length = piece_last - cur + 1,
+			};
+		}
+		n++;
+		if (piece_last == last)
+			return n;
+		cur = piece_last + 1;
+		/* A source may have millions of areas; iova_rwsem may sleep. */
+		cond_resched();
+	}
+	return -ENOENT;
+}
+
+/*
  * Collect the slices of pages behind [iova, last] of @iopt, which must be
  * covered by areas without a gap. Takes a page reference per slice. In a
  * windowed address space the range must lie in one window, described in
- * *@win_out. Returns the number of slices, -ENOENT or -EINVAL.
+ * *@win_out. Returns the number of slices, -ENOENT, -EINVAL or -ENOMEM.
+ *
+ * The areas are counted first and the array allocated once, under the
+ * same read section, so the cost is linear in the number of areas and the
+ * array is as large as what is really there, never more.
  */
 static int iopt_get_slices(struct io_pagetable *iopt, unsigned long iova,
 			   unsigned long last, struct iopt_slice **out,
 			   struct iopt_window_info *win_out)
 {
-	struct iopt_slice *slices = NULL;
-	unsigned long cur = iova;
-	struct iopt_area *area;
-	unsigned int n = 0;
-	int rc = -ENOENT;
+	struct iopt_slice *slices;
+	long n;
 
 	down_read(&iopt->iova_rwsem);
 	if (iopt->windowed) {
@@ -520,45 +586,31 @@ static int iopt_get_slices(struct io_pagetable *iopt, unsigned long iova,
 		/* A windowed source range lies in one window, too. */
 		win = iopt_window_containing(iopt, iova, last);
 		if (!win) {
-			up_read(&iopt->iova_rwsem);
-			return -EINVAL;
+			n = -EINVAL;
+			goto out_unlock;
 		}
 		win_out->page_size = win->page_size;
 		win_out->attrs = win->attrs;
 	}
-	for (area = area_first(iopt, iova, last); area;
-	     area = area_next(area, iova, last)) {
-		unsigned long piece_last = min(last, area->node.last);
-		struct iopt_slice *grown;
-
-		if (area->node.start > cur || !area->ready)
-			break;
-		grown = iommufd_krealloc_array(slices, n + 1, sizeof(*slices));
-		if (!grown) {
-			rc = -ENOMEM;
-			break;
-		}
-		slices = grown;
-		kref_get(&area->pages->kref);
-		slices[n++] = (struct iopt_slice){
-			.pages = area->pages,
-			.start_byte = area_start_byte(area, cur),
-			.length = piece_last - cur + 1,
-		};
-		if (piece_last == last) {
-			rc = n;
-			break;
-		}
-		cur = piece_last + 1;
+	n = iopt_walk_slices(iopt, iova, last, NULL);
+	if (n < 0)
+		goto out_unlock;
+	/* The slice count travels as an int (and areas cost far more). */
+	if (n > INT_MAX) {
+		n = -ENOMEM;
+		goto out_unlock;
 	}
-	up_read(&iopt->iova_rwsem);
-	if (rc < 0) {
-		free_slices(slices, n);
-		kfree(slices);
-		return rc;
+	slices = iommufd_kvcalloc(n, sizeof(*slices));
+	if (!slices) {
+		n = -ENOMEM;
+		goto out_unlock;
 	}
+	/* The tree cannot change while the lock is held: same count. */
+	n = iopt_walk_slices(iopt, iova, last, slices);
 	*out = slices;
-	return rc;
+out_unlock:
+	up_read(&iopt->iova_rwsem);
+	return n;
 }
 
 /**
@@ -596,7 +648,7 @@ int iopt_copy(struct io_pagetable *dst, struct io_pagetable *src,
 				     iommu_prot, flags,
 				     src->windowed ? &src_win : NULL);
 	free_slices(slices, n);
-	kfree(slices);
+	kvfree(slices);
 	return rc;
 }
 
@@ -644,6 +696,7 @@ static int iopt_collect_unmap(struct io_pagetable *iopt, unsigned long start,
 		/* Areas never overlap: none after this one is in range. */
 		if (area->node.last >= last)
 			break;
+		cond_resched();
 	}
 	if (!pinned)
 		return 0;
@@ -708,21 +761,28 @@ again:
 		up_write(&iopt->iova_rwsem);
 	}
 
-	list_for_each_entry(area, &freed, free_node)
+	list_for_each_entry(area, &freed, free_node) {
 		iopt_area_unfill_domains(iopt, area);
+		cond_resched();
+	}
 
 	if (!one_section)
 		down_write(&iopt->iova_rwsem);
-	list_for_each_entry(area, &freed, free_node)
+	list_for_each_entry(area, &freed, free_node) {
 		interval_tree_remove(&area->node, &iopt->area_itree);
+		cond_resched();
+	}
 	if (!one_section)
 		iopt_note_settled_locked(iopt);
 	iopt_unlock_change(iopt, small);
 	if (!one_section)
 		iopt_wake_settled(iopt);
 
-	list_for_each_entry_safe(area, next, &freed, free_node)
+	/* No lock is held here; an unmap of everything may free millions. */
+	list_for_each_entry_safe(area, next, &freed, free_node) {
 		area_free(area, area->pages);
+		cond_resched();
+	}
 	return 0;
 }
 

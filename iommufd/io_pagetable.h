@@ -113,6 +113,8 @@ struct iopt_window_info {
 	u32 attrs;
 };
 
+int iopt_module_init(void);
+void iopt_module_exit(void);
 void iopt_init(struct io_pagetable *iopt, bool windowed,
 	       struct iopt_pages_cache *pages_cache);
 void iopt_destroy(struct io_pagetable *iopt);

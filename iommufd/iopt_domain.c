@@ -7,6 +7,7 @@
  * domain in one iommu_map() call, so the domain can choose large IOPTEs.
  */
 #include <linux/iommu.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 
 #include "compat.h"
@@ -40,6 +41,10 @@ static int iopt_map_area_exact(struct iommu_domain *domain,
 		run = iopt_pages_contig(area->pages, byte >> PAGE_SHIFT,
 					DIV_ROUND_UP(offset + size, PAGE_SIZE),
 					&pfn);
+		/* Not pinned after all: map nothing rather than a wrong PFN. */
+		rc = -EFAULT;
+		if (!run)
+			break;
 		phys = PFN_PHYS(pfn) + offset;
 		rc = -EINVAL;
 		if (run * PAGE_SIZE - offset < size || phys % size)
@@ -81,7 +86,8 @@ static int iopt_map_area(struct iommu_domain *domain, struct iopt_area *area,
 			n = iopt_pages_runs(area->pages, index, last_index,
 					    runs, ARRAY_SIZE(runs));
 			i = 0;
-			if (WARN_ON(!n)) {
+			/* Not pinned after all: fail, map no made-up PFN. */
+			if (!n) {
 				rc = -EFAULT;
 				break;
 			}
@@ -129,7 +135,8 @@ static bool area_maps_all_pages(struct iopt_area *area)
 /*
  * The pin and unpin for the domains are inlined into their few callers:
  * they run in every map and unmap, where a call costs about as much as
- * they do (more so under TCG, where every return is a lookup).
+ * they do (on hardware as well: on CPUs that need the retbleed or SRSO
+ * mitigations every return goes through a return thunk).
  */
 static __always_inline int iopt_area_pin_for_domains(struct iopt_area *area)
 {
@@ -303,6 +310,8 @@ static int iopt_fill_domain(struct io_pagetable *iopt,
 				iopt_area_unpin_for_domains(area);
 			break;
 		}
+		/* Only rwsems are held: see iopt_table_add_domain(). */
+		cond_resched();
 	}
 	if (!rc)
 		return 0;
@@ -313,6 +322,7 @@ static int iopt_fill_domain(struct io_pagetable *iopt,
 		iopt_unmap_area(domain, undo);
 		if (first_domain)
 			iopt_area_unpin_for_domains(undo);
+		cond_resched();
 	}
 	return rc;
 }
@@ -401,6 +411,8 @@ void iopt_table_remove_domain(struct io_pagetable *iopt,
 		iopt_unmap_area(domain, area);
 		if (!iopt->ndomains)
 			iopt_area_unpin_for_domains(area);
+		/* Only the two rwsems are held: sleeping is allowed. */
+		cond_resched();
 	}
 	iopt_unreserve_owner_locked(iopt, domain);
 	iopt->iova_alignment = iopt_min_alignment(iopt);

@@ -593,13 +593,16 @@ static int __init iommufd_init(void)
 {
 	int rc;
 
-	rc = misc_register(&iommufd_misc_dev);
-	if (rc == -EBUSY || rc == -EEXIST) {
-		pr_err("/dev/iommu is already registered (is the in-tree iommufd loaded?)\n");
-		return rc;
-	}
+	rc = iopt_module_init();
 	if (rc)
 		return rc;
+	rc = misc_register(&iommufd_misc_dev);
+	if (rc == -EBUSY || rc == -EEXIST)
+		pr_err("/dev/iommu is already registered (is the in-tree iommufd loaded?)\n");
+	if (rc) {
+		iopt_module_exit();
+		return rc;
+	}
 	if (IS_ENABLED(CONFIG_IOMMUFD_OOT_TEST))
 		pr_info("test build: IOMMU_TEST_CMD is enabled\n");
 	return 0;
@@ -608,6 +611,7 @@ static int __init iommufd_init(void)
 static void __exit iommufd_exit(void)
 {
 	misc_deregister(&iommufd_misc_dev);
+	iopt_module_exit();
 	iommufd_fault_exit();
 }
 

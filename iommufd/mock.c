@@ -197,7 +197,7 @@ static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 	struct mock_domain *mock = to_mock(domain);
 	long done;
 
-	/* pgsize is one bit of the bitmap: no division (slow under TCG). */
+	/* pgsize is one bit of the bitmap: a mask, not a division. */
 	if (WARN_ON(!(domain->pgsize_bitmap & pgsize) ||
 		    !IS_ALIGNED(iova | paddr, pgsize) ||
 		    mock_top_index(iova + pgsize * pgcount - 1) >=

@@ -14,6 +14,8 @@
 #include <linux/maple_tree.h>
 #include <linux/sizes.h>
 #include <linux/mm.h>
+#include <linux/poison.h>
+#include <linux/random.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
@@ -25,6 +27,19 @@
 #include "pages.h"
 
 unsigned int iopt_pages_batch_bytes = SZ_64K;
+
+/*
+ * Objects of one-page ranges, with the caller's extra bytes: what every
+ * one-page MAP allocates. A cache of their exact size, so a burst of maps
+ * and unmaps recycles its objects through the slab's per-CPU lists
+ * without the rounding of kmalloc(), with every slab debugging and
+ * hardening option (KASAN, init_on_free, SLAB_FREELIST_HARDENED) applied.
+ * Objects of other sizes come from kmalloc().
+ */
+static struct kmem_cache *iopt_pages_slab;
+static size_t iopt_pages_slab_size;
+/* Mixed into the links of the contexts' free lists: see pages_link(). */
+static unsigned long iopt_pages_link_secret;
 
 /* Pins of up to this many pages use a batch on the stack. */
 #define PAGES_SMALL_BATCH 16
@@ -55,8 +70,43 @@ void iopt_pages_cache_init(struct iopt_pages_cache *cache)
 	spin_lock_init(&cache->lock);
 	cache->free = NULL;
 	cache->count = 0;
-	cache->size = 0;
 	cache->owner = NULL;
+}
+
+/* The bytes of a pages object for @npages pages, before any extra. */
+static size_t pages_object_size(unsigned long npages)
+{
+	struct iopt_pages *pages;
+
+	return ALIGN(struct_size(pages, small_pfns, pages_small_count(npages)),
+		     ARCH_KMALLOC_MINALIGN);
+}
+
+/**
+ * iopt_pages_init - set up the pages layer, at module load
+ * @one_page_extra: the extra bytes the caller allocates with a one-page
+ *	object (see iopt_pages_alloc()); such objects get a cache of their own
+ */
+int iopt_pages_init(size_t one_page_extra)
+{
+	iopt_pages_slab_size = pages_object_size(1) + one_page_extra;
+	iopt_pages_link_secret = get_random_long();
+	iopt_pages_slab = kmem_cache_create("iommufd_pages",
+					    iopt_pages_slab_size, 0,
+					    SLAB_ACCOUNT, NULL);
+	return iopt_pages_slab ? 0 : -ENOMEM;
+}
+
+/* At module unload, once every object is gone. */
+void iopt_pages_exit(void)
+{
+	kmem_cache_destroy(iopt_pages_slab);
+}
+
+/* Whether an object of @npages pages and @size bytes uses the cache. */
+static bool pages_use_slab(unsigned long npages, size_t size)
+{
+	return npages == 1 && size <= iopt_pages_slab_size;
 }
 
 static void owner_free(struct iopt_owner *owner)
@@ -70,7 +120,8 @@ static void owner_free(struct iopt_owner *owner)
 /*
  * The helpers marked __always_inline in this file are on the path of
  * every one-page map and unmap, where a call and return cost about as
- * much as their work (more so under TCG, where every return is a lookup).
+ * much as their work: on hardware too, where on CPUs that need the
+ * retbleed or SRSO mitigations every return goes through a return thunk.
  */
 static __always_inline void owner_put(struct iopt_owner *owner)
 {
@@ -131,7 +182,53 @@ static struct iopt_owner *owner_new(struct iopt_pages_cache *cache)
 	return owner;
 }
 
-/* Free the cached objects and owner; nothing may use the cache any more. */
+/*
+ * A cached object's first word links it to the next one. As the slab
+ * does with SLAB_FREELIST_HARDENED, the link is stored mixed with the
+ * object's address and a random secret, so that a write after free
+ * cannot plant a pointer the next allocation would follow.
+ */
+static unsigned long pages_link(void *obj, void *next)
+{
+	return (unsigned long)next ^ (unsigned long)obj ^ iopt_pages_link_secret;
+}
+
+static void *pages_unlink(void *obj)
+{
+	return (void *)(*(unsigned long *)obj ^ (unsigned long)obj ^
+			iopt_pages_link_secret);
+}
+
+/*
+ * KASAN cannot see a use after free of an object that went to the cache
+ * instead of the slab (its mempool hooks are not exported to modules), so
+ * under KASAN every cached object is filled with POISON_FREE after its
+ * link and checked when taken again: a write after free is reported and
+ * the object is not reused. The cache itself runs in KASAN builds like
+ * everywhere else.
+ */
+static void pages_cache_poison(void *obj)
+{
+	if (IS_ENABLED(CONFIG_KASAN))
+		memset(obj + sizeof(long), POISON_FREE,
+		       iopt_pages_slab_size - sizeof(long));
+}
+
+static bool pages_cache_intact(void *obj)
+{
+	void *bad;
+
+	if (!IS_ENABLED(CONFIG_KASAN))
+		return true;
+	bad = memchr_inv(obj + sizeof(long), POISON_FREE,
+			 iopt_pages_slab_size - sizeof(long));
+	if (bad)
+		pr_err("iommufd: pages object %p written at +%td after free\n",
+		       obj, bad - obj);
+	return !bad;
+}
+
+/* Free the cached objects and the owner; nothing may use the cache any more. */
 void iopt_pages_cache_drain(struct iopt_pages_cache *cache)
 {
 	if (cache->owner)
@@ -140,34 +237,55 @@ void iopt_pages_cache_drain(struct iopt_pages_cache *cache)
 	while (cache->free) {
 		void *obj = cache->free;
 
-		cache->free = *(void **)obj;
-		kfree(obj);
+		cache->free = pages_unlink(obj);
+		kmem_cache_free(iopt_pages_slab, obj);
 	}
 	cache->count = 0;
 }
 
-/*
- * Only objects of a one-page range are cached: see iopt_pages_cache. Not
- * under KASAN, which cannot see a use after free of an object that went
- * to the cache instead of the slab (its mempool hooks are not exported).
- */
-static bool pages_cacheable(unsigned long npages)
+/* A cached object, not zeroed, or NULL. */
+static void *pages_cache_pop(struct iopt_pages_cache *cache)
 {
-	return npages == 1 && !IS_ENABLED(CONFIG_KASAN);
-}
-
-/* An object of @size bytes from @cache, not zeroed, or NULL. */
-static void *pages_cache_pop(struct iopt_pages_cache *cache, size_t size)
-{
-	void *obj = NULL;
+	void *obj = cache->free;
 
 	lockdep_assert_held(&cache->lock);
-	if (cache->free && cache->size == size) {
-		obj = cache->free;
-		cache->free = *(void **)obj;
-		cache->count--;
+	if (!obj)
+		return NULL;
+	cache->free = pages_unlink(obj);
+	cache->count--;
+	if (pages_cache_intact(obj))
+		return obj;
+	/* Corrupted: never hand it out again (nor free what may be live). */
+	return NULL;
+}
+
+/*
+ * Keep a freed one-page object for the context's next map if there is
+ * room; false if it must go back to the slab.
+ */
+static bool pages_cache_put(struct iopt_pages_cache *cache, void *obj)
+{
+	bool kept = false;
+
+	spin_lock(&cache->lock);
+	if (cache->count < IOPT_PAGES_CACHE_MAX) {
+		pages_cache_poison(obj);
+		*(unsigned long *)obj = pages_link(obj, cache->free);
+		cache->free = obj;
+		cache->count++;
+		kept = true;
 	}
-	return obj;
+	spin_unlock(&cache->lock);
+	return kept;
+}
+
+static void pages_free_memory(struct iopt_pages_cache *cache, void *obj,
+			      unsigned long npages, size_t size)
+{
+	if (!pages_use_slab(npages, size))
+		kfree(obj);
+	else if (!cache || !pages_cache_put(cache, obj))
+		kmem_cache_free(iopt_pages_slab, obj);
 }
 
 /*
@@ -179,58 +297,37 @@ static struct iopt_pages *pages_obtain(struct iopt_pages_cache *cache,
 				       unsigned long npages, size_t size,
 				       struct iopt_owner **owner)
 {
+	bool slab = pages_use_slab(npages, size);
 	struct iopt_pages *pages = NULL;
 
 	*owner = NULL;
 	if (cache) {
 		spin_lock(&cache->lock);
-		if (pages_cacheable(npages))
-			pages = pages_cache_pop(cache, size);
+		if (slab)
+			pages = pages_cache_pop(cache);
 		*owner = owner_get_cached(cache);
 		spin_unlock(&cache->lock);
 	}
 	if (!*owner)
 		*owner = owner_new(cache);
 	if (!pages)
-		pages = kmalloc(size, GFP_KERNEL_ACCOUNT);
+		pages = slab ? kmem_cache_alloc(iopt_pages_slab,
+						GFP_KERNEL_ACCOUNT) :
+			       kmalloc(size, GFP_KERNEL_ACCOUNT);
 	if (pages && *owner)
 		return pages;
-	kfree(pages);
+	if (pages)
+		pages_free_memory(cache, pages, npages, size);
 	if (*owner)
 		owner_put(*owner);
 	return NULL;
 }
 
-/*
- * Keep @pages for reuse if it has the cache's size and there is room;
- * false if it must be freed. The first object kept sets the size (every
- * one-page MAP asks for the same). A kept object is linked through its
- * first word.
- */
-static bool pages_cache_put(struct iopt_pages *pages)
-{
-	struct iopt_pages_cache *cache = pages->cache;
-	bool kept = false;
-
-	if (!cache || !pages_cacheable(pages->npages))
-		return false;
-	spin_lock(&cache->lock);
-	if (!cache->size)
-		cache->size = pages->alloc_size;
-	if (cache->count < IOPT_PAGES_CACHE_MAX &&
-	    pages->alloc_size == cache->size) {
-		*(void **)pages = cache->free;
-		cache->free = pages;
-		cache->count++;
-		kept = true;
-	}
-	spin_unlock(&cache->lock);
-	return kept;
-}
-
 /**
  * iopt_pages_alloc - describe a range of user memory, pinning nothing yet
- * @cache: where to take the object from and give it back to, or NULL
+ * @cache: the context's cache, where the object is taken from and goes
+ *	back to when it fits, and whose last owner is reused when it is
+ *	current's (NULL: straight from and back to the slab, a new owner)
  * @uptr: start of the range in current's address space
  * @length: bytes
  * @writable: whether the range may be pinned for device writes
@@ -260,9 +357,8 @@ struct iopt_pages *iopt_pages_alloc(struct iopt_pages_cache *cache,
 
 	npages = (ALIGN(end, PAGE_SIZE) - ALIGN_DOWN(start, PAGE_SIZE)) >>
 		 PAGE_SHIFT;
-	size = ALIGN(struct_size(pages, small_pfns, pages_small_count(npages)),
-		     ARCH_KMALLOC_MINALIGN);
-	/* One fault event per object, whether the cache has one or not. */
+	size = pages_object_size(npages);
+	/* One fault event per object and owner. */
 	if (iommufd_fault_hit(IOMMUFD_FAULT_ALLOC))
 		return ERR_PTR(-ENOMEM);
 	pages = pages_obtain(cache, npages, size + extra_size, &owner);
@@ -275,8 +371,8 @@ struct iopt_pages *iopt_pages_alloc(struct iopt_pages_cache *cache,
 	memset(&pages->whole_pins, 0,
 	       size + extra_size - offsetof(struct iopt_pages, whole_pins));
 	pages->owner = owner;
-	*extra = extra_size ? (void *)pages + size : NULL;
 	pages->cache = cache;
+	*extra = extra_size ? (void *)pages + size : NULL;
 	pages->alloc_size = size + extra_size;
 	kref_init(&pages->kref);
 	mutex_init(&pages->mutex);
@@ -289,19 +385,32 @@ struct iopt_pages *iopt_pages_alloc(struct iopt_pages_cache *cache,
 	return pages;
 }
 
+static void pages_unpin_range(struct iopt_pages *pages, unsigned long first,
+			      unsigned long last);
+
 void iopt_pages_release(struct kref *kref)
 {
 	struct iopt_pages *pages = container_of(kref, struct iopt_pages, kref);
 
 	WARN_ON(!RB_EMPTY_ROOT(&pages->pin_itree.rb_root) || pages->whole_pins);
+	/*
+	 * With no holder left, only pins an unpin had to park (see
+	 * pages_unpin_tree()) can remain; letting go of the whole range
+	 * needs no memory, so they go now.
+	 */
+	if (pages->npinned) {
+		WARN_ON(!pages->parked);
+		mutex_lock(&pages->mutex);
+		pages_unpin_range(pages, 0, pages->npages - 1);
+		mutex_unlock(&pages->mutex);
+	}
 	WARN_ON(pages->npinned);
 	/* A small range never stores in the tree: skip its lock. */
 	if (!mtree_empty(&pages->runs))
 		mtree_destroy(&pages->runs);
 	owner_put(pages->owner);
 	mutex_destroy(&pages->mutex);
-	if (!pages_cache_put(pages))
-		kfree(pages);
+	pages_free_memory(pages->cache, pages, pages->npages, pages->alloc_size);
 }
 
 /* user_struct::locked_vm, the accounting io_uring also uses. */
@@ -636,109 +745,199 @@ static int pages_store_run(struct iopt_pages *pages, unsigned long start,
 				 GFP_KERNEL_ACCOUNT);
 }
 
-/*
- * [first, last] is about to leave the tree: take its indexes off the
- * chunks they are in, freeing the chunks left with none. A chunk's
- * PFNs are found through its base, so the pieces of it that stay in the
- * tree need no rewriting.
- */
-static void pages_chunks_forget(struct iopt_pages *pages, unsigned long first,
-				unsigned long last)
+/* Store @entry over [first, last] of the tree; 0 or -ENOMEM. */
+static int tree_store(struct iopt_pages *pages, unsigned long first,
+		      unsigned long last, void *entry)
 {
-	MA_STATE(mas, &pages->runs, first, first);
-	struct pages_chunk *chunk;
+	if (iommufd_fault_hit(IOMMUFD_FAULT_ALLOC))
+		return -ENOMEM;
+	return mtree_store_range(&pages->runs, first, last, entry,
+				 GFP_KERNEL_ACCOUNT);
+}
+
+/*
+ * A run's entry is the PFN of its first index. If an unpin that ends at
+ * @last cuts off the head of a run, the tail that stays gets a new first
+ * index: give it its own entry, with the PFN of that index, before the
+ * head is erased. Returns 0 or -ENOMEM, with nothing changed.
+ */
+static int tree_split_after(struct iopt_pages *pages, unsigned long last)
+{
+	unsigned long start, end;
+	void *run;
+
+	if (last == pages->npages - 1)
+		return 0;
+	run = tree_entry_at(pages, last + 1, &start, &end);
+	if (!xa_is_value(run) || start > last)
+		return 0;
+	return tree_store(pages, last + 1, end,
+			  xa_mk_value(xa_to_value(run) + (last + 1 - start)));
+}
+
+/*
+ * One tree entry, or its part inside a range being unpinned: @entry (a
+ * run or a chunk) covers [@entry_start, ...]; the part is [@first, @last].
+ */
+struct pages_piece {
+	void *entry;
+	unsigned long entry_start;
+	unsigned long first;
+	unsigned long last;
+};
+
+/* How many entries an unpin reads, forgets and unpins at a time. */
+#define PAGES_UNPIN_PIECES 8
+
+/* The tree's entries from @index on, clipped to [index, last]: up to @max. */
+static unsigned int tree_pieces(struct iopt_pages *pages, unsigned long index,
+				unsigned long last, struct pages_piece *pieces,
+				unsigned int max)
+{
+	MA_STATE(mas, &pages->runs, index, index);
+	unsigned int n = 0;
 	void *entry;
 
 	mas_lock(&mas);
 	mas_for_each(&mas, entry, last) {
-		if (!entry_is_chunk(entry))
-			continue;
-		chunk = entry;
-		chunk->live -= min(mas.last, last) - max(mas.index, first) + 1;
-		/* Nothing else points at it once its last index goes. */
-		if (!chunk->live)
-			kfree(chunk);
+		pieces[n] = (struct pages_piece){
+			.entry = entry,
+			.entry_start = mas.index,
+			.first = max(mas.index, index),
+			.last = min(mas.last, last),
+		};
+		if (++n == max)
+			break;
 	}
 	mas_unlock(&mas);
+	return n;
 }
 
 /*
- * Forget the runs over [first, last]. Cutting a run in two needs a node;
- * this is on the unpin path, which has no way to fail, so it waits for
- * memory rather than leaving stale PFNs behind.
+ * Unpin the pages of a piece that has left the tree (or whose tree is
+ * about to be destroyed), whole physically contiguous stretches at a
+ * time, and free its chunk with the chunk's last index. Returns how many
+ * pages it unpinned.
  */
-static void pages_erase_runs(struct iopt_pages *pages, unsigned long first,
-			     unsigned long last)
+static unsigned long pages_unpin_piece(struct iopt_pages *pages,
+				       const struct pages_piece *piece)
 {
-	unsigned long start, end;
-	void *tail = NULL;
+	unsigned long npages = piece->last - piece->first + 1;
+	struct pages_chunk *chunk = piece->entry;
+	unsigned long i, lo, hi;
 
-	if (pages_is_small(pages)) {
-		memset(&pages->small_pfns[first], 0,
-		       (last - first + 1) * sizeof(*pages->small_pfns));
-		return;
+	if (!entry_is_chunk(piece->entry)) {
+		i = xa_to_value(piece->entry) +
+		    (piece->first - piece->entry_start);
+		unpin_user_page_range_dirty_lock(pfn_to_page(i), npages,
+						 pages->writable);
+		return npages;
 	}
-	/*
-	 * A run's entry is the PFN of its first index. If the erase cuts off
-	 * the head of a run, the tail that stays gets a new first index, so
-	 * its entry must be rewritten with the PFN of that index.
-	 */
-	if (last != ULONG_MAX) {
-		tail = tree_entry_at(pages, last + 1, &start, &end);
-		if (!xa_is_value(tail) || start > last)
-			tail = NULL;
+	for (i = piece->first - chunk->base; i <= piece->last - chunk->base;
+	     i = hi + 1) {
+		pfns_stretch(chunk->pfns, i, i, piece->last - chunk->base,
+			     &lo, &hi);
+		unpin_user_page_range_dirty_lock(pfn_to_page(chunk->pfns[i]),
+						 hi - i + 1, pages->writable);
 	}
-	pages_chunks_forget(pages, first, last);
-	WARN_ON(mtree_store_range(&pages->runs, first, last, NULL,
-				  GFP_KERNEL | __GFP_NOFAIL));
-	if (tail)
-		WARN_ON(mtree_store_range(&pages->runs, last + 1, end,
-					  xa_mk_value(xa_to_value(tail) +
-						      (last + 1 - start)),
-					  GFP_KERNEL | __GFP_NOFAIL));
+	/* Nothing else points at it once its last index goes. */
+	chunk->live -= npages;
+	if (!chunk->live)
+		kfree(chunk);
+	return npages;
 }
 
-/* Unpin [first, last], every index of which is pinned: run by run. */
+static void pages_unpinned(struct iopt_pages *pages, unsigned long npages)
+{
+	pages->npinned -= npages;
+	pages_uncharge(pages, npages);
+	if (!pages->npinned)
+		pages->parked = false;
+}
+
+/* small_pfns: unpin what is pinned in [first, last] and clear it. */
+static void pages_unpin_small(struct iopt_pages *pages, unsigned long first,
+			      unsigned long last)
+{
+	unsigned long i = first, lo, hi, total = 0;
+
+	while (i <= last) {
+		if (!pages->small_pfns[i]) {
+			i++;
+			continue;
+		}
+		pfns_stretch(pages->small_pfns, i, i, last, &lo, &hi);
+		unpin_user_page_range_dirty_lock(pfn_to_page(pages->small_pfns[i] - 1),
+						 hi - i + 1, pages->writable);
+		total += hi - i + 1;
+		i = hi + 1;
+	}
+	memset(&pages->small_pfns[first], 0,
+	       (last - first + 1) * sizeof(*pages->small_pfns));
+	pages_unpinned(pages, total);
+}
+
+/*
+ * The tree: unpin what is pinned in [first, last] and forget it, a few
+ * entries at a time. Each group leaves the tree before its pages are
+ * unpinned: taking entries out of a maple tree may need memory (cutting
+ * one in two takes a node), and an unpin has no way to fail. When that
+ * memory cannot be had, the rest of the range stays pinned, charged and
+ * recorded: "parked", taken up again by the next pin of those indexes
+ * (pages_pin_missing()) or let go by the next unpin over them or by
+ * iopt_pages_release(). So nothing is lost and no allocation has to
+ * succeed. Unpinning the whole range erases nothing: the tree is
+ * destroyed at the end, which needs no memory and never parks.
+ */
+static void pages_unpin_tree(struct iopt_pages *pages, unsigned long first,
+			     unsigned long last)
+{
+	bool whole = !first && last == pages->npages - 1;
+	struct pages_piece pieces[PAGES_UNPIN_PIECES];
+	unsigned long index = first, total = 0;
+	unsigned int n, i;
+
+	if (!whole && tree_split_after(pages, last)) {
+		pages->parked = true;
+		return;
+	}
+	while (index <= last) {
+		n = tree_pieces(pages, index, last, pieces, ARRAY_SIZE(pieces));
+		if (!n)
+			break;
+		if (!whole && tree_store(pages, index, pieces[n - 1].last,
+					 NULL)) {
+			pages->parked = true;
+			break;
+		}
+		for (i = 0; i != n; i++)
+			total += pages_unpin_piece(pages, &pieces[i]);
+		index = pieces[n - 1].last + 1;
+		/* Only pages->mutex is held: see iopt_pages_unpin(). */
+		cond_resched();
+	}
+	if (whole)
+		mtree_destroy(&pages->runs);
+	pages_unpinned(pages, total);
+}
+
+/* Unpin and forget whatever is pinned in [first, last]. */
 static void pages_unpin_range(struct iopt_pages *pages, unsigned long first,
 			      unsigned long last)
 {
-	unsigned long index = first, total = 0;
-	struct iopt_run runs[IOPT_RUNS_CHUNK] __uninitialized;
-
 	lockdep_assert_held(&pages->mutex);
-	while (index <= last) {
-		unsigned int n, i;
-
-		n = iopt_pages_runs(pages, index, last, runs, ARRAY_SIZE(runs));
-		if (WARN_ON(!n))
-			break;
-		/* Whole folios at a time, not page by page. */
-		for (i = 0; i != n; i++)
-			unpin_user_page_range_dirty_lock(pfn_to_page(runs[i].pfn),
-							 runs[i].npages,
-							 pages->writable);
-		index = runs[n - 1].index + runs[n - 1].npages;
-		total = index - first;
-	}
-	pages_erase_runs(pages, first, last);
-	pages->npinned -= total;
-	pages_uncharge(pages, total);
+	if (pages_is_small(pages))
+		pages_unpin_small(pages, first, last);
+	else
+		pages_unpin_tree(pages, first, last);
 }
 
 /*
  * How many pages from @batch[@i] on, up to @n, are physically contiguous
- * with it (at least 1).
- *
- * This is the only loop over every page of a pinned batch, and it is
- * kept out of line and 128-byte aligned, and is smaller than that with
- * its patchable prefix, so it can never straddle a page of kernel text:
- * under TCG a jump from one guest page to another
- * is not chained but looked up, and a loop whose back edge crossed a page
- * made THP maps twice as slow in real time, with the same instruction
- * count, after an unrelated change moved the code.
+ * with it (at least 1). The only loop over every page of a pinned batch.
  */
-static noinline __aligned(128) unsigned long
-batch_run_len(struct page **batch, unsigned long i, unsigned long n)
+static unsigned long batch_run_len(struct page **batch, unsigned long i,
+				   unsigned long n)
 {
 	unsigned long pfn = page_to_pfn(batch[i]), len = 1;
 
@@ -925,6 +1124,39 @@ static int pages_pin_range(struct iopt_pages *pages, unsigned long first,
 	return rc;
 }
 
+/*
+ * Pin the indexes of [first, last] that are not pinned yet: all of them,
+ * unless an unpin parked some (see pages_unpin_tree()); those are pinned
+ * and charged already, and are taken up as they are. All or nothing.
+ */
+static int pages_pin_missing(struct iopt_pages *pages, unsigned long first,
+			     unsigned long last)
+{
+	unsigned long index = first, start, end;
+	int rc = 0;
+
+	if (!pages->parked)
+		return pages_pin_range(pages, first, last);
+	while (index <= last) {
+		/* The entry or the hole around @index, whichever it is. */
+		void *entry = tree_entry_at(pages, index, &start, &end);
+
+		end = min(end, last);
+		if (!entry) {
+			rc = pages_pin_range(pages, index, end);
+			if (rc)
+				break;
+		}
+		if (end == last)
+			return 0;
+		index = end + 1;
+	}
+	/* Everything here is uncovered: parked pins may go as well. */
+	if (index > first)
+		pages_unpin_range(pages, first, index - 1);
+	return rc;
+}
+
 typedef int (*pages_range_fn)(struct iopt_pages *pages, unsigned long first,
 			      unsigned long last);
 
@@ -982,21 +1214,25 @@ static struct iopt_pin *pages_find_pin(struct iopt_pages *pages,
 	return NULL;
 }
 
-static void pages_fill_out(struct iopt_pages *pages, unsigned long first,
-			   unsigned long last, struct page **out)
+/* The struct page of each index of [first, last]; -EFAULT at a hole. */
+static int pages_fill_out(struct iopt_pages *pages, unsigned long first,
+			  unsigned long last, struct page **out)
 {
 	unsigned long index = first;
 
 	if (!out)
-		return;
+		return 0;
 	while (index <= last) {
 		unsigned long pfn, n, i;
 
 		n = iopt_pages_contig(pages, index, last - index + 1, &pfn);
+		if (!n)
+			return -EFAULT;
 		for (i = 0; i != n; i++)
 			*out++ = pfn_to_page(pfn + i);
 		index += n;
 	}
+	return 0;
 }
 
 /* Pin what no holder covers in [first, last]. All or nothing. */
@@ -1006,7 +1242,7 @@ static int pages_pin_uncovered(struct iopt_pages *pages, unsigned long first,
 	unsigned long done, ignored;
 	int rc;
 
-	rc = pages_walk_uncovered(pages, first, last, pages_pin_range, &done);
+	rc = pages_walk_uncovered(pages, first, last, pages_pin_missing, &done);
 	if (rc && done > first)
 		pages_walk_uncovered(pages, first, done - 1,
 				     pages_unpin_range_fn, &ignored);
@@ -1030,6 +1266,21 @@ static int pages_add_pin_locked(struct iopt_pages *pages, struct iopt_pin *pin,
 	pin->node.last = last;
 	interval_tree_insert(&pin->node, &pages->pin_itree);
 	return 0;
+}
+
+/* Drop one user of @pin; its last unpins what no other holder covers. */
+static void pages_drop_pin_locked(struct iopt_pages *pages,
+				  struct iopt_pin *pin)
+{
+	unsigned long done;
+
+	lockdep_assert_held(&pages->mutex);
+	if (--pin->users)
+		return;
+	interval_tree_remove(&pin->node, &pages->pin_itree);
+	pages_walk_uncovered(pages, pin->node.start, pin->node.last,
+			     pages_unpin_range_fn, &done);
+	kfree(pin);
 }
 
 /**
@@ -1070,7 +1321,10 @@ int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
 	}
 	pin->users = 1;
 out_fill:
-	pages_fill_out(pages, first, last, out);
+	/* Cannot fail while the pin holds the pages; if it did, undo. */
+	rc = pages_fill_out(pages, first, last, out);
+	if (rc)
+		pages_drop_pin_locked(pages, pin);
 out_unlock:
 	mutex_unlock(&pages->mutex);
 	return rc;
@@ -1088,18 +1342,11 @@ void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
 		      unsigned long last)
 {
 	struct iopt_pin *pin;
-	unsigned long done;
 
 	mutex_lock(&pages->mutex);
 	pin = pages_find_pin(pages, first, last);
-	if (WARN_ON(!pin))
-		goto out_unlock;
-	if (--pin->users)
-		goto out_unlock;
-	interval_tree_remove(&pin->node, &pages->pin_itree);
-	pages_walk_uncovered(pages, first, last, pages_unpin_range_fn, &done);
-	kfree(pin);
-out_unlock:
+	if (!WARN_ON(!pin))
+		pages_drop_pin_locked(pages, pin);
 	mutex_unlock(&pages->mutex);
 }
 
@@ -1194,9 +1441,10 @@ out_unlock:
  * @max: room in @runs
  *
  * Returns how many runs were stored: fewer than @max only when they reach
- * @last. Reading many runs this way costs one walk of the store, where
- * iopt_pages_contig() costs one per run; fragmented 4K memory has a run
- * every few pages.
+ * @last, or stop at an index that is not pinned (0 if @index is not: the
+ * caller fails rather than map anything). Reading many runs this way
+ * costs one walk of the store, where iopt_pages_contig() costs one per
+ * run; fragmented 4K memory has a run every few pages.
  */
 unsigned int __iopt_pages_runs(struct iopt_pages *pages, unsigned long index,
 			       unsigned long last, struct iopt_run *runs,
@@ -1210,7 +1458,7 @@ unsigned int __iopt_pages_runs(struct iopt_pages *pages, unsigned long index,
 		unsigned long start, end;
 		void *entry = small_run_at(pages, index, &start, &end);
 
-		if (WARN_ON(!entry))
+		if (!entry)
 			break;
 		runs[n] = (struct iopt_run){
 			.index = index,
@@ -1229,9 +1477,10 @@ unsigned int __iopt_pages_runs(struct iopt_pages *pages, unsigned long index,
  * @max: look at most this many pages far
  * @pfn: out: the PFN of @index
  *
- * Returns how many pages from @index on (at least 1, at most @max) have
- * consecutive PFNs: the rest of the stored run, found in one lookup. The
- * caller's pin keeps the run in place.
+ * Returns how many pages from @index on (at most @max) have consecutive
+ * PFNs: the rest of the stored run, found in one lookup. The caller's pin
+ * keeps the run in place. 0 if @index is not pinned after all, so the
+ * caller fails instead of using a PFN that means nothing.
  */
 unsigned long iopt_pages_contig(struct iopt_pages *pages, unsigned long index,
 				unsigned long max, unsigned long *pfn)
@@ -1239,11 +1488,10 @@ unsigned long iopt_pages_contig(struct iopt_pages *pages, unsigned long index,
 	unsigned long start, last, n;
 	void *entry;
 
+	*pfn = 0;
 	entry = pages_run_at(pages, index, &start, &last);
-	if (WARN_ON(!entry)) {
-		*pfn = 0;
-		return 1;
-	}
+	if (!entry)
+		return 0;
 	*pfn = xa_to_value(entry) + (index - start);
 	n = last - index + 1;
 	/*

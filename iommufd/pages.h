@@ -45,20 +45,26 @@ enum iopt_account_mode {
  * @writable: whether the range may be pinned for device writes
  * @account_mode: how pins are charged, fixed at creation
  * @owner: who mapped the memory (struct iopt_owner); a reference is held
- * @cache: the context's cache, where the object goes when freed if it
- *	fits (NULL: straight back to the slab)
+ * @cache: the context's cache, where the object goes when freed if it is
+ *	a one-page object and there is room (NULL: straight to the slab)
  * @pin_itree: struct iopt_pin nodes by page index: who needs which pages
  *	pinned. A page is pinned while any node covers it.
  * @runs: the pinned pages as runs of physically contiguous pages: a maple
- *	tree of index ranges, each entry xa_mk_value(PFN of its first index).
- *	An index is in a run exactly when some node of @pin_itree covers it,
- *	or @whole_pins is not 0.
+ *	tree of index ranges, each entry xa_mk_value(PFN of its first index)
+ *	or a chunk of PFNs (pages.c). An index is in the tree exactly when
+ *	it is pinned: when some node of @pin_itree covers it, or @whole_pins
+ *	is not 0, and, with @parked, when an unpin could not take it out.
  *	The tree's own lock guards its structure, so holders may read their
  *	runs without @mutex.
  * @whole_pins: holders of the whole range (iopt_pages_pin_whole()),
  *	counted instead of stored in @pin_itree; while there is one, every
  *	index is pinned
- * @npinned: number of indexes in @runs, all of them charged
+ * @parked: an unpin found no memory to take entries out of @runs and left
+ *	their pages pinned, charged and recorded with no holder; a pin takes
+ *	them up, a later unpin or the release lets them go. False again
+ *	when nothing is pinned. Never set for small ranges.
+ * @npinned: number of indexes pinned (in @runs or @small_pfns), all of
+ *	them charged
  * @small_pfns: for a range of at most IOPT_PAGES_SMALL pages, the PFN
  *	store instead of @runs: PFN + 1 of each pinned index, 0 when not
  *	pinned. A VMM mapping page-sized buffers one by one pays neither a
@@ -80,6 +86,7 @@ struct iopt_pages {
 	struct maple_tree runs;
 	/* From here to the end of the allocation: zeroed when made. */
 	unsigned int whole_pins;
+	bool parked;
 	unsigned long npinned;
 	unsigned long small_pfns[];
 };
@@ -119,35 +126,39 @@ struct iopt_owner {
 
 /**
  * struct iopt_pages_cache - the context's state for making pages objects:
- *	freed objects of one-page ranges kept for reuse, and the last owner
- * @lock: guards @free, @count, @size and @owner
- * @free: the cached objects, each linked through its first word
+ *	freed one-page objects kept for reuse, and the last owner
+ * @lock: guards @free, @count and @owner
+ * @free: the cached objects, each linked through its first word (the
+ *	link is stored hardened: pages.c, pages_link())
  * @count: how many there are, at most IOPT_PAGES_CACHE_MAX
- * @size: the size of every cached object, set by the first one
  * @owner: the last struct iopt_owner made, with a reference. A map takes
  *	its object and its owner's reference in one section of @lock.
  *
- * A vIOMMU maps and unmaps single pages in bursts: a batch of maps, then
- * a batch of unmaps, each map allocating a pages object with its area.
- * Freeing a burst empties whole slabs, which SLUB gives back to the page
- * allocator and the next burst takes again; that churn was most of the
- * allocator's share of a map (about a tenth of a map+unmap pair). So a
- * context keeps up to IOPT_PAGES_CACHE_MAX freed objects of one-page
- * ranges, as io_uring keeps bounded caches per ring: at most 64 KiB,
- * still charged to the memory cgroup that first allocated them, freed
- * with the context. Objects of other sizes go back to the slab, and
- * under KASAN every object does.
+ * One-page objects, each allocated with its area (what a vIOMMU mapping
+ * page by page allocates), come from a kmem_cache of their exact size
+ * (pages.c); other sizes from kmalloc(). A vIOMMU maps and unmaps single
+ * pages in bursts, and a burst of frees empties whole slabs, which SLUB
+ * gives back to the page allocator and the next burst takes again (with
+ * a freshly shuffled freelist and every object zeroed by init_on_alloc):
+ * measured with QEMU's -icount, about 400 instructions of a 4.7k
+ * instruction map+unmap pair (Documentation/benchmarks.rst). So a context
+ * keeps up to IOPT_PAGES_CACHE_MAX freed one-page objects, as io_uring
+ * keeps bounded caches per ring: at most 64 KiB, still charged to the
+ * memory cgroup that first allocated them, back to the slab with the
+ * context. Under KASAN the cache runs as well, with every cached object
+ * poisoned and checked on reuse (pages.c, pages_cache_poison()).
  */
 struct iopt_pages_cache {
-	spinlock_t lock; /* see above: the rest */
+	spinlock_t lock; /* see above */
 	void *free;
 	unsigned int count;
-	u32 size;
 	struct iopt_owner *owner;
 };
 
 #define IOPT_PAGES_CACHE_MAX 256
 
+int iopt_pages_init(size_t one_page_extra);
+void iopt_pages_exit(void);
 void iopt_pages_cache_init(struct iopt_pages_cache *cache);
 void iopt_pages_cache_drain(struct iopt_pages_cache *cache);
 
@@ -191,7 +202,7 @@ unsigned int __iopt_pages_runs(struct iopt_pages *pages, unsigned long index,
  * iopt_pages_runs - read the runs of pinned pages over a range; see
  * __iopt_pages_runs(). A one-page range, what every one-page map fills
  * into its domains, is answered here without a call: the holder's pin
- * keeps small_pfns[0] set.
+ * keeps small_pfns[0] set (0 would mean not pinned: no run).
  */
 static inline unsigned int iopt_pages_runs(struct iopt_pages *pages,
 					   unsigned long index,
@@ -200,6 +211,8 @@ static inline unsigned int iopt_pages_runs(struct iopt_pages *pages,
 					   unsigned int max)
 {
 	if (pages->npages == 1 && max) {
+		if (!pages->small_pfns[0])
+			return 0;
 		runs[0] = (struct iopt_run){ .index = 0, .npages = 1,
 					     .pfn = pages->small_pfns[0] - 1 };
 		return 1;

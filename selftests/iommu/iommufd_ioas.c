@@ -915,6 +915,35 @@ TEST_F(ioas, copy_spans_adjacent_areas_but_not_a_hole)
 	ASSERT_EQ(0, len);
 }
 
+/*
+ * Areas cost a user nothing but kernel memory when no domain is attached,
+ * so a source may hold very many. COPY must handle them in time linear in
+ * their number: 110000 slices of 40 bytes need more than the largest
+ * kmalloc() (4 MiB), which an array grown one slice at a time hits with a
+ * page allocator warning, after quadratic time spent copying it.
+ */
+#define MANY_AREAS 110000UL
+
+TEST_F(ioas, copy_of_a_source_with_110k_areas_succeeds_and_unmaps)
+{
+	__u64 dst_iova = BASE_IOVA, len;
+	unsigned long i;
+	__u32 dst;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &dst));
+	/* One page mapped again and again: each MAP makes its own area. */
+	for (i = 0; i != MANY_AREAS; i++)
+		ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+					    PAGE_SZ, BASE_IOVA + i * PAGE_SZ));
+	ASSERT_EQ(0, ioas_copy(self->fd, dst, &dst_iova, self->ioas_id,
+			       BASE_IOVA, MANY_AREAS * PAGE_SZ, FIXED_RW));
+	ASSERT_EQ(BASE_IOVA, dst_iova);
+	ASSERT_EQ(0, unmap_all(self->fd, dst, &len));
+	ASSERT_EQ(MANY_AREAS * PAGE_SZ, len);
+	ASSERT_EQ(0, unmap_all(self->fd, self->ioas_id, &len));
+	ASSERT_EQ(MANY_AREAS * PAGE_SZ, len);
+}
+
 TEST_F(ioas, copy_with_unknown_flags_fails_eopnotsupp)
 {
 	__u64 dst_iova = BASE_IOVA * 2;
@@ -2122,6 +2151,81 @@ TEST_F(pin, unmap_all_of_pinned_areas_makes_the_access_unpin_them)
 	ASSERT_EQ(BUF_SIZE, len);
 	ASSERT_EQ(0, tcmd_check_refs(self->fd, buf, BUF_SIZE, 0));
 	ASSERT_EQ(self->vm_pin, proc_status_kb("VmPin"));
+}
+
+/*
+ * An unpin takes its pages out of the pages object's tree of runs before
+ * it lets them go. Cutting the tree may need memory, and an unpin cannot
+ * fail: when the memory is not there (the fault injected here), the pages
+ * stay pinned ("parked") instead of the unpin waiting for memory with
+ * __GFP_NOFAIL. Nothing may leak or be pinned twice: a later pin takes
+ * parked pages up as they are, a later unpin or the object's release
+ * lets them go. 64 pages: objects of at most 16 keep no tree.
+ */
+#define PARK_PAGES 64UL
+
+static long pin_kb(__u64 npages)
+{
+	return kb_of(npages * PAGE_SZ);
+}
+
+TEST_F(pin, unpin_without_memory_for_the_tree_parks_pages_and_leaks_nothing)
+{
+	__u64 len = PARK_PAGES * PAGE_SZ, mid_off = 16 * PAGE_SZ, unmapped;
+	char *buf = buf_alloc_written(len, 3);
+	__u32 all, mid;
+	long vm_pin;
+	int fired;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, buf, len,
+				    BASE_IOVA));
+	ASSERT_EQ(0, tcmd_access_pin(self->fd, self->access_fd, BASE_IOVA,
+				     len, buf, 0, &all));
+	ASSERT_EQ(0, tcmd_access_pin(self->fd, self->access_fd,
+				     BASE_IOVA + mid_off, 16 * PAGE_SZ,
+				     buf + mid_off, 0, &mid));
+	ASSERT_EQ(self->vm_pin + pin_kb(PARK_PAGES), proc_status_kb("VmPin"));
+
+	/* Pages 0-15 and 32-63 lose their holder; the first store fails. */
+	ASSERT_EQ(0, fail_nth_arm(self->fd, 1, MOCK_FAULT_ALLOC));
+	ASSERT_EQ(0, tcmd_access_unpin(self->fd, self->access_fd, all));
+	ASSERT_EQ(0, fail_nth_disarm(self->fd, &fired));
+	ASSERT_EQ(1, fired);
+	/* Some stayed pinned, once; the middle is still held. */
+	vm_pin = proc_status_kb("VmPin");
+	ASSERT_LT(self->vm_pin + pin_kb(16), vm_pin);
+	ASSERT_GE(self->vm_pin + pin_kb(PARK_PAGES), vm_pin);
+	ASSERT_EQ(0, tcmd_check_refs(self->fd, buf + mid_off, 16 * PAGE_SZ,
+				     1));
+
+	/* Pinning everything again takes the parked pages up: once each. */
+	ASSERT_EQ(0, tcmd_access_pin(self->fd, self->access_fd, BASE_IOVA,
+				     len, buf, 0, &all));
+	ASSERT_EQ(0, tcmd_check_refs(self->fd, buf, len, 1));
+	ASSERT_EQ(self->vm_pin + pin_kb(PARK_PAGES), proc_status_kb("VmPin"));
+
+	/* With memory, an unpin lets go of all it uncovers. */
+	ASSERT_EQ(0, tcmd_access_unpin(self->fd, self->access_fd, all));
+	ASSERT_EQ(0, tcmd_check_refs(self->fd, buf, mid_off, 0));
+	ASSERT_EQ(0, tcmd_check_refs(self->fd, buf + mid_off, 16 * PAGE_SZ,
+				     1));
+	ASSERT_EQ(0, tcmd_check_refs(self->fd, buf + 2 * mid_off,
+				     len - 2 * mid_off, 0));
+	ASSERT_EQ(self->vm_pin + pin_kb(16), proc_status_kb("VmPin"));
+
+	/* Park the middle; the object's release lets it go. */
+	ASSERT_EQ(0, fail_nth_arm(self->fd, 1, MOCK_FAULT_ALLOC));
+	ASSERT_EQ(0, tcmd_access_unpin(self->fd, self->access_fd, mid));
+	ASSERT_EQ(0, fail_nth_disarm(self->fd, &fired));
+	ASSERT_EQ(1, fired);
+	ASSERT_EQ(self->vm_pin + pin_kb(16), proc_status_kb("VmPin"));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, BASE_IOVA, len,
+				&unmapped));
+	ASSERT_EQ(len, unmapped);
+	ASSERT_EQ(0, tcmd_check_refs(self->fd, buf, len, 0));
+	ASSERT_EQ(self->vm_pin, proc_status_kb("VmPin"));
+	munmap(buf, len);
 }
 
 TEST_F(pin, copy_shares_the_pin_of_each_page_between_ioases)
