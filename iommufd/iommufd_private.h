@@ -215,20 +215,38 @@ struct iommufd_access_ops {
  *	context outlives every access made on it
  * @ops: the user's callbacks
  * @data: the user's cookie for @ops
- * @ioas_lock: guards @ioas against iommufd_access_replace(); held across
- *	pin, unpin and rw. Lock order: ioas_lock -> iova_rwsem.
- * @ioas: the IOAS the access works on; holds a long-term reference
+ * @ioas_lock: guards @moving and @npins; held across pin, unpin and rw,
+ *	so @ioas cannot change under them. Lock order: (the user's own
+ *	locks) -> ioas_lock -> iova_rwsem.
+ * @replace_lock: held across the whole of iommufd_access_replace(), so
+ *	replaces of one access never interleave; never taken by pin, unpin
+ *	or rw. Lock order: replace_lock -> iopt users_lock -> (the user's
+ *	locks, in its unmap callback) -> ioas_lock.
+ * @ioas: the IOAS the access works on; holds a long-term reference.
+ *	Written with both @replace_lock and @ioas_lock held, read with
+ *	either.
  * @user: registration with @ioas's io_pagetable for unmap callbacks;
- *	replaced, under @ioas_lock, when the access moves to another IOAS
+ *	locked as @ioas
+ * @moving: a replace is taking the pins back; pinning fails with -EBUSY
+ *	until the access works on the new IOAS
+ * @npins: successful pins not yet unpinned. All of them are on @ioas: a
+ *	replace changes @ioas only while this is zero and @moving is set.
+ *
+ * The unmap callback runs without @ioas_lock (it unpins, which takes
+ * it), so a replace cannot hold that lock throughout; @replace_lock
+ * serialises it, and @moving keeps pins off the IOAS being left.
  */
 struct iommufd_access {
 	struct iommufd_object obj;
 	struct iommufd_ctx *ictx;
 	const struct iommufd_access_ops *ops;
 	void *data;
-	struct mutex ioas_lock; /* ioas and user */
+	struct mutex ioas_lock; /* moving, npins; see above */
+	struct mutex replace_lock; /* ioas, user changes */
 	struct iommufd_ioas *ioas;
 	struct iopt_user *user;
+	bool moving;
+	unsigned long npins;
 };
 
 static_assert(offsetof(struct iommufd_access, obj) == 0);
