@@ -153,8 +153,6 @@ void iommufd_object_destroy_owned(struct iommufd_ctx *ictx,
 				  struct iommufd_object *obj);
 bool iommufd_object_put_owned(struct iommufd_ctx *ictx,
 			      struct iommufd_object *obj);
-bool iommufd_object_tryget(struct iommufd_ctx *ictx,
-			   struct iommufd_object *obj);
 
 /**
  * struct iommufd_object_ops - per-type behaviour
@@ -169,9 +167,10 @@ struct iommufd_object_ops {
  * struct iommufd_ioas - an I/O address space object
  * @obj: the object header
  * @iopt: the address space; its own locks guard it
- * @mutex: guards @auto_hwpts and serialises attaching devices to this
- *	IOAS, so two devices never create two compatible automatic
- *	domains. Lock order: ioas mutex -> domains_rwsem.
+ * @mutex: guards @auto_hwpts and the device count of every HWPT on this
+ *	IOAS, and serialises attaching devices to it, so two devices never
+ *	create two compatible automatic domains. Lock order:
+ *	iommufd_device lock -> ioas mutex -> domains_rwsem.
  * @auto_hwpts: struct iommufd_hwpt_paging made automatically for devices
  *	attached straight to this IOAS, tried first by later devices
  */
@@ -300,7 +299,17 @@ struct iommufd_device_ops {
  * @ops: the driver that allocated @domain, to free it
  * @auto_domain: made for a device attached straight to the IOAS; it is
  *	destroyed when its last device leaves
- * @auto_node: in the IOAS's auto_hwpts list (guarded by its mutex)
+ * @devices: devices attached or attaching, and holders from
+ *	iommufd_hwpt_hold(), each with a long-term reference in @obj;
+ *	guarded by @ioas's mutex
+ * @auto_node: an automatic HWPT is in the IOAS's auto_hwpts list
+ *	(guarded by its mutex) from creation until @devices drops to zero;
+ *	off the list it is being destroyed and takes no device. Only the
+ *	creating attach sees it listed with no device, under that mutex.
+ *
+ * An automatic HWPT's life is decided under the IOAS's mutex alone:
+ * devices join (iommufd_hwpt_get_locked()) and leave (iommufd_hwpt_put())
+ * under it, so a join never races the last leave.
  */
 struct iommufd_hwpt_paging {
 	struct iommufd_object obj;
@@ -309,6 +318,7 @@ struct iommufd_hwpt_paging {
 	struct iommu_domain *domain;
 	const struct iommufd_device_ops *ops;
 	bool auto_domain;
+	unsigned int devices;
 	struct list_head auto_node;
 };
 
@@ -357,6 +367,9 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 			  struct iommufd_device *idev, bool auto_domain);
 void iommufd_hwpt_paging_destroy(struct iommufd_object *obj);
 void iommufd_hwpt_paging_abort(struct iommufd_hwpt_paging *hwpt);
+bool iommufd_hwpt_get_locked(struct iommufd_hwpt_paging *hwpt);
+void iommufd_hwpt_unget_locked(struct iommufd_hwpt_paging *hwpt);
+void iommufd_hwpt_hold(struct iommufd_hwpt_paging *hwpt);
 void iommufd_hwpt_put(struct iommufd_hwpt_paging *hwpt);
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
 

@@ -525,8 +525,8 @@ static struct iommufd_hwpt_paging *test_hold_hwpt(struct iommufd_device *idev)
 
 	mutex_lock(&idev->lock);
 	hwpt = idev->hwpt;
-	if (hwpt && !iommufd_object_tryget(idev->ictx, &hwpt->obj))
-		hwpt = NULL;
+	if (hwpt)
+		iommufd_hwpt_hold(hwpt);
 	mutex_unlock(&idev->lock);
 	return hwpt;
 }

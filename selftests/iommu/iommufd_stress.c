@@ -10,7 +10,8 @@
  * where it started; the VM runner fails the run on any kernel warning.
  *
  * The last tests race one pair of operations each (pins against moving
- * the access) and check that nothing is left behind.
+ * the access, attaches against the last detach of an automatic HWPT)
+ * and check that nothing is left behind.
  *
  * IOMMUFD_STRESS_SECONDS sets the total run time (default 16), split
  * between the tests; IOMMUFD_STRESS_SEED replays a seed, which each test
@@ -614,6 +615,14 @@ struct race {
 	atomic_long ok[2];
 	char first_failure[256];
 	pthread_mutex_t report_lock;
+	/*
+	 * auto_domain_last_detach_races_attach: its rounds, and the last
+	 * round whose move thread 1 is starting
+	 */
+	pthread_barrier_t round;
+	atomic_int arriving;
+	bool stop;
+	__u32 stdev;
 };
 
 struct race_thread {
@@ -776,6 +785,200 @@ TEST(access_pin_races_replace_ioas)
 	close(race.fd);
 	EXPECT_EQ(vm_pin, proc_status_kb("VmPin"));
 	EXPECT_EQ(vm_lck, proc_status_kb("VmLck"));
+	munmap(race.buf, RACE_PAGES * PAGE_SZ);
+}
+
+/*
+ * Attach a mock device straight to the shared IOAS and take it away
+ * again. Even threads use plain devices, odd ones huge-IOVA devices, which
+ * cannot share a domain, so each attach also tries, and fails on, the
+ * other kind's automatic HWPT.
+ */
+static void *attach_detach_fn(void *arg)
+{
+	struct race_thread *t = arg;
+	struct race *race = t->race;
+	__u32 flags = t->index % 2 ? MOCK_FLAGS_DEVICE_HUGE_IOVA : 0;
+	__u32 stdev = 0;
+
+	while (time(NULL) < race->deadline && !atomic_load(&race->failures)) {
+		if (!race_judge(race, "mock_domain",
+				tcmd_mock_domain_flags(race->fd, race->ioas[0],
+						       flags, &stdev, NULL,
+						       NULL), ALLOW()))
+			continue;
+		atomic_fetch_add(&race->ok[0], 1);
+		if (race_judge(race, "destroy_device",
+			       iommufd_destroy(race->fd, stdev), ALLOW()))
+			atomic_fetch_add(&race->ok[1], 1);
+	}
+	return NULL;
+}
+
+/* Automatic HWPTs go with their last device, under any mix of attaches. */
+TEST(auto_domain_attach_detach_threads)
+{
+	long vm_pin;
+	struct race race;
+
+	race_init(&race, stress_seconds(8));
+	race.fd = iommufd_open();
+	ASSERT_LE(0, race.fd);
+	if (!iommufd_is_test_build(race.fd))
+		SKIP(return, "not a test build of the module");
+	race.buf = mmap(NULL, RACE_PAGES * PAGE_SZ, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, race.buf);
+	memset(race.buf, 1, RACE_PAGES * PAGE_SZ);
+	vm_pin = proc_status_kb("VmPin");
+
+	ASSERT_EQ(0, ioas_alloc(race.fd, &race.ioas[0]));
+	ASSERT_EQ(0, ioas_map_fixed(race.fd, race.ioas[0], race.buf,
+				    RACE_PAGES * PAGE_SZ, IOVA_BASE));
+	race_run(_metadata, &race, attach_detach_fn, RACE_THREADS);
+
+	/* A HWPT left without devices would still hold the IOAS. */
+	EXPECT_EQ(0, iommufd_destroy(race.fd, race.ioas[0]));
+	EXPECT_EQ(0, tcmd_check_refs(race.fd, race.buf, RACE_PAGES * PAGE_SZ,
+				     0));
+	close(race.fd);
+	EXPECT_EQ(vm_pin, proc_status_kb("VmPin"));
+	munmap(race.buf, RACE_PAGES * PAGE_SZ);
+}
+
+/* Reserved regions make a huge-IOVA device's try of a domain slow. */
+#define RACE_RESV 64
+#define RACE_RESV_BASE 0x10000000UL
+
+static const int must_succeed[] = { 0 };
+
+/* Spin for a random moment, up to a few milliseconds under emulation. */
+static void race_delay(struct race_thread *t)
+{
+	volatile __u32 i, n = race_rnd(t, 1 << 17);
+
+	for (i = 0; i < n; i++)
+		;
+}
+
+/*
+ * Rounds on a fresh IOAS: thread 0 attaches a plain device (making an
+ * automatic HWPT) and takes it away when thread 1 is about to move a
+ * huge-IOVA device, with reserved regions, onto the same IOAS and back.
+ * That attach tries the plain HWPT first, and fails on it, slowly, just
+ * as its last device leaves. After each round no HWPT may hold the IOAS.
+ */
+static void *last_detach_fn(void *arg)
+{
+	struct race_thread *t = arg;
+	struct race *race = t->race;
+	__u32 stdev = 0;
+	int round;
+
+	for (round = 1;; round++) {
+		if (!t->index) {
+			race->stop = time(NULL) >= race->deadline ||
+				     atomic_load(&race->failures);
+			if (!race->stop) {
+				race_judge(race, "ioas_alloc",
+					   ioas_alloc(race->fd, &race->ioas[0]),
+					   must_succeed);
+				race_judge(race, "map",
+					   ioas_map_fixed(race->fd,
+							  race->ioas[0],
+							  race->buf,
+							  RACE_PAGES * PAGE_SZ,
+							  IOVA_BASE),
+					   must_succeed);
+			}
+		}
+		pthread_barrier_wait(&race->round);
+		if (race->stop)
+			break;
+		if (!t->index) {
+			if (!race_judge(race, "mock_domain",
+					tcmd_mock_domain(race->fd,
+							 race->ioas[0], &stdev,
+							 NULL, NULL),
+					must_succeed))
+				stdev = 0;
+			while (atomic_load(&race->arriving) < round)
+				;
+			race_delay(t);
+			if (stdev && race_judge(race, "destroy_device",
+						iommufd_destroy(race->fd, stdev),
+						must_succeed))
+				atomic_fetch_add(&race->ok[0], 1);
+		} else {
+			atomic_store(&race->arriving, round);
+			race_judge(race, "replace_in",
+				   tcmd_mock_domain_replace(race->fd,
+							    race->stdev,
+							    race->ioas[0],
+							    NULL),
+				   must_succeed);
+			race_judge(race, "replace_out",
+				   tcmd_mock_domain_replace(race->fd,
+							    race->stdev,
+							    race->ioas[1],
+							    NULL),
+				   must_succeed);
+		}
+		pthread_barrier_wait(&race->round);
+		/* Both devices are gone from it: so must every HWPT be. */
+		if (!t->index &&
+		    race_judge(race, "ioas_destroy",
+			       iommufd_destroy(race->fd, race->ioas[0]),
+			       must_succeed))
+			atomic_fetch_add(&race->ok[1], 1);
+	}
+	return NULL;
+}
+
+/*
+ * The last device of an automatic HWPT leaves while another device's
+ * attach is trying that HWPT: the HWPT must still go with its last
+ * device, and the other device must not end up on it.
+ */
+TEST(auto_domain_last_detach_races_attach)
+{
+	long vm_pin;
+	struct race race;
+	int i;
+
+	race_init(&race, stress_seconds(8));
+	race.fd = iommufd_open();
+	ASSERT_LE(0, race.fd);
+	if (!iommufd_is_test_build(race.fd))
+		SKIP(return, "not a test build of the module");
+	race.buf = mmap(NULL, RACE_PAGES * PAGE_SZ, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, race.buf);
+	memset(race.buf, 1, RACE_PAGES * PAGE_SZ);
+	vm_pin = proc_status_kb("VmPin");
+	pthread_barrier_init(&race.round, NULL, 2);
+
+	/* The huge-IOVA device lives on IOAS 1 between rounds. */
+	ASSERT_EQ(0, ioas_alloc(race.fd, &race.ioas[1]));
+	ASSERT_EQ(0, ioas_map_fixed(race.fd, race.ioas[1], race.buf,
+				    RACE_PAGES * PAGE_SZ, IOVA_BASE));
+	ASSERT_EQ(0, tcmd_mock_domain_flags(race.fd, race.ioas[1],
+					    MOCK_FLAGS_DEVICE_HUGE_IOVA,
+					    &race.stdev, NULL, NULL));
+	for (i = 0; i < RACE_RESV; i++)
+		ASSERT_EQ(0, tcmd_mock_device_add_resv(race.fd, race.stdev,
+						       RACE_RESV_BASE +
+						       i * 2 * PAGE_SZ,
+						       PAGE_SZ));
+	race_run(_metadata, &race, last_detach_fn, 2);
+
+	EXPECT_EQ(0, iommufd_destroy(race.fd, race.stdev));
+	EXPECT_EQ(0, iommufd_destroy(race.fd, race.ioas[1]));
+	EXPECT_EQ(0, tcmd_check_refs(race.fd, race.buf, RACE_PAGES * PAGE_SZ,
+				     0));
+	close(race.fd);
+	EXPECT_EQ(vm_pin, proc_status_kb("VmPin"));
+	pthread_barrier_destroy(&race.round);
 	munmap(race.buf, RACE_PAGES * PAGE_SZ);
 }
 
