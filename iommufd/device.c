@@ -76,10 +76,11 @@ static int device_reserve(struct iommufd_device *idev,
 
 /*
  * Move the device onto @hwpt, for which the caller gave the device a
- * reference (iommufd_hwpt_get_locked(), under @hwpt's IOAS mutex). The device is never without translation: the new domain is
- * attached before anything of the old one is let go. On success *@old is
- * the HWPT the device leaves, whose reference the caller drops once it
- * holds no IOAS lock.
+ * reference (iommufd_hwpt_get_locked(), under @hwpt's IOAS mutex). The
+ * device is never without translation: the new domain is attached before
+ * anything of the old one is let go. On success *@old is the HWPT the
+ * device leaves, whose reference the caller drops once it holds no IOAS
+ * lock.
  */
 static int device_attach_hwpt(struct iommufd_device *idev,
 			      struct iommufd_hwpt_paging *hwpt,

@@ -703,15 +703,16 @@ static void *pin_replace_fn(void *arg)
 {
 	struct race_thread *t = arg;
 	struct race *race = t->race;
-	__u32 items[RACE_ITEMS] = {}, item = 0;
+	__u32 items[RACE_ITEMS] = {}, item = 0, ioas;
 	__u64 first, npages;
 
 	while (time(NULL) < race->deadline && !atomic_load(&race->failures)) {
 		if (!race_rnd(t, 3)) {
+			ioas = race->ioas[race_rnd(t, 2)];
 			if (race_judge(race, "access_replace",
 				       tcmd_access_replace_ioas(race->fd,
-						race->access_fd,
-						race->ioas[race_rnd(t, 2)]),
+								race->access_fd,
+								ioas),
 				       ALLOW()))
 				atomic_fetch_add(&race->ok[1], 1);
 			continue;
@@ -852,12 +853,20 @@ TEST(auto_domain_attach_detach_threads)
 
 static const int must_succeed[] = { 0 };
 
-/* Spin for a random moment, up to a few milliseconds under emulation. */
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Spin for a random moment of up to 2 ms. */
 static void race_delay(struct race_thread *t)
 {
-	volatile __u32 i, n = race_rnd(t, 1 << 17);
+	__u64 until = now_ns() + race_rnd(t, 2000000);
 
-	for (i = 0; i < n; i++)
+	while (now_ns() < until)
 		;
 }
 
