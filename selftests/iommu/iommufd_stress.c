@@ -848,7 +848,7 @@ TEST(auto_domain_attach_detach_threads)
 }
 
 /* Reserved regions make a huge-IOVA device's try of a domain slow. */
-#define RACE_RESV 64
+#define RACE_RESV 1024
 #define RACE_RESV_BASE 0x10000000UL
 
 static const int must_succeed[] = { 0 };
@@ -870,12 +870,40 @@ static void race_delay(struct race_thread *t)
 		;
 }
 
+/* Thread 0: a fresh IOAS for the round, with a plain device on it. */
+static bool last_detach_setup(struct race *race, __u32 *stdev)
+{
+	return race_judge(race, "ioas_alloc",
+			  ioas_alloc(race->fd, &race->ioas[0]), must_succeed) &&
+	       race_judge(race, "map",
+			  ioas_map_fixed(race->fd, race->ioas[0], race->buf,
+					 RACE_PAGES * PAGE_SZ, IOVA_BASE),
+			  must_succeed) &&
+	       race_judge(race, "mock_domain",
+			  tcmd_mock_domain(race->fd, race->ioas[0], stdev,
+					   NULL, NULL), must_succeed);
+}
+
+/* Thread 1: the huge-IOVA device onto the round's IOAS and back. */
+static void last_detach_move(struct race *race)
+{
+	race_judge(race, "replace_in",
+		   tcmd_mock_domain_replace(race->fd, race->stdev,
+					    race->ioas[0], NULL),
+		   must_succeed);
+	race_judge(race, "replace_out",
+		   tcmd_mock_domain_replace(race->fd, race->stdev,
+					    race->ioas[1], NULL),
+		   must_succeed);
+}
+
 /*
- * Rounds on a fresh IOAS: thread 0 attaches a plain device (making an
- * automatic HWPT) and takes it away when thread 1 is about to move a
- * huge-IOVA device, with reserved regions, onto the same IOAS and back.
- * That attach tries the plain HWPT first, and fails on it, slowly, just
- * as its last device leaves. After each round no HWPT may hold the IOAS.
+ * Rounds on a fresh IOAS holding a plain device, and so its automatic
+ * HWPT. Thread 1 moves a huge-IOVA device with many reserved regions onto
+ * the IOAS and back: its attach tries the plain HWPT first and fails on
+ * it, slowly. Meanwhile thread 0 destroys the plain device, at a moment
+ * that sweeps across that try from round to round. After each round no
+ * HWPT may hold the IOAS.
  */
 static void *last_detach_fn(void *arg)
 {
@@ -885,53 +913,24 @@ static void *last_detach_fn(void *arg)
 	int round;
 
 	for (round = 1;; round++) {
-		if (!t->index) {
+		if (!t->index)
 			race->stop = time(NULL) >= race->deadline ||
-				     atomic_load(&race->failures);
-			if (!race->stop) {
-				race_judge(race, "ioas_alloc",
-					   ioas_alloc(race->fd, &race->ioas[0]),
-					   must_succeed);
-				race_judge(race, "map",
-					   ioas_map_fixed(race->fd,
-							  race->ioas[0],
-							  race->buf,
-							  RACE_PAGES * PAGE_SZ,
-							  IOVA_BASE),
-					   must_succeed);
-			}
-		}
+				     atomic_load(&race->failures) ||
+				     !last_detach_setup(race, &stdev);
 		pthread_barrier_wait(&race->round);
 		if (race->stop)
 			break;
 		if (!t->index) {
-			if (!race_judge(race, "mock_domain",
-					tcmd_mock_domain(race->fd,
-							 race->ioas[0], &stdev,
-							 NULL, NULL),
-					must_succeed))
-				stdev = 0;
 			while (atomic_load(&race->arriving) < round)
 				;
 			race_delay(t);
-			if (stdev && race_judge(race, "destroy_device",
-						iommufd_destroy(race->fd, stdev),
-						must_succeed))
+			if (race_judge(race, "destroy_device",
+				       iommufd_destroy(race->fd, stdev),
+				       must_succeed))
 				atomic_fetch_add(&race->ok[0], 1);
 		} else {
 			atomic_store(&race->arriving, round);
-			race_judge(race, "replace_in",
-				   tcmd_mock_domain_replace(race->fd,
-							    race->stdev,
-							    race->ioas[0],
-							    NULL),
-				   must_succeed);
-			race_judge(race, "replace_out",
-				   tcmd_mock_domain_replace(race->fd,
-							    race->stdev,
-							    race->ioas[1],
-							    NULL),
-				   must_succeed);
+			last_detach_move(race);
 		}
 		pthread_barrier_wait(&race->round);
 		/* Both devices are gone from it: so must every HWPT be. */
@@ -955,7 +954,7 @@ TEST(auto_domain_last_detach_races_attach)
 	struct race race;
 	int i;
 
-	race_init(&race, stress_seconds(8));
+	race_init(&race, stress_seconds(4));
 	race.fd = iommufd_open();
 	ASSERT_LE(0, race.fd);
 	if (!iommufd_is_test_build(race.fd))
