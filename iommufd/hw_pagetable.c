@@ -140,13 +140,18 @@ void iommufd_hwpt_put(struct iommufd_hwpt_paging *hwpt)
 
 	mutex_lock(&hwpt->ioas->mutex);
 	last = !--hwpt->devices && hwpt->auto_domain;
+	/*
+	 * Every other holder's reference goes under the mutex too, so the
+	 * last one finds nothing but its own and the table's: its removal
+	 * cannot fail with EBUSY and leave the HWPT behind.
+	 */
 	if (last)
 		list_del_init(&hwpt->auto_node);
+	else
+		refcount_dec(&hwpt->obj.users);
 	mutex_unlock(&hwpt->ioas->mutex);
 	if (last)
 		iommufd_object_put_owned(hwpt->ictx, &hwpt->obj);
-	else
-		refcount_dec(&hwpt->obj.users);
 }
 
 #define HWPT_ALLOC_KNOWN_FLAGS                                                 \

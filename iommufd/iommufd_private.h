@@ -300,8 +300,8 @@ struct iommufd_device_ops {
  * @auto_domain: made for a device attached straight to the IOAS; it is
  *	destroyed when its last device leaves
  * @devices: devices attached or attaching, and holders from
- *	iommufd_hwpt_hold(), each with a long-term reference in @obj;
- *	guarded by @ioas's mutex
+ *	iommufd_hwpt_hold(), each with a long-term reference in @obj that
+ *	it takes and drops with the count; guarded by @ioas's mutex
  * @auto_node: an automatic HWPT is in the IOAS's auto_hwpts list
  *	(guarded by its mutex) from creation until @devices drops to zero;
  *	off the list it is being destroyed and takes no device. Only the
