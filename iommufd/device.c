@@ -76,10 +76,11 @@ static int device_reserve(struct iommufd_device *idev,
 
 /*
  * Move the device onto @hwpt, for which the caller gave the device a
- * reference. The device is never without translation: the new domain is
- * attached before anything of the old one is let go. On success *@old is
- * the HWPT the device leaves, whose reference the caller drops once it
- * holds no IOAS lock.
+ * reference (iommufd_hwpt_get_locked(), under @hwpt's IOAS mutex). The
+ * device is never without translation: the new domain is attached before
+ * anything of the old one is let go. On success *@old is the HWPT the
+ * device leaves, whose reference the caller drops once it holds no IOAS
+ * lock.
  */
 static int device_attach_hwpt(struct iommufd_device *idev,
 			      struct iommufd_hwpt_paging *hwpt,
@@ -110,7 +111,8 @@ static int device_attach_hwpt(struct iommufd_device *idev,
 
 /*
  * Attach to an IOAS: reuse an automatic HWPT the device's IOMMU accepts,
- * or make one. The IOAS mutex makes the search and creation atomic.
+ * or make one. The IOAS mutex makes the search and creation atomic, and
+ * keeps every listed HWPT's last device from leaving meanwhile.
  */
 static int device_attach_ioas(struct iommufd_device *idev,
 			      struct iommufd_ioas *ioas,
@@ -122,13 +124,13 @@ static int device_attach_ioas(struct iommufd_device *idev,
 
 	mutex_lock(&ioas->mutex);
 	list_for_each_entry(hwpt, &ioas->auto_hwpts, auto_node) {
-		if (hwpt->ops != idev->ops ||
-		    !iommufd_object_tryget(idev->ictx, &hwpt->obj))
+		/* Listed, so it has a device: it takes this one too. */
+		if (hwpt->ops != idev->ops || !iommufd_hwpt_get_locked(hwpt))
 			continue;
 		rc = device_attach_hwpt(idev, hwpt, old);
 		if (!rc)
 			goto out_found;
-		refcount_dec(&hwpt->obj.users);
+		iommufd_hwpt_unget_locked(hwpt);
 		/* EINVAL means "not this domain"; anything else is final. */
 		if (rc != -EINVAL)
 			goto out_unlock;
@@ -139,7 +141,7 @@ static int device_attach_ioas(struct iommufd_device *idev,
 		rc = PTR_ERR(hwpt);
 		goto out_unlock;
 	}
-	refcount_inc(&hwpt->obj.users);
+	iommufd_hwpt_get_locked(hwpt);
 	rc = device_attach_hwpt(idev, hwpt, old);
 	if (rc) {
 		iommufd_hwpt_paging_abort(hwpt);
@@ -151,6 +153,28 @@ out_found:
 	rc = 0;
 out_unlock:
 	mutex_unlock(&ioas->mutex);
+	return rc;
+}
+
+/*
+ * Attach to a HWPT by its ID. An automatic HWPT whose last device has
+ * just left is gone for this purpose: -ENOENT, as once it is destroyed.
+ */
+static int device_attach_paging(struct iommufd_device *idev,
+				struct iommufd_hwpt_paging *hwpt,
+				struct iommufd_hwpt_paging **old)
+{
+	int rc = -ENOENT;
+
+	if (hwpt->ops != idev->ops)
+		return -EINVAL;
+	mutex_lock(&hwpt->ioas->mutex);
+	if (iommufd_hwpt_get_locked(hwpt)) {
+		rc = device_attach_hwpt(idev, hwpt, old);
+		if (rc)
+			iommufd_hwpt_unget_locked(hwpt);
+	}
+	mutex_unlock(&hwpt->ioas->mutex);
 	return rc;
 }
 
@@ -187,13 +211,7 @@ int iommufd_device_attach(struct iommufd_device *idev, u32 pt_id,
 		break;
 	case IOMMUFD_OBJ_HWPT_PAGING:
 		hwpt = container_of(pt_obj, struct iommufd_hwpt_paging, obj);
-		rc = -EINVAL;
-		if (hwpt->ops != idev->ops)
-			break;
-		refcount_inc(&hwpt->obj.users);
-		rc = device_attach_hwpt(idev, hwpt, &old);
-		if (rc)
-			refcount_dec(&hwpt->obj.users);
+		rc = device_attach_paging(idev, hwpt, &old);
 		break;
 	default:
 		rc = -EINVAL;

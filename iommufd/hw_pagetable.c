@@ -70,8 +70,9 @@ void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
 	struct iommufd_hwpt_paging *hwpt =
 		container_of(obj, struct iommufd_hwpt_paging, obj);
 
+	/* Its last device may have taken it off the list already. */
 	mutex_lock(&hwpt->ioas->mutex);
-	list_del(&hwpt->auto_node);
+	list_del_init(&hwpt->auto_node);
 	mutex_unlock(&hwpt->ioas->mutex);
 	iommufd_hwpt_paging_teardown(hwpt);
 }
@@ -88,16 +89,69 @@ void iommufd_hwpt_paging_abort(struct iommufd_hwpt_paging *hwpt)
 	iommufd_object_abort(hwpt->ictx, &hwpt->obj);
 }
 
+/**
+ * iommufd_hwpt_get_locked - give a device a reference on @hwpt
+ * @hwpt: the HWPT; the caller holds its IOAS's mutex
+ *
+ * Returns false for an automatic HWPT whose last device has left: it is
+ * on its way out and must take no one new. A new automatic HWPT, still on
+ * the IOAS's list with no device yet, is its creator's to take.
+ */
+bool iommufd_hwpt_get_locked(struct iommufd_hwpt_paging *hwpt)
+{
+	lockdep_assert_held(&hwpt->ioas->mutex);
+	if (hwpt->auto_domain && list_empty(&hwpt->auto_node))
+		return false;
+	hwpt->devices++;
+	refcount_inc(&hwpt->obj.users);
+	return true;
+}
+
+/*
+ * Undo iommufd_hwpt_get_locked() within the same hold of the IOAS's
+ * mutex, for an attach that failed: the HWPT keeps the devices it had.
+ */
+void iommufd_hwpt_unget_locked(struct iommufd_hwpt_paging *hwpt)
+{
+	lockdep_assert_held(&hwpt->ioas->mutex);
+	hwpt->devices--;
+	refcount_dec(&hwpt->obj.users);
+}
+
+/* Keep @hwpt, which a device holds, past that device's leaving. */
+void iommufd_hwpt_hold(struct iommufd_hwpt_paging *hwpt)
+{
+	mutex_lock(&hwpt->ioas->mutex);
+	/* Its device holds it, so it cannot be on its way out. */
+	WARN_ON(!iommufd_hwpt_get_locked(hwpt));
+	mutex_unlock(&hwpt->ioas->mutex);
+}
+
 /*
  * Drop a device's reference. An automatic HWPT goes with its last
- * device; one userspace made stays until userspace destroys it.
+ * device: once that one leaves, under the IOAS's mutex, it is off the
+ * list and no attach can take it, so nothing can keep it alive. One
+ * userspace made stays until userspace destroys it. Takes the IOAS's
+ * mutex: call it holding no IOAS lock.
  */
 void iommufd_hwpt_put(struct iommufd_hwpt_paging *hwpt)
 {
-	if (hwpt->auto_domain)
-		iommufd_object_put_owned(hwpt->ictx, &hwpt->obj);
+	bool last;
+
+	mutex_lock(&hwpt->ioas->mutex);
+	last = !--hwpt->devices && hwpt->auto_domain;
+	/*
+	 * Every other holder's reference goes under the mutex too, so the
+	 * last one finds nothing but its own and the table's: its removal
+	 * cannot fail with EBUSY and leave the HWPT behind.
+	 */
+	if (last)
+		list_del_init(&hwpt->auto_node);
 	else
 		refcount_dec(&hwpt->obj.users);
+	mutex_unlock(&hwpt->ioas->mutex);
+	if (last)
+		iommufd_object_put_owned(hwpt->ictx, &hwpt->obj);
 }
 
 #define HWPT_ALLOC_KNOWN_FLAGS                                                 \

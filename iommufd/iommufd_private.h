@@ -158,8 +158,6 @@ void iommufd_object_destroy_owned(struct iommufd_ctx *ictx,
 				  struct iommufd_object *obj);
 bool iommufd_object_put_owned(struct iommufd_ctx *ictx,
 			      struct iommufd_object *obj);
-bool iommufd_object_tryget(struct iommufd_ctx *ictx,
-			   struct iommufd_object *obj);
 
 /**
  * struct iommufd_object_ops - per-type behaviour
@@ -174,9 +172,10 @@ struct iommufd_object_ops {
  * struct iommufd_ioas - an I/O address space object
  * @obj: the object header
  * @iopt: the address space; its own locks guard it
- * @mutex: guards @auto_hwpts and serialises attaching devices to this
- *	IOAS, so two devices never create two compatible automatic
- *	domains. Lock order: ioas mutex -> domains_rwsem.
+ * @mutex: guards @auto_hwpts and the device count of every HWPT on this
+ *	IOAS, and serialises attaching devices to it, so two devices never
+ *	create two compatible automatic domains. Lock order:
+ *	iommufd_device lock -> ioas mutex -> domains_rwsem.
  * @auto_hwpts: struct iommufd_hwpt_paging made automatically for devices
  *	attached straight to this IOAS, tried first by later devices
  */
@@ -220,20 +219,38 @@ struct iommufd_access_ops {
  *	context outlives every access made on it
  * @ops: the user's callbacks
  * @data: the user's cookie for @ops
- * @ioas_lock: guards @ioas against iommufd_access_replace(); held across
- *	pin, unpin and rw. Lock order: ioas_lock -> iova_rwsem.
- * @ioas: the IOAS the access works on; holds a long-term reference
+ * @ioas_lock: guards @moving and @npins; held across pin, unpin and rw,
+ *	so @ioas cannot change under them. Lock order: (the user's own
+ *	locks) -> ioas_lock -> iova_rwsem.
+ * @replace_lock: held across the whole of iommufd_access_replace(), so
+ *	replaces of one access never interleave; never taken by pin, unpin
+ *	or rw. Lock order: replace_lock -> iopt users_lock -> (the user's
+ *	locks, in its unmap callback) -> ioas_lock.
+ * @ioas: the IOAS the access works on; holds a long-term reference.
+ *	Written with both @replace_lock and @ioas_lock held, read with
+ *	either.
  * @user: registration with @ioas's io_pagetable for unmap callbacks;
- *	replaced, under @ioas_lock, when the access moves to another IOAS
+ *	locked as @ioas
+ * @moving: a replace is taking the pins back; pinning fails with -EBUSY
+ *	until the access works on the new IOAS
+ * @npins: successful pins not yet unpinned. All of them are on @ioas: a
+ *	replace changes @ioas only while this is zero and @moving is set.
+ *
+ * The unmap callback runs without @ioas_lock (it unpins, which takes
+ * it), so a replace cannot hold that lock throughout; @replace_lock
+ * serialises it, and @moving keeps pins off the IOAS being left.
  */
 struct iommufd_access {
 	struct iommufd_object obj;
 	struct iommufd_ctx *ictx;
 	const struct iommufd_access_ops *ops;
 	void *data;
-	struct mutex ioas_lock; /* ioas and user */
+	struct mutex ioas_lock; /* moving, npins; see above */
+	struct mutex replace_lock; /* ioas, user changes */
 	struct iommufd_ioas *ioas;
 	struct iopt_user *user;
+	bool moving;
+	unsigned long npins;
 };
 
 static_assert(offsetof(struct iommufd_access, obj) == 0);
@@ -287,7 +304,17 @@ struct iommufd_device_ops {
  * @ops: the driver that allocated @domain, to free it
  * @auto_domain: made for a device attached straight to the IOAS; it is
  *	destroyed when its last device leaves
- * @auto_node: in the IOAS's auto_hwpts list (guarded by its mutex)
+ * @devices: devices attached or attaching, and holders from
+ *	iommufd_hwpt_hold(), each with a long-term reference in @obj that
+ *	it takes and drops with the count; guarded by @ioas's mutex
+ * @auto_node: an automatic HWPT is in the IOAS's auto_hwpts list
+ *	(guarded by its mutex) from creation until @devices drops to zero;
+ *	off the list it is being destroyed and takes no device. Only the
+ *	creating attach sees it listed with no device, under that mutex.
+ *
+ * An automatic HWPT's life is decided under the IOAS's mutex alone:
+ * devices join (iommufd_hwpt_get_locked()) and leave (iommufd_hwpt_put())
+ * under it, so a join never races the last leave.
  */
 struct iommufd_hwpt_paging {
 	struct iommufd_object obj;
@@ -296,6 +323,7 @@ struct iommufd_hwpt_paging {
 	struct iommu_domain *domain;
 	const struct iommufd_device_ops *ops;
 	bool auto_domain;
+	unsigned int devices;
 	struct list_head auto_node;
 };
 
@@ -344,6 +372,9 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 			  struct iommufd_device *idev, bool auto_domain);
 void iommufd_hwpt_paging_destroy(struct iommufd_object *obj);
 void iommufd_hwpt_paging_abort(struct iommufd_hwpt_paging *hwpt);
+bool iommufd_hwpt_get_locked(struct iommufd_hwpt_paging *hwpt);
+void iommufd_hwpt_unget_locked(struct iommufd_hwpt_paging *hwpt);
+void iommufd_hwpt_hold(struct iommufd_hwpt_paging *hwpt);
 void iommufd_hwpt_put(struct iommufd_hwpt_paging *hwpt);
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
 

@@ -146,13 +146,24 @@ enum {
 	MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES = 1 << 0,
 };
 
-/* mock_domain_flags.dev_flags bits. */
+/*
+ * mock_domain_flags.dev_flags bits. Upstream's count up from bit 0; our
+ * extensions take bits from 31 downwards, so upstream's can grow freely.
+ */
 enum {
 	/* The mock device's IOMMU cannot track dirty pages. */
 	MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0,
 	/* The mock domain also offers a large IO page size. */
 	MOCK_FLAGS_DEVICE_HUGE_IOVA = 1 << 1,
 };
+
+/*
+ * Extension (not upstream): the mock domain's only IOPTE size is the large
+ * one (512 * PAGE_SIZE / 2), bigger than PAGE_SIZE, like an IOMMU whose
+ * smallest page is bigger than the CPU's. Pinned memory is only contiguous
+ * page by page, so attaching the device anywhere fails with EINVAL.
+ */
+#define MOCK_FLAGS_DEVICE_HUGE_IOPTE_ONLY 0x80000000U
 
 /* The mock nested domain keeps an IOTLB of this many tagged entries. */
 enum {

@@ -333,9 +333,10 @@ static int iopt_fill_domain(struct io_pagetable *iopt,
  * @domain: a paging domain mapping nothing yet
  *
  * Maps every existing area into @domain and keeps it filled from then
- * on. Returns -EADDRINUSE if an area, allowed range or window lies outside
- * the domain's aperture, or an area is not aligned to its smallest page
- * size; -EINVAL if a window's page size is one the domain cannot map;
+ * on. Returns -EINVAL if the domain's smallest page size exceeds
+ * PAGE_SIZE, or a window's page size is one the domain cannot map;
+ * -EADDRINUSE if an area, allowed range or window lies outside the
+ * domain's aperture, or an area is not aligned to its smallest page size;
  * -ENOMEM and pinning errors as mapping would. Nothing changes on failure.
  */
 int iopt_table_add_domain(struct io_pagetable *iopt,
@@ -345,7 +346,14 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 	unsigned long align;
 	int rc;
 
-	if (!domain->pgsize_bitmap)
+	/*
+	 * Pinned memory is only known to be contiguous page by page, so
+	 * the smallest IOPTE must fit in one page. Windows do not change
+	 * that: their page size is IOVA granularity, and the memory mapped
+	 * into a window page may still be scattered page by page.
+	 */
+	if (!domain->pgsize_bitmap ||
+	    __ffs(domain->pgsize_bitmap) > PAGE_SHIFT)
 		return -EINVAL;
 	down_write(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);

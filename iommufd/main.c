@@ -224,27 +224,6 @@ int iommufd_destroy(struct iommufd_ucmd *ucmd)
 	return 0;
 }
 
-/**
- * iommufd_object_tryget - take a long-term reference unless @obj is going
- * @ictx: the context of the object
- * @obj: an object the caller found through its own pointers, not by ID
- *
- * An object being removed is no longer in its table slot; then this
- * fails. Otherwise the new reference makes any removal back off (EBUSY).
- */
-bool iommufd_object_tryget(struct iommufd_ctx *ictx, struct iommufd_object *obj)
-{
-	bool got = false;
-
-	xa_lock(&ictx->objects);
-	if (xa_load(&ictx->objects, obj->id) == obj) {
-		refcount_inc(&obj->users);
-		got = true;
-	}
-	xa_unlock(&ictx->objects);
-	return got;
-}
-
 /*
  * Drop an owner's reference (several owners may share an object, like
  * devices sharing an automatic HW page table); the last one removes and

@@ -411,6 +411,16 @@ void mock_domain_set_limit(struct iommu_domain *domain, unsigned long limit)
 	to_mock(domain)->limit = limit;
 }
 
+/* The IOPTE sizes of the domains a mock device makes; it takes no other. */
+static unsigned long mock_dev_pgsizes(const struct mock_dev *mdev)
+{
+	if (mdev->flags & MOCK_FLAGS_DEVICE_HUGE_IOPTE_ONLY)
+		return MOCK_HUGE_PAGE_SIZE;
+	if (mdev->flags & MOCK_FLAGS_DEVICE_HUGE_IOVA)
+		return MOCK_IO_PAGE_SIZE | MOCK_HUGE_PAGE_SIZE;
+	return MOCK_IO_PAGE_SIZE;
+}
+
 static struct iommu_domain *mock_alloc_paging(struct iommufd_device *idev)
 {
 	struct mock_dev *mdev = idev->drv_data;
@@ -428,9 +438,7 @@ static struct iommu_domain *mock_alloc_paging(struct iommufd_device *idev)
 	spin_lock_init(&mock->lock);
 	mock->domain.type = IOMMU_DOMAIN_UNMANAGED;
 	mock->domain.ops = &mock_domain_ops;
-	mock->domain.pgsize_bitmap = MOCK_IO_PAGE_SIZE;
-	if (mdev->flags & MOCK_FLAGS_DEVICE_HUGE_IOVA)
-		mock->domain.pgsize_bitmap |= MOCK_HUGE_PAGE_SIZE;
+	mock->domain.pgsize_bitmap = mock_dev_pgsizes(mdev);
 	mock->domain.geometry.aperture_start = MOCK_APERTURE_START;
 	mock->domain.geometry.aperture_end = MOCK_APERTURE_LAST;
 	mock->domain.geometry.force_aperture = true;
@@ -444,9 +452,11 @@ static int mock_attach(struct iommufd_device *idev,
 
 	if (!mock_domain_is_mock(domain))
 		return -EINVAL;
-	/* A huge-IOVA device wants its own large IOPTEs, not a shared table. */
-	if (!(mdev->flags & MOCK_FLAGS_DEVICE_HUGE_IOVA) !=
-	    !(domain->pgsize_bitmap & MOCK_HUGE_PAGE_SIZE))
+	/*
+	 * Only a domain of its own IOPTE sizes: a huge-IOVA device wants its
+	 * own large IOPTEs, not a shared table.
+	 */
+	if (domain->pgsize_bitmap != mock_dev_pgsizes(mdev))
 		return -EINVAL;
 	mdev->domain = domain;
 	return 0;

@@ -506,7 +506,8 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd, u32 dev_flags)
 	int rc;
 
 	if (dev_flags & ~(MOCK_FLAGS_DEVICE_NO_DIRTY |
-			  MOCK_FLAGS_DEVICE_HUGE_IOVA))
+			  MOCK_FLAGS_DEVICE_HUGE_IOVA |
+			  MOCK_FLAGS_DEVICE_HUGE_IOPTE_ONLY))
 		return -EOPNOTSUPP;
 	sobj = iommufd_object_alloc(ucmd->ictx, sobj, IOMMUFD_OBJ_SELFTEST);
 	if (IS_ERR(sobj))
@@ -546,8 +547,8 @@ static struct iommufd_hwpt_paging *test_hold_hwpt(struct iommufd_device *idev)
 
 	mutex_lock(&idev->lock);
 	hwpt = idev->hwpt;
-	if (hwpt && !iommufd_object_tryget(idev->ictx, &hwpt->obj))
-		hwpt = NULL;
+	if (hwpt)
+		iommufd_hwpt_hold(hwpt);
 	mutex_unlock(&idev->lock);
 	return hwpt;
 }

@@ -46,6 +46,7 @@
 #define FIXED_RW (IOMMU_IOAS_MAP_FIXED_IOVA | RW)
 #define PIN_ACCESS MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES
 #define HUGE_IOVA MOCK_FLAGS_DEVICE_HUGE_IOVA
+#define HUGE_IOPTE_ONLY MOCK_FLAGS_DEVICE_HUGE_IOPTE_ONLY
 #define DEFAULT_BATCHES IOMMUFD_TEST_DEFAULT_BATCH_LIMIT
 #define MAX_DEVS 2
 
@@ -1118,6 +1119,77 @@ TEST_F(dev, mock_domain_on_a_bad_id_or_with_unknown_flags_fails)
 	ASSERT_EQ(-EINVAL, tcmd_mock_domain(self->fd, idev, NULL, NULL, NULL));
 	ASSERT_EQ(-EINVAL, tcmd_mock_domain(self->fd, stdev, NULL, NULL,
 					    NULL));
+}
+
+/* --- IOPTE sizes the core can use --- */
+
+/*
+ * Pinned memory is only contiguous page by page, so a domain whose
+ * smallest IOPTE is bigger than PAGE_SIZE cannot map it: attaching fails
+ * with EINVAL, and changes nothing, whatever the IOAS holds.
+ */
+TEST_F(dev, domain_whose_smallest_iopte_exceeds_a_page_fails_einval)
+{
+	struct iommu_iova_range before[8], after[8];
+	__u64 align_before, align_after;
+	int n;
+
+	n = get_ranges(self->fd, self->ioas_id, before, &align_before);
+	ASSERT_LT(0, n);
+	/* Empty: no area to misalign, refused all the same. */
+	ASSERT_EQ(-EINVAL, tcmd_mock_domain_flags(self->fd, self->ioas_id,
+						  HUGE_IOPTE_ONLY, NULL, NULL,
+						  NULL));
+	ASSERT_EQ(n, get_ranges(self->fd, self->ioas_id, after,
+				&align_after));
+	ASSERT_EQ(align_before, align_after);
+	ASSERT_EQ(0, memcmp(before, after, n * sizeof(*before)));
+
+	/* Mapped, on IOVA aligned to the large IOPTE. */
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf, SZ_1M,
+				    IOVA_BASE));
+	ASSERT_EQ(-EINVAL, tcmd_mock_domain_flags(self->fd, self->ioas_id,
+						  HUGE_IOPTE_ONLY, NULL, NULL,
+						  NULL));
+	ASSERT_EQ(0, pinned_since(self->vm_pin));
+	/* The IOAS is free: no HWPT of the refused device is left on it. */
+	ASSERT_EQ(0, iommufd_destroy(self->fd, self->ioas_id));
+}
+
+/*
+ * Windows: a window page size that is a multiple of a domain's smallest
+ * IOPTE is fine, and none makes a domain of too large IOPTEs acceptable.
+ */
+TEST_F(dev, windows_do_not_make_a_too_large_smallest_iopte_acceptable)
+{
+	__u32 ioas, stdev, stdev_huge;
+
+	ASSERT_EQ(0, ioas_alloc_windowed(self->fd, &ioas));
+	ASSERT_EQ(0, ioas_create_window_fixed(self->fd, ioas, IOVA_BASE,
+					      4 * SZ_1M, MOCK_HUGE_SZ, 0));
+	/* The window's page size is exactly the domain's only IOPTE. */
+	ASSERT_EQ(-EINVAL, tcmd_mock_domain_flags(self->fd, ioas,
+						  HUGE_IOPTE_ONLY, NULL, NULL,
+						  NULL));
+	/* 1 MiB pages: 512 small IOPTEs each, or one large one. */
+	ASSERT_EQ(0, tcmd_mock_domain(self->fd, ioas, &stdev, NULL, NULL));
+	ASSERT_EQ(0, tcmd_mock_domain_flags(self->fd, ioas, HUGE_IOVA,
+					    &stdev_huge, NULL, NULL));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, ioas, self->buf, SZ_1M,
+				    IOVA_BASE));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, stdev));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, stdev_huge));
+
+	/* Two pages: a multiple of the small IOPTE, bigger than a page. */
+	ASSERT_EQ(0, ioas_create_window_fixed(self->fd, ioas,
+					      IOVA_BASE + 4 * SZ_1M, SZ_1M,
+					      2 * PAGE_SZ, 0));
+	ASSERT_EQ(0, tcmd_mock_domain(self->fd, ioas, &stdev, NULL, NULL));
+	ASSERT_EQ(-EINVAL, tcmd_mock_domain_flags(self->fd, ioas,
+						  HUGE_IOPTE_ONLY, NULL, NULL,
+						  NULL));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, stdev));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, ioas));
 }
 
 /* --- destroy order --- */

@@ -9,6 +9,10 @@
  * every context is closed no page may stay pinned and VmPin must be back
  * where it started; the VM runner fails the run on any kernel warning.
  *
+ * The last tests race one pair of operations each (pins against moving
+ * the access, attaches against the last detach of an automatic HWPT)
+ * and check that nothing is left behind.
+ *
  * IOMMUFD_STRESS_SECONDS sets the total run time (default 16), split
  * between the tests; IOMMUFD_STRESS_SEED replays a seed, which each test
  * prints when it starts.
@@ -589,6 +593,401 @@ TEST(threads_on_several_contexts_with_close)
 TEST(threads_mapping_memory_with_holes)
 {
 	stress(_metadata, 2, 8, true, stress_seconds(3));
+}
+
+/*
+ * Focused races: a few threads hammer one pair of operations on shared
+ * objects, then the test checks that nothing was left behind. Each runs
+ * for a fixed share of IOMMUFD_STRESS_SECONDS.
+ */
+#define RACE_THREADS 4
+#define RACE_PAGES 16
+#define RACE_ITEMS 32
+
+struct race {
+	int fd;
+	int access_fd;
+	__u32 ioas[2];
+	void *buf;
+	time_t deadline;
+	__u64 seed;
+	atomic_int failures;
+	atomic_long ok[2];
+	char first_failure[256];
+	pthread_mutex_t report_lock;
+	/*
+	 * auto_domain_last_detach_races_attach: its rounds, and the last
+	 * round whose move thread 1 is starting
+	 */
+	pthread_barrier_t round;
+	atomic_int arriving;
+	bool stop;
+	__u32 stdev;
+};
+
+struct race_thread {
+	struct race *race;
+	pthread_t thread;
+	__u64 rng;
+	int index;
+};
+
+static __u32 race_rnd(struct race_thread *t, __u32 n)
+{
+	t->rng ^= t->rng >> 12;
+	t->rng ^= t->rng << 25;
+	t->rng ^= t->rng >> 27;
+	return ((t->rng * 0x2545f4914f6cdd1dULL) >> 32) % n;
+}
+
+/* An error other than the allowed ones is a failure, reported once. */
+static bool race_judge(struct race *race, const char *op, int rc,
+		       const int *allowed)
+{
+	if (!rc)
+		return true;
+	while (*allowed && *allowed != -rc)
+		allowed++;
+	if (*allowed)
+		return false;
+	pthread_mutex_lock(&race->report_lock);
+	if (!atomic_fetch_add(&race->failures, 1))
+		snprintf(race->first_failure, sizeof(race->first_failure),
+			 "%s failed with %d (%s), seed %llu", op, rc,
+			 strerror(-rc), (unsigned long long)race->seed);
+	pthread_mutex_unlock(&race->report_lock);
+	return false;
+}
+
+static void race_init(struct race *race, int seconds)
+{
+	memset(race, 0, sizeof(*race));
+	race->seed = stress_seed();
+	race->deadline = time(NULL) + seconds;
+	race->access_fd = -1;
+	pthread_mutex_init(&race->report_lock, NULL);
+}
+
+static void race_run(struct __test_metadata *_metadata, struct race *race,
+		     void *(*fn)(void *), int nthreads)
+{
+	struct race_thread threads[RACE_THREADS];
+	int i;
+
+	for (i = 0; i < nthreads; i++) {
+		threads[i] = (struct race_thread){
+			.race = race,
+			.rng = race->seed * 2654435761ULL + i + 1,
+			.index = i,
+		};
+		ASSERT_EQ(0, pthread_create(&threads[i].thread, NULL, fn,
+					    &threads[i]));
+	}
+	for (i = 0; i < nthreads; i++)
+		pthread_join(threads[i].thread, NULL);
+	TH_LOG("seed %llu: %ld and %ld calls succeeded",
+	       (unsigned long long)race->seed, atomic_load(&race->ok[0]),
+	       atomic_load(&race->ok[1]));
+	if (atomic_load(&race->failures))
+		TH_LOG("%d unexpected errors; first: %s",
+		       atomic_load(&race->failures), race->first_failure);
+	EXPECT_EQ(0, atomic_load(&race->failures));
+}
+
+/*
+ * Pin pages through the shared access, sometimes give an item back, and
+ * move the access between the two IOASes. A pin may fail with EBUSY while
+ * a replace runs; an unpin with ENOENT when a replace dropped the item.
+ */
+static void *pin_replace_fn(void *arg)
+{
+	struct race_thread *t = arg;
+	struct race *race = t->race;
+	__u32 items[RACE_ITEMS] = {}, item = 0, ioas;
+	__u64 first, npages;
+
+	while (time(NULL) < race->deadline && !atomic_load(&race->failures)) {
+		if (!race_rnd(t, 3)) {
+			ioas = race->ioas[race_rnd(t, 2)];
+			if (race_judge(race, "access_replace",
+				       tcmd_access_replace_ioas(race->fd,
+								race->access_fd,
+								ioas),
+				       ALLOW()))
+				atomic_fetch_add(&race->ok[1], 1);
+			continue;
+		}
+		first = race_rnd(t, RACE_PAGES);
+		npages = 1 + race_rnd(t, RACE_PAGES - first);
+		if (race_judge(race, "access_pin",
+			       tcmd_access_pin(race->fd, race->access_fd,
+					       IOVA_BASE + first * PAGE_SZ,
+					       npages * PAGE_SZ, NULL,
+					       MOCK_FLAGS_ACCESS_WRITE, &item),
+			       ALLOW())) {
+			atomic_fetch_add(&race->ok[0], 1);
+			items[race_rnd(t, RACE_ITEMS)] = item;
+		}
+		item = items[race_rnd(t, RACE_ITEMS)];
+		if (item && race_rnd(t, 2))
+			race_judge(race, "access_unpin",
+				   tcmd_access_unpin(race->fd, race->access_fd,
+						     item), ALLOW());
+	}
+	return NULL;
+}
+
+/*
+ * Moving an access while it pins: every pin must be on the IOAS the
+ * access uses, and be given back from there. Afterwards both IOASes
+ * unmap and go, and no page or RLIMIT charge is left.
+ */
+TEST(access_pin_races_replace_ioas)
+{
+	long vm_pin, vm_lck;
+	struct race race;
+	__u64 mode = 1;
+	int i;
+
+	race_init(&race, stress_seconds(8));
+	race.fd = iommufd_open();
+	ASSERT_LE(0, race.fd);
+	if (!iommufd_is_test_build(race.fd))
+		SKIP(return, "not a test build of the module");
+	/* Charge the mm, so VmLck shows the RLIMIT_MEMLOCK charge. */
+	ASSERT_EQ(0, iommufd_option(race.fd, IOMMU_OPTION_RLIMIT_MODE,
+				    IOMMU_OPTION_OP_SET, 0, &mode));
+	race.buf = mmap(NULL, RACE_PAGES * PAGE_SZ, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, race.buf);
+	madvise(race.buf, RACE_PAGES * PAGE_SZ, MADV_NOHUGEPAGE);
+	memset(race.buf, 1, RACE_PAGES * PAGE_SZ);
+	vm_pin = proc_status_kb("VmPin");
+	vm_lck = proc_status_kb("VmLck");
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, ioas_alloc(race.fd, &race.ioas[i]));
+		ASSERT_EQ(0, ioas_map_fixed(race.fd, race.ioas[i], race.buf,
+					    RACE_PAGES * PAGE_SZ, IOVA_BASE));
+	}
+	ASSERT_EQ(0, tcmd_access_create(race.fd, race.ioas[0], PIN_ACCESS,
+					&race.access_fd));
+	race_run(_metadata, &race, pin_replace_fn, RACE_THREADS);
+
+	/* Pins left on the IOAS the access uses are given back on unmap. */
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(0, ioas_unmap(race.fd, race.ioas[i], 0, UINT64_MAX,
+					NULL));
+	close(race.access_fd);
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(0, iommufd_destroy(race.fd, race.ioas[i]));
+	EXPECT_EQ(0, tcmd_check_refs(race.fd, race.buf, RACE_PAGES * PAGE_SZ,
+				     0));
+	close(race.fd);
+	EXPECT_EQ(vm_pin, proc_status_kb("VmPin"));
+	EXPECT_EQ(vm_lck, proc_status_kb("VmLck"));
+	munmap(race.buf, RACE_PAGES * PAGE_SZ);
+}
+
+/*
+ * Attach a mock device straight to the shared IOAS and take it away
+ * again. Even threads use plain devices, odd ones huge-IOVA devices, which
+ * cannot share a domain, so each attach also tries, and fails on, the
+ * other kind's automatic HWPT.
+ */
+static void *attach_detach_fn(void *arg)
+{
+	struct race_thread *t = arg;
+	struct race *race = t->race;
+	__u32 flags = t->index % 2 ? MOCK_FLAGS_DEVICE_HUGE_IOVA : 0;
+	__u32 stdev = 0;
+
+	while (time(NULL) < race->deadline && !atomic_load(&race->failures)) {
+		if (!race_judge(race, "mock_domain",
+				tcmd_mock_domain_flags(race->fd, race->ioas[0],
+						       flags, &stdev, NULL,
+						       NULL), ALLOW()))
+			continue;
+		atomic_fetch_add(&race->ok[0], 1);
+		if (race_judge(race, "destroy_device",
+			       iommufd_destroy(race->fd, stdev), ALLOW()))
+			atomic_fetch_add(&race->ok[1], 1);
+	}
+	return NULL;
+}
+
+/* Automatic HWPTs go with their last device, under any mix of attaches. */
+TEST(auto_domain_attach_detach_threads)
+{
+	long vm_pin;
+	struct race race;
+
+	race_init(&race, stress_seconds(8));
+	race.fd = iommufd_open();
+	ASSERT_LE(0, race.fd);
+	if (!iommufd_is_test_build(race.fd))
+		SKIP(return, "not a test build of the module");
+	race.buf = mmap(NULL, RACE_PAGES * PAGE_SZ, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, race.buf);
+	memset(race.buf, 1, RACE_PAGES * PAGE_SZ);
+	vm_pin = proc_status_kb("VmPin");
+
+	ASSERT_EQ(0, ioas_alloc(race.fd, &race.ioas[0]));
+	ASSERT_EQ(0, ioas_map_fixed(race.fd, race.ioas[0], race.buf,
+				    RACE_PAGES * PAGE_SZ, IOVA_BASE));
+	race_run(_metadata, &race, attach_detach_fn, RACE_THREADS);
+
+	/* A HWPT left without devices would still hold the IOAS. */
+	EXPECT_EQ(0, iommufd_destroy(race.fd, race.ioas[0]));
+	EXPECT_EQ(0, tcmd_check_refs(race.fd, race.buf, RACE_PAGES * PAGE_SZ,
+				     0));
+	close(race.fd);
+	EXPECT_EQ(vm_pin, proc_status_kb("VmPin"));
+	munmap(race.buf, RACE_PAGES * PAGE_SZ);
+}
+
+/* Reserved regions make a huge-IOVA device's try of a domain slow. */
+#define RACE_RESV 1024
+#define RACE_RESV_BASE 0x10000000UL
+
+static const int must_succeed[] = { 0 };
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Spin for a random moment of up to 2 ms. */
+static void race_delay(struct race_thread *t)
+{
+	__u64 until = now_ns() + race_rnd(t, 2000000);
+
+	while (now_ns() < until)
+		;
+}
+
+/* Thread 0: a fresh IOAS for the round, with a plain device on it. */
+static bool last_detach_setup(struct race *race, __u32 *stdev)
+{
+	return race_judge(race, "ioas_alloc",
+			  ioas_alloc(race->fd, &race->ioas[0]), must_succeed) &&
+	       race_judge(race, "map",
+			  ioas_map_fixed(race->fd, race->ioas[0], race->buf,
+					 RACE_PAGES * PAGE_SZ, IOVA_BASE),
+			  must_succeed) &&
+	       race_judge(race, "mock_domain",
+			  tcmd_mock_domain(race->fd, race->ioas[0], stdev,
+					   NULL, NULL), must_succeed);
+}
+
+/* Thread 1: the huge-IOVA device onto the round's IOAS and back. */
+static void last_detach_move(struct race *race)
+{
+	race_judge(race, "replace_in",
+		   tcmd_mock_domain_replace(race->fd, race->stdev,
+					    race->ioas[0], NULL),
+		   must_succeed);
+	race_judge(race, "replace_out",
+		   tcmd_mock_domain_replace(race->fd, race->stdev,
+					    race->ioas[1], NULL),
+		   must_succeed);
+}
+
+/*
+ * Rounds on a fresh IOAS holding a plain device, and so its automatic
+ * HWPT. Thread 1 moves a huge-IOVA device with many reserved regions onto
+ * the IOAS and back: its attach tries the plain HWPT first and fails on
+ * it, slowly. Meanwhile thread 0 destroys the plain device, at a moment
+ * that sweeps across that try from round to round. After each round no
+ * HWPT may hold the IOAS.
+ */
+static void *last_detach_fn(void *arg)
+{
+	struct race_thread *t = arg;
+	struct race *race = t->race;
+	__u32 stdev = 0;
+	int round;
+
+	for (round = 1;; round++) {
+		if (!t->index)
+			race->stop = time(NULL) >= race->deadline ||
+				     atomic_load(&race->failures) ||
+				     !last_detach_setup(race, &stdev);
+		pthread_barrier_wait(&race->round);
+		if (race->stop)
+			break;
+		if (!t->index) {
+			while (atomic_load(&race->arriving) < round)
+				;
+			race_delay(t);
+			if (race_judge(race, "destroy_device",
+				       iommufd_destroy(race->fd, stdev),
+				       must_succeed))
+				atomic_fetch_add(&race->ok[0], 1);
+		} else {
+			atomic_store(&race->arriving, round);
+			last_detach_move(race);
+		}
+		pthread_barrier_wait(&race->round);
+		/* Both devices are gone from it: so must every HWPT be. */
+		if (!t->index &&
+		    race_judge(race, "ioas_destroy",
+			       iommufd_destroy(race->fd, race->ioas[0]),
+			       must_succeed))
+			atomic_fetch_add(&race->ok[1], 1);
+	}
+	return NULL;
+}
+
+/*
+ * The last device of an automatic HWPT leaves while another device's
+ * attach is trying that HWPT: the HWPT must still go with its last
+ * device, and the other device must not end up on it.
+ */
+TEST(auto_domain_last_detach_races_attach)
+{
+	long vm_pin;
+	struct race race;
+	int i;
+
+	race_init(&race, stress_seconds(4));
+	race.fd = iommufd_open();
+	ASSERT_LE(0, race.fd);
+	if (!iommufd_is_test_build(race.fd))
+		SKIP(return, "not a test build of the module");
+	race.buf = mmap(NULL, RACE_PAGES * PAGE_SZ, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, race.buf);
+	memset(race.buf, 1, RACE_PAGES * PAGE_SZ);
+	vm_pin = proc_status_kb("VmPin");
+	pthread_barrier_init(&race.round, NULL, 2);
+
+	/* The huge-IOVA device lives on IOAS 1 between rounds. */
+	ASSERT_EQ(0, ioas_alloc(race.fd, &race.ioas[1]));
+	ASSERT_EQ(0, ioas_map_fixed(race.fd, race.ioas[1], race.buf,
+				    RACE_PAGES * PAGE_SZ, IOVA_BASE));
+	ASSERT_EQ(0, tcmd_mock_domain_flags(race.fd, race.ioas[1],
+					    MOCK_FLAGS_DEVICE_HUGE_IOVA,
+					    &race.stdev, NULL, NULL));
+	for (i = 0; i < RACE_RESV; i++)
+		ASSERT_EQ(0, tcmd_mock_device_add_resv(race.fd, race.stdev,
+						       RACE_RESV_BASE +
+						       i * 2 * PAGE_SZ,
+						       PAGE_SZ));
+	race_run(_metadata, &race, last_detach_fn, 2);
+
+	EXPECT_EQ(0, iommufd_destroy(race.fd, race.stdev));
+	EXPECT_EQ(0, iommufd_destroy(race.fd, race.ioas[1]));
+	EXPECT_EQ(0, tcmd_check_refs(race.fd, race.buf, RACE_PAGES * PAGE_SZ,
+				     0));
+	close(race.fd);
+	EXPECT_EQ(vm_pin, proc_status_kb("VmPin"));
+	pthread_barrier_destroy(&race.round);
+	munmap(race.buf, RACE_PAGES * PAGE_SZ);
 }
 
 TEST_HARNESS_MAIN

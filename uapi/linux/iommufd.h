@@ -629,6 +629,10 @@ enum iommu_hwpt_data_type {
  * @__reserved; ENOENT if @dev_id or @fault_id does not exist; driver
  * errors from building the domain.
  *
+ * This module also fails with EINVAL when the domain's smallest IOPTE is
+ * larger than PAGE_SIZE (pinned memory is only contiguous page by page),
+ * as attaching a device to an IOAS does for such a domain.
+ *
  * This module: no backend implements nesting, dirty tracking or fault
  * queues yet, so every flag, any @data_type other than
  * IOMMU_HWPT_DATA_NONE and a HWPT in @pt_id fail with EOPNOTSUPP; a
