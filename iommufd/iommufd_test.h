@@ -17,8 +17,8 @@
  *  - A flag of ours in a field upstream owns (dev_flags, create_access,
  *    access_pages or access_rw flags, ...) would take the top bits of the
  *    field, bit 31 downward, as upstream adds its own from bit 0 up (as
- *    MOCK_FLAGS_DEVICE_PASID, bit 2 of dev_flags, in later kernels).  None
- *    exists today.
+ *    MOCK_FLAGS_DEVICE_PASID, bit 2 of dev_flags, in later kernels): today
+ *    MOCK_FLAGS_DEVICE_HUGE_IOPTE_ONLY, bit 31 of dev_flags.
  *  - The members of our own ops (fail_nth, the MOCK_FAULT_* kinds, struct
  *    iommu_test_iopte_stats) are ours alone.
  * tools/abi/extensions.txt lists each of them; the ABI check enforces it.
