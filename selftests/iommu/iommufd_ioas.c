@@ -1210,31 +1210,22 @@ TEST_F(ioas, add_reserved_of_zero_or_wrapping_length_fails)
 #define GROW_RESERVED 12000
 #define GROW_ROOM 32768
 #define GROW_SECONDS 4
-#define POISON_BYTE 0xa5
-#define POISON_U64 0xa5a5a5a5a5a5a5a5ULL
 
-struct reserve_grower {
-	int fd;
-	__u32 ioas_id;
-	int rc;
-	int done;
-};
-
-static void *reserve_grow(void *arg)
+/* The @i-th reserved range: one page, with a page's gap before the next. */
+static int reserve_grow(int fd, __u32 ioas_id, unsigned int i)
 {
-	struct reserve_grower *g = arg;
-	unsigned int i;
-
-	for (i = 0; i < GROW_RESERVED && !g->rc; i++)
-		g->rc = tcmd_add_reserved(g->fd, g->ioas_id,
-					  BASE_IOVA + 2 * i * PAGE_SZ, PAGE_SZ);
-	__atomic_store_n(&g->done, 1, __ATOMIC_RELEASE);
-	return NULL;
+	return tcmd_add_reserved(fd, ioas_id, BASE_IOVA + 2 * i * PAGE_SZ,
+				 PAGE_SZ);
 }
 
 TEST_F(ioas, iova_ranges_racing_new_reserved_ranges_write_every_entry_counted)
 {
-	struct reserve_grower g = { .fd = self->fd, .ioas_id = self->ioas_id };
+	struct ioas_grower g = {
+		.fd = self->fd,
+		.ioas_id = self->ioas_id,
+		.count = GROW_RESERVED,
+		.grow = reserve_grow,
+	};
 	unsigned long calls = 0, emsgsize = 0;
 	struct iommu_iova_range *r;
 	pthread_t thread;
@@ -1244,11 +1235,10 @@ TEST_F(ioas, iova_ranges_racing_new_reserved_ranges_write_every_entry_counted)
 
 	r = malloc(GROW_ROOM * sizeof(*r));
 	ASSERT_NE(NULL, r);
-	memset(r, POISON_BYTE, GROW_ROOM * sizeof(*r));
-	ASSERT_EQ(0, pthread_create(&thread, NULL, reserve_grow, &g));
+	poison_fill(r, GROW_ROOM * sizeof(*r));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, ioas_grower_run, &g));
 	end = time(NULL) + GROW_SECONDS;
-	while (!__atomic_load_n(&g.done, __ATOMIC_ACQUIRE) &&
-	       time(NULL) < end) {
+	while (!ioas_grower_done(&g) && time(NULL) < end) {
 		num = GROW_ROOM;
 		rc = ioas_iova_ranges(self->fd, self->ioas_id, r, &num, NULL);
 		calls++;
@@ -1259,13 +1249,13 @@ TEST_F(ioas, iova_ranges_racing_new_reserved_ranges_write_every_entry_counted)
 		ASSERT_EQ(0, rc);
 		ASSERT_GE(GROW_ROOM, num);
 		for (i = 0; i < num; i++) {
-			ASSERT_NE(POISON_U64, r[i].start)
+			ASSERT_FALSE(poison_unwritten(r[i].start))
 				TH_LOG("entry %u of %u never written", i, num);
 			ASSERT_LE(r[i].start, r[i].last);
 			if (i)
 				ASSERT_LT(r[i - 1].last, r[i].start);
 		}
-		memset(r, POISON_BYTE, num * sizeof(*r));
+		poison_fill(r, num * sizeof(*r));
 	}
 	ASSERT_EQ(0, pthread_join(thread, NULL));
 	ASSERT_EQ(0, g.rc);

@@ -668,6 +668,28 @@ static void race_init(struct race *race, int seconds)
 	pthread_mutex_init(&race->report_lock, NULL);
 }
 
+/*
+ * Start a race test: a context on a test build (false, the test skipped,
+ * otherwise), and RACE_PAGES of written small pages in @race->buf. The
+ * pages are touched before *@vm_pin is read, so only pins move it later.
+ */
+static bool race_setup(struct __test_metadata *_metadata, struct race *race,
+		       int seconds, long *vm_pin)
+{
+	race_init(race, seconds);
+	race->fd = iommufd_open();
+	ASSERT_LE(0, race->fd);
+	if (!iommufd_is_test_build(race->fd))
+		SKIP(return false, "not a test build of the module");
+	race->buf = mmap(NULL, RACE_PAGES * PAGE_SZ, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, race->buf);
+	madvise(race->buf, RACE_PAGES * PAGE_SZ, MADV_NOHUGEPAGE);
+	memset(race->buf, 1, RACE_PAGES * PAGE_SZ);
+	*vm_pin = proc_status_kb("VmPin");
+	return true;
+}
+
 static void race_run(struct __test_metadata *_metadata, struct race *race,
 		     void *(*fn)(void *), int nthreads)
 {
@@ -749,20 +771,11 @@ TEST(access_pin_races_replace_ioas)
 	__u64 mode = 1;
 	int i;
 
-	race_init(&race, stress_seconds(8));
-	race.fd = iommufd_open();
-	ASSERT_LE(0, race.fd);
-	if (!iommufd_is_test_build(race.fd))
-		SKIP(return, "not a test build of the module");
+	if (!race_setup(_metadata, &race, stress_seconds(8), &vm_pin))
+		return;
 	/* Charge the mm, so VmLck shows the RLIMIT_MEMLOCK charge. */
 	ASSERT_EQ(0, iommufd_option(race.fd, IOMMU_OPTION_RLIMIT_MODE,
 				    IOMMU_OPTION_OP_SET, 0, &mode));
-	race.buf = mmap(NULL, RACE_PAGES * PAGE_SZ, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, race.buf);
-	madvise(race.buf, RACE_PAGES * PAGE_SZ, MADV_NOHUGEPAGE);
-	memset(race.buf, 1, RACE_PAGES * PAGE_SZ);
-	vm_pin = proc_status_kb("VmPin");
 	vm_lck = proc_status_kb("VmLck");
 
 	for (i = 0; i < 2; i++) {
@@ -822,16 +835,8 @@ TEST(auto_domain_attach_detach_threads)
 	long vm_pin;
 	struct race race;
 
-	race_init(&race, stress_seconds(8));
-	race.fd = iommufd_open();
-	ASSERT_LE(0, race.fd);
-	if (!iommufd_is_test_build(race.fd))
-		SKIP(return, "not a test build of the module");
-	race.buf = mmap(NULL, RACE_PAGES * PAGE_SZ, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, race.buf);
-	memset(race.buf, 1, RACE_PAGES * PAGE_SZ);
-	vm_pin = proc_status_kb("VmPin");
+	if (!race_setup(_metadata, &race, stress_seconds(8), &vm_pin))
+		return;
 
 	ASSERT_EQ(0, ioas_alloc(race.fd, &race.ioas[0]));
 	ASSERT_EQ(0, ioas_map_fixed(race.fd, race.ioas[0], race.buf,
@@ -954,16 +959,8 @@ TEST(auto_domain_last_detach_races_attach)
 	struct race race;
 	int i;
 
-	race_init(&race, stress_seconds(4));
-	race.fd = iommufd_open();
-	ASSERT_LE(0, race.fd);
-	if (!iommufd_is_test_build(race.fd))
-		SKIP(return, "not a test build of the module");
-	race.buf = mmap(NULL, RACE_PAGES * PAGE_SZ, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, race.buf);
-	memset(race.buf, 1, RACE_PAGES * PAGE_SZ);
-	vm_pin = proc_status_kb("VmPin");
+	if (!race_setup(_metadata, &race, stress_seconds(4), &vm_pin))
+		return;
 	pthread_barrier_init(&race.round, NULL, 2);
 
 	/* The huge-IOVA device lives on IOAS 1 between rounds. */

@@ -418,6 +418,56 @@ static inline void *buf_alloc_written(size_t len, unsigned int seed)
 	return buf;
 }
 
+/*
+ * Poisoned arrays show entries a call counted but never wrote: fill the
+ * array with POISON_BYTE before the call, and any __u64 field still
+ * reading POISON_U64 afterwards was left unwritten.
+ */
+#define POISON_BYTE 0xa5
+#define POISON_U64 0xa5a5a5a5a5a5a5a5ULL
+
+static inline void poison_fill(void *array, size_t len)
+{
+	memset(array, POISON_BYTE, len);
+}
+
+static inline bool poison_unwritten(__u64 field)
+{
+	return field == POISON_U64;
+}
+
+/*
+ * A thread body that grows IOAS @ioas_id one object at a time, calling
+ * @grow(fd, ioas_id, i) for i = 0 .. @count - 1 while another thread
+ * reads the IOAS back. It stops at the first failure, left in @rc, and
+ * then sets @done with release order: ioas_grower_done() is the reader's
+ * acquire side, so @rc is valid once it returns true.
+ */
+struct ioas_grower {
+	int fd;
+	__u32 ioas_id;
+	unsigned int count;
+	int (*grow)(int fd, __u32 ioas_id, unsigned int i);
+	int rc;
+	int done;
+};
+
+static inline void *ioas_grower_run(void *arg)
+{
+	struct ioas_grower *g = arg;
+	unsigned int i;
+
+	for (i = 0; i < g->count && !g->rc; i++)
+		g->rc = g->grow(g->fd, g->ioas_id, i);
+	__atomic_store_n(&g->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static inline bool ioas_grower_done(struct ioas_grower *g)
+{
+	return __atomic_load_n(&g->done, __ATOMIC_ACQUIRE);
+}
+
 /* A "Field: N kB" line of @path (status, meminfo), or -1 if missing. */
 static inline long file_field_kb(const char *path, const char *field)
 {

@@ -2003,27 +2003,12 @@ TEST_F(windows, remove_window_racing_map_never_fails_ebusy)
 #define GROW_ROOM 32768
 #define GROW_SECONDS 4
 #define GROW_BASE SZ_1G
-#define POISON_BYTE 0xa5
-#define POISON_U64 0xa5a5a5a5a5a5a5a5ULL
 
-struct window_grower {
-	int fd;
-	__u32 ioas_id;
-	int rc;
-	int done;
-};
-
-static void *window_grow(void *arg)
+/* The @i-th window: one page, with a page's gap before the next. */
+static int window_grow(int fd, __u32 ioas_id, unsigned int i)
 {
-	struct window_grower *g = arg;
-	unsigned int i;
-
-	for (i = 0; i < GROW_WINDOWS && !g->rc; i++)
-		g->rc = win_fixed(g->fd, g->ioas_id,
-				  GROW_BASE + 2 * i * PAGE_SZ, PAGE_SZ,
-				  PAGE_SZ, 0);
-	__atomic_store_n(&g->done, 1, __ATOMIC_RELEASE);
-	return NULL;
+	return win_fixed(fd, ioas_id, GROW_BASE + 2 * i * PAGE_SZ, PAGE_SZ,
+			 PAGE_SZ, 0);
 }
 
 /* Every one of the @num windows written, in order; its index if not. */
@@ -2032,7 +2017,7 @@ static int windows_unwritten(const struct iommu_ioas_window *w, __u32 num)
 	__u32 i;
 
 	for (i = 0; i < num; i++) {
-		if (w[i].base == POISON_U64 || w[i].length != PAGE_SZ ||
+		if (poison_unwritten(w[i].base) || w[i].length != PAGE_SZ ||
 		    w[i].page_size != PAGE_SZ || w[i].__reserved)
 			return i;
 		if (i && w[i - 1].base >= w[i].base)
@@ -2046,7 +2031,8 @@ static int ranges_unwritten(const struct iommu_iova_range *r, __u32 num)
 	__u32 i;
 
 	for (i = 0; i < num; i++) {
-		if (r[i].start == POISON_U64 || r[i].last == POISON_U64 ||
+		if (poison_unwritten(r[i].start) ||
+		    poison_unwritten(r[i].last) ||
 		    r[i].start > r[i].last)
 			return i;
 		if (i && r[i - 1].last >= r[i].start)
@@ -2057,7 +2043,12 @@ static int ranges_unwritten(const struct iommu_iova_range *r, __u32 num)
 
 TEST_F(windows, list_windows_and_iova_ranges_racing_new_windows_write_every_entry_counted)
 {
-	struct window_grower g = { .fd = self->fd, .ioas_id = self->ioas_id };
+	struct ioas_grower g = {
+		.fd = self->fd,
+		.ioas_id = self->ioas_id,
+		.count = GROW_WINDOWS,
+		.grow = window_grow,
+	};
 	unsigned long calls = 0;
 	struct iommu_ioas_window *w;
 	struct iommu_iova_range *r;
@@ -2070,19 +2061,18 @@ TEST_F(windows, list_windows_and_iova_ranges_racing_new_windows_write_every_entr
 	r = malloc(GROW_ROOM * sizeof(*r));
 	ASSERT_NE(NULL, w);
 	ASSERT_NE(NULL, r);
-	memset(w, POISON_BYTE, GROW_ROOM * sizeof(*w));
-	memset(r, POISON_BYTE, GROW_ROOM * sizeof(*r));
-	ASSERT_EQ(0, pthread_create(&thread, NULL, window_grow, &g));
+	poison_fill(w, GROW_ROOM * sizeof(*w));
+	poison_fill(r, GROW_ROOM * sizeof(*r));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, ioas_grower_run, &g));
 	end = time(NULL) + GROW_SECONDS;
-	while (!__atomic_load_n(&g.done, __ATOMIC_ACQUIRE) &&
-	       time(NULL) < end) {
+	while (!ioas_grower_done(&g) && time(NULL) < end) {
 		num = GROW_ROOM;
 		rc = ioas_list_windows(self->fd, self->ioas_id, w, &num);
 		ASSERT_EQ(0, rc);
 		ASSERT_GE(GROW_ROOM, num);
 		ASSERT_EQ(-1, windows_unwritten(w, num))
 			TH_LOG("LIST_WINDOWS: %u windows", num);
-		memset(w, POISON_BYTE, num * sizeof(*w));
+		poison_fill(w, num * sizeof(*w));
 
 		num = GROW_ROOM;
 		rc = ioas_iova_ranges(self->fd, self->ioas_id, r, &num, NULL);
@@ -2090,7 +2080,7 @@ TEST_F(windows, list_windows_and_iova_ranges_racing_new_windows_write_every_entr
 		ASSERT_GE(GROW_ROOM, num);
 		ASSERT_EQ(-1, ranges_unwritten(r, num))
 			TH_LOG("IOVA_RANGES: %u ranges", num);
-		memset(r, POISON_BYTE, num * sizeof(*r));
+		poison_fill(r, num * sizeof(*r));
 		calls++;
 	}
 	ASSERT_EQ(0, pthread_join(thread, NULL));
