@@ -53,4 +53,54 @@ static inline int compat_iommu_map(struct iommu_domain *domain,
 #endif
 }
 
+/*
+ * Pin @nr_pages user pages of the current mm without sleeping: no page
+ * fault, no mmap_lock, no migration. Returns @nr_pages with all of them
+ * pinned, or -EAGAIN with none pinned (the caller then pins on a path
+ * that may sleep). Any failure is -EAGAIN: the sleeping path finds out
+ * what is really wrong.
+ *
+ * 6.1 exports pin_user_pages_fast_only(), the lockless walk alone. 6.12
+ * does not (FOLL_FAST_ONLY became internal to mm/), so there the
+ * lockless get_user_pages_fast_only() first checks that every page is
+ * present with the access we need, and that none sits in ZONE_MOVABLE
+ * (a long-term pin would migrate it); only then does
+ * pin_user_pages_fast() pin, and its lockless walk finds what the check
+ * found. FOLL_NOFAULT keeps the rare miss of that walk (the page table
+ * changed in between, a CMA page, a write pin of a file page) from
+ * faulting; it may still take mmap_lock for read to look the pages up.
+ */
+static inline int compat_pin_user_pages_nowait(unsigned long start,
+					       int nr_pages,
+					       unsigned int gup_flags,
+					       struct page **pages)
+{
+	int got;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+	bool all = true;
+	int i;
+
+	got = get_user_pages_fast_only(start, nr_pages, gup_flags & FOLL_WRITE,
+				       pages);
+	if (got <= 0)
+		return -EAGAIN;
+	for (i = 0; i != got; i++) {
+		if (folio_is_zone_movable(page_folio(pages[i])))
+			all = false;
+		put_page(pages[i]);
+	}
+	if (!all || got != nr_pages)
+		return -EAGAIN;
+	got = pin_user_pages_fast(start, nr_pages, gup_flags | FOLL_NOFAULT,
+				  pages);
+#else
+	got = pin_user_pages_fast_only(start, nr_pages, gup_flags, pages);
+#endif
+	if (got == nr_pages)
+		return got;
+	if (got > 0)
+		unpin_user_pages(pages, got);
+	return -EAGAIN;
+}
+
 #endif

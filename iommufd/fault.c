@@ -49,6 +49,13 @@ bool iommufd_fault_hit_slow(enum iommufd_fault kind)
 	return true;
 }
 
+bool iommufd_fault_armed_current_slow(void)
+{
+	struct fault_state *st = fault_state_of_current();
+
+	return st && st->nth;
+}
+
 /*
  * IOMMU_TEST_OP_FAIL_NTH: report whether the previous setting fired and
  * how many events it counted, then arm a new one (nth 0: disarm).

@@ -26,6 +26,7 @@ enum iommufd_fault {
 /* Enabled while at least one task has a fault state (fault.c). */
 DECLARE_STATIC_KEY_FALSE(iommufd_faults_armed);
 bool iommufd_fault_hit_slow(enum iommufd_fault kind);
+bool iommufd_fault_armed_current_slow(void);
 void iommufd_fault_exit(void);
 
 /*
@@ -39,8 +40,21 @@ static inline bool iommufd_fault_hit(enum iommufd_fault kind)
 		return false;
 	return iommufd_fault_hit_slow(kind);
 }
+
+/* Has the calling task fault points armed (IOMMU_TEST_OP_FAIL_NTH)? */
+static inline bool iommufd_fault_armed_current(void)
+{
+	if (!static_branch_unlikely(&iommufd_faults_armed))
+		return false;
+	return iommufd_fault_armed_current_slow();
+}
 #else
 static inline bool iommufd_fault_hit(enum iommufd_fault kind)
+{
+	return false;
+}
+
+static inline bool iommufd_fault_armed_current(void)
 {
 	return false;
 }

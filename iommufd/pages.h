@@ -167,7 +167,9 @@ int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
 void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
 		      unsigned long last);
 int iopt_pages_pin_whole(struct iopt_pages *pages);
+int iopt_pages_pin_whole_nowait(struct iopt_pages *pages);
 void iopt_pages_unpin_whole(struct iopt_pages *pages);
+bool iopt_pages_unpin_never_waits(struct iopt_pages *pages);
 
 /*
  * How many runs callers of iopt_pages_runs() read per call: enough to
