@@ -705,9 +705,11 @@ static bool iopt_unmap_never_waits(struct list_head *freed)
  * changed, where the unmap would wait: for a lock, for users to unpin, or
  * outside the one write section.
  */
-static int __iopt_unmap_range(struct io_pagetable *iopt, unsigned long start,
-			      unsigned long last, unsigned long *unmapped,
-			      bool nowait)
+static __always_inline int __iopt_unmap_range(struct io_pagetable *iopt,
+					      unsigned long start,
+					      unsigned long last,
+					      unsigned long *unmapped,
+					      bool nowait)
 {
 	/* A small range can only hold small areas: see iopt_lock_change(). */
 	bool small = last - start < IOPT_ONE_SECTION_BYTES;
@@ -779,18 +781,22 @@ int iopt_unmap_range(struct io_pagetable *iopt, unsigned long start,
 }
 
 /* Userspace racing its own map or unmap of the same IOVA gets EBUSY. */
-static int iopt_unmap_user_range(struct io_pagetable *iopt,
-				 unsigned long start, unsigned long last,
-				 unsigned long *unmapped, bool nowait)
+static __always_inline int iopt_unmap_user_range(struct io_pagetable *iopt,
+						 unsigned long start,
+						 unsigned long last,
+						 unsigned long *unmapped,
+						 bool nowait)
 {
 	int rc = __iopt_unmap_range(iopt, start, last, unmapped, nowait);
 
 	return rc == -EINPROGRESS ? -EBUSY : rc;
 }
 
-static int __iopt_unmap(struct io_pagetable *iopt, unsigned long iova,
-			unsigned long length, unsigned long *unmapped,
-			bool nowait)
+/* Inlined into its two callers, each with its @nowait a constant. */
+static __always_inline int __iopt_unmap(struct io_pagetable *iopt,
+					unsigned long iova,
+					unsigned long length,
+					unsigned long *unmapped, bool nowait)
 {
 	unsigned long last;
 

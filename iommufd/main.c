@@ -282,6 +282,12 @@ int iommufd_destroy(struct iommufd_ucmd *ucmd)
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	rc = iommufd_object_remove_user(ucmd->ictx, obj);
+	/*
+	 * An interrupted wait asks for a restart of the system call, which
+	 * means nothing to an io_uring completion: say what it became.
+	 */
+	if (rc == -ERESTARTSYS && ucmd->from_uring)
+		return -EINTR;
 	if (rc)
 		return rc;
 	iommufd_object_free(obj);
@@ -464,55 +470,51 @@ enum iommufd_issue {
  *	field that existed when the command was introduced
  * @ioctl_num: the full ioctl number, to reject right index, wrong number
  * @issue: enum iommufd_issue
- * @inline_ok: whether the struct may come inline in an io_uring SQE,
- *	where its reply is lost: NULL if the caller never needs the reply
- *	(or the new ID travels in the CQE), else a check of the struct
+ * @inline_reply: enum iommufd_inline_reply
  * @execute: the handler
  */
 struct iommufd_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
 	unsigned int ioctl_num;
-	enum iommufd_issue issue;
-	bool (*inline_ok)(const void *cmd);
+	u8 issue;
+	u8 inline_reply;
 	int (*execute)(struct iommufd_ucmd *ucmd);
 };
 
-/* The reply holds what the caller asked for: never inline. */
-static bool inline_never(const void *cmd)
+/*
+ * Whether a struct may come inline in an io_uring SQE, where its reply is
+ * lost: always (IOMMUFD_INLINE_OK: nothing in the reply the caller lacks,
+ * or the new ID travels in the CQE), never (the reply is what the caller
+ * asked for), or depending on what the struct asks.
+ */
+enum iommufd_inline_reply {
+	IOMMUFD_INLINE_OK,
+	IOMMUFD_INLINE_NEVER,
+	IOMMUFD_INLINE_FIXED_IOVA,	/* MAP, COPY: the IOVA comes back */
+	IOMMUFD_INLINE_OPTION_SET,	/* a get's value comes back */
+	IOMMUFD_INLINE_FIXED_WINDOW,	/* the base and page size come back */
+};
+
+static bool iommufd_inline_ok(const struct iommufd_ioctl_op *op,
+			      const union iommufd_cmd_buffer *buf)
 {
-	return false;
-}
-
-/* MAP and COPY: only the IOVA comes back, so only with a fixed one. */
-static bool inline_map_ok(const void *cmd)
-{
-	const struct iommu_ioas_map *map = cmd;
-
-	return map->flags & IOMMU_IOAS_MAP_FIXED_IOVA;
-}
-
-static bool inline_copy_ok(const void *cmd)
-{
-	const struct iommu_ioas_copy *copy = cmd;
-
-	return copy->flags & IOMMU_IOAS_MAP_FIXED_IOVA;
-}
-
-/* A get's value comes back in the reply; a set has none. */
-static bool inline_option_ok(const void *cmd)
-{
-	const struct iommu_option *option = cmd;
-
-	return option->op == IOMMU_OPTION_OP_SET;
-}
-
-/* The base and page size come back unless both were given. */
-static bool inline_window_ok(const void *cmd)
-{
-	const struct iommu_ioas_create_window *win = cmd;
-
-	return (win->flags & IOMMU_WINDOW_FIXED_BASE) && win->page_size;
+	switch (op->inline_reply) {
+	case IOMMUFD_INLINE_OK:
+		return true;
+	case IOMMUFD_INLINE_FIXED_IOVA:
+		/* MAP and COPY keep their flags at the same offset. */
+		BUILD_BUG_ON(offsetof(struct iommu_ioas_map, flags) !=
+			     offsetof(struct iommu_ioas_copy, flags));
+		return buf->map.flags & IOMMU_IOAS_MAP_FIXED_IOVA;
+	case IOMMUFD_INLINE_OPTION_SET:
+		return buf->option.op == IOMMU_OPTION_OP_SET;
+	case IOMMUFD_INLINE_FIXED_WINDOW:
+		return (buf->create_window.flags & IOMMU_WINDOW_FIXED_BASE) &&
+		       buf->create_window.page_size;
+	default:
+		return false;
+	}
 }
 
 #define IOCTL_OP(_nr, _ioctl, _fn, _struct, _last, ...)                      \
@@ -543,33 +545,38 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 		 allowed_iovas),
 	IOCTL_OP(IOMMUFD_CMD_IOAS_COPY, IOMMU_IOAS_COPY, iommufd_ioas_copy,
 		 struct iommu_ioas_copy, src_iova,
-		 .inline_ok = inline_copy_ok),
+		 .inline_reply = IOMMUFD_INLINE_FIXED_IOVA),
 	IOCTL_OP(IOMMUFD_CMD_IOAS_IOVA_RANGES, IOMMU_IOAS_IOVA_RANGES,
 		 iommufd_ioas_iova_ranges, struct iommu_ioas_iova_ranges,
-		 out_iova_alignment, .inline_ok = inline_never),
+		 out_iova_alignment,
+		 .inline_reply = IOMMUFD_INLINE_NEVER),
 	IOCTL_OP(IOMMUFD_CMD_IOAS_MAP, IOMMU_IOAS_MAP, iommufd_ioas_map,
 		 struct iommu_ioas_map, iova,
-		 .issue = IOMMUFD_ISSUE_NOWAIT, .inline_ok = inline_map_ok),
+		 .issue = IOMMUFD_ISSUE_NOWAIT,
+		 .inline_reply = IOMMUFD_INLINE_FIXED_IOVA),
 	IOCTL_OP(IOMMUFD_CMD_IOAS_UNMAP, IOMMU_IOAS_UNMAP, iommufd_ioas_unmap,
 		 struct iommu_ioas_unmap, length,
 		 .issue = IOMMUFD_ISSUE_NOWAIT),
 	IOCTL_OP(IOMMUFD_CMD_OPTION, IOMMU_OPTION, iommufd_option,
-		 struct iommu_option, val64, .inline_ok = inline_option_ok),
+		 struct iommu_option, val64,
+		 .inline_reply = IOMMUFD_INLINE_OPTION_SET),
 	IOCTL_OP(IOMMUFD_CMD_HWPT_ALLOC, IOMMU_HWPT_ALLOC, iommufd_hwpt_alloc,
 		 struct iommu_hwpt_alloc, __reserved),
 	IOCTL_OP(IOMMUFD_CMD_GET_HW_INFO, IOMMU_GET_HW_INFO,
 		 iommufd_get_hw_info, struct iommu_hw_info, __reserved,
-		 .inline_ok = inline_never),
+		 .inline_reply = IOMMUFD_INLINE_NEVER),
 	/* Extensions (not upstream), from IOMMUFD_CMD_EXT_BASE. */
 	IOCTL_OP(IOMMUFD_CMD_IOAS_CREATE_WINDOW, IOMMU_IOAS_CREATE_WINDOW,
 		 iommufd_ioas_create_window, struct iommu_ioas_create_window,
-		 page_size, .inline_ok = inline_window_ok),
+		 page_size,
+		 .inline_reply = IOMMUFD_INLINE_FIXED_WINDOW),
 	IOCTL_OP(IOMMUFD_CMD_IOAS_REMOVE_WINDOW, IOMMU_IOAS_REMOVE_WINDOW,
 		 iommufd_ioas_remove_window, struct iommu_ioas_remove_window,
 		 base),
 	IOCTL_OP(IOMMUFD_CMD_IOAS_LIST_WINDOWS, IOMMU_IOAS_LIST_WINDOWS,
 		 iommufd_ioas_list_windows, struct iommu_ioas_list_windows,
-		 windows, .inline_ok = inline_never),
+		 windows,
+		 .inline_reply = IOMMUFD_INLINE_NEVER),
 #ifdef CONFIG_IOMMUFD_OOT_TEST
 	/*
 	 * Runs on whichever issue it arrives: its per-task state (fault
@@ -577,7 +584,8 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	 */
 	IOCTL_OP(_IOC_NR(IOMMU_TEST_CMD), IOMMU_TEST_CMD, iommufd_test,
 		 struct iommu_test_cmd, last,
-		 .issue = IOMMUFD_ISSUE_ANY, .inline_ok = inline_never),
+		 .issue = IOMMUFD_ISSUE_ANY,
+		 .inline_reply = IOMMUFD_INLINE_NEVER),
 #endif
 };
 
@@ -699,7 +707,8 @@ static long iommufd_dispatch(struct iommufd_ucmd *ucmd, unsigned int cmd,
 		rc = iommufd_copy_inline(&buf, op->size, inline_cmd,
 					 ucmd->user_size);
 		/* Its reply would be lost: see struct iommufd_ioctl_op. */
-		if (!rc && op->inline_ok && !op->inline_ok(&buf))
+		if (!rc && op->inline_reply != IOMMUFD_INLINE_OK &&
+		    !iommufd_inline_ok(op, &buf))
 			rc = -EOPNOTSUPP;
 	} else {
 		rc = iommufd_copy_in(ucmd, &buf, op->size, op->min_size);
@@ -778,13 +787,6 @@ static int iommufd_fops_uring_cmd(struct io_uring_cmd *ioucmd,
 		ucmd.nowait = false;
 		rc = iommufd_uring_dispatch(&ucmd, ioucmd, issue_flags);
 	}
-	/*
-	 * An interrupted wait (a DESTROY) asks for a system call restart,
-	 * which means nothing to a CQE: report it as the errno it becomes.
-	 */
-	if (rc == -ERESTARTSYS || rc == -ERESTARTNOINTR ||
-	    rc == -ERESTARTNOHAND || rc == -ERESTART_RESTARTBLOCK)
-		rc = -EINTR;
 	return rc;
 }
 

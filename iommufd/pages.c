@@ -1137,7 +1137,8 @@ out_unlock:
  * with a domain does, so it skips the batch set-up, the walk of holders
  * and the run store of the general path. Same charging, same result.
  */
-static int pages_pin_single(struct iopt_pages *pages, bool nowait)
+static __always_inline int pages_pin_single(struct iopt_pages *pages,
+					    bool nowait)
 {
 	unsigned int gup_flags = FOLL_LONGTERM |
 				 (pages->writable ? FOLL_WRITE : 0);
@@ -1229,20 +1230,6 @@ void iopt_pages_unpin_whole(struct iopt_pages *pages)
 				     pages_unpin_range_fn, &done);
 out_unlock:
 	mutex_unlock(&pages->mutex);
-}
-
-/*
- * Can the unpins of an area that holds the only reference to @pages run
- * without sleeping? Only holders of a reference (an access through a
- * COPY of the pages, a domain being filled from them) can hold @mutex
- * meanwhile, and IOPT_ACCOUNT_MM uncharges under the mm's lock. Marking
- * written pages dirty takes each page's lock, held by others only
- * briefly; that wait is not avoided.
- */
-bool iopt_pages_unpin_never_waits(struct iopt_pages *pages)
-{
-	return kref_read(&pages->kref) == 1 &&
-	       pages->account_mode != IOPT_ACCOUNT_MM;
 }
 
 /**
