@@ -633,25 +633,29 @@ static int iommufd_copy_inline(void *dst, size_t size, const void *src,
 static int iommufd_copy_in(struct iommufd_ucmd *ucmd, void *dst, size_t size,
 			   unsigned int min_size)
 {
+	bool faulted = false;
 	int rc;
 
 	if (iommufd_fault_hit(IOMMUFD_FAULT_USER_COPY))
 		return -EFAULT;
 	if (ucmd->nowait)
 		pagefault_disable();
-	if (get_user(ucmd->user_size, (u32 __user *)ucmd->ubuffer))
+	if (get_user(ucmd->user_size, (u32 __user *)ucmd->ubuffer)) {
+		faulted = true;
 		rc = -EFAULT;
-	else if (ucmd->user_size < min_size)
+	} else if (ucmd->user_size < min_size) {
 		rc = -EINVAL;
-	else if (iommufd_fault_hit(IOMMUFD_FAULT_USER_COPY))
+	} else if (iommufd_fault_hit(IOMMUFD_FAULT_USER_COPY)) {
 		rc = -EFAULT;
-	else
+	} else {
 		/* Zero-extends a short struct; E2BIG for a non-zero tail. */
 		rc = copy_struct_from_user(dst, size, ucmd->ubuffer,
 					   ucmd->user_size);
+		faulted = rc == -EFAULT;
+	}
 	if (ucmd->nowait) {
 		pagefault_enable();
-		if (rc == -EFAULT)
+		if (faulted)
 			rc = -EAGAIN;
 	}
 	return rc;
