@@ -42,6 +42,25 @@ static inline const void *compat_uring_cmd_payload(struct io_uring_cmd *cmd)
 #endif
 }
 
+/*
+ * What a uring_cmd handler returns for result @res. 6.12 posts any result
+ * as the CQE's res. 6.1's io-wq posts only errors: a positive result
+ * (the ID an inline IOAS_ALLOC returns) from a command issued again in a
+ * worker would never complete. There it is posted here, and the issue
+ * reports the command as queued.
+ */
+static inline int compat_uring_cmd_result(struct io_uring_cmd *cmd, int res,
+					  unsigned int issue_flags)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+	if (res > 0) {
+		io_uring_cmd_done(cmd, res, 0, issue_flags);
+		return -EIOCBQUEUED;
+	}
+#endif
+	return res;
+}
+
 /* 6.3 added the gfp argument of iommu_map(). */
 static inline int compat_iommu_map(struct iommu_domain *domain,
 				   unsigned long iova, phys_addr_t paddr,

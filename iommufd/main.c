@@ -791,7 +791,7 @@ static int iommufd_fops_uring_cmd(struct io_uring_cmd *ioucmd,
 		ucmd.nowait = false;
 		rc = iommufd_uring_dispatch(&ucmd, ioucmd, issue_flags);
 	}
-	return rc;
+	return compat_uring_cmd_result(ioucmd, rc, issue_flags);
 }
 
 static const struct file_operations iommufd_fops = {

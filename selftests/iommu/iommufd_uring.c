@@ -740,7 +740,15 @@ TEST(sqpoll_goes_on_while_a_map_waits_for_its_memory)
 	ASSERT_EQ(2, cqe->user_data);
 	ASSERT_EQ(0, cqe->res);
 	io_uring_cqe_seen(&ring, cqe);
-	ASSERT_TRUE(uffd_hold_wait_fault(&hold, NULL));
+	if (!uffd_hold_wait_fault(&hold, NULL)) {
+		/* As above, only the held MAP ended after the other. */
+		ASSERT_EQ(0, io_uring_wait_cqe_timeout(&ring, &cqe, &ten_s));
+		ASSERT_EQ(1, cqe->user_data);
+		ASSERT_EQ(-EFAULT, cqe->res);
+		io_uring_cqe_seen(&ring, cqe);
+		SKIP(goto out,
+		     "long-term pins do not wait for userfaultfd here (EFAULT)");
+	}
 	ASSERT_EQ(0, tcmd_check_map(fd, hwpt_id, URING_IOVA + HOLD_PAGE,
 				    other, HOLD_PAGE));
 
