@@ -14,6 +14,7 @@
 #include <linux/io_uring/cmd.h>
 #endif
 #include <linux/mm.h>
+#include <linux/uaccess.h>
 
 /* 6.5 dropped the vmas argument of pin_user_pages_remote(). */
 static inline long compat_pin_user_pages_remote(struct mm_struct *mm,
@@ -41,6 +42,25 @@ static inline const void *compat_uring_cmd_payload(struct io_uring_cmd *cmd)
 #endif
 }
 
+/*
+ * What a uring_cmd handler returns for result @res. 6.12 posts any result
+ * as the CQE's res. 6.1's io-wq posts only errors: a positive result
+ * (the ID an inline IOAS_ALLOC returns) from a command issued again in a
+ * worker would never complete. There it is posted here, and the issue
+ * reports the command as queued.
+ */
+static inline int compat_uring_cmd_result(struct io_uring_cmd *cmd, int res,
+					  unsigned int issue_flags)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+	if (res > 0) {
+		io_uring_cmd_done(cmd, res, 0, issue_flags);
+		return -EIOCBQUEUED;
+	}
+#endif
+	return res;
+}
+
 /* 6.3 added the gfp argument of iommu_map(). */
 static inline int compat_iommu_map(struct iommu_domain *domain,
 				   unsigned long iova, phys_addr_t paddr,
@@ -51,6 +71,55 @@ static inline int compat_iommu_map(struct iommu_domain *domain,
 #else
 	return iommu_map(domain, iova, paddr, size, prot);
 #endif
+}
+
+/*
+ * Pin @nr_pages user pages of the current mm without sleeping: no page
+ * fault, no wait for userfaultfd. Returns @nr_pages with all of them
+ * pinned, or -EAGAIN with none pinned (the caller then pins on a path
+ * that may sleep). Any failure is -EAGAIN: the sleeping path finds out
+ * what is really wrong.
+ *
+ * 6.1 exports pin_user_pages_fast_only(): the lockless page-table walk
+ * alone, which never faults and never takes mmap_lock. 6.12 does not
+ * (FOLL_FAST_ONLY became internal to mm/). There, one read of each page
+ * with page faults disabled checks that it is present (a missing page
+ * fails at once, before the fault handler takes any lock), and
+ * pin_user_pages_fast() with FOLL_NOFAULT pins: its lockless walk pins
+ * present pages, and where it cannot (a page present but not writable,
+ * such as a shared copy-on-write page, or one that must migrate to be
+ * pinned long-term) its fallback fails rather than fault, though it
+ * takes mmap_lock for read to look. Checking with a second lockless walk
+ * instead (get_user_pages_fast_only()) cost a sixth of a batched
+ * map+unmap pair.
+ */
+static inline int compat_pin_user_pages_nowait(unsigned long start,
+					       int nr_pages,
+					       unsigned int gup_flags,
+					       struct page **pages)
+{
+	int got;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+	int i;
+	char c __maybe_unused;
+
+	pagefault_disable();
+	for (i = 0; i != nr_pages; i++)
+		if (get_user(c, (const char __user *)start + i * PAGE_SIZE))
+			break;
+	pagefault_enable();
+	if (i != nr_pages)
+		return -EAGAIN;
+	got = pin_user_pages_fast(start, nr_pages, gup_flags | FOLL_NOFAULT,
+				  pages);
+#else
+	got = pin_user_pages_fast_only(start, nr_pages, gup_flags, pages);
+#endif
+	if (got == nr_pages)
+		return got;
+	if (got > 0)
+		unpin_user_pages(pages, got);
+	return -EAGAIN;
 }
 
 #endif

@@ -141,6 +141,18 @@ static int fault_arm_current(struct iommufd_ctx *ictx, u32 nth, u32 kinds)
 	return 0;
 }
 
+bool iommufd_fault_armed_current_slow(void)
+{
+	struct fault_state *st;
+	bool armed;
+
+	rcu_read_lock();
+	st = fault_state_of_current();
+	armed = st && st->nth;
+	rcu_read_unlock();
+	return armed;
+}
+
 /*
  * IOMMU_TEST_OP_FAIL_NTH: report whether the previous setting fired and
  * how many events it counted, then arm a new one (nth 0: disarm).

@@ -29,6 +29,7 @@ enum iommufd_fault {
 DECLARE_STATIC_KEY_FALSE(iommufd_faults_armed);
 bool iommufd_fault_hit_slow(enum iommufd_fault kind);
 void iommufd_fault_ctx_closed(struct iommufd_ctx *ictx);
+bool iommufd_fault_armed_current_slow(void);
 void iommufd_fault_exit(void);
 
 /*
@@ -42,6 +43,14 @@ static inline bool iommufd_fault_hit(enum iommufd_fault kind)
 		return false;
 	return iommufd_fault_hit_slow(kind);
 }
+
+/* Has the calling task fault points armed (IOMMU_TEST_OP_FAIL_NTH)? */
+static inline bool iommufd_fault_armed_current(void)
+{
+	if (!static_branch_unlikely(&iommufd_faults_armed))
+		return false;
+	return iommufd_fault_armed_current_slow();
+}
 #else
 static inline bool iommufd_fault_hit(enum iommufd_fault kind)
 {
@@ -50,6 +59,11 @@ static inline bool iommufd_fault_hit(enum iommufd_fault kind)
 
 static inline void iommufd_fault_ctx_closed(struct iommufd_ctx *ictx)
 {
+}
+
+static inline bool iommufd_fault_armed_current(void)
+{
+	return false;
 }
 
 static inline void iommufd_fault_exit(void)

@@ -218,6 +218,7 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		mutex_unlock(&ioas->mutex);
 	} else {
 		iommufd_object_finalize(ucmd->ictx, &hwpt->obj);
+		rc = iommufd_ucmd_new_id(ucmd, cmd->out_hwpt_id);
 	}
 out_put_pt:
 	iommufd_put_object(ucmd->ictx, pt_obj);

@@ -311,6 +311,17 @@ iopt_slices_all(struct io_pagetable *iopt, struct iopt_slice *slices,
 	return rc;
 }
 
+/* Did the pin ahead pin every slice's area for the domains? */
+static bool iopt_slices_prepinned(struct iopt_slice *slices, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i != n; i++)
+		if (!slices[i].area->domain_pinned)
+			return false;
+	return true;
+}
+
 /* Drop the pins taken ahead for areas that were never filled. */
 static void iopt_prepin_slices_undo(struct io_pagetable *iopt,
 				    struct iopt_slice *slices, unsigned int n)
@@ -375,6 +386,18 @@ static void iopt_lock_change(struct io_pagetable *iopt, bool one_section)
 	down_write(&iopt->iova_rwsem);
 }
 
+/* iopt_lock_change() for a caller that must not sleep: false if busy. */
+static bool iopt_trylock_change(struct io_pagetable *iopt, bool one_section)
+{
+	if (!one_section && !down_read_trylock(&iopt->domains_rwsem))
+		return false;
+	if (down_write_trylock(&iopt->iova_rwsem))
+		return true;
+	if (!one_section)
+		up_read(&iopt->domains_rwsem);
+	return false;
+}
+
 static void iopt_unlock_change(struct io_pagetable *iopt, bool one_section)
 {
 	up_write(&iopt->iova_rwsem);
@@ -435,6 +458,10 @@ static void iopt_finish_slices_locked(struct io_pagetable *iopt,
  * less time than a second round trip through the lock. Its pages are
  * pinned before the lock is taken, so a fault that blocks holds up no
  * other operation either.
+ *
+ * With IOPT_NOWAIT only a small mapping is made, pinning without
+ * sleeping and taking the locks with trylocks; -EAGAIN, with everything
+ * undone, wherever it would have waited.
  */
 static int iopt_map_slices(struct io_pagetable *iopt,
 			   struct iopt_slice *slices, unsigned int n,
@@ -443,20 +470,34 @@ static int iopt_map_slices(struct io_pagetable *iopt,
 			   const struct iopt_window_info *src_win)
 {
 	bool one_section = length <= IOPT_ONE_SECTION_BYTES;
+	bool nowait = flags & IOPT_NOWAIT;
 	int rc, prepin_rc = 0;
 	unsigned int i;
 
 	for (i = 0; i != n; i++)
 		if ((iommu_prot & IOMMU_WRITE) && !slices[i].pages->writable)
 			return -EPERM;
+	if (nowait && !one_section)
+		return -EAGAIN;
 
 	iopt_prepare_slice_areas(slices, n, iommu_prot);
-	if (one_section)
-		/* Pinned ahead: see iopt_area_prepin(). */
+	/* Pinned ahead: see iopt_area_prepin(). */
+	if (nowait)
+		prepin_rc = iopt_slices_all(iopt, slices, n,
+					    iopt_area_prepin_nowait,
+					    iopt_area_prepin_undo);
+	else if (one_section)
 		prepin_rc = iopt_slices_all(iopt, slices, n, iopt_area_prepin,
 					    iopt_area_prepin_undo);
+	if (prepin_rc == -EAGAIN)
+		return prepin_rc;
 
-	iopt_lock_change(iopt, one_section);
+	if (!nowait) {
+		iopt_lock_change(iopt, one_section);
+	} else if (!iopt_trylock_change(iopt, one_section)) {
+		iopt_prepin_slices_undo(iopt, slices, n);
+		return -EAGAIN;
+	}
 	rc = iopt_insert_slices_locked(iopt, slices, n, length, iova,
 				       iommu_prot, flags, src_win);
 	if (rc)
@@ -468,6 +509,10 @@ static int iopt_map_slices(struct io_pagetable *iopt,
 	 */
 	if (prepin_rc && iopt->ndomains) {
 		rc = prepin_rc;
+	} else if (nowait && iopt->ndomains &&
+		   !iopt_slices_prepinned(slices, n)) {
+		/* A domain came after the pin ahead: pinning now may sleep. */
+		rc = -EAGAIN;
 	} else {
 		if (!one_section)
 			up_write(&iopt->iova_rwsem);
@@ -666,13 +711,14 @@ static void iopt_notify_users(struct io_pagetable *iopt, unsigned long start,
 /*
  * Check that every area in [start, last] lies inside it and is ready, and
  * that none is pinned, collecting them on @freed and their bytes in
- * *@bytes. Pinned areas are marked so no new pins start, and -EAGAIN
- * tells the caller to ask the users to let go. Nothing is marked unless
- * the whole range can be unmapped. Without pins this walks the tree once.
+ * *@bytes. Pinned areas are marked (with @mark) so no new pins start, and
+ * -EAGAIN tells the caller to ask the users to let go. Nothing is marked
+ * unless the whole range can be unmapped. Without pins this walks the
+ * tree once.
  */
 static int iopt_collect_unmap(struct io_pagetable *iopt, unsigned long start,
 			      unsigned long last, struct list_head *freed,
-			      unsigned long *bytes)
+			      unsigned long *bytes, bool mark)
 {
 	struct iopt_area *area;
 	bool pinned = false;
@@ -700,6 +746,8 @@ static int iopt_collect_unmap(struct io_pagetable *iopt, unsigned long start,
 	}
 	if (!pinned)
 		return 0;
+	if (!mark)
+		return -EAGAIN;
 	list_for_each_entry(area, freed, free_node)
 		if (atomic_read(&area->num_pins))
 			area->unmapping = true;
@@ -716,8 +764,30 @@ static void iopt_clear_unmapping(struct io_pagetable *iopt,
 		area->unmapping = false;
 }
 
-int iopt_unmap_range(struct io_pagetable *iopt, unsigned long start,
-		     unsigned long last, unsigned long *unmapped)
+/*
+ * Can the collected areas, which no user pins, be unmapped without
+ * sleeping? See iopt_pages_unpin_never_waits().
+ */
+static bool iopt_unmap_never_waits(struct list_head *freed)
+{
+	struct iopt_area *area;
+
+	list_for_each_entry(area, freed, free_node)
+		if (!iopt_pages_unpin_never_waits(area->pages))
+			return false;
+	return true;
+}
+
+/*
+ * With @nowait (a caller that must not sleep), -EAGAIN, with nothing
+ * changed, where the unmap would wait: for a lock, for users to unpin, or
+ * outside the one write section.
+ */
+static __always_inline int __iopt_unmap_range(struct io_pagetable *iopt,
+					      unsigned long start,
+					      unsigned long last,
+					      unsigned long *unmapped,
+					      bool nowait)
 {
 	/* A small range can only hold small areas: see iopt_lock_change(). */
 	bool small = last - start < IOPT_ONE_SECTION_BYTES;
@@ -729,10 +799,17 @@ int iopt_unmap_range(struct io_pagetable *iopt, unsigned long start,
 	int rc;
 
 	*unmapped = 0;
+	if (nowait && !iopt_trylock_change(iopt, small))
+		return -EAGAIN;
 again:
-	iopt_lock_change(iopt, small);
-	rc = iopt_collect_unmap(iopt, start, last, &freed, &bytes);
-	if (rc == -EAGAIN) {
+	if (!nowait)
+		iopt_lock_change(iopt, small);
+	rc = iopt_collect_unmap(iopt, start, last, &freed, &bytes, !nowait);
+	if (!rc && nowait &&
+	    ((!small && bytes > IOPT_ONE_SECTION_BYTES) ||
+	     !iopt_unmap_never_waits(&freed)))
+		rc = -EAGAIN;
+	if (rc == -EAGAIN && !nowait) {
 		iopt_unlock_change(iopt, small);
 		if (++tries <= IOPT_UNMAP_TRIES) {
 			iopt_notify_users(iopt, start, last);
@@ -815,14 +892,53 @@ int iopt_unmap_range_settled(struct io_pagetable *iopt, unsigned long start,
 	}
 }
 
-/* Userspace racing its own map or unmap of the same IOVA gets EBUSY. */
-static int iopt_unmap_user_range(struct io_pagetable *iopt,
-				 unsigned long start, unsigned long last,
-				 unsigned long *unmapped)
+int iopt_unmap_range(struct io_pagetable *iopt, unsigned long start,
+		     unsigned long last, unsigned long *unmapped)
 {
-	int rc = iopt_unmap_range(iopt, start, last, unmapped);
+	return __iopt_unmap_range(iopt, start, last, unmapped, false);
+}
+
+/* Userspace racing its own map or unmap of the same IOVA gets EBUSY. */
+static __always_inline int iopt_unmap_user_range(struct io_pagetable *iopt,
+						 unsigned long start,
+						 unsigned long last,
+						 unsigned long *unmapped,
+						 bool nowait)
+{
+	int rc = __iopt_unmap_range(iopt, start, last, unmapped, nowait);
 
 	return rc == -EINPROGRESS ? -EBUSY : rc;
+}
+
+/* Inlined into its two callers, each with its @nowait a constant. */
+static __always_inline int __iopt_unmap(struct io_pagetable *iopt,
+					unsigned long iova,
+					unsigned long length,
+					unsigned long *unmapped, bool nowait)
+{
+	unsigned long last;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	if (iopt->windowed) {
+		struct iopt_window *win;
+		bool ok;
+
+		/* Windows only change under the write lock; a peek will do. */
+		if (!nowait)
+			down_read(&iopt->iova_rwsem);
+		else if (!down_read_trylock(&iopt->iova_rwsem))
+			return -EAGAIN;
+		win = iopt_window_containing(iopt, iova, last);
+		ok = win && !(iova % win->page_size) &&
+		     !(length % win->page_size);
+		up_read(&iopt->iova_rwsem);
+		if (!ok)
+			return -EINVAL;
+	}
+	return iopt_unmap_user_range(iopt, iova, last, unmapped, nowait);
 }
 
 /**
@@ -839,31 +955,24 @@ static int iopt_unmap_user_range(struct io_pagetable *iopt,
 int iopt_unmap(struct io_pagetable *iopt, unsigned long iova,
 	       unsigned long length, unsigned long *unmapped)
 {
-	unsigned long last;
+	return __iopt_unmap(iopt, iova, length, unmapped, false);
+}
 
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow(iova, length - 1, &last))
-		return -EOVERFLOW;
-	if (iopt->windowed) {
-		struct iopt_window *win;
-		bool ok;
-
-		/* Windows only change under the write lock; a peek will do. */
-		down_read(&iopt->iova_rwsem);
-		win = iopt_window_containing(iopt, iova, last);
-		ok = win && !(iova % win->page_size) &&
-		     !(length % win->page_size);
-		up_read(&iopt->iova_rwsem);
-		if (!ok)
-			return -EINVAL;
-	}
-	return iopt_unmap_user_range(iopt, iova, last, unmapped);
+/*
+ * iopt_unmap() for a caller that must not sleep (an io_uring command on
+ * its nonblocking issue): -EAGAIN, with nothing changed, wherever it
+ * would wait: a busy lock, users to ask to unpin, more than the one write
+ * section's worth of areas, pages whose unpinning may wait.
+ */
+int iopt_unmap_nowait(struct io_pagetable *iopt, unsigned long iova,
+		      unsigned long length, unsigned long *unmapped)
+{
+	return __iopt_unmap(iopt, iova, length, unmapped, true);
 }
 
 int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped)
 {
-	return iopt_unmap_user_range(iopt, 0, ULONG_MAX, unmapped);
+	return iopt_unmap_user_range(iopt, 0, ULONG_MAX, unmapped, false);
 }
 
 /**

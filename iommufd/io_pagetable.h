@@ -100,9 +100,15 @@ struct iopt_user {
 		      unsigned long last);
 };
 
-/* Flags for iopt_map_user() and iopt_map_pages_list() */
+/*
+ * Flags for iopt_map_user() and iopt_copy(). IOPT_NOWAIT (iopt_map_user()
+ * only): the caller must not sleep (an io_uring command on its nonblocking issue); where the map
+ * would wait for a lock, a page fault or a migration it fails with
+ * -EAGAIN instead, with nothing changed.
+ */
 enum {
 	IOPT_ALLOC_IOVA = 1 << 0,
+	IOPT_NOWAIT = 1 << 1,
 };
 
 /* A window as the layer above sees it. */
@@ -127,6 +133,8 @@ int iopt_copy(struct io_pagetable *dst, struct io_pagetable *src,
 	      unsigned long *dst_iova, int iommu_prot, unsigned int flags);
 int iopt_unmap(struct io_pagetable *iopt, unsigned long iova,
 	       unsigned long length, unsigned long *unmapped);
+int iopt_unmap_nowait(struct io_pagetable *iopt, unsigned long iova,
+		      unsigned long length, unsigned long *unmapped);
 int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped);
 
 /*

@@ -64,7 +64,7 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 		return rc;
 	}
 	iommufd_object_finalize(ucmd->ictx, &ioas->obj);
-	return 0;
+	return iommufd_ucmd_new_id(ucmd, ioas->obj.id);
 }
 
 #define IOAS_MAP_FLAGS                                                         \
@@ -99,6 +99,12 @@ static int ioas_map_prot(u32 flags, bool overflow)
 static unsigned int ioas_map_iopt_flags(u32 flags)
 {
 	return (flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? 0 : IOPT_ALLOC_IOVA;
+}
+
+/* MAP and UNMAP can run on io_uring's nonblocking issue; see main.c. */
+static unsigned int ioas_nowait_flag(struct iommufd_ucmd *ucmd)
+{
+	return ucmd->nowait ? IOPT_NOWAIT : 0;
 }
 
 /*
@@ -137,7 +143,8 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	rc = iopt_map_user(&ioas->iopt, &iova, u64_to_user_ptr(cmd->user_va),
-			   cmd->length, prot, ioas_map_iopt_flags(cmd->flags),
+			   cmd->length, prot,
+			   ioas_map_iopt_flags(cmd->flags) | ioas_nowait_flag(ucmd),
 			   READ_ONCE(ucmd->ictx->account_mode));
 	if (rc)
 		goto out_put;
@@ -196,9 +203,15 @@ int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd)
 
 	if (cmd->iova == 0 && cmd->length == U64_MAX) {
 		/* Unmapping everything succeeds even when nothing is mapped. */
-		rc = iopt_unmap_all(&ioas->iopt, &unmapped);
+		rc = ucmd->nowait ? -EAGAIN :
+				    iopt_unmap_all(&ioas->iopt, &unmapped);
 	} else if (cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX) {
 		rc = -EOVERFLOW;
+	} else if (ucmd->nowait) {
+		rc = iopt_unmap_nowait(&ioas->iopt, cmd->iova, cmd->length,
+				       &unmapped);
+		if (!rc && !unmapped)
+			rc = -ENOENT;
 	} else {
 		rc = iopt_unmap(&ioas->iopt, cmd->iova, cmd->length,
 				&unmapped);

@@ -77,16 +77,23 @@ enum iommufd_object_type {
  *	its IOAS) holds one more. IOMMU_DESTROY refuses with EBUSY while any
  *	reference beyond the table's exists.
  * @shortterm_users: references held for the length of one system call by
- *	iommufd_get_object(). Starts at one (the table's bias); the
- *	destroyer drops the bias and waits for the count to reach zero, so a
- *	racing ioctl never sees a freed object and never turns a DESTROY into
- *	a spurious EBUSY.
+ *	iommufd_get_object(). Starts at one (the table's bias). A user's
+ *	IOMMU_DESTROY waits, with the object still in its slot, until only
+ *	the bias and the references of waiting DESTROYs are left, so a
+ *	racing ioctl never turns a DESTROY into a spurious EBUSY and never
+ *	finds the object gone while the DESTROY may still fail. Whoever then
+ *	removes the object empties the slot, drops the bias and waits for
+ *	the count to reach zero, so nobody sees a freed object.
+ * @destroyers: user DESTROYs waiting for @shortterm_users to fall; each
+ *	holds one short-term reference. Changed under xa_lock; read without
+ *	it by iommufd_put_object(), which then wakes them.
  * @type: which kind of object this header belongs to; never changes.
  * @id: the ID userspace knows the object by, unique within one context.
  */
 struct iommufd_object {
 	refcount_t users;
 	refcount_t shortterm_users;
+	unsigned int destroyers;
 	enum iommufd_object_type type;
 	u32 id;
 };
@@ -100,6 +107,11 @@ struct iommufd_object {
  * @cmd: the kernel copy of the caller's struct, zero-extended to the size
  *	this module knows
  * @from_uring: submitted through io_uring rather than ioctl()
+ * @nowait: io_uring's nonblocking issue (IO_URING_F_NONBLOCK): the
+ *	handler must not sleep, and returns -EAGAIN, having changed nothing,
+ *	where it would; io_uring then issues the command again from a
+ *	worker, without @nowait. Only handlers marked nowait-capable in
+ *	main.c's table ever see it set.
  */
 struct iommufd_ucmd {
 	struct iommufd_ctx *ictx;
@@ -107,6 +119,7 @@ struct iommufd_ucmd {
 	u32 user_size;
 	void *cmd;
 	bool from_uring;
+	bool nowait;
 };
 
 int iommufd_ucmd_copy_out(struct iommufd_ucmd *ucmd, size_t cmd_len);
@@ -114,7 +127,8 @@ int iommufd_ucmd_copy_out(struct iommufd_ucmd *ucmd, size_t cmd_len);
 /*
  * Copy the (possibly extended) command struct back to the caller. A
  * struct that came inline in an io_uring SQE has nowhere to go back to:
- * its output fields are dropped, as documented for IOMMU_URING_CMD_INLINE.
+ * the dispatcher refuses inline commands whose reply the caller needs,
+ * so what is dropped here is only ever what the CQE's result implies.
  * Inline, as every command ends here and batched ones mostly come inline.
  */
 static inline int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd,
@@ -123,6 +137,17 @@ static inline int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd,
 	if (!ucmd->ubuffer)
 		return 0;
 	return iommufd_ucmd_copy_out(ucmd, cmd_len);
+}
+
+/*
+ * The result of a command that made object @id: 0, as the ioctl returns,
+ * or, for a struct that came inline in an io_uring SQE and so has no
+ * reply, the ID itself, which the CQE's res then carries (IDs are below
+ * 2^31).
+ */
+static inline int iommufd_ucmd_new_id(struct iommufd_ucmd *ucmd, u32 id)
+{
+	return ucmd->ubuffer ? 0 : id;
 }
 
 /* Object table, main.c */
@@ -148,8 +173,14 @@ struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
 static inline void iommufd_put_object(struct iommufd_ctx *ictx,
 				      struct iommufd_object *obj)
 {
-	/* Only a destroyer, who dropped the bias, can see the count hit 0. */
-	if (refcount_dec_and_test(&obj->shortterm_users))
+	/* Only a remover, who dropped the bias, can see the count hit 0. */
+	if (refcount_dec_and_test(&obj->shortterm_users)) {
+		wake_up_all(&ictx->destroy_wait);
+		return;
+	}
+	/* Pairs with the barrier of the DESTROY's wait (set_current_state). */
+	smp_mb__after_atomic();
+	if (unlikely(READ_ONCE(obj->destroyers)))
 		wake_up_all(&ictx->destroy_wait);
 }
 

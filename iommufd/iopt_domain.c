@@ -230,6 +230,25 @@ int iopt_area_prepin(struct io_pagetable *iopt, struct iopt_area *area)
 	return iopt_area_pin_for_domains(area);
 }
 
+/*
+ * iopt_area_prepin() that never sleeps, for a MAP on io_uring's
+ * nonblocking issue: -EAGAIN, with nothing pinned, wherever the pin
+ * would wait. Only areas over all of their pages, as MAP makes them.
+ */
+int iopt_area_prepin_nowait(struct io_pagetable *iopt, struct iopt_area *area)
+{
+	int rc;
+
+	if (!READ_ONCE(iopt->ndomains))
+		return 0;
+	if (!area_maps_all_pages(area))
+		return -EAGAIN;
+	rc = iopt_pages_pin_whole_nowait(area->pages);
+	if (!rc)
+		area->domain_pinned = true;
+	return rc;
+}
+
 /* Drop a pin iopt_area_prepin() took, for an area that was not filled. */
 void iopt_area_prepin_undo(struct io_pagetable *iopt, struct iopt_area *area)
 {

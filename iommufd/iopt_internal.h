@@ -135,6 +135,7 @@ static inline void iopt_assert_domains_stable(struct io_pagetable *iopt)
 
 /* iopt_domain.c */
 int iopt_area_prepin(struct io_pagetable *iopt, struct iopt_area *area);
+int iopt_area_prepin_nowait(struct io_pagetable *iopt, struct iopt_area *area);
 void iopt_area_prepin_undo(struct io_pagetable *iopt, struct iopt_area *area);
 int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area);
 void iopt_area_unfill_domains(struct io_pagetable *iopt,

@@ -132,37 +132,25 @@ static void iommufd_object_free(struct iommufd_object *obj)
 	kfree(obj);
 }
 
-static int iommufd_wait_shortterm_users(struct iommufd_ctx *ictx,
-					struct iommufd_object *obj,
-					bool interruptible)
-{
-	refcount_t *users = &obj->shortterm_users;
-
-	if (interruptible)
-		return wait_event_interruptible(ictx->destroy_wait,
-						!refcount_read(users));
-	wait_event(ictx->destroy_wait, !refcount_read(users));
-	return 0;
-}
-
 /*
- * Take @obj out of the table if nothing but the table holds it long-term.
- * The caller holds one short-term reference from iommufd_get_object(),
- * which this consumes. The slot holds XA_ZERO_ENTRY while we wait for
- * in-flight system calls to finish with the object, so no new lookup can
- * start. If a long-term user appeared meanwhile (a command that had the
- * object looked up made something that depends on it) the object is put
- * back and the caller gets EBUSY.
+ * Take @obj out of the table if nothing but the table holds it long-term:
+ * the removal by an owner (iommufd_object_put_owned()), which must finish.
+ * The caller holds one short-term reference, which this consumes. The
+ * slot holds XA_ZERO_ENTRY while we wait for in-flight system calls to
+ * finish with the object (and for waiting user DESTROYs, woken here, to
+ * see it gone), so no new lookup can start. If a long-term user appeared
+ * meanwhile (a command that had the object looked up made something that
+ * depends on it) the object is put back and the caller gets EBUSY.
  */
-static int iommufd_object_remove(struct iommufd_ctx *ictx,
-				 struct iommufd_object *obj, bool owner)
+static int iommufd_object_remove_owned(struct iommufd_ctx *ictx,
+				       struct iommufd_object *obj)
 {
 	bool idle;
 	int rc = 0;
 
 	xa_lock(&ictx->objects);
 	if (xa_load(&ictx->objects, obj->id) != obj) {
-		/* Another DESTROY got here first. */
+		/* A user's DESTROY got here first. */
 		rc = -ENOENT;
 	} else {
 		/*
@@ -170,8 +158,7 @@ static int iommufd_object_remove(struct iommufd_ctx *ictx,
 		 * racing user DESTROY either saw it (EBUSY) or sees the
 		 * slot emptied (ENOENT), never a half-released object.
 		 */
-		if (owner)
-			refcount_dec(&obj->users);
+		refcount_dec(&obj->users);
 		if (refcount_read(&obj->users) != 1)
 			rc = -EBUSY;
 	}
@@ -185,14 +172,16 @@ static int iommufd_object_remove(struct iommufd_ctx *ictx,
 	idle = refcount_sub_and_test(2, &obj->shortterm_users);
 	xa_unlock(&ictx->objects);
 
-	/* A user's DESTROY may give up on a signal; an owner must finish. */
-	if (!idle)
-		rc = iommufd_wait_shortterm_users(ictx, obj, !owner);
+	if (!idle) {
+		/* Waiting DESTROYs must see the slot change to let go. */
+		wake_up_all(&ictx->destroy_wait);
+		wait_event(ictx->destroy_wait,
+			   !refcount_read(&obj->shortterm_users));
+	}
 
 	xa_lock(&ictx->objects);
-	if (!rc && refcount_read(&obj->users) != 1)
+	if (refcount_read(&obj->users) != 1) {
 		rc = -EBUSY;
-	if (rc) {
 		/*
 		 * Put the bias back. A reader may still hold a reference,
 		 * so add to the count rather than set it; with the slot
@@ -208,6 +197,81 @@ static int iommufd_object_remove(struct iommufd_ctx *ictx,
 	return rc;
 }
 
+/*
+ * Where a user's DESTROY of @obj stands, under xa_lock: -ENOENT if the
+ * object left its slot (another remover won), -EBUSY if something depends
+ * on it, 0 once only the table's bias and the references of waiting
+ * DESTROYs are left, -EAGAIN while other commands still use it.
+ */
+static int iommufd_destroy_state(struct iommufd_ctx *ictx,
+				 struct iommufd_object *obj)
+{
+	lockdep_assert_held(&ictx->objects.xa_lock);
+	if (xa_load(&ictx->objects, obj->id) != obj)
+		return -ENOENT;
+	if (refcount_read(&obj->users) != 1)
+		return -EBUSY;
+	if (refcount_read(&obj->shortterm_users) > 1 + obj->destroyers)
+		return -EAGAIN;
+	return 0;
+}
+
+/* The unlocked peek of the wait; the verdict is taken under xa_lock. */
+static bool iommufd_destroy_may_go_on(struct iommufd_ctx *ictx,
+				      struct iommufd_object *obj)
+{
+	return xa_load(&ictx->objects, obj->id) != obj ||
+	       refcount_read(&obj->users) != 1 ||
+	       refcount_read(&obj->shortterm_users) <=
+		       1 + READ_ONCE(obj->destroyers);
+}
+
+/*
+ * A user's IOMMU_DESTROY of @obj, looked up with a short-term reference,
+ * which this consumes. Commands already using the object are waited for
+ * (interruptibly) with the object left in its slot: commands issued
+ * meanwhile still find it, and if one of them makes something that
+ * depends on it the DESTROY ends in EBUSY as if it came after. Once only
+ * waiting DESTROYs hold it, the first to take xa_lock empties the slot
+ * and waits for the others, woken by the change, to drop their references;
+ * they report ENOENT, as a DESTROY of a destroyed object does.
+ */
+static int iommufd_object_remove_user(struct iommufd_ctx *ictx,
+				      struct iommufd_object *obj)
+{
+	bool idle;
+	int rc;
+
+	xa_lock(&ictx->objects);
+	obj->destroyers++;
+	while ((rc = iommufd_destroy_state(ictx, obj)) == -EAGAIN) {
+		xa_unlock(&ictx->objects);
+		rc = wait_event_interruptible(ictx->destroy_wait,
+					      iommufd_destroy_may_go_on(ictx,
+									obj));
+		xa_lock(&ictx->objects);
+		if (rc)
+			break;
+	}
+	obj->destroyers--;
+	if (rc) {
+		xa_unlock(&ictx->objects);
+		iommufd_put_object(ictx, obj);
+		return rc;
+	}
+	__xa_erase(&ictx->objects, obj->id);
+	/* Drop the table's bias and our own lookup reference together. */
+	idle = refcount_sub_and_test(2, &obj->shortterm_users);
+	xa_unlock(&ictx->objects);
+	if (!idle) {
+		/* The other DESTROYs wait for the slot to change. */
+		wake_up_all(&ictx->destroy_wait);
+		wait_event(ictx->destroy_wait,
+			   !refcount_read(&obj->shortterm_users));
+	}
+	return 0;
+}
+
 int iommufd_destroy(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_destroy *cmd = ucmd->cmd;
@@ -217,7 +281,13 @@ int iommufd_destroy(struct iommufd_ucmd *ucmd)
 	obj = iommufd_get_object(ucmd->ictx, cmd->id, IOMMUFD_OBJ_ANY);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
-	rc = iommufd_object_remove(ucmd->ictx, obj, false);
+	rc = iommufd_object_remove_user(ucmd->ictx, obj);
+	/*
+	 * An interrupted wait asks for a restart of the system call, which
+	 * means nothing to an io_uring completion: say what it became.
+	 */
+	if (rc == -ERESTARTSYS && ucmd->from_uring)
+		return -EINTR;
 	if (rc)
 		return rc;
 	iommufd_object_free(obj);
@@ -246,7 +316,7 @@ bool iommufd_object_put_owned(struct iommufd_ctx *ictx,
 	/* In its slot, the object holds its bias: the count is not zero. */
 	refcount_inc(&obj->shortterm_users);
 	xa_unlock(&ictx->objects);
-	if (iommufd_object_remove(ictx, obj, true))
+	if (iommufd_object_remove_owned(ictx, obj))
 		return false;
 	iommufd_object_free(obj);
 	return true;
@@ -298,7 +368,10 @@ static int iommufd_fops_open(struct inode *inode, struct file *filp)
  * Destroy every object that nothing else depends on; repeat until the
  * table is empty. Objects only ever depend on objects created before
  * them, so every pass frees at least one object unless there is a
- * reference leak, which we report instead of spinning forever.
+ * reference leak, which we report instead of spinning forever. A context
+ * may hold millions of objects, each of which may unmap and unpin much:
+ * the loop reschedules after each, holding no lock there (xa_for_each()
+ * takes the RCU read lock only inside each step).
  */
 static void iommufd_destroy_all(struct iommufd_ctx *ictx)
 {
@@ -314,6 +387,7 @@ static void iommufd_destroy_all(struct iommufd_ctx *ictx)
 			xa_erase(&ictx->objects, index);
 			iommufd_object_free(obj);
 			progress = true;
+			cond_resched();
 		}
 	} while (progress);
 	WARN(!xa_empty(&ictx->objects), "iommufd: objects leaked at close\n");
@@ -354,22 +428,76 @@ union iommufd_cmd_buffer {
 #endif
 };
 
+/*
+ * What a command does on io_uring's nonblocking issue (IO_URING_F_NONBLOCK,
+ * from io_uring_enter() or the SQPOLL thread, where sleeping would hold
+ * up every later SQE): IOMMUFD_ISSUE_SLEEPS commands return -EAGAIN, and
+ * io_uring issues them again from an io-wq worker, where they may sleep;
+ * IOMMUFD_ISSUE_NOWAIT ones run with ucmd->nowait set and return -EAGAIN
+ * themselves, having changed nothing, only where they would sleep;
+ * IOMMUFD_ISSUE_ANY ones (the test command) run where they arrive.
+ */
+enum iommufd_issue {
+	IOMMUFD_ISSUE_SLEEPS,
+	IOMMUFD_ISSUE_NOWAIT,
+	IOMMUFD_ISSUE_ANY,
+};
+
 /**
  * struct iommufd_ioctl_op - how one command is decoded
  * @size: the size of the command struct this module knows
  * @min_size: the smallest size a caller may declare: the end of the last
  *	field that existed when the command was introduced
  * @ioctl_num: the full ioctl number, to reject right index, wrong number
+ * @issue: enum iommufd_issue
+ * @inline_reply: enum iommufd_inline_reply
  * @execute: the handler
  */
 struct iommufd_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
 	unsigned int ioctl_num;
+	u8 issue;
+	u8 inline_reply;
 	int (*execute)(struct iommufd_ucmd *ucmd);
 };
 
-#define IOCTL_OP(_nr, _ioctl, _fn, _struct, _last)                           \
+/*
+ * Whether a struct may come inline in an io_uring SQE, where its reply is
+ * lost: always (IOMMUFD_INLINE_OK: nothing in the reply the caller lacks,
+ * or the new ID travels in the CQE), never (the reply is what the caller
+ * asked for), or depending on what the struct asks.
+ */
+enum iommufd_inline_reply {
+	IOMMUFD_INLINE_OK,
+	IOMMUFD_INLINE_NEVER,
+	IOMMUFD_INLINE_FIXED_IOVA,	/* MAP, COPY: the IOVA comes back */
+	IOMMUFD_INLINE_OPTION_SET,	/* a get's value comes back */
+	IOMMUFD_INLINE_FIXED_WINDOW,	/* the base and page size come back */
+};
+
+static bool iommufd_inline_ok(const struct iommufd_ioctl_op *op,
+			      const union iommufd_cmd_buffer *buf)
+{
+	switch (op->inline_reply) {
+	case IOMMUFD_INLINE_OK:
+		return true;
+	case IOMMUFD_INLINE_FIXED_IOVA:
+		/* MAP and COPY keep their flags at the same offset. */
+		BUILD_BUG_ON(offsetof(struct iommu_ioas_map, flags) !=
+			     offsetof(struct iommu_ioas_copy, flags));
+		return buf->map.flags & IOMMU_IOAS_MAP_FIXED_IOVA;
+	case IOMMUFD_INLINE_OPTION_SET:
+		return buf->option.op == IOMMU_OPTION_OP_SET;
+	case IOMMUFD_INLINE_FIXED_WINDOW:
+		return (buf->create_window.flags & IOMMU_WINDOW_FIXED_BASE) &&
+		       buf->create_window.page_size;
+	default:
+		return false;
+	}
+}
+
+#define IOCTL_OP(_nr, _ioctl, _fn, _struct, _last, ...)                      \
 	[(_nr) - IOMMUFD_CMD_BASE] = {                                        \
 		.size = sizeof(_struct) +                                     \
 			BUILD_BUG_ON_ZERO(sizeof(union iommufd_cmd_buffer) <  \
@@ -377,8 +505,15 @@ struct iommufd_ioctl_op {
 		.min_size = offsetofend(_struct, _last),                      \
 		.ioctl_num = _ioctl,                                          \
 		.execute = _fn,                                               \
+		__VA_ARGS__                                                   \
 	}
 
+/*
+ * Inline in an SQE (IOMMU_URING_CMD_INLINE), as documented in the uAPI
+ * header: IOAS_ALLOC and HWPT_ALLOC return the new ID as the CQE's res;
+ * UNMAP and REMOVE_WINDOW drop the byte count (a success unmapped every
+ * area in the range); the others whose reply matters are refused.
+ */
 static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMUFD_CMD_DESTROY, IOMMU_DESTROY, iommufd_destroy,
 		 struct iommu_destroy, id),
@@ -389,33 +524,48 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 		 iommufd_ioas_allow_iovas, struct iommu_ioas_allow_iovas,
 		 allowed_iovas),
 	IOCTL_OP(IOMMUFD_CMD_IOAS_COPY, IOMMU_IOAS_COPY, iommufd_ioas_copy,
-		 struct iommu_ioas_copy, src_iova),
+		 struct iommu_ioas_copy, src_iova,
+		 .inline_reply = IOMMUFD_INLINE_FIXED_IOVA),
 	IOCTL_OP(IOMMUFD_CMD_IOAS_IOVA_RANGES, IOMMU_IOAS_IOVA_RANGES,
 		 iommufd_ioas_iova_ranges, struct iommu_ioas_iova_ranges,
-		 out_iova_alignment),
+		 out_iova_alignment,
+		 .inline_reply = IOMMUFD_INLINE_NEVER),
 	IOCTL_OP(IOMMUFD_CMD_IOAS_MAP, IOMMU_IOAS_MAP, iommufd_ioas_map,
-		 struct iommu_ioas_map, iova),
+		 struct iommu_ioas_map, iova,
+		 .issue = IOMMUFD_ISSUE_NOWAIT,
+		 .inline_reply = IOMMUFD_INLINE_FIXED_IOVA),
 	IOCTL_OP(IOMMUFD_CMD_IOAS_UNMAP, IOMMU_IOAS_UNMAP, iommufd_ioas_unmap,
-		 struct iommu_ioas_unmap, length),
+		 struct iommu_ioas_unmap, length,
+		 .issue = IOMMUFD_ISSUE_NOWAIT),
 	IOCTL_OP(IOMMUFD_CMD_OPTION, IOMMU_OPTION, iommufd_option,
-		 struct iommu_option, val64),
+		 struct iommu_option, val64,
+		 .inline_reply = IOMMUFD_INLINE_OPTION_SET),
 	IOCTL_OP(IOMMUFD_CMD_HWPT_ALLOC, IOMMU_HWPT_ALLOC, iommufd_hwpt_alloc,
 		 struct iommu_hwpt_alloc, __reserved),
 	IOCTL_OP(IOMMUFD_CMD_GET_HW_INFO, IOMMU_GET_HW_INFO,
-		 iommufd_get_hw_info, struct iommu_hw_info, __reserved),
+		 iommufd_get_hw_info, struct iommu_hw_info, __reserved,
+		 .inline_reply = IOMMUFD_INLINE_NEVER),
 	/* Extensions (not upstream), from IOMMUFD_CMD_EXT_BASE. */
 	IOCTL_OP(IOMMUFD_CMD_IOAS_CREATE_WINDOW, IOMMU_IOAS_CREATE_WINDOW,
 		 iommufd_ioas_create_window, struct iommu_ioas_create_window,
-		 page_size),
+		 page_size,
+		 .inline_reply = IOMMUFD_INLINE_FIXED_WINDOW),
 	IOCTL_OP(IOMMUFD_CMD_IOAS_REMOVE_WINDOW, IOMMU_IOAS_REMOVE_WINDOW,
 		 iommufd_ioas_remove_window, struct iommu_ioas_remove_window,
 		 base),
 	IOCTL_OP(IOMMUFD_CMD_IOAS_LIST_WINDOWS, IOMMU_IOAS_LIST_WINDOWS,
 		 iommufd_ioas_list_windows, struct iommu_ioas_list_windows,
-		 windows),
+		 windows,
+		 .inline_reply = IOMMUFD_INLINE_NEVER),
 #ifdef CONFIG_IOMMUFD_OOT_TEST
+	/*
+	 * Runs on whichever issue it arrives: its per-task state (fault
+	 * points) must be the submitter's, not an io-wq worker's.
+	 */
 	IOCTL_OP(_IOC_NR(IOMMU_TEST_CMD), IOMMU_TEST_CMD, iommufd_test,
-		 struct iommu_test_cmd, last),
+		 struct iommu_test_cmd, last,
+		 .issue = IOMMUFD_ISSUE_ANY,
+		 .inline_reply = IOMMUFD_INLINE_NEVER),
 #endif
 };
 
@@ -454,6 +604,62 @@ static int iommufd_copy_inline(void *dst, size_t size, const void *src,
 }
 
 /*
+ * Copy the command struct in from user memory. On io_uring's nonblocking
+ * issue a page fault must not be taken (the page may be on swap, or held
+ * by userfaultfd): the copy runs with page faults disabled, and a fault
+ * becomes -EAGAIN, so the worker's issue copies again and reports the
+ * real error. An injected fault stays -EFAULT.
+ */
+static int iommufd_copy_in(struct iommufd_ucmd *ucmd, void *dst, size_t size,
+			   unsigned int min_size)
+{
+	bool faulted = false;
+	int rc;
+
+	if (iommufd_fault_hit(IOMMUFD_FAULT_USER_COPY))
+		return -EFAULT;
+	if (ucmd->nowait)
+		pagefault_disable();
+	if (get_user(ucmd->user_size, (u32 __user *)ucmd->ubuffer)) {
+		faulted = true;
+		rc = -EFAULT;
+	} else if (ucmd->user_size < min_size) {
+		rc = -EINVAL;
+	} else if (iommufd_fault_hit(IOMMUFD_FAULT_USER_COPY)) {
+		rc = -EFAULT;
+	} else {
+		/* Zero-extends a short struct; E2BIG for a non-zero tail. */
+		rc = copy_struct_from_user(dst, size, ucmd->ubuffer,
+					   ucmd->user_size);
+		faulted = rc == -EFAULT;
+	}
+	if (ucmd->nowait) {
+		pagefault_enable();
+		if (faulted)
+			rc = -EAGAIN;
+	}
+	return rc;
+}
+
+/*
+ * On the nonblocking issue, make sure the reply can be written before
+ * the command changes anything: write the struct back as it was read,
+ * with page faults disabled (-EAGAIN on a fault, as for the copy in). The
+ * reply itself then faults only if the page went away in between.
+ */
+static int iommufd_probe_reply(struct iommufd_ucmd *ucmd, const void *cmd,
+			       size_t size)
+{
+	unsigned long left;
+
+	pagefault_disable();
+	left = copy_to_user(ucmd->ubuffer, cmd,
+			    min_t(size_t, size, ucmd->user_size));
+	pagefault_enable();
+	return left ? -EAGAIN : 0;
+}
+
+/*
  * The one path every command takes, whichever entry it came through:
  * look the command up, apply the size rules, copy the struct in, run it.
  * @inline_cmd is NULL when the struct is at ucmd->ubuffer in user memory.
@@ -472,24 +678,27 @@ static long iommufd_dispatch(struct iommufd_ucmd *ucmd, unsigned int cmd,
 	op = iommufd_find_op(cmd);
 	if (!op)
 		return -ENOTTY;
+	if (ucmd->nowait && op->issue == IOMMUFD_ISSUE_SLEEPS)
+		return -EAGAIN;
+	if (op->issue == IOMMUFD_ISSUE_ANY)
+		ucmd->nowait = false;
 
-	if (inline_cmd)
+	if (inline_cmd) {
 		ucmd->user_size = READ_ONCE(*(const u32 *)inline_cmd);
-	else if (iommufd_fault_hit(IOMMUFD_FAULT_USER_COPY) ||
-		 get_user(ucmd->user_size, (u32 __user *)ucmd->ubuffer))
-		return -EFAULT;
-	if (ucmd->user_size < op->min_size ||
-	    (inline_cmd && ucmd->user_size > inline_room))
-		return -EINVAL;
-	if (inline_cmd)
+		if (ucmd->user_size < op->min_size ||
+		    ucmd->user_size > inline_room)
+			return -EINVAL;
 		rc = iommufd_copy_inline(&buf, op->size, inline_cmd,
 					 ucmd->user_size);
-	else if (iommufd_fault_hit(IOMMUFD_FAULT_USER_COPY))
-		rc = -EFAULT;
-	else
-		/* Zero-extends a short struct; E2BIG for a non-zero tail. */
-		rc = copy_struct_from_user(&buf, op->size, ucmd->ubuffer,
-					   ucmd->user_size);
+		/* Its reply would be lost: see struct iommufd_ioctl_op. */
+		if (!rc && op->inline_reply != IOMMUFD_INLINE_OK &&
+		    !iommufd_inline_ok(op, &buf))
+			rc = -EOPNOTSUPP;
+	} else {
+		rc = iommufd_copy_in(ucmd, &buf, op->size, op->min_size);
+		if (!rc && ucmd->nowait)
+			rc = iommufd_probe_reply(ucmd, &buf, op->size);
+	}
 	if (rc)
 		return rc;
 	ucmd->cmd = &buf;
@@ -507,22 +716,12 @@ static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
 	return iommufd_dispatch(&ucmd, cmd, NULL, 0);
 }
 
-/*
- * io_uring entry: IORING_OP_URING_CMD with cmd_op set to the ioctl number.
- * The SQE's command area holds struct iommu_uring_cmd: a pointer to the
- * ioctl struct, or (IOMMU_URING_CMD_INLINE, 128-byte SQEs) the struct
- * itself right after the header. The command runs synchronously through
- * iommufd_dispatch(), so validation, errors and locking are the ioctl's;
- * the CQE's res is the ioctl's return value.
- */
-static int iommufd_fops_uring_cmd(struct io_uring_cmd *ioucmd,
+/* Decode the SQE's struct iommu_uring_cmd and run the command. */
+static int iommufd_uring_dispatch(struct iommufd_ucmd *ucmd,
+				  struct io_uring_cmd *ioucmd,
 				  unsigned int issue_flags)
 {
 	const struct iommu_uring_cmd *hdr = compat_uring_cmd_payload(ioucmd);
-	struct iommufd_ucmd ucmd = {
-		.ictx = ioucmd->file->private_data,
-		.from_uring = true,
-	};
 	size_t room = (issue_flags & IO_URING_F_SQE128) ?
 			      IOMMU_URING_CMD_INLINE_MAX : 0;
 	u32 flags = READ_ONCE(hdr->flags);
@@ -533,10 +732,46 @@ static int iommufd_fops_uring_cmd(struct io_uring_cmd *ioucmd,
 		if (!room)
 			return -EINVAL;
 		/* Copied straight from the SQE, its size read once. */
-		return iommufd_dispatch(&ucmd, ioucmd->cmd_op, hdr + 1, room);
+		return iommufd_dispatch(ucmd, ioucmd->cmd_op, hdr + 1, room);
 	}
-	ucmd.ubuffer = u64_to_user_ptr(READ_ONCE(hdr->arg));
-	return iommufd_dispatch(&ucmd, ioucmd->cmd_op, NULL, 0);
+	ucmd->ubuffer = u64_to_user_ptr(READ_ONCE(hdr->arg));
+	return iommufd_dispatch(ucmd, ioucmd->cmd_op, NULL, 0);
+}
+
+/*
+ * io_uring entry: IORING_OP_URING_CMD with cmd_op set to the ioctl number.
+ * The SQE's command area holds struct iommu_uring_cmd: a pointer to the
+ * ioctl struct, or (IOMMU_URING_CMD_INLINE, 128-byte SQEs) the struct
+ * itself right after the header. The command runs through
+ * iommufd_dispatch(), so validation, errors and locking are the ioctl's;
+ * the CQE's res is the ioctl's return value (or a new ID, inline). On the
+ * nonblocking issue a command that would sleep returns -EAGAIN and
+ * io_uring issues it again from an io-wq worker (see enum iommufd_issue).
+ *
+ * Only the LSMs' uring_cmd hook, which io_uring calls before this, checks
+ * these commands: security_file_ioctl() is never called for them.
+ */
+static int iommufd_fops_uring_cmd(struct io_uring_cmd *ioucmd,
+				  unsigned int issue_flags)
+{
+	struct iommufd_ucmd ucmd = {
+		.ictx = ioucmd->file->private_data,
+		.from_uring = true,
+		.nowait = issue_flags & IO_URING_F_NONBLOCK,
+	};
+	int rc;
+
+	rc = iommufd_uring_dispatch(&ucmd, ioucmd, issue_flags);
+	/*
+	 * In test builds, a submitter with fault points armed gets the
+	 * sleeping issue at once instead of a punt: its fault points are
+	 * its own and would not fire in an io-wq worker.
+	 */
+	if (rc == -EAGAIN && ucmd.nowait && iommufd_fault_armed_current()) {
+		ucmd.nowait = false;
+		rc = iommufd_uring_dispatch(&ucmd, ioucmd, issue_flags);
+	}
+	return compat_uring_cmd_result(ioucmd, rc, issue_flags);
 }
 
 static const struct file_operations iommufd_fops = {

@@ -432,10 +432,14 @@ static int charge_user(struct iopt_pages *pages, unsigned long npages)
  * mm_struct::locked_vm, as VFIO type1 charges. The mm is only grabbed, not
  * held, but its lock and counters stay valid until mmdrop().
  */
-static int charge_mm(struct iopt_pages *pages, unsigned long npages, bool inc)
+static int charge_mm(struct iopt_pages *pages, unsigned long npages, bool inc,
+		     bool nowait)
 {
 	int rc;
 
+	/* The mm's lock has no write trylock: a caller that must not wait. */
+	if (nowait)
+		return -EAGAIN;
 	mmap_write_lock(pages->owner->mm);
 	rc = __account_locked_vm(pages->owner->mm, npages, inc,
 				 pages->owner->task, false);
@@ -443,15 +447,16 @@ static int charge_mm(struct iopt_pages *pages, unsigned long npages, bool inc)
 	return rc;
 }
 
+/* With @nowait, -EAGAIN where charging would wait for the mm's lock. */
 static __always_inline int pages_charge(struct iopt_pages *pages,
-					unsigned long npages)
+					unsigned long npages, bool nowait)
 {
 	int rc = 0;
 
 	if (pages->account_mode == IOPT_ACCOUNT_USER)
 		rc = charge_user(pages, npages);
 	else if (pages->account_mode == IOPT_ACCOUNT_MM)
-		rc = charge_mm(pages, npages, true);
+		rc = charge_mm(pages, npages, true, nowait);
 	if (rc)
 		return rc;
 	atomic64_add(npages, &pages->owner->mm->pinned_vm);
@@ -466,7 +471,7 @@ static __always_inline void pages_uncharge(struct iopt_pages *pages,
 	if (pages->account_mode == IOPT_ACCOUNT_USER)
 		atomic_long_sub(npages, &pages->owner->cred->user->locked_vm);
 	else if (pages->account_mode == IOPT_ACCOUNT_MM)
-		WARN_ON(charge_mm(pages, npages, false));
+		WARN_ON(charge_mm(pages, npages, false, false));
 	atomic64_sub(npages, &pages->owner->mm->pinned_vm);
 }
 
@@ -495,18 +500,25 @@ static long pages_gup_remote(struct mm_struct *mm, unsigned long addr,
  * Pin up to @npages pages from @index. Pins from the caller's own address
  * space go through the fast path; from another one (after fork, or from a
  * kernel thread) through the mm we recorded, which must still be alive.
+ * With @nowait, all @npages or -EAGAIN, never sleeping: only the caller's
+ * own address space, and only pages that are present (see
+ * compat_pin_user_pages_nowait()).
  */
 static __always_inline long pages_gup(struct iopt_pages *pages,
 				      unsigned long index,
 				      unsigned long npages,
 				      unsigned int gup_flags,
-				      struct page **out)
+				      struct page **out, bool nowait)
 {
 	unsigned long addr = pages_index_addr(pages, index);
 	struct mm_struct *mm = pages->owner->mm;
 
 	if (iommufd_fault_hit(IOMMUFD_FAULT_PIN))
 		return -ENOMEM;
+	if (nowait)
+		return current->mm == mm ?
+			compat_pin_user_pages_nowait(addr, npages, gup_flags,
+						     out) : -EAGAIN;
 	if (current->mm == mm)
 		return pin_user_pages_fast(addr, npages, gup_flags, out);
 	return pages_gup_remote(mm, addr, npages, gup_flags, out);
@@ -1076,9 +1088,13 @@ static int pages_store_batch(struct iopt_pages *pages, unsigned long index,
 	return rc;
 }
 
-/* Pin [first, last], none of which is pinned yet. All or nothing. */
-static int pages_pin_range(struct iopt_pages *pages, unsigned long first,
-			   unsigned long last)
+/*
+ * Pin [first, last], none of which is pinned yet. All or nothing. With
+ * @nowait, -EAGAIN (and nothing pinned) where it would sleep.
+ */
+static __always_inline int __pages_pin_range(struct iopt_pages *pages,
+					     unsigned long first,
+					     unsigned long last, bool nowait)
 {
 	unsigned int gup_flags = FOLL_LONGTERM |
 				 (pages->writable ? FOLL_WRITE : 0);
@@ -1102,10 +1118,10 @@ static int pages_pin_range(struct iopt_pages *pages, unsigned long first,
 		unsigned long want = min(capacity, last - index + 1);
 		long got;
 
-		rc = pages_charge(pages, want);
+		rc = pages_charge(pages, want, nowait);
 		if (rc)
 			break;
-		got = pages_gup(pages, index, want, gup_flags, batch);
+		got = pages_gup(pages, index, want, gup_flags, batch, nowait);
 		if (got <= 0) {
 			pages_uncharge(pages, want);
 			rc = got ? got : -EFAULT;
@@ -1127,23 +1143,25 @@ static int pages_pin_range(struct iopt_pages *pages, unsigned long first,
 /*
  * Pin the indexes of [first, last] that are not pinned yet: all of them,
  * unless an unpin parked some (see pages_unpin_tree()); those are pinned
- * and charged already, and are taken up as they are. All or nothing.
+ * and charged already, and are taken up as they are. All or nothing; with
+ * @nowait, -EAGAIN (and nothing new pinned) where it would sleep.
  */
-static int pages_pin_missing(struct iopt_pages *pages, unsigned long first,
-			     unsigned long last)
+static __always_inline int __pages_pin_missing(struct iopt_pages *pages,
+					       unsigned long first,
+					       unsigned long last, bool nowait)
 {
 	unsigned long index = first, start, end;
 	int rc = 0;
 
 	if (!pages->parked)
-		return pages_pin_range(pages, first, last);
+		return __pages_pin_range(pages, first, last, nowait);
 	while (index <= last) {
 		/* The entry or the hole around @index, whichever it is. */
 		void *entry = tree_entry_at(pages, index, &start, &end);
 
 		end = min(end, last);
 		if (!entry) {
-			rc = pages_pin_range(pages, index, end);
+			rc = __pages_pin_range(pages, index, end, nowait);
 			if (rc)
 				break;
 		}
@@ -1155,6 +1173,18 @@ static int pages_pin_missing(struct iopt_pages *pages, unsigned long first,
 	if (index > first)
 		pages_unpin_range(pages, first, index - 1);
 	return rc;
+}
+
+static int pages_pin_missing(struct iopt_pages *pages, unsigned long first,
+			     unsigned long last)
+{
+	return __pages_pin_missing(pages, first, last, false);
+}
+
+static int pages_pin_missing_nowait(struct iopt_pages *pages,
+				    unsigned long first, unsigned long last)
+{
+	return __pages_pin_missing(pages, first, last, true);
 }
 
 typedef int (*pages_range_fn)(struct iopt_pages *pages, unsigned long first,
@@ -1237,12 +1267,14 @@ static int pages_fill_out(struct iopt_pages *pages, unsigned long first,
 
 /* Pin what no holder covers in [first, last]. All or nothing. */
 static int pages_pin_uncovered(struct iopt_pages *pages, unsigned long first,
-			       unsigned long last)
+			       unsigned long last, bool nowait)
 {
 	unsigned long done, ignored;
 	int rc;
 
-	rc = pages_walk_uncovered(pages, first, last, pages_pin_missing, &done);
+	rc = pages_walk_uncovered(pages, first, last,
+				  nowait ? pages_pin_missing_nowait :
+					   pages_pin_missing, &done);
 	if (rc && done > first)
 		pages_walk_uncovered(pages, first, done - 1,
 				     pages_unpin_range_fn, &ignored);
@@ -1259,7 +1291,7 @@ static int pages_add_pin_locked(struct iopt_pages *pages, struct iopt_pin *pin,
 	int rc;
 
 	lockdep_assert_held(&pages->mutex);
-	rc = pages_pin_uncovered(pages, first, last);
+	rc = pages_pin_uncovered(pages, first, last, false);
 	if (rc)
 		return rc;
 	pin->node.start = first;
@@ -1356,7 +1388,8 @@ void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
  * with a domain does, so it skips the batch set-up, the walk of holders
  * and the run store of the general path. Same charging, same result.
  */
-static int pages_pin_single(struct iopt_pages *pages)
+static __always_inline int pages_pin_single(struct iopt_pages *pages,
+					    bool nowait)
 {
 	unsigned int gup_flags = FOLL_LONGTERM |
 				 (pages->writable ? FOLL_WRITE : 0);
@@ -1365,10 +1398,10 @@ static int pages_pin_single(struct iopt_pages *pages)
 	int rc;
 
 	lockdep_assert_held(&pages->mutex);
-	rc = pages_charge(pages, 1);
+	rc = pages_charge(pages, 1, nowait);
 	if (rc)
 		return rc;
-	got = pages_gup(pages, 0, 1, gup_flags, &page);
+	got = pages_gup(pages, 0, 1, gup_flags, &page, nowait);
 	if (got != 1) {
 		pages_uncharge(pages, 1);
 		return got < 0 ? got : -EFAULT;
@@ -1389,6 +1422,26 @@ static void pages_unpin_single(struct iopt_pages *pages)
 	pages_uncharge(pages, 1);
 }
 
+static __always_inline int __iopt_pages_pin_whole(struct iopt_pages *pages,
+						  bool nowait)
+{
+	int rc;
+
+	if (!nowait)
+		mutex_lock(&pages->mutex);
+	else if (!mutex_trylock(&pages->mutex))
+		return -EAGAIN;
+	if (pages->npages == 1 && !pages->npinned)
+		rc = pages_pin_single(pages, nowait);
+	else
+		/* With a whole pin already there, nothing is left uncovered. */
+		rc = pages_pin_uncovered(pages, 0, pages->npages - 1, nowait);
+	if (!rc)
+		pages->whole_pins++;
+	mutex_unlock(&pages->mutex);
+	return rc;
+}
+
 /**
  * iopt_pages_pin_whole - make sure every page of the range is pinned
  * @pages: the range of user memory
@@ -1401,18 +1454,17 @@ static void pages_unpin_single(struct iopt_pages *pages)
  */
 int iopt_pages_pin_whole(struct iopt_pages *pages)
 {
-	int rc;
+	return __iopt_pages_pin_whole(pages, false);
+}
 
-	mutex_lock(&pages->mutex);
-	if (pages->npages == 1 && !pages->npinned)
-		rc = pages_pin_single(pages);
-	else
-		/* With a whole pin already there, nothing is left uncovered. */
-		rc = pages_pin_uncovered(pages, 0, pages->npages - 1);
-	if (!rc)
-		pages->whole_pins++;
-	mutex_unlock(&pages->mutex);
-	return rc;
+/*
+ * iopt_pages_pin_whole() for a caller that must not sleep (an io_uring
+ * command on its nonblocking issue): -EAGAIN, with nothing changed,
+ * wherever the pin would wait for a lock, a page fault or a migration.
+ */
+int iopt_pages_pin_whole_nowait(struct iopt_pages *pages)
+{
+	return __iopt_pages_pin_whole(pages, true);
 }
 
 void iopt_pages_unpin_whole(struct iopt_pages *pages)
@@ -1516,7 +1568,8 @@ static int pages_rw_page(struct iopt_pages *pages, unsigned long index,
 	void *vaddr;
 	long got;
 
-	got = pages_gup(pages, index, 1, write ? FOLL_WRITE : 0, &page);
+	got = pages_gup(pages, index, 1, write ? FOLL_WRITE : 0, &page,
+			false);
 	if (got != 1)
 		return got < 0 ? got : -EFAULT;
 	vaddr = kmap_local_page(page);

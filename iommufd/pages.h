@@ -178,6 +178,7 @@ int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
 void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
 		      unsigned long last);
 int iopt_pages_pin_whole(struct iopt_pages *pages);
+int iopt_pages_pin_whole_nowait(struct iopt_pages *pages);
 void iopt_pages_unpin_whole(struct iopt_pages *pages);
 
 /*
@@ -241,5 +242,19 @@ int iopt_pages_rw(struct iopt_pages *pages, unsigned long start_byte,
  * WRITE_ONCE(); a pin may see two values, and any value works.
  */
 extern unsigned int iopt_pages_batch_bytes;
+
+/*
+ * Can the unpins of an area that holds the only reference to @pages run
+ * without sleeping? Only holders of a reference (an access through a
+ * COPY of the pages, a domain being filled from them) can hold @mutex
+ * meanwhile, and IOPT_ACCOUNT_MM uncharges under the mm's lock. Marking
+ * written pages dirty takes each page's lock, held by others only
+ * briefly; that wait is not avoided.
+ */
+static inline bool iopt_pages_unpin_never_waits(struct iopt_pages *pages)
+{
+	return kref_read(&pages->kref) == 1 &&
+	       pages->account_mode != IOPT_ACCOUNT_MM;
+}
 
 #endif

@@ -4,6 +4,7 @@
  * the size rules every command follows, unknown commands and flags.
  */
 #define _GNU_SOURCE /* memmem() */
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -11,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
+#include "iommufd_hold.h"
 #include "iommufd_utils.h"
 
 FIXTURE(ctx)
@@ -234,6 +236,90 @@ TEST_F(ctx, destroy_of_busy_ioas_fails_ebusy)
 	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, id));
 	ASSERT_EQ(0, close(access.create_access.out_access_fd));
 	ASSERT_EQ(0, iommufd_destroy(self->fd, id));
+}
+
+/*
+ * A DESTROY waits for the commands already using its object, and the
+ * object stays visible meanwhile: commands issued during the wait find
+ * it, and one that makes something depend on it (a mock domain) turns
+ * the DESTROY into EBUSY, as if it came after. The command in flight is
+ * an ALLOW_IOVAS whose ranges sit on a page userfaultfd holds back.
+ */
+static int held_allow_iovas(struct held_cmd *c)
+{
+	return ioas_allow_iovas(c->fd, c->id, c->ptr, 1);
+}
+
+static int held_destroy(struct held_cmd *c)
+{
+	return iommufd_destroy(c->fd, c->id);
+}
+
+TEST(destroy_waiting_for_a_command_leaves_the_object_visible)
+{
+	struct iommu_iova_range range = { .start = 0x40000000,
+					.last = 0x4fffffff };
+	struct held_cmd allow = { .run = held_allow_iovas };
+	struct held_cmd destroy = { .run = held_destroy };
+	pthread_t allow_thread, destroy_thread;
+	__u32 ioas_id, stdev_id, hwpt_id;
+	struct uffd_hold hold = {};
+	bool test_build;
+	long vm_pin;
+	int fd, rc;
+	void *buf;
+
+	fd = iommufd_open();
+	ASSERT_LE(0, fd);
+	test_build = iommufd_is_test_build(fd);
+	rc = uffd_hold_init(&hold);
+	if (rc)
+		SKIP(return, "no userfaultfd: %s", strerror(-rc));
+	buf = buf_alloc_written(HOLD_PAGE, 3);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas_id));
+	vm_pin = proc_status_kb("VmPin");
+
+	allow.fd = fd;
+	allow.id = ioas_id;
+	allow.ptr = hold.page;
+	ASSERT_EQ(0, pthread_create(&allow_thread, NULL, held_cmd_thread,
+				    &allow));
+	ASSERT_TRUE(uffd_hold_wait_fault(&hold, &allow.done));
+
+	destroy.fd = fd;
+	destroy.id = ioas_id;
+	ASSERT_EQ(0, pthread_create(&destroy_thread, NULL, held_cmd_thread,
+				    &destroy));
+	usleep(300 * 1000);
+	/* It waits for the ALLOW_IOVAS, which holds the IOAS. */
+	ASSERT_FALSE(held_cmd_done(&destroy));
+
+	/* Meanwhile the IOAS is still there for everyone else. */
+	ASSERT_EQ(0, ioas_map_fixed(fd, ioas_id, buf, HOLD_PAGE, 0x40000000));
+	if (test_build)
+		ASSERT_EQ(0, tcmd_mock_domain(fd, ioas_id, &stdev_id, &hwpt_id,
+					      NULL));
+	ASSERT_FALSE(held_cmd_done(&destroy));
+
+	ASSERT_EQ(0, uffd_hold_release(&hold, &range, sizeof(range)));
+	ASSERT_EQ(0, pthread_join(allow_thread, NULL));
+	ASSERT_EQ(0, allow.rc);
+	ASSERT_EQ(0, pthread_join(destroy_thread, NULL));
+	if (test_build) {
+		/* The mock domain made during the wait depends on it. */
+		ASSERT_EQ(-EBUSY, destroy.rc);
+		ASSERT_EQ(0, tcmd_check_map(fd, hwpt_id, 0x40000000, buf,
+					    HOLD_PAGE));
+	} else {
+		ASSERT_EQ(0, destroy.rc);
+		ASSERT_EQ(-ENOENT, ioas_map_fixed(fd, ioas_id, buf, HOLD_PAGE,
+						  0x40001000));
+	}
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(vm_pin, proc_status_kb("VmPin"));
+	uffd_hold_fini(&hold);
+	munmap(buf, HOLD_PAGE);
 }
 
 TEST_F(ctx, access_keeps_its_context_alive_after_close)

@@ -5,9 +5,11 @@
  * reports the ioctl's return value in the CQE.
  */
 #include <liburing.h>
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include "kselftest_harness.h"
+#include "iommufd_hold.h"
 #include "iommufd_utils.h"
 
 #define URING_BUF_SIZE 0x100000UL
@@ -498,6 +500,344 @@ TEST_F(uring, closing_the_fd_with_commands_in_flight_leaks_nothing)
 	self->fd = iommufd_open();
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, tcmd_check_refs(self->fd, self->buf, 256 * page, 0));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Inline structs have no reply: what the caller needs travels in res. */
+
+TEST_F(uring, inline_ioas_alloc_returns_the_new_id_as_res)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	int id;
+
+	ASSERT_NE(NULL, queue_cmd(&self->ring128, self->fd, IOMMU_IOAS_ALLOC,
+				  &alloc, sizeof(alloc), 0));
+	id = submit_one(&self->ring128);
+	ASSERT_LT(0, id);
+	ASSERT_NE(self->ioas_id, id);
+	/* It is a new IOAS of this context. */
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, id, self->buf, 4096,
+				    URING_IOVA));
+	ASSERT_EQ(0, ioas_unmap(self->fd, id, URING_IOVA, 4096, NULL));
+	ASSERT_EQ(-ENOENT, ioas_unmap(self->fd, self->ioas_id, URING_IOVA,
+				      4096, NULL));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, id));
+	/* Through a pointer the ID is in the reply and res is 0. */
+	ASSERT_EQ(0, uring_cmd(&self->ring, self->fd, IOMMU_IOAS_ALLOC,
+			       &alloc));
+	ASSERT_NE(0, alloc.out_ioas_id);
+	ASSERT_EQ(0, iommufd_destroy(self->fd, alloc.out_ioas_id));
+}
+
+TEST_F(uring, inline_hwpt_alloc_returns_the_new_id_as_res)
+{
+	struct iommu_hwpt_alloc alloc = { .size = sizeof(alloc) };
+	__u32 stdev_id, idev_id;
+	int id;
+
+	if (!iommufd_is_test_build(self->fd))
+		SKIP(return, "needs a test build (a mock device)");
+	ASSERT_EQ(0, tcmd_mock_domain(self->fd, self->ioas_id, &stdev_id,
+				      NULL, &idev_id));
+	alloc.dev_id = idev_id;
+	alloc.pt_id = self->ioas_id;
+	ASSERT_NE(NULL, queue_cmd(&self->ring128, self->fd, IOMMU_HWPT_ALLOC,
+				  &alloc, sizeof(alloc), 0));
+	id = submit_one(&self->ring128);
+	ASSERT_LT(0, id);
+	/* It is a HWPT on the IOAS: the IOAS cannot go before it. */
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, self->ioas_id));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, id));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, stdev_id));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, self->ioas_id));
+}
+
+/* Queue @cmd inline on the 128-byte ring and return its result. */
+static int inline_cmd(struct io_uring *ring, int fd, unsigned int cmd_op,
+		      void *cmd, size_t len)
+{
+	if (!queue_cmd(ring, fd, cmd_op, cmd, len, 0))
+		return -EBUSY;
+	return submit_one(ring);
+}
+
+TEST_F(uring, inline_commands_whose_reply_matters_are_refused)
+{
+	struct iommu_ioas_iova_ranges ranges = {
+		.size = sizeof(ranges),
+		.ioas_id = self->ioas_id,
+	};
+	struct iommu_option option = {
+		.size = sizeof(option),
+		.option_id = IOMMU_OPTION_HUGE_PAGES,
+		.op = IOMMU_OPTION_OP_GET,
+		.object_id = self->ioas_id,
+	};
+	struct iommu_ioas_copy copy = {
+		.size = sizeof(copy),
+		.flags = IOMMU_IOAS_MAP_READABLE,
+		.dst_ioas_id = self->ioas_id,
+		.src_ioas_id = self->ioas_id,
+		.length = 4096,
+		.src_iova = URING_IOVA,
+	};
+	struct iommu_ioas_create_window win = {
+		.size = sizeof(win),
+		.ioas_id = self->ioas_id,
+		.length = 0x100000,
+	};
+	struct iommu_ioas_list_windows list = {
+		.size = sizeof(list),
+		.ioas_id = self->ioas_id,
+	};
+	struct iommu_hw_info info = { .size = sizeof(info) };
+	struct iommu_ioas_map map;
+	__u64 unmapped;
+
+	/* MAP and COPY without FIXED_IOVA: the chosen IOVA would be lost. */
+	fill_map(&map, self->ioas_id, self->buf, 4096, 0);
+	map.flags &= ~IOMMU_IOAS_MAP_FIXED_IOVA;
+	ASSERT_EQ(-EOPNOTSUPP, inline_cmd(&self->ring128, self->fd,
+					  IOMMU_IOAS_MAP, &map, sizeof(map)));
+	ASSERT_EQ(-EOPNOTSUPP, inline_cmd(&self->ring128, self->fd,
+					  IOMMU_IOAS_COPY, &copy,
+					  sizeof(copy)));
+	/* Lists, a get, a window placed by the kernel, device info. */
+	ASSERT_EQ(-EOPNOTSUPP, inline_cmd(&self->ring128, self->fd,
+					  IOMMU_IOAS_IOVA_RANGES, &ranges,
+					  sizeof(ranges)));
+	ASSERT_EQ(-EOPNOTSUPP, inline_cmd(&self->ring128, self->fd,
+					  IOMMU_OPTION, &option,
+					  sizeof(option)));
+	ASSERT_EQ(-EOPNOTSUPP, inline_cmd(&self->ring128, self->fd,
+					  IOMMU_IOAS_CREATE_WINDOW, &win,
+					  sizeof(win)));
+	ASSERT_EQ(-EOPNOTSUPP, inline_cmd(&self->ring128, self->fd,
+					  IOMMU_IOAS_LIST_WINDOWS, &list,
+					  sizeof(list)));
+	ASSERT_EQ(-EOPNOTSUPP, inline_cmd(&self->ring128, self->fd,
+					  IOMMU_GET_HW_INFO, &info,
+					  sizeof(info)));
+	/* Nothing was mapped. */
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX,
+				&unmapped));
+	ASSERT_EQ(0, unmapped);
+
+	/* A set needs no reply, nor a fully given window. */
+	option.op = IOMMU_OPTION_OP_SET;
+	option.val64 = 1;
+	ASSERT_EQ(0, inline_cmd(&self->ring128, self->fd, IOMMU_OPTION,
+				&option, sizeof(option)));
+}
+
+/* ---------------------------------------------------------------------- */
+/*
+ * io_uring first issues a command where sleeping would hold up the ring
+ * (io_uring_enter(), the SQPOLL thread). A MAP whose memory is not in
+ * place returns -EAGAIN there and completes from an io-wq worker.
+ */
+
+TEST_F(uring, map_of_memory_never_touched_completes_through_the_ring)
+{
+	__u32 hwpt_id = 0;
+	struct iommu_ioas_map map;
+	bool test_build;
+	char *fresh;
+	int i;
+
+	test_build = iommufd_is_test_build(self->fd);
+	if (test_build)
+		ASSERT_EQ(0, tcmd_mock_domain(self->fd, self->ioas_id, NULL,
+					      &hwpt_id, NULL));
+	for (i = 0; i != 2; i++) {
+		fresh = mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, fresh);
+		/* Not one page of it is faulted in: a pin must fault. */
+		fill_map(&map, self->ioas_id, fresh, 16 * 4096, URING_IOVA);
+		if (i) {
+			ASSERT_EQ(0, inline_cmd(&self->ring128, self->fd,
+						IOMMU_IOAS_MAP, &map,
+						sizeof(map)));
+		} else {
+			ASSERT_EQ(0, uring_cmd(&self->ring, self->fd,
+					       IOMMU_IOAS_MAP, &map));
+		}
+		if (test_build)
+			ASSERT_EQ(0, tcmd_check_map(self->fd, hwpt_id,
+						    URING_IOVA, fresh,
+						    16 * 4096));
+		ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, URING_IOVA,
+					16 * 4096, NULL));
+		munmap(fresh, 16 * 4096);
+	}
+}
+
+static void *queue_map(struct io_uring *ring, int fd,
+		       struct iommu_ioas_map *map, __u64 user_data)
+{
+	return queue_cmd(ring, fd, IOMMU_IOAS_MAP, map, 0, user_data);
+}
+
+/*
+ * With SQPOLL, a MAP that waits for its memory (userfaultfd holds the
+ * page back, as in a postcopy migration) waits in a worker: the SQPOLL
+ * thread goes on to the next command. Inline, the wait would hold the
+ * SQPOLL thread, and every later command with it, until the page came.
+ */
+TEST(sqpoll_goes_on_while_a_map_waits_for_its_memory)
+{
+	struct io_uring_params params = {
+		.flags = IORING_SETUP_SQPOLL,
+		.sq_thread_idle = 1000,
+	};
+	struct __kernel_timespec ten_s = { .tv_sec = 10 };
+	struct iommu_ioas_map held_map, other_map;
+	char content[HOLD_PAGE];
+	struct io_uring_cqe *cqe;
+	struct uffd_hold hold = {};
+	__u32 ioas_id, hwpt_id = 0;
+	struct io_uring ring;
+	long vm_pin;
+	int fd, rc;
+	char *other;
+
+	fd = iommufd_open();
+	ASSERT_LE(0, fd);
+	if (!iommufd_is_test_build(fd))
+		SKIP(return, "needs a test build (a mock domain pins)");
+	rc = uffd_hold_init(&hold);
+	if (rc)
+		SKIP(return, "no userfaultfd: %s", strerror(-rc));
+	rc = io_uring_queue_init_params(8, &ring, &params);
+	if (rc)
+		SKIP(return, "no SQPOLL ring: %s", strerror(-rc));
+	other = buf_alloc_written(HOLD_PAGE, 7);
+	ASSERT_NE(NULL, other);
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas_id));
+	ASSERT_EQ(0, tcmd_mock_domain(fd, ioas_id, NULL, &hwpt_id, NULL));
+	vm_pin = proc_status_kb("VmPin");
+
+	fill_map(&held_map, ioas_id, hold.page, HOLD_PAGE, URING_IOVA);
+	fill_map(&other_map, ioas_id, other, HOLD_PAGE,
+		 URING_IOVA + HOLD_PAGE);
+	ASSERT_NE(NULL, queue_map(&ring, fd, &held_map, 1));
+	ASSERT_NE(NULL, queue_map(&ring, fd, &other_map, 2));
+	ASSERT_EQ(2, io_uring_submit(&ring));
+
+	ASSERT_EQ(0, io_uring_wait_cqe_timeout(&ring, &cqe, &ten_s));
+	if (cqe->user_data == 1) {
+		/* Long-term pins fail at once on userfaultfd memory here. */
+		ASSERT_EQ(-EFAULT, cqe->res);
+		io_uring_cqe_seen(&ring, cqe);
+		ASSERT_EQ(0, io_uring_wait_cqe_timeout(&ring, &cqe, &ten_s));
+		ASSERT_EQ(0, cqe->res);
+		io_uring_cqe_seen(&ring, cqe);
+		SKIP(goto out,
+		     "long-term pins do not wait for userfaultfd here (EFAULT)");
+	}
+	/* The later MAP is done while the first still waits. */
+	ASSERT_EQ(2, cqe->user_data);
+	ASSERT_EQ(0, cqe->res);
+	io_uring_cqe_seen(&ring, cqe);
+	if (!uffd_hold_wait_fault(&hold, NULL)) {
+		/* As above, only the held MAP ended after the other. */
+		ASSERT_EQ(0, io_uring_wait_cqe_timeout(&ring, &cqe, &ten_s));
+		ASSERT_EQ(1, cqe->user_data);
+		ASSERT_EQ(-EFAULT, cqe->res);
+		io_uring_cqe_seen(&ring, cqe);
+		SKIP(goto out,
+		     "long-term pins do not wait for userfaultfd here (EFAULT)");
+	}
+	ASSERT_EQ(0, tcmd_check_map(fd, hwpt_id, URING_IOVA + HOLD_PAGE,
+				    other, HOLD_PAGE));
+
+	memset(content, 0x5a, sizeof(content));
+	ASSERT_EQ(0, uffd_hold_release(&hold, content, sizeof(content)));
+	ASSERT_EQ(0, io_uring_wait_cqe_timeout(&ring, &cqe, &ten_s));
+	ASSERT_EQ(1, cqe->user_data);
+	ASSERT_EQ(0, cqe->res);
+	io_uring_cqe_seen(&ring, cqe);
+	ASSERT_EQ(0x5a, ((char *)hold.page)[0]);
+	ASSERT_EQ(0, tcmd_check_map(fd, hwpt_id, URING_IOVA, hold.page,
+				    HOLD_PAGE));
+out:
+	ASSERT_EQ(0, ioas_unmap(fd, ioas_id, 0, UINT64_MAX, NULL));
+	ASSERT_EQ(vm_pin, proc_status_kb("VmPin"));
+	io_uring_queue_exit(&ring);
+	ASSERT_EQ(0, close(fd));
+	uffd_hold_fini(&hold);
+	munmap(other, HOLD_PAGE);
+}
+
+/*
+ * A DESTROY through the ring waits in a worker for the command using its
+ * object (an ALLOW_IOVAS whose ranges userfaultfd holds back). Cancelled,
+ * it reports EINTR, not a restart code, and the object stays.
+ */
+static int held_allow_iovas(struct held_cmd *c)
+{
+	return ioas_allow_iovas(c->fd, c->id, c->ptr, 1);
+}
+
+TEST(destroy_through_the_ring_interrupted_reports_eintr)
+{
+	struct iommu_iova_range range = { .start = 0x40000000,
+					.last = 0x4fffffff };
+	struct held_cmd allow = { .run = held_allow_iovas };
+	struct iommu_destroy destroy = { .size = sizeof(destroy) };
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	struct uffd_hold hold = {};
+	struct io_uring ring;
+	pthread_t thread;
+	int fd, rc, i;
+	__u32 ioas_id;
+	void *buf;
+
+	fd = iommufd_open();
+	ASSERT_LE(0, fd);
+	rc = uffd_hold_init(&hold);
+	if (rc)
+		SKIP(return, "no userfaultfd: %s", strerror(-rc));
+	buf = buf_alloc_written(4096, 5);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, io_uring_queue_init(8, &ring, 0));
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas_id));
+	allow.fd = fd;
+	allow.id = ioas_id;
+	allow.ptr = hold.page;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, held_cmd_thread, &allow));
+	ASSERT_TRUE(uffd_hold_wait_fault(&hold, &allow.done));
+
+	destroy.id = ioas_id;
+	ASSERT_NE(NULL, queue_cmd(&ring, fd, IOMMU_DESTROY, &destroy, 0, 1));
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	usleep(300 * 1000);
+	ASSERT_EQ(-EAGAIN, io_uring_peek_cqe(&ring, &cqe));
+
+	sqe = io_uring_get_sqe(&ring);
+	ASSERT_NE(NULL, sqe);
+	io_uring_prep_cancel64(sqe, 1, 0);
+	sqe->user_data = 2;
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	for (i = 0; i != 2; i++) {
+		ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+		if (cqe->user_data == 1)
+			ASSERT_EQ(-EINTR, cqe->res);
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	/* The IOAS is still there. */
+	ASSERT_EQ(0, ioas_map_fixed(fd, ioas_id, buf, 4096, URING_IOVA));
+	ASSERT_EQ(0, ioas_unmap(fd, ioas_id, URING_IOVA, 4096, NULL));
+	ASSERT_EQ(0, uffd_hold_release(&hold, &range, sizeof(range)));
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ(0, allow.rc);
+	ASSERT_EQ(0, iommufd_destroy(fd, ioas_id));
+	io_uring_queue_exit(&ring);
+	ASSERT_EQ(0, close(fd));
+	uffd_hold_fini(&hold);
+	munmap(buf, 4096);
 }
 
 TEST_HARNESS_MAIN

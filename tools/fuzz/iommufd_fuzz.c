@@ -377,6 +377,16 @@ static int uring_call(struct ctx *c, unsigned long req, void *arg,
 		return -EIO;
 	res = cqe->res;
 	io_uring_cqe_seen(&c->ring, cqe);
+	/* Inline, the allocations return the new ID as res, not a reply. */
+	if (res > 0 && (hdr.flags & IOMMU_URING_CMD_INLINE)) {
+		if (req == IOMMU_IOAS_ALLOC)
+			((struct iommu_ioas_alloc *)arg)->out_ioas_id = res;
+		else if (req == IOMMU_HWPT_ALLOC)
+			((struct iommu_hwpt_alloc *)arg)->out_hwpt_id = res;
+		else
+			return res;
+		res = 0;
+	}
 	return res;
 }
 

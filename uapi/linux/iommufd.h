@@ -158,11 +158,19 @@ enum {
  *      may destroy is accepted.
  *
  * Drops the object @id from the file.  The ID is free for reuse afterwards.
+ * Commands of other threads that are using the object at that moment are
+ * waited for (interruptibly); meanwhile the object stays visible, so
+ * commands issued during the wait still find it, and if one of them makes
+ * something depend on it the DESTROY fails with EBUSY, as if it had come
+ * after. Commands that keep coming prolong the wait. (Extension: upstream
+ * fails with EBUSY at once when another command is using the object.)
  *
  * Minimum size: up to and including @id.
  *
- * Errors: ENOENT if @id names no object; EBUSY if the object is still used
- * by another object (for instance an IOAS with an HWPT or device attached).
+ * Errors: ENOENT if @id names no object, or another DESTROY removed it
+ * first; EBUSY if the object is still used by another object (for
+ * instance an IOAS with an HWPT or device attached); EINTR through
+ * io_uring if the wait was interrupted (an ioctl is restarted).
  */
 struct iommu_destroy {
 	__u32 size;
@@ -1198,10 +1206,39 @@ struct iommu_ioas_list_windows {
  * ...) and the SQE's command area holding struct iommu_uring_cmd. The
  * command runs through the same code as the ioctl, with the same
  * validation, errors and locking; the CQE's res is what the ioctl would
- * have returned (0 or a negative errno).
+ * have returned (0 or a negative errno), or, for IOMMU_IOAS_ALLOC and
+ * IOMMU_HWPT_ALLOC with IOMMU_URING_CMD_INLINE, the new object's ID.
+ *
+ * io_uring first issues a command where it must not sleep (inside
+ * io_uring_enter(), or on the SQPOLL thread, which serves every ring
+ * attached to it). IOMMU_IOAS_MAP of at most 16 pages and
+ * IOMMU_IOAS_UNMAP of a range holding at most 16 pages of mappings run
+ * there if nothing they need is busy: their memory is present (pinned
+ * without faulting it in), the IOAS's locks are free, no in-kernel user
+ * pins the range. Every other command, and these when something would
+ * make them wait, is handed to an io_uring worker thread and runs there
+ * as the ioctl would. Either way the result is the same; only the time
+ * and the thread differ. A MAP waiting for its memory (say, held by
+ * userfaultfd) therefore holds up neither the ring nor the SQPOLL thread.
+ * The exceptions are brief: unpinning takes each page's lock to mark it
+ * dirty, and on kernels without pin_user_pages_fast_only() (6.12) a
+ * present page that cannot be pinned without a fault (a copy-on-write
+ * page, say) is looked up under mmap_lock for read before the command
+ * is handed on. A command struct passed by pointer is read and written
+ * there without taking page faults.
+ *
+ * A DESTROY that waits for other commands using the object (see
+ * IOMMU_DESTROY) and is interrupted, e.g. by IORING_OP_ASYNC_CANCEL,
+ * completes with EINTR.
  *
  * Commands whose result is a new file descriptor are refused with
  * EOPNOTSUPP.
+ *
+ * Security modules check these commands through their uring_cmd hook
+ * (security_uring_cmd()), which io_uring calls before each command; the
+ * ioctl hook (security_file_ioctl()) is not called for them. A policy
+ * that filters the ioctls of /dev/iommu must cover the uring_cmd hook
+ * too, or deny io_uring on the fd.
  */
 
 /**
@@ -1209,10 +1246,18 @@ struct iommu_ioas_list_windows {
  * @IOMMU_URING_CMD_INLINE: the command struct itself follows the header
  *	in the SQE instead of at @arg; needs a ring set up with
  *	IORING_SETUP_SQE128 (EINVAL otherwise) and a struct of at most
- *	IOMMU_URING_CMD_INLINE_MAX bytes (EINVAL otherwise). Output fields of
- *	an inline struct are not returned: use it for commands whose return
- *	value is all the caller needs (MAP with FIXED_IOVA, UNMAP, COPY with
- *	FIXED_IOVA, DESTROY).
+ *	IOMMU_URING_CMD_INLINE_MAX bytes (EINVAL otherwise). An inline
+ *	struct is not written back. So IOMMU_IOAS_ALLOC and IOMMU_HWPT_ALLOC
+ *	return the new ID as the CQE's res (a positive value); UNMAP and
+ *	IOMMU_IOAS_REMOVE_WINDOW do not report how many bytes they unmapped
+ *	(res 0 means every mapping inside the range is gone); DESTROY,
+ *	ALLOW_IOVAS, MAP and COPY with IOMMU_IOAS_MAP_FIXED_IOVA, OPTION with
+ *	IOMMU_OPTION_OP_SET, and CREATE_WINDOW with IOMMU_WINDOW_FIXED_BASE
+ *	and a page size have nothing to return. The commands whose reply is
+ *	what the caller asked for are refused with EOPNOTSUPP when inline:
+ *	MAP and COPY without IOMMU_IOAS_MAP_FIXED_IOVA, IOVA_RANGES,
+ *	OPTION with IOMMU_OPTION_OP_GET, CREATE_WINDOW without a fixed base
+ *	or page size, LIST_WINDOWS, GET_HW_INFO and IOMMU_TEST_CMD.
  */
 enum iommufd_uring_cmd_flags {
 	IOMMU_URING_CMD_INLINE = 1 << 0,
