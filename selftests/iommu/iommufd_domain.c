@@ -328,10 +328,10 @@ FIXTURE_TEARDOWN(domain)
 	if (self->fd >= 0)
 		close(self->fd);
 	/* Closing the context drops every pin its domains held. */
-	EXPECT_EQ(0, pinned_since(self->vm_pin));
+	EXPECT_EQ(self->vm_pin, vm_pin_settled(self->vm_pin));
 	fd = iommufd_open();
 	if (fd >= 0) {
-		EXPECT_EQ(0, tcmd_check_refs(fd, self->buf, BUF_SIZE, 0));
+		EXPECT_EQ(0, tcmd_check_refs_settled(fd, self->buf, BUF_SIZE, 0));
 		/* Module-wide: leave the default for the next test. */
 		EXPECT_EQ(0, tcmd_set_batch_limit(fd, DEFAULT_BATCHES));
 		close(fd);
@@ -1017,10 +1017,10 @@ FIXTURE_TEARDOWN(dev)
 
 	if (self->fd >= 0)
 		close(self->fd);
-	EXPECT_EQ(0, pinned_since(self->vm_pin));
+	EXPECT_EQ(self->vm_pin, vm_pin_settled(self->vm_pin));
 	fd = iommufd_open();
 	if (fd >= 0) {
-		EXPECT_EQ(0, tcmd_check_refs(fd, self->buf, SZ_1M, 0));
+		EXPECT_EQ(0, tcmd_check_refs_settled(fd, self->buf, SZ_1M, 0));
 		close(fd);
 	}
 	munmap(self->buf, SZ_1M);
@@ -2032,10 +2032,10 @@ FIXTURE_TEARDOWN(iopte_cap)
 
 	if (self->fd >= 0)
 		close(self->fd);
-	EXPECT_EQ(0, pinned_since(self->vm_pin));
+	EXPECT_EQ(self->vm_pin, vm_pin_settled(self->vm_pin));
 	fd = iommufd_open();
 	if (fd >= 0) {
-		EXPECT_EQ(0, tcmd_check_refs(fd, self->buf, CAP_BUF, 0));
+		EXPECT_EQ(0, tcmd_check_refs_settled(fd, self->buf, CAP_BUF, 0));
 		close(fd);
 	}
 	munmap(self->buf, CAP_BUF);

@@ -429,8 +429,10 @@ FIXTURE_TEARDOWN(fail_nth)
 	if (self->old_buf && !self->huge) {
 		int fd = iommufd_open();
 
-		EXPECT_EQ(0, tcmd_check_refs(fd, self->old_buf, self->len, 0));
-		EXPECT_EQ(0, tcmd_check_refs(fd, self->new_buf, self->len, 0));
+		EXPECT_EQ(0, tcmd_check_refs_settled(fd, self->old_buf,
+						     self->len, 0));
+		EXPECT_EQ(0, tcmd_check_refs_settled(fd, self->new_buf,
+						     self->len, 0));
 		close(fd);
 	}
 }

@@ -300,7 +300,12 @@ TEST(destroy_waiting_for_a_command_leaves_the_object_visible)
 	if (test_build)
 		ASSERT_EQ(0, tcmd_mock_domain(fd, ioas_id, &stdev_id, &hwpt_id,
 					      NULL));
-	ASSERT_FALSE(held_cmd_done(&destroy));
+	/*
+	 * A plain MAP leaves the DESTROY waiting; the mock domain depends on
+	 * the IOAS, and the DESTROY may see that and end in EBUSY at once.
+	 */
+	if (!test_build)
+		ASSERT_FALSE(held_cmd_done(&destroy));
 
 	ASSERT_EQ(0, uffd_hold_release(&hold, &range, sizeof(range)));
 	ASSERT_EQ(0, pthread_join(allow_thread, NULL));

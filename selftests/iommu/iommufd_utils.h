@@ -495,6 +495,49 @@ static inline long proc_status_kb(const char *field)
 	return file_field_kb("/proc/self/status", field);
 }
 
+/*
+ * Through io_uring, a command that an io-wq worker ran holds its file
+ * reference until the worker lets the request go, which may come just
+ * after the CQE the test waited for (6.1 shows it). Closing the fd then
+ * releases the context, and its pins, a moment later. Teardowns that check
+ * pins right after close() wait for that moment with these, for at most
+ * two seconds and only when commands go through io_uring; a pin that
+ * stays is still reported.
+ */
+#define SETTLE_TRIES 200
+
+static inline bool settle_wait(unsigned int try)
+{
+	if (!iommufd_submit_via_uring() || try == SETTLE_TRIES)
+		return false;
+	usleep(10 * 1000);
+	return true;
+}
+
+/* VmPin in kB once it is back to @base_kb, or what it stays at. */
+static inline long vm_pin_settled(long base_kb)
+{
+	unsigned int try = 0;
+	long now;
+
+	while ((now = proc_status_kb("VmPin")) != base_kb && settle_wait(try++))
+		;
+	return now;
+}
+
+/* tcmd_check_refs() after a close(): see vm_pin_settled(). */
+static inline int tcmd_check_refs_settled(int fd, void *buf, __u64 length,
+					  __u32 refs)
+{
+	unsigned int try = 0;
+	int rc;
+
+	while ((rc = tcmd_check_refs(fd, buf, length, refs)) == -EIO &&
+	       settle_wait(try++))
+		;
+	return rc;
+}
+
 /* Remove @cap from this thread's effective, permitted and inheritable sets. */
 static inline int cap_drop(unsigned int cap)
 {
