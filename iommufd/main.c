@@ -133,6 +133,25 @@ static void iommufd_object_free(struct iommufd_object *obj)
 }
 
 /*
+ * The slot of @obj has just changed, under xa_lock: drop the table's bias
+ * and the caller's lookup reference together, unlock, and wait until no
+ * other short-term user is left. Waiting DESTROYs are woken so that they
+ * see the slot change and let go.
+ */
+static void iommufd_object_unlock_and_drain(struct iommufd_ctx *ictx,
+					    struct iommufd_object *obj)
+	__releases(&ictx->objects.xa_lock)
+{
+	bool idle = refcount_sub_and_test(2, &obj->shortterm_users);
+
+	xa_unlock(&ictx->objects);
+	if (idle)
+		return;
+	wake_up_all(&ictx->destroy_wait);
+	wait_event(ictx->destroy_wait, !refcount_read(&obj->shortterm_users));
+}
+
+/*
  * Take @obj out of the table if nothing but the table holds it long-term:
  * the removal by an owner (iommufd_object_put_owned()), which must finish.
  * The caller holds one short-term reference, which this consumes. The
@@ -145,7 +164,6 @@ static void iommufd_object_free(struct iommufd_object *obj)
 static int iommufd_object_remove_owned(struct iommufd_ctx *ictx,
 				       struct iommufd_object *obj)
 {
-	bool idle;
 	int rc = 0;
 
 	xa_lock(&ictx->objects);
@@ -168,16 +186,7 @@ static int iommufd_object_remove_owned(struct iommufd_ctx *ictx,
 		return rc;
 	}
 	__xa_store(&ictx->objects, obj->id, XA_ZERO_ENTRY, GFP_ATOMIC);
-	/* Drop the table's bias and our own lookup reference together. */
-	idle = refcount_sub_and_test(2, &obj->shortterm_users);
-	xa_unlock(&ictx->objects);
-
-	if (!idle) {
-		/* Waiting DESTROYs must see the slot change to let go. */
-		wake_up_all(&ictx->destroy_wait);
-		wait_event(ictx->destroy_wait,
-			   !refcount_read(&obj->shortterm_users));
-	}
+	iommufd_object_unlock_and_drain(ictx, obj);
 
 	xa_lock(&ictx->objects);
 	if (refcount_read(&obj->users) != 1) {
@@ -239,7 +248,6 @@ static bool iommufd_destroy_may_go_on(struct iommufd_ctx *ictx,
 static int iommufd_object_remove_user(struct iommufd_ctx *ictx,
 				      struct iommufd_object *obj)
 {
-	bool idle;
 	int rc;
 
 	xa_lock(&ictx->objects);
@@ -260,15 +268,7 @@ static int iommufd_object_remove_user(struct iommufd_ctx *ictx,
 		return rc;
 	}
 	__xa_erase(&ictx->objects, obj->id);
-	/* Drop the table's bias and our own lookup reference together. */
-	idle = refcount_sub_and_test(2, &obj->shortterm_users);
-	xa_unlock(&ictx->objects);
-	if (!idle) {
-		/* The other DESTROYs wait for the slot to change. */
-		wake_up_all(&ictx->destroy_wait);
-		wait_event(ictx->destroy_wait,
-			   !refcount_read(&obj->shortterm_users));
-	}
+	iommufd_object_unlock_and_drain(ictx, obj);
 	return 0;
 }
 
