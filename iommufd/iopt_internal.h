@@ -264,8 +264,6 @@ int iopt_alloc_iova(struct io_pagetable *iopt, unsigned long *iova,
 		    unsigned long uaddr, unsigned long length);
 u32 iopt_unreserved_ranges(struct io_pagetable *iopt,
 			   struct iopt_range *ranges, u32 max);
-int iopt_reserve_locked(struct io_pagetable *iopt, unsigned long start,
-			unsigned long last, void *owner);
 int iopt_reserve_outside_locked(struct io_pagetable *iopt,
 				unsigned long start, unsigned long end,
 				void *owner);

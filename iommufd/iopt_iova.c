@@ -229,8 +229,8 @@ int iopt_set_allowed(struct io_pagetable *iopt, struct rb_root_cached *list)
 }
 
 /* iopt_reserve() with iova_rwsem already held for write. */
-int iopt_reserve_locked(struct io_pagetable *iopt, unsigned long start,
-			unsigned long last, void *owner)
+static int iopt_reserve_locked(struct io_pagetable *iopt, unsigned long start,
+			       unsigned long last, void *owner)
 {
 	struct iopt_reserved *reserved;
 
