@@ -9,6 +9,30 @@
 
 #include "iommufd_private.h"
 
+/* Take the domain out of the IOAS and free it. */
+static void iommufd_hwpt_paging_teardown(struct iommufd_hwpt_paging *hwpt)
+{
+	iopt_table_remove_domain(&hwpt->ioas->iopt, hwpt->domain);
+	hwpt->ops->domain_free(hwpt->domain);
+	refcount_dec(&hwpt->ioas->obj.users);
+}
+
+static void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_hwpt_paging *hwpt =
+		container_of(obj, struct iommufd_hwpt_paging, obj);
+
+	/* Its last device may have taken it off the list already. */
+	mutex_lock(&hwpt->ioas->mutex);
+	list_del_init(&hwpt->auto_node);
+	mutex_unlock(&hwpt->ioas->mutex);
+	iommufd_hwpt_paging_teardown(hwpt);
+}
+
+static const struct iommufd_object_ops iommufd_hwpt_paging_ops = {
+	.destroy = iommufd_hwpt_paging_destroy,
+};
+
 /**
  * iommufd_hwpt_paging_alloc - make a paging HWPT for a device on an IOAS
  * @ictx: the context
@@ -29,7 +53,8 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	int rc;
 
 	lockdep_assert_held(&ioas->mutex);
-	hwpt = iommufd_object_alloc(ictx, hwpt, IOMMUFD_OBJ_HWPT_PAGING);
+	hwpt = iommufd_object_alloc(ictx, hwpt, IOMMUFD_OBJ_HWPT_PAGING,
+				    &iommufd_hwpt_paging_ops);
 	if (IS_ERR(hwpt))
 		return hwpt;
 	hwpt->ictx = ictx;
@@ -55,26 +80,6 @@ err_free_domain:
 err_abort:
 	iommufd_object_abort(ictx, &hwpt->obj);
 	return ERR_PTR(rc);
-}
-
-/* Take the domain out of the IOAS and free it. */
-static void iommufd_hwpt_paging_teardown(struct iommufd_hwpt_paging *hwpt)
-{
-	iopt_table_remove_domain(&hwpt->ioas->iopt, hwpt->domain);
-	hwpt->ops->domain_free(hwpt->domain);
-	refcount_dec(&hwpt->ioas->obj.users);
-}
-
-void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
-{
-	struct iommufd_hwpt_paging *hwpt =
-		container_of(obj, struct iommufd_hwpt_paging, obj);
-
-	/* Its last device may have taken it off the list already. */
-	mutex_lock(&hwpt->ioas->mutex);
-	list_del_init(&hwpt->auto_node);
-	mutex_unlock(&hwpt->ioas->mutex);
-	iommufd_hwpt_paging_teardown(hwpt);
 }
 
 /*

@@ -30,7 +30,7 @@ static void iommufd_put_ioas(struct iommufd_ctx *ictx,
 	iommufd_put_object(ictx, &ioas->obj);
 }
 
-void iommufd_ioas_destroy(struct iommufd_object *obj)
+static void iommufd_ioas_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_ioas *ioas = container_of(obj, struct iommufd_ioas, obj);
 
@@ -38,6 +38,10 @@ void iommufd_ioas_destroy(struct iommufd_object *obj)
 	mutex_destroy(&ioas->mutex);
 	iopt_destroy(&ioas->iopt);
 }
+
+static const struct iommufd_object_ops iommufd_ioas_ops = {
+	.destroy = iommufd_ioas_destroy,
+};
 
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 {
@@ -48,7 +52,8 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	if (cmd->flags & ~IOMMU_IOAS_ALLOC_WINDOWED)
 		return -EOPNOTSUPP;
 
-	ioas = iommufd_object_alloc(ucmd->ictx, ioas, IOMMUFD_OBJ_IOAS);
+	ioas = iommufd_object_alloc(ucmd->ictx, ioas, IOMMUFD_OBJ_IOAS,
+				    &iommufd_ioas_ops);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	iopt_init(&ioas->iopt, cmd->flags & IOMMU_IOAS_ALLOC_WINDOWED,
