@@ -14,7 +14,6 @@
 #include "iommufd_utils.h"
 
 #define PSZ ((size_t)sysconf(_SC_PAGESIZE))
-#define offsetofend(T, m) (offsetof(T, m) + sizeof(((T *)0)->m))
 /* Inside the mock aperture [16 MiB, 2 GiB). */
 #define IOVA_BASE 0x4000000UL
 
@@ -602,8 +601,8 @@ static void check_info_chain(struct __test_metadata *_metadata, int fd,
 
 TEST_F(vfio, get_info_at_every_argsz_writes_nothing_past_it)
 {
-	const __u32 minsz = offsetofend(struct vfio_iommu_type1_info,
-					iova_pgsizes);
+	const __u32 minsz = offsetof(struct vfio_iommu_type1_info,
+				     cap_offset);
 	struct vfio_iommu_type1_info *info;
 	__u64 pgsizes;
 	__u32 total, argsz, i;
@@ -643,8 +642,7 @@ TEST_F(vfio, get_info_at_every_argsz_writes_nothing_past_it)
 		ASSERT_EQ(VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS,
 			  info->flags);
 		ASSERT_EQ(pgsizes, info->iova_pgsizes);
-		if (argsz < offsetofend(struct vfio_iommu_type1_info,
-					cap_offset))
+		if (argsz < offsetof(struct vfio_iommu_type1_info, pad))
 			continue;
 		if (argsz < total) {
 			ASSERT_EQ(0, info->cap_offset);
