@@ -642,7 +642,8 @@ TEST_F(vfio, get_info_at_every_argsz_writes_nothing_past_it)
 		ASSERT_EQ(VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS,
 			  info->flags);
 		ASSERT_EQ(pgsizes, info->iova_pgsizes);
-		if (argsz < offsetof(struct vfio_iommu_type1_info, pad))
+		if (argsz < offsetof(struct vfio_iommu_type1_info,
+				     cap_offset) + sizeof(__u32))
 			continue;
 		if (argsz < total) {
 			ASSERT_EQ(0, info->cap_offset);
