@@ -187,6 +187,11 @@ int iopt_reserve(struct io_pagetable *iopt, unsigned long start,
 		 unsigned long last, void *owner);
 void iopt_unreserve_owner(struct io_pagetable *iopt, void *owner);
 
+/* iopt_vfio.c: what VFIO type1's semantics need of the IOVA space */
+int iopt_cut_iova(struct io_pagetable *iopt, const unsigned long *iovas,
+		  unsigned int num);
+unsigned long iopt_page_sizes(struct io_pagetable *iopt);
+
 /* iopt_area.c: the area store */
 int iopt_module_init(void);
 void iopt_module_exit(void);
