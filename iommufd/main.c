@@ -348,18 +348,31 @@ int iommufd_ucmd_copy_out(struct iommufd_ucmd *ucmd, size_t cmd_len)
 	return 0;
 }
 
-static int iommufd_fops_open(struct inode *inode, struct file *filp)
+/*
+ * A new, empty context. @filp is the /dev/iommu file it belongs to, or
+ * NULL for a context the kernel owns (a VFIO container's, kapi.c).
+ */
+struct iommufd_ctx *iommufd_ctx_alloc(struct file *filp)
 {
 	struct iommufd_ctx *ictx;
 
 	ictx = iommufd_kzalloc(sizeof(*ictx));
 	if (!ictx)
-		return -ENOMEM;
+		return NULL;
 	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	init_waitqueue_head(&ictx->destroy_wait);
 	ictx->account_mode = IOPT_ACCOUNT_USER;
 	iopt_pages_cache_init(&ictx->pages_cache);
 	ictx->file = filp;
+	return ictx;
+}
+
+static int iommufd_fops_open(struct inode *inode, struct file *filp)
+{
+	struct iommufd_ctx *ictx = iommufd_ctx_alloc(filp);
+
+	if (!ictx)
+		return -ENOMEM;
 	filp->private_data = ictx;
 	return 0;
 }
@@ -393,15 +406,19 @@ static void iommufd_destroy_all(struct iommufd_ctx *ictx)
 	WARN(!xa_empty(&ictx->objects), "iommufd: objects leaked at close\n");
 }
 
-static int iommufd_fops_release(struct inode *inode, struct file *filp)
+/* Destroy every object of @ictx, then @ictx itself. */
+void iommufd_ctx_free(struct iommufd_ctx *ictx)
 {
-	struct iommufd_ctx *ictx = filp->private_data;
-
 	iommufd_fault_ctx_closed(ictx);
 	iommufd_destroy_all(ictx);
 	iopt_pages_cache_drain(&ictx->pages_cache);
 	xa_destroy(&ictx->objects);
 	kfree(ictx);
+}
+
+static int iommufd_fops_release(struct inode *inode, struct file *filp)
+{
+	iommufd_ctx_free(filp->private_data);
 	return 0;
 }
 
