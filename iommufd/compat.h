@@ -167,4 +167,20 @@ static inline bool compat_iommu_group_has_isolated_msi(struct iommu_group *group
 #endif
 }
 
+/*
+ * Whether @dev's IOMMU can make a domain ignore the device's no-snoop
+ * attribute (domain ops' enforce_cache_coherency()). 6.3 added the
+ * capability; before it there is no way to know for a device, and a
+ * domain enforced for a device that cannot (QEMU's VT-d has no snoop
+ * control) refuses that device, so 6.1 never enforces.
+ */
+static inline bool compat_dev_enforces_cache_coherency(struct device *dev)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	return device_iommu_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY);
+#else
+	return false;
+#endif
+}
+
 #endif

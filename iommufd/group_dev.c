@@ -77,12 +77,15 @@ group_dev_domain_alloc_paging(struct iommufd_device *idev)
 	if (IS_ERR(domain))
 		return domain;
 	/*
-	 * Where the IOMMU can ignore the device's no-snoop attribute, make
+	 * Where the device's IOMMU can ignore its no-snoop attribute, make
 	 * it: DMA is then always cache coherent, as VFIO type1 makes it (a
-	 * KVM guest need not emulate cache flushes for the device). A new,
-	 * empty domain, so the driver cannot refuse for existing mappings.
+	 * KVM guest need not emulate cache flushes for the device). Only
+	 * then: a domain that enforces refuses devices whose IOMMU cannot.
+	 * The domain is new and empty, so nothing mapped stands in the way;
+	 * it is shared only with groups whose IOMMU accepts it.
 	 */
-	if (domain->ops->enforce_cache_coherency)
+	if (domain->ops->enforce_cache_coherency &&
+	    compat_dev_enforces_cache_coherency(member_of(idev)->dev))
 		domain->ops->enforce_cache_coherency(domain);
 	return domain;
 }
