@@ -132,8 +132,11 @@ kmemleak_report() {
 # benchmark and the suites. Modules already loaded are kept. $1 = no:
 # leave vfio_iommu_type1 out.
 vfio_setup() {
-	for m in irqbypass vfio vfio_iommu_type1 vfio-pci-core vfio-pci; do
+	for m in irqbypass vfio vfio_virqfd vfio_iommu_type1 vfio-pci-core \
+		 vfio-pci; do
 		[ "$m" = vfio_iommu_type1 ] && [ "$1" = no ] && continue
+		# Only 6.1 has virqfd as a module of its own.
+		[ "$m" = vfio_virqfd ] && [ ! -f "/lib/vfio/$m.ko" ] && continue
 		[ -f "/lib/vfio/$m.ko" ] || return 0
 		grep -q "^$(echo "$m" | tr - _) " /proc/modules && continue
 		insmod "/lib/vfio/$m.ko" || return 0

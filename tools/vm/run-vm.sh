@@ -100,7 +100,8 @@ if [ "$mode" = bench ] || [ "$vfio_suites" = 1 ]; then
 	# VFIO from the same Debian kernel, for the benchmark's peer and
 	# the VFIO backend's suites.
 	mkdir -p "$r/lib/vfio"
-	for m in virt/lib/irqbypass drivers/vfio/vfio \
+	# (6.1 has virqfd in a module of its own.)
+	for m in virt/lib/irqbypass drivers/vfio/vfio drivers/vfio/vfio_virqfd \
 		 drivers/vfio/vfio_iommu_type1 drivers/vfio/pci/vfio-pci-core \
 		 drivers/vfio/pci/vfio-pci; do
 		ko=/lib/modules/$kver/kernel/$m.ko
