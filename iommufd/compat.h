@@ -183,4 +183,11 @@ static inline bool compat_dev_enforces_cache_coherency(struct device *dev)
 #endif
 }
 
+/*
+ * 6.1's struct vfio_iommu_driver_ops (VFIO's private interface, see
+ * vfio_ops.h) ends with a notify callback, which 6.2 removed.
+ */
+#define COMPAT_VFIO_OPS_HAS_NOTIFY \
+	(LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0))
+
 #endif

@@ -264,11 +264,14 @@ static phys_addr_t oot_translate(int group_id, unsigned long iova)
 	phys_addr_t phys = 0;
 
 	mutex_lock(&oot_lock);
-	list_for_each_entry(container, &oot_containers, node)
-		list_for_each_entry(entry, &container->groups, node)
-			if (iommu_group_id(entry->group) == group_id)
-				phys = iommufd_kapi_group_iova_to_phys(
-					entry->igroup, iova);
+	list_for_each_entry(container, &oot_containers, node) {
+		list_for_each_entry(entry, &container->groups, node) {
+			if (iommu_group_id(entry->group) != group_id)
+				continue;
+			phys = iommufd_kapi_group_iova_to_phys(entry->igroup,
+							       iova);
+		}
+	}
 	mutex_unlock(&oot_lock);
 	return phys;
 }

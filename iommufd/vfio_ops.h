@@ -16,8 +16,9 @@
 #include <linux/build_bug.h>
 #include <linux/iommu.h>
 #include <linux/types.h>
-#include <linux/version.h>
 #include <linux/vfio.h>
+
+#include "compat.h"
 
 struct module;
 struct page;
@@ -29,7 +30,7 @@ enum vfio_group_type {
 	VFIO_NO_IOMMU,
 };
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#if COMPAT_VFIO_OPS_HAS_NOTIFY
 /* 6.1 tells its IOMMU driver when the container file is closed. */
 enum vfio_iommu_notify_type {
 	VFIO_IOMMU_CONTAINER_CLOSE = 0,
@@ -59,7 +60,7 @@ struct vfio_iommu_driver_ops {
 		      size_t count, bool write);
 	struct iommu_domain *(*group_iommu_domain)(void *iommu_data,
 						   struct iommu_group *group);
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#if COMPAT_VFIO_OPS_HAS_NOTIFY
 	void (*notify)(void *iommu_data, enum vfio_iommu_notify_type event);
 #endif
 };
@@ -69,37 +70,35 @@ int vfio_register_iommu_driver(const struct vfio_iommu_driver_ops *ops);
 void vfio_unregister_iommu_driver(const struct vfio_iommu_driver_ops *ops);
 
 /*
- * The build-time check. vfio_ops_btf.h defines VFIO_OPS_BTF_SIZE and
- * VFIO_OPS_BTF_MEMBERS(X), which calls X(member, offset, type) for every
- * member of the BTF's struct, the type written as a type name (the
- * member's declaration without its name). Every member at its offset with
- * its type, and the same size, leave no room for a member of ours that
- * VFIO lacks.
+ * The build-time check. vfio_ops_btf.h defines VFIO_OPS_BTF_SIZE, and
+ * X-macro lists: VFIO_OPS_BTF_OFFSETS(X), "X(member, offset);", and
+ * VFIO_OPS_BTF_TYPES(X), "X(member, type);", for every member of the
+ * BTF's struct, the type written as a type name (the member's declaration
+ * without its name); VFIO_GROUP_TYPE_BTF_VALUES(X), "X(name, value);"
+ * for every value of the enum. Every member at its offset with its type,
+ * and the same size, leave no room for a member of ours that VFIO lacks.
  */
 #include "vfio_ops_btf.h"
 
-#define VFIO_OPS_CHECK_MEMBER(member, offset, type)                           \
+#define VFIO_OPS_CHECK_OFFSET(member, offset)                                 \
 	static_assert(offsetof(struct vfio_iommu_driver_ops, member) ==        \
 		      (offset),                                                \
-		      "vfio_iommu_driver_ops." #member " is at another offset " \
-		      "in this kernel's vfio.ko: update iommufd/vfio_ops.h");  \
+		      "vfio_iommu_driver_ops." #member " moved: fix vfio_ops.h")
+
+#define VFIO_OPS_CHECK_TYPE(member, type)                                     \
 	static_assert(__builtin_types_compatible_p(                            \
-			      typeof(((struct vfio_iommu_driver_ops *)0)->member), \
-			      type),                                           \
-		      "vfio_iommu_driver_ops." #member " has another type "    \
-		      "in this kernel's vfio.ko: update iommufd/vfio_ops.h");
-
-VFIO_OPS_BTF_MEMBERS(VFIO_OPS_CHECK_MEMBER)
-
-static_assert(sizeof(struct vfio_iommu_driver_ops) == VFIO_OPS_BTF_SIZE,
-	      "vfio_iommu_driver_ops has another size in this kernel's "
-	      "vfio.ko (a member added or removed): update iommufd/vfio_ops.h");
+			typeof_member(struct vfio_iommu_driver_ops, member),   \
+			type),                                                 \
+		      "vfio_iommu_driver_ops." #member " retyped: fix vfio_ops.h")
 
 #define VFIO_GROUP_TYPE_CHECK(name, value)                                    \
-	static_assert(name == (value),                                         \
-		      "enum vfio_group_type's " #name " has another value in " \
-		      "this kernel's vfio.ko: update iommufd/vfio_ops.h");
+	static_assert((name) == (value),                                       \
+		      "enum vfio_group_type: " #name " renumbered: fix vfio_ops.h")
 
+VFIO_OPS_BTF_OFFSETS(VFIO_OPS_CHECK_OFFSET)
+VFIO_OPS_BTF_TYPES(VFIO_OPS_CHECK_TYPE)
 VFIO_GROUP_TYPE_BTF_VALUES(VFIO_GROUP_TYPE_CHECK)
+static_assert(sizeof(struct vfio_iommu_driver_ops) == VFIO_OPS_BTF_SIZE,
+	      "vfio_iommu_driver_ops grew or shrank: fix vfio_ops.h");
 
 #endif

@@ -96,21 +96,25 @@ echo "$types" | grep -q '^enum vfio_group_type {' ||
 	size=$(echo "$layout" | sed -n 's/.*size: \([0-9]*\),.*/\1/p')
 	[ -n "$size" ] || die "no size in pahole's output"
 	echo "#define VFIO_OPS_BTF_SIZE $size"
-	echo "#define VFIO_OPS_BTF_MEMBERS(X) \\"
-	# "	RET (*name)(ARGS); /* OFF SIZE */" -> X(name, OFF, RET (*)(ARGS))
-	# "	TYPE name; /* OFF SIZE */"         -> X(name, OFF, TYPE)
-	echo "$layout" | sed -nE \
-		-e 's@^[[:space:]]+(.*[^[:space:]])[[:space:]]*\(\*([a-z_0-9]+)\)\((.*)\);[[:space:]]*/\*[[:space:]]*([0-9]+)[[:space:]]+[0-9]+[[:space:]]*\*/.*@\tX(\2, \4, \1 (*)(\3)) \\@p' \
+	# "	RET (*name)(ARGS); /* OFF SIZE */" -> name, OFF, RET (*)(ARGS)
+	# "	TYPE name; /* OFF SIZE */"         -> name, OFF, TYPE
+	members=$(echo "$layout" | sed -nE \
+		-e 's@^[[:space:]]+(.*[^[:space:]])[[:space:]]*\(\*([a-z_0-9]+)\)\((.*)\);[[:space:]]*/\*[[:space:]]*([0-9]+)[[:space:]]+[0-9]+[[:space:]]*\*/.*@\2|\4|\1 (*)(\3)@p' \
 		-e 't' \
-		-e 's@^[[:space:]]+(.*[^[:space:]])[[:space:]]+([a-z_0-9]+);[[:space:]]*/\*[[:space:]]*([0-9]+)[[:space:]]+[0-9]+[[:space:]]*\*/.*@\tX(\2, \3, \1) \\@p'
+		-e 's@^[[:space:]]+(.*[^[:space:]])[[:space:]]+([a-z_0-9]+);[[:space:]]*/\*[[:space:]]*([0-9]+)[[:space:]]+[0-9]+[[:space:]]*\*/.*@\2|\3|\1@p')
+	echo "#define VFIO_OPS_BTF_OFFSETS(X) \\"
+	echo "$members" | awk -F'|' '{ printf "\tX(%s, %s); \\\n", $1, $2 }'
 	echo "	/* end */"
-	# The values attach_group's type takes: "	NAME = VALUE," -> X(NAME, VALUE)
+	echo "#define VFIO_OPS_BTF_TYPES(X) \\"
+	echo "$members" | awk -F'|' '{ printf "\tX(%s, %s); \\\n", $1, $3 }'
+	echo "	/* end */"
+	# The values attach_group's type takes: "	NAME = VALUE," -> X(NAME, VALUE);
 	echo "#define VFIO_GROUP_TYPE_BTF_VALUES(X) \\"
 	echo "$types" | sed -nE \
-		's@^[[:space:]]+([A-Z_0-9]+)[[:space:]]*=[[:space:]]*([0-9]+),?@\tX(\1, \2) \\@p'
+		's@^[[:space:]]+([A-Z_0-9]+)[[:space:]]*=[[:space:]]*([0-9]+),?@\tX(\1, \2); \\@p'
 	echo "	/* end */"
 } > "$out.tmp"
-n=$(sed -n '/^#define VFIO_OPS_BTF_MEMBERS/,/end/p' "$out.tmp" | grep -c '^	X(' || true)
+n=$(sed -n '/^#define VFIO_OPS_BTF_OFFSETS/,/end/p' "$out.tmp" | grep -c '^	X(' || true)
 m=$(echo "$layout" | sed -n 's/.*members: \([0-9]*\).*/\1/p')
 [ "$n" = "$m" ] || die "parsed $n of $m members of pahole's output"
 mv "$out.tmp" "$out"

@@ -12,7 +12,6 @@
  * our module. Without a group every test SKIPs.
  */
 #define _GNU_SOURCE
-#include <stdint.h>
 #include <sys/mman.h>
 #include <linux/vfio.h>
 
@@ -75,22 +74,22 @@ static long module_refcnt(void)
 }
 
 /* What the group's domain translates @iova to (test builds' debugfs). */
-static uint64_t domain_iova_to_phys(unsigned long iova)
+static __u64 domain_iova_to_phys(unsigned long iova)
 {
 	char req[64];
 
 	snprintf(req, sizeof(req), "%d %#lx", group_number(), iova);
 	if (write_str(XLATE, req))
-		return UINT64_MAX;
+		return (__u64)-1;
 	return read_long(XLATE);
 }
 
 /* The physical address of the page at @va, from /proc/self/pagemap. */
-static uint64_t va_to_phys(void *va)
+static __u64 va_to_phys(void *va)
 {
-	uint64_t entry = 0;
+	__u64 entry = 0;
 	int fd = open("/proc/self/pagemap", O_RDONLY);
-	off_t off = ((uintptr_t)va / PG) * sizeof(entry);
+	off_t off = ((unsigned long)va / PG) * sizeof(entry);
 
 	if (fd < 0)
 		return 0;
@@ -113,7 +112,7 @@ static int vfio_map(int container, void *va, unsigned long iova,
 	struct vfio_iommu_type1_dma_map map = {
 		.argsz = sizeof(map),
 		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)va,
+		.vaddr = (unsigned long)va,
 		.iova = iova,
 		.size = size,
 	};
@@ -122,7 +121,7 @@ static int vfio_map(int container, void *va, unsigned long iova,
 }
 
 static long vfio_unmap(int container, unsigned long iova, unsigned long size,
-		       uint32_t flags)
+		       __u32 flags)
 {
 	struct vfio_iommu_type1_dma_unmap unmap = {
 		.argsz = sizeof(unmap),
@@ -205,7 +204,7 @@ TEST_F(vfio_backend, type1_v1_selects_our_driver)
 TEST_F(vfio_backend, map_reaches_the_domain)
 {
 	size_t len = 4 * PG;
-	uint8_t *buf;
+	__u8 *buf;
 	unsigned long i;
 
 	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -216,7 +215,7 @@ TEST_F(vfio_backend, map_reaches_the_domain)
 	ASSERT_EQ(0, domain_iova_to_phys(IOVA));
 	ASSERT_EQ(0, vfio_map(self->container, buf, IOVA, len));
 	for (i = 0; i != len / PG; i++) {
-		uint64_t phys = va_to_phys(buf + i * PG);
+		__u64 phys = va_to_phys(buf + i * PG);
 
 		ASSERT_NE(0, phys);
 		ASSERT_EQ(phys, domain_iova_to_phys(IOVA + i * PG));
@@ -237,7 +236,7 @@ TEST_F(vfio_backend, map_reaches_the_domain)
 TEST_F(vfio_backend, unmap_all_empties_the_domain)
 {
 	size_t len = 2 * PG;
-	uint8_t *buf;
+	__u8 *buf;
 
 	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -259,7 +258,7 @@ TEST_F(vfio_backend, unmap_all_empties_the_domain)
 /* The MSI window of VT-d is reserved: nothing may be mapped there. */
 TEST_F(vfio_backend, msi_window_is_reserved)
 {
-	uint8_t *buf;
+	__u8 *buf;
 
 	buf = mmap(NULL, PG, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -302,7 +301,7 @@ TEST_F(vfio_backend, unload_refused_while_in_use)
 /* Closing in any order: the group first, then the container. */
 TEST_F(vfio_backend, group_closed_first)
 {
-	uint8_t *buf;
+	__u8 *buf;
 
 	buf = mmap(NULL, PG, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
