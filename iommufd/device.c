@@ -318,9 +318,13 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 		goto out_free;
 	cmd->data_len = len;
 	cmd->out_data_type = type;
-	/* No backend supports dirty tracking or PASIDs yet. */
+	/*
+	 * No backend supports dirty tracking yet. The PASID capability bits
+	 * are for PCI devices only, as upstream sets them; none is one yet.
+	 */
 	cmd->out_capabilities = 0;
-	cmd->out_max_pasid_log2 = 0;
+	cmd->out_max_pasid_log2 = idev->ops->max_pasid_log2 ?
+				  idev->ops->max_pasid_log2(idev) : 0;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 out_free:
 	kfree(data);

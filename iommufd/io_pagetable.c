@@ -18,8 +18,11 @@
 #include "iopt_internal.h"
 #include "pages.h"
 
-/* How many times unmap asks pinning users to let go before giving up. */
-#define IOPT_UNMAP_TRIES 3
+/*
+ * How many times unmap asks pinning users to let go before giving up
+ * with -EDEADLOCK, as upstream does.
+ */
+#define IOPT_UNMAP_TRIES 100
 
 /*
  * Maps and unmaps of at most this many bytes fill or empty the domains
@@ -818,7 +821,7 @@ again:
 		/* A user did not let go of its pins: refuse, change nothing. */
 		iopt_lock_change(iopt, small);
 		iopt_clear_unmapping(iopt, start, last);
-		rc = -EBUSY;
+		rc = -EDEADLOCK;
 	}
 	if (rc) {
 		iopt_unlock_change(iopt, small);
@@ -950,7 +953,7 @@ static __always_inline int __iopt_unmap(struct io_pagetable *iopt,
  *
  * Areas are never split: an area that crosses either end of the range
  * fails the whole call with -ENOENT. In-kernel users pinning pages of
- * the areas are asked to unpin first; -EBUSY if they do not.
+ * the areas are asked to unpin first; -EDEADLOCK if they do not.
  */
 int iopt_unmap(struct io_pagetable *iopt, unsigned long iova,
 	       unsigned long length, unsigned long *unmapped)

@@ -158,6 +158,11 @@ void iopt_unreserve_owner(struct io_pagetable *iopt, void *owner);
 int iopt_set_large_pages(struct io_pagetable *iopt, bool enable);
 bool iopt_large_pages_enabled(struct io_pagetable *iopt);
 
+/* iopt_vfio.c: for the VFIO type1 semantics */
+int iopt_cut_iova(struct io_pagetable *iopt, const unsigned long *iovas,
+		  unsigned int num);
+unsigned long iopt_page_sizes(struct io_pagetable *iopt);
+
 int iopt_create_window(struct io_pagetable *iopt,
 		       struct iopt_window_info *info, bool fixed_base);
 int iopt_remove_window(struct io_pagetable *iopt, unsigned long base,

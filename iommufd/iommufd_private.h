@@ -47,6 +47,12 @@ struct page;
  * @pages_cache: pages objects of one-page maps kept for reuse by this
  *	context's IOASes, and the last owner that mapped (struct
  *	iopt_pages_cache); emptied at close, after every object is gone
+ * @vfio_ioas: the IOAS the VFIO container ioctls act on (vfio_compat.c),
+ *	or NULL. Guarded by xa_lock of @objects. Not a reference: the IOAS's
+ *	destroy clears it, under xa_lock, before the IOAS is freed, so a
+ *	reader holding xa_lock sees a live IOAS or NULL. Readers take a
+ *	short-term reference through the object table and check, under
+ *	xa_lock again, that it is still the one chosen.
  *
  * Lock order, outermost first: (no ctx lock) -> xa_lock. Object-specific
  * locks are described next to their objects and are never taken with
@@ -58,6 +64,7 @@ struct iommufd_ctx {
 	wait_queue_head_t destroy_wait;
 	int account_mode;
 	struct iopt_pages_cache pages_cache;
+	struct iommufd_ioas *vfio_ioas;
 };
 
 enum iommufd_object_type {
@@ -207,6 +214,7 @@ struct iommufd_object_ops {
 /**
  * struct iommufd_ioas - an I/O address space object
  * @obj: the object header
+ * @ictx: the context; it outlives every object in it
  * @iopt: the address space; its own locks guard it
  * @mutex: guards @auto_hwpts and the device count of every HWPT on this
  *	IOAS, and serialises attaching devices to it, so two devices never
@@ -214,17 +222,23 @@ struct iommufd_object_ops {
  *	iommufd_device lock -> ioas mutex -> domains_rwsem.
  * @auto_hwpts: struct iommufd_hwpt_paging made automatically for devices
  *	attached straight to this IOAS, tried first by later devices
+ * @noncoherent_hwpts: HWPTs on this IOAS whose domain does not enforce
+ *	cache coherency (VFIO_DMA_CC_IOMMU); guarded by @mutex
  */
 struct iommufd_ioas {
 	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
 	struct io_pagetable iopt;
 	struct mutex mutex; /* auto_hwpts, device attach */
 	struct list_head auto_hwpts;
+	unsigned int noncoherent_hwpts;
 };
 
 static_assert(offsetof(struct iommufd_ioas, obj) == 0);
 
 struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx, u32 id);
+struct iommufd_ioas *iommufd_ioas_alloc(struct iommufd_ctx *ictx,
+					bool windowed);
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_map(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd);
@@ -318,6 +332,12 @@ struct iommu_domain;
  * @detach: stop translating: the device is blocked from DMA
  * @hw_info: describe the IOMMU for IOMMU_GET_HW_INFO; returns kmalloc()ed
  *	data of *@len bytes and its IOMMU_HW_INFO_TYPE_* in *@type
+ * @max_pasid_log2: optional: how many PASID bits the device supports
+ *	(IOMMU_GET_HW_INFO's out_max_pasid_log2); 0, or no callback, for a
+ *	device without PASID support
+ * @enforce_cache_coherency: optional: make @domain, new and not yet
+ *	used, enforce cache coherency for DMA of the device (no snoop
+ *	bypass); true if it now does. No callback: it does not.
  *
  * This is the seam where a real IOMMU backend (the kernel's own paging
  * domain allocation for a struct device) plugs in next to the mock.
@@ -328,6 +348,9 @@ struct iommufd_device_ops {
 	int (*attach)(struct iommufd_device *idev, struct iommu_domain *domain);
 	void (*detach)(struct iommufd_device *idev);
 	void *(*hw_info)(struct iommufd_device *idev, u32 *len, u32 *type);
+	u8 (*max_pasid_log2)(struct iommufd_device *idev);
+	bool (*enforce_cache_coherency)(struct iommufd_device *idev,
+					struct iommu_domain *domain);
 };
 
 /**
@@ -340,6 +363,8 @@ struct iommufd_device_ops {
  * @ops: the driver that allocated @domain, to free it
  * @auto_domain: made for a device attached straight to the IOAS; it is
  *	destroyed when its last device leaves
+ * @enforce_cache_coherency: the device's driver made @domain enforce
+ *	cache coherency when it was allocated; counted in @ioas otherwise
  * @devices: devices attached or attaching, and holders from
  *	iommufd_hwpt_hold(), each with a long-term reference in @obj that
  *	it takes and drops with the count; guarded by @ioas's mutex
@@ -359,6 +384,7 @@ struct iommufd_hwpt_paging {
 	struct iommu_domain *domain;
 	const struct iommufd_device_ops *ops;
 	bool auto_domain;
+	bool enforce_cache_coherency;
 	unsigned int devices;
 	struct list_head auto_node;
 };

@@ -293,7 +293,8 @@ static int iopt_reserve_outside_aperture(struct io_pagetable *iopt,
 		if (rc)
 			return rc;
 	}
-	if (end && end < ULONG_MAX) {
+	/* As upstream: an aperture that ends at 0 holds IOVA 0 only. */
+	if (end < ULONG_MAX) {
 		rc = iopt_reserve_locked(iopt, end + 1, ULONG_MAX, domain);
 		if (rc)
 			return rc;

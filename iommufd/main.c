@@ -22,6 +22,7 @@
 #include "fault.h"
 #include "iommufd_private.h"
 #include "pages.h"
+#include "vfio_compat.h"
 #ifdef CONFIG_IOMMUFD_OOT_TEST
 #include "iommufd_test.h"
 #endif
@@ -435,6 +436,7 @@ union iommufd_cmd_buffer {
 	struct iommu_ioas_map map;
 	struct iommu_ioas_unmap unmap;
 	struct iommu_option option;
+	struct iommu_vfio_ioas vfio_ioas;
 	struct iommu_hwpt_alloc hwpt_alloc;
 	struct iommu_hw_info hw_info;
 	struct iommu_ioas_create_window create_window;
@@ -491,6 +493,7 @@ enum iommufd_inline_reply {
 	IOMMUFD_INLINE_FIXED_IOVA,	/* MAP, COPY: the IOVA comes back */
 	IOMMUFD_INLINE_OPTION_SET,	/* a get's value comes back */
 	IOMMUFD_INLINE_FIXED_WINDOW,	/* the base and page size come back */
+	IOMMUFD_INLINE_VFIO_IOAS_NOT_GET, /* a get's ID comes back */
 };
 
 static bool iommufd_inline_ok(const struct iommufd_ioctl_op *op,
@@ -509,6 +512,8 @@ static bool iommufd_inline_ok(const struct iommufd_ioctl_op *op,
 	case IOMMUFD_INLINE_FIXED_WINDOW:
 		return (buf->create_window.flags & IOMMU_WINDOW_FIXED_BASE) &&
 		       buf->create_window.page_size;
+	case IOMMUFD_INLINE_VFIO_IOAS_NOT_GET:
+		return buf->vfio_ioas.op != IOMMU_VFIO_IOAS_GET;
 	default:
 		return false;
 	}
@@ -557,6 +562,9 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMUFD_CMD_OPTION, IOMMU_OPTION, iommufd_option,
 		 struct iommu_option, val64,
 		 .inline_reply = IOMMUFD_INLINE_OPTION_SET),
+	IOCTL_OP(IOMMUFD_CMD_VFIO_IOAS, IOMMU_VFIO_IOAS, iommufd_vfio_ioas,
+		 struct iommu_vfio_ioas, __reserved,
+		 .inline_reply = IOMMUFD_INLINE_VFIO_IOAS_NOT_GET),
 	IOCTL_OP(IOMMUFD_CMD_HWPT_ALLOC, IOMMU_HWPT_ALLOC, iommufd_hwpt_alloc,
 		 struct iommu_hwpt_alloc, __reserved),
 	IOCTL_OP(IOMMUFD_CMD_GET_HW_INFO, IOMMU_GET_HW_INFO,
@@ -730,6 +738,13 @@ static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
 		.ubuffer = (void __user *)arg,
 	};
 
+	/*
+	 * A number no command has goes to the VFIO container ioctls (all
+	 * below IOMMUFD_CMD_BASE), as upstream routes them; ENOTTY there
+	 * for anything else. They take ioctl() only, not io_uring.
+	 */
+	if (!iommufd_find_op(cmd))
+		return iommufd_vfio_ioctl(ucmd.ictx, cmd, arg);
 	return iommufd_dispatch(&ucmd, cmd, NULL, 0);
 }
 

@@ -1559,25 +1559,61 @@ unsigned long iopt_pages_contig(struct iopt_pages *pages, unsigned long index,
 	return min(max, n);
 }
 
-/* Copy through a temporary (short-term) pin of one page. */
-static int pages_rw_page(struct iopt_pages *pages, unsigned long index,
-			 unsigned long offset, void *data, unsigned long len,
-			 bool write)
+static void pages_copy_page(struct page *page, unsigned long offset,
+			    void *data, unsigned long len, bool write)
 {
-	struct page *page;
-	void *vaddr;
-	long got;
+	void *vaddr = kmap_local_page(page);
 
-	got = pages_gup(pages, index, 1, write ? FOLL_WRITE : 0, &page,
-			false);
-	if (got != 1)
-		return got < 0 ? got : -EFAULT;
-	vaddr = kmap_local_page(page);
 	if (write)
 		memcpy(vaddr + offset, data, len);
 	else
 		memcpy(data, vaddr + offset, len);
 	kunmap_local(vaddr);
+}
+
+/*
+ * Copy through the page at @index if it is pinned (for a domain or an
+ * access): @mutex keeps it pinned meanwhile. A write dirties it for the
+ * unpin, which marks writable pages dirty. -ENOENT if it is not pinned.
+ */
+static int pages_rw_pinned(struct iopt_pages *pages, unsigned long index,
+			   unsigned long offset, void *data, unsigned long len,
+			   bool write)
+{
+	unsigned long pfn;
+	int rc = -ENOENT;
+
+	mutex_lock(&pages->mutex);
+	if (iopt_pages_contig(pages, index, 1, &pfn)) {
+		pages_copy_page(pfn_to_page(pfn), offset, data, len, write);
+		rc = 0;
+	}
+	mutex_unlock(&pages->mutex);
+	return rc;
+}
+
+/*
+ * Copy one page's part from the pinned page if there is one, which still
+ * works after the process that mapped the memory has exited, as
+ * upstream; else through a temporary (short-term) pin, which fails with
+ * -EFAULT once that address space is gone.
+ */
+static int pages_rw_page(struct iopt_pages *pages, unsigned long index,
+			 unsigned long offset, void *data, unsigned long len,
+			 bool write)
+{
+	struct page *page;
+	long got;
+	int rc;
+
+	rc = pages_rw_pinned(pages, index, offset, data, len, write);
+	if (rc != -ENOENT)
+		return rc;
+	got = pages_gup(pages, index, 1, write ? FOLL_WRITE : 0, &page,
+			false);
+	if (got != 1)
+		return got < 0 ? got : -EFAULT;
+	pages_copy_page(page, offset, data, len, write);
 	unpin_user_pages_dirty_lock(&page, 1, write);
 	return 0;
 }

@@ -507,6 +507,7 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd, u32 dev_flags)
 
 	if (dev_flags & ~(MOCK_FLAGS_DEVICE_NO_DIRTY |
 			  MOCK_FLAGS_DEVICE_HUGE_IOVA |
+			  MOCK_FLAGS_DEVICE_PASID |
 			  MOCK_FLAGS_DEVICE_HUGE_IOPTE_ONLY))
 		return -EOPNOTSUPP;
 	sobj = iommufd_object_alloc(ucmd->ictx, sobj, IOMMUFD_OBJ_SELFTEST);

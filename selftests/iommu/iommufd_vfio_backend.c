@@ -255,6 +255,17 @@ TEST_F(vfio_backend, unmap_all_empties_the_domain)
 	munmap(buf, len);
 }
 
+/* GET_INFO reports the real domain's page sizes, 4 KiB among them. */
+TEST_F(vfio_backend, get_info_has_page_sizes)
+{
+	struct vfio_iommu_type1_info info = { .argsz = sizeof(info) };
+
+	ASSERT_EQ(0, set_iommu(self->container, VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_GET_INFO, &info));
+	ASSERT_TRUE(info.flags & VFIO_IOMMU_INFO_PGSIZES);
+	ASSERT_TRUE(info.iova_pgsizes & PG);
+}
+
 /* The MSI window of VT-d is reserved: nothing may be mapped there. */
 TEST_F(vfio_backend, msi_window_is_reserved)
 {
