@@ -72,17 +72,31 @@ MOD_NAME_release := iommufd_oot
 MOD_NAME_test := iommufd_oot_test
 # $(1) = kernel version, $(2) = test|release
 mod_ko = $(BUILD)/mod/$(1)/$(2)/$(MOD_NAME_$(2)).ko
+# The VFIO backend is built with its core: $(MOD_NAME_$(2))_vfio.ko, next
+# to it. Its check of VFIO's private struct needs that kernel's layout,
+# taken from the BTF of its vfio.ko (tools/vfio-btf.sh; needs pahole).
+vfio_btf_h = $(BUILD)/btf/$(1)/vfio_ops_btf.h
+define vfio_btf_rule
+$(call vfio_btf_h,$(1)): $(ROOT)/tools/vfio-btf.sh | deps
+	$(Q)$(ROOT)/tools/vfio-btf.sh $(1) \
+		$(if $(filter $(KVER),$(1)),$(KDIR),/lib/modules/$(1)/build) \
+		$$@ $(BUILD)/btf/$(1)
+endef
+$(foreach k,$(sort $(KVER) $(KVERS_CHECK)),$(eval $(call vfio_btf_rule,$(k))))
 define module_rule
-$(call mod_ko,$(1),$(2)): $(MODULE_SRCS) | deps
+$(call mod_ko,$(1),$(2)): $(MODULE_SRCS) $(call vfio_btf_h,$(1)) | deps
 	$(Q)mkdir -p $(BUILD)/mod/$(1)/$(2)/iommufd
 	$(Q)ln -sfn $(ROOT)/uapi $(BUILD)/mod/$(1)/$(2)/uapi
 	$(Q)for f in $(ROOT)/iommufd/*; do \
 		ln -sf $$$$f $(BUILD)/mod/$(1)/$(2)/iommufd/; done
+	$(Q)ln -sf $(call vfio_btf_h,$(1)) $(BUILD)/mod/$(1)/$(2)/iommufd/
 	$(Q)$(MAKE) -C $(if $(filter $(KVER),$(1)),$(KDIR),/lib/modules/$(1)/build) \
 		M=$(BUILD)/mod/$(1)/$(2)/iommufd \
 		$(if $(filter test,$(2)),CONFIG_IOMMUFD_OOT_TEST=y) \
 		W=1 modules
 	$(Q)rm -f $(BUILD)/mod/$(1)/$(2)/*.ko
+	$(Q)cp $(BUILD)/mod/$(1)/$(2)/iommufd/$(MOD_NAME_$(2))_vfio.ko \
+		$(BUILD)/mod/$(1)/$(2)/
 	$(Q)cp $(BUILD)/mod/$(1)/$(2)/iommufd/$(MOD_NAME_$(2)).ko $$@
 endef
 $(foreach k,$(sort $(KVER) $(KVERS_CHECK)),\

@@ -15,6 +15,9 @@
 #endif
 #include <linux/mm.h>
 #include <linux/uaccess.h>
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+#include <linux/irqdomain.h>
+#endif
 
 /* 6.5 dropped the vmas argument of pin_user_pages_remote(). */
 static inline long compat_pin_user_pages_remote(struct mm_struct *mm,
@@ -121,5 +124,70 @@ static inline int compat_pin_user_pages_nowait(unsigned long start,
 		unpin_user_pages(pages, got);
 	return -EAGAIN;
 }
+
+/*
+ * A new paging domain for @dev from its IOMMU driver, or an ERR_PTR.
+ * 6.11 added iommu_paging_domain_alloc(); before it, domains came from
+ * the device's bus, and NULL meant failure.
+ */
+static inline struct iommu_domain *
+compat_iommu_paging_domain_alloc(struct device *dev)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	return iommu_paging_domain_alloc(dev);
+#else
+	struct iommu_domain *domain = iommu_domain_alloc(dev->bus);
+
+	return domain ? domain : ERR_PTR(-ENOMEM);
+#endif
+}
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+static inline int compat_dev_lacks_intr_remap(struct device *dev, void *data)
+{
+	return !device_iommu_capable(dev, IOMMU_CAP_INTR_REMAP);
+}
+#endif
+
+/*
+ * Whether the MSIs of every device of @group are isolated from other
+ * devices' (interrupt remapping or an MSI controller that isolates), so
+ * that a device's DMA cannot forge another's interrupts. 6.3 added
+ * iommu_group_has_isolated_msi(); 6.1 asks the interrupt domains and
+ * each device's IOMMU, as its VFIO type1 does.
+ */
+static inline bool compat_iommu_group_has_isolated_msi(struct iommu_group *group)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	return iommu_group_has_isolated_msi(group);
+#else
+	return irq_domain_check_msi_remap() ||
+	       !iommu_group_for_each_dev(group, NULL,
+					 compat_dev_lacks_intr_remap);
+#endif
+}
+
+/*
+ * Whether @dev's IOMMU can make a domain ignore the device's no-snoop
+ * attribute (domain ops' enforce_cache_coherency()). 6.3 added the
+ * capability; before it there is no way to know for a device, and a
+ * domain enforced for a device that cannot (QEMU's VT-d has no snoop
+ * control) refuses that device, so 6.1 never enforces.
+ */
+static inline bool compat_dev_enforces_cache_coherency(struct device *dev)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	return device_iommu_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY);
+#else
+	return false;
+#endif
+}
+
+/*
+ * 6.1's struct vfio_iommu_driver_ops (VFIO's private interface, see
+ * vfio_ops.h) ends with a notify callback, which 6.2 removed.
+ */
+#define COMPAT_VFIO_OPS_HAS_NOTIFY \
+	(LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0))
 
 #endif

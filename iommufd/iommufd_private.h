@@ -30,6 +30,7 @@ struct page;
 /**
  * struct iommufd_ctx - one open of /dev/iommu
  * @file: the file this context belongs to; not refcounted by the context.
+ *	NULL for a context the kernel owns (a VFIO container's, kapi.c).
  * @objects: every object of this context by ID. The xarray's own spinlock
  *	(xa_lock) guards the table and the transitions of an object's
  *	@shortterm_users between zero and non-zero (see struct
@@ -176,6 +177,10 @@ static inline int iommufd_ucmd_new_id(struct iommufd_ucmd *ucmd, u32 id)
 {
 	return ucmd->ubuffer ? 0 : id;
 }
+
+/* Contexts, ctx.c: @filp is NULL for a context the kernel owns. */
+struct iommufd_ctx *iommufd_ctx_alloc(struct file *filp);
+void iommufd_ctx_free(struct iommufd_ctx *ictx);
 
 /* Object table, object.c */
 void iommufd_objects_init(struct iommufd_ctx *ictx);

@@ -29,27 +29,17 @@
 
 static int iommufd_fops_open(struct inode *inode, struct file *filp)
 {
-	struct iommufd_ctx *ictx;
+	struct iommufd_ctx *ictx = iommufd_ctx_alloc(filp);
 
-	ictx = iommufd_kzalloc(sizeof(*ictx));
 	if (!ictx)
 		return -ENOMEM;
-	iommufd_objects_init(ictx);
-	ictx->account_mode = IOPT_ACCOUNT_USER;
-	iopt_pages_cache_init(&ictx->pages_cache);
-	ictx->file = filp;
 	filp->private_data = ictx;
 	return 0;
 }
 
 static int iommufd_fops_release(struct inode *inode, struct file *filp)
 {
-	struct iommufd_ctx *ictx = filp->private_data;
-
-	iommufd_fault_ctx_closed(ictx);
-	iommufd_objects_destroy_all(ictx);
-	iopt_pages_cache_drain(&ictx->pages_cache);
-	kfree(ictx);
+	iommufd_ctx_free(filp->private_data);
 	return 0;
 }
 

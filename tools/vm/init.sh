@@ -37,6 +37,8 @@ module_name() {
 
 loaded=
 unload_module() {
+	# The VFIO backend uses the core: it goes first.
+	vfio_backend_unload
 	rmmod "$(module_name "$loaded")"
 	echo "IOMMUFD-RMMOD variant=$loaded rc=$?"
 	loaded=
@@ -52,21 +54,61 @@ load_module() {
 	return $rc
 }
 
+# The VFIO backend of the test build, on top of VFIO (vfio_setup). $1 =
+# yes: vfio_iommu_type1 is loaded first, as modprobe's soft dependency
+# would; no: it is not loaded at all. Either way ours registers last, so
+# VFIO asks it first.
+vfio_backend=
+vfio_backend_load() {
+	vfio_backend_unload
+	if [ "$1" = yes ]; then
+		vfio_setup yes || return 1
+	else
+		grep -q '^vfio_iommu_type1 ' /proc/modules &&
+			{ rmmod vfio_iommu_type1 || return 1; }
+		vfio_setup no || return 1
+	fi
+	[ -n "$IOMMUFD_VFIO_GROUP" ] || return 1
+	insmod /lib/iommufd/test/iommufd_oot_test_vfio.ko || return 1
+	vfio_backend=iommufd_oot_test_vfio
+	echo "IOMMUFD-VFIO backend loaded, type1 $1"
+}
+
+vfio_backend_unload() {
+	[ -n "$vfio_backend" ] || return 0
+	rmmod "$vfio_backend"
+	echo "IOMMUFD-RMMOD vfio backend rc=$?"
+	vfio_backend=
+}
+
 # suites.list variants: "test" and "release" name the module build;
-# "uring" is the test build with every command sent through io_uring.
+# "uring" is the test build with every command sent through io_uring;
+# "vfio" and "vfio-type1" the test build with the VFIO backend, without
+# and with vfio_iommu_type1 loaded before it.
 run_suites() {
 	while read -r variant suite; do
 		[ -n "$suite" ] || continue
 		echo "IOMMUFD-SUITE-BEGIN $suite@$variant"
 		module=$variant
-		[ "$variant" = uring ] && module=test
+		case "$variant" in
+		uring|vfio|vfio-type1) module=test ;;
+		esac
 		if load_module "$module"; then
+			rc=0
 			case "$variant" in
-			release) IOMMUFD_EXPECT_RELEASE=1 "/tests/$suite" ;;
-			uring) IOMMUFD_TEST_SUBMIT=uring "/tests/$suite" ;;
-			*) "/tests/$suite" ;;
+			vfio) vfio_backend_load no || rc=255 ;;
+			vfio-type1) vfio_backend_load yes || rc=255 ;;
 			esac
-			rc=$?
+			if [ $rc = 0 ]; then
+				case "$variant" in
+				release) IOMMUFD_EXPECT_RELEASE=1 "/tests/$suite" ;;
+				uring) IOMMUFD_TEST_SUBMIT=uring "/tests/$suite" ;;
+				vfio-type1) IOMMUFD_VFIO_TYPE1_LOADED=1 "/tests/$suite" ;;
+				*) "/tests/$suite" ;;
+				esac
+				rc=$?
+			fi
+			vfio_backend_unload
 		else
 			rc=255
 		fi
@@ -85,20 +127,29 @@ kmemleak_report() {
 	echo "IOMMUFD-KMEMLEAK-DONE"
 }
 
-# The peer for make bench: QEMU's edu device behind emulated VT-d, bound
-# to vfio-pci, its group handed to the benchmark.
+# The peer for make bench, and the VFIO backend's device: QEMU's edu
+# device behind emulated VT-d, bound to vfio-pci, its group handed to the
+# benchmark and the suites. Modules already loaded are kept. $1 = no:
+# leave vfio_iommu_type1 out.
 vfio_setup() {
-	for m in irqbypass vfio vfio_iommu_type1 vfio-pci-core vfio-pci; do
+	for m in irqbypass vfio vfio_virqfd vfio_iommu_type1 vfio-pci-core \
+		 vfio-pci; do
+		[ "$m" = vfio_iommu_type1 ] && [ "$1" = no ] && continue
+		# Only 6.1 has virqfd as a module of its own.
+		[ "$m" = vfio_virqfd ] && [ ! -f "/lib/vfio/$m.ko" ] && continue
 		[ -f "/lib/vfio/$m.ko" ] || return 0
+		grep -q "^$(echo "$m" | tr - _) " /proc/modules && continue
 		insmod "/lib/vfio/$m.ko" || return 0
 	done
 	for d in /sys/bus/pci/devices/*; do
 		[ "$(cat "$d/vendor")" = 0x1234 ] || continue
 		[ "$(cat "$d/device")" = 0x11e8 ] || continue
-		echo vfio-pci > "$d/driver_override"
-		basename "$d" > /sys/bus/pci/drivers_probe
 		group=$(basename "$(readlink "$d/iommu_group")")
 		export IOMMUFD_BENCH_VFIO_GROUP=/dev/vfio/$group
+		export IOMMUFD_VFIO_GROUP=/dev/vfio/$group
+		[ -e "$d/driver" ] && continue
+		echo vfio-pci > "$d/driver_override"
+		basename "$d" > /sys/bus/pci/drivers_probe
 		echo "IOMMUFD-VFIO edu $(basename "$d") group $group"
 	done
 }

@@ -9,7 +9,10 @@
 #   --kernel IMAGE boots IMAGE instead of /boot/vmlinuz-KVER (the debug
 #   kernel of make check-debug); the modules are still build/mod/KVER/.
 #
-# check: runs every suite named in FILE (lines "test|release|uring BINARY";
+# check: runs every suite named in FILE (lines "VARIANT BINARY", VARIANT
+#   test, release, uring, or vfio and vfio-type1: the test build with
+#   the VFIO backend loaded, vfio_iommu_type1 absent or loaded before it,
+#   on a machine with emulated VT-d and edu bound to vfio-pci;
 #   by default every selftest binary against the test build, and the
 #   command suites again through io_uring), prints the
 #   guest's TAP, then one line "LABEL: N passed, N failed, N skipped", and
@@ -62,6 +65,9 @@ for v in test release; do
 	[ -r "$ko" ] || { echo "run-vm: $ko not built" >&2; exit 2; }
 	mkdir -p "$r/lib/iommufd/$v"
 	cp "$ko" "$r/lib/iommufd/$v/"
+	# The VFIO backend of the same build (iommufd/Kbuild), if built.
+	ko=$BUILD/mod/$kver/$v/${name}_vfio.ko
+	[ -r "$ko" ] && cp "$ko" "$r/lib/iommufd/$v/"
 done
 cp "$BUILD"/selftests/* "$r/tests/" 2>/dev/null || true
 if [ -n "$suites" ]; then
@@ -89,10 +95,16 @@ for f in "${add[@]}"; do
 done
 [ -d "$BUILD/tools/bin" ] && cp "$BUILD"/tools/bin/* "$r/tools/"
 [ -f "$ROOT/tools/demo.sh" ] && cp "$ROOT/tools/demo.sh" "$r/tools/"
-if [ "$mode" = bench ]; then
-	# VFIO from the same Debian kernel, for the benchmark's peer.
+# Suites of the "vfio" variants need a real device: VFIO, and a machine
+# with an IOMMU and edu (as make bench has).
+vfio_suites=0
+grep -qE '^vfio' "$r/tests/suites.list" && vfio_suites=1
+if [ "$mode" = bench ] || [ "$vfio_suites" = 1 ]; then
+	# VFIO from the same Debian kernel, for the benchmark's peer and
+	# the VFIO backend's suites.
 	mkdir -p "$r/lib/vfio"
-	for m in virt/lib/irqbypass drivers/vfio/vfio \
+	# (6.1 has virqfd in a module of its own.)
+	for m in virt/lib/irqbypass drivers/vfio/vfio drivers/vfio/vfio_virqfd \
 		 drivers/vfio/vfio_iommu_type1 drivers/vfio/pci/vfio-pci-core \
 		 drivers/vfio/pci/vfio-pci; do
 		ko=/lib/modules/$kver/kernel/$m.ko
@@ -132,7 +144,7 @@ append+=" iommufd.interactive=$interactive"
 	append+=" iommufd.bench_only=$IOMMUFD_BENCH_ONLY"
 mem=2048
 machine=()
-if [ "$mode" = bench ]; then
+if [ "$mode" = bench ] || [ "$vfio_suites" = 1 ]; then
 	# The VFIO type1 peer: QEMU's edu device behind emulated VT-d.
 	mem=3072
 	machine=(-machine q35,kernel-irqchip=split

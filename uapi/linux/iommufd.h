@@ -1287,4 +1287,20 @@ struct iommu_uring_cmd {
 	__aligned_u64 arg;
 };
 
+/**
+ * DOC: The VFIO backend (Extension, not upstream)
+ *
+ * iommufd_oot_vfio.ko registers this module as an IOMMU driver of VFIO's
+ * container (/dev/vfio/vfio), see Documentation/vfio-backend.rst. Its
+ * containers answer VFIO_CHECK_EXTENSION and accept VFIO_SET_IOMMU for
+ * VFIO_TYPE1_IOMMU and VFIO_TYPE1v2_IOMMU (unless its module parameter
+ * type1=0 turns that off) and always for IOMMUFD_OOT_VFIO_TYPE, a number
+ * of its own, far above VFIO's (which are below 100), for programs that
+ * want this backend whatever else is loaded. A container of that type
+ * has TYPE1v2's semantics. After VFIO_SET_IOMMU, VFIO_CHECK_EXTENSION of
+ * IOMMUFD_OOT_VFIO_TYPE on the container returns 1 only if this backend
+ * serves it.
+ */
+#define IOMMUFD_OOT_VFIO_TYPE 0x1000
+
 #endif /* IOMMUFD_OOT_UAPI_IOMMUFD_H */

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the core module exports to the VFIO module (symbol namespace
+ * IOMMUFD_OOT, GPL only): contexts the kernel owns, one per VFIO
+ * container, whose compat IOAS the container's ioctls act on, and real
+ * iommu_groups as device objects of such a context.
+ */
+#ifndef IOMMUFD_KAPI_H
+#define IOMMUFD_KAPI_H
+
+#include <linux/types.h>
+
+struct iommu_group;
+struct iommufd_ctx;
+struct iommufd_group;
+
+struct iommufd_ctx *iommufd_kapi_ctx_create(void);
+void iommufd_kapi_ctx_destroy(struct iommufd_ctx *ictx);
+long iommufd_kapi_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
+			     unsigned long arg);
+struct iommufd_group *iommufd_kapi_group_attach(struct iommufd_ctx *ictx,
+						struct iommu_group *group);
+void iommufd_kapi_group_detach(struct iommufd_group *igroup);
+phys_addr_t iommufd_kapi_group_iova_to_phys(struct iommufd_group *igroup,
+					    unsigned long iova);
+
+#endif

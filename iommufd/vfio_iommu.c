@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommufd_oot_vfio.ko: this project as an IOMMU driver of VFIO's
+ * container (/dev/vfio/vfio), so that programs written for VFIO type1
+ * (QEMU, DPDK, SPDK, crosvm, cloud-hypervisor) get our IOAS and page
+ * tables for real devices without a change.
+ *
+ * VFIO keeps what it does: group ownership, device fds, BARs,
+ * interrupts, reset. Its container core asks its registered IOMMU
+ * drivers, newest first, which supports the type a VFIO_SET_IOMMU names,
+ * opens the first that does, and attaches the container's groups to it.
+ * Loaded after vfio_iommu_type1 (see MODULE_SOFTDEP below), this driver
+ * is asked first. A container of ours is a context of the core module
+ * (kapi.c) whose compat IOAS its ioctls act on with type1's semantics;
+ * each attached group's devices are device objects of that context,
+ * translated by paging domains of the group's own IOMMU driver.
+ *
+ * VFIO holds a reference on this module for every container it serves,
+ * so it cannot be unloaded under one; once it is unloaded, new
+ * containers get type1 again.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/iommu.h>
+#include <linux/list.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+
+#include "../uapi/linux/iommufd.h"
+#include "compat.h"
+#include "kapi.h"
+#include "vfio_ops.h"
+
+static bool type1 = true;
+module_param(type1, bool, 0644);
+MODULE_PARM_DESC(type1,
+		 "Serve VFIO_TYPE1_IOMMU and VFIO_TYPE1v2_IOMMU containers (default: yes); IOMMUFD_OOT_VFIO_TYPE is always served");
+
+static bool allow_unsafe_interrupts;
+module_param(allow_unsafe_interrupts, bool, 0644);
+MODULE_PARM_DESC(allow_unsafe_interrupts,
+		 "Accept groups whose MSIs are not isolated (no interrupt remapping), as vfio_iommu_type1's parameter of that name");
+
+/**
+ * struct oot_container - a VFIO container this driver serves
+ * @ictx: its context; the compat IOAS is its address space
+ * @groups: struct oot_group, the groups attached
+ * @node: in oot_containers
+ */
+struct oot_container {
+	struct iommufd_ctx *ictx;
+	struct list_head groups;
+	struct list_head node;
+};
+
+/**
+ * struct oot_group - a group attached to a container of ours
+ * @node: in its container's @groups
+ * @group: the group; VFIO holds it while it is attached
+ * @igroup: its devices in the container's context
+ */
+struct oot_group {
+	struct list_head node;
+	struct iommu_group *group;
+	struct iommufd_group *igroup;
+};
+
+/*
+ * Guards oot_containers and every container's group list. VFIO calls
+ * attach and detach under its container's lock already; this one also
+ * covers the test builds' lookup across containers.
+ */
+static DEFINE_MUTEX(oot_lock);
+static LIST_HEAD(oot_containers);
+
+static bool oot_serves(unsigned long type)
+{
+	if (type == IOMMUFD_OOT_VFIO_TYPE)
+		return true;
+	return READ_ONCE(type1) &&
+	       (type == VFIO_TYPE1_IOMMU || type == VFIO_TYPE1v2_IOMMU);
+}
+
+/* VFIO_SET_IOMMU chose us for @type: a new container. */
+static void *oot_open(unsigned long type)
+{
+	struct oot_container *container;
+	long rc;
+
+	if (!oot_serves(type))
+		return ERR_PTR(-EINVAL);
+	container = kzalloc(sizeof(*container), GFP_KERNEL_ACCOUNT);
+	if (!container)
+		return ERR_PTR(-ENOMEM);
+	INIT_LIST_HEAD(&container->groups);
+	container->ictx = iommufd_kapi_ctx_create();
+	if (IS_ERR(container->ictx)) {
+		rc = PTR_ERR(container->ictx);
+		goto err_free;
+	}
+	/* Our own type has TYPE1v2's semantics. */
+	rc = iommufd_kapi_vfio_ioctl(container->ictx, VFIO_SET_IOMMU,
+				     type == IOMMUFD_OOT_VFIO_TYPE ?
+					     VFIO_TYPE1v2_IOMMU : type);
+	if (rc)
+		goto err_ctx;
+	mutex_lock(&oot_lock);
+	list_add(&container->node, &oot_containers);
+	mutex_unlock(&oot_lock);
+	return container;
+
+err_ctx:
+	iommufd_kapi_ctx_destroy(container->ictx);
+err_free:
+	kfree(container);
+	return ERR_PTR(rc);
+}
+
+/* The container's last group has left: VFIO detached each first. */
+static void oot_release(void *data)
+{
+	struct oot_container *container = data;
+
+	mutex_lock(&oot_lock);
+	list_del(&container->node);
+	mutex_unlock(&oot_lock);
+	WARN_ON(!list_empty(&container->groups));
+	iommufd_kapi_ctx_destroy(container->ictx);
+	kfree(container);
+}
+
+static long oot_check_extension(struct oot_container *container,
+				unsigned long ext)
+{
+	switch (ext) {
+	case IOMMUFD_OOT_VFIO_TYPE:
+		return 1;
+	case VFIO_TYPE1_IOMMU:
+	case VFIO_TYPE1v2_IOMMU:
+		return READ_ONCE(type1);
+	}
+	/* Before VFIO_SET_IOMMU there is no container to ask. */
+	if (!container)
+		return ext == VFIO_UNMAP_ALL;
+	return iommufd_kapi_vfio_ioctl(container->ictx, VFIO_CHECK_EXTENSION,
+				       ext);
+}
+
+static long oot_ioctl(void *data, unsigned int cmd, unsigned long arg)
+{
+	struct oot_container *container = data;
+
+	if (cmd == VFIO_CHECK_EXTENSION)
+		return oot_check_extension(container, arg);
+	if (!container)
+		return -EINVAL;
+	return iommufd_kapi_vfio_ioctl(container->ictx, cmd, arg);
+}
+
+static struct oot_group *oot_find_group(struct oot_container *container,
+					struct iommu_group *group)
+{
+	struct oot_group *entry;
+
+	lockdep_assert_held(&oot_lock);
+	list_for_each_entry(entry, &container->groups, node)
+		if (entry->group == group)
+			return entry;
+	return NULL;
+}
+
+/*
+ * VFIO owns @group's DMA already (it holds the group on its blocking
+ * domain). Refusals are type1's: EPERM for MSIs that are not isolated,
+ * EINVAL for a group attached already or whose reserved regions or
+ * aperture clash with the mappings. Emulated (mdev) groups need
+ * pin_pages, which this driver does not offer yet: EOPNOTSUPP, and VFIO
+ * goes on to the next driver (type1, if loaded) at VFIO_SET_IOMMU.
+ */
+static int oot_attach_group(void *data, struct iommu_group *group,
+			    enum vfio_group_type type)
+{
+	struct oot_container *container = data;
+	struct oot_group *entry;
+	int rc;
+
+	if (type != VFIO_IOMMU)
+		return -EOPNOTSUPP;
+	if (!READ_ONCE(allow_unsafe_interrupts) &&
+	    !compat_iommu_group_has_isolated_msi(group)) {
+		pr_warn_ratelimited("group %d: no interrupt remapping; the allow_unsafe_interrupts parameter accepts it anyway\n",
+				    iommu_group_id(group));
+		return -EPERM;
+	}
+	entry = kzalloc(sizeof(*entry), GFP_KERNEL_ACCOUNT);
+	if (!entry)
+		return -ENOMEM;
+	entry->group = group;
+
+	mutex_lock(&oot_lock);
+	rc = -EINVAL;
+	if (oot_find_group(container, group))
+		goto err_unlock;
+	entry->igroup = iommufd_kapi_group_attach(container->ictx, group);
+	if (IS_ERR(entry->igroup)) {
+		rc = PTR_ERR(entry->igroup);
+		goto err_unlock;
+	}
+	list_add_tail(&entry->node, &container->groups);
+	mutex_unlock(&oot_lock);
+	return 0;
+
+err_unlock:
+	mutex_unlock(&oot_lock);
+	kfree(entry);
+	return rc;
+}
+
+static void oot_detach_group(void *data, struct iommu_group *group)
+{
+	struct oot_container *container = data;
+	struct oot_group *entry;
+
+	mutex_lock(&oot_lock);
+	entry = oot_find_group(container, group);
+	if (entry)
+		list_del(&entry->node);
+	mutex_unlock(&oot_lock);
+	if (WARN_ON(!entry))
+		return;
+	iommufd_kapi_group_detach(entry->igroup);
+	kfree(entry);
+}
+
+static const struct vfio_iommu_driver_ops oot_ops = {
+	.name = "iommufd_oot",
+	.owner = THIS_MODULE,
+	.open = oot_open,
+	.release = oot_release,
+	.ioctl = oot_ioctl,
+	.attach_group = oot_attach_group,
+	.detach_group = oot_detach_group,
+};
+
+#ifdef CONFIG_IOMMUFD_OOT_TEST
+/*
+ * Test builds: debugfs iommufd_oot_test_vfio/iova_to_phys. Write
+ * "GROUP_ID IOVA" (decimal group number, hex or decimal IOVA); read back
+ * what the domain of that group, in whichever container of ours holds
+ * it, translates the IOVA to ("0x0" for nothing), so a test can compare
+ * it with the physical address of the page it mapped.
+ */
+static struct dentry *oot_debugfs;
+static phys_addr_t oot_last_phys;
+
+static phys_addr_t oot_translate(int group_id, unsigned long iova)
+{
+	struct oot_container *container;
+	struct oot_group *entry;
+	phys_addr_t phys = 0;
+
+	mutex_lock(&oot_lock);
+	list_for_each_entry(container, &oot_containers, node) {
+		list_for_each_entry(entry, &container->groups, node) {
+			if (iommu_group_id(entry->group) != group_id)
+				continue;
+			phys = iommufd_kapi_group_iova_to_phys(entry->igroup,
+							       iova);
+		}
+	}
+	mutex_unlock(&oot_lock);
+	return phys;
+}
+
+static ssize_t oot_iova_to_phys_write(struct file *file,
+				      const char __user *ubuf, size_t len,
+				      loff_t *ppos)
+{
+	unsigned long iova;
+	char buf[64];
+	int group_id;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = 0;
+	if (sscanf(buf, "%d %li", &group_id, &iova) != 2)
+		return -EINVAL;
+	WRITE_ONCE(oot_last_phys, oot_translate(group_id, iova));
+	return len;
+}
+
+static ssize_t oot_iova_to_phys_read(struct file *file, char __user *ubuf,
+				     size_t len, loff_t *ppos)
+{
+	char buf[32];
+	int n;
+
+	n = scnprintf(buf, sizeof(buf), "%#llx\n",
+		      (unsigned long long)READ_ONCE(oot_last_phys));
+	return simple_read_from_buffer(ubuf, len, ppos, buf, n);
+}
+
+static const struct file_operations oot_iova_to_phys_fops = {
+	.owner = THIS_MODULE,
+	.write = oot_iova_to_phys_write,
+	.read = oot_iova_to_phys_read,
+};
+
+static void oot_debugfs_init(void)
+{
+	oot_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("iova_to_phys", 0600, oot_debugfs, NULL,
+			    &oot_iova_to_phys_fops);
+}
+
+static void oot_debugfs_exit(void)
+{
+	debugfs_remove_recursive(oot_debugfs);
+}
+#else
+static void oot_debugfs_init(void)
+{
+}
+
+static void oot_debugfs_exit(void)
+{
+}
+#endif
+
+static int __init oot_vfio_init(void)
+{
+	int rc;
+
+	rc = vfio_register_iommu_driver(&oot_ops);
+	if (rc)
+		return rc;
+	oot_debugfs_init();
+	pr_info("VFIO IOMMU driver registered (type1=%d, own type %#x)\n",
+		type1, IOMMUFD_OOT_VFIO_TYPE);
+	return 0;
+}
+
+static void __exit oot_vfio_exit(void)
+{
+	oot_debugfs_exit();
+	vfio_unregister_iommu_driver(&oot_ops);
+}
+
+module_init(oot_vfio_init);
+module_exit(oot_vfio_exit);
+
+MODULE_IMPORT_NS(IOMMUFD_OOT);
+/* Registered after type1, VFIO asks this driver first. */
+MODULE_SOFTDEP("pre: vfio_iommu_type1");
+MODULE_DESCRIPTION("/dev/iommu's address spaces as the IOMMU backend of VFIO containers");
+#ifdef CONFIG_IOMMUFD_OOT_TEST
+MODULE_INFO(build, "test");
+#else
+MODULE_INFO(build, "release");
+#endif
+MODULE_LICENSE("GPL");
