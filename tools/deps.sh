@@ -14,6 +14,7 @@ kver_61=$(ver KVER_61)
 pkgs="build-essential gcc-12 make bc flex bison libelf-dev libssl-dev kmod
 cpio gzip xz-utils busybox-static qemu-system-x86 liburing-dev
 linux-source-6.12 python3 perl libedit-dev
+debhelper dh-dkms dkms dpkg-dev lintian fakeroot python3-docutils pkgconf
 linux-image-${kver_612}-unsigned linux-headers-${kver_612}
 linux-image-${kver_61}-unsigned linux-headers-${kver_61}"
 
