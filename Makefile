@@ -400,3 +400,9 @@ dkms-src:
 # are left out), then checked with lintian. Results in build/deb/.
 deb:
 	$(Q)$(PKG_DIR)/mkdeb.sh $(BUILD)/deb '$(IOMMUFD_OOT_VERSION)'
+
+# The package check alone (root, Debian; make check runs it too): build,
+# install, DKMS on both pinned kernels, VM suites, purge (tools/pkg/check.sh).
+.PHONY: check-pkg
+check-pkg: all modules-all
+	$(Q)$(PKG_DIR)/check.sh $(KVERS_CHECK)
