@@ -153,7 +153,7 @@ for k in "$@"; do
 	# What kbuild's release build makes (make check built it) is what
 	# DKMS must install: dkms.conf lists RELEASE_MODULES of the Makefile.
 	order=$BUILD/mod/$k/release/iommufd/modules.order
-	sed 's|.*/||; s|\.o$||' "$order" 2>&1 | LC_ALL=C sort > "$out/mods.kbuild.$k"
+	sed 's|.*/||; s|\.k\?o$||' "$order" 2>&1 | LC_ALL=C sort > "$out/mods.kbuild.$k"
 	mods_of "$k" > "$out/mods.dkms.$k"
 	check "DKMS installs on $k the modules of kbuild's release build" \
 		diff -u "$out/mods.kbuild.$k" "$out/mods.dkms.$k"
