@@ -362,10 +362,12 @@ uninstall-tools:
 	$(Q)$(if $(DESTDIR),:,ldconfig)
 
 # The release build of KVER into /lib/modules/KVER/updates/, which
-# depmod ranks above the kernel's own directories.
+# depmod ranks above the kernel's own directories. Unsigned: a kernel's
+# headers do not carry its signing key (DKMS signs with its own).
 install-module: $(call mod_ko,$(KVER),release)
 	$(Q)$(MAKE) -C $(KDIR) M=$(BUILD)/mod/$(KVER)/release/iommufd \
-		INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates modules_install
+		INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates \
+		CONFIG_MODULE_SIG_ALL= modules_install
 	$(Q)$(if $(DESTDIR),:,depmod -a $(KVER))
 
 uninstall-module:

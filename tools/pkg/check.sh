@@ -6,7 +6,8 @@
 #
 #   check.sh KVER...
 #
-# 1. make deb: the packages, built in a copy of the tree; lintian clean.
+# 1. make deb: the packages, built in a copy of the tree; lintian clean;
+#    make install and make uninstall, into a DESTDIR.
 # 2. apt-get install of the four packages, which pulls in nothing else;
 #    DKMS builds and installs the release module for every KVER; modinfo
 #    shows the package's version and "build: release"; the modules DKMS
@@ -116,6 +117,18 @@ for d in "${debs[@]}"; do
 	failed=$((failed + 1))
 	finish
 done
+
+# make install puts the module and the tools in place, make uninstall
+# takes every file away again (in a DESTDIR, not on this machine).
+dest=$out/destdir
+check "make install into a DESTDIR, then make uninstall leaves no file" \
+	sh -c "make -C '$ROOT' --no-print-directory NO_DEPS=1 DESTDIR='$dest' install >/dev/null &&
+	       find '$dest' ! -type d | sort | tee '$out/destdir.files' &&
+	       grep -q '/updates/iommufd_oot.ko' '$out/destdir.files' &&
+	       grep -q '/bin/iommufdctl\$' '$out/destdir.files' &&
+	       grep -q '/libiommufd.so.0\$' '$out/destdir.files' &&
+	       make -C '$ROOT' --no-print-directory NO_DEPS=1 DESTDIR='$dest' uninstall &&
+	       echo 'left after make uninstall:' && ! find '$dest' ! -type d | grep ."
 
 # --- 2. Install.
 trap 'purge_ours > "$out/purge-on-exit.log" 2>&1' EXIT
