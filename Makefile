@@ -400,7 +400,7 @@ dkms-src:
 # The packages, built by dpkg-buildpackage in a copy of the tree as git
 # has it (committed and staged or modified tracked files; untracked files
 # are left out), then checked with lintian. Results in build/deb/.
-deb:
+deb: deps
 	$(Q)$(PKG_DIR)/mkdeb.sh $(BUILD)/deb '$(IOMMUFD_OOT_VERSION)'
 
 # The package check alone (root, Debian; make check runs it too): build,

@@ -52,6 +52,8 @@ check() {
 	if "$@" > "$step_log" 2>&1; then ok "$desc"; else not_ok "$desc"; fi
 }
 finish() {
+	echo "1..$n"
+	echo "# package check: $SECONDS s"
 	echo "$passed $failed $skipped" > "$out/results"
 	echo "pkg-check: $passed passed, $failed failed, $skipped skipped"
 	[ "$failed" -eq 0 ]
@@ -149,7 +151,7 @@ for k in "$@"; do
 	# common.postinst builds for the running and the newest kernel when
 	# the running one is installed, else for all: build what it left out,
 	# as a kernel's postinst hook would.
-	if ! dkms status -m iommufd-oot -k "$k" | grep -q ': installed'; then
+	if ! dkms status -m iommufd-oot -k "$k" 2>/dev/null | grep -q ': installed'; then
 		echo "# DKMS's postinst left out $k; dkms install -k $k"
 		dkms install -m iommufd-oot -v "$version" -k "$k" > "$step_log" 2>&1
 	fi
@@ -209,9 +211,11 @@ printf 'release iommufd_fd\nrelease iommufdctl_cli\n' > "$out/suites.list"
 for k in "$@"; do
 	ko=$(ls "/lib/modules/$k/updates/dkms/iommufd_oot.ko"* 2>/dev/null | head -n1)
 	echo "# VM on $k with $ko and /usr/bin/iommufdctl"
+	# Its output, TAP included, indented as a subtest of this TAP.
 	if "$ROOT/tools/vm/run-vm.sh" --kver "$k" --mode check \
 		--suites "$out/suites.list" --label "pkg-$k" \
-		--release-ko "${ko:-/nonexistent}" --bin /usr/bin/iommufdctl; then
+		--release-ko "${ko:-/nonexistent}" --bin /usr/bin/iommufdctl \
+		2>&1 | sed 's/^/    /'; then
 		ok "the DKMS-built module and the installed iommufdctl pass the release suites on $k"
 	else
 		echo "# (the VM run above failed)" > "$step_log"
