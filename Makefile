@@ -5,7 +5,10 @@
 #   make            module (test and release builds), selftests, tools and
 #                   the ABI check, for KVER (default: the pinned 6.12 kernel)
 #   make check      all of that for both pinned kernels, then every suite
-#                   in a QEMU guest on each, plus the runner's own check
+#                   in a QEMU guest on each, plus the runner's own check,
+#                   then the Debian packages from build to purge (as root)
+#   make deb        the Debian packages, in build/deb/
+#   make install    the release module and the tools (make uninstall)
 #   make run        boot the VM with the module, run the demo, then a shell
 #   make lint       checkpatch --strict on our sources
 #   make fuzz       the fuzzer in the VM for FUZZ_SECONDS (default 300)

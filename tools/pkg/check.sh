@@ -11,7 +11,8 @@
 # 2. apt-get install of the four packages, which pulls in nothing else;
 #    DKMS builds and installs the release module for every KVER; modinfo
 #    shows the package's version and "build: release"; the modules DKMS
-#    installs are those kbuild's release build makes; every module
+#    installs are those kbuild's release build makes; DKMS builds nothing
+#    for a kernel that has its own iommufd; every module
 #    parameter has its line in the modprobe.d file; the man page renders
 #    without warnings; a program built with pkg-config against
 #    libiommufd-dev runs.
@@ -182,6 +183,14 @@ for k in "$@"; do
 	check "$MODPROBE_CONF documents every parameter of the modules on $k" \
 		diff -u "$out/parms.module.$k" "$out/parms.conf.$k"
 done
+
+# A kernel that builds iommufd itself gets no build: DKMS answers 77
+# (BUILD_EXCLUSIVE) for a kernel tree whose .config has CONFIG_IOMMUFD.
+mkdir -p "$out/kernel-with-iommufd"
+echo 'CONFIG_IOMMUFD=m' > "$out/kernel-with-iommufd/.config"
+check "DKMS does not build for a kernel with its own iommufd (CONFIG_IOMMUFD=m)" \
+	sh -c "dkms build -m iommufd-oot -v '$version' -k 0.0.0-with-iommufd \
+		--kernelsourcedir '$out/kernel-with-iommufd'; rc=\$?; echo rc=\$rc; [ \$rc = 77 ]"
 
 check "iommufdctl's man page is installed and renders without warnings" \
 	sh -c 'man -w iommufdctl | grep -q /man1/iommufdctl.1 &&
