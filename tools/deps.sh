@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Install, with apt-get, everything the build, the tests and the VM runner
-# need on a Debian 12 machine.  Idempotent: when every package is present
+# Install, with apt-get, everything the build, the tests, the VM runner and
+# the packages (make deb and its check: debhelper, dh-dkms, dkms, lintian,
+# rst2man from python3-docutils) need on a Debian 12 machine.  Idempotent: when every package is present
 # it does nothing and touches no network.
 set -eu
 
