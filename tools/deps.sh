@@ -3,8 +3,8 @@
 #
 # Install, with apt-get, everything the build, the tests, the VM runner and
 # the packages (make deb and its check: debhelper, dh-dkms, dkms, lintian,
-# rst2man from python3-docutils) need on a Debian 12 machine.  Idempotent: when every package is present
-# it does nothing and touches no network.
+# rst2man from python3-docutils) need on a Debian 12 machine. Idempotent:
+# when every package is present it does nothing and touches no network.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
