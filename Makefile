@@ -10,7 +10,8 @@
 #   make deb        the Debian packages, in build/deb/
 #   make install    the release module and the tools (make uninstall)
 #   make run        boot the VM with the module, run the demo, then a shell
-#   make lint       checkpatch --strict on our sources
+#   make lint       checkpatch --strict on our sources, and the one-way
+#                   layers of the module and tools (builds their objects)
 #   make fuzz       the fuzzer in the VM for FUZZ_SECONDS (default 300)
 #   make clean
 #
@@ -47,7 +48,7 @@ Q := $(if $(V),,@)
 .PHONY: all deps modules modules-all selftests tools abi check check-vm bench \
 	fuzz \
 	check-debug \
-	runner-check run lint clean linux-source
+	runner-check run lint lint-layers lint-selftest clean linux-source
 
 all: deps modules selftests tools abi
 
@@ -141,11 +142,17 @@ CTL_WRAP := getpwent getpwuid getpwnam_r getpwuid_r setpwent endpwent
 comma := ,
 CTL_DIR := $(ROOT)/tools/iommufdctl
 CTL_SRCS := $(wildcard $(CTL_DIR)/*.c)
-$(BUILD)/tools/bin/iommufdctl: $(CTL_SRCS) $(wildcard $(CTL_DIR)/*.h) \
-		$(BUILD)/tools/lib/libiommufd.a $(UAPI_HDRS)
+# One object per source file: make lint reads the layers from them.
+CTL_OBJS := $(patsubst $(CTL_DIR)/%.c,$(BUILD)/tools/iommufdctl/%.o,$(CTL_SRCS))
+$(BUILD)/tools/iommufdctl/%.o: $(CTL_DIR)/%.c $(wildcard $(CTL_DIR)/*.h) \
+		$(LIB_DIR)/libiommufd.h $(UAPI_HDRS)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) $(if $(filter 1,$(LINE_EDIT)),-DHAVE_READLINE) \
-		-o $@ $(CTL_SRCS) $(BUILD)/tools/lib/libiommufd.a -luring \
+		-c -o $@ $<
+$(BUILD)/tools/bin/iommufdctl: $(CTL_OBJS) $(BUILD)/tools/lib/libiommufd.a
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $(CTL_OBJS) \
+		$(BUILD)/tools/lib/libiommufd.a -luring \
 		$(if $(filter 1,$(LINE_EDIT)),-ledit -lbsd -lmd -ltinfo \
 		$(foreach f,$(CTL_WRAP),-Wl$(comma)--wrap=$(f)))
 
@@ -210,6 +217,35 @@ lint: $(LINUX_SRC_STAMP)
 		--ignore FILE_PATH_CHANGES,LINUX_VERSION_CODE,CONSTANT_COMPARISON \
 		-f $(COMPAT_H)
 	$(Q)echo "lint: clean ($(words $(LINT_FILES)) files)"
+	$(Q)$(MAKE) --no-print-directory lint-selftest lint-layers
+
+# One-way layers, read from the objects (tools/lint/layers.py): the
+# module's test and release builds and the tools, each against its LAYERS
+# file, and the drawings of the layers in the documentation. Every check
+# runs; the target fails if one did.
+LAYERS_CHECK := $(ROOT)/tools/lint/layers.py check
+# The objects of a module build ($(1) = test|release) whose source is in
+# iommufd/ (not the linked module, nor what a removed source left).
+mod_objs = $(wildcard $(patsubst $(ROOT)/iommufd/%.c,\
+	   $(BUILD)/mod/$(KVER)/$(1)/iommufd/%.o,$(wildcard $(ROOT)/iommufd/*.c)))
+MOD_LAYERS_ARGS := --srcdir $(ROOT)/iommufd \
+	--doc $(ROOT)/Documentation/object-model.rst $(ROOT)/iommufd/LAYERS
+lint-layers: modules $(CTL_OBJS) $(LIB_OBJS)
+	$(Q)rc=0; \
+	$(LAYERS_CHECK) --name iommufdctl --srcdir $(CTL_DIR) \
+		--doc $(ROOT)/Documentation/iommufdctl.rst \
+		$(CTL_DIR)/LAYERS $(CTL_OBJS) || rc=1; \
+	$(LAYERS_CHECK) --name libiommufd --srcdir $(LIB_DIR) \
+		$(LIB_DIR)/LAYERS $(LIB_OBJS) || rc=1; \
+	$(LAYERS_CHECK) --name "module (test build)" $(MOD_LAYERS_ARGS) \
+		$(call mod_objs,test) || rc=1; \
+	$(LAYERS_CHECK) --name "module (release build)" $(MOD_LAYERS_ARGS) \
+		$(call mod_objs,release) || rc=1; \
+	exit $$rc
+
+# The layer check's own test: crafted objects it must pass or fail.
+lint-selftest:
+	$(Q)$(ROOT)/tools/lint/layers_selftest.py
 
 clean:
 	$(Q)rm -rf $(BUILD)

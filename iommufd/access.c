@@ -40,6 +40,23 @@ static struct iopt_user *access_new_user(struct iommufd_access *access)
 	return user;
 }
 
+static void iommufd_access_destroy_object(struct iommufd_object *obj)
+{
+	struct iommufd_access *access =
+		container_of(obj, struct iommufd_access, obj);
+
+	iopt_remove_user(&access->ioas->iopt, access->user);
+	kfree(access->user);
+	refcount_dec(&access->ioas->obj.users);
+	mutex_destroy(&access->replace_lock);
+	mutex_destroy(&access->ioas_lock);
+	fput(access->ictx->file);
+}
+
+static const struct iommufd_object_ops iommufd_access_object_ops = {
+	.destroy = iommufd_access_destroy_object,
+};
+
 /**
  * iommufd_access_create - start using an IOAS from the kernel
  * @ictx: the context that holds the IOAS
@@ -63,7 +80,8 @@ iommufd_access_create(struct iommufd_ctx *ictx, u32 ioas_id,
 	if (IS_ERR(ioas))
 		return ERR_CAST(ioas);
 
-	access = iommufd_object_alloc(ictx, access, IOMMUFD_OBJ_ACCESS);
+	access = iommufd_object_alloc(ictx, access, IOMMUFD_OBJ_ACCESS,
+				      &iommufd_access_object_ops);
 	if (IS_ERR(access)) {
 		iommufd_put_object(ictx, &ioas->obj);
 		return access;
@@ -93,19 +111,6 @@ iommufd_access_create(struct iommufd_ctx *ictx, u32 ioas_id,
 	refcount_inc(&access->obj.users);
 	iommufd_object_finalize(ictx, &access->obj);
 	return access;
-}
-
-void iommufd_access_destroy_object(struct iommufd_object *obj)
-{
-	struct iommufd_access *access =
-		container_of(obj, struct iommufd_access, obj);
-
-	iopt_remove_user(&access->ioas->iopt, access->user);
-	kfree(access->user);
-	refcount_dec(&access->ioas->obj.users);
-	mutex_destroy(&access->replace_lock);
-	mutex_destroy(&access->ioas_lock);
-	fput(access->ictx->file);
 }
 
 /* The user must have unpinned everything first. */

@@ -12,6 +12,20 @@
 #include "fault.h"
 #include "iommufd_private.h"
 
+static void iommufd_device_destroy_object(struct iommufd_object *obj)
+{
+	struct iommufd_device *idev =
+		container_of(obj, struct iommufd_device, obj);
+
+	WARN_ON(idev->hwpt);
+	kfree(idev->resv);
+	mutex_destroy(&idev->lock);
+}
+
+static const struct iommufd_object_ops iommufd_device_object_ops = {
+	.destroy = iommufd_device_destroy_object,
+};
+
 /**
  * iommufd_device_bind - make a device known to a context
  * @ictx: the context; the caller keeps it alive until unbind
@@ -27,7 +41,8 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 {
 	struct iommufd_device *idev;
 
-	idev = iommufd_object_alloc(ictx, idev, IOMMUFD_OBJ_DEVICE);
+	idev = iommufd_object_alloc(ictx, idev, IOMMUFD_OBJ_DEVICE,
+				    &iommufd_device_object_ops);
 	if (IS_ERR(idev))
 		return idev;
 	idev->ictx = ictx;
@@ -38,16 +53,6 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 	refcount_inc(&idev->obj.users);
 	iommufd_object_finalize(ictx, &idev->obj);
 	return idev;
-}
-
-void iommufd_device_destroy_object(struct iommufd_object *obj)
-{
-	struct iommufd_device *idev =
-		container_of(obj, struct iommufd_device, obj);
-
-	WARN_ON(idev->hwpt);
-	kfree(idev->resv);
-	mutex_destroy(&idev->lock);
 }
 
 /* Detaches first if needed. */
@@ -318,9 +323,13 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 		goto out_free;
 	cmd->data_len = len;
 	cmd->out_data_type = type;
-	/* No backend supports dirty tracking or PASIDs yet. */
+	/*
+	 * No backend supports dirty tracking yet. The PASID capability bits
+	 * are for PCI devices only, as upstream sets them; none is one yet.
+	 */
 	cmd->out_capabilities = 0;
-	cmd->out_max_pasid_log2 = 0;
+	cmd->out_max_pasid_log2 = idev->ops->max_pasid_log2 ?
+				  idev->ops->max_pasid_log2(idev) : 0;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 out_free:
 	kfree(data);

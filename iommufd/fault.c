@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Fault points, test builds only: per-task "fail the Nth event" state set
- * through IOMMU_TEST_OP_FAIL_NTH.
+ * through IOMMU_TEST_OP_FAIL_NTH (whose handler is in selftest.c).
+ *
+ * Every layer asks the fault points, so this file calls none of them:
+ * only the kernel.
  *
  * Each task that asked for faults has one struct fault_state in
  * fault_tasks, indexed by its PID number. The state names its task by
@@ -26,7 +29,6 @@
 #include <linux/xarray.h>
 
 #include "fault.h"
-#include "iommufd_private.h"
 
 /*
  * @pid: the owning task's struct pid, referenced
@@ -153,37 +155,40 @@ bool iommufd_fault_armed_current_slow(void)
 	return armed;
 }
 
-/*
- * IOMMU_TEST_OP_FAIL_NTH: report whether the previous setting fired and
- * how many events it counted, then arm a new one (nth 0: disarm).
+/**
+ * iommufd_fault_set_current - change the calling task's fault setting
+ * @ictx: the context the setting is made through; closing it disarms
+ * @nth: fail the @nth event of @kinds from now on; 0 disarms
+ * @kinds: MOCK_FAULT_* kinds of events to count; the caller validated
+ *	them
+ * @report: out: the previous setting's outcome, and how many tasks have
+ *	fault points armed after the change
+ *
+ * Returns 0, or an error (-ENOMEM) when the new setting cannot be
+ * stored; @report then describes the previous setting, which stays.
  */
-int iommufd_test_fail_nth(struct iommufd_ucmd *ucmd)
+int iommufd_fault_set_current(struct iommufd_ctx *ictx, u32 nth, u32 kinds,
+			      struct iommufd_fault_report *report)
 {
-	struct iommu_test_cmd *cmd = ucmd->cmd;
-	u32 nth = cmd->fail_nth.nth, kinds = cmd->fail_nth.kinds;
 	struct fault_state *st;
 	int rc;
 
-	if (kinds & ~MOCK_FAULT_ALL)
-		return -EOPNOTSUPP;
-	if (nth && !kinds)
-		return -EINVAL;
 	rcu_read_lock();
 	st = fault_state_of_current();
-	cmd->fail_nth.out_fired = st ? st->fired : 0;
-	cmd->fail_nth.out_seen = st ? st->seen : 0;
+	report->fired = st ? st->fired : false;
+	report->seen = st ? st->seen : 0;
 	rcu_read_unlock();
 
 	if (nth) {
-		rc = fault_arm_current(ucmd->ictx, nth, kinds);
+		rc = fault_arm_current(ictx, nth, kinds);
 		if (rc)
 			return rc;
 	} else if (st && fault_state_unlink(current->pid, st)) {
 		/* Only this task stores at its index: @st is still valid. */
 		fault_key_put(1);
 	}
-	cmd->fail_nth.out_armed_tasks = fault_sweep_dead_tasks();
-	return iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	report->armed_tasks = fault_sweep_dead_tasks();
+	return 0;
 }
 
 /*

@@ -25,9 +25,23 @@ enum iommufd_fault {
 };
 
 #ifdef CONFIG_IOMMUFD_OOT_TEST
-/* Enabled while at least one task has a fault state (fault.c). */
+/**
+ * struct iommufd_fault_report - what IOMMU_TEST_OP_FAIL_NTH reports
+ * @fired: the task's previous setting made an event fail
+ * @seen: how many events the previous setting counted
+ * @armed_tasks: tasks with fault points armed, after the change
+ */
+struct iommufd_fault_report {
+	bool fired;
+	unsigned long seen;
+	unsigned long armed_tasks;
+};
+
+/* fault.c. Enabled while at least one task has a fault state. */
 DECLARE_STATIC_KEY_FALSE(iommufd_faults_armed);
 bool iommufd_fault_hit_slow(enum iommufd_fault kind);
+int iommufd_fault_set_current(struct iommufd_ctx *ictx, u32 nth, u32 kinds,
+			      struct iommufd_fault_report *report);
 void iommufd_fault_ctx_closed(struct iommufd_ctx *ictx);
 bool iommufd_fault_armed_current_slow(void);
 void iommufd_fault_exit(void);

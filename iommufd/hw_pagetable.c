@@ -9,6 +9,39 @@
 
 #include "iommufd_private.h"
 
+/* Under the IOAS's mutex: the HWPT no longer counts for VFIO_DMA_CC_IOMMU. */
+static void iommufd_hwpt_paging_uncount(struct iommufd_hwpt_paging *hwpt)
+{
+	lockdep_assert_held(&hwpt->ioas->mutex);
+	if (!hwpt->enforce_cache_coherency)
+		hwpt->ioas->noncoherent_hwpts--;
+}
+
+/* Take the domain out of the IOAS and free it. */
+static void iommufd_hwpt_paging_teardown(struct iommufd_hwpt_paging *hwpt)
+{
+	iopt_table_remove_domain(&hwpt->ioas->iopt, hwpt->domain);
+	hwpt->ops->domain_free(hwpt->domain);
+	refcount_dec(&hwpt->ioas->obj.users);
+}
+
+static void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_hwpt_paging *hwpt =
+		container_of(obj, struct iommufd_hwpt_paging, obj);
+
+	/* Its last device may have taken it off the list already. */
+	mutex_lock(&hwpt->ioas->mutex);
+	list_del_init(&hwpt->auto_node);
+	iommufd_hwpt_paging_uncount(hwpt);
+	mutex_unlock(&hwpt->ioas->mutex);
+	iommufd_hwpt_paging_teardown(hwpt);
+}
+
+static const struct iommufd_object_ops iommufd_hwpt_paging_ops = {
+	.destroy = iommufd_hwpt_paging_destroy,
+};
+
 /**
  * iommufd_hwpt_paging_alloc - make a paging HWPT for a device on an IOAS
  * @ictx: the context
@@ -29,7 +62,8 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	int rc;
 
 	lockdep_assert_held(&ioas->mutex);
-	hwpt = iommufd_object_alloc(ictx, hwpt, IOMMUFD_OBJ_HWPT_PAGING);
+	hwpt = iommufd_object_alloc(ictx, hwpt, IOMMUFD_OBJ_HWPT_PAGING,
+				    &iommufd_hwpt_paging_ops);
 	if (IS_ERR(hwpt))
 		return hwpt;
 	hwpt->ictx = ictx;
@@ -41,11 +75,16 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 		rc = PTR_ERR(hwpt->domain);
 		goto err_abort;
 	}
+	hwpt->enforce_cache_coherency =
+		idev->ops->enforce_cache_coherency &&
+		idev->ops->enforce_cache_coherency(idev, hwpt->domain);
 	rc = iopt_table_add_domain(&ioas->iopt, hwpt->domain);
 	if (rc)
 		goto err_free_domain;
 	hwpt->ioas = ioas;
 	refcount_inc(&ioas->obj.users);
+	if (!hwpt->enforce_cache_coherency)
+		ioas->noncoherent_hwpts++;
 	if (auto_domain)
 		list_add_tail(&hwpt->auto_node, &ioas->auto_hwpts);
 	return hwpt;
@@ -57,26 +96,6 @@ err_abort:
 	return ERR_PTR(rc);
 }
 
-/* Take the domain out of the IOAS and free it. */
-static void iommufd_hwpt_paging_teardown(struct iommufd_hwpt_paging *hwpt)
-{
-	iopt_table_remove_domain(&hwpt->ioas->iopt, hwpt->domain);
-	hwpt->ops->domain_free(hwpt->domain);
-	refcount_dec(&hwpt->ioas->obj.users);
-}
-
-void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
-{
-	struct iommufd_hwpt_paging *hwpt =
-		container_of(obj, struct iommufd_hwpt_paging, obj);
-
-	/* Its last device may have taken it off the list already. */
-	mutex_lock(&hwpt->ioas->mutex);
-	list_del_init(&hwpt->auto_node);
-	mutex_unlock(&hwpt->ioas->mutex);
-	iommufd_hwpt_paging_teardown(hwpt);
-}
-
 /*
  * Undo iommufd_hwpt_paging_alloc() of a HWPT that was never finalized;
  * the caller still holds the IOAS's mutex.
@@ -85,6 +104,7 @@ void iommufd_hwpt_paging_abort(struct iommufd_hwpt_paging *hwpt)
 {
 	lockdep_assert_held(&hwpt->ioas->mutex);
 	list_del(&hwpt->auto_node);
+	iommufd_hwpt_paging_uncount(hwpt);
 	iommufd_hwpt_paging_teardown(hwpt);
 	iommufd_object_abort(hwpt->ictx, &hwpt->obj);
 }
@@ -154,9 +174,29 @@ void iommufd_hwpt_put(struct iommufd_hwpt_paging *hwpt)
 		iommufd_object_put_owned(hwpt->ictx, &hwpt->obj);
 }
 
-#define HWPT_ALLOC_KNOWN_FLAGS                                                 \
-	(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING |     \
-	 IOMMU_HWPT_FAULT_ID_VALID)
+/*
+ * What upstream's HWPT_ALLOC refuses once both objects are found, in its
+ * order. On an IOAS: flags and driver data, which no backend here takes
+ * yet (EOPNOTSUPP). On an HWPT: a nested HWPT, which needs driver data
+ * and no flag but FAULT_ID_VALID (else EOPNOTSUPP) and a nesting parent,
+ * which this module cannot make (EINVAL). Anything else: EINVAL.
+ */
+static int hwpt_alloc_check(const struct iommu_hwpt_alloc *cmd,
+			    const struct iommufd_object *pt_obj)
+{
+	switch (pt_obj->type) {
+	case IOMMUFD_OBJ_IOAS:
+		if (cmd->flags || cmd->data_type != IOMMU_HWPT_DATA_NONE)
+			return -EOPNOTSUPP;
+		return 0;
+	case IOMMUFD_OBJ_HWPT_PAGING:
+		if ((cmd->flags & ~IOMMU_HWPT_FAULT_ID_VALID) || !cmd->data_len)
+			return -EOPNOTSUPP;
+		return -EINVAL;
+	default:
+		return -EINVAL;
+	}
+}
 
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 {
@@ -167,18 +207,12 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	struct iommufd_ioas *ioas;
 	int rc;
 
-	if (cmd->__reserved || cmd->__reserved2 ||
-	    (cmd->flags & ~HWPT_ALLOC_KNOWN_FLAGS))
+	/* Upstream checks __reserved only; __reserved2 is ignored. */
+	if (cmd->__reserved)
 		return -EOPNOTSUPP;
 	/* Driver data and its length come together or not at all. */
 	if (!cmd->data_len != !(cmd->data_type != IOMMU_HWPT_DATA_NONE))
 		return -EINVAL;
-	/*
-	 * Nesting parents, dirty tracking, fault queues and driver data
-	 * are understood but not implemented by any backend yet.
-	 */
-	if (cmd->flags || cmd->data_type != IOMMU_HWPT_DATA_NONE)
-		return -EOPNOTSUPP;
 
 	pt_obj = iommufd_get_object(ucmd->ictx, cmd->dev_id,
 				    IOMMUFD_OBJ_DEVICE);
@@ -192,15 +226,9 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		rc = -EINVAL;
 		goto out_put_idev;
 	}
-	if (pt_obj->type == IOMMUFD_OBJ_HWPT_PAGING) {
-		/* A nested HWPT on a parent: no backend supports nesting. */
-		rc = -EOPNOTSUPP;
+	rc = hwpt_alloc_check(cmd, pt_obj);
+	if (rc)
 		goto out_put_pt;
-	}
-	if (pt_obj->type != IOMMUFD_OBJ_IOAS) {
-		rc = -EINVAL;
-		goto out_put_pt;
-	}
 	ioas = container_of(pt_obj, struct iommufd_ioas, obj);
 
 	mutex_lock(&ioas->mutex);

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The io_pagetable: choosing and checking IOVA, inserting and removing
- * areas, and walking areas for in-kernel users. It calls only the pages
- * layer below it; the layer above learns about unmaps through the
- * struct iopt_user callbacks it registered.
+ * The top of the io_pagetable layer: the operations that need the areas,
+ * the reserved ranges, the windows and the domains at once. MAP and COPY
+ * (choose or check the IOVA, insert the areas, fill the domains), UNMAP
+ * (collect the areas, ask in-kernel users to let go, empty the domains),
+ * attaching and detaching domains, removing windows, IOVA_RANGES, and the
+ * life of the address space. The files below it (iopt_internal.h lists
+ * them) never call up into this one; the layer above learns about unmaps
+ * through the struct iopt_user callbacks it registered.
  */
 #include <linux/iommu.h>
-#include <linux/log2.h>
-#include <linux/overflow.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
@@ -18,29 +20,17 @@
 #include "iopt_internal.h"
 #include "pages.h"
 
-/* How many times unmap asks pinning users to let go before giving up. */
-#define IOPT_UNMAP_TRIES 3
+/*
+ * How many times unmap asks pinning users to let go before giving up
+ * with -EDEADLOCK, as upstream does.
+ */
+#define IOPT_UNMAP_TRIES 100
 
 /*
  * Maps and unmaps of at most this many bytes fill or empty the domains
  * inside their iova_rwsem write section instead of outside it.
  */
 #define IOPT_ONE_SECTION_BYTES (IOPT_PAGES_SMALL * PAGE_SIZE)
-
-/*
- * At module load: a MAP allocates its first area along with its pages
- * object (iopt_map_user()), so the pages layer sizes its cache of
- * one-page objects to hold one.
- */
-int iopt_module_init(void)
-{
-	return iopt_pages_init(sizeof(struct iopt_area));
-}
-
-void iopt_module_exit(void)
-{
-	iopt_pages_exit();
-}
 
 void iopt_init(struct io_pagetable *iopt, bool windowed,
 	       struct iopt_pages_cache *pages_cache)
@@ -60,19 +50,6 @@ void iopt_init(struct io_pagetable *iopt, bool windowed,
 	mutex_init(&iopt->users_lock);
 }
 
-static void free_tree(struct rb_root_cached *tree)
-{
-	struct interval_tree_node *node;
-
-	while ((node = interval_tree_iter_first(tree, 0, ULONG_MAX))) {
-		interval_tree_remove(node, tree);
-		/* Every tree node is the first member of its struct. */
-		kfree(node);
-		/* A user's allowed list can be long. */
-		cond_resched();
-	}
-}
-
 void iopt_destroy(struct io_pagetable *iopt)
 {
 	unsigned long unmapped;
@@ -81,129 +58,11 @@ void iopt_destroy(struct io_pagetable *iopt)
 	WARN_ON(iopt->ndomains);
 	WARN_ON(iopt_unmap_all(iopt, &unmapped));
 	kfree(iopt->domains);
-	free_tree(&iopt->allowed_itree);
-	free_tree(&iopt->reserved_itree);
-	free_tree(&iopt->window_itree);
+	iopt_tree_free(&iopt->allowed_itree);
+	iopt_tree_free(&iopt->reserved_itree);
+	iopt_tree_free(&iopt->window_itree);
 	mutex_destroy(&iopt->users_lock);
 }
-
-/* Is [start, start + length - 1] free of reserved ranges and areas? */
-static int iopt_check_iova(struct io_pagetable *iopt, unsigned long iova,
-			   unsigned long length)
-{
-	unsigned long last;
-
-	lockdep_assert_held(&iopt->iova_rwsem);
-	if (!IS_ALIGNED(iova, iopt->iova_alignment))
-		return -EINVAL;
-	if (check_add_overflow(iova, length - 1, &last))
-		return -EOVERFLOW;
-	if (tree_overlaps(&iopt->reserved_itree, iova, last))
-		return -EINVAL;
-	if (tree_overlaps(&iopt->area_itree, iova, last))
-		return -EEXIST;
-	return 0;
-}
-
-/*
- * The lowest @align aligned IOVA in [lo, hi] where @length bytes fit
- * without touching a reserved range or an area.
- */
-bool find_free_iova(struct io_pagetable *iopt, unsigned long lo,
-		    unsigned long hi, unsigned long length, unsigned long align,
-		    unsigned long *iova)
-{
-	unsigned long start, last;
-
-	for (;;) {
-		struct interval_tree_node *r, *a;
-
-		if (check_add_overflow(lo, align - 1, &start))
-			return false;
-		start &= ~(align - 1);
-		if (check_add_overflow(start, length - 1, &last) || last > hi)
-			return false;
-		r = interval_tree_iter_first(&iopt->reserved_itree, start, last);
-		a = interval_tree_iter_first(&iopt->area_itree, start, last);
-		if (!r && !a) {
-			*iova = start;
-			return true;
-		}
-		/* Jump past the obstacle that ends last and try again. */
-		lo = max(r ? r->last : 0, a ? a->last : 0);
-		if (lo >= hi)
-			return false;
-		lo++;
-	}
-}
-
-/*
- * Choose an IOVA for @length bytes at user address @uaddr. The IOVA is
- * aligned like the address, up to the length rounded to a power of two and
- * at most the huge page size: a THP- or hugetlbfs-backed buffer gets an
- * IOVA that a domain can map with large IOPTEs, while small or unaligned
- * buffers still pack densely. IOVA 0 and the last page are never used.
- */
-/* First fit at or above @floor, inside the allowed ranges if any. */
-static bool iopt_alloc_from(struct io_pagetable *iopt, unsigned long floor,
-			    unsigned long length, unsigned long align,
-			    unsigned long *iova)
-{
-	unsigned long hi = ULONG_MAX - PAGE_SIZE;
-	struct interval_tree_node *node;
-
-	if (RB_EMPTY_ROOT(&iopt->allowed_itree.rb_root))
-		return find_free_iova(iopt, floor, hi, length, align, iova);
-	for (node = interval_tree_iter_first(&iopt->allowed_itree, floor, hi);
-	     node; node = interval_tree_iter_next(node, floor, hi)) {
-		if (find_free_iova(iopt, max(node->start, floor),
-				   min(node->last, hi), length, align, iova))
-			return true;
-	}
-	return false;
-}
-
-static int iopt_alloc_iova(struct io_pagetable *iopt, unsigned long *iova,
-			   unsigned long uaddr, unsigned long length)
-{
-	unsigned long max_align = IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) ?
-				  HPAGE_PMD_SIZE : PAGE_SIZE;
-	unsigned long align;
-
-	lockdep_assert_held(&iopt->iova_rwsem);
-	if (length >= ULONG_MAX / 2)
-		return -EOVERFLOW;
-	align = roundup_pow_of_two(length);
-	if (uaddr)
-		align = min(align, 1UL << __ffs(uaddr));
-	align = min(align, max_align);
-	/* The address is less aligned than every IOVA must be. */
-	if (align < iopt->iova_alignment)
-		return -EINVAL;
-
-	/*
-	 * Next fit: start where the last allocation ended, so a VMM that
-	 * maps buffer after buffer finds room at once instead of stepping
-	 * over every area below it; only when nothing fits up there does
-	 * the search start again from the bottom.
-	 */
-	if (iopt->alloc_hint > PAGE_SIZE &&
-	    iopt_alloc_from(iopt, iopt->alloc_hint, length, align, iova))
-		goto found;
-	if (!iopt_alloc_from(iopt, PAGE_SIZE, length, align, iova))
-		return -ENOSPC;
-found:
-	iopt->alloc_hint = *iova + length;
-	return 0;
-}
-
-struct iopt_slice {
-	struct iopt_pages *pages;
-	unsigned long start_byte;
-	unsigned long length;
-	struct iopt_area *area;
-	bool inserted;
-};
 
 /*
  * Insert one area per slice, back to back from *@iova (chosen here with
@@ -320,57 +179,6 @@ static bool iopt_slices_prepinned(struct iopt_slice *slices, unsigned int n)
 		if (!slices[i].area->domain_pinned)
 			return false;
 	return true;
-}
-
-/* Drop the pins taken ahead for areas that were never filled. */
-static void iopt_prepin_slices_undo(struct io_pagetable *iopt,
-				    struct iopt_slice *slices, unsigned int n)
-{
-	unsigned int i;
-
-	for (i = 0; i != n; i++) {
-		iopt_area_prepin_undo(iopt, slices[i].area);
-		cond_resched();
-	}
-}
-
-static int alloc_slice_areas(struct iopt_slice *slices, unsigned int n)
-{
-	unsigned int i;
-
-	for (i = 0; i != n; i++) {
-		slices[i].area = iommufd_kzalloc(sizeof(*slices[i].area));
-		if (!slices[i].area)
-			return -ENOMEM;
-		cond_resched();
-	}
-	return 0;
-}
-
-/*
- * Free an area that is in no tree and drop the page reference it or its
- * slice held. An area allocated along with its pages (by MAP) is freed
- * with them, so this reads nothing of it after the put.
- */
-static __always_inline void area_free(struct iopt_area *area,
-				      struct iopt_pages *pages)
-{
-	if (area && !area->with_pages)
-		kfree(area);
-	if (pages)
-		iopt_pages_put(pages);
-}
-
-/* Drop whatever the slices still own after iopt_map_slices(). */
-static void free_slices(struct iopt_slice *slices, unsigned int n)
-{
-	unsigned int i;
-
-	for (i = 0; i != n; i++) {
-		if (!slices[i].inserted)
-			area_free(slices[i].area, slices[i].pages);
-		cond_resched();
-	}
 }
 
 /*
@@ -495,7 +303,7 @@ static int iopt_map_slices(struct io_pagetable *iopt,
 	if (!nowait) {
 		iopt_lock_change(iopt, one_section);
 	} else if (!iopt_trylock_change(iopt, one_section)) {
-		iopt_prepin_slices_undo(iopt, slices, n);
+		iopt_slices_prepin_undo(iopt, slices, n);
 		return -EAGAIN;
 	}
 	rc = iopt_insert_slices_locked(iopt, slices, n, length, iova,
@@ -530,7 +338,7 @@ out_unlock:
 		iopt_wake_settled(iopt);
 	/* A failed fill unpinned what it reached; drop the rest. */
 	if (rc)
-		iopt_prepin_slices_undo(iopt, slices, n);
+		iopt_slices_prepin_undo(iopt, slices, n);
 	return rc;
 }
 
@@ -565,70 +373,25 @@ int iopt_map_user(struct io_pagetable *iopt, unsigned long *iova,
 	slice.start_byte = (unsigned long)uptr - (unsigned long)slice.pages->uptr;
 	rc = iopt_map_slices(iopt, &slice, 1, length, iova, iommu_prot, flags,
 			     NULL);
-	free_slices(&slice, 1);
+	iopt_slices_free(&slice, 1);
 	return rc;
 }
 
 /*
- * Walk the areas behind [iova, last] of @iopt, which must be covered from
- * @iova on without a gap by ready areas. With @slices NULL only count
- * them; else fill one slice per area, taking a page reference each.
- * Returns the count, or -ENOENT at a hole.
- */
-static long iopt_walk_slices(struct io_pagetable *iopt, unsigned long iova,
-			     unsigned long last, struct iopt_slice *slices)
-{
-	unsigned long cur = iova;
-	struct iopt_area *area;
-	long n = 0;
-
-	lockdep_assert_held(&iopt->iova_rwsem);
-	for (area = area_first(iopt, iova, last); area;
-	     area = area_next(area, iova, last)) {
-		unsigned long piece_last = min(last, area->node.last);
-
-		if (area->node.start > cur || !area->ready)
-			return -ENOENT;
-		if (slices) {
-			kref_get(&area->pages->kref);
-			slices[n] = (struct iopt_slice){
-				.pages = area->pages,
-				.start_byte = area_start_byte(area, cur),
-				.length = piece_last - cur + 1,
-			};
-		}
-		n++;
-		if (piece_last == last)
-			return n;
-		cur = piece_last + 1;
-		/* A source may have millions of areas; iova_rwsem may sleep. */
-		cond_resched();
-	}
-	return -ENOENT;
-}
-
-/*
- * Collect the slices of pages behind [iova, last] of @iopt, which must be
- * covered by areas without a gap. Takes a page reference per slice. In a
- * windowed address space the range must lie in one window, described in
- * *@win_out. Returns the number of slices, -ENOENT, -EINVAL or -ENOMEM.
- *
- * The areas are counted first and the array allocated once, under the
- * same read section, so the cost is linear in the number of areas and the
- * array is as large as what is really there, never more.
+ * Collect the slices of pages behind [iova, last] of @src for COPY (see
+ * iopt_area_slices()). In a windowed address space the range must lie in
+ * one window (-EINVAL), described in *@win_out.
  */
 static int iopt_get_slices(struct io_pagetable *iopt, unsigned long iova,
 			   unsigned long last, struct iopt_slice **out,
 			   struct iopt_window_info *win_out)
 {
-	struct iopt_slice *slices;
-	long n;
+	int n;
 
 	down_read(&iopt->iova_rwsem);
 	if (iopt->windowed) {
 		struct iopt_window *win;
 
-		/* A windowed source range lies in one window, too. */
 		win = iopt_window_containing(iopt, iova, last);
 		if (!win) {
 			n = -EINVAL;
@@ -637,22 +400,7 @@ static int iopt_get_slices(struct io_pagetable *iopt, unsigned long iova,
 		win_out->page_size = win->page_size;
 		win_out->attrs = win->attrs;
 	}
-	n = iopt_walk_slices(iopt, iova, last, NULL);
-	if (n < 0)
-		goto out_unlock;
-	/* The slice count travels as an int (and areas cost far more). */
-	if (n > INT_MAX) {
-		n = -ENOMEM;
-		goto out_unlock;
-	}
-	slices = iommufd_kvcalloc(n, sizeof(*slices));
-	if (!slices) {
-		n = -ENOMEM;
-		goto out_unlock;
-	}
-	/* The tree cannot change while the lock is held: same count. */
-	n = iopt_walk_slices(iopt, iova, last, slices);
-	*out = slices;
+	n = iopt_area_slices(iopt, iova, last, out);
 out_unlock:
 	up_read(&iopt->iova_rwsem);
 	return n;
@@ -687,95 +435,14 @@ int iopt_copy(struct io_pagetable *dst, struct io_pagetable *src,
 	n = iopt_get_slices(src, src_iova, last, &slices, &src_win);
 	if (n < 0)
 		return n;
-	rc = alloc_slice_areas(slices, n);
+	rc = iopt_slices_alloc_areas(slices, n);
 	if (!rc)
 		rc = iopt_map_slices(dst, slices, n, length, dst_iova,
 				     iommu_prot, flags,
 				     src->windowed ? &src_win : NULL);
-	free_slices(slices, n);
+	iopt_slices_free(slices, n);
 	kvfree(slices);
 	return rc;
-}
-
-static void iopt_notify_users(struct io_pagetable *iopt, unsigned long start,
-			      unsigned long last)
-{
-	struct iopt_user *user;
-
-	mutex_lock(&iopt->users_lock);
-	list_for_each_entry(user, &iopt->users, node)
-		user->unmap(user, start, last);
-	mutex_unlock(&iopt->users_lock);
-}
-
-/*
- * Check that every area in [start, last] lies inside it and is ready, and
- * that none is pinned, collecting them on @freed and their bytes in
- * *@bytes. Pinned areas are marked (with @mark) so no new pins start, and
- * -EAGAIN tells the caller to ask the users to let go. Nothing is marked
- * unless the whole range can be unmapped. Without pins this walks the
- * tree once.
- */
-static int iopt_collect_unmap(struct io_pagetable *iopt, unsigned long start,
-			      unsigned long last, struct list_head *freed,
-			      unsigned long *bytes, bool mark)
-{
-	struct iopt_area *area;
-	bool pinned = false;
-
-	*bytes = 0;
-	INIT_LIST_HEAD(freed);
-	for (area = area_first(iopt, start, last); area;
-	     area = area_next(area, start, last)) {
-		/*
-		 * A map or unmap of this IOVA is in flight: -EINPROGRESS,
-		 * which callers report as EBUSY or wait out.
-		 */
-		if (!area->ready)
-			return -EINPROGRESS;
-		if (area->node.start < start || area->node.last > last)
-			return -ENOENT;
-		if (atomic_read(&area->num_pins))
-			pinned = true;
-		*bytes += area_length(area);
-		list_add_tail(&area->free_node, freed);
-		/* Areas never overlap: none after this one is in range. */
-		if (area->node.last >= last)
-			break;
-		cond_resched();
-	}
-	if (!pinned)
-		return 0;
-	if (!mark)
-		return -EAGAIN;
-	list_for_each_entry(area, freed, free_node)
-		if (atomic_read(&area->num_pins))
-			area->unmapping = true;
-	return -EAGAIN;
-}
-
-static void iopt_clear_unmapping(struct io_pagetable *iopt,
-				 unsigned long start, unsigned long last)
-{
-	struct iopt_area *area;
-
-	for (area = area_first(iopt, start, last); area;
-	     area = area_next(area, start, last))
-		area->unmapping = false;
-}
-
-/*
- * Can the collected areas, which no user pins, be unmapped without
- * sleeping? See iopt_pages_unpin_never_waits().
- */
-static bool iopt_unmap_never_waits(struct list_head *freed)
-{
-	struct iopt_area *area;
-
-	list_for_each_entry(area, freed, free_node)
-		if (!iopt_pages_unpin_never_waits(area->pages))
-			return false;
-	return true;
 }
 
 /*
@@ -804,10 +471,11 @@ static __always_inline int __iopt_unmap_range(struct io_pagetable *iopt,
 again:
 	if (!nowait)
 		iopt_lock_change(iopt, small);
-	rc = iopt_collect_unmap(iopt, start, last, &freed, &bytes, !nowait);
+	rc = iopt_areas_collect_unmap(iopt, start, last, &freed, &bytes,
+				      !nowait);
 	if (!rc && nowait &&
 	    ((!small && bytes > IOPT_ONE_SECTION_BYTES) ||
-	     !iopt_unmap_never_waits(&freed)))
+	     !iopt_areas_unpin_never_waits(&freed)))
 		rc = -EAGAIN;
 	if (rc == -EAGAIN && !nowait) {
 		iopt_unlock_change(iopt, small);
@@ -817,8 +485,8 @@ again:
 		}
 		/* A user did not let go of its pins: refuse, change nothing. */
 		iopt_lock_change(iopt, small);
-		iopt_clear_unmapping(iopt, start, last);
-		rc = -EBUSY;
+		iopt_areas_clear_unmapping(iopt, start, last);
+		rc = -EDEADLOCK;
 	}
 	if (rc) {
 		iopt_unlock_change(iopt, small);
@@ -863,6 +531,12 @@ again:
 	return 0;
 }
 
+static int iopt_unmap_range(struct io_pagetable *iopt, unsigned long start,
+			    unsigned long last, unsigned long *unmapped)
+{
+	return __iopt_unmap_range(iopt, start, last, unmapped, false);
+}
+
 /**
  * iopt_unmap_range_settled - iopt_unmap_range(), waiting out maps in flight
  * @iopt: the address space
@@ -875,8 +549,9 @@ again:
  * sleeping until it is done rather than failing with EBUSY. The sleep
  * ends with -EINTR on a fatal signal, with nothing unmapped.
  */
-int iopt_unmap_range_settled(struct io_pagetable *iopt, unsigned long start,
-			     unsigned long last, unsigned long *unmapped)
+static int iopt_unmap_range_settled(struct io_pagetable *iopt,
+				    unsigned long start, unsigned long last,
+				    unsigned long *unmapped)
 {
 	for (;;) {
 		unsigned int seen = READ_ONCE(iopt->settled);
@@ -890,12 +565,6 @@ int iopt_unmap_range_settled(struct io_pagetable *iopt, unsigned long start,
 					    READ_ONCE(iopt->settled) != seen))
 			return -EINTR;
 	}
-}
-
-int iopt_unmap_range(struct io_pagetable *iopt, unsigned long start,
-		     unsigned long last, unsigned long *unmapped)
-{
-	return __iopt_unmap_range(iopt, start, last, unmapped, false);
 }
 
 /* Userspace racing its own map or unmap of the same IOVA gets EBUSY. */
@@ -950,7 +619,7 @@ static __always_inline int __iopt_unmap(struct io_pagetable *iopt,
  *
  * Areas are never split: an area that crosses either end of the range
  * fails the whole call with -ENOENT. In-kernel users pinning pages of
- * the areas are asked to unpin first; -EBUSY if they do not.
+ * the areas are asked to unpin first; -EDEADLOCK if they do not.
  */
 int iopt_unmap(struct io_pagetable *iopt, unsigned long iova,
 	       unsigned long length, unsigned long *unmapped)
@@ -976,485 +645,153 @@ int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped)
 }
 
 /**
- * iopt_usable_ranges - the IOVA ranges that are not reserved
+ * iopt_usable_ranges - the IOVA ranges that may be mapped
  * @iopt: the address space
  * @ranges: filled with up to @max ranges, ascending
  * @max: room in @ranges
  * @alignment: out: the required IOVA alignment
  *
- * Returns the total number of ranges, which may exceed @max.
+ * The windows less reserved IOVA in a windowed address space, else
+ * everything not reserved. Returns the total number of ranges, which may
+ * exceed @max.
  */
 u32 iopt_usable_ranges(struct io_pagetable *iopt, struct iopt_range *ranges,
 		       u32 max, unsigned long *alignment)
 {
-	struct interval_tree_node *node;
-	unsigned long cur = 0;
-	bool done = false;
-	u32 n = 0;
+	u32 n;
 
 	down_read(&iopt->iova_rwsem);
 	*alignment = iopt->iova_alignment;
-	if (iopt->windowed) {
+	if (iopt->windowed)
 		n = iopt_window_ranges(iopt, ranges, max);
-		up_read(&iopt->iova_rwsem);
-		return n;
-	}
-	for (node = interval_tree_iter_first(&iopt->reserved_itree, 0,
-					     ULONG_MAX);
-	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
-		if (node->start > cur) {
-			if (n < max)
-				ranges[n] = (struct iopt_range){
-					cur, node->start - 1 };
-			n++;
-		}
-		if (node->last == ULONG_MAX) {
-			done = true;
-			break;
-		}
-		cur = max(cur, node->last + 1);
-	}
-	if (!done) {
-		if (n < max)
-			ranges[n] = (struct iopt_range){ cur, ULONG_MAX };
-		n++;
-	}
+	else
+		n = iopt_unreserved_ranges(iopt, ranges, max);
 	up_read(&iopt->iova_rwsem);
 	return n;
 }
 
 /**
- * iopt_allowed_add - add one range to an allowed list being built
- * @list: the new list, not yet in force (start from RB_ROOT_CACHED)
- * @start: first IOVA
- * @last: last IOVA, above @start
- *
- * ALLOW_IOVAS builds its list one element at a time as it reads them, so
- * what it allocates follows what userspace really supplied, never the
- * count it claims. Returns -EINVAL for an empty or backwards range or one
- * that overlaps an earlier one, -ENOMEM.
- */
-int iopt_allowed_add(struct rb_root_cached *list, unsigned long start,
-		     unsigned long last)
-{
-	struct iopt_allowed *allowed;
-
-	if (start >= last || tree_overlaps(list, start, last))
-		return -EINVAL;
-	allowed = iommufd_kzalloc(sizeof(*allowed));
-	if (!allowed)
-		return -ENOMEM;
-	allowed->node.start = start;
-	allowed->node.last = last;
-	interval_tree_insert(&allowed->node, list);
-	return 0;
-}
-
-/* Free a list built with iopt_allowed_add(), or one handed back. */
-void iopt_allowed_free(struct rb_root_cached *list)
-{
-	free_tree(list);
-}
-
-/**
- * iopt_set_allowed - replace the allowed ranges
+ * iopt_table_add_domain - attach a domain to the address space
  * @iopt: the address space
- * @list: in: the new list, empty to allow everything again; out: what the
- *	caller must free with iopt_allowed_free(): the old list on success,
- *	the new one on failure
+ * @domain: a paging domain mapping nothing yet
  *
- * Returns -EINVAL on a windowed address space, -EADDRINUSE if an allowed
- * range would cover reserved IOVA; the old list stays on any failure.
+ * Maps every existing area into @domain and keeps it filled from then
+ * on. Returns -EINVAL if the domain's smallest page size exceeds
+ * PAGE_SIZE, or a window's page size is one the domain cannot map;
+ * -EADDRINUSE if an area, allowed range or window lies outside the
+ * domain's aperture, or an area is not aligned to its smallest page size;
+ * -ENOMEM and pinning errors as mapping would. Nothing changes on failure.
  */
-int iopt_set_allowed(struct io_pagetable *iopt, struct rb_root_cached *list)
+int iopt_table_add_domain(struct io_pagetable *iopt,
+			  struct iommu_domain *domain)
 {
-	struct interval_tree_node *node;
-	int rc = 0;
-
-	/* Windows already say which IOVA may be used. */
-	if (iopt->windowed)
-		return -EINVAL;
-
-	down_write(&iopt->iova_rwsem);
-	for (node = interval_tree_iter_first(list, 0, ULONG_MAX); node;
-	     node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
-		if (tree_overlaps(&iopt->reserved_itree, node->start,
-				  node->last)) {
-			rc = -EADDRINUSE;
-			break;
-		}
-	}
-	if (!rc) {
-		swap(*list, iopt->allowed_itree);
-		/* A new allowed list starts the next-fit search afresh. */
-		iopt->alloc_hint = 0;
-	}
-	up_write(&iopt->iova_rwsem);
-	return rc;
-}
-
-int iopt_reserve_locked(struct io_pagetable *iopt, unsigned long start,
-			unsigned long last, void *owner)
-{
-	struct iopt_reserved *reserved;
-
-	lockdep_assert_held_write(&iopt->iova_rwsem);
-	if (tree_overlaps(&iopt->area_itree, start, last) ||
-	    tree_overlaps(&iopt->allowed_itree, start, last) ||
-	    tree_overlaps(&iopt->window_itree, start, last))
-		return -EADDRINUSE;
-	reserved = iommufd_kzalloc(sizeof(*reserved));
-	if (!reserved)
-		return -ENOMEM;
-	reserved->node.start = start;
-	reserved->node.last = last;
-	reserved->owner = owner;
-	interval_tree_insert(&reserved->node, &iopt->reserved_itree);
-	return 0;
-}
-
-/**
- * iopt_reserve - make [start, last] unmappable
- * @iopt: the address space
- * @start: first reserved IOVA
- * @last: last reserved IOVA
- * @owner: tag for iopt_unreserve_owner()
- *
- * -EADDRINUSE if an area, an allowed range or a window is there already.
- */
-int iopt_reserve(struct io_pagetable *iopt, unsigned long start,
-		 unsigned long last, void *owner)
-{
+	unsigned long align;
 	int rc;
 
-	down_write(&iopt->iova_rwsem);
-	rc = iopt_reserve_locked(iopt, start, last, owner);
-	up_write(&iopt->iova_rwsem);
-	return rc;
-}
-
-void iopt_unreserve_owner_locked(struct io_pagetable *iopt, void *owner)
-{
-	struct interval_tree_node *node, *next;
-
-	lockdep_assert_held_write(&iopt->iova_rwsem);
-	for (node = interval_tree_iter_first(&iopt->reserved_itree, 0,
-					     ULONG_MAX);
-	     node; node = next) {
-		next = interval_tree_iter_next(node, 0, ULONG_MAX);
-		if (container_of(node, struct iopt_reserved, node)->owner !=
-		    owner)
-			continue;
-		interval_tree_remove(node, &iopt->reserved_itree);
-		kfree(node);
-	}
-}
-
-void iopt_unreserve_owner(struct io_pagetable *iopt, void *owner)
-{
-	down_write(&iopt->iova_rwsem);
-	iopt_unreserve_owner_locked(iopt, owner);
-	up_write(&iopt->iova_rwsem);
-}
-
-/*
- * Could every area (and every window's page size) stay as it is if IOVAs
- * had to be @align aligned?
- */
-bool iopt_areas_aligned(struct io_pagetable *iopt, unsigned long align)
-{
-	struct iopt_area *area;
-
-	if (!iopt_windows_allow_alignment(iopt, align))
-		return false;
-	for (area = area_first(iopt, 0, ULONG_MAX); area;
-	     area = area_next(area, 0, ULONG_MAX))
-		if (area->node.start % align || area_length(area) % align ||
-		    (area->start_byte % PAGE_SIZE) % align)
-			return false;
-	return true;
-}
-
-/**
- * iopt_set_large_pages - IOMMU_OPTION_HUGE_PAGES
- * @iopt: the address space
- * @enable: false to force PAGE_SIZE IOPTEs
- *
- * PAGE_SIZE IOPTEs can only map whole pages, so disabling large pages
- * raises the IOVA alignment to PAGE_SIZE; -EADDRINUSE if an existing area
- * could not be mapped that way. Domains already holding mappings cannot
- * be re-laid out, so disabling with both domains and areas is -EINVAL.
- */
-int iopt_set_large_pages(struct io_pagetable *iopt, bool enable)
-{
-	bool old;
-	int rc = 0;
-
+	/*
+	 * Pinned memory is only known to be contiguous page by page, so
+	 * the smallest IOPTE must fit in one page. Windows do not change
+	 * that: their page size is IOVA granularity, and the memory mapped
+	 * into a window page may still be scattered page by page.
+	 */
+	if (!domain->pgsize_bitmap ||
+	    __ffs(domain->pgsize_bitmap) > PAGE_SHIFT)
+		return -EINVAL;
 	down_write(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);
-	old = iopt->disable_large_pages;
-	if (!enable && !old && iopt->ndomains &&
-	    !RB_EMPTY_ROOT(&iopt->area_itree.rb_root)) {
-		rc = -EINVAL;
+	align = max(iopt->iova_alignment, 1UL << __ffs(domain->pgsize_bitmap));
+	/* A window page size the domain cannot map is the clearer error. */
+	rc = iopt_domain_accepts_windows(iopt, domain);
+	if (rc)
 		goto out_unlock;
-	}
-	if (!enable && iopt_has_exact_large_window(iopt)) {
-		rc = -EINVAL;
+	rc = -EADDRINUSE;
+	if (!iopt_areas_aligned(iopt, align))
 		goto out_unlock;
-	}
-	iopt->disable_large_pages = !enable;
-	if (!enable && !iopt_areas_aligned(iopt, iopt_min_alignment(iopt))) {
-		iopt->disable_large_pages = old;
-		rc = -EADDRINUSE;
+	rc = iopt_domains_make_room(iopt);
+	if (rc)
 		goto out_unlock;
-	}
-	iopt->iova_alignment = iopt_min_alignment(iopt);
+	rc = iopt_reserve_outside_locked(iopt,
+					 domain->geometry.aperture_start,
+					 domain->geometry.aperture_end, domain);
+	if (rc)
+		goto err_unreserve;
+	rc = iopt_domain_join(iopt, domain);
+	if (rc)
+		goto err_unreserve;
+	iopt->iova_alignment = align;
+	goto out_unlock;
+
+err_unreserve:
+	iopt_unreserve_owner_locked(iopt, domain);
 out_unlock:
 	up_write(&iopt->iova_rwsem);
 	up_write(&iopt->domains_rwsem);
 	return rc;
 }
 
-bool iopt_large_pages_enabled(struct io_pagetable *iopt)
+/**
+ * iopt_table_remove_domain - detach a domain from the address space
+ * @iopt: the address space
+ * @domain: a domain added with iopt_table_add_domain()
+ *
+ * Unmaps every area from @domain, gives up the IOVA it reserved, and
+ * lowers the IOVA alignment if the domain was what raised it.
+ */
+void iopt_table_remove_domain(struct io_pagetable *iopt,
+			      struct iommu_domain *domain)
 {
-	return !READ_ONCE(iopt->disable_large_pages);
-}
-
-static unsigned long iopt_users_alignment(struct io_pagetable *iopt)
-{
-	unsigned long align = 1;
-	struct iopt_user *user;
-
-	lockdep_assert_held(&iopt->users_lock);
-	list_for_each_entry(user, &iopt->users, node)
-		align = max(align, user->iova_alignment);
-	return align;
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	if (WARN_ON(!iopt_domain_leave(iopt, domain)))
+		goto out_unlock;
+	iopt_unreserve_owner_locked(iopt, domain);
+	iopt->iova_alignment = iopt_min_alignment(iopt);
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
 }
 
 /**
- * iopt_add_user - register an in-kernel user of the address space
+ * iopt_remove_window - IOMMU_IOAS_REMOVE_WINDOW
  * @iopt: the address space
- * @user: the user, with @user->unmap and @user->iova_alignment set
+ * @base: the base of the window
+ * @unmapped: out: bytes that were mapped in it
  *
- * A user that pins whole pages raises the IOVA alignment of the address
- * space to its own; -EADDRINUSE if an existing area is not aligned so.
+ * New mappings into the window are refused from the start; those already
+ * in flight are waited for. On failure of the unmap (-EBUSY: an in-kernel
+ * user kept its pins; -EINTR: a fatal signal ended the wait) the window
+ * and everything in it stay. -ENOENT without a window at @base.
  */
-int iopt_add_user(struct io_pagetable *iopt, struct iopt_user *user)
+int iopt_remove_window(struct io_pagetable *iopt, unsigned long base,
+		       unsigned long *unmapped)
 {
-	unsigned long align;
-	int rc = 0;
-
-	mutex_lock(&iopt->users_lock);
-	down_write(&iopt->iova_rwsem);
-	align = max(iopt->iova_alignment, user->iova_alignment);
-	if (!iopt_areas_aligned(iopt, align)) {
-		rc = -EADDRINUSE;
-	} else {
-		list_add_tail(&user->node, &iopt->users);
-		iopt->users_alignment = iopt_users_alignment(iopt);
-		iopt->iova_alignment = align;
-	}
-	up_write(&iopt->iova_rwsem);
-	mutex_unlock(&iopt->users_lock);
-	return rc;
-}
-
-void iopt_remove_user(struct io_pagetable *iopt, struct iopt_user *user)
-{
-	mutex_lock(&iopt->users_lock);
-	down_write(&iopt->iova_rwsem);
-	list_del(&user->node);
-	iopt->users_alignment = iopt_users_alignment(iopt);
-	iopt->iova_alignment = iopt_min_alignment(iopt);
-	up_write(&iopt->iova_rwsem);
-	mutex_unlock(&iopt->users_lock);
-}
-
-/* Page indexes within the area's pages that back IOVA [start, last]. */
-static void area_indexes(struct iopt_area *area, unsigned long start,
-			 unsigned long last, unsigned long *first_index,
-			 unsigned long *last_index)
-{
-	*first_index = area_start_byte(area, start) >> PAGE_SHIFT;
-	*last_index = area_start_byte(area, last) >> PAGE_SHIFT;
-}
-
-/* Undo iopt_pin() for [iova, last], which must have been pinned. */
-static void iopt_unpin_locked(struct io_pagetable *iopt, unsigned long iova,
-			      unsigned long last)
-{
-	struct iopt_area *area;
-
-	for (area = area_first(iopt, iova, last); area;
-	     area = area_next(area, iova, last)) {
-		unsigned long s = max(iova, area->node.start);
-		unsigned long e = min(last, area->node.last);
-		unsigned long first_index, last_index;
-
-		area_indexes(area, s, e, &first_index, &last_index);
-		iopt_pages_unpin(area->pages, first_index, last_index);
-		WARN_ON(atomic_dec_if_positive(&area->num_pins) < 0);
-	}
-}
-
-/*
- * One area's share of a walk over [iova, last]: IOVA [start, end] of
- * @area; @last_piece says whether the walk ends inside this area.
- */
-typedef int (*iopt_piece_fn)(struct iopt_area *area, unsigned long start,
-			     unsigned long end, bool last_piece, void *arg);
-
-/*
- * Hand [iova, last] to @fn area by area. The areas must cover it without a
- * gap (-ENOENT), be ready and not being unmapped (-EINVAL) and allow
- * @prot (-EPERM); @fn's error stops the walk. *@done is the first IOVA
- * not handed out. Caller holds iova_rwsem.
- */
-static int iopt_walk_contig(struct io_pagetable *iopt, unsigned long iova,
-			    unsigned long last, int prot, iopt_piece_fn fn,
-			    void *arg, unsigned long *done)
-{
-	struct iopt_area *area;
-	int rc = -ENOENT;
-
-	*done = iova;
-	for (area = area_first(iopt, iova, last); area;
-	     area = area_next(area, iova, last)) {
-		unsigned long end = min(last, area->node.last);
-
-		rc = -ENOENT;
-		if (area->node.start > *done || !area->ready)
-			break;
-		rc = -EINVAL;
-		if (area->unmapping)
-			break;
-		rc = -EPERM;
-		if (!(area->iommu_prot & prot))
-			break;
-		rc = fn(area, *done, end, end == last, arg);
-		if (rc)
-			break;
-		if (end == last)
-			return 0;
-		*done = end + 1;
-		rc = -ENOENT;
-	}
-	return rc;
-}
-
-static int iopt_pin_piece(struct iopt_area *area, unsigned long start,
-			  unsigned long end, bool last_piece, void *arg)
-{
-	struct page ***out = arg;
-	unsigned long first_index, last_index;
+	unsigned long start, last;
+	struct iopt_window *win;
 	int rc;
+
+	*unmapped = 0;
+	if (!iopt->windowed)
+		return -EINVAL;
+	down_write(&iopt->iova_rwsem);
+	win = iopt_window_start_removal(iopt, base);
+	if (!win) {
+		up_write(&iopt->iova_rwsem);
+		return -ENOENT;
+	}
+	start = win->node.start;
+	last = win->node.last;
+	up_write(&iopt->iova_rwsem);
 
 	/*
-	 * Whole pages only: the piece must start on a page, and a piece
-	 * that continues in the next area must end on one.
+	 * Maps that started before the window was marked may still be
+	 * filling their areas (pinning can wait on a page fault for as long
+	 * as userspace likes); no new one can start, so sleep until they are
+	 * done, or the caller is killed.
 	 */
-	if (area_start_byte(area, start) % PAGE_SIZE ||
-	    (!last_piece &&
-	     area_start_byte(area, end) % PAGE_SIZE != PAGE_SIZE - 1))
-		return -EINVAL;
-	area_indexes(area, start, end, &first_index, &last_index);
-	rc = iopt_pages_pin(area->pages, first_index, last_index, *out);
-	if (rc)
-		return rc;
-	atomic_inc(&area->num_pins);
-	if (*out)
-		*out += last_index - first_index + 1;
-	return 0;
-}
+	rc = iopt_unmap_range_settled(iopt, start, last, unmapped);
 
-/**
- * iopt_pin - pin the pages behind [iova, iova + length - 1]
- * @iopt: the address space
- * @iova: start
- * @length: bytes
- * @out: optional, receives one struct page per page index pinned
- * @write: the caller will write to the pages
- *
- * Returns -ENOENT if areas do not cover the range without a gap, -EINVAL
- * if it does not cover whole pages or is being unmapped, -EPERM when the
- * mapping does not allow the access, or the pages layer's error. All or
- * nothing.
- */
-int iopt_pin(struct io_pagetable *iopt, unsigned long iova,
-	     unsigned long length, struct page **out, bool write)
-{
-	unsigned long last, done;
-	int rc;
-
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow(iova, length - 1, &last))
-		return -EOVERFLOW;
-
-	down_read(&iopt->iova_rwsem);
-	rc = iopt_walk_contig(iopt, iova, last, write ? IOMMU_WRITE : IOMMU_READ,
-			      iopt_pin_piece, &out, &done);
-	if (rc && done > iova)
-		iopt_unpin_locked(iopt, iova, done - 1);
-	up_read(&iopt->iova_rwsem);
-	return rc;
-}
-
-void iopt_unpin(struct io_pagetable *iopt, unsigned long iova,
-		unsigned long length)
-{
-	unsigned long last;
-
-	if (WARN_ON(!length || check_add_overflow(iova, length - 1, &last)))
-		return;
-	down_read(&iopt->iova_rwsem);
-	iopt_unpin_locked(iopt, iova, last);
-	up_read(&iopt->iova_rwsem);
-}
-
-struct iopt_rw_arg {
-	void *data;
-	unsigned int flags;
-};
-
-static int iopt_rw_piece(struct iopt_area *area, unsigned long start,
-			 unsigned long end, bool last_piece, void *arg)
-{
-	struct iopt_rw_arg *rw = arg;
-	int rc;
-
-	rc = iopt_pages_rw(area->pages, area_start_byte(area, start), rw->data,
-			   end - start + 1, rw->flags);
-	rw->data += end - start + 1;
-	return rc;
-}
-
-/**
- * iopt_rw - copy between a kernel buffer and the memory behind IOVA
- * @iopt: the address space
- * @iova: start
- * @data: the kernel buffer
- * @length: bytes
- * @flags: IOPT_RW_* flags
- *
- * Errors as iopt_pin(), plus -EFAULT when the memory is gone.
- */
-int iopt_rw(struct io_pagetable *iopt, unsigned long iova, void *data,
-	    unsigned long length, unsigned int flags)
-{
-	struct iopt_rw_arg rw = { .data = data, .flags = flags };
-	unsigned long last, done;
-	int rc;
-
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow(iova, length - 1, &last))
-		return -EOVERFLOW;
-
-	down_read(&iopt->iova_rwsem);
-	rc = iopt_walk_contig(iopt, iova, last,
-			      (flags & IOPT_RW_WRITE) ? IOMMU_WRITE : IOMMU_READ,
-			      iopt_rw_piece, &rw, &done);
-	up_read(&iopt->iova_rwsem);
+	down_write(&iopt->iova_rwsem);
+	iopt_window_end_removal(iopt, win, !rc);
+	up_write(&iopt->iova_rwsem);
 	return rc;
 }

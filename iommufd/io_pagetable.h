@@ -119,12 +119,25 @@ struct iopt_window_info {
 	u32 attrs;
 };
 
-int iopt_module_init(void);
-void iopt_module_exit(void);
+/*
+ * Fill @ranges (room for @max) with the usable IOVA ranges in ascending
+ * order; returns how many there are, which may be more than @max.
+ */
+struct iopt_range {
+	unsigned long start;
+	unsigned long last;
+};
+
+/*
+ * The functions of the layer, under the file that defines each. The
+ * files and the order they call each other in are listed in
+ * iopt_internal.h.
+ */
+
+/* io_pagetable.c: the operations that need everything at once */
 void iopt_init(struct io_pagetable *iopt, bool windowed,
 	       struct iopt_pages_cache *pages_cache);
 void iopt_destroy(struct io_pagetable *iopt);
-
 int iopt_map_user(struct io_pagetable *iopt, unsigned long *iova,
 		  void __user *uptr, unsigned long length, int iommu_prot,
 		  unsigned int flags, int account_mode);
@@ -136,40 +149,16 @@ int iopt_unmap(struct io_pagetable *iopt, unsigned long iova,
 int iopt_unmap_nowait(struct io_pagetable *iopt, unsigned long iova,
 		      unsigned long length, unsigned long *unmapped);
 int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped);
-
-/*
- * Fill @ranges (room for @max) with the usable IOVA ranges in ascending
- * order; returns how many there are, which may be more than @max.
- */
-struct iopt_range {
-	unsigned long start;
-	unsigned long last;
-};
-
 u32 iopt_usable_ranges(struct io_pagetable *iopt, struct iopt_range *ranges,
 		       u32 max, unsigned long *alignment);
-int iopt_allowed_add(struct rb_root_cached *list, unsigned long start,
-		     unsigned long last);
-void iopt_allowed_free(struct rb_root_cached *list);
-int iopt_set_allowed(struct io_pagetable *iopt, struct rb_root_cached *list);
-int iopt_reserve(struct io_pagetable *iopt, unsigned long start,
-		 unsigned long last, void *owner);
-void iopt_unreserve_owner(struct io_pagetable *iopt, void *owner);
-int iopt_set_large_pages(struct io_pagetable *iopt, bool enable);
-bool iopt_large_pages_enabled(struct io_pagetable *iopt);
-
-int iopt_create_window(struct io_pagetable *iopt,
-		       struct iopt_window_info *info, bool fixed_base);
-int iopt_remove_window(struct io_pagetable *iopt, unsigned long base,
-		       unsigned long *unmapped);
-u32 iopt_list_windows(struct io_pagetable *iopt,
-		      struct iopt_window_info *windows, u32 max);
-
 int iopt_table_add_domain(struct io_pagetable *iopt,
 			  struct iommu_domain *domain);
 void iopt_table_remove_domain(struct io_pagetable *iopt,
 			      struct iommu_domain *domain);
+int iopt_remove_window(struct io_pagetable *iopt, unsigned long base,
+		       unsigned long *unmapped);
 
+/* iopt_user.c: in-kernel users */
 int iopt_add_user(struct io_pagetable *iopt, struct iopt_user *user);
 void iopt_remove_user(struct io_pagetable *iopt, struct iopt_user *user);
 int iopt_pin(struct io_pagetable *iopt, unsigned long iova,
@@ -178,5 +167,33 @@ void iopt_unpin(struct io_pagetable *iopt, unsigned long iova,
 		unsigned long length);
 int iopt_rw(struct io_pagetable *iopt, unsigned long iova, void *data,
 	    unsigned long length, unsigned int flags);
+
+/* iopt_align.c: the IOVA alignment policy */
+int iopt_set_large_pages(struct io_pagetable *iopt, bool enable);
+bool iopt_large_pages_enabled(struct io_pagetable *iopt);
+
+/* iopt_window.c: the windows extension */
+int iopt_create_window(struct io_pagetable *iopt,
+		       struct iopt_window_info *info, bool fixed_base);
+u32 iopt_list_windows(struct io_pagetable *iopt,
+		      struct iopt_window_info *windows, u32 max);
+
+/* iopt_iova.c: reserved and allowed ranges */
+int iopt_allowed_add(struct rb_root_cached *list, unsigned long start,
+		     unsigned long last);
+void iopt_allowed_free(struct rb_root_cached *list);
+int iopt_set_allowed(struct io_pagetable *iopt, struct rb_root_cached *list);
+int iopt_reserve(struct io_pagetable *iopt, unsigned long start,
+		 unsigned long last, void *owner);
+void iopt_unreserve_owner(struct io_pagetable *iopt, void *owner);
+
+/* iopt_vfio.c: what VFIO type1's semantics need of the IOVA space */
+int iopt_cut_iova(struct io_pagetable *iopt, const unsigned long *iovas,
+		  unsigned int num);
+unsigned long iopt_page_sizes(struct io_pagetable *iopt);
+
+/* iopt_area.c: the area store */
+int iopt_module_init(void);
+void iopt_module_exit(void);
 
 #endif

@@ -30,13 +30,47 @@ static void iommufd_put_ioas(struct iommufd_ctx *ictx,
 	iommufd_put_object(ictx, &ioas->obj);
 }
 
-void iommufd_ioas_destroy(struct iommufd_object *obj)
+static void iommufd_ioas_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_ioas *ioas = container_of(obj, struct iommufd_ioas, obj);
+	struct iommufd_ctx *ictx = ioas->ictx;
 
+	/* Destroying the VFIO compat IOAS forgets the choice (vfio_compat.c). */
+	xa_lock(&ictx->objects);
+	if (ictx->vfio_ioas == ioas)
+		ictx->vfio_ioas = NULL;
+	xa_unlock(&ictx->objects);
 	WARN_ON(!list_empty(&ioas->auto_hwpts));
 	mutex_destroy(&ioas->mutex);
 	iopt_destroy(&ioas->iopt);
+}
+
+static const struct iommufd_object_ops iommufd_ioas_ops = {
+	.destroy = iommufd_ioas_destroy,
+};
+
+/**
+ * iommufd_ioas_alloc - a new, empty IOAS, not yet in the object table
+ * @ictx: the context
+ * @windowed: IOMMU_IOAS_ALLOC_WINDOWED
+ *
+ * The caller publishes it with iommufd_object_finalize(), or gives it up
+ * with iopt_destroy() and iommufd_object_abort().
+ */
+struct iommufd_ioas *iommufd_ioas_alloc(struct iommufd_ctx *ictx,
+					bool windowed)
+{
+	struct iommufd_ioas *ioas;
+
+	ioas = iommufd_object_alloc(ictx, ioas, IOMMUFD_OBJ_IOAS,
+				    &iommufd_ioas_ops);
+	if (IS_ERR(ioas))
+		return ioas;
+	ioas->ictx = ictx;
+	iopt_init(&ioas->iopt, windowed, &ictx->pages_cache);
+	mutex_init(&ioas->mutex);
+	INIT_LIST_HEAD(&ioas->auto_hwpts);
+	return ioas;
 }
 
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
@@ -48,13 +82,10 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	if (cmd->flags & ~IOMMU_IOAS_ALLOC_WINDOWED)
 		return -EOPNOTSUPP;
 
-	ioas = iommufd_object_alloc(ucmd->ictx, ioas, IOMMUFD_OBJ_IOAS);
+	ioas = iommufd_ioas_alloc(ucmd->ictx,
+				  cmd->flags & IOMMU_IOAS_ALLOC_WINDOWED);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-	iopt_init(&ioas->iopt, cmd->flags & IOMMU_IOAS_ALLOC_WINDOWED,
-		  &ucmd->ictx->pages_cache);
-	mutex_init(&ioas->mutex);
-	INIT_LIST_HEAD(&ioas->auto_hwpts);
 
 	cmd->out_ioas_id = ioas->obj.id;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
@@ -361,16 +392,14 @@ out_put:
  * Read the @num user ranges at @uptr into @list, one at a time: the count
  * is only a claim, so nothing is allocated for it up front, and a count
  * far beyond the real array ends in EFAULT where the array does. As
- * before this was done element by element, an unreadable element wins
- * over a malformed one anywhere in the list: after a bad element the rest
- * is still read, only no longer kept. A windowed IOAS (@keep false) takes
- * no list at all, so nothing is kept for it.
+ * upstream, the first bad element ends the read: an element that is
+ * malformed or overlaps an earlier one gives EINVAL even when a later one
+ * could not be read.
  */
-static int ioas_read_allowed(u64 uptr, u32 num, bool keep,
-			     struct rb_root_cached *list)
+static int ioas_read_allowed(u64 uptr, u32 num, struct rb_root_cached *list)
 {
 	struct iommu_iova_range __user *uranges = u64_to_user_ptr(uptr);
-	int rc = 0;
+	int rc;
 	u32 i;
 
 	for (i = 0; i != num; i++) {
@@ -380,11 +409,12 @@ static int ioas_read_allowed(u64 uptr, u32 num, bool keep,
 			return -EINTR;
 		if (iommufd_copy_from_user(&in, &uranges[i], sizeof(in)))
 			return -EFAULT;
-		if (keep && !rc)
-			rc = iopt_allowed_add(list, in.start, in.last);
+		rc = iopt_allowed_add(list, in.start, in.last);
+		if (rc)
+			return rc;
 		cond_resched();
 	}
-	return rc;
+	return 0;
 }
 
 int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd)
@@ -399,9 +429,8 @@ int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd)
 	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-	rc = ioas_read_allowed(cmd->allowed_iovas, cmd->num_iovas,
-			       !ioas->iopt.windowed, &list);
-	/* A windowed IOAS refuses any list, after a bad pointer's EFAULT. */
+	rc = ioas_read_allowed(cmd->allowed_iovas, cmd->num_iovas, &list);
+	/* A windowed IOAS refuses any list, after the list's own errors. */
 	if (!rc)
 		rc = iopt_set_allowed(&ioas->iopt, &list);
 	iopt_allowed_free(&list);
@@ -446,13 +475,14 @@ static int option_huge_pages(struct iommu_option *cmd,
 	struct iommufd_ioas *ioas;
 	int rc = 0;
 
-	if (cmd->op != IOMMU_OPTION_OP_GET && cmd->op != IOMMU_OPTION_OP_SET)
-		return -EOPNOTSUPP;
+	/* As upstream: the IOAS is looked up before the op is checked. */
 	ioas = iommufd_get_ioas(ictx, cmd->object_id);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	if (cmd->op == IOMMU_OPTION_OP_GET)
 		cmd->val64 = iopt_large_pages_enabled(&ioas->iopt);
+	else if (cmd->op != IOMMU_OPTION_OP_SET)
+		rc = -EOPNOTSUPP;
 	else if (cmd->val64 > 1)
 		rc = -EINVAL;
 	else

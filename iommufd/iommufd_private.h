@@ -2,16 +2,14 @@
 /*
  * Core structures of the /dev/iommu module, shared by every layer.
  *
- * Layering, from the top (a layer calls only the layers below it):
- *   main.c: fd, object table, dispatch, io_uring entry
- *   ioas.c, hw_pagetable.c, device.c, access.c: the objects and their
- *	commands
- *   io_pagetable.c, iopt_window.c, iopt_domain.c: the IOVA space, its
- *	windows, and filling the attached iommu_domains
- *   pages.c: pinning and accounting user memory
- * Test-only code sits beside the core and is compiled only when
- * CONFIG_IOMMUFD_OOT_TEST is set: selftest.c (IOMMU_TEST_CMD), mock.c
- * (the mock IOMMU driver) and fault.c (fault injection).
+ * The files are stacked in layers, written down once, bottom first, in
+ * iommufd/LAYERS (drawn in Documentation/object-model.rst): a file uses
+ * only files of the layers under its own, and make lint checks it on the
+ * built objects. The object table (object.c) and the replies (ucmd.c)
+ * sit just above the fault points; the dispatcher (main.c) is on top.
+ * Test-only code is compiled only when CONFIG_IOMMUFD_OOT_TEST is set:
+ * selftest.c, mock.c (the mock IOMMU driver, used by selftest.c) and
+ * fault.c.
  */
 #ifndef IOMMUFD_PRIVATE_H
 #define IOMMUFD_PRIVATE_H
@@ -46,6 +44,12 @@ struct page;
  * @pages_cache: pages objects of one-page maps kept for reuse by this
  *	context's IOASes, and the last owner that mapped (struct
  *	iopt_pages_cache); emptied at close, after every object is gone
+ * @vfio_ioas: the IOAS the VFIO container ioctls act on (vfio_compat.c),
+ *	or NULL. Guarded by xa_lock of @objects. Not a reference: the IOAS's
+ *	destroy clears it, under xa_lock, before the IOAS is freed, so a
+ *	reader holding xa_lock sees a live IOAS or NULL. Readers take a
+ *	short-term reference through the object table and check, under
+ *	xa_lock again, that it is still the one chosen.
  *
  * Lock order, outermost first: (no ctx lock) -> xa_lock. Object-specific
  * locks are described next to their objects and are never taken with
@@ -57,6 +61,7 @@ struct iommufd_ctx {
 	wait_queue_head_t destroy_wait;
 	int account_mode;
 	struct iopt_pages_cache pages_cache;
+	struct iommufd_ioas *vfio_ioas;
 };
 
 enum iommufd_object_type {
@@ -68,6 +73,22 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_DEVICE,
 	IOMMUFD_OBJ_SELFTEST,
 	IOMMUFD_OBJ_MAX,
+};
+
+struct iommufd_object;
+
+/**
+ * struct iommufd_object_ops - per-type behaviour, owned by the file that
+ *	implements the type (ioas.c, access.c, ...), which passes it to
+ *	iommufd_object_alloc(); the object table calls through it and so
+ *	needs nothing of the layers above it
+ * @destroy: release everything the object owns; called once, after the
+ *	object left the table and every user is gone. Must not fail. An
+ *	object that is aborted (never finalized) is not destroyed: its
+ *	constructor undoes what it did before iommufd_object_abort().
+ */
+struct iommufd_object_ops {
+	void (*destroy)(struct iommufd_object *obj);
 };
 
 /**
@@ -89,6 +110,8 @@ enum iommufd_object_type {
  *	it by iommufd_put_object(), which then wakes them.
  * @type: which kind of object this header belongs to; never changes.
  * @id: the ID userspace knows the object by, unique within one context.
+ * @ops: the behaviour of @type, given at allocation by the file that
+ *	implements the type; never changes.
  */
 struct iommufd_object {
 	refcount_t users;
@@ -96,6 +119,7 @@ struct iommufd_object {
 	unsigned int destroyers;
 	enum iommufd_object_type type;
 	u32 id;
+	const struct iommufd_object_ops *ops;
 };
 
 /**
@@ -112,6 +136,8 @@ struct iommufd_object {
  *	where it would; io_uring then issues the command again from a
  *	worker, without @nowait. Only handlers marked nowait-capable in
  *	main.c's table ever see it set.
+ *
+ * main.c fills it in; the handlers read it and reply through ucmd.c.
  */
 struct iommufd_ucmd {
 	struct iommufd_ctx *ictx;
@@ -122,6 +148,7 @@ struct iommufd_ucmd {
 	bool nowait;
 };
 
+/* Command replies, ucmd.c */
 int iommufd_ucmd_copy_out(struct iommufd_ucmd *ucmd, size_t cmd_len);
 
 /*
@@ -150,18 +177,21 @@ static inline int iommufd_ucmd_new_id(struct iommufd_ucmd *ucmd, u32 id)
 	return ucmd->ubuffer ? 0 : id;
 }
 
-/* Object table, main.c */
-struct iommufd_object *iommufd_object_alloc_elm(struct iommufd_ctx *ictx,
-						size_t size,
-						enum iommufd_object_type type);
+/* Object table, object.c */
+void iommufd_objects_init(struct iommufd_ctx *ictx);
+void iommufd_objects_destroy_all(struct iommufd_ctx *ictx);
+struct iommufd_object *
+iommufd_object_alloc_elm(struct iommufd_ctx *ictx, size_t size,
+			 enum iommufd_object_type type,
+			 const struct iommufd_object_ops *ops);
 /*
- * Allocate an object of the type @ptr points to. Every object struct
- * embeds its struct iommufd_object header as its first member (checked
- * with static_assert next to each struct), so the header's address is the
- * object's address.
+ * Allocate an object of the type @ptr points to, with @ops, its type's
+ * behaviour. Every object struct embeds its struct iommufd_object header
+ * as its first member (checked with static_assert next to each struct),
+ * so the header's address is the object's address.
  */
-#define iommufd_object_alloc(ictx, ptr, type)                                 \
-	((typeof(ptr))iommufd_object_alloc_elm(ictx, sizeof(*(ptr)), type))
+#define iommufd_object_alloc(ictx, ptr, type, ops)                            \
+	((typeof(ptr))iommufd_object_alloc_elm(ictx, sizeof(*(ptr)), type, ops))
 void iommufd_object_finalize(struct iommufd_ctx *ictx,
 			     struct iommufd_object *obj);
 void iommufd_object_abort(struct iommufd_ctx *ictx,
@@ -191,17 +221,9 @@ bool iommufd_object_put_owned(struct iommufd_ctx *ictx,
 			      struct iommufd_object *obj);
 
 /**
- * struct iommufd_object_ops - per-type behaviour
- * @destroy: release everything the object owns; called once, after the
- *	object left the table and every user is gone. Must not fail.
- */
-struct iommufd_object_ops {
-	void (*destroy)(struct iommufd_object *obj);
-};
-
-/**
  * struct iommufd_ioas - an I/O address space object
  * @obj: the object header
+ * @ictx: the context; it outlives every object in it
  * @iopt: the address space; its own locks guard it
  * @mutex: guards @auto_hwpts and the device count of every HWPT on this
  *	IOAS, and serialises attaching devices to it, so two devices never
@@ -209,17 +231,23 @@ struct iommufd_object_ops {
  *	iommufd_device lock -> ioas mutex -> domains_rwsem.
  * @auto_hwpts: struct iommufd_hwpt_paging made automatically for devices
  *	attached straight to this IOAS, tried first by later devices
+ * @noncoherent_hwpts: HWPTs on this IOAS whose domain does not enforce
+ *	cache coherency (VFIO_DMA_CC_IOMMU); guarded by @mutex
  */
 struct iommufd_ioas {
 	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
 	struct io_pagetable iopt;
 	struct mutex mutex; /* auto_hwpts, device attach */
 	struct list_head auto_hwpts;
+	unsigned int noncoherent_hwpts;
 };
 
 static_assert(offsetof(struct iommufd_ioas, obj) == 0);
 
 struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx, u32 id);
+struct iommufd_ioas *iommufd_ioas_alloc(struct iommufd_ctx *ictx,
+					bool windowed);
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_map(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd);
@@ -230,7 +258,6 @@ int iommufd_option(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_create_window(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_remove_window(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_list_windows(struct iommufd_ucmd *ucmd);
-void iommufd_ioas_destroy(struct iommufd_object *obj);
 
 /**
  * struct iommufd_access_ops - what an in-kernel DMA user provides
@@ -290,7 +317,6 @@ struct iommufd_access *
 iommufd_access_create(struct iommufd_ctx *ictx, u32 ioas_id,
 		      const struct iommufd_access_ops *ops, void *data);
 void iommufd_access_destroy(struct iommufd_access *access);
-void iommufd_access_destroy_object(struct iommufd_object *obj);
 int iommufd_access_replace(struct iommufd_access *access, u32 ioas_id);
 int iommufd_access_pin_pages(struct iommufd_access *access,
 			     unsigned long iova, unsigned long length,
@@ -313,6 +339,12 @@ struct iommu_domain;
  * @detach: stop translating: the device is blocked from DMA
  * @hw_info: describe the IOMMU for IOMMU_GET_HW_INFO; returns kmalloc()ed
  *	data of *@len bytes and its IOMMU_HW_INFO_TYPE_* in *@type
+ * @max_pasid_log2: optional: how many PASID bits the device supports
+ *	(IOMMU_GET_HW_INFO's out_max_pasid_log2); 0, or no callback, for a
+ *	device without PASID support
+ * @enforce_cache_coherency: optional: make @domain, new and not yet
+ *	used, enforce cache coherency for DMA of the device (no snoop
+ *	bypass); true if it now does. No callback: it does not.
  *
  * This is the seam where a real IOMMU backend (the kernel's own paging
  * domain allocation for a struct device) plugs in next to the mock.
@@ -323,6 +355,9 @@ struct iommufd_device_ops {
 	int (*attach)(struct iommufd_device *idev, struct iommu_domain *domain);
 	void (*detach)(struct iommufd_device *idev);
 	void *(*hw_info)(struct iommufd_device *idev, u32 *len, u32 *type);
+	u8 (*max_pasid_log2)(struct iommufd_device *idev);
+	bool (*enforce_cache_coherency)(struct iommufd_device *idev,
+					struct iommu_domain *domain);
 };
 
 /**
@@ -335,6 +370,8 @@ struct iommufd_device_ops {
  * @ops: the driver that allocated @domain, to free it
  * @auto_domain: made for a device attached straight to the IOAS; it is
  *	destroyed when its last device leaves
+ * @enforce_cache_coherency: the device's driver made @domain enforce
+ *	cache coherency when it was allocated; counted in @ioas otherwise
  * @devices: devices attached or attaching, and holders from
  *	iommufd_hwpt_hold(), each with a long-term reference in @obj that
  *	it takes and drops with the count; guarded by @ioas's mutex
@@ -354,6 +391,7 @@ struct iommufd_hwpt_paging {
 	struct iommu_domain *domain;
 	const struct iommufd_device_ops *ops;
 	bool auto_domain;
+	bool enforce_cache_coherency;
 	unsigned int devices;
 	struct list_head auto_node;
 };
@@ -390,7 +428,6 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 					   const struct iommufd_device_ops *ops,
 					   void *drv_data);
 void iommufd_device_unbind(struct iommufd_device *idev);
-void iommufd_device_destroy_object(struct iommufd_object *obj);
 int iommufd_device_attach(struct iommufd_device *idev, u32 pt_id,
 			  u32 *out_hwpt_id);
 int iommufd_device_add_resv(struct iommufd_device *idev, unsigned long start,
@@ -401,7 +438,6 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
 struct iommufd_hwpt_paging *
 iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 			  struct iommufd_device *idev, bool auto_domain);
-void iommufd_hwpt_paging_destroy(struct iommufd_object *obj);
 void iommufd_hwpt_paging_abort(struct iommufd_hwpt_paging *hwpt);
 bool iommufd_hwpt_get_locked(struct iommufd_hwpt_paging *hwpt);
 void iommufd_hwpt_unget_locked(struct iommufd_hwpt_paging *hwpt);
@@ -415,8 +451,6 @@ extern const char *const iommufd_oot_dev_iommu;
 /* Test command, selftest.c; compiled only into test builds */
 #ifdef CONFIG_IOMMUFD_OOT_TEST
 int iommufd_test(struct iommufd_ucmd *ucmd);
-void iommufd_selftest_destroy(struct iommufd_object *obj);
-int iommufd_test_fail_nth(struct iommufd_ucmd *ucmd);
 #endif
 
 #endif

@@ -16,9 +16,10 @@
  *    range upstream's implicit numbering will not reach.
  *  - A flag of ours in a field upstream owns (dev_flags, create_access,
  *    access_pages or access_rw flags, ...) would take the top bits of the
- *    field, bit 31 downward, as upstream adds its own from bit 0 up (as
- *    MOCK_FLAGS_DEVICE_PASID, bit 2 of dev_flags, in later kernels): today
+ *    field, bit 31 downward, as upstream adds its own from bit 0 up: today
  *    MOCK_FLAGS_DEVICE_HUGE_IOPTE_ONLY, bit 31 of dev_flags.
+ *  - Constants upstream added after 6.12 keep upstream's values
+ *    (MOCK_FLAGS_DEVICE_PASID, bit 2 of dev_flags, and MOCK_PASID_WIDTH).
  *  - The members of our own ops (fail_nth, the MOCK_FAULT_* kinds, struct
  *    iommu_test_iopte_stats) are ours alone.
  * tools/abi/extensions.txt lists each of them; the ABI check enforces it.
@@ -155,7 +156,15 @@ enum {
 	MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0,
 	/* The mock domain also offers a large IO page size. */
 	MOCK_FLAGS_DEVICE_HUGE_IOVA = 1 << 1,
+	/*
+	 * From upstream after 6.12: the mock device supports PASIDs, of
+	 * MOCK_PASID_WIDTH bits (IOMMU_GET_HW_INFO's out_max_pasid_log2).
+	 */
+	MOCK_FLAGS_DEVICE_PASID = 1 << 2,
 };
+
+/* From upstream after 6.12: PASID bits of a MOCK_FLAGS_DEVICE_PASID device. */
+#define MOCK_PASID_WIDTH 20
 
 /*
  * Extension (not upstream): the mock domain's only IOPTE size is the large

@@ -5,6 +5,12 @@
  * holder per area, whatever the number of domains, and the PFNs are read
  * back from the pages layer; each physically contiguous run goes to the
  * domain in one iommu_map() call, so the domain can choose large IOPTEs.
+ *
+ * This file keeps the domains mapping what the area tree says; it calls
+ * only the pages layer. Which domain may join (aperture, alignment,
+ * windows) is decided above it, in io_pagetable.c. io_pagetable::domains
+ * and the areas' domain_pinned are guarded as struct io_pagetable and
+ * struct iopt_area say.
  */
 #include <linux/iommu.h>
 #include <linux/sched.h>
@@ -255,6 +261,18 @@ void iopt_area_prepin_undo(struct io_pagetable *iopt, struct iopt_area *area)
 	iopt_area_unpin_for_domains(area);
 }
 
+/* Drop the pins taken ahead for the areas of slices never filled. */
+void iopt_slices_prepin_undo(struct io_pagetable *iopt,
+			     struct iopt_slice *slices, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i != n; i++) {
+		iopt_area_prepin_undo(iopt, slices[i].area);
+		cond_resched();
+	}
+}
+
 /* Take an area out of every domain and drop its domain pin. */
 void iopt_area_unfill_domains(struct io_pagetable *iopt,
 			      struct iopt_area *area)
@@ -265,40 +283,6 @@ void iopt_area_unfill_domains(struct io_pagetable *iopt,
 	for (i = 0; i != iopt->ndomains; i++)
 		iopt_unmap_area(iopt->domains[i], area);
 	iopt_area_unpin_for_domains(area);
-}
-
-/* The IOVA alignment the option, the domains and the users require. */
-unsigned long iopt_min_alignment(struct io_pagetable *iopt)
-{
-	unsigned long align = iopt->disable_large_pages ? PAGE_SIZE : 1;
-
-	align = max(align, iopt->users_alignment);
-	unsigned int i;
-
-	for (i = 0; i != iopt->ndomains; i++)
-		align = max(align, 1UL << __ffs(iopt->domains[i]->pgsize_bitmap));
-	return align;
-}
-
-/* Reserve what lies outside the domain's aperture, owned by the domain. */
-static int iopt_reserve_outside_aperture(struct io_pagetable *iopt,
-					 struct iommu_domain *domain)
-{
-	dma_addr_t start = domain->geometry.aperture_start;
-	dma_addr_t end = domain->geometry.aperture_end;
-	int rc;
-
-	if (start) {
-		rc = iopt_reserve_locked(iopt, 0, start - 1, domain);
-		if (rc)
-			return rc;
-	}
-	if (end && end < ULONG_MAX) {
-		rc = iopt_reserve_locked(iopt, end + 1, ULONG_MAX, domain);
-		if (rc)
-			return rc;
-	}
-	return 0;
 }
 
 /*
@@ -346,90 +330,64 @@ static int iopt_fill_domain(struct io_pagetable *iopt,
 	return rc;
 }
 
-/**
- * iopt_table_add_domain - attach a domain to the address space
- * @iopt: the address space
- * @domain: a paging domain mapping nothing yet
- *
- * Maps every existing area into @domain and keeps it filled from then
- * on. Returns -EINVAL if the domain's smallest page size exceeds
- * PAGE_SIZE, or a window's page size is one the domain cannot map;
- * -EADDRINUSE if an area, allowed range or window lies outside the
- * domain's aperture, or an area is not aligned to its smallest page size;
- * -ENOMEM and pinning errors as mapping would. Nothing changes on failure.
+/*
+ * Make room for one more domain, so that joining cannot fail once the
+ * domain is filled. Both locks held for write.
  */
-int iopt_table_add_domain(struct io_pagetable *iopt,
-			  struct iommu_domain *domain)
+int iopt_domains_make_room(struct io_pagetable *iopt)
 {
 	struct iommu_domain **grown;
-	unsigned long align;
-	int rc;
 
-	/*
-	 * Pinned memory is only known to be contiguous page by page, so
-	 * the smallest IOPTE must fit in one page. Windows do not change
-	 * that: their page size is IOVA granularity, and the memory mapped
-	 * into a window page may still be scattered page by page.
-	 */
-	if (!domain->pgsize_bitmap ||
-	    __ffs(domain->pgsize_bitmap) > PAGE_SHIFT)
-		return -EINVAL;
-	down_write(&iopt->domains_rwsem);
-	down_write(&iopt->iova_rwsem);
-	align = max(iopt->iova_alignment, 1UL << __ffs(domain->pgsize_bitmap));
-	/* A window page size the domain cannot map is the clearer error. */
-	rc = iopt_domain_accepts_windows(iopt, domain);
-	if (rc)
-		goto out_unlock;
-	rc = -EADDRINUSE;
-	if (!iopt_areas_aligned(iopt, align))
-		goto out_unlock;
-	/* Room first: once the domain is filled, joining cannot fail. */
-	rc = -ENOMEM;
 	grown = iommufd_krealloc_array(iopt->domains, iopt->ndomains + 1,
 				       sizeof(*grown));
 	if (!grown)
-		goto out_unlock;
+		return -ENOMEM;
 	iopt->domains = grown;
-	rc = iopt_reserve_outside_aperture(iopt, domain);
-	if (rc)
-		goto err_unreserve;
-	rc = iopt_fill_domain(iopt, domain);
-	if (rc)
-		goto err_unreserve;
-	iopt->domains[iopt->ndomains++] = domain;
-	iopt->iova_alignment = align;
-	goto out_unlock;
-
-err_unreserve:
-	iopt_unreserve_owner_locked(iopt, domain);
-out_unlock:
-	up_write(&iopt->iova_rwsem);
-	up_write(&iopt->domains_rwsem);
-	return rc;
+	return 0;
 }
 
 /**
- * iopt_table_remove_domain - detach a domain from the address space
- * @iopt: the address space
- * @domain: a domain added with iopt_table_add_domain()
+ * iopt_domain_join - fill a new domain and add it to the set
+ * @iopt: the address space, both locks held for write, with room made
+ *	by iopt_domains_make_room()
+ * @domain: a domain mapping nothing yet, its placement already checked
+ *
+ * Maps every area into @domain and keeps it filled from then on. On
+ * failure nothing changed.
+ */
+int iopt_domain_join(struct io_pagetable *iopt, struct iommu_domain *domain)
+{
+	int rc;
+
+	lockdep_assert_held_write(&iopt->domains_rwsem);
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+	rc = iopt_fill_domain(iopt, domain);
+	if (rc)
+		return rc;
+	iopt->domains[iopt->ndomains++] = domain;
+	return 0;
+}
+
+/**
+ * iopt_domain_leave - take a domain out of the set and empty it
+ * @iopt: the address space, both locks held for write
+ * @domain: a domain added with iopt_domain_join()
  *
  * Unmaps every area from @domain; the last domain to go also drops the
- * pins the domains needed.
+ * pins the domains needed. False if @domain was not in the set.
  */
-void iopt_table_remove_domain(struct io_pagetable *iopt,
-			      struct iommu_domain *domain)
+bool iopt_domain_leave(struct io_pagetable *iopt, struct iommu_domain *domain)
 {
 	struct iopt_area *area;
 	unsigned int i;
 
-	down_write(&iopt->domains_rwsem);
-	down_write(&iopt->iova_rwsem);
+	lockdep_assert_held_write(&iopt->domains_rwsem);
+	lockdep_assert_held_write(&iopt->iova_rwsem);
 	for (i = 0; i != iopt->ndomains; i++)
 		if (iopt->domains[i] == domain)
 			break;
-	if (WARN_ON(i == iopt->ndomains))
-		goto out_unlock;
+	if (i == iopt->ndomains)
+		return false;
 	iopt->ndomains--;
 	memmove(&iopt->domains[i], &iopt->domains[i + 1],
 		(iopt->ndomains - i) * sizeof(*iopt->domains));
@@ -441,9 +399,5 @@ void iopt_table_remove_domain(struct io_pagetable *iopt,
 		/* Only the two rwsems are held: sleeping is allowed. */
 		cond_resched();
 	}
-	iopt_unreserve_owner_locked(iopt, domain);
-	iopt->iova_alignment = iopt_min_alignment(iopt);
-out_unlock:
-	up_write(&iopt->iova_rwsem);
-	up_write(&iopt->domains_rwsem);
+	return true;
 }

@@ -1,19 +1,36 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Internals of the io_pagetable layer, shared by io_pagetable.c (IOVA and
- * areas), iopt_domain.c (filling iommu_domains) and iopt_window.c (IOVA
- * windows). Nothing outside the layer includes this.
+ * Internals of the io_pagetable layer. Nothing outside the layer includes
+ * this. The layer is a stack of files, each calling only those below it:
+ *
+ *   io_pagetable.c  the top: every operation that needs the areas, the
+ *                   reserved ranges, the windows and the domains at once
+ *                   (MAP, COPY, UNMAP, attaching and detaching domains,
+ *                   removing windows, IOVA_RANGES)
+ *   iopt_user.c     in-kernel users: registration, pin, unpin, rw
+ *   iopt_align.c    the IOVA alignment policy and IOMMU_OPTION_HUGE_PAGES
+ *   iopt_window.c   the windows extension
+ *   iopt_iova.c     reserved and allowed ranges; checking and choosing IOVA
+ *   iopt_domain.c   filling and emptying the attached iommu_domains
+ *   iopt_area.c     the area store: slices, areas in and out of the tree
+ *
+ * A file lower down never calls one higher up; what it needs from above
+ * comes as an argument. Every structure below says which lock guards it;
+ * the locks themselves and their order are described with struct
+ * io_pagetable (io_pagetable.h).
  */
 #ifndef IOMMUFD_IOPT_INTERNAL_H
 #define IOMMUFD_IOPT_INTERNAL_H
 
 #include <linux/interval_tree.h>
 #include <linux/list.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
 
 #include "io_pagetable.h"
+#include "pages.h"
 
 struct iommu_domain;
-struct iopt_pages;
 
 /**
  * struct iopt_area - a mapping of IOVA onto a slice of an iopt_pages
@@ -58,6 +75,10 @@ struct iopt_area {
 	struct list_head free_node;
 };
 
+/*
+ * struct iopt_allowed - one range of io_pagetable::allowed_itree, where
+ * automatic IOVA allocation may look. Guarded by iova_rwsem.
+ */
 struct iopt_allowed {
 	struct interval_tree_node node;
 };
@@ -79,10 +100,34 @@ struct iopt_window {
 	bool removing;
 };
 
-/* @owner: who reserved it, to remove all of one owner's ranges at once */
+/*
+ * struct iopt_reserved - one range of io_pagetable::reserved_itree, IOVA
+ * that is never mapped. @owner: who reserved it, to remove all of one
+ * owner's ranges at once. Guarded by iova_rwsem.
+ */
 struct iopt_reserved {
 	struct interval_tree_node node;
 	void *owner;
+};
+
+/**
+ * struct iopt_slice - a piece of memory on its way to becoming an area
+ * @pages: the pages object; the slice holds a reference until the area
+ *	is inserted, then the area holds it
+ * @start_byte: offset of the first byte from @pages->uptr
+ * @length: bytes
+ * @area: the area preallocated for it
+ * @inserted: @area is in the area tree and owns the reference
+ *
+ * MAP makes one slice, COPY one per source area. Private to the thread
+ * making the mapping: no lock.
+ */
+struct iopt_slice {
+	struct iopt_pages *pages;
+	unsigned long start_byte;
+	unsigned long length;
+	struct iopt_area *area;
+	bool inserted;
 };
 
 static inline unsigned long area_length(struct iopt_area *area)
@@ -133,26 +178,118 @@ static inline void iopt_assert_domains_stable(struct io_pagetable *iopt)
 		       lockdep_is_held_type(&iopt->iova_rwsem, 0));
 }
 
-/* iopt_domain.c */
+/* iopt_area.c: the area store */
+
+/*
+ * Free an area that is in no tree and drop the page reference it or its
+ * slice held. An area allocated along with its pages (by MAP) is freed
+ * with them, so this reads nothing of it after the put. Inline: every
+ * UNMAP ends with it.
+ */
+static __always_inline void area_free(struct iopt_area *area,
+				      struct iopt_pages *pages)
+{
+	if (area && !area->with_pages)
+		kfree(area);
+	if (pages)
+		iopt_pages_put(pages);
+}
+
+int iopt_slices_alloc_areas(struct iopt_slice *slices, unsigned int n);
+void iopt_slices_free(struct iopt_slice *slices, unsigned int n);
+int iopt_area_slices(struct io_pagetable *iopt, unsigned long iova,
+		     unsigned long last, struct iopt_slice **out);
+int iopt_areas_collect_unmap(struct io_pagetable *iopt, unsigned long start,
+			     unsigned long last, struct list_head *freed,
+			     unsigned long *bytes, bool mark);
+void iopt_areas_clear_unmapping(struct io_pagetable *iopt,
+				unsigned long start, unsigned long last);
+
+/*
+ * Can the collected areas, which no user pins, be unmapped without
+ * sleeping? See iopt_pages_unpin_never_waits(). Inline: every UNMAP from
+ * io_uring's nonblocking issue asks.
+ */
+static inline bool iopt_areas_unpin_never_waits(struct list_head *freed)
+{
+	struct iopt_area *area;
+
+	list_for_each_entry(area, freed, free_node)
+		if (!iopt_pages_unpin_never_waits(area->pages))
+			return false;
+	return true;
+}
+
+/* iopt_domain.c: filling and emptying the domains */
 int iopt_area_prepin(struct io_pagetable *iopt, struct iopt_area *area);
 int iopt_area_prepin_nowait(struct io_pagetable *iopt, struct iopt_area *area);
 void iopt_area_prepin_undo(struct io_pagetable *iopt, struct iopt_area *area);
+void iopt_slices_prepin_undo(struct io_pagetable *iopt,
+			     struct iopt_slice *slices, unsigned int n);
 int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area);
 void iopt_area_unfill_domains(struct io_pagetable *iopt,
 			      struct iopt_area *area);
-int iopt_reserve_locked(struct io_pagetable *iopt, unsigned long start,
-			unsigned long last, void *owner);
+int iopt_domains_make_room(struct io_pagetable *iopt);
+int iopt_domain_join(struct io_pagetable *iopt, struct iommu_domain *domain);
+bool iopt_domain_leave(struct io_pagetable *iopt, struct iommu_domain *domain);
+
+/* iopt_iova.c: reserved and allowed ranges, checking and choosing IOVA */
+
+/*
+ * Is [iova, iova + length - 1] aligned and free of reserved ranges and
+ * areas? Inline: every MAP runs it.
+ */
+static inline int iopt_check_iova(struct io_pagetable *iopt,
+				  unsigned long iova, unsigned long length)
+{
+	unsigned long last;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+	if (!IS_ALIGNED(iova, iopt->iova_alignment))
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	if (tree_overlaps(&iopt->reserved_itree, iova, last))
+		return -EINVAL;
+	if (tree_overlaps(&iopt->area_itree, iova, last))
+		return -EEXIST;
+	return 0;
+}
+
+void iopt_tree_free(struct rb_root_cached *tree);
+bool iopt_find_free_iova(struct io_pagetable *iopt, unsigned long lo,
+			 unsigned long hi, unsigned long length,
+			 unsigned long align, unsigned long *iova);
+int iopt_alloc_iova(struct io_pagetable *iopt, unsigned long *iova,
+		    unsigned long uaddr, unsigned long length);
+u32 iopt_unreserved_ranges(struct io_pagetable *iopt,
+			   struct iopt_range *ranges, u32 max);
+int iopt_reserve_outside_locked(struct io_pagetable *iopt,
+				unsigned long start, unsigned long end,
+				void *owner);
 void iopt_unreserve_owner_locked(struct io_pagetable *iopt, void *owner);
-bool iopt_areas_aligned(struct io_pagetable *iopt, unsigned long align);
-int iopt_domain_accepts_windows(struct io_pagetable *iopt,
-				struct iommu_domain *domain);
 
-int iopt_unmap_range(struct io_pagetable *iopt, unsigned long start,
-		     unsigned long last, unsigned long *unmapped);
-int iopt_unmap_range_settled(struct io_pagetable *iopt, unsigned long start,
-			     unsigned long last, unsigned long *unmapped);
+/* iopt_window.c: the windows extension */
+static inline struct iopt_window *to_window(struct interval_tree_node *node)
+{
+	return node ? container_of(node, struct iopt_window, node) : NULL;
+}
 
-/* iopt_window.c */
+static inline struct iopt_window *window_first(struct io_pagetable *iopt,
+					       unsigned long start,
+					       unsigned long last)
+{
+	return to_window(interval_tree_iter_first(&iopt->window_itree, start,
+						  last));
+}
+
+static inline struct iopt_window *window_next(struct iopt_window *win,
+					      unsigned long start,
+					      unsigned long last)
+{
+	return to_window(interval_tree_iter_next(&win->node, start, last));
+}
+
 struct iopt_window *iopt_window_containing(struct io_pagetable *iopt,
 					   unsigned long start,
 					   unsigned long last);
@@ -162,12 +299,20 @@ int iopt_window_place(struct io_pagetable *iopt, unsigned long *iova,
 		      struct iopt_window **out);
 u32 iopt_window_ranges(struct io_pagetable *iopt, struct iopt_range *ranges,
 		       u32 max);
-bool iopt_windows_allow_alignment(struct io_pagetable *iopt,
-				  unsigned long align);
-bool iopt_has_exact_large_window(struct io_pagetable *iopt);
-bool find_free_iova(struct io_pagetable *iopt, unsigned long lo,
-		    unsigned long hi, unsigned long length,
-		    unsigned long align, unsigned long *iova);
+int iopt_domain_accepts_windows(struct io_pagetable *iopt,
+				struct iommu_domain *domain);
+struct iopt_window *iopt_window_start_removal(struct io_pagetable *iopt,
+					      unsigned long base);
+void iopt_window_end_removal(struct io_pagetable *iopt,
+			     struct iopt_window *win, bool emptied);
+
+/* iopt_align.c: the IOVA alignment policy */
 unsigned long iopt_min_alignment(struct io_pagetable *iopt);
+unsigned long iopt_users_alignment(struct io_pagetable *iopt);
+bool iopt_areas_aligned(struct io_pagetable *iopt, unsigned long align);
+
+/* iopt_user.c: in-kernel users */
+void iopt_notify_users(struct io_pagetable *iopt, unsigned long start,
+		       unsigned long last);
 
 #endif

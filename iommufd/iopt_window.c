@@ -5,6 +5,11 @@
  * mapping lies inside one window and is aligned to its page size, so a
  * window can be removed, or its IOMMUs re-checked, without looking at
  * anything but the areas inside it.
+ *
+ * Windows are a tree of struct io_pagetable, guarded by iova_rwsem. This
+ * file reads the other trees and the domains but changes only windows;
+ * placing a mapping uses the IOVA search of iopt_iova.c. Removing a
+ * window, which unmaps what is in it, is orchestrated by io_pagetable.c.
  */
 #include <linux/iommu.h>
 #include <linux/log2.h>
@@ -14,24 +19,6 @@
 #include "../uapi/linux/iommufd.h"
 #include "fault.h"
 #include "iopt_internal.h"
-
-static struct iopt_window *to_window(struct interval_tree_node *node)
-{
-	return node ? container_of(node, struct iopt_window, node) : NULL;
-}
-
-static struct iopt_window *window_first(struct io_pagetable *iopt,
-					unsigned long start, unsigned long last)
-{
-	return to_window(interval_tree_iter_first(&iopt->window_itree, start,
-						  last));
-}
-
-static struct iopt_window *window_next(struct iopt_window *win,
-				       unsigned long start, unsigned long last)
-{
-	return to_window(interval_tree_iter_next(&win->node, start, last));
-}
 
 /* The window that holds all of [start, last], if one does. */
 struct iopt_window *iopt_window_containing(struct io_pagetable *iopt,
@@ -116,8 +103,8 @@ int iopt_window_place(struct io_pagetable *iopt, unsigned long *iova,
 		if (uaddr)
 			align = min(align, 1UL << __ffs(uaddr));
 		align = max(align, win->page_size);
-		if (find_free_iova(iopt, win->node.start, win->node.last,
-				   length, align, iova)) {
+		if (iopt_find_free_iova(iopt, win->node.start, win->node.last,
+					length, align, iova)) {
 			*out = win;
 			return 0;
 		}
@@ -158,32 +145,6 @@ u32 iopt_window_ranges(struct io_pagetable *iopt, struct iopt_range *ranges,
 next:;
 	}
 	return n;
-}
-
-/* Can every window keep working if IOVAs must be @align aligned? */
-bool iopt_windows_allow_alignment(struct io_pagetable *iopt,
-				  unsigned long align)
-{
-	struct iopt_window *win;
-
-	for (win = window_first(iopt, 0, ULONG_MAX); win;
-	     win = window_next(win, 0, ULONG_MAX))
-		if (win->page_size < align)
-			return false;
-	return true;
-}
-
-/* Is there a window whose IOPTEs must be larger than PAGE_SIZE? */
-bool iopt_has_exact_large_window(struct io_pagetable *iopt)
-{
-	struct iopt_window *win;
-
-	for (win = window_first(iopt, 0, ULONG_MAX); win;
-	     win = window_next(win, 0, ULONG_MAX))
-		if ((win->attrs & IOMMU_WINDOW_ATTR_EXACT_IOPTE) &&
-		    win->page_size > PAGE_SIZE)
-			return true;
-	return false;
 }
 
 /* Does every attached domain support a window of @page_size, @attrs? */
@@ -346,56 +307,39 @@ out_unlock:
 	return rc;
 }
 
-/**
- * iopt_remove_window - IOMMU_IOAS_REMOVE_WINDOW
- * @iopt: the address space
- * @base: the base of the window
- * @unmapped: out: bytes that were mapped in it
- *
- * New mappings into the window are refused from the start; those already
- * in flight are waited for. On failure of the unmap (-EBUSY: an in-kernel
- * user kept its pins; -EINTR: a fatal signal ended the wait) the window
- * and everything in it stay.
+/*
+ * The first step of REMOVE_WINDOW: mark the window at @base removing, so
+ * nothing new is mapped into it, while the caller unmaps what is there.
+ * NULL if there is no window at @base or it is being removed already.
  */
-int iopt_remove_window(struct io_pagetable *iopt, unsigned long base,
-		       unsigned long *unmapped)
+struct iopt_window *iopt_window_start_removal(struct io_pagetable *iopt,
+					      unsigned long base)
 {
-	unsigned long start, last;
 	struct iopt_window *win;
-	int rc;
 
-	*unmapped = 0;
-	if (!iopt->windowed)
-		return -EINVAL;
-	down_write(&iopt->iova_rwsem);
+	lockdep_assert_held_write(&iopt->iova_rwsem);
 	win = to_window(interval_tree_iter_first(&iopt->window_itree, base,
 						 base));
-	if (!win || win->node.start != base || win->removing) {
-		up_write(&iopt->iova_rwsem);
-		return -ENOENT;
-	}
+	if (!win || win->node.start != base || win->removing)
+		return NULL;
 	win->removing = true;
-	start = win->node.start;
-	last = win->node.last;
-	up_write(&iopt->iova_rwsem);
+	return win;
+}
 
-	/*
-	 * Maps that started before the window was marked may still be
-	 * filling their areas (pinning can wait on a page fault for as long
-	 * as userspace likes); no new one can start, so sleep until they are
-	 * done, or the caller is killed.
-	 */
-	rc = iopt_unmap_range_settled(iopt, start, last, unmapped);
-
-	down_write(&iopt->iova_rwsem);
-	if (rc) {
+/*
+ * The last step: remove and free the window once it is @emptied, else
+ * open it to maps again.
+ */
+void iopt_window_end_removal(struct io_pagetable *iopt,
+			     struct iopt_window *win, bool emptied)
+{
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+	if (!emptied) {
 		win->removing = false;
-	} else {
-		interval_tree_remove(&win->node, &iopt->window_itree);
-		kfree(win);
+		return;
 	}
-	up_write(&iopt->iova_rwsem);
-	return rc;
+	interval_tree_remove(&win->node, &iopt->window_itree);
+	kfree(win);
 }
 
 /* IOMMU_IOAS_LIST_WINDOWS: fill up to @max, return how many there are. */

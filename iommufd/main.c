@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /dev/iommu: the character device, its per-open context, the object table
- * and the command dispatcher.
+ * /dev/iommu: the character device, its per-open context, the command
+ * dispatcher (ioctl and io_uring entries) and the module's init and exit.
  *
- * Every open of /dev/iommu is an independent context. Userspace creates
- * objects (IOAS, HW page tables, devices, accesses) and names them by the
- * u32 IDs this file hands out; IDs are only meaningful on the fd that made
- * them. Closing the fd destroys whatever is left.
+ * This is the top of the module: it calls every layer (the command
+ * handlers through its table, the object table at open and close, the
+ * lower layers' module hooks) and no file calls it. Every open of
+ * /dev/iommu is an independent context; its objects live in the table of
+ * object.c, and closing the fd destroys whatever is left there.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -14,7 +15,6 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -22,331 +22,10 @@
 #include "fault.h"
 #include "iommufd_private.h"
 #include "pages.h"
+#include "vfio_compat.h"
 #ifdef CONFIG_IOMMUFD_OOT_TEST
 #include "iommufd_test.h"
 #endif
-
-static const struct iommufd_object_ops iommufd_object_ops[] = {
-	[IOMMUFD_OBJ_IOAS] = {
-		.destroy = iommufd_ioas_destroy,
-	},
-	[IOMMUFD_OBJ_ACCESS] = {
-		.destroy = iommufd_access_destroy_object,
-	},
-	[IOMMUFD_OBJ_HWPT_PAGING] = {
-		.destroy = iommufd_hwpt_paging_destroy,
-	},
-	[IOMMUFD_OBJ_DEVICE] = {
-		.destroy = iommufd_device_destroy_object,
-	},
-#ifdef CONFIG_IOMMUFD_OOT_TEST
-	[IOMMUFD_OBJ_SELFTEST] = {
-		.destroy = iommufd_selftest_destroy,
-	},
-#endif
-};
-
-/*
- * Reserve an ID and allocate the object. The ID's slot holds XA_ZERO_ENTRY
- * until iommufd_object_finalize(), so nobody can look the object up while
- * its constructor is still filling it in.
- */
-struct iommufd_object *iommufd_object_alloc_elm(struct iommufd_ctx *ictx,
-						size_t size,
-						enum iommufd_object_type type)
-{
-	struct iommufd_object *obj;
-	int rc;
-
-	obj = iommufd_kzalloc(size);
-	if (!obj)
-		return ERR_PTR(-ENOMEM);
-	obj->type = type;
-	refcount_set(&obj->users, 1);
-	refcount_set(&obj->shortterm_users, 1);
-
-	rc = iommufd_fault_hit(IOMMUFD_FAULT_ALLOC) ? -ENOMEM :
-		xa_alloc(&ictx->objects, &obj->id, XA_ZERO_ENTRY,
-			 xa_limit_31b, GFP_KERNEL_ACCOUNT);
-	if (rc) {
-		kfree(obj);
-		return ERR_PTR(rc);
-	}
-	return obj;
-}
-
-/* Publish a fully constructed object under its ID. */
-void iommufd_object_finalize(struct iommufd_ctx *ictx,
-			     struct iommufd_object *obj)
-{
-	void *old;
-
-	old = xa_store(&ictx->objects, obj->id, obj, GFP_KERNEL);
-	/* The slot was reserved by xa_alloc(), so storing cannot allocate. */
-	WARN_ON(old);
-}
-
-/* Give back the ID of an object that was never finalized, and free it. */
-void iommufd_object_abort(struct iommufd_ctx *ictx,
-			  struct iommufd_object *obj)
-{
-	void *old;
-
-	old = xa_erase(&ictx->objects, obj->id);
-	WARN_ON(old);
-	kfree(obj);
-}
-
-/**
- * iommufd_get_object - look an object up by ID for one system call
- * @ictx: the context the ID belongs to
- * @id: the ID from userspace
- * @type: the type the caller needs, or IOMMUFD_OBJ_ANY
- *
- * Returns the object with a short-term reference, to be dropped with
- * iommufd_put_object() before the system call returns, or ERR_PTR(-ENOENT)
- * when no object of that type has that ID (including objects that are
- * being created or destroyed right now).
- */
-struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, u32 id,
-					  enum iommufd_object_type type)
-{
-	XA_STATE(xas, &ictx->objects, id);
-	struct iommufd_object *obj;
-
-	/* Under xa_lock the walk needs neither RCU nor retries. */
-	xa_lock(&ictx->objects);
-	obj = xas_load(&xas);
-	if (xa_is_zero(obj))
-		obj = NULL;
-	if (!obj || (type != IOMMUFD_OBJ_ANY && obj->type != type) ||
-	    !refcount_inc_not_zero(&obj->shortterm_users))
-		obj = ERR_PTR(-ENOENT);
-	xa_unlock(&ictx->objects);
-	return obj;
-}
-
-static void iommufd_object_free(struct iommufd_object *obj)
-{
-	iommufd_object_ops[obj->type].destroy(obj);
-	kfree(obj);
-}
-
-/*
- * The slot of @obj has just changed, under xa_lock: drop the table's bias
- * and the caller's lookup reference together, unlock, and wait until no
- * other short-term user is left. Waiting DESTROYs are woken so that they
- * see the slot change and let go.
- */
-static void iommufd_object_unlock_and_drain(struct iommufd_ctx *ictx,
-					    struct iommufd_object *obj)
-	__releases(&ictx->objects.xa_lock)
-{
-	bool idle = refcount_sub_and_test(2, &obj->shortterm_users);
-
-	xa_unlock(&ictx->objects);
-	if (idle)
-		return;
-	wake_up_all(&ictx->destroy_wait);
-	wait_event(ictx->destroy_wait, !refcount_read(&obj->shortterm_users));
-}
-
-/*
- * Take @obj out of the table if nothing but the table holds it long-term:
- * the removal by an owner (iommufd_object_put_owned()), which must finish.
- * The caller holds one short-term reference, which this consumes. The
- * slot holds XA_ZERO_ENTRY while we wait for in-flight system calls to
- * finish with the object (and for waiting user DESTROYs, woken here, to
- * see it gone), so no new lookup can start. If a long-term user appeared
- * meanwhile (a command that had the object looked up made something that
- * depends on it) the object is put back and the caller gets EBUSY.
- */
-static int iommufd_object_remove_owned(struct iommufd_ctx *ictx,
-				       struct iommufd_object *obj)
-{
-	int rc = 0;
-
-	xa_lock(&ictx->objects);
-	if (xa_load(&ictx->objects, obj->id) != obj) {
-		/* A user's DESTROY got here first. */
-		rc = -ENOENT;
-	} else {
-		/*
-		 * The owner lets go of its reference under the lock, so a
-		 * racing user DESTROY either saw it (EBUSY) or sees the
-		 * slot emptied (ENOENT), never a half-released object.
-		 */
-		refcount_dec(&obj->users);
-		if (refcount_read(&obj->users) != 1)
-			rc = -EBUSY;
-	}
-	if (rc) {
-		xa_unlock(&ictx->objects);
-		iommufd_put_object(ictx, obj);
-		return rc;
-	}
-	__xa_store(&ictx->objects, obj->id, XA_ZERO_ENTRY, GFP_ATOMIC);
-	iommufd_object_unlock_and_drain(ictx, obj);
-
-	xa_lock(&ictx->objects);
-	if (refcount_read(&obj->users) != 1) {
-		rc = -EBUSY;
-		/*
-		 * Put the bias back. A reader may still hold a reference,
-		 * so add to the count rather than set it; with the slot
-		 * still zeroed, no new reader can race with the set.
-		 */
-		if (!refcount_inc_not_zero(&obj->shortterm_users))
-			refcount_set(&obj->shortterm_users, 1);
-		__xa_store(&ictx->objects, obj->id, obj, GFP_ATOMIC);
-	} else {
-		__xa_erase(&ictx->objects, obj->id);
-	}
-	xa_unlock(&ictx->objects);
-	return rc;
-}
-
-/*
- * Where a user's DESTROY of @obj stands, under xa_lock: -ENOENT if the
- * object left its slot (another remover won), -EBUSY if something depends
- * on it, 0 once only the table's bias and the references of waiting
- * DESTROYs are left, -EAGAIN while other commands still use it.
- */
-static int iommufd_destroy_state(struct iommufd_ctx *ictx,
-				 struct iommufd_object *obj)
-{
-	lockdep_assert_held(&ictx->objects.xa_lock);
-	if (xa_load(&ictx->objects, obj->id) != obj)
-		return -ENOENT;
-	if (refcount_read(&obj->users) != 1)
-		return -EBUSY;
-	if (refcount_read(&obj->shortterm_users) > 1 + obj->destroyers)
-		return -EAGAIN;
-	return 0;
-}
-
-/* The unlocked peek of the wait; the verdict is taken under xa_lock. */
-static bool iommufd_destroy_may_go_on(struct iommufd_ctx *ictx,
-				      struct iommufd_object *obj)
-{
-	return xa_load(&ictx->objects, obj->id) != obj ||
-	       refcount_read(&obj->users) != 1 ||
-	       refcount_read(&obj->shortterm_users) <=
-		       1 + READ_ONCE(obj->destroyers);
-}
-
-/*
- * A user's IOMMU_DESTROY of @obj, looked up with a short-term reference,
- * which this consumes. Commands already using the object are waited for
- * (interruptibly) with the object left in its slot: commands issued
- * meanwhile still find it, and if one of them makes something that
- * depends on it the DESTROY ends in EBUSY as if it came after. Once only
- * waiting DESTROYs hold it, the first to take xa_lock empties the slot
- * and waits for the others, woken by the change, to drop their references;
- * they report ENOENT, as a DESTROY of a destroyed object does.
- */
-static int iommufd_object_remove_user(struct iommufd_ctx *ictx,
-				      struct iommufd_object *obj)
-{
-	int rc;
-
-	xa_lock(&ictx->objects);
-	obj->destroyers++;
-	while ((rc = iommufd_destroy_state(ictx, obj)) == -EAGAIN) {
-		xa_unlock(&ictx->objects);
-		rc = wait_event_interruptible(ictx->destroy_wait,
-					      iommufd_destroy_may_go_on(ictx,
-									obj));
-		xa_lock(&ictx->objects);
-		if (rc)
-			break;
-	}
-	obj->destroyers--;
-	if (rc) {
-		xa_unlock(&ictx->objects);
-		iommufd_put_object(ictx, obj);
-		return rc;
-	}
-	__xa_erase(&ictx->objects, obj->id);
-	iommufd_object_unlock_and_drain(ictx, obj);
-	return 0;
-}
-
-int iommufd_destroy(struct iommufd_ucmd *ucmd)
-{
-	struct iommu_destroy *cmd = ucmd->cmd;
-	struct iommufd_object *obj;
-	int rc;
-
-	obj = iommufd_get_object(ucmd->ictx, cmd->id, IOMMUFD_OBJ_ANY);
-	if (IS_ERR(obj))
-		return PTR_ERR(obj);
-	rc = iommufd_object_remove_user(ucmd->ictx, obj);
-	/*
-	 * An interrupted wait asks for a restart of the system call, which
-	 * means nothing to an io_uring completion: say what it became.
-	 */
-	if (rc == -ERESTARTSYS && ucmd->from_uring)
-		return -EINTR;
-	if (rc)
-		return rc;
-	iommufd_object_free(obj);
-	return 0;
-}
-
-/*
- * Drop an owner's reference (several owners may share an object, like
- * devices sharing an automatic HW page table); the last one removes and
- * frees the object. Returns true if it did.
- */
-bool iommufd_object_put_owned(struct iommufd_ctx *ictx,
-			      struct iommufd_object *obj)
-{
-	xa_lock(&ictx->objects);
-	if (xa_load(&ictx->objects, obj->id) != obj) {
-		/*
-		 * Someone is removing it and waits for its short-term users
-		 * (the count may be at zero right now). Just let go: the
-		 * remover re-checks the long-term users before it frees.
-		 */
-		refcount_dec(&obj->users);
-		xa_unlock(&ictx->objects);
-		return false;
-	}
-	/* In its slot, the object holds its bias: the count is not zero. */
-	refcount_inc(&obj->shortterm_users);
-	xa_unlock(&ictx->objects);
-	if (iommufd_object_remove_owned(ictx, obj))
-		return false;
-	iommufd_object_free(obj);
-	return true;
-}
-
-/**
- * iommufd_object_destroy_owned - destroy an object owned by the kernel
- * @ictx: the context of the object
- * @obj: an object whose owner holds one extra long-term reference
- *
- * Some objects (accesses) are in the table so they have IDs, but their
- * lifetime belongs to an in-kernel owner, not to userspace: the owner's
- * reference makes a user's IOMMU_DESTROY fail with EBUSY. The owner ends
- * the object here, dropping its reference and removing it for good.
- */
-void iommufd_object_destroy_owned(struct iommufd_ctx *ictx,
-				  struct iommufd_object *obj)
-{
-	/* Nothing may depend on an owned object; if it does, leak it. */
-	WARN_ON(!iommufd_object_put_owned(ictx, obj));
-}
-
-/* The copy of iommufd_ucmd_respond(), for a struct in user memory. */
-int iommufd_ucmd_copy_out(struct iommufd_ucmd *ucmd, size_t cmd_len)
-{
-	if (iommufd_copy_to_user(ucmd->ubuffer, ucmd->cmd,
-				 min_t(size_t, ucmd->user_size, cmd_len)))
-		return -EFAULT;
-	return 0;
-}
 
 static int iommufd_fops_open(struct inode *inode, struct file *filp)
 {
@@ -355,8 +34,7 @@ static int iommufd_fops_open(struct inode *inode, struct file *filp)
 	ictx = iommufd_kzalloc(sizeof(*ictx));
 	if (!ictx)
 		return -ENOMEM;
-	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
-	init_waitqueue_head(&ictx->destroy_wait);
+	iommufd_objects_init(ictx);
 	ictx->account_mode = IOPT_ACCOUNT_USER;
 	iopt_pages_cache_init(&ictx->pages_cache);
 	ictx->file = filp;
@@ -364,43 +42,13 @@ static int iommufd_fops_open(struct inode *inode, struct file *filp)
 	return 0;
 }
 
-/*
- * Destroy every object that nothing else depends on; repeat until the
- * table is empty. Objects only ever depend on objects created before
- * them, so every pass frees at least one object unless there is a
- * reference leak, which we report instead of spinning forever. A context
- * may hold millions of objects, each of which may unmap and unpin much:
- * the loop reschedules after each, holding no lock there (xa_for_each()
- * takes the RCU read lock only inside each step).
- */
-static void iommufd_destroy_all(struct iommufd_ctx *ictx)
-{
-	struct iommufd_object *obj;
-	unsigned long index;
-	bool progress;
-
-	do {
-		progress = false;
-		xa_for_each(&ictx->objects, index, obj) {
-			if (refcount_read(&obj->users) != 1)
-				continue;
-			xa_erase(&ictx->objects, index);
-			iommufd_object_free(obj);
-			progress = true;
-			cond_resched();
-		}
-	} while (progress);
-	WARN(!xa_empty(&ictx->objects), "iommufd: objects leaked at close\n");
-}
-
 static int iommufd_fops_release(struct inode *inode, struct file *filp)
 {
 	struct iommufd_ctx *ictx = filp->private_data;
 
 	iommufd_fault_ctx_closed(ictx);
-	iommufd_destroy_all(ictx);
+	iommufd_objects_destroy_all(ictx);
 	iopt_pages_cache_drain(&ictx->pages_cache);
-	xa_destroy(&ictx->objects);
 	kfree(ictx);
 	return 0;
 }
@@ -418,6 +66,7 @@ union iommufd_cmd_buffer {
 	struct iommu_ioas_map map;
 	struct iommu_ioas_unmap unmap;
 	struct iommu_option option;
+	struct iommu_vfio_ioas vfio_ioas;
 	struct iommu_hwpt_alloc hwpt_alloc;
 	struct iommu_hw_info hw_info;
 	struct iommu_ioas_create_window create_window;
@@ -474,6 +123,7 @@ enum iommufd_inline_reply {
 	IOMMUFD_INLINE_FIXED_IOVA,	/* MAP, COPY: the IOVA comes back */
 	IOMMUFD_INLINE_OPTION_SET,	/* a get's value comes back */
 	IOMMUFD_INLINE_FIXED_WINDOW,	/* the base and page size come back */
+	IOMMUFD_INLINE_VFIO_IOAS_NOT_GET, /* a get's ID comes back */
 };
 
 static bool iommufd_inline_ok(const struct iommufd_ioctl_op *op,
@@ -492,6 +142,8 @@ static bool iommufd_inline_ok(const struct iommufd_ioctl_op *op,
 	case IOMMUFD_INLINE_FIXED_WINDOW:
 		return (buf->create_window.flags & IOMMU_WINDOW_FIXED_BASE) &&
 		       buf->create_window.page_size;
+	case IOMMUFD_INLINE_VFIO_IOAS_NOT_GET:
+		return buf->vfio_ioas.op != IOMMU_VFIO_IOAS_GET;
 	default:
 		return false;
 	}
@@ -540,6 +192,9 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMUFD_CMD_OPTION, IOMMU_OPTION, iommufd_option,
 		 struct iommu_option, val64,
 		 .inline_reply = IOMMUFD_INLINE_OPTION_SET),
+	IOCTL_OP(IOMMUFD_CMD_VFIO_IOAS, IOMMU_VFIO_IOAS, iommufd_vfio_ioas,
+		 struct iommu_vfio_ioas, __reserved,
+		 .inline_reply = IOMMUFD_INLINE_VFIO_IOAS_NOT_GET),
 	IOCTL_OP(IOMMUFD_CMD_HWPT_ALLOC, IOMMU_HWPT_ALLOC, iommufd_hwpt_alloc,
 		 struct iommu_hwpt_alloc, __reserved),
 	IOCTL_OP(IOMMUFD_CMD_GET_HW_INFO, IOMMU_GET_HW_INFO,
@@ -713,6 +368,13 @@ static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
 		.ubuffer = (void __user *)arg,
 	};
 
+	/*
+	 * A number no command has goes to the VFIO container ioctls (all
+	 * below IOMMUFD_CMD_BASE), as upstream routes them; ENOTTY there
+	 * for anything else. They take ioctl() only, not io_uring.
+	 */
+	if (!iommufd_find_op(cmd))
+		return iommufd_vfio_ioctl(ucmd.ictx, cmd, arg);
 	return iommufd_dispatch(&ucmd, cmd, NULL, 0);
 }
 

@@ -482,6 +482,14 @@ static void *mock_hw_info(struct iommufd_device *idev, u32 *len, u32 *type)
 	return info;
 }
 
+/* A MOCK_FLAGS_DEVICE_PASID device has upstream's mock PASID width. */
+static u8 mock_max_pasid_log2(struct iommufd_device *idev)
+{
+	struct mock_dev *mdev = idev->drv_data;
+
+	return (mdev->flags & MOCK_FLAGS_DEVICE_PASID) ? MOCK_PASID_WIDTH : 0;
+}
+
 static void mock_free_domain(struct iommu_domain *domain)
 {
 	mock_domain_free(domain);
@@ -493,4 +501,5 @@ const struct iommufd_device_ops mock_device_ops = {
 	.attach = mock_attach,
 	.detach = mock_detach,
 	.hw_info = mock_hw_info,
+	.max_pasid_log2 = mock_max_pasid_log2,
 };

@@ -5,6 +5,19 @@
  * of areas (through COPY) and users, and charges the pins to the owner's
  * RLIMIT_MEMLOCK. It knows nothing about IOVAs; callers speak in page
  * indexes into the range.
+ *
+ * Its files, each using only those listed before it (and the fault
+ * points):
+ *   pages_owner.c  who mapped the memory: charging, reaching its mm
+ *		    (pages_owner.h, for the pages files only)
+ *   pages_store.c  the run store: which indexes are pinned, their PFNs
+ *		    (pages_store.h, for the pages files only)
+ *   pages.c        the object: alloc and release, the kmem_cache and
+ *		    the per-context cache of freed objects
+ *   pages_pin.c    holders of ranges, pinning in batches
+ *   pages_rw.c     copying to and from the memory
+ * This header is what the layers above use; its declarations are grouped
+ * under the file that defines them.
  */
 #ifndef IOMMUFD_PAGES_H
 #define IOMMUFD_PAGES_H
@@ -17,10 +30,8 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
-struct mm_struct;
+struct iopt_owner;
 struct page;
-struct task_struct;
-struct user_struct;
 
 /* How pins are charged; chosen per context with IOMMU_OPTION_RLIMIT_MODE. */
 enum iopt_account_mode {
@@ -44,18 +55,19 @@ enum iopt_account_mode {
  * @npages: length of the range in pages
  * @writable: whether the range may be pinned for device writes
  * @account_mode: how pins are charged, fixed at creation
- * @owner: who mapped the memory (struct iopt_owner); a reference is held
+ * @owner: who mapped the memory (struct iopt_owner, pages_owner.h); a
+ *	reference is held
  * @cache: the context's cache, where the object goes when freed if it is
  *	a one-page object and there is room (NULL: straight to the slab)
  * @pin_itree: struct iopt_pin nodes by page index: who needs which pages
  *	pinned. A page is pinned while any node covers it.
  * @runs: the pinned pages as runs of physically contiguous pages: a maple
  *	tree of index ranges, each entry xa_mk_value(PFN of its first index)
- *	or a chunk of PFNs (pages.c). An index is in the tree exactly when
- *	it is pinned: when some node of @pin_itree covers it, or @whole_pins
- *	is not 0, and, with @parked, when an unpin could not take it out.
- *	The tree's own lock guards its structure, so holders may read their
- *	runs without @mutex.
+ *	or a chunk of PFNs (pages_store.c). An index is in the tree exactly
+ *	when it is pinned: when some node of @pin_itree covers it, or
+ *	@whole_pins is not 0, and, with @parked, when an unpin could not take
+ *	it out. The tree's own lock guards its structure, so holders may
+ *	read their runs without @mutex.
  * @whole_pins: holders of the whole range (iopt_pages_pin_whole()),
  *	counted instead of stored in @pin_itree; while there is one, every
  *	index is pinned
@@ -70,6 +82,10 @@ enum iopt_account_mode {
  *	pinned. A VMM mapping page-sized buffers one by one pays neither a
  *	tree store nor a tree lookup per page. Guarded by @mutex; read
  *	without it only by holders, whose pins keep their entries in place.
+ *
+ * Which file changes what: pages.c sets everything up at allocation and
+ * nothing after; pages_pin.c keeps @pin_itree and @whole_pins; the run
+ * store, pages_store.c, keeps @runs, @small_pfns, @npinned and @parked.
  */
 struct iopt_pages {
 	struct kref kref;
@@ -94,35 +110,16 @@ struct iopt_pages {
 /* Ranges up to this many pages keep their PFNs in iopt_pages::small_pfns. */
 #define IOPT_PAGES_SMALL 16
 
-/**
- * struct iopt_owner - the task, address space and user that map memory,
- *	shared by the pages objects they map through one context
- * @users: a reference per pages object, and one for the context's slot
- *	(iopt_pages_cache::owner)
- * @task: the thread group leader, for its RLIMIT_MEMLOCK; referenced
- * @mm: the address space of the memory; mmgrab()bed, so the struct stays
- *	but the address space may already be gone (after exit)
- * @cred: the mapping thread's credentials; referenced. Their user is
- *	the one charged in IOPT_ACCOUNT_USER mode.
- * @may_lock: @cred holds CAP_IPC_LOCK: memory mapped by this owner is
- *	not charged (IOPT_ACCOUNT_NONE), as for mlock()
- *
- * Taking three references and running capable() (the LSM hooks) for
- * every map, and dropping the references for every unmap, was a visible
- * part of a one-page map. A VMM maps from one process, so each context
- * keeps the last owner that mapped through it, and every map from the
- * same thread group, address space and credentials shares it, with one
- * reference and the capability verdict taken when it was made. A task
- * that drops the capability (capset(), setuid()) has new credentials and
- * so gets a new owner and a fresh check.
- */
-struct iopt_owner {
-	refcount_t users;
-	struct task_struct *task;
-	struct mm_struct *mm;
-	const struct cred *cred;
-	bool may_lock;
-};
+/* How many small_pfns entries a range of @npages pages gets. */
+static inline unsigned long iopt_pages_small_count(unsigned long npages)
+{
+	return npages <= IOPT_PAGES_SMALL ? npages : 0;
+}
+
+static inline bool iopt_pages_is_small(struct iopt_pages *pages)
+{
+	return pages->npages <= IOPT_PAGES_SMALL;
+}
 
 /**
  * struct iopt_pages_cache - the context's state for making pages objects:
@@ -157,6 +154,7 @@ struct iopt_pages_cache {
 
 #define IOPT_PAGES_CACHE_MAX 256
 
+/* pages.c */
 int iopt_pages_init(size_t one_page_extra);
 void iopt_pages_exit(void);
 void iopt_pages_cache_init(struct iopt_pages_cache *cache);
@@ -173,6 +171,7 @@ static inline void iopt_pages_put(struct iopt_pages *pages)
 	kref_put(&pages->kref, iopt_pages_release);
 }
 
+/* pages_pin.c */
 int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
 		   unsigned long last, struct page **out);
 void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
@@ -180,6 +179,31 @@ void iopt_pages_unpin(struct iopt_pages *pages, unsigned long first,
 int iopt_pages_pin_whole(struct iopt_pages *pages);
 int iopt_pages_pin_whole_nowait(struct iopt_pages *pages);
 void iopt_pages_unpin_whole(struct iopt_pages *pages);
+
+/*
+ * Upper bound, in bytes, of the temporary page array used to pin in
+ * batches. Test builds shrink it (IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT) to
+ * push every range through many batches. A test may change it while
+ * another task pins, so it is read with READ_ONCE() and written with
+ * WRITE_ONCE(); a pin may see two values, and any value works.
+ */
+extern unsigned int iopt_pages_batch_bytes;
+
+/*
+ * Can the unpins of an area that holds the only reference to @pages run
+ * without sleeping? Only holders of a reference (an access through a
+ * COPY of the pages, a domain being filled from them) can hold @mutex
+ * meanwhile, and IOPT_ACCOUNT_MM uncharges under the mm's lock. Marking
+ * written pages dirty takes each page's lock, held by others only
+ * briefly; that wait is not avoided.
+ */
+static inline bool iopt_pages_unpin_never_waits(struct iopt_pages *pages)
+{
+	return kref_read(&pages->kref) == 1 &&
+	       pages->account_mode != IOPT_ACCOUNT_MM;
+}
+
+/* pages_store.c: reading the runs of what a holder pinned */
 
 /*
  * How many runs callers of iopt_pages_runs() read per call: enough to
@@ -224,6 +248,8 @@ static inline unsigned int iopt_pages_runs(struct iopt_pages *pages,
 unsigned long iopt_pages_contig(struct iopt_pages *pages, unsigned long index,
 				unsigned long max, unsigned long *pfn);
 
+/* pages_rw.c */
+
 /* Flags for iopt_pages_rw() */
 enum {
 	IOPT_RW_WRITE = 1 << 0,
@@ -233,28 +259,5 @@ enum {
 
 int iopt_pages_rw(struct iopt_pages *pages, unsigned long start_byte,
 		  void *data, unsigned long length, unsigned int flags);
-
-/*
- * Upper bound, in bytes, of the temporary page array used to pin in
- * batches. Test builds shrink it (IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT) to
- * push every range through many batches. A test may change it while
- * another task pins, so it is read with READ_ONCE() and written with
- * WRITE_ONCE(); a pin may see two values, and any value works.
- */
-extern unsigned int iopt_pages_batch_bytes;
-
-/*
- * Can the unpins of an area that holds the only reference to @pages run
- * without sleeping? Only holders of a reference (an access through a
- * COPY of the pages, a domain being filled from them) can hold @mutex
- * meanwhile, and IOPT_ACCOUNT_MM uncharges under the mm's lock. Marking
- * written pages dirty takes each page's lock, held by others only
- * briefly; that wait is not avoided.
- */
-static inline bool iopt_pages_unpin_never_waits(struct iopt_pages *pages)
-{
-	return kref_read(&pages->kref) == 1 &&
-	       pages->account_mode != IOPT_ACCOUNT_MM;
-}
 
 #endif

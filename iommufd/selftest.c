@@ -16,6 +16,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "fault.h"
 #include "iommufd_private.h"
 #include "iommufd_test.h"
 #include "mock.h"
@@ -459,12 +460,16 @@ struct selftest_obj {
 
 static_assert(offsetof(struct selftest_obj, obj) == 0);
 
-void iommufd_selftest_destroy(struct iommufd_object *obj)
+static void iommufd_selftest_destroy(struct iommufd_object *obj)
 {
 	struct selftest_obj *sobj = container_of(obj, struct selftest_obj, obj);
 
 	iommufd_device_unbind(sobj->idev);
 }
+
+static const struct iommufd_object_ops iommufd_selftest_ops = {
+	.destroy = iommufd_selftest_destroy,
+};
 
 static struct selftest_obj *test_get_stdev(struct iommufd_ucmd *ucmd, u32 id)
 {
@@ -507,9 +512,11 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd, u32 dev_flags)
 
 	if (dev_flags & ~(MOCK_FLAGS_DEVICE_NO_DIRTY |
 			  MOCK_FLAGS_DEVICE_HUGE_IOVA |
+			  MOCK_FLAGS_DEVICE_PASID |
 			  MOCK_FLAGS_DEVICE_HUGE_IOPTE_ONLY))
 		return -EOPNOTSUPP;
-	sobj = iommufd_object_alloc(ucmd->ictx, sobj, IOMMUFD_OBJ_SELFTEST);
+	sobj = iommufd_object_alloc(ucmd->ictx, sobj, IOMMUFD_OBJ_SELFTEST,
+				    &iommufd_selftest_ops);
 	if (IS_ERR(sobj))
 		return PTR_ERR(sobj);
 	sobj->mdev.flags = dev_flags;
@@ -709,6 +716,31 @@ static int test_md_iopte_stats(struct iommufd_ucmd *ucmd)
 	return rc;
 }
 
+/*
+ * IOMMU_TEST_OP_FAIL_NTH: report whether the previous setting fired and
+ * how many events it counted, then arm a new one (nth 0: disarm). The
+ * fault points themselves are fault.c's.
+ */
+static int test_fail_nth(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	u32 nth = cmd->fail_nth.nth, kinds = cmd->fail_nth.kinds;
+	struct iommufd_fault_report report;
+	int rc;
+
+	if (kinds & ~MOCK_FAULT_ALL)
+		return -EOPNOTSUPP;
+	if (nth && !kinds)
+		return -EINVAL;
+	rc = iommufd_fault_set_current(ucmd->ictx, nth, kinds, &report);
+	if (rc)
+		return rc;
+	cmd->fail_nth.out_fired = report.fired;
+	cmd->fail_nth.out_seen = report.seen;
+	cmd->fail_nth.out_armed_tasks = report.armed_tasks;
+	return iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
 int iommufd_test(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_test_cmd *cmd = ucmd->cmd;
@@ -748,7 +780,7 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 	case IOMMU_TEST_OP_MD_IOPTE_STATS:
 		return test_md_iopte_stats(ucmd);
 	case IOMMU_TEST_OP_FAIL_NTH:
-		return iommufd_test_fail_nth(ucmd);
+		return test_fail_nth(ucmd);
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <linux/vfio.h>
 
 #include "kselftest_harness.h"
 #include "iommufd_utils.h"
@@ -1202,6 +1203,169 @@ TEST_F(fail_nth, window_create_and_remove)
 	if (!self->huge)
 		ASSERT_EQ(0, tcmd_check_refs(self->fd, self->new_buf,
 					     self->len, 0));
+}
+
+/* ---- the VFIO container ioctls (vfio_compat.c) on the compat IOAS ---- */
+
+static int set_compat_ioas(int fd, __u32 ioas_id, unsigned long type)
+{
+	struct iommu_vfio_ioas cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.op = IOMMU_VFIO_IOAS_SET,
+	};
+
+	if (iommufd_ioctl(fd, IOMMU_VFIO_IOAS, &cmd))
+		return -1;
+	return ioctl(fd, VFIO_SET_IOMMU, type) ? -errno : 0;
+}
+
+static int vfio_map_at(int fd, void *buf, size_t len, __u64 iova)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (__u64)(uintptr_t)buf,
+		.iova = iova,
+		.size = len,
+	};
+
+	return ioctl(fd, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+}
+
+static int op_vfio_map(fnth_t *self, void *arg)
+{
+	return vfio_map_at(self->fd, self->new_buf, self->len, IOVA_NEW);
+}
+
+TEST_F(fail_nth, vfio_map_dma)
+{
+	struct fail_op op = { .run = op_vfio_map };
+
+	ASSERT_EQ(0, set_compat_ioas(self->fd, self->ioas_id,
+				     VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, fail_walk(_metadata, self, &op));
+	check_new_mapped(_metadata, self, IOVA_NEW);
+}
+
+/* Unmap *@arg bytes at IOVA_NEW + @arg[1]; the size must come back. */
+static int op_vfio_unmap(fnth_t *self, void *arg)
+{
+	const __u64 *want = arg;
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = IOVA_NEW + want[1],
+		.size = want[0],
+	};
+
+	if (ioctl(self->fd, VFIO_IOMMU_UNMAP_DMA, &unmap))
+		return -errno;
+	return unmap.size == want[0] ? 0 : -EIO;
+}
+
+TEST_F(fail_nth, vfio_unmap_dma)
+{
+	__u64 want[2] = { self->len, 0 };
+	struct fail_op op = { .run = op_vfio_unmap, .arg = want,
+			      .new_mapped = true,
+			      .committed = unmap_committed };
+
+	ASSERT_EQ(0, set_compat_ioas(self->fd, self->ioas_id,
+				     VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, vfio_map_at(self->fd, self->new_buf, self->len,
+				 IOVA_NEW));
+	ASSERT_EQ(0, fail_walk(_metadata, self, &op));
+	ASSERT_EQ(0, probe_free(self, self->ioas_id, IOVA_NEW, true));
+}
+
+static int op_vfio_get_info(fnth_t *self, void *arg)
+{
+	struct vfio_iommu_type1_info *info = arg;
+
+	info->argsz = 256;
+	if (ioctl(self->fd, VFIO_IOMMU_GET_INFO, info))
+		return -errno;
+	return info->cap_offset == sizeof(*info) ? 0 : -EIO;
+}
+
+TEST_F(fail_nth, vfio_get_info)
+{
+	__u64 buf[32];
+	struct fail_op op = { .run = op_vfio_get_info, .arg = buf };
+
+	ASSERT_EQ(0, set_compat_ioas(self->fd, self->ioas_id,
+				     VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, fail_walk(_metadata, self, &op));
+}
+
+struct v1_split {
+	__u32 ioas_id;
+	__u32 hwpt_id;
+	__u64 want[2];
+};
+
+/* The v1 IOAS still maps all of the new buffer, each page pinned once. */
+static int v1_whole(struct __test_metadata *_metadata, fnth_t *self,
+		    void *arg)
+{
+	struct v1_split *v = arg;
+
+	if (v->hwpt_id && tcmd_check_map(self->fd, v->hwpt_id, IOVA_NEW,
+					 self->new_buf, self->len)) {
+		TH_LOG("the v1 mapping lost a part");
+		return -1;
+	}
+	if (v->hwpt_id && !self->huge &&
+	    tcmd_check_refs(self->fd, self->new_buf, self->len, 1)) {
+		TH_LOG("the v1 mapping's pins changed");
+		return -1;
+	}
+	return 0;
+}
+
+/* The cut-out page is gone, the rest is mapped and pinned. */
+static int v1_cut_done(fnth_t *self, void *arg)
+{
+	struct v1_split *v = arg;
+
+	if (!v->hwpt_id)
+		return 0;
+	if (tcmd_check_map(self->fd, v->hwpt_id, IOVA_NEW, self->new_buf,
+			   PAGE_SZ) ||
+	    tcmd_check_map(self->fd, v->hwpt_id, IOVA_NEW + 2 * PAGE_SZ,
+			   self->new_buf + 2 * PAGE_SZ,
+			   self->len - 2 * PAGE_SZ))
+		return -1;
+	if (!self->huge &&
+	    tcmd_check_refs(self->fd, self->new_buf + PAGE_SZ, PAGE_SZ, 0))
+		return -1;
+	return 0;
+}
+
+static int op_vfio_v1_cut(fnth_t *self, void *arg)
+{
+	return op_vfio_unmap(self, ((struct v1_split *)arg)->want);
+}
+
+/* TYPE1 unmaps one page out of the middle of a mapping: cut, unmap. */
+TEST_F(fail_nth, vfio_v1_unmap_cuts_a_mapping)
+{
+	struct v1_split v = { .want = { PAGE_SZ, PAGE_SZ } };
+	struct fail_op op = { .run = op_vfio_v1_cut, .arg = &v,
+			      .other_ioas = true, .unchanged = v1_whole,
+			      .committed = v1_cut_done };
+	int i;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &v.ioas_id));
+	for (i = 0; i < self->ndomains; i++)
+		ASSERT_EQ(0, tcmd_mock_domain_flags(self->fd, v.ioas_id,
+						    variant->dev_flags, NULL,
+						    &v.hwpt_id, NULL));
+	ASSERT_EQ(0, set_compat_ioas(self->fd, v.ioas_id, VFIO_TYPE1_IOMMU));
+	ASSERT_EQ(0, vfio_map_at(self->fd, self->new_buf, self->len,
+				 IOVA_NEW));
+	ASSERT_EQ(0, fail_walk(_metadata, self, &op));
+	ASSERT_EQ(0, v1_cut_done(self, &v));
 }
 
 struct uring_op {

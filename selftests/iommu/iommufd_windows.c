@@ -1973,7 +1973,7 @@ TEST_F(windows, concurrent_map_and_remove_window_leak_nothing)
 }
 
 /*
- * REMOVE_WINDOW fails with EBUSY only when an in-kernel user keeps its
+ * REMOVE_WINDOW fails (EDEADLOCK) only when an in-kernel user keeps its
  * pins (there is none here), never because a MAP into the window is in
  * flight.
  */

@@ -578,7 +578,7 @@ class Generator:
 
 # -- extensions ------------------------------------------------------------
 
-EXT_RULES = {'cmd', 'ioctl', 'test_op', 'top_flag', 'own', 'const'}
+EXT_RULES = {'cmd', 'ioctl', 'test_op', 'top_flag', 'own', 'const', 'later'}
 EXT_CMD_FIRST, EXT_CMD_LAST = 0xc0, 0xff
 EXT_TEST_OP_FIRST, EXT_TEST_OP_LAST = 0x1000, 0x1fff
 
@@ -596,10 +596,16 @@ def read_extensions(path):
             field = ' '.join(words[2:]) or None
             if rule not in EXT_RULES:
                 raise ParseError('%s: unknown rule %r' % (where, rule))
-            if (field is None) != (rule not in ('top_flag', 'own')):
+            if rule == 'later':
+                # A constant of a later upstream kernel: its value there.
+                if field is None or not re.match(r'^(0x[0-9a-fA-F]+|\d+)$',
+                                                 field):
+                    raise ParseError('%s: rule later needs upstream\'s '
+                                     'value' % where)
+            elif (field is None) != (rule not in ('top_flag', 'own')):
                 raise ParseError('%s: rule %s %s a field' % (
                     where, rule, 'needs' if field is None else 'takes no'))
-            if field is not None and not re.match(
+            if rule != 'later' and field is not None and not re.match(
                     r'^(struct|union) \w+\.[\w.]+$', field):
                 raise ParseError('%s: field %r is not "struct S.member"'
                                  % (where, field))
@@ -675,6 +681,10 @@ def check_extensions(gen, exts, ours_all, ups):
                    '%s: extension test ops take 0x1000..0x1fff' % name)
         elif rule in ('top_flag', 'own'):
             check_ext_field(gen, name, rule, field, up_aggs, o_aggs)
+        elif rule == 'later':
+            gen.sa('(long long)(%s) == (long long)(%s)' % (ours, field),
+                   '%s: must keep the value later upstream gives it'
+                   % name)
 
 
 def check_ext_field(gen, name, rule, field, up_aggs, o_aggs):

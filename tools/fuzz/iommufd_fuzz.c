@@ -53,6 +53,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <linux/vfio.h>
 
 #include "../../uapi/linux/iommufd.h"
 #include "../../iommufd/iommufd_test.h"
@@ -336,7 +337,7 @@ static __u32 flags(__u32 valid)
 static const int known_errors[] = {
 	ENOENT, EINVAL, EOPNOTSUPP, EFAULT, E2BIG, ENOMEM, EOVERFLOW, EEXIST,
 	EBUSY, ENOSPC, EADDRINUSE, EMSGSIZE, EPERM, ENOTTY, EBADF, ERANGE,
-	EBADE, EIO, 0,
+	EBADE, EIO, ENODEV, EDEADLOCK, 0,
 };
 
 static void print_bytes(const void *p, size_t len)
@@ -659,6 +660,91 @@ static void op_option(struct ctx *c)
 	call(c, IOMMU_OPTION, "OPTION", &cmd, sizeof(cmd));
 }
 
+/*
+ * A VFIO container ioctl whose argument is a value (SET_IOMMU,
+ * CHECK_EXTENSION, GET_API_VERSION): no struct, so not through call().
+ */
+static void vfio_value_call(struct ctx *c, unsigned long req,
+			    unsigned long val, const char *name)
+{
+	int rc = ioctl(c->fd, req, val);
+
+	rc = rc < 0 ? -errno : 0;
+	if (F.print)
+		printf("\t/* %lu: %s */\n\trc = ioctl(fd[%d], 0x%lx, 0x%lx);\n",
+		       F.ops, name, c == F.ctx ? 0 : 1, req, val);
+	if (rc == -EFAULT || (rc && rc != -EINVAL && rc != -ENODEV &&
+			      rc != -EADDRINUSE))
+		fail("%s failed with unexpected errno %d (%s)", name, -rc,
+		     strerror(-rc));
+}
+
+/* The VFIO type1 ioctls on the compat IOAS, and IOMMU_VFIO_IOAS. */
+static void op_vfio(struct ctx *c)
+{
+	static const unsigned long types[] = {
+		VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_DMA_CC_IOMMU,
+		VFIO_UNMAP_ALL, VFIO_NOIOMMU_IOMMU, 0,
+	};
+
+	switch (below(6)) {
+	case 0: {
+		struct iommu_vfio_ioas cmd = { .size = sizeof(cmd) };
+
+		cmd.op = below(3);
+		if (bad(20))
+			cmd.op = rnd();
+		if (bad(20))
+			cmd.__reserved = 1;
+		cmd.ioas_id = any_ioas(c);
+		call(c, IOMMU_VFIO_IOAS, "VFIO_IOAS", &cmd, sizeof(cmd));
+		break;
+	}
+	case 1:
+		vfio_value_call(c, below(2) ? VFIO_SET_IOMMU :
+				VFIO_CHECK_EXTENSION,
+				types[below(ARRAY_SIZE(types))],
+				"VFIO_SET_IOMMU/CHECK_EXTENSION");
+		break;
+	case 2: {
+		struct vfio_iommu_type1_dma_map cmd = { .argsz = sizeof(cmd) };
+
+		cmd.flags = flags(VFIO_DMA_MAP_FLAG_READ |
+				  VFIO_DMA_MAP_FLAG_WRITE);
+		cmd.size = length();
+		cmd.vaddr = uva(cmd.size);
+		cmd.iova = iova(c, 0);
+		if (!call(c, VFIO_IOMMU_MAP_DMA, "VFIO_MAP_DMA", &cmd,
+			  sizeof(cmd)))
+			record_map(c, 0, cmd.iova, cmd.size);
+		break;
+	}
+	case 3:
+	case 4: {
+		struct vfio_iommu_type1_dma_unmap cmd = { .argsz = sizeof(cmd) };
+
+		cmd.flags = below(8) ? 0 : flags(VFIO_DMA_UNMAP_FLAG_ALL);
+		if (!(cmd.flags & VFIO_DMA_UNMAP_FLAG_ALL) || bad(20)) {
+			cmd.iova = iova(c, 0);
+			cmd.size = below(2) ? length() : PAGE_SZ;
+		}
+		call(c, VFIO_IOMMU_UNMAP_DMA, "VFIO_UNMAP_DMA", &cmd,
+		     sizeof(cmd));
+		break;
+	}
+	default: {
+		/*
+		 * The reply fills at most argsz bytes: call() clears all
+		 * 512 of them afterwards, whatever argsz says.
+		 */
+		__u32 cmd[128] = { below(3) ? 256 : below(64) };
+
+		call(c, VFIO_IOMMU_GET_INFO, "VFIO_GET_INFO", cmd,
+		     sizeof(cmd));
+	}
+	}
+}
+
 static void op_window(struct ctx *c)
 {
 	if (below(3)) {
@@ -954,6 +1040,7 @@ static void one_op(void)
 		op_window, op_window, op_destroy, op_mock_device,
 		op_mock_device, op_replace, op_hwpt_alloc, op_hw_info,
 		op_access, op_access, op_access, op_test_misc, op_test_check,
+		op_vfio, op_vfio,
 	};
 	struct ctx *c = &F.ctx[below(8) ? 0 : 1];
 

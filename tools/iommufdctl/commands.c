@@ -14,6 +14,11 @@
 #include <unistd.h>
 
 #include "iommufdctl.h"
+#include "commands.h"
+#include "mem.h"
+#include "output.h"
+#include "parse.h"
+#include "session.h"
 
 static const struct ctl_flag map_flags[] = {
 	{ "read", IOMMU_IOAS_MAP_READABLE },

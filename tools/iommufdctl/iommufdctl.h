@@ -2,16 +2,26 @@
 /*
  * iommufdctl: a session on /dev/iommu, driven by statements.
  *
- * The pieces, each in its own file:
+ * The pieces, each in its own file, bottom up: each uses only files
+ * below it, never one beside it or above (the layers are in LAYERS; make
+ * lint checks them on the objects).
  *
- *  - main.c: the session (struct ctl: the one fd, variables, buffers) and
- *    where statements come from: arguments, -f scripts, a prompt;
- *  - parse.c: a statement's text into words ($-expansion, quotes), and
- *    words into values (numbers, sizes, flags, buffers, ranges);
- *  - commands.c: the command table, one entry per command, and help;
- *  - mem.c: memory buffers to map ("mem NAME SIZE KIND");
+ *  - session.c: the session's own state (struct ctl: why the last usage
+ *    error happened, the fd and its io_uring) and what a name may be;
  *  - output.c: what a command reports, as text or one JSON object, and
- *    errors with their errno name, message and hint.
+ *    errors with their errno name, message and hint;
+ *  - mem.c: memory buffers to map ("mem NAME SIZE KIND");
+ *  - parse.c: a statement's text into words ($-expansion, quotes), the
+ *    variables, and words into values (numbers, sizes, flags, buffers,
+ *    ranges);
+ *  - commands.c: the command table, one entry per command, and help;
+ *  - main.c: where statements come from (arguments, -f scripts, a
+ *    prompt) and how one runs.
+ *
+ * This header holds the types they share; each file's functions are
+ * declared in the header of the same name (session.h, output.h, ...).
+ * Where a lower file needs an upper one (parse.c runs $(STATEMENT)), it
+ * calls through a pointer that the upper one set (struct ctl's exec).
  *
  * The first field a command reports is its result: what "$last" and
  * "NAME = COMMAND" take; "NAME = COMMAND" also keeps every field KEY of
@@ -102,6 +112,8 @@ struct ctl {
 	struct ctl_access *accesses;
 	struct iommufd_uring *ring;	/* made by --uring or "batch" */
 	const char *where;	/* "FILE:LINE", "arg N" or NULL */
+	/* Runs one statement, for $(STATEMENT): main.c's, set by main(). */
+	int (*exec)(struct ctl *ctl, const char *text);
 	char usage_msg[256];	/* why the last usage error happened */
 	struct ctl_out out;
 };
@@ -142,65 +154,5 @@ struct ctl_flag {
 	const char *name;
 	__u64 value;
 };
-
-/* main.c */
-int ctl_exec(struct ctl *ctl, const char *text);
-int ctl_fd(struct ctl *ctl);
-int ctl_ring(struct ctl *ctl);
-int ctl_usage(struct ctl *ctl, const char *fmt, ...) CTL_PRINTF(2, 3);
-
-/* main.c: what libedit's user lookups are linked to (see there). */
-struct passwd;
-struct passwd *__wrap_getpwent(void);
-struct passwd *__wrap_getpwuid(uid_t uid);
-int __wrap_getpwnam_r(const char *name, struct passwd *pwd, char *buf,
-		      size_t size, struct passwd **result);
-int __wrap_getpwuid_r(uid_t uid, struct passwd *pwd, char *buf,
-		      size_t size, struct passwd **result);
-void __wrap_setpwent(void);
-void __wrap_endpwent(void);
-
-/* parse.c */
-int parse_words(struct ctl *ctl, const char *text, char **words, int max);
-void free_words(char **words, int n);
-bool is_name(const char *s, size_t len);
-const char *var_get(struct ctl *ctl, const char *name);
-void var_set(struct ctl *ctl, const char *name, const char *value);
-int parse_u64(struct ctl *ctl, const char *what, const char *s, __u64 *v);
-int parse_u32(struct ctl *ctl, const char *what, const char *s, __u32 *v);
-int parse_flags(struct ctl *ctl, const char *what, const char *s,
-		const struct ctl_flag *names, __u64 *v);
-int parse_buf(struct ctl *ctl, const char *what, const char *s, void **va,
-	      __u64 *room);
-int parse_range(struct ctl *ctl, const char *what, const char *s,
-		struct iommu_iova_range *range);
-int parse_errno(const char *s);
-int parse_args(struct ctl *ctl, const struct ctl_cmd *cmd, char **words,
-	       int n, struct ctl_args *a);
-const char *opt(const struct ctl_args *a, const char *key);
-
-/* commands.c */
-extern const struct ctl_cmd ctl_cmds[];
-const struct ctl_cmd *cmd_find(char **words, int n, int *used);
-
-/* mem.c */
-struct ctl_mem *mem_find(struct ctl *ctl, const char *name);
-int mem_alloc(struct ctl *ctl, const char *name, __u64 size,
-	      const char *kind, struct ctl_mem **memp);
-
-/* output.c */
-void out_begin(struct ctl *ctl, const struct ctl_cmd *cmd, const char *input);
-void out_dec(struct ctl *ctl, const char *key, __u64 val);
-void out_hex(struct ctl *ctl, const char *key, __u64 val);
-void out_str(struct ctl *ctl, const char *key, const char *val);
-void out_list(struct ctl *ctl, const char *key);
-void out_item(struct ctl *ctl);
-void out_text(struct ctl *ctl, const char *text);
-void out_ok(struct ctl *ctl);
-void out_err(struct ctl *ctl, int err, const char *what);
-void out_expected(struct ctl *ctl, int err);
-void out_unexpected(struct ctl *ctl, int want, int got);
-void out_usage(struct ctl *ctl);
-const char *errno_name(int err);
 
 #endif /* IOMMUFDCTL_H */

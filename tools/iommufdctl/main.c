@@ -9,7 +9,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,6 +25,11 @@
 #endif
 
 #include "iommufdctl.h"
+#include "commands.h"
+#include "main.h"
+#include "output.h"
+#include "parse.h"
+#include "session.h"
 
 #define PROMPT "iommufd> "
 
@@ -44,35 +48,6 @@ static const char usage_text[] =
 	"  -u, --uring         send every command through io_uring\n"
 	"  -h, --help          this text\n"
 	"Exit status: 0, 1 if a command failed, 2 for a usage error.\n";
-
-int ctl_usage(struct ctl *ctl, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(ctl->usage_msg, sizeof(ctl->usage_msg), fmt, ap);
-	va_end(ap);
-	return CTL_USAGE;
-}
-
-/* The session's fd, opened on first use; -errno if it cannot be. */
-int ctl_fd(struct ctl *ctl)
-{
-	if (ctl->fd < 0)
-		ctl->fd = iommufd_open(ctl->dev_path);
-	return ctl->fd;
-}
-
-/*
- * The session's io_uring on its fd, made on first use (--uring, "batch");
- * 0 or -errno.
- */
-int ctl_ring(struct ctl *ctl)
-{
-	if (ctl->ring)
-		return 0;
-	return iommufd_uring_init(ctl->fd, CTL_MAX_WORDS, &ctl->ring);
-}
 
 /* Is the module a test build? Asked once; -errno if it cannot tell. */
 static int test_build(struct ctl *ctl)
@@ -187,7 +162,7 @@ static char *statement_text(const char *text)
  * Run one statement; CTL_OK, CTL_FAILED or CTL_USAGE. Errors have been
  * reported; the result, if any, is in ctl->out.result.
  */
-int ctl_exec(struct ctl *ctl, const char *text)
+static int ctl_exec(struct ctl *ctl, const char *text)
 {
 	char *words[CTL_MAX_WORDS], *input, *eq;
 	const char *target = NULL;
@@ -568,6 +543,7 @@ int main(int argc, char **argv)
 		.dev_path = IOMMUFD_DEV_PATH,
 		.fd = -1,
 		.test_build = -1,
+		.exec = ctl_exec,
 	};
 	struct run run = { };
 	bool interactive = false, sources = false;

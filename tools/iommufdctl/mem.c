@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "iommufdctl.h"
+#include "mem.h"
+#include "session.h"
 
 #define SZ_2M (2UL << 20)
 

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "iommufdctl.h"
+#include "output.h"
 
 /* A hint for an error whose cause is usually the same. */
 struct hint {

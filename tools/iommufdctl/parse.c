@@ -16,18 +16,9 @@
 #include <string.h>
 
 #include "iommufdctl.h"
-
-bool is_name(const char *s, size_t len)
-{
-	size_t i;
-
-	if (!len || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
-		return false;
-	for (i = 1; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
-			return false;
-	return true;
-}
+#include "mem.h"
+#include "parse.h"
+#include "session.h"
 
 static struct ctl_var *var_find(struct ctl *ctl, const char *name,
 				size_t len)
@@ -105,7 +96,7 @@ static int expand(struct ctl *ctl, const char **pp, FILE *w)
 		inner = strndup(p + 1, end - p - 1);
 		if (!inner)
 			abort();
-		rc = ctl_exec(ctl, inner);
+		rc = ctl->exec(ctl, inner);
 		free(inner);
 		if (rc)
 			return rc;

@@ -80,8 +80,9 @@ cp "$BUILD"/selftests/* "$r/tests/" 2>/dev/null || true
 if [ -n "$suites" ]; then
 	cp "$suites" "$r/tests/suites.list"
 else
-	# Every suite on the test build; the fd suite also on the release
-	# build, where it checks that the test command is compiled out; and
+	# Every suite on the test build; the fd and VFIO compat suites also
+	# on the release build, where they check what works without the
+	# test command; and
 	# the command suites once more with every command sent through
 	# io_uring instead of ioctl() (IOMMUFD_TEST_SUBMIT=uring).
 	{
@@ -89,7 +90,9 @@ else
 			echo "test $(basename "$t")"
 		done
 		echo "release iommufd_fd"
-		for t in fd ioas domain huge windows fail_nth stress priv; do
+		echo "release iommufd_vfio_compat"
+		for t in fd ioas domain huge windows fail_nth stress priv \
+			 vfio_compat; do
 			echo "uring iommufd_$t"
 		done
 	} > "$r/tests/suites.list"

@@ -99,7 +99,7 @@
  *
  * Every structure of upstream's header is here, so that programs written
  * for upstream compile unchanged, but not every command has a handler:
- * IOMMU_VFIO_IOAS, IOMMU_HWPT_SET_DIRTY_TRACKING,
+ * IOMMU_HWPT_SET_DIRTY_TRACKING,
  * IOMMU_HWPT_GET_DIRTY_BITMAP, IOMMU_HWPT_INVALIDATE and
  * IOMMU_FAULT_QUEUE_ALLOC fail with ENOTTY, and IOMMU_HWPT_ALLOC refuses
  * nesting, dirty tracking and fault queues (see there).  Their
@@ -425,8 +425,9 @@ struct iommu_ioas_copy {
  * Errors: ENOENT if the range contains no mapping or only partially covers
  * one; EINVAL if @length is 0; EOVERFLOW if the range does not fit in an
  * unsigned long; EBUSY if a concurrent map or unmap of the same mapping is
- * in progress, or an in-kernel user (an emulated device) would not give up
- * the pages it pinned there; ENOENT if @ioas_id is not an IOAS.  A failed
+ * in progress; EDEADLOCK if an in-kernel user (an emulated device) pinning
+ * pages there was asked 100 times to let go and did not, as upstream
+ * gives up; ENOENT if @ioas_id is not an IOAS.  A failed
  * unmap changes nothing (upstream may already have removed the whole
  * mappings below the one it cuts; this module checks first).
  */
@@ -505,7 +506,7 @@ struct iommu_option {
 /**
  * enum iommufd_vfio_ioas_op - operation performed by IOMMU_VFIO_IOAS
  * @IOMMU_VFIO_IOAS_GET: Return the IOAS used by the VFIO compatibility
- *                       ioctls, creating one if there is none yet.
+ *                       ioctls.
  * @IOMMU_VFIO_IOAS_SET: Make ioas_id the IOAS for VFIO compatibility.
  * @IOMMU_VFIO_IOAS_CLEAR: Forget the compatibility IOAS without
  *                         destroying it.
@@ -524,16 +525,19 @@ enum iommufd_vfio_ioas_op {
  * @op: (in) One of enum iommufd_vfio_ioas_op.
  * @__reserved: (in) Must be 0.
  *
- * The VFIO type1 container ioctls carry no IOAS ID, so when they are
- * issued on this file they all act on one designated IOAS.  This command
- * inspects or changes which one.  A VFIO container that has already
- * picked up the IOAS keeps using it regardless of later changes.
+ * The VFIO type1 container ioctls (VFIO_GET_API_VERSION,
+ * VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU, VFIO_IOMMU_GET_INFO,
+ * VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA) are accepted on this file too
+ * and carry no IOAS ID, so they all act on one designated IOAS, the
+ * compatibility IOAS.  This command inspects or changes which one.  SET
+ * and CLEAR never destroy an IOAS; destroying the compatibility IOAS
+ * clears the choice.  Each VFIO ioctl looks the IOAS up afresh.
  *
  * Minimum size: up to and including @__reserved.
  *
  * Errors: EOPNOTSUPP for an unknown @op or a non-zero @__reserved;
  * ENOENT if @ioas_id is not an IOAS on a set; ENODEV if a get finds no
- * IOAS and cannot create one.
+ * compatibility IOAS.
  */
 struct iommu_vfio_ioas {
 	__u32 size;
@@ -642,10 +646,14 @@ enum iommu_hwpt_data_type {
  * as attaching a device to an IOAS does for such a domain.
  *
  * This module: no backend implements nesting, dirty tracking or fault
- * queues yet, so every flag, any @data_type other than
- * IOMMU_HWPT_DATA_NONE and a HWPT in @pt_id fail with EOPNOTSUPP; a
- * @pt_id that names nothing, or neither an IOAS nor a HWPT, fails with
- * EINVAL as upstream.
+ * queues yet. The checks run in upstream's order: a non-zero @__reserved
+ * (EOPNOTSUPP; @__reserved2 is ignored, as upstream ignores it), then
+ * @data_len against @data_type (EINVAL), then @dev_id (ENOENT), then
+ * @pt_id (EINVAL if it names nothing or neither an IOAS nor a HWPT).  On
+ * an IOAS every flag and any @data_type other than IOMMU_HWPT_DATA_NONE
+ * fail with EOPNOTSUPP.  On a HWPT, a request without data or with a flag
+ * other than IOMMU_HWPT_FAULT_ID_VALID fails with EOPNOTSUPP, and any
+ * other with EINVAL: no HWPT here can be a nesting parent.
  */
 struct iommu_hwpt_alloc {
 	__u32 size;
@@ -1137,8 +1145,8 @@ struct iommu_ioas_create_window {
  * signal ends that sleep early.
  *
  * Errors: EINVAL if the IOAS is not windowed; ENOENT if no window starts
- * at @base; EBUSY if an in-kernel user would not let go of its pins, and
- * then nothing changed; EINTR if a fatal signal ended the wait, and then
+ * at @base; EDEADLOCK if an in-kernel user would not let go of its pins,
+ * and then nothing changed; EINTR if a fatal signal ended the wait, and then
  * nothing changed either.
  */
 struct iommu_ioas_remove_window {

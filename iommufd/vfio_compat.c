@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VFIO type1 semantics on an IOAS. A program written for a VFIO type1
+ * container (a VMM, DPDK) issues the container ioctls of
+ * <uapi/linux/vfio.h>; they carry no IOAS ID, so each context designates
+ * one IOAS for them, the compat IOAS, chosen with IOMMU_VFIO_IOAS or made
+ * by the VFIO backend. The errnos and their order are those of upstream
+ * Linux 6.12's iommufd for the same ioctls; the interface is described in
+ * vfio_compat.h, what is supported and refused in
+ * Documentation/vfio-compat.rst.
+ *
+ * This file sits above the IOAS layer: it uses the object table, the IOAS
+ * object and the io_pagetable, and nothing uses it but the dispatcher and
+ * the VFIO backend.
+ */
+#include <linux/iommu.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/vfio.h>
+
+#include "fault.h"
+#include "iommufd_private.h"
+#include "vfio_compat.h"
+
+/*
+ * The compat IOAS with a short-term reference, or ERR_PTR(-ENODEV). The
+ * choice is read under xa_lock (see struct iommufd_ctx), the IOAS looked
+ * up through the object table, and the choice checked again: if it
+ * changed in between, the IOAS found may not be the one chosen (its ID
+ * may even have been reused), so look again.
+ */
+static struct iommufd_ioas *compat_ioas_get(struct iommufd_ctx *ictx)
+{
+	for (;;) {
+		struct iommufd_ioas *chosen, *ioas;
+		bool same;
+		u32 id;
+
+		xa_lock(&ictx->objects);
+		chosen = ictx->vfio_ioas;
+		id = chosen ? chosen->obj.id : 0;
+		xa_unlock(&ictx->objects);
+		if (!chosen)
+			return ERR_PTR(-ENODEV);
+		/* Gone from the table: it is being destroyed. */
+		ioas = iommufd_get_ioas(ictx, id);
+		if (IS_ERR(ioas))
+			return ERR_PTR(-ENODEV);
+		xa_lock(&ictx->objects);
+		same = ictx->vfio_ioas == ioas;
+		xa_unlock(&ictx->objects);
+		if (same)
+			return ioas;
+		iommufd_put_object(ictx, &ioas->obj);
+		cond_resched();
+	}
+}
+
+static void compat_ioas_put(struct iommufd_ctx *ictx,
+			    struct iommufd_ioas *ioas)
+{
+	iommufd_put_object(ictx, &ioas->obj);
+}
+
+int iommufd_vfio_compat_ioas_get_id(struct iommufd_ctx *ictx,
+				    u32 *out_ioas_id)
+{
+	struct iommufd_ioas *ioas = compat_ioas_get(ictx);
+
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	*out_ioas_id = ioas->obj.id;
+	compat_ioas_put(ictx, ioas);
+	return 0;
+}
+
+int iommufd_vfio_compat_set_ioas(struct iommufd_ctx *ictx, u32 ioas_id)
+{
+	struct iommufd_ioas *ioas = iommufd_get_ioas(ictx, ioas_id);
+
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	/*
+	 * Our reference keeps a DESTROY of it waiting, so it is still in
+	 * the table here; if one follows, its destroy clears the choice.
+	 */
+	xa_lock(&ictx->objects);
+	ictx->vfio_ioas = ioas;
+	xa_unlock(&ictx->objects);
+	compat_ioas_put(ictx, ioas);
+	return 0;
+}
+
+/* Under xa_lock: is the chosen IOAS there and not being destroyed? */
+static bool compat_ioas_live_locked(struct iommufd_ctx *ictx)
+{
+	struct iommufd_ioas *chosen = ictx->vfio_ioas;
+
+	lockdep_assert_held(&ictx->objects.xa_lock);
+	return chosen && xa_load(&ictx->objects, chosen->obj.id) == &chosen->obj;
+}
+
+int iommufd_vfio_compat_ioas_create(struct iommufd_ctx *ictx)
+{
+	struct iommufd_ioas *ioas;
+	bool keep_old;
+
+	ioas = iommufd_ioas_alloc(ictx, false);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	xa_lock(&ictx->objects);
+	keep_old = compat_ioas_live_locked(ictx);
+	if (!keep_old)
+		ictx->vfio_ioas = ioas;
+	xa_unlock(&ictx->objects);
+	if (keep_old) {
+		iopt_destroy(&ioas->iopt);
+		iommufd_object_abort(ictx, &ioas->obj);
+		return 0;
+	}
+	/*
+	 * Until this, lookups of the new IOAS fail and the compat ioctls
+	 * answer ENODEV, as if they came before the create.
+	 */
+	iommufd_object_finalize(ictx, &ioas->obj);
+	return 0;
+}
+
+int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_vfio_ioas *cmd = ucmd->cmd;
+	struct iommufd_ctx *ictx = ucmd->ictx;
+	u32 id;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	switch (cmd->op) {
+	case IOMMU_VFIO_IOAS_GET:
+		rc = iommufd_vfio_compat_ioas_get_id(ictx, &id);
+		if (rc)
+			return rc;
+		cmd->ioas_id = id;
+		return iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	case IOMMU_VFIO_IOAS_SET:
+		return iommufd_vfio_compat_set_ioas(ictx, cmd->ioas_id);
+	case IOMMU_VFIO_IOAS_CLEAR:
+		xa_lock(&ictx->objects);
+		ictx->vfio_ioas = NULL;
+		xa_unlock(&ictx->objects);
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/*
+ * VFIO_DMA_CC_IOMMU: do all domains of the compat IOAS enforce cache
+ * coherency (no DMA snooping can be bypassed)? Trivially so with none.
+ */
+static int compat_cache_coherent(struct iommufd_ctx *ictx)
+{
+	struct iommufd_ioas *ioas = compat_ioas_get(ictx);
+	int rc;
+
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	mutex_lock(&ioas->mutex);
+	rc = !ioas->noncoherent_hwpts;
+	mutex_unlock(&ioas->mutex);
+	compat_ioas_put(ictx, ioas);
+	return rc;
+}
+
+static int compat_check_extension(struct iommufd_ctx *ictx,
+				  unsigned long type)
+{
+	switch (type) {
+	case VFIO_TYPE1_IOMMU:
+	case VFIO_TYPE1v2_IOMMU:
+	case VFIO_UNMAP_ALL:
+		return 1;
+	case VFIO_DMA_CC_IOMMU:
+		return compat_cache_coherent(ictx);
+	/*
+	 * TYPE1_NESTING was never usable and is gone from VFIO; UPDATE_VADDR
+	 * (re-pointing a live mapping at new memory) cannot be done safely
+	 * on pinned, shared pages; NOIOMMU needs VFIO's unsafe mode. All are
+	 * refused, as upstream refuses them.
+	 */
+	default:
+		return 0;
+	}
+}
+
+/*
+ * VFIO_SET_IOMMU. TYPE1 (v1) lets userspace unmap any part of a mapping,
+ * which a large IOPTE would forbid; turning large IOPTEs off for the IOAS
+ * keeps every part unmappable, so v1 costs only IOTLB reach. That cannot
+ * be changed once domains map something: EINVAL.
+ */
+static int compat_set_iommu(struct iommufd_ctx *ictx, unsigned long type)
+{
+	struct iommufd_ioas *ioas;
+	int rc = 0;
+
+	if (type != VFIO_TYPE1_IOMMU && type != VFIO_TYPE1v2_IOMMU)
+		return -EINVAL;
+	ioas = compat_ioas_get(ictx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	if (type == VFIO_TYPE1_IOMMU)
+		rc = iopt_set_large_pages(&ioas->iopt, false);
+	compat_ioas_put(ictx, ioas);
+	return rc;
+}
+
+/**
+ * struct compat_info - VFIO_IOMMU_GET_INFO's reply being laid out
+ * @uinfo: the caller's struct vfio_iommu_type1_info
+ * @argsz: the room the caller has there, in bytes
+ * @end: where the next capability goes: the size the whole reply needs
+ *	so far
+ * @last_cap: offset of the last capability placed, 0 before the first
+ *
+ * Capabilities follow the struct, each 8-byte aligned, linked by offset.
+ * What does not fit in @argsz is not written, but still counted, so the
+ * caller learns the size it needs.
+ */
+struct compat_info {
+	void __user *uinfo;
+	u32 argsz;
+	u32 end;
+	u32 last_cap;
+};
+
+/* Copy @len bytes to offset @off of the reply, if they fit. */
+static int compat_info_put(struct compat_info *info, u32 off, const void *src,
+			   size_t len)
+{
+	if (info->argsz < off || info->argsz - off < len)
+		return 0;
+	return iommufd_copy_to_user(info->uinfo + off, src, len) ? -EFAULT : 0;
+}
+
+/*
+ * Account for a capability of @size bytes at info->end (already written
+ * if it fitted) and link the previous one to it, when the previous one
+ * was written whole.
+ */
+static int compat_info_link(struct compat_info *info, u32 size)
+{
+	u32 next = info->end;
+	int rc;
+
+	if (info->last_cap && info->argsz >= next) {
+		rc = compat_info_put(info, info->last_cap +
+				     offsetof(struct vfio_info_cap_header, next),
+				     &next, sizeof(next));
+		if (rc)
+			return rc;
+	}
+	info->last_cap = next;
+	info->end += ALIGN(size, sizeof(u64));
+	return 0;
+}
+
+static int compat_info_dma_avail(struct compat_info *info)
+{
+	struct vfio_iommu_type1_info_dma_avail cap = {
+		.header = {
+			.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
+			.version = 1,
+		},
+		/*
+		 * No count of mappings limits us (memory and its cgroup
+		 * do); VFIO's default is U16_MAX, and some VMMs (s390's
+		 * QEMU) size their use by it, so say as much as fits.
+		 */
+		.avail = U32_MAX,
+	};
+	int rc;
+
+	rc = compat_info_put(info, info->end, &cap, sizeof(cap));
+	if (rc)
+		return rc;
+	return compat_info_link(info, sizeof(cap));
+}
+
+/* The usable IOVA ranges, in a buffer sized for all of them. */
+static struct iopt_range *compat_usable_ranges(struct io_pagetable *iopt,
+					       u32 *count)
+{
+	unsigned long alignment;
+	struct iopt_range *ranges;
+	u32 room = iopt_usable_ranges(iopt, NULL, 0, &alignment);
+
+	for (;;) {
+		ranges = iommufd_kvcalloc(max_t(u32, room, 1), sizeof(*ranges));
+		if (!ranges)
+			return ERR_PTR(-ENOMEM);
+		*count = iopt_usable_ranges(iopt, ranges, room, &alignment);
+		if (*count <= room)
+			return ranges;
+		/* Reserved ranges changed in between: try with the new count. */
+		kvfree(ranges);
+		room = *count;
+		cond_resched();
+	}
+}
+
+static int compat_info_iova_ranges(struct compat_info *info,
+				   struct iommufd_ioas *ioas)
+{
+	struct vfio_iommu_type1_info_cap_iova_range cap = {
+		.header = {
+			.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE,
+			.version = 1,
+		},
+	};
+	struct iopt_range *ranges;
+	u32 n, i, size;
+	int rc = 0;
+
+	ranges = compat_usable_ranges(&ioas->iopt, &n);
+	if (IS_ERR(ranges))
+		return PTR_ERR(ranges);
+	/* Every range that fits is written, as upstream writes them. */
+	for (i = 0; i != n && !rc; i++) {
+		struct vfio_iova_range out = {
+			.start = ranges[i].start,
+			.end = ranges[i].last,
+		};
+
+		rc = compat_info_put(info, info->end +
+				     struct_size(&cap, iova_ranges, i),
+				     &out, sizeof(out));
+	}
+	kvfree(ranges);
+	if (rc)
+		return rc;
+	cap.nr_iovas = n;
+	size = struct_size(&cap, iova_ranges, n);
+	/* The header only when the whole capability fits. */
+	if (info->argsz >= info->end && info->argsz - info->end >= size)
+		rc = compat_info_put(info, info->end, &cap, sizeof(cap));
+	if (rc)
+		return rc;
+	return compat_info_link(info, size);
+}
+
+static int compat_get_info(struct iommufd_ctx *ictx, void __user *arg)
+{
+	const u32 minsz = offsetofend(struct vfio_iommu_type1_info,
+				      iova_pgsizes);
+	struct vfio_iommu_type1_info reply = {};
+	struct compat_info info = { .uinfo = arg };
+	struct iommufd_ioas *ioas;
+	int rc;
+
+	if (iommufd_copy_from_user(&reply, arg, minsz))
+		return -EFAULT;
+	if (reply.argsz < minsz)
+		return -EINVAL;
+	ioas = compat_ioas_get(ictx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	info.argsz = reply.argsz;
+	info.end = sizeof(reply);
+	reply.flags = VFIO_IOMMU_INFO_PGSIZES;
+	reply.iova_pgsizes = iopt_page_sizes(&ioas->iopt);
+	rc = compat_info_dma_avail(&info);
+	if (!rc)
+		rc = compat_info_iova_ranges(&info, ioas);
+	compat_ioas_put(ictx, ioas);
+	if (rc)
+		return rc;
+
+	/* Short of room: no capability is offered, argsz says what it takes. */
+	reply.flags |= VFIO_IOMMU_INFO_CAPS;
+	reply.cap_offset = info.argsz >= info.end ? sizeof(reply) : 0;
+	reply.argsz = info.end;
+	if (iommufd_copy_to_user(arg, &reply,
+				 min_t(u32, info.argsz, sizeof(reply))))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * VFIO_IOMMU_MAP_DMA: a fixed IOVA, memory charged per mm (see
+ * vfio_compat.h). VADDR (re-pointing a mapping) is refused with the other
+ * unknown flags.
+ */
+static int compat_map_dma(struct iommufd_ctx *ictx, void __user *arg)
+{
+	const u32 minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
+	struct vfio_iommu_type1_dma_map map;
+	int prot = IOMMU_CACHE;
+	struct iommufd_ioas *ioas;
+	unsigned long iova;
+	int rc;
+
+	if (iommufd_copy_from_user(&map, arg, minsz))
+		return -EFAULT;
+	if (map.argsz < minsz ||
+	    (map.flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)))
+		return -EINVAL;
+	if (map.flags & VFIO_DMA_MAP_FLAG_READ)
+		prot |= IOMMU_READ;
+	if (map.flags & VFIO_DMA_MAP_FLAG_WRITE)
+		prot |= IOMMU_WRITE;
+
+	ioas = compat_ioas_get(ictx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	iova = map.iova;
+	rc = iopt_map_user(&ioas->iopt, &iova, u64_to_user_ptr(map.vaddr),
+			   map.size, prot, 0, IOPT_ACCOUNT_MM);
+	compat_ioas_put(ictx, ioas);
+	return rc;
+}
+
+/*
+ * A TYPE1 (v1) container may unmap part of a mapping: cut the areas at
+ * both ends of the range first. v2 refuses such an unmap with ENOENT.
+ */
+static int compat_cut_ends(struct io_pagetable *iopt, unsigned long iova,
+			   unsigned long size)
+{
+	const unsigned long ends[] = { iova + size - 1, iova - 1 };
+
+	if (iopt_large_pages_enabled(iopt))
+		return 0;
+	/* Nothing ends before IOVA 0. */
+	return iopt_cut_iova(iopt, ends, iova ? 2 : 1);
+}
+
+/*
+ * VFIO_IOMMU_UNMAP_DMA. Once the unmap ran, the size unmapped is written
+ * back whether it succeeded or not (0 on failure: ours change nothing
+ * when they fail); refusals before that write nothing.
+ */
+static int compat_unmap_dma(struct iommufd_ctx *ictx, void __user *arg)
+{
+	const u32 minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
+	struct vfio_iommu_type1_dma_unmap unmap;
+	unsigned long unmapped = 0;
+	struct iommufd_ioas *ioas;
+	int rc;
+
+	if (iommufd_copy_from_user(&unmap, arg, minsz))
+		return -EFAULT;
+	/* Dirty bitmaps come with dirty tracking; VADDR is refused. */
+	if (unmap.argsz < minsz || (unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL))
+		return -EINVAL;
+
+	ioas = compat_ioas_get(ictx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
+		rc = -EINVAL;
+		if (unmap.iova || unmap.size)
+			goto out_put;
+		rc = iopt_unmap_all(&ioas->iopt, &unmapped);
+	} else {
+		rc = compat_cut_ends(&ioas->iopt, unmap.iova, unmap.size);
+		if (rc)
+			goto out_put;
+		rc = iopt_unmap(&ioas->iopt, unmap.iova, unmap.size,
+				&unmapped);
+	}
+	unmap.size = unmapped;
+	if (iommufd_copy_to_user(arg, &unmap, minsz))
+		rc = -EFAULT;
+out_put:
+	compat_ioas_put(ictx, ioas);
+	return rc;
+}
+
+long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
+			unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case VFIO_GET_API_VERSION:
+		return VFIO_API_VERSION;
+	case VFIO_CHECK_EXTENSION:
+		return compat_check_extension(ictx, arg);
+	case VFIO_SET_IOMMU:
+		return compat_set_iommu(ictx, arg);
+	case VFIO_IOMMU_GET_INFO:
+		return compat_get_info(ictx, uarg);
+	case VFIO_IOMMU_MAP_DMA:
+		return compat_map_dma(ictx, uarg);
+	case VFIO_IOMMU_UNMAP_DMA:
+		return compat_unmap_dma(ictx, uarg);
+	/* VFIO_IOMMU_DIRTY_PAGES comes with dirty tracking. */
+	default:
+		return -ENOTTY;
+	}
+}
