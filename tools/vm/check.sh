@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make check: every suite in the VM on each kernel given, then the runner's
-# own check. Prints the totals in one closing line and fails if anything
-# failed anywhere.
+# make check: every suite in the VM on each kernel given, the runner's own
+# check, then the packages from build to purge (tools/pkg/check.sh).
+# Prints the totals in one closing line and fails if anything failed
+# anywhere.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,6 +27,10 @@ done
 echo "=== runner check on $1"
 "$ROOT/tools/vm/runner-selfcheck.sh" "$1" || status=1
 add_results "$ROOT/build/vm/runner-selfcheck.results" || status=1
+
+echo "=== packages: build, install, DKMS, VM, purge"
+"$ROOT/tools/pkg/check.sh" "$@" || status=1
+add_results "$ROOT/build/pkg-check/results" || status=1
 
 [ "$failed" -eq 0 ] || status=1
 echo "check: $passed passed, $failed failed, $skipped skipped"
