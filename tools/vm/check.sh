@@ -17,10 +17,14 @@ add_results() {
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 }
 
+# The guest needs about five minutes on an idle two-core machine; the
+# limit leaves room for a loaded one (a hang still ends the run).
+VM_TIMEOUT=${IOMMUFD_CHECK_TIMEOUT:-1800}
+
 for kver in "$@"; do
 	echo "=== suites on $kver"
 	"$ROOT/tools/vm/run-vm.sh" --kver "$kver" --mode check \
-		--label "vm-$kver" || status=1
+		--timeout "$VM_TIMEOUT" --label "vm-$kver" || status=1
 	add_results "$ROOT/build/vm/vm-$kver/results" || status=1
 done
 
