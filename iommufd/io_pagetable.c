@@ -87,10 +87,6 @@ static int iopt_insert_slices_locked(struct io_pagetable *iopt,
 	/* The alignment is a power of two: a mask, not a 64-bit division. */
 	if (!length || !IS_ALIGNED(length, iopt->iova_alignment))
 		return -EINVAL;
-	for (i = 0; i != n; i++)
-		if (!IS_ALIGNED(slices[i].start_byte % PAGE_SIZE,
-				iopt->iova_alignment))
-			return -EINVAL;
 	if (iopt->windowed)
 		rc = iopt_window_place(iopt, iova, uaddr, length,
 				       flags & IOPT_ALLOC_IOVA, src_win, &win);
@@ -101,6 +97,14 @@ static int iopt_insert_slices_locked(struct io_pagetable *iopt,
 	/* A chosen IOVA is free by construction; check it all the same. */
 	if (!rc)
 		rc = iopt_check_iova(iopt, *iova, length);
+	/* Then each piece, in upstream's order: write access, alignment. */
+	for (i = 0; i != n && !rc; i++) {
+		if ((iommu_prot & IOMMU_WRITE) && !slices[i].pages->writable)
+			rc = -EPERM;
+		else if (!IS_ALIGNED(slices[i].start_byte % PAGE_SIZE,
+				     iopt->iova_alignment))
+			rc = -EINVAL;
+	}
 	if (rc)
 		return rc;
 
@@ -279,18 +283,25 @@ static int iopt_map_slices(struct io_pagetable *iopt,
 {
 	bool one_section = length <= IOPT_ONE_SECTION_BYTES;
 	bool nowait = flags & IOPT_NOWAIT;
+	bool read_only = false;
 	int rc, prepin_rc = 0;
 	unsigned int i;
 
+	/*
+	 * Writing to read-only pages fails (EPERM) in the insert, after the
+	 * IOVA checks as upstream orders them; pin nothing ahead for it.
+	 */
 	for (i = 0; i != n; i++)
 		if ((iommu_prot & IOMMU_WRITE) && !slices[i].pages->writable)
-			return -EPERM;
+			read_only = true;
 	if (nowait && !one_section)
 		return -EAGAIN;
 
 	iopt_prepare_slice_areas(slices, n, iommu_prot);
 	/* Pinned ahead: see iopt_area_prepin(). */
-	if (nowait)
+	if (read_only)
+		prepin_rc = 0;
+	else if (nowait)
 		prepin_rc = iopt_slices_all(iopt, slices, n,
 					    iopt_area_prepin_nowait,
 					    iopt_area_prepin_undo);
@@ -407,42 +418,65 @@ out_unlock:
 }
 
 /**
- * iopt_copy - map the memory behind IOVA of one address space into another
- * @dst: the destination address space
- * @src: the source address space, may be @dst
+ * iopt_copy_get - take the memory behind IOVA of an address space for COPY
+ * @src: the source address space
  * @src_iova: start of the source range
  * @length: bytes, byte-granular
- * @dst_iova: in: the IOVA with !IOPT_ALLOC_IOVA; out: the IOVA used
- * @iommu_prot: IOMMU_READ and/or IOMMU_WRITE
- * @flags: IOPT_ALLOC_IOVA to have the IOVA chosen
+ * @cs: out: the source, for iopt_copy_map(); release it with
+ *	iopt_copy_put() whatever happens next
  *
- * The new areas share the source's iopt_pages, so nothing is pinned or
- * charged again. -ENOENT when the source range has a hole.
+ * The source's pages are shared with the copy, so nothing is pinned or
+ * charged again. -EINVAL for a length of 0 (or, with windows, a range
+ * outside one window), -EOVERFLOW, -ENOENT when the range has a hole.
  */
-int iopt_copy(struct io_pagetable *dst, struct io_pagetable *src,
-	      unsigned long src_iova, unsigned long length,
-	      unsigned long *dst_iova, int iommu_prot, unsigned int flags)
+int iopt_copy_get(struct io_pagetable *src, unsigned long src_iova,
+		  unsigned long length, struct iopt_copy_src *cs)
 {
-	struct iopt_window_info src_win = {};
-	struct iopt_slice *slices;
 	unsigned long last;
-	int n, rc;
+	int n;
 
+	*cs = (struct iopt_copy_src){ .length = length };
 	if (!length)
 		return -EINVAL;
 	if (check_add_overflow(src_iova, length - 1, &last))
 		return -EOVERFLOW;
-	n = iopt_get_slices(src, src_iova, last, &slices, &src_win);
+	n = iopt_get_slices(src, src_iova, last, &cs->slices, &cs->win);
 	if (n < 0)
 		return n;
-	rc = iopt_slices_alloc_areas(slices, n);
+	cs->n = n;
+	cs->windowed = src->windowed;
+	return 0;
+}
+
+/**
+ * iopt_copy_map - map a source taken with iopt_copy_get() into @dst
+ * @dst: the destination address space, may be the source
+ * @cs: the source
+ * @dst_iova: in: the IOVA with !IOPT_ALLOC_IOVA; out: the IOVA used
+ * @iommu_prot: IOMMU_READ and/or IOMMU_WRITE
+ * @flags: IOPT_ALLOC_IOVA to have the IOVA chosen
+ */
+int iopt_copy_map(struct io_pagetable *dst, struct iopt_copy_src *cs,
+		  unsigned long *dst_iova, int iommu_prot, unsigned int flags)
+{
+	int rc;
+
+	rc = iopt_slices_alloc_areas(cs->slices, cs->n);
 	if (!rc)
-		rc = iopt_map_slices(dst, slices, n, length, dst_iova,
-				     iommu_prot, flags,
-				     src->windowed ? &src_win : NULL);
-	iopt_slices_free(slices, n);
-	kvfree(slices);
+		rc = iopt_map_slices(dst, cs->slices, cs->n, cs->length,
+				     dst_iova, iommu_prot, flags,
+				     cs->windowed ? &cs->win : NULL);
 	return rc;
+}
+
+/* Drop what iopt_copy_get() took; the mapped copy keeps its own. */
+void iopt_copy_put(struct iopt_copy_src *cs)
+{
+	if (!cs->slices)
+		return;
+	iopt_slices_free(cs->slices, cs->n);
+	kvfree(cs->slices);
+	cs->slices = NULL;
 }
 
 /*

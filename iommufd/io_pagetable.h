@@ -101,7 +101,7 @@ struct iopt_user {
 };
 
 /*
- * Flags for iopt_map_user() and iopt_copy(). IOPT_NOWAIT (iopt_map_user()
+ * Flags for iopt_map_user() and iopt_copy_map(). IOPT_NOWAIT (iopt_map_user()
  * only): the caller must not sleep (an io_uring command on its nonblocking issue); where the map
  * would wait for a lock, a page fault or a migration it fails with
  * -EAGAIN instead, with nothing changed.
@@ -117,6 +117,24 @@ struct iopt_window_info {
 	unsigned long length;
 	unsigned long page_size;
 	u32 attrs;
+};
+
+/**
+ * struct iopt_copy_src - the source of a COPY, taken before the
+ * destination is looked up (upstream's order: the source range's errors
+ * come first)
+ * @slices: the pieces of pages behind the range, each with a reference
+ * @n: how many
+ * @length: bytes
+ * @windowed: the source has windows; @win is the one holding the range
+ * @win: its page size and attributes
+ */
+struct iopt_copy_src {
+	struct iopt_slice *slices;
+	unsigned int n;
+	unsigned long length;
+	bool windowed;
+	struct iopt_window_info win;
 };
 
 /*
@@ -141,9 +159,11 @@ void iopt_destroy(struct io_pagetable *iopt);
 int iopt_map_user(struct io_pagetable *iopt, unsigned long *iova,
 		  void __user *uptr, unsigned long length, int iommu_prot,
 		  unsigned int flags, int account_mode);
-int iopt_copy(struct io_pagetable *dst, struct io_pagetable *src,
-	      unsigned long src_iova, unsigned long length,
-	      unsigned long *dst_iova, int iommu_prot, unsigned int flags);
+int iopt_copy_get(struct io_pagetable *src, unsigned long src_iova,
+		  unsigned long length, struct iopt_copy_src *cs);
+int iopt_copy_map(struct io_pagetable *dst, struct iopt_copy_src *cs,
+		  unsigned long *dst_iova, int iommu_prot, unsigned int flags);
+void iopt_copy_put(struct iopt_copy_src *cs);
 int iopt_unmap(struct io_pagetable *iopt, unsigned long iova,
 	       unsigned long length, unsigned long *unmapped);
 int iopt_unmap_nowait(struct io_pagetable *iopt, unsigned long iova,

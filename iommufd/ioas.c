@@ -189,8 +189,9 @@ out_put:
 int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_copy *cmd = ucmd->cmd;
-	struct iommufd_ioas *src, *dst;
 	unsigned long iova = cmd->dst_iova;
+	struct iommufd_ioas *src, *dst;
+	struct iopt_copy_src cs;
 	bool overflow;
 	int prot, rc;
 
@@ -200,24 +201,33 @@ int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
 	if (prot < 0)
 		return prot;
 
+	/*
+	 * As upstream: the source and its range first, then the
+	 * destination, so a bad source range wins over a bad dst_ioas_id.
+	 * The source's pages stay referenced by @cs, not by the IOAS.
+	 */
 	src = iommufd_get_ioas(ucmd->ictx, cmd->src_ioas_id);
 	if (IS_ERR(src))
 		return PTR_ERR(src);
+	rc = iopt_copy_get(&src->iopt, cmd->src_iova, cmd->length, &cs);
+	iommufd_put_ioas(ucmd->ictx, src);
+	if (rc)
+		goto out_cs;
 	dst = iommufd_get_ioas(ucmd->ictx, cmd->dst_ioas_id);
 	if (IS_ERR(dst)) {
 		rc = PTR_ERR(dst);
-		goto out_put_src;
+		goto out_cs;
 	}
-	rc = iopt_copy(&dst->iopt, &src->iopt, cmd->src_iova, cmd->length,
-		       &iova, prot, ioas_map_iopt_flags(cmd->flags));
-	if (rc)
-		goto out_put;
-	cmd->dst_iova = iova;
-	rc = ioas_respond_mapped(ucmd, sizeof(*cmd), dst, iova, cmd->length);
-out_put:
+	rc = iopt_copy_map(&dst->iopt, &cs, &iova, prot,
+			   ioas_map_iopt_flags(cmd->flags));
+	if (!rc) {
+		cmd->dst_iova = iova;
+		rc = ioas_respond_mapped(ucmd, sizeof(*cmd), dst, iova,
+					 cmd->length);
+	}
 	iommufd_put_ioas(ucmd->ictx, dst);
-out_put_src:
-	iommufd_put_ioas(ucmd->ictx, src);
+out_cs:
+	iopt_copy_put(&cs);
 	return rc;
 }
 
@@ -454,13 +464,16 @@ static int option_rlimit_mode(struct iommu_option *cmd,
 		return -EOPNOTSUPP;
 	if (!capable(CAP_SYS_RESOURCE))
 		return -EPERM;
-	if (cmd->val64 > 1)
-		return -EINVAL;
 
-	/* Memory already mapped keeps its mode, so only an empty context. */
+	/*
+	 * Memory already mapped keeps its mode, so only an empty context;
+	 * as upstream, that is checked before the value (EBUSY first).
+	 */
 	xa_lock(&ictx->objects);
 	if (!xa_empty(&ictx->objects))
 		rc = -EBUSY;
+	else if (cmd->val64 > 1)
+		rc = -EINVAL;
 	else
 		WRITE_ONCE(ictx->account_mode, cmd->val64 ? IOPT_ACCOUNT_MM :
 							    IOPT_ACCOUNT_USER);

@@ -17,7 +17,9 @@
  *  - A flag of ours in a field upstream owns (dev_flags, create_access,
  *    access_pages or access_rw flags, ...) would take the top bits of the
  *    field, bit 31 downward, as upstream adds its own from bit 0 up: today
- *    MOCK_FLAGS_DEVICE_HUGE_IOPTE_ONLY, bit 31 of dev_flags.
+ *    MOCK_FLAGS_DEVICE_HUGE_IOPTE_ONLY, bit 31 of dev_flags,
+ *    MOCK_FLAGS_DEVICE_APERTURE_AT_0, bit 30 of dev_flags, and
+ *    MOCK_FLAGS_ACCESS_CREATE_KEEP_PINS, bit 31 of create_access.flags.
  *  - Constants upstream added after 6.12 keep upstream's values
  *    (MOCK_FLAGS_DEVICE_PASID, bit 2 of dev_flags, and MOCK_PASID_WIDTH).
  *  - The members of our own ops (fail_nth, the MOCK_FAULT_* kinds, struct
@@ -148,6 +150,14 @@ enum {
 };
 
 /*
+ * Extension (not upstream), with MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES:
+ * the access ignores the IOAS's requests to unpin, keeping its pins until
+ * DESTROY_ACCESS_PAGES or close, like a driver that cannot stop its DMA.
+ * An unmap of what it pins gives up with EDEADLOCK.
+ */
+#define MOCK_FLAGS_ACCESS_CREATE_KEEP_PINS 0x80000000U
+
+/*
  * mock_domain_flags.dev_flags bits. Upstream's count up from bit 0; our
  * extensions take bits from 31 downwards, so upstream's can grow freely.
  */
@@ -173,6 +183,13 @@ enum {
  * page by page, so attaching the device anywhere fails with EINVAL.
  */
 #define MOCK_FLAGS_DEVICE_HUGE_IOPTE_ONLY 0x80000000U
+
+/*
+ * Extension (not upstream): the mock domain's aperture is [0, 0], the one
+ * IOVA 0, as a domain whose aperture_end is 0 reports. The IOAS must read
+ * that as a one-byte aperture, not as "no limit".
+ */
+#define MOCK_FLAGS_DEVICE_APERTURE_AT_0 0x40000000U
 
 /* The mock nested domain keeps an IOTLB of this many tagged entries. */
 enum {

@@ -421,6 +421,29 @@ static unsigned long mock_dev_pgsizes(const struct mock_dev *mdev)
 	return MOCK_IO_PAGE_SIZE;
 }
 
+/* The aperture of the domains a mock device makes; it takes no other. */
+static void mock_dev_aperture(const struct mock_dev *mdev,
+			      dma_addr_t *start, dma_addr_t *end)
+{
+	if (mdev->flags & MOCK_FLAGS_DEVICE_APERTURE_AT_0) {
+		*start = 0;
+		*end = 0;
+		return;
+	}
+	*start = MOCK_APERTURE_START;
+	*end = MOCK_APERTURE_LAST;
+}
+
+static bool mock_dev_aperture_is(const struct mock_dev *mdev,
+				 const struct iommu_domain *domain)
+{
+	dma_addr_t start, end;
+
+	mock_dev_aperture(mdev, &start, &end);
+	return domain->geometry.aperture_start == start &&
+	       domain->geometry.aperture_end == end;
+}
+
 static struct iommu_domain *mock_alloc_paging(struct iommufd_device *idev)
 {
 	struct mock_dev *mdev = idev->drv_data;
@@ -439,8 +462,8 @@ static struct iommu_domain *mock_alloc_paging(struct iommufd_device *idev)
 	mock->domain.type = IOMMU_DOMAIN_UNMANAGED;
 	mock->domain.ops = &mock_domain_ops;
 	mock->domain.pgsize_bitmap = mock_dev_pgsizes(mdev);
-	mock->domain.geometry.aperture_start = MOCK_APERTURE_START;
-	mock->domain.geometry.aperture_end = MOCK_APERTURE_LAST;
+	mock_dev_aperture(mdev, &mock->domain.geometry.aperture_start,
+			  &mock->domain.geometry.aperture_end);
 	mock->domain.geometry.force_aperture = true;
 	return &mock->domain;
 }
@@ -457,6 +480,8 @@ static int mock_attach(struct iommufd_device *idev,
 	 * own large IOPTEs, not a shared table.
 	 */
 	if (domain->pgsize_bitmap != mock_dev_pgsizes(mdev))
+		return -EINVAL;
+	if (!mock_dev_aperture_is(mdev, domain))
 		return -EINVAL;
 	mdev->domain = domain;
 	return 0;

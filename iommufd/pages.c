@@ -248,7 +248,8 @@ struct iopt_pages *iopt_pages_alloc(struct iopt_pages_cache *cache,
 	unsigned long end, npages;
 	size_t size;
 
-	if (!length)
+	/* As upstream: a length no size_t of pages can hold is EINVAL. */
+	if (!length || length > SIZE_MAX - PAGE_SIZE)
 		return ERR_PTR(-EINVAL);
 	if (check_add_overflow(start, length, &end) ||
 	    end > ULONG_MAX - PAGE_SIZE)

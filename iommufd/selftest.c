@@ -32,6 +32,8 @@
  *	unmap callback. Lock order: iopt users_lock -> lock -> ioas_lock.
  * @items: struct test_access_item, one per ACCESS_PAGES not yet undone
  * @next_id: ID for the next item
+ * @keep_pins: MOCK_FLAGS_ACCESS_CREATE_KEEP_PINS: the unmap callback
+ *	leaves the items pinned (set at creation, then only read)
  *
  * The selftests control the lifetime by closing the fd, as a driver
  * would by unbinding.
@@ -41,6 +43,7 @@ struct test_access {
 	struct mutex lock; /* items and next_id */
 	struct list_head items;
 	unsigned int next_id;
+	bool keep_pins;
 };
 
 struct test_access_item {
@@ -60,10 +63,9 @@ static void test_access_drop_item(struct test_access *staccess,
 }
 
 /* Drop every item that overlaps [iova, iova + length - 1]. */
-static void test_access_unmap(void *data, unsigned long iova,
-			      unsigned long length)
+static void test_access_drop_range(struct test_access *staccess,
+				   unsigned long iova, unsigned long length)
 {
-	struct test_access *staccess = data;
 	struct test_access_item *item, *next;
 	unsigned long last = iova + length - 1;
 
@@ -76,6 +78,18 @@ static void test_access_unmap(void *data, unsigned long iova,
 	mutex_unlock(&staccess->lock);
 }
 
+/* The IOAS asks the access to unpin what it pins in the range. */
+static void test_access_unmap(void *data, unsigned long iova,
+			      unsigned long length)
+{
+	struct test_access *staccess = data;
+
+	/* A stubborn access lets the unmap give up (EDEADLOCK). */
+	if (staccess->keep_pins)
+		return;
+	test_access_drop_range(staccess, iova, length);
+}
+
 static const struct iommufd_access_ops test_access_ops_pin = {
 	.unmap = test_access_unmap,
 };
@@ -86,7 +100,7 @@ static int test_access_release(struct inode *inode, struct file *file)
 {
 	struct test_access *staccess = file->private_data;
 
-	test_access_unmap(staccess, 0, ULONG_MAX);
+	test_access_drop_range(staccess, 0, ULONG_MAX);
 	iommufd_access_destroy(staccess->access);
 	mutex_destroy(&staccess->lock);
 	kfree(staccess);
@@ -100,7 +114,9 @@ static const struct file_operations test_access_fops = {
 
 /*
  * The access behind an access fd of this context. The caller owns a file
- * reference, dropped with fput(); -ENOENT for anything else.
+ * reference, dropped with fput(). -EBADFD for anything else, as upstream
+ * answers a bad fd or one that is no access (upstream would even use an
+ * access of another context; we refuse it the same way).
  */
 static struct test_access *test_access_get(struct iommufd_ucmd *ucmd,
 					   int fd, struct file **filep)
@@ -110,12 +126,12 @@ static struct test_access *test_access_get(struct iommufd_ucmd *ucmd,
 
 	file = fget(fd);
 	if (!file)
-		return ERR_PTR(-EBADF);
+		return ERR_PTR(-EBADFD);
 	staccess = file->private_data;
 	if (file->f_op != &test_access_fops ||
 	    staccess->access->ictx != ucmd->ictx) {
 		fput(file);
-		return ERR_PTR(-ENOENT);
+		return ERR_PTR(-EBADFD);
 	}
 	*filep = file;
 	return staccess;
@@ -130,8 +146,13 @@ static int test_create_access(struct iommufd_ucmd *ucmd)
 	struct file *file;
 	int fd, rc;
 
-	if (flags & ~MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES)
+	if (flags & ~(MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES |
+		      MOCK_FLAGS_ACCESS_CREATE_KEEP_PINS))
 		return -EOPNOTSUPP;
+	/* Only an access that pins has pins to keep. */
+	if ((flags & MOCK_FLAGS_ACCESS_CREATE_KEEP_PINS) &&
+	    !(flags & MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES))
+		return -EINVAL;
 	/* Its result is a new fd, which a CQE cannot carry. */
 	if (ucmd->from_uring)
 		return -EOPNOTSUPP;
@@ -141,6 +162,7 @@ static int test_create_access(struct iommufd_ucmd *ucmd)
 		return -ENOMEM;
 	mutex_init(&staccess->lock);
 	INIT_LIST_HEAD(&staccess->items);
+	staccess->keep_pins = flags & MOCK_FLAGS_ACCESS_CREATE_KEEP_PINS;
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
 		rc = fd;
@@ -212,12 +234,14 @@ static int test_access_pages(struct iommufd_ucmd *ucmd)
 	struct file *file;
 	int rc;
 
-	if (flags & ~MOCK_FLAGS_ACCESS_WRITE)
-		return -EOPNOTSUPP;
+	/*
+	 * Upstream's order: the size, the flags, the access; the range
+	 * itself is the pin's to check (EINVAL, EOVERFLOW).
+	 */
 	if (length > TEST_ACCESS_MAX_BYTES)
 		return -ENOMEM;
-	if (!length || iova + length < iova)
-		return length ? -EOVERFLOW : -EINVAL;
+	if (flags & ~MOCK_FLAGS_ACCESS_WRITE)
+		return -EOPNOTSUPP;
 	staccess = test_access_get(ucmd, cmd->id, &file);
 	if (IS_ERR(staccess))
 		return PTR_ERR(staccess);
@@ -303,10 +327,11 @@ static int test_access_rw(struct iommufd_ucmd *ucmd)
 	void *buf;
 	int rc;
 
-	if (flags & ~(MOCK_ACCESS_RW_WRITE | MOCK_ACCESS_RW_SLOW_PATH))
-		return -EOPNOTSUPP;
+	/* Upstream's order: the size, then the flags. */
 	if (length > TEST_ACCESS_MAX_BYTES)
 		return -ENOMEM;
+	if (flags & ~(MOCK_ACCESS_RW_WRITE | MOCK_ACCESS_RW_SLOW_PATH))
+		return -EOPNOTSUPP;
 	if (flags & MOCK_ACCESS_RW_WRITE)
 		rw_flags |= IOPT_RW_WRITE;
 	if (flags & MOCK_ACCESS_RW_SLOW_PATH)
@@ -513,8 +538,9 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd, u32 dev_flags)
 	if (dev_flags & ~(MOCK_FLAGS_DEVICE_NO_DIRTY |
 			  MOCK_FLAGS_DEVICE_HUGE_IOVA |
 			  MOCK_FLAGS_DEVICE_PASID |
-			  MOCK_FLAGS_DEVICE_HUGE_IOPTE_ONLY))
-		return -EOPNOTSUPP;
+			  MOCK_FLAGS_DEVICE_HUGE_IOPTE_ONLY |
+			  MOCK_FLAGS_DEVICE_APERTURE_AT_0))
+		return -EINVAL;
 	sobj = iommufd_object_alloc(ucmd->ictx, sobj, IOMMUFD_OBJ_SELFTEST,
 				    &iommufd_selftest_ops);
 	if (IS_ERR(sobj))

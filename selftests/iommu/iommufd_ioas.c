@@ -1740,6 +1740,23 @@ TEST(rlimit_mode_above_one_fails_einval)
 	close(fd);
 }
 
+/* As upstream: a context in use is EBUSY whatever the value. */
+TEST(rlimit_mode_set_checks_the_context_before_the_value)
+{
+	int fd = iommufd_open();
+	__u64 val;
+	__u32 id;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioas_alloc(fd, &id));
+	ASSERT_EQ(-EBUSY, rlimit_mode_set(fd, 2));
+	ASSERT_EQ(0, iommufd_destroy(fd, id));
+	ASSERT_EQ(-EINVAL, rlimit_mode_set(fd, 2));
+	ASSERT_EQ(0, rlimit_mode_get(fd, &val));
+	ASSERT_EQ(0, val);
+	close(fd);
+}
+
 TEST(rlimit_mode_with_an_object_id_fails_eopnotsupp)
 {
 	int fd = iommufd_open();
@@ -1829,6 +1846,110 @@ TEST(ids_of_one_context_name_nothing_in_another)
 
 /* ---------------------------------------------------------------------- */
 /* Pinning through an access: lazy, once per page, undone on every path. */
+
+/* --- Validation order, as upstream 6.12 (Documentation/vfio-compat.rst) --- */
+
+/* A length no size_t of pages can hold is EINVAL, not EOVERFLOW. */
+TEST_F(ioas, map_of_a_length_beyond_size_max_less_a_page_fails_einval)
+{
+	__u64 iova = BASE_IOVA;
+
+	ASSERT_EQ(-EINVAL, ioas_map_flags(self->fd, self->ioas_id, NULL,
+					  UINT64_MAX - 1, &iova, FIXED_RW));
+	ASSERT_EQ(-EINVAL, ioas_map_flags(self->fd, self->ioas_id, NULL,
+					  UINT64_MAX - PAGE_SZ + 1, &iova,
+					  FIXED_RW));
+	/* A user range that wraps stays EOVERFLOW. */
+	ASSERT_EQ(-EOVERFLOW, ioas_map_flags(self->fd, self->ioas_id,
+					     (void *)(uintptr_t)(UINT64_MAX -
+								 PAGE_SZ + 1),
+					     2 * PAGE_SZ, &iova, FIXED_RW));
+}
+
+/* The IOVA's errors come before a user address misaligned for the IOAS. */
+TEST_F(ioas, map_checks_the_iova_before_the_user_address_alignment)
+{
+	__u64 iova = BASE_IOVA;
+	int pin_fd;
+
+	ASSERT_EQ(0, tcmd_access_create(self->fd, self->ioas_id, PIN_ACCESS,
+					&pin_fd));
+	ASSERT_EQ(PAGE_SZ, ioas_iova_alignment(self->fd, self->ioas_id));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    PAGE_SZ, BASE_IOVA));
+	ASSERT_EQ(-EEXIST, ioas_map_flags(self->fd, self->ioas_id,
+					  (char *)self->buf + 1, PAGE_SZ,
+					  &iova, FIXED_RW));
+	ASSERT_EQ(0, tcmd_add_reserved(self->fd, self->ioas_id,
+				       BASE_IOVA + PAGE_SZ, PAGE_SZ));
+	iova = BASE_IOVA + PAGE_SZ;
+	ASSERT_EQ(-EINVAL, ioas_map_flags(self->fd, self->ioas_id,
+					  (char *)self->buf + 1, PAGE_SZ,
+					  &iova, FIXED_RW));
+	/* Free, aligned IOVA: now the user address is what is wrong. */
+	iova = BASE_IOVA + 2 * PAGE_SZ;
+	ASSERT_EQ(-EINVAL, ioas_map_flags(self->fd, self->ioas_id,
+					  (char *)self->buf + 1, PAGE_SZ,
+					  &iova, FIXED_RW));
+	ASSERT_EQ(-ENOENT, ioas_unmap(self->fd, self->ioas_id,
+				      BASE_IOVA + 2 * PAGE_SZ, PAGE_SZ, NULL));
+	close(pin_fd);
+}
+
+/* A bad source range is reported before a bad destination IOAS. */
+TEST_F(ioas, copy_checks_the_source_range_before_the_destination_ioas)
+{
+	__u64 dst_iova = BASE_IOVA * 2;
+	__u32 bad = self->ioas_id + 1000;
+
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    PAGE_SZ, BASE_IOVA));
+	ASSERT_EQ(-EINVAL, ioas_copy(self->fd, bad, &dst_iova, self->ioas_id,
+				     BASE_IOVA, 0, FIXED_RW));
+	ASSERT_EQ(-EOVERFLOW, ioas_copy(self->fd, bad, &dst_iova,
+					self->ioas_id, UINT64_MAX - PAGE_SZ,
+					2 * PAGE_SZ, FIXED_RW));
+	ASSERT_EQ(-ENOENT, ioas_copy(self->fd, bad, &dst_iova, self->ioas_id,
+				     BASE_IOVA, 2 * PAGE_SZ, FIXED_RW));
+	/* A good source range: now the destination's ID is looked up. */
+	ASSERT_EQ(-ENOENT, ioas_copy(self->fd, bad, &dst_iova, self->ioas_id,
+				     BASE_IOVA, PAGE_SZ, FIXED_RW));
+	ASSERT_EQ(0, ioas_copy(self->fd, self->ioas_id, &dst_iova,
+			       self->ioas_id, BASE_IOVA, PAGE_SZ, FIXED_RW));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, dst_iova, PAGE_SZ,
+				NULL));
+}
+
+/* Writing to read-only pages (EPERM) is checked after the IOVA. */
+TEST_F(ioas, copy_checks_the_iova_before_write_access_to_the_source)
+{
+	__u64 iova = BASE_IOVA, dst_iova = BASE_IOVA;
+
+	ASSERT_EQ(0, ioas_map_flags(self->fd, self->ioas_id, self->buf,
+				    2 * PAGE_SZ, &iova,
+				    IOMMU_IOAS_MAP_FIXED_IOVA |
+				    IOMMU_IOAS_MAP_READABLE));
+	ASSERT_EQ(-EEXIST, ioas_copy(self->fd, self->ioas_id, &dst_iova,
+				     self->ioas_id, BASE_IOVA, PAGE_SZ,
+				     FIXED_RW));
+	ASSERT_EQ(0, tcmd_add_reserved(self->fd, self->ioas_id,
+				       BASE_IOVA * 2, PAGE_SZ));
+	dst_iova = BASE_IOVA * 2;
+	ASSERT_EQ(-EINVAL, ioas_copy(self->fd, self->ioas_id, &dst_iova,
+				     self->ioas_id, BASE_IOVA, PAGE_SZ,
+				     FIXED_RW));
+	dst_iova = BASE_IOVA * 3;
+	ASSERT_EQ(-EPERM, ioas_copy(self->fd, self->ioas_id, &dst_iova,
+				    self->ioas_id, BASE_IOVA, PAGE_SZ,
+				    FIXED_RW));
+	/* Nothing was left behind by any of them. */
+	ASSERT_EQ(-ENOENT, ioas_unmap(self->fd, self->ioas_id, BASE_IOVA * 3,
+				      PAGE_SZ, NULL));
+	ASSERT_EQ(0, ioas_copy(self->fd, self->ioas_id, &dst_iova,
+			       self->ioas_id, BASE_IOVA, PAGE_SZ,
+			       IOMMU_IOAS_MAP_FIXED_IOVA |
+			       IOMMU_IOAS_MAP_READABLE));
+}
 
 FIXTURE(pin)
 {
@@ -2486,6 +2607,46 @@ TEST_F(pin, pin_of_memory_mapped_by_an_exited_child_fails_efault)
 
 #define RW_PAGES 4
 #define RW_SIZE (RW_PAGES * PAGE_SZ)
+
+/* Test-op checks in upstream's order: size, flags, the access fd. */
+TEST_F(pin, access_pin_checks_size_then_flags_then_the_access)
+{
+	int plain_fd;
+
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    BUF_SIZE, BASE_IOVA));
+	ASSERT_EQ(-ENOMEM, tcmd_access_pin(self->fd, self->access_fd,
+					   BASE_IOVA, 16 * 1024 * 1024 + 1,
+					   NULL, 1U << 1, NULL));
+	ASSERT_EQ(-EOPNOTSUPP, tcmd_access_pin(self->fd, -1, BASE_IOVA, 0,
+					       NULL, 1U << 1, NULL));
+	/* Not an access fd, or none at all: EBADFD, as upstream. */
+	ASSERT_EQ(-EBADFD, tcmd_access_pin(self->fd, -1, BASE_IOVA, 0, NULL,
+					   0, NULL));
+	ASSERT_EQ(-EBADFD, tcmd_access_pin(self->fd, self->fd, BASE_IOVA,
+					   PAGE_SZ, NULL, 0, NULL));
+	ASSERT_EQ(-EBADFD, tcmd_access_unpin(self->fd, self->fd, 0));
+	ASSERT_EQ(-EBADFD, tcmd_access_rw(self->fd, self->fd, BASE_IOVA,
+					  self->buf, 8, 0));
+	ASSERT_EQ(-EBADFD, tcmd_access_replace_ioas(self->fd, self->fd,
+						    self->ioas_id));
+	/* An access that does not pin is refused before the range. */
+	ASSERT_EQ(0, tcmd_access_create(self->fd, self->ioas_id, 0,
+					&plain_fd));
+	ASSERT_EQ(-EOPNOTSUPP, tcmd_access_pin(self->fd, plain_fd, BASE_IOVA,
+					       0, NULL, 0, NULL));
+	/* Then the range: the pin's errors. */
+	ASSERT_EQ(-EINVAL, tcmd_access_pin(self->fd, self->access_fd,
+					   BASE_IOVA, 0, NULL, 0, NULL));
+	ASSERT_EQ(-EOVERFLOW, tcmd_access_pin(self->fd, self->access_fd,
+					      UINT64_MAX - PAGE_SZ + 1,
+					      2 * PAGE_SZ, NULL, 0, NULL));
+	ASSERT_EQ(-ENOMEM, tcmd_access_rw(self->fd, plain_fd, BASE_IOVA,
+					  self->buf, 16 * 1024 * 1024 + 1,
+					  1U << 1));
+	ASSERT_EQ(0, tcmd_check_refs(self->fd, self->buf, BUF_SIZE, 0));
+	ASSERT_EQ(0, close(plain_fd));
+}
 
 FIXTURE(rw)
 {

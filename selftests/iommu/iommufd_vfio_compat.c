@@ -1142,10 +1142,134 @@ TEST_F(parity, mock_pasid_device_reports_its_pasid_width)
 				    IOVA_BASE));
 	ASSERT_EQ(0, tcmd_check_map(self->fd, hwpt, IOVA_BASE, self->buf,
 				    PSZ));
-	/* Bit 3 is nobody's. */
-	ASSERT_EQ(-EOPNOTSUPP, tcmd_mock_domain_flags(self->fd, self->ioas_id,
-						      1 << 3, NULL, NULL,
-						      NULL));
+	/* Bit 3 is nobody's: EINVAL, as upstream's mock_dev_create(). */
+	ASSERT_EQ(-EINVAL, tcmd_mock_domain_flags(self->fd, self->ioas_id,
+						  1 << 3, NULL, NULL, NULL));
+}
+
+/*
+ * An access that keeps its pins when asked to unpin: after 100 requests
+ * the unmap gives up with EDEADLOCK, as upstream, and changes nothing.
+ */
+static void unmap_vs_stubborn_access(struct __test_metadata *_metadata,
+				     int fd, __u32 ioas_id, void *buf,
+				     bool domain)
+{
+	long vm_pin = proc_status_kb("VmPin");
+	__u32 hwpt = 0, item;
+	__u64 unmapped = 0;
+	char got[64];
+	int access;
+
+	if (domain)
+		ASSERT_EQ(0, tcmd_mock_domain(fd, ioas_id, NULL, &hwpt, NULL));
+	ASSERT_EQ(0, ioas_map_fixed(fd, ioas_id, buf, 4 * PSZ, IOVA_BASE));
+	ASSERT_EQ(0, tcmd_access_create(fd, ioas_id,
+					MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES |
+					MOCK_FLAGS_ACCESS_CREATE_KEEP_PINS,
+					&access));
+	ASSERT_EQ(0, tcmd_access_pin(fd, access, IOVA_BASE + PSZ, PSZ, NULL,
+				     0, &item));
+	if (!domain) {
+		ASSERT_EQ(0, tcmd_check_refs(fd, buf, PSZ, 0));
+		ASSERT_EQ(0, tcmd_check_refs(fd, buf + PSZ, PSZ, 1));
+	}
+	ASSERT_LT(vm_pin, proc_status_kb("VmPin"));
+
+	ASSERT_EQ(-EDEADLOCK, ioas_unmap(fd, ioas_id, IOVA_BASE, 4 * PSZ,
+					 &unmapped));
+	ASSERT_EQ(-EDEADLOCK, ioas_unmap(fd, ioas_id, 0, UINT64_MAX, NULL));
+	/* The mapping stays: taken, readable, in the domain; the pin too. */
+	ASSERT_EQ(-EEXIST, ioas_map_fixed(fd, ioas_id, buf, PSZ, IOVA_BASE));
+	ASSERT_EQ(0, tcmd_access_rw(fd, access, IOVA_BASE + 3 * PSZ, got,
+				    sizeof(got), 0));
+	ASSERT_EQ(0, memcmp(got, (char *)buf + 3 * PSZ, sizeof(got)));
+	if (domain) {
+		ASSERT_EQ(0, tcmd_check_map(fd, hwpt, IOVA_BASE, buf,
+					    4 * PSZ));
+	} else {
+		ASSERT_EQ(0, tcmd_check_refs(fd, buf + PSZ, PSZ, 1));
+	}
+	/* An unmap that misses the pinned page is not held up. */
+	ASSERT_EQ(-ENOENT, ioas_unmap(fd, ioas_id, IOVA_BASE + 4 * PSZ, PSZ,
+				      NULL));
+
+	/* Once the access lets go, the unmap works and all is returned. */
+	ASSERT_EQ(0, tcmd_access_unpin(fd, access, item));
+	ASSERT_EQ(0, ioas_unmap(fd, ioas_id, IOVA_BASE, 4 * PSZ, &unmapped));
+	ASSERT_EQ(4 * PSZ, unmapped);
+	ASSERT_EQ(0, tcmd_check_refs(fd, buf, 4 * PSZ, 0));
+	ASSERT_EQ(vm_pin, proc_status_kb("VmPin"));
+	close(access);
+}
+
+TEST_F(parity, unmap_gives_up_with_edeadlock_on_pins_kept)
+{
+	if (!iommufd_is_test_build(self->fd))
+		SKIP(return, "needs a test build");
+	unmap_vs_stubborn_access(_metadata, self->fd, self->ioas_id,
+				 self->buf, false);
+}
+
+TEST_F(parity, unmap_gives_up_with_edeadlock_on_pins_kept_with_a_domain)
+{
+	if (!iommufd_is_test_build(self->fd))
+		SKIP(return, "needs a test build");
+	unmap_vs_stubborn_access(_metadata, self->fd, self->ioas_id,
+				 self->buf, true);
+}
+
+TEST_F(parity, access_keep_pins_needs_pin_pages)
+{
+	int access;
+
+	if (!iommufd_is_test_build(self->fd))
+		SKIP(return, "needs a test build");
+	ASSERT_EQ(-EINVAL, tcmd_access_create(self->fd, self->ioas_id,
+					      MOCK_FLAGS_ACCESS_CREATE_KEEP_PINS,
+					      &access));
+	ASSERT_EQ(-EOPNOTSUPP, tcmd_access_create(self->fd, self->ioas_id,
+						  1 << 30, &access));
+}
+
+/* A domain whose aperture ends at 0 holds IOVA 0 alone, not everything. */
+TEST_F(parity, aperture_that_ends_at_0_is_not_unlimited)
+{
+	struct iommu_iova_range ranges[4];
+	__u32 num = 4, stdev, hwpt;
+	__u64 align, iova;
+
+	if (!iommufd_is_test_build(self->fd))
+		SKIP(return, "needs a test build");
+	ASSERT_EQ(0, tcmd_mock_domain_flags(self->fd, self->ioas_id,
+					    MOCK_FLAGS_DEVICE_APERTURE_AT_0,
+					    &stdev, &hwpt, NULL));
+	ASSERT_EQ(0, ioas_iova_ranges(self->fd, self->ioas_id, ranges, &num,
+				      &align));
+	ASSERT_EQ(1, num);
+	ASSERT_EQ(0, ranges[0].start);
+	ASSERT_EQ(0, ranges[0].last);
+	/* Not even the page at 0 fits, nor anything above it. */
+	ASSERT_EQ(-EINVAL, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+					  PSZ, 0));
+	ASSERT_EQ(-EINVAL, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+					  PSZ, IOVA_BASE));
+	ASSERT_NE(0, ioas_map(self->fd, self->ioas_id, self->buf, PSZ, &iova));
+	/* Its domain is its own: an ordinary mock device does not share it. */
+	ASSERT_EQ(0, tcmd_mock_domain(self->fd, self->ioas_id, NULL, NULL,
+				      NULL));
+	num = 4;
+	ASSERT_EQ(0, ioas_iova_ranges(self->fd, self->ioas_id, ranges, &num,
+				      &align));
+	ASSERT_EQ(0, num);
+	/* Gone with its device, the limit goes too. */
+	ASSERT_EQ(0, iommufd_destroy(self->fd, stdev));
+	num = 4;
+	ASSERT_EQ(0, ioas_iova_ranges(self->fd, self->ioas_id, ranges, &num,
+				      &align));
+	ASSERT_EQ(1, num);
+	ASSERT_EQ(MOCK_APERTURE_START, ranges[0].start);
+	ASSERT_EQ(MOCK_APERTURE_LAST, ranges[0].last);
 }
 
 TEST_HARNESS_MAIN
