@@ -42,8 +42,10 @@ else
 fi
 
 # --- The base BTF.
+# Not grep -q: under pipefail, grep leaving early would make readelf die
+# of SIGPIPE now and then, and the pipeline fail with it.
 has_btf() {
-	readelf -S "$1" 2>/dev/null | grep -q ' \.BTF '
+	readelf -S "$1" 2>/dev/null | grep ' \.BTF ' > /dev/null
 }
 base=$cache/vmlinux.btf
 if [ -f "$kdir/vmlinux" ] && has_btf "$kdir/vmlinux"; then
@@ -80,14 +82,16 @@ elif [ ! -s "$base" ]; then
 fi
 
 # --- The struct, as pahole prints it, turned into macros.
-layout=$(pahole --btf_base "$base" -C vfio_iommu_driver_ops "$ko") ||
-	die "pahole could not read $ko"
-echo "$layout" | grep -q '^struct vfio_iommu_driver_ops {' ||
-	die "$ko has no struct vfio_iommu_driver_ops in its BTF"
+layout=$(pahole --btf_base "$base" -C vfio_iommu_driver_ops "$ko" \
+	 2> "$cache/pahole.err") ||
+	die "pahole could not read $ko: $(cat "$cache/pahole.err")"
+grep -q '^struct vfio_iommu_driver_ops {' <<< "$layout" ||
+	die "$ko has no struct vfio_iommu_driver_ops in its BTF" \
+	    "(base $base; pahole said: $(cat "$cache/pahole.err"))"
 
 types=$(pahole --btf_base "$base" -C vfio_group_type "$ko") ||
 	die "pahole could not read $ko"
-echo "$types" | grep -q '^enum vfio_group_type {' ||
+grep -q '^enum vfio_group_type {' <<< "$types" ||
 	die "$ko has no enum vfio_group_type in its BTF"
 
 {
