@@ -104,8 +104,8 @@ $(call mod_ko,$(1),$(2)): $(MODULE_SRCS) $(call vfio_btf_h,$(1)) | deps
 		$(if $(filter test,$(2)),CONFIG_IOMMUFD_OOT_TEST=y) \
 		IOMMUFD_OOT_VERSION='$(IOMMUFD_OOT_VERSION)' W=1 modules
 	$(Q)rm -f $(BUILD)/mod/$(1)/$(2)/*.ko
-	$(Q)cp $(BUILD)/mod/$(1)/$(2)/iommufd/$(MOD_NAME_$(2))_vfio.ko \
-		$(BUILD)/mod/$(1)/$(2)/
+	$(Q)v=$(BUILD)/mod/$(1)/$(2)/iommufd/$(MOD_NAME_$(2))_vfio.ko; \
+		if [ -f "$$$$v" ]; then cp "$$$$v" $(BUILD)/mod/$(1)/$(2)/; fi
 	$(Q)cp $(BUILD)/mod/$(1)/$(2)/iommufd/$(MOD_NAME_$(2)).ko $$@
 endef
 $(foreach k,$(sort $(KVER) $(KVERS_CHECK)),\
