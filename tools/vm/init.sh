@@ -54,16 +54,33 @@ load_module() {
 
 # suites.list variants: "test" and "release" name the module build;
 # "uring" is the test build with every command sent through io_uring.
+# "vfio-type1", "vfio-oot" and "vfio-both" (real-device boots) name the
+# VFIO IOMMU backends loaded while the suite runs (vfio_backends below).
 run_suites() {
 	while read -r variant suite; do
 		[ -n "$suite" ] || continue
 		echo "IOMMUFD-SUITE-BEGIN $suite@$variant"
-		module=$variant
-		[ "$variant" = uring ] && module=test
-		if load_module "$module"; then
+		case "$variant" in
+		vfio-*)
+			vfio_backends "${variant#vfio-}"
+			rc=$?
+			;;
+		*)
+			# Our backend lives on the release build: it goes first.
+			vfio_backends none
+			rc=$?
+			module=$variant
+			[ "$variant" = uring ] && module=test
+			[ $rc = 0 ] && load_module "$module"
+			rc=$?
+			;;
+		esac
+		if [ $rc = 0 ]; then
 			case "$variant" in
 			release) IOMMUFD_EXPECT_RELEASE=1 "/tests/$suite" ;;
 			uring) IOMMUFD_TEST_SUBMIT=uring "/tests/$suite" ;;
+			vfio-*) IOMMUFD_EDU_EXPECT_MODULE=$vfio_serving \
+				"/tests/$suite" ;;
 			*) "/tests/$suite" ;;
 			esac
 			rc=$?
@@ -85,27 +102,102 @@ kmemleak_report() {
 	echo "IOMMUFD-KMEMLEAK-DONE"
 }
 
-# The peer for make bench: QEMU's edu device behind emulated VT-d, bound
-# to vfio-pci, its group handed to the benchmark.
+# insmod, said in the log the runner judges (a failure fails the run).
+insmod_logged() {
+	insmod "$@"
+	rc=$?
+	echo "IOMMUFD-INSMOD variant=$(basename "$1" .ko) rc=$rc"
+	return $rc
+}
+
+rmmod_logged() {
+	rmmod "$1"
+	rc=$?
+	echo "IOMMUFD-RMMOD variant=$1 rc=$rc"
+	return $rc
+}
+
+# QEMU's edu devices behind the emulated IOMMU, bound to vfio-pci: the
+# benchmark's VFIO peer, and the devices of the real-device suites. The
+# IOMMU driver comes first when it is a module (virtio-iommu), so that
+# each device has its group by the time vfio-pci binds it.
+vfio_ready=
 vfio_setup() {
-	for m in irqbypass vfio vfio_iommu_type1 vfio-pci-core vfio-pci; do
-		[ -f "/lib/vfio/$m.ko" ] || return 0
-		insmod "/lib/vfio/$m.ko" || return 0
+	[ -n "$vfio_ready" ] && return 0
+	[ -f /lib/vfio/vfio.order ] || return 1
+	for m in $(cat /lib/vfio/iommu.order /lib/vfio/vfio.order \
+		   2>/dev/null); do
+		insmod_logged "/lib/vfio/$m.ko" || return 1
 	done
+	n=0
 	for d in /sys/bus/pci/devices/*; do
 		[ "$(cat "$d/vendor")" = 0x1234 ] || continue
 		[ "$(cat "$d/device")" = 0x11e8 ] || continue
 		echo vfio-pci > "$d/driver_override"
 		basename "$d" > /sys/bus/pci/drivers_probe
 		group=$(basename "$(readlink "$d/iommu_group")")
+		if [ -z "$group" ] || [ ! -e "/dev/vfio/$group" ]; then
+			echo "IOMMUFD-ERROR edu $(basename "$d") not bound to vfio-pci"
+			return 1
+		fi
 		export IOMMUFD_BENCH_VFIO_GROUP=/dev/vfio/$group
 		echo "IOMMUFD-VFIO edu $(basename "$d") group $group"
+		n=$((n + 1))
 	done
+	[ $n -gt 0 ] || { echo "IOMMUFD-ERROR no edu device"; return 1; }
+	vfio_ready=1
+}
+
+# The VFIO IOMMU backends of a real-device suite: "type1" (stock
+# vfio_iommu_type1 alone), "oot" (our iommufd_oot_vfio alone), "both"
+# (type1 first, then ours, modprobe's order: ours must be the one
+# chosen) or "none". The last one registered is asked first, so ours is
+# unloaded before type1 is loaded. Sets vfio_serving to the module that
+# must serve the suite's containers. virtio-iommu remaps no interrupts:
+# both backends are told to accept that there.
+type1_loaded=0
+oot_loaded=0
+vfio_serving=
+vfio_backends() {
+	want_type1=0
+	want_oot=0
+	case "$1" in
+	type1) want_type1=1 ;;
+	oot) want_oot=1 ;;
+	both) want_type1=1; want_oot=1 ;;
+	esac
+	unsafe=
+	[ "$(arg iommu)" = virtio ] && unsafe=allow_unsafe_interrupts=1
+	if [ $oot_loaded = 1 ] && { [ $want_oot = 0 ] ||
+	   { [ $want_type1 = 1 ] && [ $type1_loaded = 0 ]; }; }; then
+		rmmod_logged iommufd_oot_vfio || return 1
+		oot_loaded=0
+	fi
+	if [ $type1_loaded = 1 ] && [ $want_type1 = 0 ]; then
+		rmmod_logged vfio_iommu_type1 || return 1
+		type1_loaded=0
+	fi
+	[ "$1" = none ] && return 0
+	vfio_setup || return 1
+	if [ $want_type1 = 1 ] && [ $type1_loaded = 0 ]; then
+		insmod_logged /lib/vfio/vfio_iommu_type1.ko $unsafe || return 1
+		type1_loaded=1
+	fi
+	if [ $want_oot = 1 ] && [ $oot_loaded = 0 ]; then
+		load_module release || return 1
+		insmod_logged /lib/iommufd/release/iommufd_oot_vfio.ko \
+			$unsafe || return 1
+		oot_loaded=1
+	fi
+	vfio_serving=vfio_iommu_type1
+	[ $want_oot = 1 ] && vfio_serving=iommufd_oot_vfio
+	return 0
 }
 
 case "$mode" in
 check)
 	run_suites
+	vfio_backends none
 	[ -n "$loaded" ] && unload_module
 	kmemleak_report
 	;;
@@ -120,7 +212,7 @@ run)
 	;;
 bench)
 	load_module test
-	vfio_setup
+	vfio_setup && vfio_backends type1
 	# bench_only=rates: only the operation-rate rows of ops_bench.
 	only=$(arg bench_only)
 	rc=0
