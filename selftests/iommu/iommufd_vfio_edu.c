@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Real DMA through a VFIO container, with QEMU's edu device behind an
- * emulated IOMMU (Documentation/vfio-edu-tests.rst). The same tests run
+ * emulated IOMMU ("Real-device suites" in Documentation/build-and-test.rst). The same tests run
  * against stock vfio_iommu_type1 and against our backend
  * (iommufd_oot_vfio.ko): they prove that whichever driver answers the
  * container does real DMA the way unmodified programs expect.
@@ -9,8 +9,9 @@
  * - edu's DMA engine copies RAM -> device -> RAM through mapped IOVAs and
  *   the data arrives, byte for byte and nowhere else; after UNMAP the
  *   same DMA writes nothing (a sentinel stays) and reads nothing; a
- *   READ-only mapping blocks device writes, a WRITE-only one device reads;
- *   THP and hugetlb memory mapped at offsets lands where the CPU sees it;
+ *   READ-only mapping blocks device writes; pages mapped one by one in
+ *   any order, THP and hugetlb memory mapped at offsets: every byte lands
+ *   where the CPU sees it, and nowhere else;
  * - the call sequences of QEMU's container backend, DPDK, crosvm and
  *   cloud-hypervisor (rust-vmm's vfio-ioctls), each as that program makes
  *   them, with the checks that program makes on the results;
@@ -78,7 +79,7 @@
 #define EDU_BAR_SIZE SZ_1M
 /* Transfers end before the buffer's last byte (see above). */
 #define EDU_MAX_XFER 2048UL
-#define EDU_DMA_LIMIT (1UL << 28)
+#define EDU_DMA_LIMIT 0x10000000UL
 #define EDU_DMA_TIMEOUT_MS 10000
 
 /* IOVAs, all below edu's 28-bit limit and clear of 128 MiB (virtio-iommu's
@@ -392,7 +393,7 @@ struct edu {
 	struct edu_dev dev;
 	int group;
 	int device;
-	volatile uint8_t *bar;
+	__u8 *bar;
 	__u64 cfg_offset;
 };
 
@@ -404,24 +405,28 @@ static int region_info(int device, __u32 index, struct vfio_region_info *ri)
 	return ioctl(device, VFIO_DEVICE_GET_REGION_INFO, ri) ? -errno : 0;
 }
 
+/*
+ * Register accesses: relaxed atomics are single loads and stores of the
+ * register's width that the compiler may neither drop nor merge.
+ */
 static __u32 edu_read32(struct edu *e, unsigned int reg)
 {
-	return *(volatile __u32 *)(e->bar + reg);
+	return __atomic_load_n((__u32 *)(e->bar + reg), __ATOMIC_RELAXED);
 }
 
 static void edu_write32(struct edu *e, unsigned int reg, __u32 val)
 {
-	*(volatile __u32 *)(e->bar + reg) = val;
+	__atomic_store_n((__u32 *)(e->bar + reg), val, __ATOMIC_RELAXED);
 }
 
 static __u64 edu_read64(struct edu *e, unsigned int reg)
 {
-	return *(volatile __u64 *)(e->bar + reg);
+	return __atomic_load_n((__u64 *)(e->bar + reg), __ATOMIC_RELAXED);
 }
 
 static void edu_write64(struct edu *e, unsigned int reg, __u64 val)
 {
-	*(volatile __u64 *)(e->bar + reg) = val;
+	__atomic_store_n((__u64 *)(e->bar + reg), val, __ATOMIC_RELAXED);
 }
 
 /* Memory decoding and bus mastering on, through VFIO's config region. */
@@ -487,7 +492,7 @@ static int edu_open_device(struct edu *e)
 static void edu_close_device(struct edu *e)
 {
 	if (e->bar)
-		munmap((void *)e->bar, EDU_BAR_SIZE);
+		munmap(e->bar, EDU_BAR_SIZE);
 	e->bar = NULL;
 	if (e->device >= 0)
 		close(e->device);
@@ -769,10 +774,15 @@ TEST_F(edu, read_only_mapping_blocks_device_writes)
 	fill_pattern(OUT(self), PAGE_SZ, 0, 4);
 	memset(IN(self), SENTINEL, PAGE_SZ);
 
-	/* The device writes into the read-only page: nothing changes. */
+	/* The device writes into the read-only page: nothing changes... */
 	ASSERT_EQ(0, edu_pull(&self->e, IOVA_OUT, 0, 1024));
 	ASSERT_EQ(0, edu_push(&self->e, 0, IOVA_IN, 1024));
 	ASSERT_TRUE(all_bytes(IN(self), PAGE_SZ, SENTINEL));
+	/* ...where the same write into a writable page lands. */
+	memset(OUT(self) + 2048, SENTINEL, 1024);
+	ASSERT_EQ(0, edu_push(&self->e, 0, IOVA_OUT + 2048, 1024));
+	ASSERT_TRUE(is_pattern(OUT(self) + 2048, 1024, 0, 4));
+	fill_pattern(OUT(self), PAGE_SZ, 0, 4);
 
 	/* It may read it, though. */
 	ASSERT_EQ(0, edu_copy(&self->e, IOVA_IN, IOVA_OUT, 1024));
@@ -1072,7 +1082,7 @@ TEST_F(edu, mapping_is_charged_once_and_returned_at_unmap)
 	ASSERT_EQ(0, dma_map(self->c, IN(self), IOVA_IN, 16 * PAGE_SZ, RW));
 	ASSERT_EQ(kb + 64, locked_kb());
 	/* A BAR (VM_PFNMAP) is not RAM: mapping it charges nothing. */
-	ASSERT_EQ(0, dma_map(self->c, (void *)self->e.bar, IOVA_BAR,
+	ASSERT_EQ(0, dma_map(self->c, self->e.bar, IOVA_BAR,
 			     EDU_BAR_SIZE, RW));
 	ASSERT_EQ(kb + 64, locked_kb());
 	ASSERT_EQ(0, dma_unmap(self->c, IOVA_BAR, EDU_BAR_SIZE, &unmapped));
@@ -1098,7 +1108,8 @@ TEST_F(edu, rlimit_memlock_is_enforced_to_the_page)
 
 	ASSERT_EQ(0, cap_drop(CAP_IPC_LOCK));
 	kb = locked_kb();
-	rl.rlim_cur = rl.rlim_max = kb * 1024 + allowed;
+	rl.rlim_cur = kb * 1024 + allowed;
+	rl.rlim_max = rl.rlim_cur;
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
 
 	/* Over the limit in one go: refused, nothing left charged. */
@@ -1111,7 +1122,7 @@ TEST_F(edu, rlimit_memlock_is_enforced_to_the_page)
 	ASSERT_EQ(-ENOMEM, dma_map(self->c, OUT(self), IOVA_OUT, PAGE_SZ, RW));
 	ASSERT_EQ(kb + (long)(allowed / 1024), locked_kb());
 	/* A BAR is not charged, so it still maps. */
-	ASSERT_EQ(0, dma_map(self->c, (void *)self->e.bar, IOVA_BAR,
+	ASSERT_EQ(0, dma_map(self->c, self->e.bar, IOVA_BAR,
 			     EDU_BAR_SIZE, RW));
 	ASSERT_EQ(0, dma_unmap(self->c, IOVA_BAR, EDU_BAR_SIZE, &unmapped));
 	/* Unmapping makes room again. */
@@ -1154,19 +1165,6 @@ static void program_setup(struct __test_metadata *_metadata, struct edu *e,
 		       getenv("IOMMUFD_EDU_EXPECT_MODULE"));
 	ASSERT_EQ(0, edu_open_device(e));
 }
-
-#define NEED_EDU(devs, n)						\
-	do {								\
-		if (edu_find(devs, MAX_EDUS) < (n))			\
-			SKIP(return, "needs %d edu device(s) bound to vfio-pci", (n)); \
-	} while (0)
-
-#define NEED_TYPE1_BY_NAME()						\
-	do {								\
-		if (!edu_type_is_type1())				\
-			SKIP(return, "the program asks for type1 by name"); \
-	} while (0)
-
 
 /* --- Tests that set up their own containers -------------------------- */
 
@@ -1233,7 +1231,8 @@ TEST_F_TIMEOUT(bare, qemu_container_backend_sequence, 90)
 	struct edu e;
 	int c;
 
-	NEED_TYPE1_BY_NAME();
+	if (!edu_type_is_type1())
+		SKIP(return, "the program asks for type1 by name");
 	program_setup(_metadata, &e, &self->devs[0], &c, VFIO_TYPE1v2_IOMMU);
 	/* QEMU's probe order: TYPE1v2, then TYPE1; both answered. */
 	ASSERT_EQ(1, check_extension(c, VFIO_TYPE1v2_IOMMU));
@@ -1272,7 +1271,7 @@ TEST_F_TIMEOUT(bare, qemu_container_backend_sequence, 90)
 	ASSERT_NE(NULL, ram_hi);
 	ASSERT_EQ(0, dma_map(c, ram_lo, IOVA_IN, ram_len, RW));
 	ASSERT_EQ(0, dma_map(c, ram_hi, IOVA_MORE, ram_len, RW));
-	ASSERT_EQ(0, dma_map(c, (void *)e.bar, IOVA_BAR, EDU_BAR_SIZE, RW));
+	ASSERT_EQ(0, dma_map(c, e.bar, IOVA_BAR, EDU_BAR_SIZE, RW));
 	info = iommu_info(c, &len);
 	ASSERT_NE(NULL, info);
 	avail = cap_of(_metadata, info, len, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
@@ -1304,7 +1303,7 @@ TEST_F_TIMEOUT(bare, qemu_container_backend_sequence, 90)
 	/* A newer QEMU asks for UNMAP_ALL and uses it. */
 	ASSERT_EQ(1, check_extension(c, VFIO_UNMAP_ALL));
 	ASSERT_EQ(0, dma_map(c, ram_lo, IOVA_IN, ram_len, RW));
-	ASSERT_EQ(0, dma_map(c, (void *)e.bar, IOVA_BAR, EDU_BAR_SIZE, RW));
+	ASSERT_EQ(0, dma_map(c, e.bar, IOVA_BAR, EDU_BAR_SIZE, RW));
 	ASSERT_EQ(0, dma_unmap_flags(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
 				     &unmapped));
 	ASSERT_EQ(ram_len + EDU_BAR_SIZE, unmapped);
@@ -1344,7 +1343,8 @@ TEST_F_TIMEOUT(bare, dpdk_type1_v1_sequence, 90)
 	__u8 *mem;
 	int c;
 
-	NEED_TYPE1_BY_NAME();
+	if (!edu_type_is_type1())
+		SKIP(return, "the program asks for type1 by name");
 	program_setup(_metadata, &e, &self->devs[0], &c, VFIO_TYPE1_IOMMU);
 	mem = map_small_pages(4 * seg);
 	ASSERT_NE(NULL, mem);
@@ -1420,7 +1420,8 @@ TEST_F_TIMEOUT(bare, crosvm_sequence, 60)
 	__u32 len;
 	int c, i;
 
-	NEED_TYPE1_BY_NAME();
+	if (!edu_type_is_type1())
+		SKIP(return, "the program asks for type1 by name");
 	program_setup(_metadata, &e, &self->devs[0], &c, VFIO_TYPE1v2_IOMMU);
 
 	memset(small.after, SENTINEL, sizeof(small.after));
@@ -1503,7 +1504,8 @@ TEST_F_TIMEOUT(bare, cloud_hypervisor_sequence, 60)
 	__u32 i;
 	int c;
 
-	NEED_TYPE1_BY_NAME();
+	if (!edu_type_is_type1())
+		SKIP(return, "the program asks for type1 by name");
 	program_setup(_metadata, &e, &self->devs[0], &c, VFIO_TYPE1v2_IOMMU);
 	ASSERT_EQ(0, ioctl(e.device, VFIO_DEVICE_GET_INFO, &di));
 	/* Non-VGA devices have no VGA region: EINVAL, as vfio-ioctls expects. */
@@ -1519,7 +1521,7 @@ TEST_F_TIMEOUT(bare, cloud_hypervisor_sequence, 60)
 	ASSERT_NE(NULL, ram);
 	ASSERT_EQ(0, dma_map(c, ram, IOVA_IN, region, RW));
 	ASSERT_EQ(0, dma_map(c, ram + region, IOVA_OUT, region, RW));
-	ASSERT_EQ(0, dma_map(c, (void *)e.bar, IOVA_BAR, EDU_BAR_SIZE, RW));
+	ASSERT_EQ(0, dma_map(c, e.bar, IOVA_BAR, EDU_BAR_SIZE, RW));
 	fill_pattern(ram, region, 0, 50);
 	memset(ram + region, SENTINEL, region);
 	ASSERT_EQ(0, edu_copy(&e, IOVA_IN + region - 2000, IOVA_OUT + 10,
@@ -1704,7 +1706,8 @@ TEST_F_TIMEOUT(bare, two_groups_share_one_container, 60)
 	__u8 *mem;
 	int c;
 
-	NEED_EDU(self->devs, 2);
+	if (self->ndevs < 2)
+		SKIP(return, "needs two edu devices bound to vfio-pci");
 	program_setup(_metadata, &a, &self->devs[0], &c, edu_iommu_type());
 	mem = map_small_pages(4 * PAGE_SZ);
 	ASSERT_NE(NULL, mem);
@@ -1755,7 +1758,8 @@ TEST_F_TIMEOUT(bare, two_containers_are_isolated, 60)
 	__u8 *mem_a, *mem_b;
 	int ca, cb;
 
-	NEED_EDU(self->devs, 2);
+	if (self->ndevs < 2)
+		SKIP(return, "needs two edu devices bound to vfio-pci");
 	program_setup(_metadata, &a, &self->devs[0], &ca, edu_iommu_type());
 	program_setup(_metadata, &b, &self->devs[1], &cb, edu_iommu_type());
 	mem_a = map_small_pages(2 * PAGE_SZ);
@@ -1773,11 +1777,14 @@ TEST_F_TIMEOUT(bare, two_containers_are_isolated, 60)
 	ASSERT_TRUE(is_pattern(mem_a + PAGE_SZ, 2000, 0, 90));
 	ASSERT_TRUE(is_pattern(mem_b + PAGE_SZ, 2000, 0, 91));
 
-	/* An IOVA mapped only in A's container is nothing to B. */
+	/* An IOVA mapped only in A's container is nothing to B... */
 	ASSERT_EQ(0, dma_map(ca, mem_a, IOVA_MORE, PAGE_SZ, RW));
 	memset(mem_a, SENTINEL, PAGE_SZ);
 	ASSERT_EQ(0, edu_push(&b, 0, IOVA_MORE, 2000));
 	ASSERT_TRUE(all_bytes(mem_a, PAGE_SZ, SENTINEL));
+	/* ...and everything to A. */
+	ASSERT_EQ(0, edu_push(&a, 0, IOVA_MORE, 2000));
+	ASSERT_TRUE(is_pattern(mem_a, 2000, 0, 90));
 	edu_close(&a);
 	edu_close(&b);
 	close(ca);
@@ -1801,7 +1808,8 @@ TEST_F_TIMEOUT(bare, dma_reaches_another_devices_bar, 60)
 	long kb;
 	int c;
 
-	NEED_EDU(self->devs, 2);
+	if (self->ndevs < 2)
+		SKIP(return, "needs two edu devices bound to vfio-pci");
 	program_setup(_metadata, &a, &self->devs[0], &c, edu_iommu_type());
 	edu_init(&b, &self->devs[1]);
 	b.group = group_open(b.dev.group_id);
@@ -1812,7 +1820,7 @@ TEST_F_TIMEOUT(bare, dma_reaches_another_devices_bar, 60)
 	ASSERT_NE(NULL, mem);
 	ASSERT_EQ(0, dma_map(c, mem, IOVA_IN, PAGE_SZ, RW));
 	kb = locked_kb();
-	ASSERT_EQ(0, dma_map(c, (void *)b.bar, IOVA_BAR, EDU_BAR_SIZE, RW));
+	ASSERT_EQ(0, dma_map(c, b.bar, IOVA_BAR, EDU_BAR_SIZE, RW));
 	ASSERT_EQ(kb, locked_kb());
 
 	mem[0] = 0;
