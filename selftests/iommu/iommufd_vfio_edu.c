@@ -17,7 +17,8 @@
  *   them, with the checks that program makes on the results;
  * - the group and container rules (one container per group, one opener
  *   per group, EBUSY while a device is open, two groups sharing a
- *   container, two containers isolated from each other) and every close
+ *   container, two containers isolated from each other, EPERM for a group
+ *   without isolated MSI unless allow_unsafe_interrupts) and every close
  *   order;
  * - accounting: VmLck + VmPin grow by what is mapped, not for a BAR, and
  *   return to where they started; RLIMIT_MEMLOCK is enforced to the page
@@ -42,6 +43,8 @@
  *                             VFIO_SET_IOMMU); unset: not checked
  *   IOMMUFD_EDU_DEVICES       PCI addresses to use (default: every edu
  *                             bound to vfio-pci)
+ *   IOMMUFD_EDU_MSI_ISOLATED  1 if the IOMMU isolates MSIs (VT-d with
+ *                             interrupt remapping), 0 if not (virtio-iommu)
  * Without an edu device bound to vfio-pci every test SKIPs.
  */
 #define _GNU_SOURCE
@@ -1791,6 +1794,107 @@ TEST_F_TIMEOUT(bare, two_containers_are_isolated, 60)
 	close(cb);
 	munmap(mem_a, 2 * PAGE_SZ);
 	munmap(mem_b, 2 * PAGE_SZ);
+}
+
+/*
+ * allow_unsafe_interrupts of every VFIO backend loaded, each written to
+ * @val; the old values go to @old (-1: that module is not loaded or its
+ * parameter is not writable). Returns how many were written.
+ */
+static const char * const vfio_backend_modules[] = {
+	"vfio_iommu_type1", "iommufd_oot_vfio",
+};
+
+/* A module parameter that is an int or a bool: 0, 1, or -1 if unreadable. */
+static long read_param_flag(const char *path)
+{
+	char buf[8] = "";
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	if (buf[0] == 'Y' || buf[0] == 'y')
+		return 1;
+	if (buf[0] == 'N' || buf[0] == 'n')
+		return 0;
+	if (buf[0] < '0' || buf[0] > '9')
+		return -1;
+	return strtol(buf, NULL, 10) != 0;
+}
+
+static int set_unsafe_interrupts(long val, long *old)
+{
+	char path[128];
+	int n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(vfio_backend_modules); i++) {
+		snprintf(path, sizeof(path),
+			 "/sys/module/%s/parameters/allow_unsafe_interrupts",
+			 vfio_backend_modules[i]);
+		old[i] = read_param_flag(path);
+		if (old[i] < 0 || access(path, W_OK) ||
+		    sysfile_write_long(path, val)) {
+			old[i] = -1;
+			continue;
+		}
+		n++;
+	}
+	return n;
+}
+
+static void restore_unsafe_interrupts(const long *old)
+{
+	char path[128];
+
+	for (size_t i = 0; i < ARRAY_SIZE(vfio_backend_modules); i++) {
+		if (old[i] < 0)
+			continue;
+		snprintf(path, sizeof(path),
+			 "/sys/module/%s/parameters/allow_unsafe_interrupts",
+			 vfio_backend_modules[i]);
+		sysfile_write_long(path, old[i]);
+	}
+}
+
+/*
+ * A group whose MSIs the IOMMU does not isolate (virtio-iommu remaps no
+ * interrupts; VT-d with interrupt remapping does) gets an IOMMU only with
+ * allow_unsafe_interrupts: EPERM otherwise, and the container is left as
+ * it was, so setting the IOMMU works once the parameter allows it. The
+ * runner says which case the boot is in (IOMMUFD_EDU_MSI_ISOLATED).
+ */
+TEST_F(bare, groups_without_isolated_msi_need_allow_unsafe_interrupts)
+{
+	const char *isolated = getenv("IOMMUFD_EDU_MSI_ISOLATED");
+	long old[ARRAY_SIZE(vfio_backend_modules)];
+	long delta;
+	int c, g, rc;
+
+	if (!isolated)
+		SKIP(return, "the runner did not say whether MSI is isolated");
+	c = container_open();
+	ASSERT_LE(0, c);
+	g = group_open(self->devs[0].group_id);
+	ASSERT_LE(0, g);
+	ASSERT_EQ(0, group_set_container(g, c));
+	if (!set_unsafe_interrupts(0, old))
+		SKIP(return, "no backend's allow_unsafe_interrupts is writable");
+	rc = set_iommu(c, edu_iommu_type(), &delta);
+	restore_unsafe_interrupts(old);
+	if (atoi(isolated)) {
+		ASSERT_EQ(0, rc);
+		ASSERT_EQ(1, delta);
+	} else {
+		ASSERT_EQ(-EPERM, rc);
+		ASSERT_EQ(0, delta);
+		ASSERT_EQ(0, set_iommu(c, edu_iommu_type(), &delta));
+		ASSERT_EQ(1, delta);
+	}
+	close(g);
+	close(c);
 }
 
 /*

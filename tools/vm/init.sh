@@ -80,6 +80,7 @@ run_suites() {
 			release) IOMMUFD_EXPECT_RELEASE=1 "/tests/$suite" ;;
 			uring) IOMMUFD_TEST_SUBMIT=uring "/tests/$suite" ;;
 			vfio-*) IOMMUFD_EDU_EXPECT_MODULE=$vfio_serving \
+				IOMMUFD_EDU_MSI_ISOLATED=$msi_isolated \
 				"/tests/$suite" ;;
 			*) "/tests/$suite" ;;
 			esac
@@ -154,7 +155,8 @@ vfio_setup() {
 # chosen) or "none". The last one registered is asked first, so ours is
 # unloaded before type1 is loaded. Sets vfio_serving to the module that
 # must serve the suite's containers. virtio-iommu remaps no interrupts:
-# both backends are told to accept that there.
+# both backends are told to accept that there, and the suite is told
+# (msi_isolated) so that it can check the refusal without it.
 type1_loaded=0
 oot_loaded=0
 vfio_serving=
@@ -167,7 +169,11 @@ vfio_backends() {
 	both) want_type1=1; want_oot=1 ;;
 	esac
 	unsafe=
-	[ "$(arg iommu)" = virtio ] && unsafe=allow_unsafe_interrupts=1
+	msi_isolated=1
+	if [ "$(arg iommu)" = virtio ]; then
+		unsafe=allow_unsafe_interrupts=1
+		msi_isolated=0
+	fi
 	if [ $oot_loaded = 1 ] && { [ $want_oot = 0 ] ||
 	   { [ $want_type1 = 1 ] && [ $type1_loaded = 0 ]; }; }; then
 		rmmod_logged iommufd_oot_vfio || return 1
