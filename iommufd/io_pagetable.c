@@ -365,9 +365,12 @@ int iopt_map_user(struct io_pagetable *iopt, unsigned long *iova,
 	slice.pages = iopt_pages_alloc(iopt->pages_cache, uptr, length,
 				       iommu_prot & IOMMU_WRITE,
 				       account_mode, sizeof(*slice.area),
-				       &area_mem);
+				       &area_mem, flags & IOPT_NOWAIT);
 	if (IS_ERR(slice.pages))
 		return PTR_ERR(slice.pages);
+	/* A device BAR: the IOMMU maps it as device memory. */
+	if (iopt_pages_is_mmio(slice.pages))
+		iommu_prot |= IOMMU_MMIO;
 	slice.area = area_mem;
 	slice.area->with_pages = true;
 	slice.start_byte = (unsigned long)uptr - (unsigned long)slice.pages->uptr;
