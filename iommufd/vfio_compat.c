@@ -414,10 +414,15 @@ static int compat_map_dma(struct iommufd_ctx *ictx, void __user *arg)
 	if (map.flags & VFIO_DMA_MAP_FLAG_WRITE)
 		prot |= IOMMU_WRITE;
 
-	/* type1 says EINVAL for a range that wraps; upstream compat EOVERFLOW. */
-	if (ictx->vfio_type1_exact && map.size &&
-	    (map.iova + map.size - 1 < map.iova ||
-	     map.vaddr + map.size - 1 < map.vaddr))
+	/*
+	 * type1 refuses a mapping with neither READ nor WRITE, and a range
+	 * that wraps, with EINVAL; upstream compat maps the first and says
+	 * EOVERFLOW to the second.
+	 */
+	if (ictx->vfio_type1_exact &&
+	    (!(prot & (IOMMU_READ | IOMMU_WRITE)) ||
+	     (map.size && (map.iova + map.size - 1 < map.iova ||
+			   map.vaddr + map.size - 1 < map.vaddr))))
 		return -EINVAL;
 
 	ioas = compat_ioas_get(ictx);
