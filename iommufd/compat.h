@@ -59,7 +59,7 @@ static inline int compat_follow_pfn(struct vm_area_struct *vma,
 	follow_pfnmap_end(&args);
 	return rc;
 #else
-	spinlock_t *ptl;
+	spinlock_t *ptl; /* the PTE's lock, held until pte_unmap_unlock() */
 	pte_t *ptep;
 	int rc;
 
