@@ -137,6 +137,9 @@ static void iopt_prepare_slice_areas(struct iopt_slice *slices,
 		area->pages = slices[i].pages;
 		area->start_byte = slices[i].start_byte;
 		area->iommu_prot = iommu_prot;
+		/* A device BAR, by MAP or COPY: mapped as device memory. */
+		if (iopt_pages_is_mmio(area->pages))
+			area->iommu_prot |= IOMMU_MMIO;
 		area->node.start = 0;
 		area->node.last = slices[i].length - 1;
 	}
@@ -368,9 +371,6 @@ int iopt_map_user(struct io_pagetable *iopt, unsigned long *iova,
 				       &area_mem, flags & IOPT_NOWAIT);
 	if (IS_ERR(slice.pages))
 		return PTR_ERR(slice.pages);
-	/* A device BAR: the IOMMU maps it as device memory. */
-	if (iopt_pages_is_mmio(slice.pages))
-		iommu_prot |= IOMMU_MMIO;
 	slice.area = area_mem;
 	slice.area->with_pages = true;
 	slice.start_byte = (unsigned long)uptr - (unsigned long)slice.pages->uptr;
