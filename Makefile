@@ -6,9 +6,12 @@
 #                   the ABI check, for KVER (default: the pinned 6.12 kernel)
 #   make check      all of that for both pinned kernels, then every suite
 #                   in a QEMU guest on each, the real-device suites (edu
-#                   through VFIO behind an emulated IOMMU), plus the
-#                   runner's own check
+#                   through VFIO behind an emulated IOMMU), the runner's
+#                   own check, then the Debian packages from build to
+#                   purge (as root)
 #   make check-vfio only the real-device suites of make check
+#   make deb        the Debian packages, in build/deb/
+#   make install    the release module and the tools (make uninstall)
 #   make run        boot the VM with the module, run the demo, then a shell
 #   make lint       checkpatch --strict on our sources, and the one-way
 #                   layers of the module and tools (builds their objects)
@@ -30,6 +33,10 @@ LINUX_SRC_STAMP := $(LINUX_SRC)/.extracted
 KSFT_DIR := $(LINUX_SRC)/tools/testing/selftests
 CHECKPATCH := $(LINUX_SRC)/scripts/checkpatch.pl
 
+# The version modinfo, the packages and make install carry
+# (tools/pkg/version.sh: from git describe, or .tarball-version).
+IOMMUFD_OOT_VERSION := $(shell $(ROOT)/tools/pkg/version.sh)
+
 MODULE_SRCS := $(wildcard $(ROOT)/iommufd/*.c $(ROOT)/iommufd/*.h) \
 	       $(ROOT)/iommufd/Kbuild $(ROOT)/uapi/linux/iommufd.h
 
@@ -49,8 +56,10 @@ Q := $(if $(V),,@)
 
 all: deps modules selftests tools abi
 
+# NO_DEPS=1: install nothing (make install on a machine that has what it
+# needs, or is not Debian).
 deps:
-	$(Q)$(ROOT)/tools/deps.sh
+	$(Q)$(if $(NO_DEPS),:,$(ROOT)/tools/deps.sh)
 
 # --- Debian's linux-source-6.12: kselftest harness, checkpatch, and the
 # upstream test header for the ABI check. Extracted, never committed.
@@ -97,7 +106,7 @@ $(call mod_ko,$(1),$(2)): $(MODULE_SRCS) $(call vfio_btf_h,$(1)) | deps
 	$(Q)$(MAKE) -C $(if $(filter $(KVER),$(1)),$(KDIR),/lib/modules/$(1)/build) \
 		M=$(BUILD)/mod/$(1)/$(2)/iommufd \
 		$(if $(filter test,$(2)),CONFIG_IOMMUFD_OOT_TEST=y) \
-		W=1 modules
+		IOMMUFD_OOT_VERSION='$(IOMMUFD_OOT_VERSION)' W=1 modules
 	$(Q)rm -f $(BUILD)/mod/$(1)/$(2)/*.ko
 	$(Q)cp $(BUILD)/mod/$(1)/$(2)/iommufd/$(MOD_NAME_$(2))_vfio.ko \
 		$(BUILD)/mod/$(1)/$(2)/
@@ -306,3 +315,157 @@ $(BUILD)/selftests/iommufd_fuzz_bounded: $(FUZZ_DIR)/bounded.sh \
 fuzz: all $(BUILD)/tools/bin/iommufd_fuzz $(BUILD)/selftests/iommufd_fuzz_bounded
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) $(VM) --kver $(KVER) --mode fuzz \
 		--label fuzz --timeout $$(($(FUZZ_SECONDS) + 300))
+
+# --- Installation and Debian packages (Documentation/install.rst):
+# make install, make uninstall, make deb. Kept apart from the development
+# rules above, which link the tools statically for the VM: what is
+# installed links libiommufd.so and takes its packager's build flags
+# (CFLAGS, CPPFLAGS, LDFLAGS, as dpkg-buildflags sets them).
+.PHONY: install uninstall install-module uninstall-module install-tools \
+	uninstall-tools tools-shared dkms-conf dkms-src deb
+
+PKG := $(BUILD)/pkg
+PKG_DIR := $(ROOT)/tools/pkg
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# The system's udev and modprobe configuration: /etc for make install;
+# the Debian package ships the udev rule in /lib/udev/rules.d.
+UDEVRULESDIR ?= /etc/udev/rules.d
+MODPROBEDIR ?= /etc/modprobe.d
+
+# The modules of a release build, by name: make uninstall removes them,
+# dkms.conf lists them (one BUILT_MODULE_NAME each): the core and the
+# VFIO backend (iommufd/Kbuild). tools/pkg/check.sh fails while the list
+# and kbuild's modules.order of the release build disagree.
+RELEASE_MODULES := iommufd_oot iommufd_oot_vfio
+
+# libiommufd.so.$(LIB_SOVERSION) is the SONAME, and libiommufd0 the
+# package: the number changes only when a function or a struct that
+# libiommufd.h exposes changes incompatibly.
+LIB_SOVERSION := 0
+LIB_VERSION := $(LIB_SOVERSION).1.0
+LIB_SO := $(PKG)/lib/libiommufd.so.$(LIB_VERSION)
+PKG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	     -Wno-sign-compare -pthread $(or $(CFLAGS),-O2 -g) $(CPPFLAGS)
+PKG_LDFLAGS = -Wl,--as-needed -Wl,--no-undefined $(LDFLAGS)
+
+tools-shared: $(LIB_SO) $(PKG)/bin/iommufdctl $(PKG)/man/iommufdctl.1
+
+$(PKG)/lib/%.o: $(LIB_DIR)/%.c $(LIB_DIR)/libiommufd.h $(UAPI_HDRS)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(PKG_CFLAGS) -fPIC -c -o $@ $<
+$(LIB_SO): $(PKG)/lib/libiommufd.o $(PKG)/lib/libiommufd_uring.o
+	$(Q)$(CC) $(PKG_CFLAGS) $(PKG_LDFLAGS) -shared \
+		-Wl,-soname,libiommufd.so.$(LIB_SOVERSION) -o $@ $^ -luring
+	$(Q)ln -sf $(notdir $@) $(PKG)/lib/libiommufd.so.$(LIB_SOVERSION)
+	$(Q)ln -sf libiommufd.so.$(LIB_SOVERSION) $(PKG)/lib/libiommufd.so
+
+$(PKG)/bin/iommufdctl: $(CTL_SRCS) $(wildcard $(CTL_DIR)/*.h) $(LIB_SO) $(UAPI_HDRS)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(PKG_CFLAGS) $(PKG_LDFLAGS) \
+		$(if $(filter 1,$(LINE_EDIT)),-DHAVE_READLINE) -o $@ $(CTL_SRCS) \
+		-L$(PKG)/lib -liommufd -luring $(if $(filter 1,$(LINE_EDIT)),-ledit -ltinfo)
+
+# The man page is Documentation/iommufdctl.rst, through rst2man.
+$(PKG)/man/iommufdctl.1: $(ROOT)/Documentation/iommufdctl.rst $(PKG_DIR)/manpage.py
+	$(Q)mkdir -p $(dir $@)
+	$(Q)python3 $(PKG_DIR)/manpage.py --version '$(IOMMUFD_OOT_VERSION)' $< | \
+		rst2man --halt=warning > $@.tmp && mv $@.tmp $@
+
+# The installed libiommufd.h finds the uAPI headers under
+# $(INCLUDEDIR)/iommufd-oot/, laid out as in this tree; the grep fails the
+# install if an include was not rewritten.
+LIB_H_INCLUDES := -e 's|"../../uapi/linux/iommufd.h"|<iommufd-oot/uapi/linux/iommufd.h>|' \
+		  -e 's|"../../iommufd/iommufd_test.h"|<iommufd-oot/iommufd/iommufd_test.h>|'
+install-tools: tools-shared
+	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(INCLUDEDIR)/iommufd-oot/uapi/linux \
+		$(DESTDIR)$(INCLUDEDIR)/iommufd-oot/iommufd \
+		$(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(MODPROBEDIR)
+	$(Q)install -m 755 $(PKG)/bin/iommufdctl $(DESTDIR)$(BINDIR)/
+	$(Q)install -m 644 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	$(Q)ln -sf libiommufd.so.$(LIB_VERSION) \
+		$(DESTDIR)$(LIBDIR)/libiommufd.so.$(LIB_SOVERSION)
+	$(Q)ln -sf libiommufd.so.$(LIB_SOVERSION) $(DESTDIR)$(LIBDIR)/libiommufd.so
+	$(Q)sed $(LIB_H_INCLUDES) $(LIB_DIR)/libiommufd.h > $(DESTDIR)$(INCLUDEDIR)/libiommufd.h
+	$(Q)! grep -n '#include "' $(DESTDIR)$(INCLUDEDIR)/libiommufd.h
+	$(Q)install -m 644 $(ROOT)/uapi/linux/iommufd.h \
+		$(DESTDIR)$(INCLUDEDIR)/iommufd-oot/uapi/linux/
+	$(Q)install -m 644 $(ROOT)/iommufd/iommufd_test.h \
+		$(DESTDIR)$(INCLUDEDIR)/iommufd-oot/iommufd/
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+		-e 's|@VERSION@|$(IOMMUFD_OOT_VERSION)|' \
+		$(PKG_DIR)/libiommufd.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libiommufd.pc
+	$(Q)install -m 644 $(PKG)/man/iommufdctl.1 $(DESTDIR)$(MANDIR)/man1/
+	$(Q)install -m 644 $(PKG_DIR)/iommufd-oot.rules \
+		$(DESTDIR)$(UDEVRULESDIR)/60-iommufd-oot.rules
+	$(Q)install -m 644 $(PKG_DIR)/iommufd-oot.conf $(DESTDIR)$(MODPROBEDIR)/
+	$(Q)$(if $(DESTDIR),:,ldconfig)
+
+uninstall-tools:
+	$(Q)rm -f $(DESTDIR)$(BINDIR)/iommufdctl \
+		$(DESTDIR)$(LIBDIR)/libiommufd.so.$(LIB_VERSION) \
+		$(DESTDIR)$(LIBDIR)/libiommufd.so.$(LIB_SOVERSION) \
+		$(DESTDIR)$(LIBDIR)/libiommufd.so \
+		$(DESTDIR)$(INCLUDEDIR)/libiommufd.h \
+		$(DESTDIR)$(PKGCONFIGDIR)/libiommufd.pc \
+		$(DESTDIR)$(MANDIR)/man1/iommufdctl.1 \
+		$(DESTDIR)$(UDEVRULESDIR)/60-iommufd-oot.rules \
+		$(DESTDIR)$(MODPROBEDIR)/iommufd-oot.conf
+	$(Q)rm -rf $(DESTDIR)$(INCLUDEDIR)/iommufd-oot
+	$(Q)$(if $(DESTDIR),:,ldconfig)
+
+# The release build of KVER into /lib/modules/KVER/updates/, which
+# depmod ranks above the kernel's own directories. Unsigned: a kernel's
+# headers do not carry its signing key (DKMS signs with its own).
+install-module: $(call mod_ko,$(KVER),release)
+	$(Q)$(MAKE) -C $(KDIR) M=$(BUILD)/mod/$(KVER)/release/iommufd \
+		INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates \
+		CONFIG_MODULE_SIG_ALL= modules_install
+	$(Q)$(if $(DESTDIR),:,depmod -a $(KVER))
+
+uninstall-module:
+	$(Q)for m in $(RELEASE_MODULES); do \
+		rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/$$m.ko*; done
+	$(Q)$(if $(DESTDIR),:,depmod -a $(KVER))
+
+install: install-module install-tools
+uninstall: uninstall-module uninstall-tools
+
+# The DKMS package's dkms.conf and module source. dkms-src copies what
+# the module is built from, as the tree has it now (iommufd/*.[ch],
+# iommufd/Kbuild, uapi/), into DKMS_SRC (debian/rules sets it).
+dkms-conf: $(PKG)/dkms.conf
+$(PKG)/dkms.conf: $(PKG_DIR)/dkms.conf.in $(ROOT)/Makefile
+	$(Q)mkdir -p $(dir $@)
+	$(Q){ cat $<; i=0; for m in $(RELEASE_MODULES); do \
+		echo "BUILT_MODULE_NAME[$$i]=\"$$m\""; \
+		echo "BUILT_MODULE_LOCATION[$$i]=\"iommufd/\""; \
+		echo "DEST_MODULE_LOCATION[$$i]=\"/updates/dkms\""; \
+		i=$$((i + 1)); done; } > $@
+
+dkms-src:
+	$(Q)test -n "$(DKMS_SRC)" || { echo "dkms-src: set DKMS_SRC" >&2; exit 1; }
+	$(Q)install -d $(DKMS_SRC)/iommufd $(DKMS_SRC)/uapi/linux
+	$(Q)install -m 644 $(wildcard $(ROOT)/iommufd/*.[ch]) $(ROOT)/iommufd/Kbuild \
+		$(DKMS_SRC)/iommufd/
+	$(Q)install -m 644 $(wildcard $(ROOT)/uapi/linux/*.h) $(DKMS_SRC)/uapi/linux/
+	$(Q)install -D -m 755 $(ROOT)/tools/vfio-btf.sh $(DKMS_SRC)/tools/vfio-btf.sh
+
+# The packages, built by dpkg-buildpackage in a copy of the tree as git
+# has it (committed and staged or modified tracked files; untracked files
+# are left out), then checked with lintian. Results in build/deb/.
+deb: deps
+	$(Q)$(PKG_DIR)/mkdeb.sh $(BUILD)/deb '$(IOMMUFD_OOT_VERSION)'
+
+# The package check alone (root, Debian; make check runs it too): build,
+# install, DKMS on both pinned kernels, VM suites, purge (tools/pkg/check.sh).
+.PHONY: check-pkg
+check-pkg: all modules-all
+	$(Q)$(PKG_DIR)/check.sh $(KVERS_CHECK)

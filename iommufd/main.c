@@ -491,4 +491,5 @@ MODULE_INFO(build, "test");
 MODULE_DESCRIPTION("I/O address space management for userspace through /dev/iommu");
 MODULE_INFO(build, "release");
 #endif
+MODULE_VERSION(IOMMUFD_OOT_VERSION);
 MODULE_LICENSE("GPL");

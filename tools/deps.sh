@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Install, with apt-get, everything the build, the tests and the VM runner
-# need on a Debian 12 machine.  Idempotent: when every package is present
-# it does nothing and touches no network.
+# Install, with apt-get, everything the build, the tests, the VM runner and
+# the packages (make deb and its check: debhelper, dh-dkms, dkms, lintian,
+# rst2man from python3-docutils) need on a Debian 12 machine. Idempotent:
+# when every package is present it does nothing and touches no network.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,6 +15,7 @@ kver_61=$(ver KVER_61)
 pkgs="build-essential gcc-12 make bc flex bison libelf-dev libssl-dev kmod
 cpio gzip xz-utils busybox-static qemu-system-x86 liburing-dev
 linux-source-6.12 python3 perl libedit-dev pahole
+debhelper dh-dkms dkms dpkg-dev lintian fakeroot python3-docutils pkgconf
 linux-image-${kver_612}-unsigned linux-headers-${kver_612}
 linux-image-${kver_61}-unsigned linux-headers-${kver_61}"
 

@@ -262,7 +262,7 @@ TEST(destroy_waiting_for_a_command_leaves_the_object_visible)
 	struct held_cmd allow = { .run = held_allow_iovas };
 	struct held_cmd destroy = { .run = held_destroy };
 	pthread_t allow_thread, destroy_thread;
-	__u32 ioas_id, stdev_id, hwpt_id;
+	__u32 ioas_id, stdev_id, hwpt_id = 0;
 	struct uffd_hold hold = {};
 	bool test_build;
 	long vm_pin;

@@ -12,9 +12,13 @@
  * The test functions need a test build of the module; on a release build
  * they return -ENOTTY (see iommufd_is_test_build()).
  *
- * Static library, no global state: safe to call from any thread. The
- * io_uring functions at the end (libiommufd_uring.c, link with -luring)
- * send the same commands through a ring instead of ioctl().
+ * No global state: safe to call from any thread. The io_uring functions
+ * at the end (libiommufd_uring.c) send the same commands through a ring
+ * instead of ioctl(). The tools of this tree link the static library
+ * (build/tools/lib/libiommufd.a, and -luring for the io_uring part);
+ * installed, it is the shared library libiommufd.so.0, which links
+ * liburing itself ("pkg-config --cflags --libs libiommufd";
+ * Documentation/install.rst).
  */
 #ifndef LIBIOMMUFD_H
 #define LIBIOMMUFD_H

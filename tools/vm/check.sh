@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make check: every suite in the VM on each kernel given, the real-device
-# suites in their own boots, then the runner's own check. Prints the totals in one closing line and fails if anything
-# failed anywhere.
+# suites in their own boots, the runner's own check, then the packages
+# from build to purge (tools/pkg/check.sh). Prints the totals in one
+# closing line and fails if anything failed anywhere.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,11 +22,15 @@ add_results() {
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 }
 
+# The guest needs about five minutes on an idle two-core machine; the
+# limit leaves room for a loaded one (a hang still ends the run).
+VM_TIMEOUT=${IOMMUFD_CHECK_TIMEOUT:-1800}
+
 for kver in "$@"; do
 	[ "$real_only" = 1 ] && break
 	echo "=== suites on $kver"
 	"$ROOT/tools/vm/run-vm.sh" --kver "$kver" --mode check \
-		--label "vm-$kver" || status=1
+		--timeout "$VM_TIMEOUT" --label "vm-$kver" || status=1
 	add_results "$ROOT/build/vm/vm-$kver/results" || status=1
 done
 
@@ -42,7 +47,8 @@ for kver in "$@"; do
 		fi
 		echo "=== real-device suites on $kver with $iommu IOMMU"
 		"$ROOT/tools/vm/run-vm.sh" --kver "$kver" --mode check \
-			--iommu "$iommu" --label "$label" || status=1
+			--iommu "$iommu" --timeout "$VM_TIMEOUT" \
+			--label "$label" || status=1
 		add_results "$ROOT/build/vm/$label/results" || status=1
 	done
 done
@@ -51,6 +57,10 @@ if [ "$real_only" = 0 ]; then
 	echo "=== runner check on $1"
 	"$ROOT/tools/vm/runner-selfcheck.sh" "$1" || status=1
 	add_results "$ROOT/build/vm/runner-selfcheck.results" || status=1
+
+	echo "=== packages: build, install, DKMS, VM, purge"
+	"$ROOT/tools/pkg/check.sh" "$@" || status=1
+	add_results "$ROOT/build/pkg-check/results" || status=1
 fi
 
 [ "$failed" -eq 0 ] || status=1

@@ -12,6 +12,11 @@
 #   VT-d (caching mode) or virtio-iommu and two of QEMU's edu devices, the
 #   kernel's VFIO modules, and by default the real-device suites, once per
 #   VFIO backend setup (real_device_suites below).
+#   --release-ko FILE loads FILE (.ko or .ko.xz) as the release build
+#   instead of build/mod/KVER/release/ (the module DKMS built, in the
+#   package check); --bin FILE puts the program FILE, with the shared
+#   libraries it links, in the VM's /tools instead of the build's own
+#   (an installed iommufdctl).
 #
 # check: runs every suite named in FILE (lines "VARIANT BINARY", VARIANT
 #   test, release or uring, or in --iommu boots vfio-type1, vfio-oot,
@@ -35,6 +40,8 @@ timeout=600
 label=
 iommu=
 add=()
+release_ko=
+bins=()
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -46,6 +53,8 @@ while [ $# -gt 0 ]; do
 	--label) label=$2; shift 2 ;;
 	--kernel) kernel=$2; shift 2 ;;
 	--iommu) iommu=$2; shift 2 ;;
+	--release-ko) release_ko=$2; shift 2 ;;
+	--bin) bins+=("$2"); shift 2 ;;
 	*) echo "run-vm: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -140,12 +149,22 @@ for v in test release; do
 	name=iommufd_oot
 	[ "$v" = test ] && name=iommufd_oot_test
 	ko=$BUILD/mod/$kver/$v/$name.ko
+	[ "$v" = release ] && [ -n "$release_ko" ] && ko=$release_ko
 	[ -r "$ko" ] || { echo "run-vm: $ko not built" >&2; exit 2; }
 	mkdir -p "$r/lib/iommufd/$v"
-	cp "$ko" "$r/lib/iommufd/$v/"
-	# The VFIO backend of the same build (iommufd/Kbuild), if built.
-	ko=$BUILD/mod/$kver/$v/${name}_vfio.ko
-	[ -r "$ko" ] && cp "$ko" "$r/lib/iommufd/$v/"
+	case "$ko" in
+	*.xz) xz -dc "$ko" > "$r/lib/iommufd/$v/$name.ko" ;;
+	*) cp "$ko" "$r/lib/iommufd/$v/$name.ko" ;;
+	esac
+	# The VFIO backend of the same build (iommufd/Kbuild), if built:
+	# it sits next to the core, in the build tree as in DKMS's.
+	vko=${ko%.xz}
+	vko=${vko%.ko}_vfio.ko
+	if [ -r "$vko" ]; then
+		cp "$vko" "$r/lib/iommufd/$v/${name}_vfio.ko"
+	elif [ -r "$vko.xz" ]; then
+		xz -dc "$vko.xz" > "$r/lib/iommufd/$v/${name}_vfio.ko"
+	fi
 done
 cp "$BUILD"/selftests/* "$r/tests/" 2>/dev/null || true
 if [ -n "$suites" ]; then
@@ -176,6 +195,16 @@ for f in "${add[@]}"; do
 done
 [ -d "$BUILD/tools/bin" ] && cp "$BUILD"/tools/bin/* "$r/tools/"
 [ -f "$ROOT/tools/demo.sh" ] && cp "$ROOT/tools/demo.sh" "$r/tools/"
+# An installed program and every shared library it loads, at the paths
+# ldd names (the loader's own included), so that it runs as installed.
+for b in "${bins[@]}"; do
+	[ -x "$b" ] || { echo "run-vm: $b is not a program" >&2; exit 2; }
+	cp "$b" "$r/tools/"
+	for lib in $(ldd "$b" | grep -o '/[^ ]*'); do
+		mkdir -p "$r$(dirname "$lib")"
+		cp -L "$lib" "$r$lib"
+	done
+done
 if [ "$mode" = bench ] || [ -n "$iommu" ]; then
 	# VFIO for the benchmark's peer and for the real-device suites.
 	pack_vfio "$r/lib/vfio" || exit 2
