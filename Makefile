@@ -5,8 +5,11 @@
 #   make            module (test and release builds), selftests, tools and
 #                   the ABI check, for KVER (default: the pinned 6.12 kernel)
 #   make check      all of that for both pinned kernels, then every suite
-#                   in a QEMU guest on each, plus the runner's own check,
-#                   then the Debian packages from build to purge (as root)
+#                   in a QEMU guest on each, the real-device suites (edu
+#                   through VFIO behind an emulated IOMMU), the runner's
+#                   own check, then the Debian packages from build to
+#                   purge (as root)
+#   make check-vfio only the real-device suites of make check
 #   make deb        the Debian packages, in build/deb/
 #   make install    the release module and the tools (make uninstall)
 #   make run        boot the VM with the module, run the demo, then a shell
@@ -46,6 +49,7 @@ USER_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter \
 Q := $(if $(V),,@)
 
 .PHONY: all deps modules modules-all selftests tools abi check check-vm bench \
+	check-vfio \
 	fuzz \
 	check-debug \
 	runner-check run lint lint-layers lint-selftest clean linux-source
@@ -207,6 +211,10 @@ VM := $(ROOT)/tools/vm/run-vm.sh
 
 check: all modules-all
 	$(Q)$(ROOT)/tools/vm/check.sh $(KVERS_CHECK)
+
+# The boots make check adds for the real-device suites, on their own.
+check-vfio: all modules-all
+	$(Q)$(ROOT)/tools/vm/check.sh --real-devices $(KVERS_CHECK)
 
 run: all
 	$(Q)$(VM) --kver $(KVER) --mode run

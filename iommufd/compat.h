@@ -35,6 +35,46 @@ static inline long compat_pin_user_pages_remote(struct mm_struct *mm,
 #endif
 }
 
+/*
+ * The PFN behind @addr in @vma, a VM_IO/VM_PFNMAP mapping (a device BAR),
+ * with the mmap lock held: 6.12 has follow_pfnmap_start(), 6.1
+ * follow_pte(). -EFAULT if nothing is mapped there yet, or @write and the
+ * mapping is read-only.
+ */
+static inline int compat_follow_pfn(struct vm_area_struct *vma,
+				    unsigned long addr, bool write,
+				    unsigned long *pfn)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+	struct follow_pfnmap_args args = { .vma = vma, .address = addr };
+	int rc;
+
+	rc = follow_pfnmap_start(&args);
+	if (rc)
+		return rc;
+	if (write && !args.writable)
+		rc = -EFAULT;
+	else
+		*pfn = args.pfn;
+	follow_pfnmap_end(&args);
+	return rc;
+#else
+	spinlock_t *ptl; /* the PTE's lock, held until pte_unmap_unlock() */
+	pte_t *ptep;
+	int rc;
+
+	rc = follow_pte(vma->vm_mm, addr, &ptep, &ptl);
+	if (rc)
+		return rc;
+	if (write && !pte_write(*ptep))
+		rc = -EFAULT;
+	else
+		*pfn = pte_pfn(*ptep);
+	pte_unmap_unlock(ptep, ptl);
+	return rc;
+#endif
+}
+
 /* 6.12 reaches the SQE's command area through io_uring_sqe_cmd(). */
 static inline const void *compat_uring_cmd_payload(struct io_uring_cmd *cmd)
 {

@@ -125,6 +125,7 @@ static int device_attach_ioas(struct iommufd_device *idev,
 			      struct iommufd_hwpt_paging **old)
 {
 	struct iommufd_hwpt_paging *hwpt;
+	bool attach_first;
 	int rc;
 
 	mutex_lock(&ioas->mutex);
@@ -141,7 +142,14 @@ static int device_attach_ioas(struct iommufd_device *idev,
 			goto out_unlock;
 	}
 
-	hwpt = iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev, true);
+	/*
+	 * A device translating through nothing yet joins the new domain
+	 * before it is filled (see iommufd_hwpt_paging_alloc()); one that
+	 * moves from another domain keeps it until the new one is full.
+	 */
+	attach_first = !idev->hwpt;
+	hwpt = iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev, true,
+					 attach_first);
 	if (IS_ERR(hwpt)) {
 		rc = PTR_ERR(hwpt);
 		goto out_unlock;
@@ -149,6 +157,8 @@ static int device_attach_ioas(struct iommufd_device *idev,
 	iommufd_hwpt_get_locked(hwpt);
 	rc = device_attach_hwpt(idev, hwpt, old);
 	if (rc) {
+		if (attach_first)
+			idev->ops->detach(idev);
 		iommufd_hwpt_paging_abort(hwpt);
 		goto out_unlock;
 	}

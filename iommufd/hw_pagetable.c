@@ -48,6 +48,12 @@ static const struct iommufd_object_ops iommufd_hwpt_paging_ops = {
  * @ioas: the IOAS to mirror; the caller holds its mutex
  * @idev: the device whose IOMMU allocates the domain
  * @auto_domain: made implicitly by attaching @idev straight to @ioas
+ * @attach_first: attach @idev to the new domain before it is filled.
+ *	Some IOMMU drivers (virtio-iommu) set a domain's aperture only at
+ *	its first attach, so filling it first would find an aperture of
+ *	IOVA 0 only. Only for a device translating through nothing yet:
+ *	the empty domain blocks its DMA as its owner's blocking domain did.
+ *	On success the device stays attached, on failure it is detached.
  *
  * The HWPT is not yet visible to userspace: the caller finalizes it with
  * iommufd_object_finalize() or drops it with iommufd_hwpt_paging_abort().
@@ -56,7 +62,8 @@ static const struct iommufd_object_ops iommufd_hwpt_paging_ops = {
  */
 struct iommufd_hwpt_paging *
 iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
-			  struct iommufd_device *idev, bool auto_domain)
+			  struct iommufd_device *idev, bool auto_domain,
+			  bool attach_first)
 {
 	struct iommufd_hwpt_paging *hwpt;
 	int rc;
@@ -78,9 +85,14 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	hwpt->enforce_cache_coherency =
 		idev->ops->enforce_cache_coherency &&
 		idev->ops->enforce_cache_coherency(idev, hwpt->domain);
+	if (attach_first) {
+		rc = idev->ops->attach(idev, hwpt->domain);
+		if (rc)
+			goto err_free_domain;
+	}
 	rc = iopt_table_add_domain(&ioas->iopt, hwpt->domain);
 	if (rc)
-		goto err_free_domain;
+		goto err_detach;
 	hwpt->ioas = ioas;
 	refcount_inc(&ioas->obj.users);
 	if (!hwpt->enforce_cache_coherency)
@@ -89,6 +101,9 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 		list_add_tail(&hwpt->auto_node, &ioas->auto_hwpts);
 	return hwpt;
 
+err_detach:
+	if (attach_first)
+		idev->ops->detach(idev);
 err_free_domain:
 	idev->ops->domain_free(hwpt->domain);
 err_abort:
@@ -232,7 +247,7 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	ioas = container_of(pt_obj, struct iommufd_ioas, obj);
 
 	mutex_lock(&ioas->mutex);
-	hwpt = iommufd_hwpt_paging_alloc(ucmd->ictx, ioas, idev, false);
+	hwpt = iommufd_hwpt_paging_alloc(ucmd->ictx, ioas, idev, false, false);
 	mutex_unlock(&ioas->mutex);
 	if (IS_ERR(hwpt)) {
 		rc = PTR_ERR(hwpt);

@@ -141,6 +141,9 @@ static void iopt_prepare_slice_areas(struct iopt_slice *slices,
 		area->pages = slices[i].pages;
 		area->start_byte = slices[i].start_byte;
 		area->iommu_prot = iommu_prot;
+		/* A device BAR, by MAP or COPY: mapped as device memory. */
+		if (iopt_pages_is_mmio(area->pages))
+			area->iommu_prot |= IOMMU_MMIO;
 		area->node.start = 0;
 		area->node.last = slices[i].length - 1;
 	}
@@ -376,7 +379,7 @@ int iopt_map_user(struct io_pagetable *iopt, unsigned long *iova,
 	slice.pages = iopt_pages_alloc(iopt->pages_cache, uptr, length,
 				       iommu_prot & IOMMU_WRITE,
 				       account_mode, sizeof(*slice.area),
-				       &area_mem);
+				       &area_mem, flags & IOPT_NOWAIT);
 	if (IS_ERR(slice.pages))
 		return PTR_ERR(slice.pages);
 	slice.area = area_mem;

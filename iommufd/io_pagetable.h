@@ -211,6 +211,8 @@ void iopt_unreserve_owner(struct io_pagetable *iopt, void *owner);
 int iopt_cut_iova(struct io_pagetable *iopt, const unsigned long *iovas,
 		  unsigned int num);
 unsigned long iopt_page_sizes(struct io_pagetable *iopt);
+bool iopt_area_bounds(struct io_pagetable *iopt, unsigned long iova,
+		      unsigned long *start, unsigned long *last);
 
 /* iopt_area.c: the area store */
 int iopt_module_init(void);

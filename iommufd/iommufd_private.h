@@ -51,6 +51,13 @@ struct page;
  *	reader holding xa_lock sees a live IOAS or NULL. Readers take a
  *	short-term reference through the object table and check, under
  *	xa_lock again, that it is still the one chosen.
+ * @vfio_type1_exact: the context is a VFIO container of the backend
+ *	(kapi.c): its ioctls answer with VFIO type1's errnos and its TYPE1
+ *	unmap rule, not upstream iommufd's compat ones (vfio_compat.c). Set
+ *	at creation, never changed.
+ * @vfio_v1: with @vfio_type1_exact, VFIO_SET_IOMMU chose TYPE1 (v1).
+ *	Written once, by VFIO_SET_IOMMU, which VFIO's core calls before any
+ *	other ioctl of the container.
  *
  * Lock order, outermost first: (no ctx lock) -> xa_lock. Object-specific
  * locks are described next to their objects and are never taken with
@@ -63,6 +70,8 @@ struct iommufd_ctx {
 	int account_mode;
 	struct iopt_pages_cache pages_cache;
 	struct iommufd_ioas *vfio_ioas;
+	bool vfio_type1_exact;
+	bool vfio_v1;
 };
 
 enum iommufd_object_type {
@@ -442,7 +451,8 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
 
 struct iommufd_hwpt_paging *
 iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
-			  struct iommufd_device *idev, bool auto_domain);
+			  struct iommufd_device *idev, bool auto_domain,
+			  bool attach_first);
 void iommufd_hwpt_paging_abort(struct iommufd_hwpt_paging *hwpt);
 bool iommufd_hwpt_get_locked(struct iommufd_hwpt_paging *hwpt);
 void iommufd_hwpt_unget_locked(struct iommufd_hwpt_paging *hwpt);

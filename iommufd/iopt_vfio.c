@@ -189,3 +189,32 @@ unsigned long iopt_page_sizes(struct io_pagetable *iopt)
 	up_read(&iopt->domains_rwsem);
 	return sizes;
 }
+
+/**
+ * iopt_area_bounds - the mapping that holds an IOVA
+ * @iopt: the address space
+ * @iova: the IOVA
+ * @start: its first IOVA, if there is one
+ * @last: its last IOVA
+ *
+ * For VFIO type1's TYPE1 unmap rule, which depends on where the mappings
+ * at both ends of a range begin and end. A snapshot: a concurrent map or
+ * unmap may change it right after. Returns false if nothing (ready) is
+ * mapped at @iova.
+ */
+bool iopt_area_bounds(struct io_pagetable *iopt, unsigned long iova,
+		      unsigned long *start, unsigned long *last)
+{
+	struct iopt_area *area;
+
+	down_read(&iopt->iova_rwsem);
+	area = area_first(iopt, iova, iova);
+	if (area && !area->ready)
+		area = NULL;
+	if (area) {
+		*start = area->node.start;
+		*last = area->node.last;
+	}
+	up_read(&iopt->iova_rwsem);
+	return area;
+}

@@ -29,6 +29,8 @@ struct iommufd_ctx *iommufd_kapi_ctx_create(void)
 	ictx = iommufd_ctx_alloc(NULL);
 	if (!ictx)
 		return ERR_PTR(-ENOMEM);
+	/* Programs behind VFIO's container expect type1's very answers. */
+	ictx->vfio_type1_exact = true;
 	rc = iommufd_vfio_compat_ioas_create(ictx);
 	if (rc) {
 		iommufd_ctx_free(ictx);

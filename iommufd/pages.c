@@ -11,6 +11,7 @@
  * to let go of parked pins at release; pages.h has the order of the
  * pages files.
  */
+#include <linux/file.h>
 #include <linux/kref.h>
 #include <linux/maple_tree.h>
 #include <linux/mm.h>
@@ -222,6 +223,43 @@ static struct iopt_pages *pages_obtain(struct iopt_pages_cache *cache,
 	return NULL;
 }
 
+/*
+ * Whether [@start, @end) of current's address space is device memory:
+ * a VM_IO or VM_PFNMAP mapping (a BAR mmapped through VFIO), which has
+ * no struct page to pin. Its file comes back with a reference in *@file.
+ * Such a mapping that does not cover the whole range: -EFAULT, as
+ * memory that is not there. With @nowait, -EAGAIN rather than wait for
+ * the mm's lock.
+ */
+static int pages_probe_mmio(unsigned long start, unsigned long end,
+			    bool nowait, bool *mmio, struct file **file)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	int rc = 0;
+
+	*mmio = false;
+	*file = NULL;
+	if (!mm)
+		return 0;
+	if (!nowait)
+		mmap_read_lock(mm);
+	else if (!mmap_read_trylock(mm))
+		return -EAGAIN;
+	vma = vma_lookup(mm, start);
+	if (vma && (vma->vm_flags & (VM_IO | VM_PFNMAP))) {
+		if (end > vma->vm_end) {
+			rc = -EFAULT;
+		} else {
+			*mmio = true;
+			if (vma->vm_file)
+				*file = get_file(vma->vm_file);
+		}
+	}
+	mmap_read_unlock(mm);
+	return rc;
+}
+
 /**
  * iopt_pages_alloc - describe a range of user memory, pinning nothing yet
  * @cache: the context's cache, where the object is taken from and goes
@@ -236,17 +274,23 @@ static struct iopt_pages *pages_obtain(struct iopt_pages_cache *cache,
  *	as long as the object. This saves the layer above a second
  *	allocation for what it creates with every new range (its first
  *	area), which matters to VMMs mapping page after page.
+ * @nowait: the caller must not sleep: -EAGAIN where it would wait for the
+ *	mm's lock (to tell device memory from RAM)
  */
 struct iopt_pages *iopt_pages_alloc(struct iopt_pages_cache *cache,
 				    void __user *uptr, unsigned long length,
 				    bool writable, enum iopt_account_mode mode,
-				    size_t extra_size, void **extra)
+				    size_t extra_size, void **extra,
+				    bool nowait)
 {
 	unsigned long start = (unsigned long)uptr;
+	struct file *mmio_file;
 	struct iopt_owner *owner;
 	struct iopt_pages *pages;
 	unsigned long end, npages;
 	size_t size;
+	bool mmio;
+	int rc;
 
 	/* As upstream: a length no size_t of pages can hold is EINVAL. */
 	if (!length || length > SIZE_MAX - PAGE_SIZE)
@@ -261,9 +305,15 @@ struct iopt_pages *iopt_pages_alloc(struct iopt_pages_cache *cache,
 	/* One fault event per object and owner. */
 	if (iommufd_fault_hit(IOMMUFD_FAULT_ALLOC))
 		return ERR_PTR(-ENOMEM);
+	rc = pages_probe_mmio(start, end, nowait, &mmio, &mmio_file);
+	if (rc)
+		return ERR_PTR(rc);
 	pages = pages_obtain(cache, npages, size + extra_size, &owner);
-	if (!pages)
+	if (!pages) {
+		if (mmio_file)
+			fput(mmio_file);
 		return ERR_PTR(-ENOMEM);
+	}
 	/*
 	 * Every field before @whole_pins is set below; zero the rest, with
 	 * the caller's extra bytes, and not the whole object twice over.
@@ -281,6 +331,8 @@ struct iopt_pages *iopt_pages_alloc(struct iopt_pages_cache *cache,
 	pages->uptr = (void __user *)ALIGN_DOWN(start, PAGE_SIZE);
 	pages->npages = npages;
 	pages->writable = writable;
+	pages->mmio = mmio;
+	pages->mmio_file = mmio_file;
 	pages->account_mode = pages->owner->may_lock ? IOPT_ACCOUNT_NONE : mode;
 	return pages;
 }
@@ -306,6 +358,8 @@ void iopt_pages_release(struct kref *kref)
 	if (!mtree_empty(&pages->runs))
 		mtree_destroy(&pages->runs);
 	iopt_owner_put(pages->owner);
+	if (pages->mmio_file)
+		fput(pages->mmio_file);
 	mutex_destroy(&pages->mutex);
 	pages_free_memory(pages->cache, pages, pages->npages, pages->alloc_size);
 }

@@ -54,6 +54,13 @@ enum iopt_account_mode {
  * @uptr: page-aligned start of the range in @owner's address space
  * @npages: length of the range in pages
  * @writable: whether the range may be pinned for device writes
+ * @mmio: the range is device memory (a VM_IO/VM_PFNMAP mapping, such as
+ *	a BAR mmapped through VFIO): its PFNs are looked up, not pinned,
+ *	charged to nobody, mapped with IOMMU_MMIO, and the CPU-side paths
+ *	(access pins, reads and writes) refuse it
+ * @mmio_file: with @mmio, a reference on the mapping's file (the VFIO
+ *	device fd), so that the device and its BAR stay while IOPTEs point
+ *	at it, even after the VMA is gone; NULL otherwise
  * @account_mode: how pins are charged, fixed at creation
  * @owner: who mapped the memory (struct iopt_owner, pages_owner.h); a
  *	reference is held
@@ -95,8 +102,10 @@ struct iopt_pages {
 	void __user *uptr;
 	unsigned long npages;
 	bool writable;
+	bool mmio;
 	enum iopt_account_mode account_mode;
 	struct iopt_owner *owner;
+	struct file *mmio_file;
 	struct iopt_pages_cache *cache;
 	struct rb_root_cached pin_itree;
 	struct maple_tree runs;
@@ -114,6 +123,11 @@ struct iopt_pages {
 static inline unsigned long iopt_pages_small_count(unsigned long npages)
 {
 	return npages <= IOPT_PAGES_SMALL ? npages : 0;
+}
+
+static inline bool iopt_pages_is_mmio(struct iopt_pages *pages)
+{
+	return pages->mmio;
 }
 
 static inline bool iopt_pages_is_small(struct iopt_pages *pages)
@@ -163,7 +177,8 @@ void iopt_pages_cache_drain(struct iopt_pages_cache *cache);
 struct iopt_pages *iopt_pages_alloc(struct iopt_pages_cache *cache,
 				    void __user *uptr, unsigned long length,
 				    bool writable, enum iopt_account_mode mode,
-				    size_t extra_size, void **extra);
+				    size_t extra_size, void **extra,
+				    bool nowait);
 void iopt_pages_release(struct kref *kref);
 
 static inline void iopt_pages_put(struct iopt_pages *pages)

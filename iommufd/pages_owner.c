@@ -107,3 +107,50 @@ long iopt_owner_pin_remote(struct iopt_owner *owner, unsigned long addr,
 	mmput(mm);
 	return got;
 }
+
+/*
+ * The PFNs of device memory (a VM_IO/VM_PFNMAP mapping, such as a BAR
+ * mmapped through VFIO) from @addr in the owner's address space: looked
+ * up, not pinned, as VFIO type1 resolves them, faulting in what the
+ * driver has not mapped yet. Returns how many of @npages it found from
+ * @addr on (at least one), or -EFAULT.
+ */
+long iopt_owner_mmio_pfns(struct iopt_owner *owner, unsigned long addr,
+			  unsigned long npages, bool write,
+			  unsigned long *pfns)
+{
+	unsigned int fault_flags = write ? FAULT_FLAG_WRITE : 0;
+	struct mm_struct *mm = owner->mm;
+	unsigned long i = 0, faulted = ULONG_MAX;
+	int rc = 0;
+
+	if (!mmget_not_zero(mm))
+		return -EFAULT;
+	mmap_read_lock(mm);
+	while (i != npages) {
+		unsigned long va = addr + (i << PAGE_SHIFT);
+		struct vm_area_struct *vma = vma_lookup(mm, va);
+		bool unlocked = false;
+
+		if (!vma || !(vma->vm_flags & (VM_IO | VM_PFNMAP))) {
+			rc = -EFAULT;
+			break;
+		}
+		rc = compat_follow_pfn(vma, va, write, &pfns[i]);
+		if (!rc) {
+			i++;
+			continue;
+		}
+		/* Fault it in once; still nothing there is a hole. */
+		if (faulted == i ||
+		    fixup_user_fault(mm, va, fault_flags, &unlocked)) {
+			rc = -EFAULT;
+			break;
+		}
+		faulted = i;
+		cond_resched();
+	}
+	mmap_read_unlock(mm);
+	mmput(mm);
+	return i ? i : rc;
+}

@@ -66,6 +66,9 @@ int iopt_owner_charge_mm(struct iopt_owner *owner, unsigned long npages,
 long iopt_owner_pin_remote(struct iopt_owner *owner, unsigned long addr,
 			   unsigned long npages, unsigned int gup_flags,
 			   struct page **out);
+long iopt_owner_mmio_pfns(struct iopt_owner *owner, unsigned long addr,
+			  unsigned long npages, bool write,
+			  unsigned long *pfns);
 
 static __always_inline void iopt_owner_put(struct iopt_owner *owner)
 {
@@ -111,6 +114,9 @@ static __always_inline int iopt_pages_charge(struct iopt_pages *pages,
 {
 	int rc = 0;
 
+	/* Device memory is no RAM anyone locks: nothing to charge. */
+	if (pages->mmio)
+		return 0;
 	if (pages->account_mode == IOPT_ACCOUNT_USER)
 		rc = iopt_owner_charge_user(pages->owner, npages);
 	else if (pages->account_mode == IOPT_ACCOUNT_MM)
@@ -124,7 +130,7 @@ static __always_inline int iopt_pages_charge(struct iopt_pages *pages,
 static __always_inline void iopt_pages_uncharge(struct iopt_pages *pages,
 						unsigned long npages)
 {
-	if (!npages)
+	if (!npages || pages->mmio)
 		return;
 	if (pages->account_mode == IOPT_ACCOUNT_USER)
 		atomic_long_sub(npages, &pages->owner->cred->user->locked_vm);
@@ -161,6 +167,26 @@ static __always_inline long iopt_pages_gup(struct iopt_pages *pages,
 		return pin_user_pages_fast(addr, npages, gup_flags, out);
 	return iopt_owner_pin_remote(pages->owner, addr, npages, gup_flags,
 				     out);
+}
+
+/*
+ * The PFNs of @npages pages of device memory (@pages->mmio) from @index:
+ * how many it found, or -EFAULT; -EAGAIN with @nowait, as looking them
+ * up takes the mm's lock.
+ */
+static inline long iopt_pages_mmio_pfns(struct iopt_pages *pages,
+					unsigned long index,
+					unsigned long npages,
+					unsigned long *pfns, bool nowait)
+{
+	unsigned long addr = (unsigned long)pages->uptr + (index << PAGE_SHIFT);
+
+	if (nowait)
+		return -EAGAIN;
+	if (iommufd_fault_hit(IOMMUFD_FAULT_PIN))
+		return -ENOMEM;
+	return iopt_owner_mmio_pfns(pages->owner, addr, npages,
+				    pages->writable, pfns);
 }
 
 #endif

@@ -63,8 +63,9 @@ static __always_inline int __pages_pin_range(struct iopt_pages *pages,
 {
 	unsigned int gup_flags = FOLL_LONGTERM |
 				 (pages->writable ? FOLL_WRITE : 0);
-	unsigned long capacity, stored, index = first;
+	unsigned long capacity, stored, i, index = first;
 	struct page *small[PAGES_SMALL_BATCH] __uninitialized, **batch = small;
+	unsigned long *pfns;
 	int rc = 0;
 
 	lockdep_assert_held(&pages->mutex);
@@ -78,6 +79,9 @@ static __always_inline int __pages_pin_range(struct iopt_pages *pages,
 		if (!batch)
 			return -ENOMEM;
 	}
+	/* The same slots, as PFNs once pinned (or looked up, for MMIO). */
+	static_assert(sizeof(*batch) == sizeof(*pfns));
+	pfns = (unsigned long *)batch;
 
 	while (index <= last) {
 		unsigned long want = min(capacity, last - index + 1);
@@ -86,14 +90,22 @@ static __always_inline int __pages_pin_range(struct iopt_pages *pages,
 		rc = iopt_pages_charge(pages, want, nowait);
 		if (rc)
 			break;
-		got = iopt_pages_gup(pages, index, want, gup_flags, batch, nowait);
+		if (pages->mmio)
+			got = iopt_pages_mmio_pfns(pages, index, want, pfns,
+						   nowait);
+		else
+			got = iopt_pages_gup(pages, index, want, gup_flags,
+					     batch, nowait);
 		if (got <= 0) {
 			iopt_pages_uncharge(pages, want);
 			rc = got ? got : -EFAULT;
 			break;
 		}
 		iopt_pages_uncharge(pages, want - got);
-		rc = iopt_pages_store_batch(pages, index, batch, got, &stored);
+		/* The store keeps PFNs: each slot becomes its page's PFN. */
+		for (i = 0; !pages->mmio && i != got; i++)
+			pfns[i] = page_to_pfn(batch[i]);
+		rc = iopt_pages_store_batch(pages, index, pfns, got, &stored);
 		index += stored;
 		if (rc)
 			break;
@@ -290,7 +302,8 @@ static void pages_drop_pin_locked(struct iopt_pages *pages,
  *
  * Adds one holder for exactly [first, last]; iopt_pages_unpin() with the
  * same range drops it. Returns 0, or -ENOMEM when RLIMIT_MEMLOCK or memory
- * runs out, -EFAULT when the memory is gone; on failure nothing changes.
+ * runs out, -EFAULT when the memory is gone or, with @out, is device
+ * memory; on failure nothing changes.
  */
 int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
 		   unsigned long last, struct page **out)
@@ -300,6 +313,9 @@ int iopt_pages_pin(struct iopt_pages *pages, unsigned long first,
 
 	if (WARN_ON(first > last || last >= pages->npages))
 		return -EINVAL;
+	/* Device memory has no struct page to hand out. */
+	if (out && pages->mmio)
+		return -EFAULT;
 
 	mutex_lock(&pages->mutex);
 	pin = pages_find_pin(pages, first, last);
@@ -385,7 +401,8 @@ static __always_inline int __iopt_pages_pin_whole(struct iopt_pages *pages,
 		mutex_lock(&pages->mutex);
 	else if (!mutex_trylock(&pages->mutex))
 		return -EAGAIN;
-	if (pages->npages == 1 && !pages->npinned)
+	/* Device memory takes the general path, which looks PFNs up. */
+	if (pages->npages == 1 && !pages->npinned && !pages->mmio)
 		rc = pages_pin_single(pages, nowait);
 	else
 		/* With a whole pin already there, nothing is left uncovered. */
@@ -428,7 +445,8 @@ void iopt_pages_unpin_whole(struct iopt_pages *pages)
 	mutex_lock(&pages->mutex);
 	if (WARN_ON(!pages->whole_pins) || --pages->whole_pins)
 		goto out_unlock;
-	if (pages->npages == 1 && RB_EMPTY_ROOT(&pages->pin_itree.rb_root))
+	if (pages->npages == 1 && RB_EMPTY_ROOT(&pages->pin_itree.rb_root) &&
+	    !pages->mmio)
 		iopt_pages_store_unpin_single(pages);
 	else
 		pages_walk_uncovered(pages, 0, pages->npages - 1,

@@ -100,7 +100,8 @@ static int pages_rw_remote(struct iopt_pages *pages, unsigned long start_byte,
  * @flags: IOPT_RW_* flags
  *
  * Works whether or not the pages are pinned, from any context that may
- * sleep. Returns 0 or -EFAULT if the memory is not there (any more).
+ * sleep. Returns 0 or -EFAULT if the memory is not there (any more) or
+ * is device memory.
  */
 int iopt_pages_rw(struct iopt_pages *pages, unsigned long start_byte,
 		  void *data, unsigned long length, unsigned int flags)
@@ -112,6 +113,9 @@ int iopt_pages_rw(struct iopt_pages *pages, unsigned long start_byte,
 		return -EINVAL;
 	if (write && !pages->writable)
 		return -EPERM;
+	/* Device memory: no pages to copy through (as for access pins). */
+	if (pages->mmio)
+		return -EFAULT;
 	if (!(flags & IOPT_RW_REMOTE) && current->mm == pages->owner->mm) {
 		if (write ? iommufd_copy_to_user(uaddr, data, length) :
 			    iommufd_copy_from_user(data, uaddr, length))

@@ -333,6 +333,15 @@ static unsigned int tree_pieces(struct iopt_pages *pages, unsigned long index,
 	return n;
 }
 
+/* Unpin @npages pages from @pfn on; device memory was never pinned. */
+static void pages_unpin_pfns(struct iopt_pages *pages, unsigned long pfn,
+			     unsigned long npages)
+{
+	if (!pages->mmio)
+		unpin_user_page_range_dirty_lock(pfn_to_page(pfn), npages,
+						 pages->writable);
+}
+
 /*
  * Unpin the pages of a piece that has left the tree (or whose tree is
  * about to be destroyed), whole physically contiguous stretches at a
@@ -349,16 +358,14 @@ static unsigned long pages_unpin_piece(struct iopt_pages *pages,
 	if (!entry_is_chunk(piece->entry)) {
 		i = xa_to_value(piece->entry) +
 		    (piece->first - piece->entry_start);
-		unpin_user_page_range_dirty_lock(pfn_to_page(i), npages,
-						 pages->writable);
+		pages_unpin_pfns(pages, i, npages);
 		return npages;
 	}
 	for (i = piece->first - chunk->base; i <= piece->last - chunk->base;
 	     i = hi + 1) {
 		pfns_stretch(chunk->pfns, i, i, piece->last - chunk->base,
 			     &lo, &hi);
-		unpin_user_page_range_dirty_lock(pfn_to_page(chunk->pfns[i]),
-						 hi - i + 1, pages->writable);
+		pages_unpin_pfns(pages, chunk->pfns[i], hi - i + 1);
 	}
 	/* Nothing else points at it once its last index goes. */
 	chunk->live -= npages;
@@ -387,8 +394,7 @@ static void pages_unpin_small(struct iopt_pages *pages, unsigned long first,
 			continue;
 		}
 		pfns_stretch(pages->small_pfns, i, i, last, &lo, &hi);
-		unpin_user_page_range_dirty_lock(pfn_to_page(pages->small_pfns[i] - 1),
-						 hi - i + 1, pages->writable);
+		pages_unpin_pfns(pages, pages->small_pfns[i] - 1, hi - i + 1);
 		total += hi - i + 1;
 		i = hi + 1;
 	}
@@ -465,18 +471,18 @@ void iopt_pages_store_unpin(struct iopt_pages *pages, unsigned long first,
  * How many pages from @batch[@i] on, up to @n, are physically contiguous
  * with it (at least 1). The only loop over every page of a pinned batch.
  */
-static unsigned long batch_run_len(struct page **batch, unsigned long i,
-				   unsigned long n)
+static unsigned long batch_run_len(const unsigned long *batch,
+				   unsigned long i, unsigned long n)
 {
-	unsigned long pfn = page_to_pfn(batch[i]), len = 1;
+	unsigned long pfn = batch[i], len = 1;
 
-	while (i + len != n && page_to_pfn(batch[i + len]) == pfn + len)
+	while (i + len != n && batch[i + len] == pfn + len)
 		len++;
 	return len;
 }
 
 /* How many runs a batch of @n pages breaks into. */
-static unsigned long batch_runs(struct page **batch, unsigned long n)
+static unsigned long batch_runs(const unsigned long *batch, unsigned long n)
 {
 	unsigned long i, runs = 0;
 
@@ -487,7 +493,7 @@ static unsigned long batch_runs(struct page **batch, unsigned long n)
 
 /* Store a fragmented batch as one chunk entry; see struct pages_chunk. */
 static int pages_store_chunk(struct iopt_pages *pages, unsigned long index,
-			     struct page **batch, unsigned long n)
+			     const unsigned long *batch, unsigned long n)
 {
 	struct pages_chunk *chunk;
 	unsigned long i;
@@ -500,7 +506,7 @@ static int pages_store_chunk(struct iopt_pages *pages, unsigned long index,
 	chunk->base = index;
 	chunk->live = n;
 	for (i = 0; i != n; i++)
-		chunk->pfns[i] = page_to_pfn(batch[i]);
+		chunk->pfns[i] = batch[i];
 	rc = mtree_store_range(&pages->runs, index, index + n - 1, chunk,
 			       GFP_KERNEL_ACCOUNT);
 	if (rc)
@@ -510,7 +516,7 @@ static int pages_store_chunk(struct iopt_pages *pages, unsigned long index,
 
 /* A fragmented batch, as chunks of at most a page each. */
 static int pages_store_chunks(struct iopt_pages *pages, unsigned long index,
-			      struct page **batch, unsigned long n,
+			      const unsigned long *batch, unsigned long n,
 			      unsigned long *stored)
 {
 	unsigned long i, len;
@@ -528,7 +534,7 @@ static int pages_store_chunks(struct iopt_pages *pages, unsigned long index,
 
 /* A batch of few runs, one tree entry per run. */
 static int pages_store_runs(struct iopt_pages *pages, unsigned long index,
-			    struct page **batch, unsigned long n,
+			    const unsigned long *batch, unsigned long n,
 			    unsigned long *stored)
 {
 	MA_STATE(mas, &pages->runs, 0, 0);
@@ -537,7 +543,7 @@ static int pages_store_runs(struct iopt_pages *pages, unsigned long index,
 	int rc = 0;
 
 	while (i != n) {
-		unsigned long pfn = page_to_pfn(batch[i]);
+		unsigned long pfn = batch[i];
 		unsigned long len = batch_run_len(batch, i, n);
 		bool edge;
 
@@ -578,7 +584,8 @@ static int pages_store_runs(struct iopt_pages *pages, unsigned long index,
  * iopt_pages_store_batch - record a batch of freshly pinned pages
  * @pages: the range of user memory; the caller holds its mutex
  * @index: the page index of @batch[0]; none of the @n indexes is stored
- * @batch: the pinned pages, charged to @pages' owner
+ * @batch: the PFNs of the pinned pages, charged to @pages' owner (of
+ *	device memory, looked up: neither pinned nor charged)
  * @n: how many
  * @stored: out: how many were recorded, from @index on
  *
@@ -587,7 +594,7 @@ static int pages_store_runs(struct iopt_pages *pages, unsigned long index,
  * were recorded are the caller's to unpin (iopt_pages_store_unpin()).
  */
 int iopt_pages_store_batch(struct iopt_pages *pages, unsigned long index,
-			   struct page **batch, unsigned long n,
+			   const unsigned long *batch, unsigned long n,
 			   unsigned long *stored)
 {
 	unsigned long i;
@@ -595,7 +602,7 @@ int iopt_pages_store_batch(struct iopt_pages *pages, unsigned long index,
 
 	if (iopt_pages_is_small(pages)) {
 		for (i = 0; i != n; i++)
-			pages->small_pfns[index + i] = page_to_pfn(batch[i]) + 1;
+			pages->small_pfns[index + i] = batch[i] + 1;
 		*stored = n;
 	} else if (n >= PAGES_CHUNK_MIN &&
 		   batch_runs(batch, n) * PAGES_CHUNK_RUN_PAGES > n) {
@@ -604,7 +611,8 @@ int iopt_pages_store_batch(struct iopt_pages *pages, unsigned long index,
 		rc = pages_store_runs(pages, index, batch, n, stored);
 	}
 	if (rc) {
-		unpin_user_pages(batch + *stored, n - *stored);
+		for (i = *stored; i != n; i++)
+			pages_unpin_pfns(pages, batch[i], 1);
 		iopt_pages_uncharge(pages, n - *stored);
 	}
 	pages->npinned += *stored;

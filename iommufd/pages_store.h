@@ -16,7 +16,7 @@
 
 /* pages_store.c */
 int iopt_pages_store_batch(struct iopt_pages *pages, unsigned long index,
-			   struct page **batch, unsigned long n,
+			   const unsigned long *batch, unsigned long n,
 			   unsigned long *stored);
 bool iopt_pages_store_span(struct iopt_pages *pages, unsigned long index,
 			   unsigned long *last);

@@ -212,6 +212,8 @@ static int compat_set_iommu(struct iommufd_ctx *ictx, unsigned long type)
 		return PTR_ERR(ioas);
 	if (type == VFIO_TYPE1_IOMMU)
 		rc = iopt_set_large_pages(&ioas->iopt, false);
+	if (!rc && ictx->vfio_type1_exact)
+		ictx->vfio_v1 = type == VFIO_TYPE1_IOMMU;
 	compat_ioas_put(ictx, ioas);
 	return rc;
 }
@@ -412,6 +414,17 @@ static int compat_map_dma(struct iommufd_ctx *ictx, void __user *arg)
 	if (map.flags & VFIO_DMA_MAP_FLAG_WRITE)
 		prot |= IOMMU_WRITE;
 
+	/*
+	 * type1 refuses a mapping with neither READ nor WRITE, and a range
+	 * that wraps, with EINVAL; upstream compat maps the first and says
+	 * EOVERFLOW to the second.
+	 */
+	if (ictx->vfio_type1_exact &&
+	    (!(prot & (IOMMU_READ | IOMMU_WRITE)) ||
+	     (map.size && (map.iova + map.size - 1 < map.iova ||
+			   map.vaddr + map.size - 1 < map.vaddr))))
+		return -EINVAL;
+
 	ioas = compat_ioas_get(ictx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
@@ -435,6 +448,51 @@ static int compat_cut_ends(struct io_pagetable *iopt, unsigned long iova,
 		return 0;
 	/* Nothing ends before IOVA 0. */
 	return iopt_cut_iova(iopt, ends, iova ? 2 : 1);
+}
+
+/*
+ * VFIO type1's own TYPE1 (v1) rule, for the backend's containers: a
+ * range that starts inside a mapping unmaps nothing, successfully; one
+ * that starts at or before a mapping's first IOVA unmaps that mapping
+ * whole, even past the range's end. Narrows or widens [@iova, *@size)
+ * to what is to be unmapped.
+ */
+static void compat_type1_v1_range(struct io_pagetable *iopt,
+				  unsigned long iova, unsigned long *size)
+{
+	unsigned long start, last;
+
+	if (!*size)
+		return;
+	if (iopt_area_bounds(iopt, iova, &start, &last) && start < iova) {
+		*size = 0;
+		return;
+	}
+	if (iopt_area_bounds(iopt, iova + *size - 1, &start, &last) &&
+	    last > iova + *size - 1)
+		*size = last - iova + 1;
+}
+
+/*
+ * A range unmapped as VFIO type1 does it, for the backend's containers:
+ * EINVAL for a range that wraps and for a TYPE1v2 range that cuts a
+ * mapping (upstream compat: ENOENT), TYPE1's own rule above.
+ */
+static int compat_type1_unmap(struct iommufd_ctx *ictx,
+			      struct io_pagetable *iopt, unsigned long iova,
+			      unsigned long size, unsigned long *unmapped)
+{
+	int rc;
+
+	if (size && iova + size - 1 < iova)
+		return -EINVAL;
+	if (ictx->vfio_v1) {
+		compat_type1_v1_range(iopt, iova, &size);
+		if (!size)
+			return 0;
+	}
+	rc = iopt_unmap(iopt, iova, size, unmapped);
+	return rc == -ENOENT ? -EINVAL : rc;
 }
 
 /*
@@ -464,6 +522,12 @@ static int compat_unmap_dma(struct iommufd_ctx *ictx, void __user *arg)
 		if (unmap.iova || unmap.size)
 			goto out_put;
 		rc = iopt_unmap_all(&ioas->iopt, &unmapped);
+	} else if (ictx->vfio_type1_exact) {
+		/* type1 writes nothing back when it fails. */
+		rc = compat_type1_unmap(ictx, &ioas->iopt, unmap.iova,
+					unmap.size, &unmapped);
+		if (rc)
+			goto out_put;
 	} else {
 		rc = compat_cut_ends(&ioas->iopt, unmap.iova, unmap.size);
 		if (rc)

@@ -1,15 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The VFIO backend (iommufd_oot_test_vfio.ko) from a VFIO program's side:
- * a real group (QEMU's edu behind emulated VT-d, bound to vfio-pci) in a
- * /dev/vfio/vfio container, with the checks that the container really is
- * ours and that its IOMMU domain really translates what MAP_DMA mapped.
- * The DMA itself is proved by the edu suite (iommufd_vfio_edu).
+ * a real group (QEMU's edu behind emulated VT-d or virtio-iommu, bound to
+ * vfio-pci) in a /dev/vfio/vfio container, with the checks that the
+ * container really is ours and that its IOMMU domain really translates
+ * what MAP_DMA mapped. The DMA itself is proved by the edu suite
+ * (iommufd_vfio_edu).
  *
- * Environment (tools/vm/init.sh sets it for the "vfio" and "vfio-type1"
- * variants): IOMMUFD_VFIO_GROUP, the group's /dev/vfio/N;
- * IOMMUFD_VFIO_TYPE1_LOADED=1 when vfio_iommu_type1 was loaded before
- * our module. Without a group every test SKIPs.
+ * Environment (tools/vm/init.sh sets it in the real-device boots, for
+ * the "vfio-oot-test" and "vfio-both-test" variants):
+ *   IOMMUFD_VFIO_GROUP          the group's /dev/vfio/N
+ *   IOMMUFD_EDU_EXPECT_MODULE   the VFIO IOMMU driver loaded to serve
+ *                               containers; this suite needs the test
+ *                               build's iommufd_oot_test_vfio (its debugfs)
+ *   IOMMUFD_VFIO_TYPE1_LOADED   1 when vfio_iommu_type1 was loaded before
+ *                               our module
+ * Without a group, or with another driver serving, every test SKIPs.
  */
 #define _GNU_SOURCE
 #include <sys/mman.h>
@@ -27,6 +33,14 @@
 static const char *group_path(void)
 {
 	return getenv("IOMMUFD_VFIO_GROUP");
+}
+
+/* Our test build's driver serves this run's containers. */
+static bool ours_serves(void)
+{
+	const char *mod = getenv("IOMMUFD_EDU_EXPECT_MODULE");
+
+	return mod && !strcmp(mod, VFIO_MOD);
 }
 
 static int group_number(void)
@@ -149,6 +163,9 @@ FIXTURE_SETUP(vfio_backend)
 	self->group = -1;
 	if (!group_path())
 		SKIP(return, "no VFIO group (IOMMUFD_VFIO_GROUP unset)");
+	if (!ours_serves())
+		SKIP(return, "%s is not the driver loaded (IOMMUFD_EDU_EXPECT_MODULE)",
+		     VFIO_MOD);
 	self->refcnt0 = module_refcnt();
 	ASSERT_LE(0, self->refcnt0);
 	self->container = open("/dev/vfio/vfio", O_RDWR);
@@ -170,7 +187,7 @@ FIXTURE_TEARDOWN(vfio_backend)
 	if (self->container >= 0)
 		close(self->container);
 	/* Every container of ours gave its module reference back. */
-	if (group_path())
+	if (group_path() && ours_serves())
 		EXPECT_EQ(self->refcnt0, module_refcnt());
 }
 
@@ -266,24 +283,55 @@ TEST_F(vfio_backend, get_info_has_page_sizes)
 	ASSERT_TRUE(info.iova_pgsizes & PG);
 }
 
-/* The MSI window of VT-d is reserved: nothing may be mapped there. */
+/*
+ * The start of the group's MSI window, from its reserved regions: VT-d's
+ * 0xfee00000 ("msi"), or virtio-iommu's software window (8 MiB at
+ * 128 MiB by default, also "msi"). 0 if it has none.
+ */
+static unsigned long group_msi_start(void)
+{
+	unsigned long long start, end;
+	char path[96], type[32];
+	unsigned long found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/iommu_groups/%d/reserved_regions",
+		 group_number());
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fscanf(f, "%llx %llx %31s", &start, &end, type) == 3) {
+		if (!strcmp(type, "msi")) {
+			found = start;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* The group's MSI window is reserved: nothing may be mapped there. */
 TEST_F(vfio_backend, msi_window_is_reserved)
 {
+	unsigned long msi = group_msi_start();
 	__u8 *buf;
 
+	ASSERT_NE(0, msi);
 	buf = mmap(NULL, PG, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, buf);
 	ASSERT_EQ(0, set_iommu(self->container, VFIO_TYPE1v2_IOMMU));
-	ASSERT_GT(0, vfio_map(self->container, buf, 0xfee00000UL, PG));
-	ASSERT_EQ(0, domain_iova_to_phys(0xfee00000UL));
+	ASSERT_GT(0, vfio_map(self->container, buf, msi, PG));
+	ASSERT_EQ(0, domain_iova_to_phys(msi));
 	munmap(buf, PG);
 }
 
 /* With TYPE1 answering off, only our own type number selects us. */
 TEST_F(vfio_backend, own_type_when_type1_is_off)
 {
-	bool type1_loaded = getenv("IOMMUFD_VFIO_TYPE1_LOADED");
+	const char *loaded = getenv("IOMMUFD_VFIO_TYPE1_LOADED");
+	bool type1_loaded = loaded && !strcmp(loaded, "1");
 
 	ASSERT_EQ(0, write_str(PARAM_TYPE1, "0"));
 	if (type1_loaded) {

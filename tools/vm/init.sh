@@ -37,8 +37,6 @@ module_name() {
 
 loaded=
 unload_module() {
-	# The VFIO backend uses the core: it goes first.
-	vfio_backend_unload
 	rmmod "$(module_name "$loaded")"
 	echo "IOMMUFD-RMMOD variant=$loaded rc=$?"
 	loaded=
@@ -54,61 +52,44 @@ load_module() {
 	return $rc
 }
 
-# The VFIO backend of the test build, on top of VFIO (vfio_setup). $1 =
-# yes: vfio_iommu_type1 is loaded first, as modprobe's soft dependency
-# would; no: it is not loaded at all. Either way ours registers last, so
-# VFIO asks it first.
-vfio_backend=
-vfio_backend_load() {
-	vfio_backend_unload
-	if [ "$1" = yes ]; then
-		vfio_setup yes || return 1
-	else
-		grep -q '^vfio_iommu_type1 ' /proc/modules &&
-			{ rmmod vfio_iommu_type1 || return 1; }
-		vfio_setup no || return 1
-	fi
-	[ -n "$IOMMUFD_VFIO_GROUP" ] || return 1
-	insmod /lib/iommufd/test/iommufd_oot_test_vfio.ko || return 1
-	vfio_backend=iommufd_oot_test_vfio
-	echo "IOMMUFD-VFIO backend loaded, type1 $1"
-}
-
-vfio_backend_unload() {
-	[ -n "$vfio_backend" ] || return 0
-	rmmod "$vfio_backend"
-	echo "IOMMUFD-RMMOD vfio backend rc=$?"
-	vfio_backend=
-}
-
 # suites.list variants: "test" and "release" name the module build;
-# "uring" is the test build with every command sent through io_uring;
-# "vfio" and "vfio-type1" the test build with the VFIO backend, without
-# and with vfio_iommu_type1 loaded before it.
+# "uring" is the test build with every command sent through io_uring.
+# "vfio-type1", "vfio-oot" and "vfio-both" (real-device boots) name the
+# VFIO IOMMU backends loaded while the suite runs (vfio_backends below),
+# ours as the release pair (iommufd_oot.ko, iommufd_oot_vfio.ko);
+# "vfio-oot-test" and "vfio-both-test" the same with the test pair
+# (iommufd_oot_test.ko, iommufd_oot_test_vfio.ko: its debugfs
+# iova_to_phys lets a suite look into the real domain).
 run_suites() {
 	while read -r variant suite; do
 		[ -n "$suite" ] || continue
 		echo "IOMMUFD-SUITE-BEGIN $suite@$variant"
-		module=$variant
 		case "$variant" in
-		uring|vfio|vfio-type1) module=test ;;
+		vfio-*)
+			vfio_backends "${variant#vfio-}"
+			rc=$?
+			;;
+		*)
+			# Our backend lives on the release build: it goes first.
+			vfio_backends none
+			rc=$?
+			module=$variant
+			[ "$variant" = uring ] && module=test
+			[ $rc = 0 ] && load_module "$module"
+			rc=$?
+			;;
 		esac
-		if load_module "$module"; then
-			rc=0
+		if [ $rc = 0 ]; then
 			case "$variant" in
-			vfio) vfio_backend_load no || rc=255 ;;
-			vfio-type1) vfio_backend_load yes || rc=255 ;;
+			release) IOMMUFD_EXPECT_RELEASE=1 "/tests/$suite" ;;
+			uring) IOMMUFD_TEST_SUBMIT=uring "/tests/$suite" ;;
+			vfio-*) IOMMUFD_EDU_EXPECT_MODULE=$vfio_serving \
+				IOMMUFD_EDU_MSI_ISOLATED=$msi_isolated \
+				IOMMUFD_VFIO_TYPE1_LOADED=$type1_loaded \
+				"/tests/$suite" ;;
+			*) "/tests/$suite" ;;
 			esac
-			if [ $rc = 0 ]; then
-				case "$variant" in
-				release) IOMMUFD_EXPECT_RELEASE=1 "/tests/$suite" ;;
-				uring) IOMMUFD_TEST_SUBMIT=uring "/tests/$suite" ;;
-				vfio-type1) IOMMUFD_VFIO_TYPE1_LOADED=1 "/tests/$suite" ;;
-				*) "/tests/$suite" ;;
-				esac
-				rc=$?
-			fi
-			vfio_backend_unload
+			rc=$?
 		else
 			rc=255
 		fi
@@ -127,36 +108,116 @@ kmemleak_report() {
 	echo "IOMMUFD-KMEMLEAK-DONE"
 }
 
-# The peer for make bench, and the VFIO backend's device: QEMU's edu
-# device behind emulated VT-d, bound to vfio-pci, its group handed to the
-# benchmark and the suites. Modules already loaded are kept. $1 = no:
-# leave vfio_iommu_type1 out.
+# insmod, said in the log the runner judges (a failure fails the run).
+insmod_logged() {
+	insmod "$@"
+	rc=$?
+	echo "IOMMUFD-INSMOD variant=$(basename "$1" .ko) rc=$rc"
+	return $rc
+}
+
+rmmod_logged() {
+	rmmod "$1"
+	rc=$?
+	echo "IOMMUFD-RMMOD variant=$1 rc=$rc"
+	return $rc
+}
+
+# QEMU's edu devices behind the emulated IOMMU, bound to vfio-pci: the
+# benchmark's VFIO peer, and the devices of the real-device suites. The
+# IOMMU driver comes first when it is a module (virtio-iommu), so that
+# each device has its group by the time vfio-pci binds it.
+vfio_ready=
 vfio_setup() {
-	for m in irqbypass vfio vfio_virqfd vfio_iommu_type1 vfio-pci-core \
-		 vfio-pci; do
-		[ "$m" = vfio_iommu_type1 ] && [ "$1" = no ] && continue
-		# Only 6.1 has virqfd as a module of its own.
-		[ "$m" = vfio_virqfd ] && [ ! -f "/lib/vfio/$m.ko" ] && continue
-		[ -f "/lib/vfio/$m.ko" ] || return 0
-		grep -q "^$(echo "$m" | tr - _) " /proc/modules && continue
-		insmod "/lib/vfio/$m.ko" || return 0
+	[ -n "$vfio_ready" ] && return 0
+	[ -f /lib/vfio/vfio.order ] || return 1
+	for m in $(cat /lib/vfio/iommu.order /lib/vfio/vfio.order \
+		   2>/dev/null); do
+		insmod_logged "/lib/vfio/$m.ko" || return 1
 	done
+	n=0
 	for d in /sys/bus/pci/devices/*; do
 		[ "$(cat "$d/vendor")" = 0x1234 ] || continue
 		[ "$(cat "$d/device")" = 0x11e8 ] || continue
-		group=$(basename "$(readlink "$d/iommu_group")")
-		export IOMMUFD_BENCH_VFIO_GROUP=/dev/vfio/$group
-		export IOMMUFD_VFIO_GROUP=/dev/vfio/$group
-		[ -e "$d/driver" ] && continue
 		echo vfio-pci > "$d/driver_override"
 		basename "$d" > /sys/bus/pci/drivers_probe
+		group=$(basename "$(readlink "$d/iommu_group")")
+		if [ -z "$group" ] || [ ! -e "/dev/vfio/$group" ]; then
+			echo "IOMMUFD-ERROR edu $(basename "$d") not bound to vfio-pci"
+			return 1
+		fi
+		# The last edu's group: the benchmark's peer, and the
+		# group of the suites that use one (iommufd_vfio_backend).
+		export IOMMUFD_BENCH_VFIO_GROUP=/dev/vfio/$group
+		export IOMMUFD_VFIO_GROUP=/dev/vfio/$group
 		echo "IOMMUFD-VFIO edu $(basename "$d") group $group"
+		n=$((n + 1))
 	done
+	[ $n -gt 0 ] || { echo "IOMMUFD-ERROR no edu device"; return 1; }
+	vfio_ready=1
+}
+
+# The VFIO IOMMU backends of a real-device suite: "type1" (stock
+# vfio_iommu_type1 alone), "oot" (ours alone), "both" (type1 first, then
+# ours, modprobe's order: ours must be the one chosen) or "none"; with
+# "-test" ours is the test pair, else the release pair. The last one
+# registered is asked first, so ours is unloaded before type1 is loaded.
+# Sets vfio_serving to the module that must serve the suite's
+# containers. virtio-iommu remaps no interrupts: both backends are told
+# to accept that there, and the suite is told (msi_isolated) so that it
+# can check the refusal without it.
+type1_loaded=0
+oot_loaded=
+vfio_serving=
+vfio_backends() {
+	want_type1=0
+	want_oot=
+	build=release
+	case "$1" in
+	*-test) build=test ;;
+	esac
+	case "${1%-test}" in
+	type1) want_type1=1 ;;
+	oot) want_oot=$build ;;
+	both) want_type1=1; want_oot=$build ;;
+	none) ;;
+	*) echo "IOMMUFD-ERROR unknown VFIO backends '$1'"; return 1 ;;
+	esac
+	unsafe=
+	msi_isolated=1
+	if [ "$(arg iommu)" = virtio ]; then
+		unsafe=allow_unsafe_interrupts=1
+		msi_isolated=0
+	fi
+	if [ -n "$oot_loaded" ] && { [ "$want_oot" != "$oot_loaded" ] ||
+	   { [ $want_type1 = 1 ] && [ $type1_loaded = 0 ]; }; }; then
+		rmmod_logged "$(module_name "$oot_loaded")_vfio" || return 1
+		oot_loaded=
+	fi
+	if [ $type1_loaded = 1 ] && [ $want_type1 = 0 ]; then
+		rmmod_logged vfio_iommu_type1 || return 1
+		type1_loaded=0
+	fi
+	[ "$1" = none ] && return 0
+	vfio_setup || return 1
+	if [ $want_type1 = 1 ] && [ $type1_loaded = 0 ]; then
+		insmod_logged /lib/vfio/vfio_iommu_type1.ko $unsafe || return 1
+		type1_loaded=1
+	fi
+	vfio_serving=vfio_iommu_type1
+	[ -n "$want_oot" ] || return 0
+	vfio_serving=$(module_name "$want_oot")_vfio
+	[ "$oot_loaded" = "$want_oot" ] && return 0
+	load_module "$want_oot" || return 1
+	insmod_logged "/lib/iommufd/$want_oot/$vfio_serving.ko" $unsafe ||
+		return 1
+	oot_loaded=$want_oot
 }
 
 case "$mode" in
 check)
 	run_suites
+	vfio_backends none
 	[ -n "$loaded" ] && unload_module
 	kmemleak_report
 	;;
@@ -171,7 +232,7 @@ run)
 	;;
 bench)
 	load_module test
-	vfio_setup
+	vfio_setup && vfio_backends type1
 	# bench_only=rates: only the operation-rate rows of ops_bench.
 	only=$(arg bench_only)
 	rc=0

@@ -8,6 +8,10 @@
 #   run-vm.sh --kver KVER --mode run
 #   --kernel IMAGE boots IMAGE instead of /boot/vmlinuz-KVER (the debug
 #   kernel of make check-debug); the modules are still build/mod/KVER/.
+#   --iommu intel|virtio: a "real device" boot: a q35 machine with emulated
+#   VT-d (caching mode) or virtio-iommu and two of QEMU's edu devices, the
+#   kernel's VFIO modules, and by default the real-device suites, once per
+#   VFIO backend setup (real_device_suites below).
 #   --release-ko FILE loads FILE (.ko or .ko.xz) as the release build
 #   instead of build/mod/KVER/release/ (the module DKMS built, in the
 #   package check); --bin FILE puts the program FILE, with the shared
@@ -15,9 +19,9 @@
 #   (an installed iommufdctl).
 #
 # check: runs every suite named in FILE (lines "VARIANT BINARY", VARIANT
-#   test, release, uring, or vfio and vfio-type1: the test build with
-#   the VFIO backend loaded, vfio_iommu_type1 absent or loaded before it,
-#   on a machine with emulated VT-d and edu bound to vfio-pci;
+#   test, release or uring, or in --iommu boots vfio-type1, vfio-oot,
+#   vfio-both, vfio-oot-test or vfio-both-test: the VFIO backends loaded,
+#   see init.sh's vfio_backends);
 #   by default every selftest binary against the test build, and the
 #   command suites again through io_uring), prints the
 #   guest's TAP, then one line "LABEL: N passed, N failed, N skipped", and
@@ -34,6 +38,7 @@ mode=check
 suites=
 timeout=600
 label=
+iommu=
 add=()
 release_ko=
 bins=()
@@ -47,15 +52,88 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--label) label=$2; shift 2 ;;
 	--kernel) kernel=$2; shift 2 ;;
+	--iommu) iommu=$2; shift 2 ;;
 	--release-ko) release_ko=$2; shift 2 ;;
 	--bin) bins+=("$2"); shift 2 ;;
 	*) echo "run-vm: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
 [ -n "$kver" ] || { echo "run-vm: --kver is required" >&2; exit 2; }
+case "$iommu" in
+""|intel|virtio) ;;
+*) echo "run-vm: --iommu takes intel or virtio, not $iommu" >&2; exit 2 ;;
+esac
 label=${label:-$kver}
 kernel=${kernel:-/boot/vmlinuz-$kver}
 [ -r "$kernel" ] || { echo "run-vm: no kernel $kernel (run tools/deps.sh)" >&2; exit 2; }
+
+# Suites that need a real device (an edu behind an emulated IOMMU, bound to
+# vfio-pci) run only in --iommu boots.
+is_real_device_suite() {
+	case "$1" in
+	iommufd_vfio_edu|iommufd_vfio_backend) return 0 ;;
+	esac
+	return 1
+}
+
+# The --iommu boot's default suites.list. The DMA suite against stock
+# type1 alone, against our release pair loaded after type1 (modprobe's
+# order; ours must be chosen) and against ours alone; the backend suite,
+# which looks into the real domain through the test pair's debugfs,
+# against the test pair alone and after type1.
+real_device_suites() {
+	[ -x "$BUILD/selftests/iommufd_vfio_edu" ] && {
+		echo "vfio-type1 iommufd_vfio_edu"
+		echo "vfio-both iommufd_vfio_edu"
+		echo "vfio-oot iommufd_vfio_edu"
+	}
+	[ -x "$BUILD/selftests/iommufd_vfio_backend" ] && {
+		echo "vfio-oot-test iommufd_vfio_backend"
+		echo "vfio-both-test iommufd_vfio_backend"
+	}
+	return 0
+}
+
+# Copy module @1 (a path under /lib/modules/KVER/kernel without .ko) and
+# every module it depends on into @2, decompressed, and append their names
+# to @2/@3 in an order insmod can load them (dependencies first).
+pack_module() {
+	local rel=$1 dir=$2 order=$3 dep deps line m ko
+	line=$(grep -E "^kernel/$rel\.ko(\.xz)?:" \
+		"/lib/modules/$kver/modules.dep") || {
+		echo "run-vm: $rel is not a module of $kver" >&2
+		return 1
+	}
+	deps=${line#*:}
+	# modules.dep lists a module's dependencies users first.
+	for dep in $(echo $deps | tr ' ' '\n' | tac) "kernel/$rel.ko"; do
+		m=$(basename "${dep%.xz}" .ko)
+		grep -qx "$m" "$dir/$order" 2>/dev/null && continue
+		ko=/lib/modules/$kver/${dep%.xz}
+		ko=${ko%.ko}.ko
+		if [ -f "$ko.xz" ]; then
+			xz -dc "$ko.xz" > "$dir/$m.ko"
+		else
+			cp "$ko" "$dir/$m.ko"
+		fi
+		echo "$m" >> "$dir/$order"
+	done
+}
+
+# VFIO from the same Debian kernel: vfio-pci and what it needs
+# (vfio.order), vfio_iommu_type1 on its own, and for virtio-iommu its
+# driver (iommu.order, loaded before anything binds).
+pack_vfio() {
+	local dir=$1
+	mkdir -p "$dir"
+	pack_module drivers/vfio/pci/vfio-pci "$dir" vfio.order || return 1
+	pack_module drivers/vfio/vfio_iommu_type1 "$dir" type1.order ||
+		return 1
+	if [ "$iommu" = virtio ]; then
+		pack_module drivers/iommu/virtio-iommu "$dir" iommu.order ||
+			return 1
+	fi
+}
 
 work=$BUILD/vm/$label
 rm -rf "$work"
@@ -91,6 +169,8 @@ done
 cp "$BUILD"/selftests/* "$r/tests/" 2>/dev/null || true
 if [ -n "$suites" ]; then
 	cp "$suites" "$r/tests/suites.list"
+elif [ -n "$iommu" ]; then
+	real_device_suites > "$r/tests/suites.list"
 else
 	# Every suite on the test build; the fd and VFIO compat suites also
 	# on the release build, where they check what works without the
@@ -99,7 +179,8 @@ else
 	# io_uring instead of ioctl() (IOMMUFD_TEST_SUBMIT=uring).
 	{
 		for t in "$BUILD"/selftests/*; do
-			echo "test $(basename "$t")"
+			is_real_device_suite "$(basename "$t")" ||
+				echo "test $(basename "$t")"
 		done
 		echo "release iommufd_fd"
 		echo "release iommufd_vfio_compat"
@@ -124,25 +205,9 @@ for b in "${bins[@]}"; do
 		cp -L "$lib" "$r$lib"
 	done
 done
-# Suites of the "vfio" variants need a real device: VFIO, and a machine
-# with an IOMMU and edu (as make bench has).
-vfio_suites=0
-grep -qE '^vfio' "$r/tests/suites.list" && vfio_suites=1
-if [ "$mode" = bench ] || [ "$vfio_suites" = 1 ]; then
-	# VFIO from the same Debian kernel, for the benchmark's peer and
-	# the VFIO backend's suites.
-	mkdir -p "$r/lib/vfio"
-	# (6.1 has virqfd in a module of its own.)
-	for m in virt/lib/irqbypass drivers/vfio/vfio drivers/vfio/vfio_virqfd \
-		 drivers/vfio/vfio_iommu_type1 drivers/vfio/pci/vfio-pci-core \
-		 drivers/vfio/pci/vfio-pci; do
-		ko=/lib/modules/$kver/kernel/$m.ko
-		if [ -f "$ko.xz" ]; then
-			xz -dc "$ko.xz" > "$r/lib/vfio/$(basename "$m").ko"
-		elif [ -f "$ko" ]; then
-			cp "$ko" "$r/lib/vfio/"
-		fi
-	done
+if [ "$mode" = bench ] || [ -n "$iommu" ]; then
+	# VFIO for the benchmark's peer and for the real-device suites.
+	pack_vfio "$r/lib/vfio" || exit 2
 fi
 (cd "$r" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.gz"
 
@@ -173,13 +238,30 @@ append+=" iommufd.interactive=$interactive"
 	append+=" iommufd.bench_only=$IOMMUFD_BENCH_ONLY"
 mem=2048
 machine=()
-if [ "$mode" = bench ] || [ "$vfio_suites" = 1 ]; then
+if [ "$mode" = bench ]; then
 	# The VFIO type1 peer: QEMU's edu device behind emulated VT-d.
 	mem=3072
 	machine=(-machine q35,kernel-irqchip=split
 		 -device intel-iommu,intremap=on,caching-mode=on -device edu)
 	append+=" intel_iommu=on iommu=pt"
+elif [ "$iommu" = intel ]; then
+	# Emulated VT-d with interrupt remapping (so MSI is isolated and
+	# type1 needs no allow_unsafe_interrupts) and caching mode (every
+	# new mapping must be flushed, as on a real vIOMMU), and two edus,
+	# each its own group. Debian's kernels need intel_iommu=on; iommu=pt
+	# is left out on purpose: VFIO takes the groups over from the DMA
+	# API's translated default domains, as on a stock host.
+	machine=(-machine q35,kernel-irqchip=split
+		 -device intel-iommu,intremap=on,caching-mode=on
+		 -device edu -device edu)
+	append+=" intel_iommu=on"
+elif [ "$iommu" = virtio ]; then
+	# virtio-iommu, described to the guest by ACPI VIOT. It remaps no
+	# interrupts, so VFIO needs allow_unsafe_interrupts (init.sh).
+	machine=(-machine q35 -device virtio-iommu-pci
+		 -device edu -device edu)
 fi
+[ -n "$iommu" ] && append+=" iommufd.iommu=$iommu"
 qemu=(qemu-system-x86_64 "${accel[@]}" "${machine[@]}" -m "$mem" -smp 2
       -nographic
       -no-reboot -kernel "$kernel" -initrd "$work/initramfs.gz"
