@@ -148,7 +148,7 @@ static int device_attach_ioas(struct iommufd_device *idev,
 	 * moves from another domain keeps it until the new one is full.
 	 */
 	attach_first = !idev->hwpt;
-	hwpt = iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev, true,
+	hwpt = iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev, 0, true,
 					 attach_first);
 	if (IS_ERR(hwpt)) {
 		rc = PTR_ERR(hwpt);
@@ -334,10 +334,12 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 	cmd->data_len = len;
 	cmd->out_data_type = type;
 	/*
-	 * No backend supports dirty tracking yet. The PASID capability bits
-	 * are for PCI devices only, as upstream sets them; none is one yet.
+	 * The PASID capability bits are for PCI devices only, as upstream
+	 * sets them; none is one yet.
 	 */
 	cmd->out_capabilities = 0;
+	if (idev->ops->dirty_capable && idev->ops->dirty_capable(idev))
+		cmd->out_capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
 	cmd->out_max_pasid_log2 = idev->ops->max_pasid_log2 ?
 				  idev->ops->max_pasid_log2(idev) : 0;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));

@@ -66,8 +66,13 @@ static struct iommufd_group_member *member_of(struct iommufd_device *idev)
 	return idev->drv_data;
 }
 
+/*
+ * @flags is always 0: real devices report no dirty capability, since the
+ * kernels this builds for give the IOMMU drivers no bitmap to record
+ * into (see struct iommufd_device_ops).
+ */
 static struct iommu_domain *
-group_dev_domain_alloc_paging(struct iommufd_device *idev)
+group_dev_domain_alloc_paging(struct iommufd_device *idev, u32 flags)
 {
 	struct iommu_domain *domain;
 

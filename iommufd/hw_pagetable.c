@@ -33,6 +33,7 @@ static void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
 	/* Its last device may have taken it off the list already. */
 	mutex_lock(&hwpt->ioas->mutex);
 	list_del_init(&hwpt->auto_node);
+	list_del(&hwpt->ioas_node);
 	iommufd_hwpt_paging_uncount(hwpt);
 	mutex_unlock(&hwpt->ioas->mutex);
 	iommufd_hwpt_paging_teardown(hwpt);
@@ -47,6 +48,8 @@ static const struct iommufd_object_ops iommufd_hwpt_paging_ops = {
  * @ictx: the context
  * @ioas: the IOAS to mirror; the caller holds its mutex
  * @idev: the device whose IOMMU allocates the domain
+ * @flags: 0 or IOMMU_HWPT_ALLOC_DIRTY_TRACKING, which the caller checked
+ *	the device can do
  * @auto_domain: made implicitly by attaching @idev straight to @ioas
  * @attach_first: attach @idev to the new domain before it is filled.
  *	Some IOMMU drivers (virtio-iommu) set a domain's aperture only at
@@ -62,8 +65,8 @@ static const struct iommufd_object_ops iommufd_hwpt_paging_ops = {
  */
 struct iommufd_hwpt_paging *
 iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
-			  struct iommufd_device *idev, bool auto_domain,
-			  bool attach_first)
+			  struct iommufd_device *idev, u32 flags,
+			  bool auto_domain, bool attach_first)
 {
 	struct iommufd_hwpt_paging *hwpt;
 	int rc;
@@ -76,8 +79,9 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	hwpt->ictx = ictx;
 	hwpt->ops = idev->ops;
 	hwpt->auto_domain = auto_domain;
+	hwpt->dirty_tracking = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 	INIT_LIST_HEAD(&hwpt->auto_node);
-	hwpt->domain = idev->ops->domain_alloc_paging(idev);
+	hwpt->domain = idev->ops->domain_alloc_paging(idev, flags);
 	if (IS_ERR(hwpt->domain)) {
 		rc = PTR_ERR(hwpt->domain);
 		goto err_abort;
@@ -99,6 +103,15 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 		ioas->noncoherent_hwpts++;
 	if (auto_domain)
 		list_add_tail(&hwpt->auto_node, &ioas->auto_hwpts);
+	list_add_tail(&hwpt->ioas_node, &ioas->hwpts);
+	/*
+	 * The VFIO container tracks: the new domain joins at once, while it
+	 * is empty, so its bits are complete; if it cannot, the container
+	 * reports everything mapped as dirty from now on.
+	 */
+	if (ioas->container_dirty)
+		hwpt->container_dirty =
+			!iommufd_hwpt_dirty_enable_locked(hwpt, true);
 	return hwpt;
 
 err_detach:
@@ -119,6 +132,7 @@ void iommufd_hwpt_paging_abort(struct iommufd_hwpt_paging *hwpt)
 {
 	lockdep_assert_held(&hwpt->ioas->mutex);
 	list_del(&hwpt->auto_node);
+	list_del(&hwpt->ioas_node);
 	iommufd_hwpt_paging_uncount(hwpt);
 	iommufd_hwpt_paging_teardown(hwpt);
 	iommufd_object_abort(hwpt->ictx, &hwpt->obj);
@@ -191,17 +205,24 @@ void iommufd_hwpt_put(struct iommufd_hwpt_paging *hwpt)
 
 /*
  * What upstream's HWPT_ALLOC refuses once both objects are found, in its
- * order. On an IOAS: flags and driver data, which no backend here takes
- * yet (EOPNOTSUPP). On an HWPT: a nested HWPT, which needs driver data
+ * order. On an IOAS: driver data and every flag but DIRTY_TRACKING, which
+ * no backend here takes yet, and DIRTY_TRACKING for a device whose IOMMU
+ * cannot track (EOPNOTSUPP). On an HWPT: a nested HWPT, which needs driver data
  * and no flag but FAULT_ID_VALID (else EOPNOTSUPP) and a nesting parent,
  * which this module cannot make (EINVAL). Anything else: EINVAL.
  */
 static int hwpt_alloc_check(const struct iommu_hwpt_alloc *cmd,
-			    const struct iommufd_object *pt_obj)
+			    const struct iommufd_object *pt_obj,
+			    struct iommufd_device *idev)
 {
 	switch (pt_obj->type) {
 	case IOMMUFD_OBJ_IOAS:
-		if (cmd->flags || cmd->data_type != IOMMU_HWPT_DATA_NONE)
+		if ((cmd->flags & ~IOMMU_HWPT_ALLOC_DIRTY_TRACKING) ||
+		    cmd->data_type != IOMMU_HWPT_DATA_NONE)
+			return -EOPNOTSUPP;
+		if ((cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
+		    !(idev->ops->dirty_capable &&
+		      idev->ops->dirty_capable(idev)))
 			return -EOPNOTSUPP;
 		return 0;
 	case IOMMUFD_OBJ_HWPT_PAGING:
@@ -241,13 +262,14 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		rc = -EINVAL;
 		goto out_put_idev;
 	}
-	rc = hwpt_alloc_check(cmd, pt_obj);
+	rc = hwpt_alloc_check(cmd, pt_obj, idev);
 	if (rc)
 		goto out_put_pt;
 	ioas = container_of(pt_obj, struct iommufd_ioas, obj);
 
 	mutex_lock(&ioas->mutex);
-	hwpt = iommufd_hwpt_paging_alloc(ucmd->ictx, ioas, idev, false, false);
+	hwpt = iommufd_hwpt_paging_alloc(ucmd->ictx, ioas, idev, cmd->flags,
+					 false, false);
 	mutex_unlock(&ioas->mutex);
 	if (IS_ERR(hwpt)) {
 		rc = PTR_ERR(hwpt);
@@ -267,5 +289,140 @@ out_put_pt:
 	iommufd_put_object(ucmd->ictx, pt_obj);
 out_put_idev:
 	iommufd_put_object(ucmd->ictx, &idev->obj);
+	return rc;
+}
+
+/* The domain's driver as an iopt_dirty_read_fn. */
+static int hwpt_read_dirty_fn(void *ctx, unsigned long iova,
+			      unsigned long length, unsigned long flags,
+			      struct iommufd_dirty_bits *dirty)
+{
+	struct iommufd_hwpt_paging *hwpt = ctx;
+
+	return hwpt->ops->read_and_clear_dirty(hwpt->domain, iova, length,
+					       flags, dirty);
+}
+
+/**
+ * iommufd_hwpt_dirty_enable_locked - start or stop recording writes
+ * @hwpt: the HWPT; the caller holds its IOAS's mutex
+ * @enable: start (after forgetting what was recorded before) or stop
+ *
+ * Starting clears the dirty state of everything mapped first, as
+ * upstream does, so the first read reports only writes from now on.
+ * Returns -EOPNOTSUPP if the domain cannot track, or the driver's error.
+ */
+int iommufd_hwpt_dirty_enable_locked(struct iommufd_hwpt_paging *hwpt,
+				     bool enable)
+{
+	int rc;
+
+	lockdep_assert_held(&hwpt->ioas->mutex);
+	if (!hwpt->ops->set_dirty_tracking)
+		return -EOPNOTSUPP;
+	if (enable) {
+		rc = iopt_clear_dirty(&hwpt->ioas->iopt, hwpt_read_dirty_fn,
+				      hwpt);
+		if (rc)
+			return rc;
+	}
+	rc = hwpt->ops->set_dirty_tracking(hwpt->domain, enable);
+	if (rc)
+		return rc;
+	hwpt->dirty_enabled = enable;
+	if (!enable)
+		hwpt->container_dirty = false;
+	return 0;
+}
+
+/**
+ * iommufd_hwpt_read_dirty - the dirty bitmap of a range of @hwpt's domain
+ * @hwpt: the HWPT; the caller holds a reference
+ * @iova: IOVA of bit 0; the range passed iopt_check_dirty_range()
+ * @length: bytes
+ * @page_size: bytes per bit
+ * @data: the user's bitmap, whose bits are only ever set
+ * @flags: IOPT_DIRTY_* (iopt_read_dirty())
+ */
+int iommufd_hwpt_read_dirty(struct iommufd_hwpt_paging *hwpt,
+			    unsigned long iova, unsigned long length,
+			    unsigned long page_size, u64 __user *data,
+			    unsigned int flags)
+{
+	if (!hwpt->ops->read_and_clear_dirty)
+		return -EOPNOTSUPP;
+	return iopt_read_dirty(&hwpt->ioas->iopt, hwpt_read_dirty_fn, hwpt,
+			       iova, length, page_size, data, flags);
+}
+
+static struct iommufd_hwpt_paging *hwpt_get(struct iommufd_ucmd *ucmd,
+					    u32 id)
+{
+	struct iommufd_object *obj;
+
+	obj = iommufd_get_object(ucmd->ictx, id, IOMMUFD_OBJ_HWPT_PAGING);
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	return container_of(obj, struct iommufd_hwpt_paging, obj);
+}
+
+/*
+ * IOMMU_HWPT_SET_DIRTY_TRACKING, in upstream's order: unknown flags
+ * (EOPNOTSUPP; __reserved is not checked, as upstream), the HWPT (ENOENT),
+ * a HWPT not allocated with IOMMU_HWPT_ALLOC_DIRTY_TRACKING (EOPNOTSUPP).
+ */
+int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_set_dirty_tracking *cmd = ucmd->cmd;
+	struct iommufd_hwpt_paging *hwpt;
+	int rc = -EOPNOTSUPP;
+
+	if (cmd->flags & ~IOMMU_HWPT_DIRTY_TRACKING_ENABLE)
+		return -EOPNOTSUPP;
+	hwpt = hwpt_get(ucmd, cmd->hwpt_id);
+	if (IS_ERR(hwpt))
+		return PTR_ERR(hwpt);
+	if (hwpt->dirty_tracking) {
+		mutex_lock(&hwpt->ioas->mutex);
+		rc = iommufd_hwpt_dirty_enable_locked(hwpt, cmd->flags &
+				IOMMU_HWPT_DIRTY_TRACKING_ENABLE);
+		/* Userspace turned it: the container's view is broken. */
+		hwpt->container_dirty = false;
+		mutex_unlock(&hwpt->ioas->mutex);
+	}
+	iommufd_put_object(ucmd->ictx, &hwpt->obj);
+	return rc;
+}
+
+/*
+ * IOMMU_HWPT_GET_DIRTY_BITMAP, in upstream's order: unknown flags or a
+ * non-zero __reserved (EOPNOTSUPP), the HWPT (ENOENT), the range
+ * (iopt_check_dirty_range()), a HWPT that cannot track (EOPNOTSUPP), then
+ * the read: a hole in the range or tracking off (EINVAL), the bitmap
+ * (EFAULT).
+ */
+int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_get_dirty_bitmap *cmd = ucmd->cmd;
+	struct iommufd_hwpt_paging *hwpt;
+	int rc;
+
+	if ((cmd->flags & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) ||
+	    cmd->__reserved)
+		return -EOPNOTSUPP;
+	hwpt = hwpt_get(ucmd, cmd->hwpt_id);
+	if (IS_ERR(hwpt))
+		return PTR_ERR(hwpt);
+	rc = iopt_check_dirty_range(&hwpt->ioas->iopt, cmd->iova, cmd->length,
+				    cmd->page_size);
+	if (!rc && !hwpt->dirty_tracking)
+		rc = -EOPNOTSUPP;
+	if (!rc)
+		rc = iommufd_hwpt_read_dirty(hwpt, cmd->iova, cmd->length,
+				cmd->page_size, u64_to_user_ptr(cmd->data),
+				(cmd->flags &
+				 IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) ?
+					IOPT_DIRTY_NO_CLEAR : 0);
+	iommufd_put_object(ucmd->ictx, &hwpt->obj);
 	return rc;
 }

@@ -17,6 +17,7 @@
 #include <linux/types.h>
 
 struct iommu_domain;
+struct iommufd_dirty_bits;
 struct iopt_pages;
 struct iopt_pages_cache;
 struct page;
@@ -213,6 +214,28 @@ int iopt_cut_iova(struct io_pagetable *iopt, const unsigned long *iovas,
 unsigned long iopt_page_sizes(struct io_pagetable *iopt);
 bool iopt_area_bounds(struct io_pagetable *iopt, unsigned long iova,
 		      unsigned long *start, unsigned long *last);
+
+/*
+ * iopt_dirty.c: dirty tracking. A reader records the written pages of
+ * [iova, iova + length - 1], part of one area, into @dirty (dirty.h) and
+ * clears their dirty state unless @flags has
+ * IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR; with @dirty NULL it only clears.
+ */
+typedef int (*iopt_dirty_read_fn)(void *ctx, unsigned long iova,
+				  unsigned long length, unsigned long flags,
+				  struct iommufd_dirty_bits *dirty);
+enum {
+	IOPT_DIRTY_NO_CLEAR = 1 << 0,
+	IOPT_DIRTY_HOLES_OK = 1 << 1,
+};
+int iopt_check_dirty_range(struct io_pagetable *iopt, u64 iova, u64 length,
+			   u64 page_size);
+int iopt_read_dirty(struct io_pagetable *iopt, iopt_dirty_read_fn read,
+		    void *ctx, unsigned long iova, unsigned long length,
+		    unsigned long page_size, u64 __user *data,
+		    unsigned int flags);
+int iopt_clear_dirty(struct io_pagetable *iopt, iopt_dirty_read_fn read,
+		     void *ctx);
 
 /* iopt_area.c: the area store */
 int iopt_module_init(void);

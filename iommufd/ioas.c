@@ -41,6 +41,7 @@ static void iommufd_ioas_destroy(struct iommufd_object *obj)
 		ictx->vfio_ioas = NULL;
 	xa_unlock(&ictx->objects);
 	WARN_ON(!list_empty(&ioas->auto_hwpts));
+	WARN_ON(!list_empty(&ioas->hwpts));
 	mutex_destroy(&ioas->mutex);
 	iopt_destroy(&ioas->iopt);
 }
@@ -70,6 +71,7 @@ struct iommufd_ioas *iommufd_ioas_alloc(struct iommufd_ctx *ictx,
 	iopt_init(&ioas->iopt, windowed, &ictx->pages_cache);
 	mutex_init(&ioas->mutex);
 	INIT_LIST_HEAD(&ioas->auto_hwpts);
+	INIT_LIST_HEAD(&ioas->hwpts);
 	return ioas;
 }
 

@@ -247,6 +247,10 @@ bool iommufd_object_put_owned(struct iommufd_ctx *ictx,
  *	attached straight to this IOAS, tried first by later devices
  * @noncoherent_hwpts: HWPTs on this IOAS whose domain does not enforce
  *	cache coherency (VFIO_DMA_CC_IOMMU); guarded by @mutex
+ * @hwpts: every struct iommufd_hwpt_paging of this IOAS; guarded by @mutex
+ * @container_dirty: the VFIO container on this IOAS tracks dirty pages
+ *	(VFIO_IOMMU_DIRTY_PAGES_FLAG_START): a new HWPT starts tracking at
+ *	once where it can; guarded by @mutex
  */
 struct iommufd_ioas {
 	struct iommufd_object obj;
@@ -255,6 +259,8 @@ struct iommufd_ioas {
 	struct mutex mutex; /* auto_hwpts, device attach */
 	struct list_head auto_hwpts;
 	unsigned int noncoherent_hwpts;
+	struct list_head hwpts;
+	bool container_dirty;
 };
 
 static_assert(offsetof(struct iommufd_ioas, obj) == 0);
@@ -345,7 +351,10 @@ struct iommu_domain;
 
 /**
  * struct iommufd_device_ops - what a device's IOMMU driver provides
- * @domain_alloc_paging: a new, empty paging domain the device can use
+ * @domain_alloc_paging: a new, empty paging domain the device can use;
+ *	@flags is 0 or IOMMU_HWPT_ALLOC_DIRTY_TRACKING (only when
+ *	@dirty_capable says so), which asks for a domain that can track
+ *	dirty pages and refuses to attach (-EINVAL) devices that cannot
  * @domain_free: free a domain from @domain_alloc_paging
  * @attach: make the device translate through @domain, replacing any
  *	domain it had without a window of no translation; -EINVAL if the
@@ -359,12 +368,31 @@ struct iommu_domain;
  * @enforce_cache_coherency: optional: make @domain, new and not yet
  *	used, enforce cache coherency for DMA of the device (no snoop
  *	bypass); true if it now does. No callback: it does not.
+ * @dirty_capable: optional: the device's IOMMU can record which pages
+ *	its DMA wrote (IOMMU_HW_CAP_DIRTY_TRACKING). No callback: it cannot.
+ * @set_dirty_tracking: optional: start or stop recording writes in
+ *	@domain; -EOPNOTSUPP if @domain cannot (not made for a device that
+ *	can, or a device that cannot is attached). Needed with
+ *	@dirty_capable.
+ * @read_and_clear_dirty: optional, with @set_dirty_tracking: record the
+ *	written IOPTEs of [@iova, @iova + @length - 1], all mapped, into
+ *	@dirty (dirty.h; a large IOPTE records every page under it) and
+ *	clear their dirty state unless @flags has
+ *	IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR. With @dirty NULL only clear.
+ *	-EINVAL if @dirty is given while tracking is off. May sleep between
+ *	IOPTEs; must not touch user memory.
+ *
+ * Dirty tracking needs a bitmap the driver can record into. A real IOMMU
+ * driver records through the kernel's iova_bitmap, which Debian's kernels
+ * build only with CONFIG_IOMMUFD_DRIVER (neither does), so real devices
+ * report no dirty capability here (compat.h, Documentation/dirty-tracking.rst).
  *
  * This is the seam where a real IOMMU backend (the kernel's own paging
  * domain allocation for a struct device) plugs in next to the mock.
  */
 struct iommufd_device_ops {
-	struct iommu_domain *(*domain_alloc_paging)(struct iommufd_device *idev);
+	struct iommu_domain *(*domain_alloc_paging)(struct iommufd_device *idev,
+						    u32 flags);
 	void (*domain_free)(struct iommu_domain *domain);
 	int (*attach)(struct iommufd_device *idev, struct iommu_domain *domain);
 	void (*detach)(struct iommufd_device *idev);
@@ -372,6 +400,12 @@ struct iommufd_device_ops {
 	u8 (*max_pasid_log2)(struct iommufd_device *idev);
 	bool (*enforce_cache_coherency)(struct iommufd_device *idev,
 					struct iommu_domain *domain);
+	bool (*dirty_capable)(struct iommufd_device *idev);
+	int (*set_dirty_tracking)(struct iommu_domain *domain, bool enable);
+	int (*read_and_clear_dirty)(struct iommu_domain *domain,
+				    unsigned long iova, unsigned long length,
+				    unsigned long flags,
+				    struct iommufd_dirty_bits *dirty);
 };
 
 /**
@@ -389,6 +423,13 @@ struct iommufd_device_ops {
  * @devices: devices attached or attaching, and holders from
  *	iommufd_hwpt_hold(), each with a long-term reference in @obj that
  *	it takes and drops with the count; guarded by @ioas's mutex
+ * @dirty_tracking: allocated with IOMMU_HWPT_ALLOC_DIRTY_TRACKING, so
+ *	IOMMU_HWPT_SET_DIRTY_TRACKING and GET_DIRTY_BITMAP work on it
+ * @dirty_enabled: the domain records writes now; guarded by @ioas's mutex
+ * @container_dirty: the VFIO container's tracking (vfio_compat.c) has
+ *	had @dirty_enabled on since it started, so the domain's bits are
+ *	complete; guarded by @ioas's mutex
+ * @ioas_node: in the IOAS's hwpts list, from creation to destruction
  * @auto_node: an automatic HWPT is in the IOAS's auto_hwpts list
  *	(guarded by its mutex) from creation until @devices drops to zero;
  *	off the list it is being destroyed and takes no device. Only the
@@ -406,7 +447,11 @@ struct iommufd_hwpt_paging {
 	const struct iommufd_device_ops *ops;
 	bool auto_domain;
 	bool enforce_cache_coherency;
+	bool dirty_tracking;
+	bool dirty_enabled;
+	bool container_dirty;
 	unsigned int devices;
+	struct list_head ioas_node;
 	struct list_head auto_node;
 };
 
@@ -451,14 +496,22 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
 
 struct iommufd_hwpt_paging *
 iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
-			  struct iommufd_device *idev, bool auto_domain,
-			  bool attach_first);
+			  struct iommufd_device *idev, u32 flags,
+			  bool auto_domain, bool attach_first);
 void iommufd_hwpt_paging_abort(struct iommufd_hwpt_paging *hwpt);
 bool iommufd_hwpt_get_locked(struct iommufd_hwpt_paging *hwpt);
 void iommufd_hwpt_unget_locked(struct iommufd_hwpt_paging *hwpt);
 void iommufd_hwpt_hold(struct iommufd_hwpt_paging *hwpt);
 void iommufd_hwpt_put(struct iommufd_hwpt_paging *hwpt);
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
+int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd);
+int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd);
+int iommufd_hwpt_dirty_enable_locked(struct iommufd_hwpt_paging *hwpt,
+				     bool enable);
+int iommufd_hwpt_read_dirty(struct iommufd_hwpt_paging *hwpt,
+			    unsigned long iova, unsigned long length,
+			    unsigned long page_size, u64 __user *data,
+			    unsigned int flags);
 
 /* main.c: a marker both builds export, so only one loads (see there). */
 extern const char *const iommufd_oot_dev_iommu;

@@ -59,6 +59,8 @@ union iommufd_cmd_buffer {
 	struct iommu_vfio_ioas vfio_ioas;
 	struct iommu_hwpt_alloc hwpt_alloc;
 	struct iommu_hw_info hw_info;
+	struct iommu_hwpt_set_dirty_tracking set_dirty_tracking;
+	struct iommu_hwpt_get_dirty_bitmap get_dirty_bitmap;
 	struct iommu_ioas_create_window create_window;
 	struct iommu_ioas_remove_window remove_window;
 	struct iommu_ioas_list_windows list_windows;
@@ -190,6 +192,12 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMUFD_CMD_GET_HW_INFO, IOMMU_GET_HW_INFO,
 		 iommufd_get_hw_info, struct iommu_hw_info, __reserved,
 		 .inline_reply = IOMMUFD_INLINE_NEVER),
+	IOCTL_OP(IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING,
+		 IOMMU_HWPT_SET_DIRTY_TRACKING, iommufd_hwpt_set_dirty_tracking,
+		 struct iommu_hwpt_set_dirty_tracking, __reserved),
+	IOCTL_OP(IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP, IOMMU_HWPT_GET_DIRTY_BITMAP,
+		 iommufd_hwpt_get_dirty_bitmap,
+		 struct iommu_hwpt_get_dirty_bitmap, data),
 	/* Extensions (not upstream), from IOMMUFD_CMD_EXT_BASE. */
 	IOCTL_OP(IOMMUFD_CMD_IOAS_CREATE_WINDOW, IOMMU_IOAS_CREATE_WINDOW,
 		 iommufd_ioas_create_window, struct iommu_ioas_create_window,

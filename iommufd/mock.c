@@ -15,6 +15,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
+#include "dirty.h"
 #include "iommufd_private.h"
 #include "iommufd_test.h"
 #include "mock.h"
@@ -32,7 +33,9 @@ enum {
 	MOCK_PTE_VALID = 1 << 2,
 	/* In a top-level entry: a huge IOPTE, not a leaf table pointer. */
 	MOCK_PTE_HUGE = 1 << 3,
-	MOCK_PTE_FLAGS = 0xf,
+	/* The device wrote through this IOPTE while tracking was on. */
+	MOCK_PTE_DIRTY = 1 << 4,
+	MOCK_PTE_FLAGS = 0x1f,
 };
 
 #define MOCK_LEAF_ENTRIES (MOCK_HUGE_PAGE_SIZE / MOCK_IO_PAGE_SIZE)
@@ -54,6 +57,13 @@ struct mock_leaf {
  * @top: MOCK_TOP_ENTRIES top-level entries
  * @nr_ptes: IOPTEs present
  * @limit: most IOPTEs this domain may hold, 0 for no limit
+ * @can_track: made for a device that can track dirty pages; fixed
+ * @enforce_dirty: allocated with IOMMU_HWPT_ALLOC_DIRTY_TRACKING, so a
+ *	device that cannot track may never attach; fixed
+ * @tracking: writes set MOCK_PTE_DIRTY (IOMMU_TEST_OP_DIRTY); under @lock
+ * @untracked_devs: attached devices made with MOCK_FLAGS_DEVICE_NO_DIRTY,
+ *	whose writes the domain could not see: tracking cannot start while
+ *	there is one, and none attaches while tracking; under @lock
  */
 struct mock_domain {
 	struct iommu_domain domain;
@@ -61,6 +71,10 @@ struct mock_domain {
 	unsigned long *top;
 	unsigned long nr_ptes;
 	unsigned long limit;
+	bool can_track;
+	bool enforce_dirty;
+	bool tracking;
+	unsigned int untracked_devs;
 };
 
 static struct mock_domain *to_mock(struct iommu_domain *domain)
@@ -380,6 +394,161 @@ void mock_domain_iopte_stats(struct iommu_domain *domain, unsigned long iova,
 	stats->unmapped += last - cur + 1;
 }
 
+/*
+ * Record, and clear unless @clear is false, the dirty IOPTEs of one
+ * top-level entry over [first, last], two IOVAs inside it. A huge IOPTE
+ * is one dirty bit for all of it, as in hardware.
+ */
+static void mock_dirty_one_top(struct mock_domain *mock, unsigned long first,
+			       unsigned long last, bool clear,
+			       struct iommufd_dirty_bits *dirty)
+{
+	unsigned long *top = &mock->top[mock_top_index(first)];
+	unsigned long base = ALIGN_DOWN(first, MOCK_HUGE_PAGE_SIZE);
+	unsigned long i = mock_leaf_index(first), end = mock_leaf_index(last);
+	struct mock_leaf *leaf;
+
+	lockdep_assert_held(&mock->lock);
+	if (*top & MOCK_PTE_HUGE) {
+		if (*top & MOCK_PTE_DIRTY) {
+			iommufd_dirty_record(dirty, base, MOCK_HUGE_PAGE_SIZE);
+			if (clear)
+				*top &= ~(unsigned long)MOCK_PTE_DIRTY;
+		}
+		return;
+	}
+	leaf = (struct mock_leaf *)*top;
+	if (!leaf)
+		return;
+	for (; i <= end; i++) {
+		if (!(leaf->pte[i] & MOCK_PTE_DIRTY))
+			continue;
+		iommufd_dirty_record(dirty, base + i * MOCK_IO_PAGE_SIZE,
+				     MOCK_IO_PAGE_SIZE);
+		if (clear)
+			leaf->pte[i] &= ~(u64)MOCK_PTE_DIRTY;
+	}
+}
+
+/*
+ * Walk [iova, iova + length - 1] one top-level entry at a time, the lock
+ * dropped in between; only what lies inside the table.
+ */
+static void mock_walk_tops(struct mock_domain *mock, unsigned long iova,
+			   unsigned long length,
+			   void (*fn)(struct mock_domain *mock, unsigned long first,
+				      unsigned long last, void *arg),
+			   void *arg)
+{
+	unsigned long last = iova + length - 1, cur = iova;
+
+	while (mock_top_index(cur) < MOCK_TOP_ENTRIES) {
+		unsigned long top_last = min(last, ALIGN_DOWN(cur,
+					MOCK_HUGE_PAGE_SIZE) + MOCK_HUGE_PAGE_SIZE - 1);
+
+		spin_lock(&mock->lock);
+		fn(mock, cur, top_last, arg);
+		spin_unlock(&mock->lock);
+		if (top_last == last)
+			return;
+		cur = top_last + 1;
+		cond_resched();
+	}
+}
+
+struct mock_read_arg {
+	bool clear;
+	struct iommufd_dirty_bits *dirty;
+};
+
+static void mock_read_top(struct mock_domain *mock, unsigned long first,
+			  unsigned long last, void *arg)
+{
+	struct mock_read_arg *read = arg;
+
+	mock_dirty_one_top(mock, first, last, read->clear, read->dirty);
+}
+
+static int mock_read_and_clear_dirty(struct iommu_domain *domain,
+				     unsigned long iova, unsigned long length,
+				     unsigned long flags,
+				     struct iommufd_dirty_bits *dirty)
+{
+	struct mock_domain *mock = to_mock(domain);
+	struct mock_read_arg read = {
+		.clear = !(flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR),
+		.dirty = dirty,
+	};
+
+	/* Reading with tracking off is EINVAL, as upstream's drivers say. */
+	if (dirty && !READ_ONCE(mock->tracking))
+		return -EINVAL;
+	mock_walk_tops(mock, iova, length, mock_read_top, &read);
+	return 0;
+}
+
+static int mock_set_dirty_tracking(struct iommu_domain *domain, bool enable)
+{
+	struct mock_domain *mock = to_mock(domain);
+	int rc = 0;
+
+	spin_lock(&mock->lock);
+	if (enable && (!mock->can_track || mock->untracked_devs))
+		rc = -EOPNOTSUPP;
+	else
+		mock->tracking = enable;
+	spin_unlock(&mock->lock);
+	return rc;
+}
+
+bool mock_domain_tracking(struct iommu_domain *domain)
+{
+	return READ_ONCE(to_mock(domain)->tracking);
+}
+
+/* Set MOCK_PTE_DIRTY on every IOPTE of one top-level entry in range. */
+static void mock_mark_top(struct mock_domain *mock, unsigned long first,
+			  unsigned long last, void *arg)
+{
+	unsigned long *top = &mock->top[mock_top_index(first)];
+	unsigned long i = mock_leaf_index(first), end = mock_leaf_index(last);
+	struct mock_leaf *leaf = (struct mock_leaf *)*top;
+	bool *marked = arg;
+
+	if (*top & MOCK_PTE_HUGE) {
+		*top |= MOCK_PTE_DIRTY;
+		*marked = true;
+		return;
+	}
+	for (; leaf && i <= end; i++) {
+		if (leaf->pte[i]) {
+			leaf->pte[i] |= MOCK_PTE_DIRTY;
+			*marked = true;
+		}
+	}
+}
+
+/**
+ * mock_domain_mark_dirty - act as if the device wrote [iova, iova + length)
+ * @domain: a mock domain
+ * @iova: first IOVA
+ * @length: bytes, not 0; the range may wrap or leave the table, whose
+ *	part outside is ignored
+ *
+ * Marks every IOPTE overlapping the range dirty (a huge IOPTE as a
+ * whole). Returns whether any IOPTE was there.
+ */
+bool mock_domain_mark_dirty(struct iommu_domain *domain, unsigned long iova,
+			    unsigned long length)
+{
+	bool marked = false;
+
+	if (iova + length - 1 < iova)
+		length = -iova;
+	mock_walk_tops(to_mock(domain), iova, length, mock_mark_top, &marked);
+	return marked;
+}
+
 static void mock_domain_free(struct iommu_domain *domain)
 {
 	struct mock_domain *mock = to_mock(domain);
@@ -444,10 +613,22 @@ static bool mock_dev_aperture_is(const struct mock_dev *mdev,
 	       domain->geometry.aperture_end == end;
 }
 
-static struct iommu_domain *mock_alloc_paging(struct iommufd_device *idev)
+static bool mock_dirty_capable(struct iommufd_device *idev)
+{
+	struct mock_dev *mdev = idev->drv_data;
+
+	return !(mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY);
+}
+
+static struct iommu_domain *mock_alloc_paging(struct iommufd_device *idev,
+					      u32 flags)
 {
 	struct mock_dev *mdev = idev->drv_data;
 	struct mock_domain *mock;
+
+	if ((flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
+	    !mock_dirty_capable(idev))
+		return ERR_PTR(-EOPNOTSUPP);
 
 	mock = kzalloc(sizeof(*mock), GFP_KERNEL_ACCOUNT);
 	if (!mock)
@@ -459,6 +640,8 @@ static struct iommu_domain *mock_alloc_paging(struct iommufd_device *idev)
 		return ERR_PTR(-ENOMEM);
 	}
 	spin_lock_init(&mock->lock);
+	mock->can_track = mock_dirty_capable(idev);
+	mock->enforce_dirty = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 	mock->domain.type = IOMMU_DOMAIN_UNMANAGED;
 	mock->domain.ops = &mock_domain_ops;
 	mock->domain.pgsize_bitmap = mock_dev_pgsizes(mdev);
@@ -466,6 +649,19 @@ static struct iommu_domain *mock_alloc_paging(struct iommufd_device *idev)
 			  &mock->domain.geometry.aperture_end);
 	mock->domain.geometry.force_aperture = true;
 	return &mock->domain;
+}
+
+/* A device that cannot track leaves its domain. */
+static void mock_untracked_leave(struct mock_dev *mdev)
+{
+	struct mock_domain *mock;
+
+	if (!mdev->domain || !(mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
+		return;
+	mock = to_mock(mdev->domain);
+	spin_lock(&mock->lock);
+	mock->untracked_devs--;
+	spin_unlock(&mock->lock);
 }
 
 static int mock_attach(struct iommufd_device *idev,
@@ -483,6 +679,19 @@ static int mock_attach(struct iommufd_device *idev,
 		return -EINVAL;
 	if (!mock_dev_aperture_is(mdev, domain))
 		return -EINVAL;
+	if (!mock_dirty_capable(idev)) {
+		struct mock_domain *mock = to_mock(domain);
+
+		/* Its writes would go unseen: not where they are tracked. */
+		spin_lock(&mock->lock);
+		if (mock->enforce_dirty || mock->tracking) {
+			spin_unlock(&mock->lock);
+			return -EINVAL;
+		}
+		mock->untracked_devs++;
+		spin_unlock(&mock->lock);
+		mock_untracked_leave(mdev);
+	}
 	mdev->domain = domain;
 	return 0;
 }
@@ -491,6 +700,7 @@ static void mock_detach(struct iommufd_device *idev)
 {
 	struct mock_dev *mdev = idev->drv_data;
 
+	mock_untracked_leave(mdev);
 	mdev->domain = NULL;
 }
 
@@ -527,4 +737,7 @@ const struct iommufd_device_ops mock_device_ops = {
 	.detach = mock_detach,
 	.hw_info = mock_hw_info,
 	.max_pasid_log2 = mock_max_pasid_log2,
+	.dirty_capable = mock_dirty_capable,
+	.set_dirty_tracking = mock_set_dirty_tracking,
+	.read_and_clear_dirty = mock_read_and_clear_dirty,
 };

@@ -32,5 +32,8 @@ void mock_domain_set_limit(struct iommu_domain *domain, unsigned long limit);
 void mock_domain_iopte_stats(struct iommu_domain *domain, unsigned long iova,
 			     unsigned long last,
 			     struct iommu_test_iopte_stats *stats);
+bool mock_domain_tracking(struct iommu_domain *domain);
+bool mock_domain_mark_dirty(struct iommu_domain *domain, unsigned long iova,
+			    unsigned long length);
 
 #endif

@@ -13,6 +13,7 @@
 #include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -743,6 +744,62 @@ static int test_md_iopte_stats(struct iommufd_ucmd *ucmd)
 }
 
 /*
+ * IOMMU_TEST_OP_DIRTY: act as the device writing the pages whose bit is
+ * set in the user's bitmap, one bit per page_size from iova, in a mock
+ * HWPT that tracks. Upstream's checks and errnos: EINVAL for a zero or
+ * misaligned page_size or length or a NULL bitmap, EOVERFLOW beyond 2^27
+ * bits, ENOENT/EINVAL for the HWPT, EINVAL if tracking is off. Every
+ * IOPTE a set page overlaps becomes dirty; out_nr_dirty counts the set
+ * pages that had one.
+ */
+static int test_dirty(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	u64 iova = cmd->dirty.iova, length = cmd->dirty.length;
+	u64 page_size = cmd->dirty.page_size;
+	struct iommufd_hwpt_paging *hwpt;
+	unsigned long nbits, i, count = 0, *bits;
+	int rc;
+
+	if (!page_size || !length || iova % page_size || length % page_size ||
+	    !cmd->dirty.uptr)
+		return -EINVAL;
+	nbits = length / page_size;
+	if (nbits > SZ_16M * BITS_PER_BYTE)
+		return -EOVERFLOW;
+	hwpt = test_get_mock_hwpt(ucmd, cmd->id);
+	if (IS_ERR(hwpt))
+		return PTR_ERR(hwpt);
+	rc = -EINVAL;
+	if (!mock_domain_tracking(hwpt->domain))
+		goto out_put;
+	rc = -ENOMEM;
+	bits = kvcalloc(BITS_TO_LONGS(nbits), sizeof(long), GFP_KERNEL_ACCOUNT);
+	if (!bits)
+		goto out_put;
+	rc = -EFAULT;
+	if (copy_from_user(bits, u64_to_user_ptr(cmd->dirty.uptr),
+			   DIV_ROUND_UP(nbits, BITS_PER_BYTE)))
+		goto out_free;
+	for_each_set_bit(i, bits, nbits) {
+		/* Pages past the top of the IOVA space do not exist. */
+		if (iova + i * page_size < iova)
+			break;
+		if (mock_domain_mark_dirty(hwpt->domain, iova + i * page_size,
+					   page_size))
+			count++;
+		cond_resched();
+	}
+	cmd->dirty.out_nr_dirty = count;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+out_free:
+	kvfree(bits);
+out_put:
+	iommufd_put_object(ucmd->ictx, &hwpt->obj);
+	return rc;
+}
+
+/*
  * IOMMU_TEST_OP_FAIL_NTH: report whether the previous setting fired and
  * how many events it counted, then arm a new one (nth 0: disarm). The
  * fault points themselves are fault.c's.
@@ -807,6 +864,8 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return test_md_iopte_stats(ucmd);
 	case IOMMU_TEST_OP_FAIL_NTH:
 		return test_fail_nth(ucmd);
+	case IOMMU_TEST_OP_DIRTY:
+		return test_dirty(ucmd);
 	default:
 		return -EOPNOTSUPP;
 	}

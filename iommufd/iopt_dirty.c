@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Dirty tracking over the IOVA space: the range checks of
+ * IOMMU_HWPT_GET_DIRTY_BITMAP and the walk that turns what a domain's
+ * driver reports into the caller's bitmap.
+ *
+ * The walk follows the areas, not the range: it visits the IOVA that is
+ * mapped, window by window of the bitmap (one page of bits each), and
+ * skips the windows nothing is mapped in, so its cost grows with what is
+ * mapped. The driver records into a kernel window (dirty.h); only the
+ * words of the user's bitmap that get a bit are read and written back, and
+ * bits are only ever set there, never cleared. Each window's user memory
+ * is faulted in writable before the driver is asked, so a bad bitmap
+ * pointer fails before any dirty state is cleared.
+ */
+#include <linux/log2.h>
+#include <linux/pagemap.h>
+#include <linux/sched.h>
+#include <linux/uaccess.h>
+
+#include "../uapi/linux/iommufd.h"
+#include "dirty.h"
+#include "fault.h"
+#include "iopt_internal.h"
+
+/* Bits per window: one page of bitmap, a whole number of u64 words. */
+#define DIRTY_WINDOW_BITS (PAGE_SIZE * BITS_PER_BYTE)
+
+/**
+ * iopt_check_dirty_range - upstream's checks of a dirty bitmap request
+ * @iopt: the address space, for its IOVA alignment
+ * @iova: first IOVA
+ * @length: bytes
+ * @page_size: bytes per bit
+ *
+ * In upstream 6.12's order: EINVAL for a zero @length, EOVERFLOW if the
+ * range wraps or does not fit an unsigned long, EINVAL if it is not
+ * aligned to the IOVA alignment, EINVAL for a zero @page_size or a range
+ * not aligned to it. Last, ours: EINVAL for a @page_size that is not a
+ * power of two, which upstream would silently read as its lowest bit.
+ */
+int iopt_check_dirty_range(struct io_pagetable *iopt, u64 iova, u64 length,
+			   u64 page_size)
+{
+	u64 align = READ_ONCE(iopt->iova_alignment);
+	u64 last;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	if (iova > ULONG_MAX || last > ULONG_MAX)
+		return -EOVERFLOW;
+	if ((iova & (align - 1)) || ((last + 1) & (align - 1)))
+		return -EINVAL;
+	if (!page_size)
+		return -EINVAL;
+	if ((iova & (page_size - 1)) || ((last + 1) & (page_size - 1)))
+		return -EINVAL;
+	if (!is_power_of_2(page_size))
+		return -EINVAL;
+	return 0;
+}
+
+/* Every IOVA of [iova, last] is in a ready area; holes are EINVAL. */
+static int dirty_check_covered(struct io_pagetable *iopt, unsigned long iova,
+			       unsigned long last)
+{
+	unsigned long cur = iova;
+	struct iopt_area *area;
+
+	for (area = area_first(iopt, iova, last); area;
+	     area = area_next(area, iova, last)) {
+		if (!area->ready || area->node.start > cur)
+			return -EINVAL;
+		if (area->node.last >= last)
+			return 0;
+		cur = area->node.last + 1;
+	}
+	return -EINVAL;
+}
+
+/* The first ready area at or after @cur, up to @last. */
+static struct iopt_area *dirty_next_area(struct io_pagetable *iopt,
+					 unsigned long cur, unsigned long last)
+{
+	struct iopt_area *area;
+
+	for (area = area_first(iopt, cur, last); area;
+	     area = area_next(area, cur, last))
+		if (area->ready)
+			return area;
+	return NULL;
+}
+
+/**
+ * struct dirty_walk - one GET_DIRTY_BITMAP-style read in progress
+ * @read: the domain's reader
+ * @ctx: its first argument
+ * @flags: passed to @read (IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR)
+ * @iova: IOVA of bit 0 of the user's bitmap
+ * @data: the user's bitmap
+ * @win: the current window; @win.bits is one page
+ * @words: one page to merge the user's words in
+ */
+struct dirty_walk {
+	iopt_dirty_read_fn read;
+	void *ctx;
+	unsigned long flags;
+	unsigned long iova;
+	u64 __user *data;
+	struct iommufd_dirty_bits win;
+	unsigned long *words;
+};
+
+/* OR the window's bits into the user's words, touching only those set. */
+static int dirty_merge(struct dirty_walk *walk, u64 __user *uwords,
+		       unsigned long nwords)
+{
+	unsigned long *bits = walk->win.bits, lo = 0, hi = nwords - 1, i;
+
+	while (!bits[lo])
+		lo++;
+	while (!bits[hi])
+		hi--;
+	if (iommufd_copy_from_user(walk->words + lo, uwords + lo,
+				   (hi - lo + 1) * sizeof(u64)))
+		return -EFAULT;
+	for (i = lo; i <= hi; i++)
+		walk->words[i] |= bits[i];
+	if (iommufd_copy_to_user(uwords + lo, walk->words + lo,
+				 (hi - lo + 1) * sizeof(u64)))
+		return -EFAULT;
+	return 0;
+}
+
+/* Read every ready area inside the window and merge what it reports. */
+static int dirty_read_window(struct io_pagetable *iopt,
+			     struct dirty_walk *walk, unsigned long nbits)
+{
+	unsigned long first_bit = (walk->win.iova - walk->iova) >>
+				  walk->win.pgshift;
+	unsigned long nwords = BITS_TO_LONGS(nbits);
+	u64 __user *uwords = walk->data + first_bit / 64;
+	unsigned long first = walk->win.iova, last = walk->win.last;
+	struct iopt_area *area;
+	int rc;
+
+	if (iommufd_fault_hit(IOMMUFD_FAULT_USER_COPY) ||
+	    fault_in_writeable((char __user *)uwords, nwords * sizeof(u64)))
+		return -EFAULT;
+	bitmap_zero(walk->win.bits, nwords * BITS_PER_LONG);
+	walk->win.any = false;
+	for (area = area_first(iopt, first, last); area;
+	     area = area_next(area, first, last)) {
+		unsigned long start = max(area->node.start, first);
+		unsigned long end = min(area->node.last, last);
+
+		if (!area->ready)
+			continue;
+		rc = walk->read(walk->ctx, start, end - start + 1, walk->flags,
+				&walk->win);
+		if (rc)
+			return rc;
+	}
+	if (!walk->win.any)
+		return 0;
+	return dirty_merge(walk, uwords, nwords);
+}
+
+/**
+ * iopt_read_dirty - collect a domain's dirty state into a user bitmap
+ * @iopt: the address space
+ * @read: reads and clears the dirty state of part of one area
+ * @ctx: @read's first argument (the domain, or the caller's own)
+ * @iova: IOVA of bit 0, checked by iopt_check_dirty_range()
+ * @length: bytes, likewise
+ * @page_size: bytes per bit, likewise
+ * @data: the user's bitmap of u64 words
+ * @flags: IOPT_DIRTY_* bits
+ *
+ * Without IOPT_DIRTY_HOLES_OK every IOVA of the range must be mapped
+ * (EINVAL otherwise, before anything is read), as upstream requires; with
+ * it, holes are skipped, as VFIO type1 allows. @read is called with
+ * iova_rwsem held for read, so no area in the range can be unmapped under
+ * it. Returns 0, -ENOMEM, -EFAULT or @read's error.
+ */
+int iopt_read_dirty(struct io_pagetable *iopt, iopt_dirty_read_fn read,
+		    void *ctx, unsigned long iova, unsigned long length,
+		    unsigned long page_size, u64 __user *data,
+		    unsigned int flags)
+{
+	unsigned long last = iova + length - 1, cur = iova;
+	struct dirty_walk walk = {
+		.read = read,
+		.ctx = ctx,
+		.flags = (flags & IOPT_DIRTY_NO_CLEAR) ?
+				 IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR : 0,
+		.iova = iova,
+		.data = data,
+		.win.pgshift = __ffs(page_size),
+	};
+	unsigned int pgshift = walk.win.pgshift;
+	struct iopt_area *area;
+	int rc = 0;
+
+	walk.win.bits = iommufd_kzalloc(2 * PAGE_SIZE);
+	if (!walk.win.bits)
+		return -ENOMEM;
+	walk.words = walk.win.bits + PAGE_SIZE / sizeof(unsigned long);
+
+	down_read(&iopt->iova_rwsem);
+	if (!(flags & IOPT_DIRTY_HOLES_OK)) {
+		rc = dirty_check_covered(iopt, iova, last);
+		if (rc)
+			goto out_unlock;
+	}
+	while ((area = dirty_next_area(iopt, cur, last))) {
+		unsigned long bit, nbits;
+
+		/* Skip to the window holding the next mapped IOVA. */
+		if (area->node.start > cur) {
+			bit = (area->node.start - iova) >> pgshift;
+			cur = iova + ((bit - bit % DIRTY_WINDOW_BITS) << pgshift);
+		}
+		nbits = min(DIRTY_WINDOW_BITS, ((last - cur) >> pgshift) + 1);
+		walk.win.iova = cur;
+		walk.win.last = cur + (nbits << pgshift) - 1;
+		rc = dirty_read_window(iopt, &walk, nbits);
+		if (rc || walk.win.last == last)
+			break;
+		cur = walk.win.last + 1;
+		cond_resched();
+	}
+out_unlock:
+	up_read(&iopt->iova_rwsem);
+	kfree(walk.win.bits);
+	return rc;
+}
+
+/**
+ * iopt_clear_dirty - forget the dirty state of everything mapped
+ * @iopt: the address space
+ * @read: as for iopt_read_dirty(); called with no bitmap
+ * @ctx: its first argument
+ *
+ * Before tracking starts, so the first read reports only what was written
+ * since. Returns @read's error.
+ */
+int iopt_clear_dirty(struct io_pagetable *iopt, iopt_dirty_read_fn read,
+		     void *ctx)
+{
+	struct iopt_area *area;
+	int rc = 0;
+
+	down_read(&iopt->iova_rwsem);
+	for (area = area_first(iopt, 0, ULONG_MAX); area && !rc;
+	     area = area_next(area, 0, ULONG_MAX)) {
+		if (area->ready)
+			rc = read(ctx, area->node.start, area_length(area), 0,
+				  NULL);
+		cond_resched();
+	}
+	up_read(&iopt->iova_rwsem);
+	return rc;
+}
