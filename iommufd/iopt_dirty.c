@@ -8,13 +8,14 @@
  * mapped, window by window of the bitmap (one page of bits each), and
  * skips the windows nothing is mapped in, so its cost grows with what is
  * mapped. The driver records into a kernel window (dirty.h); only the
- * words of the user's bitmap that get a bit are read and written back, and
- * bits are only ever set there, never cleared. Each window's user memory
- * is faulted in writable before the driver is asked, so a bad bitmap
- * pointer fails before any dirty state is cleared.
+ * words of the user's bitmap that get a bit are written back, and bits are
+ * only ever set there, never cleared. Each window's user words are
+ * faulted in writable and read before the driver is asked, so a bad
+ * bitmap pointer fails before that window's dirty state is cleared; a
+ * failure in a later window leaves the earlier ones reported and
+ * cleared, as upstream's walk does.
  */
 #include <linux/log2.h>
-#include <linux/pagemap.h>
 #include <linux/sched.h>
 #include <linux/uaccess.h>
 
@@ -113,7 +114,12 @@ struct dirty_walk {
 	unsigned long *words;
 };
 
-/* OR the window's bits into the user's words, touching only those set. */
+/*
+ * OR the window's bits into the user's words read before, and write back
+ * the words from the first to the last that got a bit. The user memory
+ * was written before, so this fails only if the caller unmapped or
+ * protected its bitmap during the call.
+ */
 static int dirty_merge(struct dirty_walk *walk, u64 __user *uwords,
 		       unsigned long nwords)
 {
@@ -123,13 +129,10 @@ static int dirty_merge(struct dirty_walk *walk, u64 __user *uwords,
 		lo++;
 	while (!bits[hi])
 		hi--;
-	if (iommufd_copy_from_user(walk->words + lo, uwords + lo,
-				   (hi - lo + 1) * sizeof(u64)))
-		return -EFAULT;
 	for (i = lo; i <= hi; i++)
 		walk->words[i] |= bits[i];
-	if (iommufd_copy_to_user(uwords + lo, walk->words + lo,
-				 (hi - lo + 1) * sizeof(u64)))
+	if (copy_to_user(uwords + lo, walk->words + lo,
+			 (hi - lo + 1) * sizeof(u64)))
 		return -EFAULT;
 	return 0;
 }
@@ -146,8 +149,14 @@ static int dirty_read_window(struct io_pagetable *iopt,
 	struct iopt_area *area;
 	int rc;
 
-	if (iommufd_fault_hit(IOMMUFD_FAULT_USER_COPY) ||
-	    fault_in_writeable((char __user *)uwords, nwords * sizeof(u64)))
+	/*
+	 * Everything that can fail comes before the driver clears anything:
+	 * a failed window leaves its dirty state for the next read. Writing
+	 * the words back unchanged proves them writable (fault_in_writeable()
+	 * would not do: it stores zeroes).
+	 */
+	if (iommufd_copy_from_user(walk->words, uwords, nwords * sizeof(u64)) ||
+	    iommufd_copy_to_user(uwords, walk->words, nwords * sizeof(u64)))
 		return -EFAULT;
 	bitmap_zero(walk->win.bits, nwords * BITS_PER_LONG);
 	walk->win.any = false;

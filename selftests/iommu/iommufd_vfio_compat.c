@@ -148,7 +148,7 @@ TEST_F(compat, other_vfio_and_unknown_ioctls_are_enotty)
 		VFIO_IOMMU_DIRTY_PAGES, VFIO_GROUP_GET_STATUS,
 		VFIO_GROUP_SET_CONTAINER, VFIO_DEVICE_GET_INFO,
 		VFIO_IOMMU_ENABLE, VFIO_IOMMU_DISABLE,
-		_IO(VFIO_TYPE, VFIO_BASE - 1), _IO('x', 0x80), _IO(';', 0x8b),
+		_IO(VFIO_TYPE, VFIO_BASE - 1), _IO('x', 0x80), _IO(';', 0x8d),
 		_IO(';', 0xff),
 	};
 	char zero[256] = {};
@@ -1118,7 +1118,8 @@ TEST_F(parity, output_fields_are_never_validated)
 	ASSERT_EQ(0, iommufd_ioctl(self->fd, IOMMU_GET_HW_INFO, &info));
 	ASSERT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, info.out_data_type);
 	ASSERT_EQ(0, info.out_max_pasid_log2);
-	ASSERT_EQ(0, info.out_capabilities);
+	/* The mock IOMMU tracks dirty pages, as upstream's. */
+	ASSERT_EQ(IOMMU_HW_CAP_DIRTY_TRACKING, info.out_capabilities);
 }
 
 TEST_F(parity, mock_pasid_device_reports_its_pasid_width)
@@ -1136,7 +1137,7 @@ TEST_F(parity, mock_pasid_device_reports_its_pasid_width)
 	ASSERT_EQ(MOCK_PASID_WIDTH, info.out_max_pasid_log2);
 	ASSERT_EQ(20, MOCK_PASID_WIDTH);
 	/* Not a PCI device: no PASID capability bits, as upstream. */
-	ASSERT_EQ(0, info.out_capabilities);
+	ASSERT_EQ(IOMMU_HW_CAP_DIRTY_TRACKING, info.out_capabilities);
 	/* It works as any mock device does. */
 	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf, PSZ,
 				    IOVA_BASE));

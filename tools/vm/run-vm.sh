@@ -184,7 +184,7 @@ else
 		done
 		echo "release iommufd_fd"
 		echo "release iommufd_vfio_compat"
-		for t in fd ioas domain huge windows fail_nth stress priv \
+		for t in fd ioas domain huge windows fail_nth stress priv dirty \
 			 vfio_compat; do
 			echo "uring iommufd_$t"
 		done
