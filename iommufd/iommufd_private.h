@@ -55,8 +55,9 @@ struct page;
  *	(kapi.c): its ioctls answer with VFIO type1's errnos and its TYPE1
  *	unmap rule, not upstream iommufd's compat ones (vfio_compat.c). Set
  *	at creation, never changed.
- * @vfio_v1: with @vfio_type1_exact, VFIO_SET_IOMMU chose TYPE1 (v1).
- *	Written once, by VFIO_SET_IOMMU, which VFIO's core calls before any
+ * @vfio_v1: VFIO_SET_IOMMU chose TYPE1 (v1): with @vfio_type1_exact for
+ *	type1's unmap rule, and on both entries to refuse dirty tracking.
+ *	Written by VFIO_SET_IOMMU, which VFIO's core calls once before any
  *	other ioctl of the container.
  *
  * Lock order, outermost first: (no ctx lock) -> xa_lock. Object-specific

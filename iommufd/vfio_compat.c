@@ -19,6 +19,7 @@
 #include <linux/uaccess.h>
 #include <uapi/linux/vfio.h>
 
+#include "dirty.h"
 #include "fault.h"
 #include "iommufd_private.h"
 #include "vfio_compat.h"
@@ -212,7 +213,7 @@ static int compat_set_iommu(struct iommufd_ctx *ictx, unsigned long type)
 		return PTR_ERR(ioas);
 	if (type == VFIO_TYPE1_IOMMU)
 		rc = iopt_set_large_pages(&ioas->iopt, false);
-	if (!rc && ictx->vfio_type1_exact)
+	if (!rc)
 		ictx->vfio_v1 = type == VFIO_TYPE1_IOMMU;
 	compat_ioas_put(ictx, ioas);
 	return rc;
@@ -352,6 +353,39 @@ static int compat_info_iova_ranges(struct compat_info *info,
 	return compat_info_link(info, size);
 }
 
+/* type1's largest dirty bitmap: one bit for each of INT_MAX pages. */
+#define COMPAT_DIRTY_PAGES_MAX ((u64)INT_MAX)
+#define COMPAT_DIRTY_BYTES(n) (ALIGN((u64)(n), 64) / BITS_PER_BYTE)
+#define COMPAT_DIRTY_SIZE_MAX COMPAT_DIRTY_BYTES(COMPAT_DIRTY_PAGES_MAX)
+
+/* The page size of dirty bitmaps: the smallest the container maps. */
+static unsigned long compat_dirty_pgsize(struct iommufd_ioas *ioas)
+{
+	unsigned long sizes = iopt_page_sizes(&ioas->iopt);
+
+	return sizes & -sizes;
+}
+
+/* VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: dirty tracking, as type1 offers. */
+static int compat_info_migration(struct compat_info *info,
+				 struct iommufd_ioas *ioas)
+{
+	struct vfio_iommu_type1_info_cap_migration cap = {
+		.header = {
+			.id = VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION,
+			.version = 1,
+		},
+		.pgsize_bitmap = compat_dirty_pgsize(ioas),
+		.max_dirty_bitmap_size = COMPAT_DIRTY_SIZE_MAX,
+	};
+	int rc;
+
+	rc = compat_info_put(info, info->end, &cap, sizeof(cap));
+	if (rc)
+		return rc;
+	return compat_info_link(info, sizeof(cap));
+}
+
 static int compat_get_info(struct iommufd_ctx *ictx, void __user *arg)
 {
 	const u32 minsz = offsetofend(struct vfio_iommu_type1_info,
@@ -376,6 +410,8 @@ static int compat_get_info(struct iommufd_ctx *ictx, void __user *arg)
 	rc = compat_info_dma_avail(&info);
 	if (!rc)
 		rc = compat_info_iova_ranges(&info, ioas);
+	if (!rc)
+		rc = compat_info_migration(&info, ioas);
 	compat_ioas_put(ictx, ioas);
 	if (rc)
 		return rc;
@@ -496,27 +532,174 @@ static int compat_type1_unmap(struct iommufd_ctx *ictx,
 }
 
 /*
+ * type1's checks of a struct vfio_bitmap for @size bytes of IOVA, before
+ * the container is looked at: a bitmap in user space (EINVAL), at least
+ * one page and one byte, at most COMPAT_DIRTY_SIZE_MAX bytes, and room
+ * for every page's bit (EINVAL). A page size of 0 has no pages.
+ */
+static int compat_check_bitmap(const struct vfio_bitmap *bitmap, u64 size)
+{
+	u64 npages;
+
+	if (!access_ok(bitmap->data, bitmap->size))
+		return -EINVAL;
+	npages = bitmap->pgsize ? size >> __ffs64(bitmap->pgsize) : 0;
+	if (!npages || !bitmap->size ||
+	    bitmap->size > COMPAT_DIRTY_SIZE_MAX ||
+	    bitmap->size < COMPAT_DIRTY_BYTES(npages))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * type1's rule for a range whose dirty pages are asked for: it may hold
+ * several mappings and holes, but cut none (EINVAL).
+ */
+static int compat_dirty_range_whole(struct io_pagetable *iopt,
+				    unsigned long iova, unsigned long size)
+{
+	unsigned long start, last;
+
+	if (iopt_area_bounds(iopt, iova, &start, &last) && start != iova)
+		return -EINVAL;
+	if (iopt_area_bounds(iopt, iova + size - 1, &start, &last) &&
+	    last != iova + size - 1)
+		return -EINVAL;
+	return 0;
+}
+
+/* Every mapped page is dirty: type1's answer where no IOMMU tracks. */
+static int compat_all_dirty(void *ctx, unsigned long iova,
+			    unsigned long length, unsigned long flags,
+			    struct iommufd_dirty_bits *dirty)
+{
+	iommufd_dirty_record(dirty, iova, length);
+	return 0;
+}
+
+/*
+ * Does every HW page table of @ioas track for the container? Then their
+ * bits are the truth. A HWPT that does not (its IOMMU cannot, a device
+ * that cannot track is attached, it joined and could not start, or
+ * userspace turned it off) makes every mapped page dirty, as type1
+ * reports every page pinned for an IOMMU domain.
+ */
+static bool compat_dirty_hw(struct iommufd_ioas *ioas)
+{
+	struct iommufd_hwpt_paging *hwpt;
+
+	lockdep_assert_held(&ioas->mutex);
+	list_for_each_entry(hwpt, &ioas->hwpts, ioas_node)
+		if (!hwpt->container_dirty)
+			return false;
+	return true;
+}
+
+/**
+ * compat_read_dirty - the container's dirty bitmap of a range
+ * @ioas: the compat IOAS; the caller holds its mutex
+ * @iova: IOVA of bit 0, checked
+ * @size: bytes, checked
+ * @pgsize: bytes per bit, the container's smallest page size
+ * @data: the user's bitmap
+ * @clear: start afresh for the range (GET_BITMAP), or not (an unmap)
+ *
+ * Holes are fine. With no HW page table, no device can have written:
+ * nothing is reported.
+ */
+static int compat_read_dirty(struct iommufd_ioas *ioas, unsigned long iova,
+			     unsigned long size, unsigned long pgsize,
+			     u64 __user *data, bool clear)
+{
+	unsigned int flags = IOPT_DIRTY_HOLES_OK |
+			     (clear ? 0 : IOPT_DIRTY_NO_CLEAR);
+	struct iommufd_hwpt_paging *hwpt;
+	int rc;
+
+	lockdep_assert_held(&ioas->mutex);
+	if (!compat_dirty_hw(ioas))
+		return iopt_read_dirty(&ioas->iopt, compat_all_dirty, NULL,
+				       iova, size, pgsize, data, flags);
+	list_for_each_entry(hwpt, &ioas->hwpts, ioas_node) {
+		rc = iommufd_hwpt_read_dirty(hwpt, iova, size, pgsize, data,
+					     flags);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * The dirty pages of an unmap's range, before it is unmapped, in type1's
+ * order: tracking on and the bitmap's page size the container's
+ * (EINVAL), a v2 range cutting no mapping (EINVAL). Read without
+ * clearing: the mappings are about to go.
+ */
+static int compat_unmap_dirty(struct iommufd_ioas *ioas,
+			      const struct vfio_iommu_type1_dma_unmap *unmap,
+			      const struct vfio_bitmap *bitmap)
+{
+	unsigned long pgsize = compat_dirty_pgsize(ioas);
+	int rc = -EINVAL;
+
+	if (unmap->iova & (pgsize - 1) || !unmap->size ||
+	    unmap->size & (pgsize - 1) ||
+	    unmap->iova + unmap->size - 1 < unmap->iova)
+		return -EINVAL;
+	mutex_lock(&ioas->mutex);
+	if (!ioas->container_dirty || bitmap->pgsize != pgsize)
+		goto out_unlock;
+	rc = compat_dirty_range_whole(&ioas->iopt, unmap->iova, unmap->size);
+	if (!rc)
+		rc = compat_read_dirty(ioas, unmap->iova, unmap->size, pgsize,
+				       bitmap->data, false);
+out_unlock:
+	mutex_unlock(&ioas->mutex);
+	return rc;
+}
+
+/*
  * VFIO_IOMMU_UNMAP_DMA. Once the unmap ran, the size unmapped is written
  * back whether it succeeded or not (0 on failure: ours change nothing
- * when they fail); refusals before that write nothing.
+ * when they fail); refusals before that write nothing. With
+ * GET_DIRTY_BITMAP the bitmap's checks come first, as type1's.
  */
 static int compat_unmap_dma(struct iommufd_ctx *ictx, void __user *arg)
 {
 	const u32 minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
 	struct vfio_iommu_type1_dma_unmap unmap;
+	struct vfio_bitmap bitmap = {};
 	unsigned long unmapped = 0;
 	struct iommufd_ioas *ioas;
 	int rc;
 
 	if (iommufd_copy_from_user(&unmap, arg, minsz))
 		return -EFAULT;
-	/* Dirty bitmaps come with dirty tracking; VADDR is refused. */
-	if (unmap.argsz < minsz || (unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL))
+	/* VADDR is refused. */
+	if (unmap.argsz < minsz ||
+	    (unmap.flags & ~(VFIO_DMA_UNMAP_FLAG_ALL |
+			     VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP)))
 		return -EINVAL;
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) {
+		if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL ||
+		    unmap.argsz < minsz + sizeof(bitmap))
+			return -EINVAL;
+		if (iommufd_copy_from_user(&bitmap, arg + minsz,
+					   sizeof(bitmap)))
+			return -EFAULT;
+		rc = compat_check_bitmap(&bitmap, unmap.size);
+		if (rc)
+			return rc;
+	}
 
 	ioas = compat_ioas_get(ictx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) {
+		rc = compat_unmap_dirty(ioas, &unmap, &bitmap);
+		if (rc)
+			goto out_put;
+	}
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
 		rc = -EINVAL;
 		if (unmap.iova || unmap.size)
@@ -543,6 +726,119 @@ out_put:
 	return rc;
 }
 
+/*
+ * START: every HW page table of the IOAS starts tracking where it can
+ * (after forgetting what was written before), and those made later start
+ * as they join (iommufd_hwpt_paging_alloc()). Starting twice changes
+ * nothing, as in type1.
+ */
+static void compat_dirty_start(struct iommufd_ioas *ioas)
+{
+	struct iommufd_hwpt_paging *hwpt;
+
+	mutex_lock(&ioas->mutex);
+	if (!ioas->container_dirty) {
+		ioas->container_dirty = true;
+		list_for_each_entry(hwpt, &ioas->hwpts, ioas_node)
+			hwpt->container_dirty =
+				!iommufd_hwpt_dirty_enable_locked(hwpt, true);
+	}
+	mutex_unlock(&ioas->mutex);
+}
+
+/* STOP: the HW page tables the container started stop. */
+static void compat_dirty_stop(struct iommufd_ioas *ioas)
+{
+	struct iommufd_hwpt_paging *hwpt;
+
+	mutex_lock(&ioas->mutex);
+	if (ioas->container_dirty) {
+		ioas->container_dirty = false;
+		list_for_each_entry(hwpt, &ioas->hwpts, ioas_node) {
+			if (hwpt->container_dirty)
+				iommufd_hwpt_dirty_enable_locked(hwpt, false);
+			hwpt->container_dirty = false;
+		}
+	}
+	mutex_unlock(&ioas->mutex);
+}
+
+/*
+ * GET_BITMAP, in type1's order: the range's size and the bitmap's checks
+ * (EINVAL, EFAULT for the struct), then, against the container, the page
+ * size, alignment, tracking on and a range cutting no mapping (EINVAL).
+ */
+static int compat_dirty_get(struct iommufd_ctx *ictx,
+			    struct iommufd_ioas *ioas, void __user *arg,
+			    u32 data_size)
+{
+	struct vfio_iommu_type1_dirty_bitmap_get range;
+	unsigned long pgsize;
+	int rc;
+
+	if (data_size < sizeof(range))
+		return -EINVAL;
+	if (iommufd_copy_from_user(&range, arg, sizeof(range)))
+		return -EFAULT;
+	if (range.iova + range.size < range.iova)
+		return -EINVAL;
+	rc = compat_check_bitmap(&range.bitmap, range.size);
+	if (rc)
+		return rc;
+
+	mutex_lock(&ioas->mutex);
+	pgsize = compat_dirty_pgsize(ioas);
+	rc = -EINVAL;
+	if (range.bitmap.pgsize != pgsize || range.iova & (pgsize - 1) ||
+	    !range.size || range.size & (pgsize - 1) || !ioas->container_dirty)
+		goto out_unlock;
+	rc = compat_dirty_range_whole(&ioas->iopt, range.iova, range.size);
+	if (!rc)
+		rc = compat_read_dirty(ioas, range.iova, range.size, pgsize,
+				       range.bitmap.data,
+				       true);
+out_unlock:
+	mutex_unlock(&ioas->mutex);
+	return rc;
+}
+
+/*
+ * VFIO_IOMMU_DIRTY_PAGES, with type1's rules: a v2 container only
+ * (EACCES), exactly one known flag (EINVAL). Upstream's iommufd compat
+ * has no dirty tracking and answers ENOTTY; here both entries have it.
+ */
+static int compat_dirty_pages(struct iommufd_ctx *ictx, void __user *arg)
+{
+	const u32 minsz = offsetofend(struct vfio_iommu_type1_dirty_bitmap,
+				      flags);
+	const u32 mask = VFIO_IOMMU_DIRTY_PAGES_FLAG_START |
+			 VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP |
+			 VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+	struct vfio_iommu_type1_dirty_bitmap dirty;
+	struct iommufd_ioas *ioas;
+	int rc = 0;
+
+	if (ictx->vfio_v1)
+		return -EACCES;
+	if (iommufd_copy_from_user(&dirty, arg, minsz))
+		return -EFAULT;
+	if (dirty.argsz < minsz || (dirty.flags & ~mask) ||
+	    hweight32(dirty.flags) != 1)
+		return -EINVAL;
+	ioas = compat_ioas_get(ictx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	if (dirty.flags & VFIO_IOMMU_DIRTY_PAGES_FLAG_START)
+		compat_dirty_start(ioas);
+	else if (dirty.flags & VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP)
+		compat_dirty_stop(ioas);
+	else
+		rc = compat_dirty_get(ictx, ioas, arg + minsz,
+				      dirty.argsz - minsz);
+	compat_ioas_put(ictx, ioas);
+	return rc;
+}
+
 long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
 			unsigned long arg)
 {
@@ -561,7 +857,8 @@ long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
 		return compat_map_dma(ictx, uarg);
 	case VFIO_IOMMU_UNMAP_DMA:
 		return compat_unmap_dma(ictx, uarg);
-	/* VFIO_IOMMU_DIRTY_PAGES comes with dirty tracking. */
+	case VFIO_IOMMU_DIRTY_PAGES:
+		return compat_dirty_pages(ictx, uarg);
 	default:
 		return -ENOTTY;
 	}

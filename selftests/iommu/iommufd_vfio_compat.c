@@ -123,6 +123,10 @@ TEST_F(compat, check_extension_answers_type1_v2_and_unmap_all_only)
 
 TEST_F(compat, every_ioctl_without_compat_ioas_is_enodev)
 {
+	struct vfio_iommu_type1_dirty_bitmap dirty = {
+		.argsz = sizeof(dirty),
+		.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_START,
+	};
 	struct vfio_iommu_type1_info info = { .argsz = sizeof(info) };
 	char buf[64];
 	__u64 size = PSZ;
@@ -140,12 +144,14 @@ TEST_F(compat, every_ioctl_without_compat_ioas_is_enodev)
 	ASSERT_EQ(-ENODEV, vfio_map(self->fd, IOVA_BASE, buf, PSZ, RW));
 	ASSERT_EQ(-ENODEV, vfio_unmap(self->fd, IOVA_BASE, &size, 0));
 	ASSERT_EQ(-ENODEV, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &id));
+	ASSERT_EQ(-ENODEV, vioctl(self->fd, VFIO_IOMMU_DIRTY_PAGES,
+				  (unsigned long)&dirty));
 }
 
 TEST_F(compat, other_vfio_and_unknown_ioctls_are_enotty)
 {
 	static const unsigned long cmds[] = {
-		VFIO_IOMMU_DIRTY_PAGES, VFIO_GROUP_GET_STATUS,
+		VFIO_GROUP_GET_STATUS,
 		VFIO_GROUP_SET_CONTAINER, VFIO_DEVICE_GET_INFO,
 		VFIO_IOMMU_ENABLE, VFIO_IOMMU_DISABLE,
 		_IO(VFIO_TYPE, VFIO_BASE - 1), _IO('x', 0x80), _IO(';', 0x8d),
@@ -575,6 +581,7 @@ static void check_info_chain(struct __test_metadata *_metadata, int fd,
 	const struct vfio_iommu_type1_info *info = (const void *)b;
 	const struct vfio_iommu_type1_info_dma_avail *avail;
 	const struct vfio_iommu_type1_info_cap_iova_range *cap;
+	const struct vfio_iommu_type1_info_cap_migration *mig;
 	struct iommu_iova_range ranges[16];
 	__u32 num = 16, i;
 	__u64 align;
@@ -589,10 +596,18 @@ static void check_info_chain(struct __test_metadata *_metadata, int fd,
 	cap = (const void *)(b + avail->header.next);
 	ASSERT_EQ(VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, cap->header.id);
 	ASSERT_EQ(1, cap->header.version);
-	ASSERT_EQ(0, cap->header.next);
 	ASSERT_EQ(num, cap->nr_iovas);
-	ASSERT_EQ(total, avail->header.next + sizeof(*cap) +
-				 num * sizeof(cap->iova_ranges[0]));
+	ASSERT_EQ(cap->header.next, avail->header.next + sizeof(*cap) +
+				    num * sizeof(cap->iova_ranges[0]));
+	/* Dirty tracking, as type1: its page size, its bitmap limit. */
+	mig = (const void *)(b + cap->header.next);
+	ASSERT_EQ(VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, mig->header.id);
+	ASSERT_EQ(1, mig->header.version);
+	ASSERT_EQ(0, mig->header.next);
+	ASSERT_EQ(0, mig->flags);
+	ASSERT_EQ(PSZ, mig->pgsize_bitmap);
+	ASSERT_EQ(1ULL << 28, mig->max_dirty_bitmap_size);
+	ASSERT_EQ(total, cap->header.next + sizeof(*mig));
 	for (i = 0; i != num; i++) {
 		ASSERT_EQ(ranges[i].start, cap->iova_ranges[i].start);
 		ASSERT_EQ(ranges[i].last, cap->iova_ranges[i].end);
@@ -1271,6 +1286,441 @@ TEST_F(parity, aperture_that_ends_at_0_is_not_unlimited)
 	ASSERT_EQ(1, num);
 	ASSERT_EQ(MOCK_APERTURE_START, ranges[0].start);
 	ASSERT_EQ(MOCK_APERTURE_LAST, ranges[0].last);
+}
+
+/* ---- VFIO_IOMMU_DIRTY_PAGES and unmap with a dirty bitmap ---- */
+
+#define DSTART VFIO_IOMMU_DIRTY_PAGES_FLAG_START
+#define DSTOP VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP
+#define DGET VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP
+#define DPAGES 64
+
+struct dirty_get_arg {
+	struct vfio_iommu_type1_dirty_bitmap hdr;
+	struct vfio_iommu_type1_dirty_bitmap_get range;
+};
+
+struct unmap_dirty_arg {
+	struct vfio_iommu_type1_dma_unmap unmap;
+	struct vfio_bitmap bitmap;
+};
+
+static int dirty_pages(int fd, __u32 flags)
+{
+	struct vfio_iommu_type1_dirty_bitmap d = {
+		.argsz = sizeof(d),
+		.flags = flags,
+	};
+
+	return vioctl(fd, VFIO_IOMMU_DIRTY_PAGES, (unsigned long)&d);
+}
+
+static void dirty_get_init(struct dirty_get_arg *a, __u64 iova, __u64 size,
+			   __u64 *bm, __u64 bm_size)
+{
+	*a = (struct dirty_get_arg){
+		.hdr = { .argsz = sizeof(*a), .flags = DGET },
+		.range = {
+			.iova = iova,
+			.size = size,
+			.bitmap = {
+				.pgsize = PSZ,
+				.size = bm_size,
+				.data = bm,
+			},
+		},
+	};
+}
+
+static int dirty_get(int fd, __u64 iova, __u64 size, __u64 *bm)
+{
+	struct dirty_get_arg a;
+
+	dirty_get_init(&a, iova, size, bm, (size / PSZ + 63) / 64 * 8);
+	return vioctl(fd, VFIO_IOMMU_DIRTY_PAGES, (unsigned long)&a);
+}
+
+static int unmap_dirty(int fd, __u64 iova, __u64 size, __u64 *bm,
+		       __u64 *unmapped)
+{
+	struct unmap_dirty_arg a = {
+		.unmap = {
+			.argsz = sizeof(a),
+			.flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+			.iova = iova,
+			.size = size,
+		},
+		.bitmap = {
+			.pgsize = PSZ,
+			.size = (size / PSZ + 63) / 64 * 8,
+			.data = bm,
+		},
+	};
+	int rc = vioctl(fd, VFIO_IOMMU_UNMAP_DMA, (unsigned long)&a);
+
+	*unmapped = a.unmap.size;
+	return rc;
+}
+
+TEST_F(vfio, dirty_pages_is_type1v2_only)
+{
+	if (variant->type == VFIO_TYPE1_IOMMU) {
+		/* Before anything is read, as type1. */
+		ASSERT_EQ(-EACCES, vioctl(self->fd, VFIO_IOMMU_DIRTY_PAGES, 16));
+		ASSERT_EQ(-EACCES, dirty_pages(self->fd, DSTART));
+		ASSERT_EQ(-EACCES, dirty_pages(self->fd, DSTOP));
+		return;
+	}
+	ASSERT_EQ(-EFAULT, vioctl(self->fd, VFIO_IOMMU_DIRTY_PAGES, 16));
+	ASSERT_EQ(0, dirty_pages(self->fd, DSTART));
+	ASSERT_EQ(0, dirty_pages(self->fd, DSTOP));
+}
+
+/*
+ * A v2 container with three mappings: pages [0, 16) and [32, 64) of the
+ * buffer at the same page offsets from IOVA_BASE, the second part as two
+ * mappings; [16, 32) is a hole. Variants: no device, a mock device that
+ * can track dirty pages, and that one plus one that cannot.
+ */
+FIXTURE(cdirty)
+{
+	int fd;
+	__u32 ioas_id;
+	__u32 hwpt_id;
+	char *buf;
+	size_t len;
+	__u64 bm[2];
+	__u64 want[2];
+};
+
+FIXTURE_VARIANT(cdirty)
+{
+	bool domain;
+	bool nodirty;
+};
+
+FIXTURE_VARIANT_ADD(cdirty, no_domain)
+{
+};
+
+FIXTURE_VARIANT_ADD(cdirty, tracking_domain)
+{
+	.domain = true,
+};
+
+FIXTURE_VARIANT_ADD(cdirty, and_untracked_domain)
+{
+	.domain = true,
+	.nodirty = true,
+};
+
+FIXTURE_SETUP(cdirty)
+{
+	self->buf = NULL;
+	self->fd = iommufd_open();
+	ASSERT_LE(0, self->fd);
+	if (!iommufd_is_test_build(self->fd))
+		SKIP(return, "needs a test build");
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
+	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_SET, &self->ioas_id));
+	if (variant->domain)
+		ASSERT_EQ(0, tcmd_mock_domain(self->fd, self->ioas_id, NULL,
+					      &self->hwpt_id, NULL));
+	if (variant->nodirty)
+		ASSERT_EQ(0, tcmd_mock_domain_flags(self->fd, self->ioas_id,
+					MOCK_FLAGS_DEVICE_NO_DIRTY, NULL, NULL,
+					NULL));
+	ASSERT_EQ(0, vioctl(self->fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	self->len = DPAGES * PSZ;
+	self->buf = buf_alloc_written(self->len, 23);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, vfio_map(self->fd, IOVA_BASE, self->buf, 16 * PSZ, RW));
+	ASSERT_EQ(0, vfio_map(self->fd, IOVA_BASE + 32 * PSZ,
+			      self->buf + 32 * PSZ, 16 * PSZ, RW));
+	ASSERT_EQ(0, vfio_map(self->fd, IOVA_BASE + 48 * PSZ,
+			      self->buf + 48 * PSZ, 16 * PSZ, RW));
+}
+
+FIXTURE_TEARDOWN(cdirty)
+{
+	if (self->buf) {
+		close(self->fd);
+		self->fd = iommufd_open();
+		EXPECT_EQ(0, tcmd_check_refs_settled(self->fd, self->buf,
+						     self->len, 0));
+		munmap(self->buf, self->len);
+	}
+	close(self->fd);
+}
+
+/* The device wrote these pages (offsets from IOVA_BASE, in pages). */
+static int cdirty_write(int fd, __u32 hwpt_id, const unsigned int *pages,
+			unsigned int n)
+{
+	__u64 bm[1] = {};
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i != n; i++) {
+		bm[0] = 1;
+		rc = tcmd(fd, IOMMU_TEST_OP_DIRTY, hwpt_id,
+			  &(struct iommu_test_cmd){ .dirty = {
+				.iova = IOVA_BASE + pages[i] * PSZ,
+				.length = PSZ,
+				.page_size = PSZ,
+				.uptr = (__u64)(uintptr_t)bm,
+			} });
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * What the container must report for [first, first + n) pages after the
+ * device wrote @pages: those pages with a tracking domain alone, every
+ * mapped page when a domain cannot track, nothing without a domain.
+ */
+static void cdirty_want(FIXTURE_DATA(cdirty) *self,
+			const FIXTURE_VARIANT(cdirty) *variant,
+			unsigned int first, unsigned int n,
+			const unsigned int *pages, unsigned int npages)
+{
+	unsigned int i;
+
+	memset(self->want, 0, sizeof(self->want));
+	if (!variant->domain)
+		return;
+	for (i = first; i != first + n; i++) {
+		if (variant->nodirty && (i < 16 || i >= 32))
+			self->want[(i - first) / 64] |= 1ULL << ((i - first) % 64);
+	}
+	if (variant->nodirty)
+		return;
+	for (i = 0; i != npages; i++)
+		if (pages[i] >= first && pages[i] < first + n)
+			self->want[(pages[i] - first) / 64] |=
+				1ULL << ((pages[i] - first) % 64);
+}
+
+TEST_F(cdirty, dirty_pages_flags_are_checked)
+{
+	struct vfio_iommu_type1_dirty_bitmap d = { .argsz = 7 };
+
+	d.flags = DSTART;
+	ASSERT_EQ(-EINVAL, vioctl(self->fd, VFIO_IOMMU_DIRTY_PAGES,
+				  (unsigned long)&d));
+	ASSERT_EQ(-EINVAL, dirty_pages(self->fd, 0));
+	ASSERT_EQ(-EINVAL, dirty_pages(self->fd, DSTART | DSTOP));
+	ASSERT_EQ(-EINVAL, dirty_pages(self->fd, DSTART | DGET));
+	ASSERT_EQ(-EINVAL, dirty_pages(self->fd, 1U << 3));
+	ASSERT_EQ(-EINVAL, dirty_pages(self->fd, DSTART | (1U << 31)));
+	/* START and STOP twice are fine. */
+	ASSERT_EQ(0, dirty_pages(self->fd, DSTART));
+	ASSERT_EQ(0, dirty_pages(self->fd, DSTART));
+	ASSERT_EQ(0, dirty_pages(self->fd, DSTOP));
+	ASSERT_EQ(0, dirty_pages(self->fd, DSTOP));
+}
+
+TEST_F(cdirty, get_bitmap_validates_everything)
+{
+	__u64 kernel_ptr = 0xffff888000000000ULL;
+	struct dirty_get_arg a;
+	void *hole;
+
+	/* Tracking off. */
+	ASSERT_EQ(-EINVAL, dirty_get(self->fd, IOVA_BASE, DPAGES * PSZ,
+				     self->bm));
+	ASSERT_EQ(0, dirty_pages(self->fd, DSTART));
+	ASSERT_EQ(0, dirty_get(self->fd, IOVA_BASE, DPAGES * PSZ, self->bm));
+	/* No room for the range. */
+	dirty_get_init(&a, IOVA_BASE, DPAGES * PSZ, self->bm, 8);
+	a.hdr.argsz = sizeof(a.hdr);
+	ASSERT_EQ(-EINVAL, vioctl(self->fd, VFIO_IOMMU_DIRTY_PAGES,
+				  (unsigned long)&a));
+	a.hdr.argsz = sizeof(a) - 1;
+	ASSERT_EQ(-EINVAL, vioctl(self->fd, VFIO_IOMMU_DIRTY_PAGES,
+				  (unsigned long)&a));
+	/* Wrapping range. */
+	dirty_get_init(&a, -PSZ, 2 * PSZ, self->bm, 8);
+	ASSERT_EQ(-EINVAL, vioctl(self->fd, VFIO_IOMMU_DIRTY_PAGES,
+				  (unsigned long)&a));
+	/* A bitmap outside user space. */
+	dirty_get_init(&a, IOVA_BASE, DPAGES * PSZ,
+		       (__u64 *)(uintptr_t)kernel_ptr, 8);
+	ASSERT_EQ(-EINVAL, vioctl(self->fd, VFIO_IOMMU_DIRTY_PAGES,
+				  (unsigned long)&a));
+	/* Sizes: no page, no byte, too few bytes, beyond the maximum. */
+	dirty_get_init(&a, IOVA_BASE, DPAGES * PSZ, self->bm, 8);
+	a.range.bitmap.pgsize = 0;
+	ASSERT_EQ(-EINVAL, vioctl(self->fd, VFIO_IOMMU_DIRTY_PAGES,
+				  (unsigned long)&a));
+	dirty_get_init(&a, IOVA_BASE, DPAGES * PSZ, self->bm, 0);
+	ASSERT_EQ(-EINVAL, vioctl(self->fd, VFIO_IOMMU_DIRTY_PAGES,
+				  (unsigned long)&a));
+	dirty_get_init(&a, IOVA_BASE, 128 * PSZ, self->bm, 8);
+	ASSERT_EQ(-EINVAL, vioctl(self->fd, VFIO_IOMMU_DIRTY_PAGES,
+				  (unsigned long)&a));
+	dirty_get_init(&a, IOVA_BASE, DPAGES * PSZ, self->bm,
+		       (1ULL << 28) + 8);
+	ASSERT_EQ(-EINVAL, vioctl(self->fd, VFIO_IOMMU_DIRTY_PAGES,
+				  (unsigned long)&a));
+	/* Page size other than the container's smallest. */
+	dirty_get_init(&a, IOVA_BASE, DPAGES * PSZ, self->bm, 8);
+	a.range.bitmap.pgsize = 2 * PSZ;
+	ASSERT_EQ(-EINVAL, vioctl(self->fd, VFIO_IOMMU_DIRTY_PAGES,
+				  (unsigned long)&a));
+	a.range.bitmap.pgsize = PSZ / 2;
+	ASSERT_EQ(-EINVAL, vioctl(self->fd, VFIO_IOMMU_DIRTY_PAGES,
+				  (unsigned long)&a));
+	/* Unaligned IOVA or size. */
+	dirty_get_init(&a, IOVA_BASE + 512, DPAGES * PSZ, self->bm, 8);
+	ASSERT_EQ(-EINVAL, vioctl(self->fd, VFIO_IOMMU_DIRTY_PAGES,
+				  (unsigned long)&a));
+	dirty_get_init(&a, IOVA_BASE, DPAGES * PSZ + 512, self->bm, 16);
+	ASSERT_EQ(-EINVAL, vioctl(self->fd, VFIO_IOMMU_DIRTY_PAGES,
+				  (unsigned long)&a));
+	/* Cutting a mapping at either end. */
+	ASSERT_EQ(-EINVAL, dirty_get(self->fd, IOVA_BASE + PSZ, 15 * PSZ,
+				     self->bm));
+	ASSERT_EQ(-EINVAL, dirty_get(self->fd, IOVA_BASE, 40 * PSZ, self->bm));
+	/* Holes are fine, and so is a range with nothing mapped. */
+	ASSERT_EQ(0, dirty_get(self->fd, IOVA_BASE, 32 * PSZ, self->bm));
+	ASSERT_EQ(0, dirty_get(self->fd, IOVA_BASE + 16 * PSZ, 16 * PSZ,
+			       self->bm));
+	/* An unreadable struct, and a bitmap nobody mapped. */
+	ASSERT_EQ(-EFAULT, vioctl(self->fd, VFIO_IOMMU_DIRTY_PAGES, 16));
+	hole = mmap(NULL, PSZ, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hole);
+	if (variant->domain)
+		ASSERT_EQ(-EFAULT, dirty_get(self->fd, IOVA_BASE, DPAGES * PSZ,
+					     hole));
+	munmap(hole, PSZ);
+	ASSERT_EQ(0, dirty_pages(self->fd, DSTOP));
+	ASSERT_EQ(-EINVAL, dirty_get(self->fd, IOVA_BASE, DPAGES * PSZ,
+				     self->bm));
+}
+
+TEST_F(cdirty, get_bitmap_reports_what_the_device_wrote)
+{
+	static const unsigned int pages[] = { 0, 3, 15, 33, 40, 47, 48, 63 };
+	const unsigned int n = sizeof(pages) / sizeof(pages[0]);
+
+	ASSERT_EQ(0, dirty_pages(self->fd, DSTART));
+	/* A domain shared with a device that cannot track cannot start. */
+	if (variant->domain && !variant->nodirty)
+		ASSERT_EQ(0, cdirty_write(self->fd, self->hwpt_id, pages, n));
+	memset(self->bm, 0, sizeof(self->bm));
+	ASSERT_EQ(0, dirty_get(self->fd, IOVA_BASE, DPAGES * PSZ, self->bm));
+	cdirty_want(self, variant, 0, DPAGES, pages, n);
+	ASSERT_EQ(self->want[0], self->bm[0]);
+	/* Read and cleared: only untracked memory is dirty again. */
+	memset(self->bm, 0, sizeof(self->bm));
+	ASSERT_EQ(0, dirty_get(self->fd, IOVA_BASE, DPAGES * PSZ, self->bm));
+	cdirty_want(self, variant, 0, DPAGES, pages, 0);
+	ASSERT_EQ(self->want[0], self->bm[0]);
+	/* A range of two mappings, bit 0 at its start. */
+	/* A domain shared with a device that cannot track cannot start. */
+	if (variant->domain && !variant->nodirty)
+		ASSERT_EQ(0, cdirty_write(self->fd, self->hwpt_id, pages, n));
+	memset(self->bm, 0, sizeof(self->bm));
+	ASSERT_EQ(0, dirty_get(self->fd, IOVA_BASE + 32 * PSZ, 32 * PSZ,
+			       self->bm));
+	cdirty_want(self, variant, 32, 32, pages, n);
+	ASSERT_EQ(self->want[0], self->bm[0]);
+	/* STOP, START: what was written before is forgotten. */
+	ASSERT_EQ(0, dirty_pages(self->fd, DSTOP));
+	if (variant->domain)
+		ASSERT_EQ(-EINVAL, cdirty_write(self->fd, self->hwpt_id, pages,
+						n));
+	ASSERT_EQ(0, dirty_pages(self->fd, DSTART));
+	memset(self->bm, 0, sizeof(self->bm));
+	ASSERT_EQ(0, dirty_get(self->fd, IOVA_BASE, DPAGES * PSZ, self->bm));
+	cdirty_want(self, variant, 0, DPAGES, pages, 0);
+	ASSERT_EQ(self->want[0], self->bm[0]);
+}
+
+TEST_F(cdirty, a_device_that_cannot_track_joining_makes_everything_dirty)
+{
+	static const unsigned int pages[] = { 5 };
+	__u32 stdev;
+
+	if (!variant->domain || variant->nodirty)
+		SKIP(return, "for the tracking domain alone");
+	ASSERT_EQ(0, dirty_pages(self->fd, DSTART));
+	/* One that can track shares the domain: still exact. */
+	ASSERT_EQ(0, tcmd_mock_domain(self->fd, self->ioas_id, &stdev, NULL,
+				      NULL));
+	ASSERT_EQ(0, cdirty_write(self->fd, self->hwpt_id, pages, 1));
+	memset(self->bm, 0, sizeof(self->bm));
+	ASSERT_EQ(0, dirty_get(self->fd, IOVA_BASE, DPAGES * PSZ, self->bm));
+	ASSERT_EQ(1ULL << 5, self->bm[0]);
+	/* One that cannot gets a domain of its own: every page is dirty. */
+	ASSERT_EQ(0, tcmd_mock_domain_flags(self->fd, self->ioas_id,
+					    MOCK_FLAGS_DEVICE_NO_DIRTY, NULL,
+					    NULL, NULL));
+	memset(self->bm, 0, sizeof(self->bm));
+	ASSERT_EQ(0, dirty_get(self->fd, IOVA_BASE, DPAGES * PSZ, self->bm));
+	ASSERT_EQ(0xffffffff0000ffffULL, self->bm[0]);
+}
+
+TEST_F(cdirty, unmap_with_dirty_bitmap)
+{
+	static const unsigned int pages[] = { 34, 46 };
+	struct unmap_dirty_arg a = {
+		.unmap = {
+			.argsz = sizeof(a),
+			.flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+			.iova = IOVA_BASE + 32 * PSZ,
+			.size = 16 * PSZ,
+		},
+		.bitmap = { .pgsize = PSZ, .size = 8, .data = self->bm },
+	};
+	struct unmap_dirty_arg c;
+	__u64 unmapped;
+
+	/* Tracking off. */
+	ASSERT_EQ(-EINVAL, unmap_dirty(self->fd, IOVA_BASE + 32 * PSZ,
+				       16 * PSZ, self->bm, &unmapped));
+	ASSERT_EQ(0, dirty_pages(self->fd, DSTART));
+	c = a;
+	c.unmap.flags |= VFIO_DMA_UNMAP_FLAG_ALL;
+	ASSERT_EQ(-EINVAL, vioctl(self->fd, VFIO_IOMMU_UNMAP_DMA,
+				  (unsigned long)&c));
+	c = a;
+	c.unmap.argsz = sizeof(c) - 1;
+	ASSERT_EQ(-EINVAL, vioctl(self->fd, VFIO_IOMMU_UNMAP_DMA,
+				  (unsigned long)&c));
+	c = a;
+	c.bitmap.size = 0;
+	ASSERT_EQ(-EINVAL, vioctl(self->fd, VFIO_IOMMU_UNMAP_DMA,
+				  (unsigned long)&c));
+	c = a;
+	c.bitmap.pgsize = 2 * PSZ;
+	ASSERT_EQ(-EINVAL, vioctl(self->fd, VFIO_IOMMU_UNMAP_DMA,
+				  (unsigned long)&c));
+	c = a;
+	c.unmap.size = 8 * PSZ;
+	ASSERT_EQ(-EINVAL, vioctl(self->fd, VFIO_IOMMU_UNMAP_DMA,
+				  (unsigned long)&c));
+	ASSERT_EQ(8 * PSZ, c.unmap.size);
+	/* Nothing was unmapped by the failures. */
+	ASSERT_EQ(0, dirty_get(self->fd, IOVA_BASE, DPAGES * PSZ, self->bm));
+
+	/* A domain shared with a device that cannot track cannot start. */
+	if (variant->domain && !variant->nodirty)
+		ASSERT_EQ(0, cdirty_write(self->fd, self->hwpt_id, pages, 2));
+	memset(self->bm, 0, sizeof(self->bm));
+	ASSERT_EQ(0, unmap_dirty(self->fd, IOVA_BASE + 32 * PSZ, 16 * PSZ,
+				 self->bm, &unmapped));
+	ASSERT_EQ(16 * PSZ, unmapped);
+	cdirty_want(self, variant, 32, 16, pages, 2);
+	ASSERT_EQ(self->want[0], self->bm[0]);
+	/* Gone: a range over it now cuts nothing and reports nothing there. */
+	memset(self->bm, 0, sizeof(self->bm));
+	ASSERT_EQ(0, dirty_get(self->fd, IOVA_BASE + 32 * PSZ, 16 * PSZ,
+			       self->bm));
+	ASSERT_EQ(0, self->bm[0]);
 }
 
 TEST_HARNESS_MAIN
