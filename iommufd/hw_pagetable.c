@@ -405,6 +405,7 @@ int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_hwpt_get_dirty_bitmap *cmd = ucmd->cmd;
 	struct iommufd_hwpt_paging *hwpt;
+	unsigned int flags = 0;
 	int rc;
 
 	if ((cmd->flags & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) ||
@@ -417,12 +418,12 @@ int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
 				    cmd->page_size);
 	if (!rc && !hwpt->dirty_tracking)
 		rc = -EOPNOTSUPP;
+	if (cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR)
+		flags = IOPT_DIRTY_NO_CLEAR;
 	if (!rc)
 		rc = iommufd_hwpt_read_dirty(hwpt, cmd->iova, cmd->length,
-				cmd->page_size, u64_to_user_ptr(cmd->data),
-				(cmd->flags &
-				 IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) ?
-					IOPT_DIRTY_NO_CLEAR : 0);
+					     cmd->page_size,
+					     u64_to_user_ptr(cmd->data), flags);
 	iommufd_put_object(ucmd->ictx, &hwpt->obj);
 	return rc;
 }

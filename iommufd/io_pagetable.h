@@ -224,6 +224,7 @@ bool iopt_area_bounds(struct io_pagetable *iopt, unsigned long iova,
 typedef int (*iopt_dirty_read_fn)(void *ctx, unsigned long iova,
 				  unsigned long length, unsigned long flags,
 				  struct iommufd_dirty_bits *dirty);
+
 enum {
 	IOPT_DIRTY_NO_CLEAR = 1 << 0,
 	IOPT_DIRTY_HOLES_OK = 1 << 1,

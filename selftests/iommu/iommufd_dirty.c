@@ -594,7 +594,7 @@ TEST_F(dirty, bits_match_what_was_written_at_every_page_size)
 	size_t i;
 
 	ASSERT_EQ(0, mark_random(self, 1));
-	for (i = 0; i != sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (i = 0; i != ARRAY_SIZE(sizes); i++) {
 		/* A bitmap of UNIT / 2 pages is twice BM_WORDS; skip it. */
 		if (BUF_SIZE / sizes[i] > 64 * BM_WORDS - 64)
 			continue;
@@ -637,14 +637,14 @@ TEST_F(dirty, unaligned_starts_and_lengths)
 	size_t i;
 
 	ASSERT_EQ(0, mark_random(self, 3));
-	for (i = 0; i != sizeof(r) / sizeof(r[0]); i++) {
+	for (i = 0; i != ARRAY_SIZE(r); i++) {
 		size_t ps = r[i].off % PAGE_SZ ? UNIT : PAGE_SZ;
 
 		ASSERT_EQ(0, check_read(_metadata, self, r[i].off, r[i].len, ps,
 					NO_CLEAR));
 	}
 	/* Clearing sub-ranges clears only whole IOPTEs under them. */
-	for (i = 0; i != sizeof(r) / sizeof(r[0]); i++) {
+	for (i = 0; i != ARRAY_SIZE(r); i++) {
 		size_t ps = r[i].off % PAGE_SZ ? UNIT : PAGE_SZ;
 
 		ASSERT_EQ(0, check_read(_metadata, self, r[i].off, r[i].len, ps,

@@ -1428,8 +1428,8 @@ FIXTURE_SETUP(cdirty)
 					      &self->hwpt_id, NULL));
 	if (variant->nodirty)
 		ASSERT_EQ(0, tcmd_mock_domain_flags(self->fd, self->ioas_id,
-					MOCK_FLAGS_DEVICE_NO_DIRTY, NULL, NULL,
-					NULL));
+						    MOCK_FLAGS_DEVICE_NO_DIRTY,
+						    NULL, NULL, NULL));
 	ASSERT_EQ(0, vioctl(self->fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
 	self->len = DPAGES * PSZ;
 	self->buf = buf_alloc_written(self->len, 23);
@@ -1452,6 +1452,9 @@ FIXTURE_TEARDOWN(cdirty)
 	}
 	close(self->fd);
 }
+
+#define cdirty_t FIXTURE_DATA(cdirty)
+#define cdirty_variant_t FIXTURE_VARIANT(cdirty)
 
 /* The device wrote these pages (offsets from IOVA_BASE, in pages). */
 static int cdirty_write(int fd, __u32 hwpt_id, const unsigned int *pages,
@@ -1481,8 +1484,7 @@ static int cdirty_write(int fd, __u32 hwpt_id, const unsigned int *pages,
  * device wrote @pages: those pages with a tracking domain alone, every
  * mapped page when a domain cannot track, nothing without a domain.
  */
-static void cdirty_want(FIXTURE_DATA(cdirty) *self,
-			const FIXTURE_VARIANT(cdirty) *variant,
+static void cdirty_want(cdirty_t *self, const cdirty_variant_t *variant,
 			unsigned int first, unsigned int n,
 			const unsigned int *pages, unsigned int npages)
 {
@@ -1604,7 +1606,7 @@ TEST_F(cdirty, get_bitmap_validates_everything)
 TEST_F(cdirty, get_bitmap_reports_what_the_device_wrote)
 {
 	static const unsigned int pages[] = { 0, 3, 15, 33, 40, 47, 48, 63 };
-	const unsigned int n = sizeof(pages) / sizeof(pages[0]);
+	const unsigned int n = ARRAY_SIZE(pages);
 
 	ASSERT_EQ(0, dirty_pages(self->fd, DSTART));
 	/* A domain shared with a device that cannot track cannot start. */

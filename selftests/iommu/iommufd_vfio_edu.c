@@ -1269,9 +1269,11 @@ TEST_F_TIMEOUT(bare, qemu_container_backend_sequence, 90)
 	ASSERT_NE(NULL, avail);
 	avail_before = avail->avail;
 	ASSERT_LT(3, avail_before);
+	/* Without it QEMU refuses to migrate a VM with the device. */
 	mig = cap_of(_metadata, info, len, VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION);
-	if (mig)
-		ASSERT_EQ(PAGE_SZ, mig->pgsize_bitmap & -mig->pgsize_bitmap);
+	ASSERT_NE(NULL, mig);
+	ASSERT_EQ(PAGE_SZ, mig->pgsize_bitmap);
+	ASSERT_EQ(1ULL << 28, mig->max_dirty_bitmap_size);
 	TH_LOG("page sizes %#llx, %u IOVA range(s) from %#llx, %u mappings available%s",
 	       (unsigned long long)info->iova_pgsizes, ranges->nr_iovas,
 	       (unsigned long long)ranges->iova_ranges[0].start,
@@ -1335,6 +1337,120 @@ TEST_F_TIMEOUT(bare, qemu_container_backend_sequence, 90)
 	ASSERT_EQ(self->base_kb, locked_kb());
 	ASSERT_EQ(-EINVAL, group_unset_container(e.group));
 	ASSERT_EQ(-EINVAL, dma_map(c, ram_lo, IOVA_IN, ram_len, RW));
+	edu_close(&e);
+	close(c);
+	munmap(ram_lo, ram_len);
+	munmap(ram_hi, ram_len);
+}
+
+static int dirty_pages(int c, __u32 flags)
+{
+	struct vfio_iommu_type1_dirty_bitmap d = {
+		.argsz = sizeof(d),
+		.flags = flags,
+	};
+
+	return ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &d) ? -errno : 0;
+}
+
+/* GET_BITMAP of [iova, iova + size) at PAGE_SZ per bit into @bm. */
+static int dirty_get(int c, __u64 iova, __u64 size, __u64 *bm)
+{
+	struct {
+		struct vfio_iommu_type1_dirty_bitmap hdr;
+		struct vfio_iommu_type1_dirty_bitmap_get range;
+	} a = {
+		.hdr = {
+			.argsz = sizeof(a),
+			.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP,
+		},
+		.range = {
+			.iova = iova,
+			.size = size,
+			.bitmap = {
+				.pgsize = PAGE_SZ,
+				.size = (size / PAGE_SZ + 63) / 64 * 8,
+				.data = bm,
+			},
+		},
+	};
+
+	return ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &a) ? -errno : 0;
+}
+
+/*
+ * QEMU's live migration of a VM with the device (hw/vfio/container.c's
+ * dirty tracking): START, the device writes guest RAM by DMA, the bitmap
+ * of each RAM region is read again and again, a region is unmapped with
+ * its bitmap, STOP. Neither emulated IOMMU tracks dirty pages, so, as
+ * type1 does, every page mapped for the device is reported dirty at
+ * every read, the page the device wrote among them.
+ */
+TEST_F_TIMEOUT(bare, qemu_migration_dirty_pages, 60)
+{
+	const size_t ram_len = 16 * PAGE_SZ;
+	struct {
+		struct vfio_iommu_type1_dma_unmap unmap;
+		struct vfio_bitmap bitmap;
+	} u;
+	__u8 *ram_lo, *ram_hi;
+	__u64 bm[1];
+	struct edu e;
+	int c;
+
+	if (!edu_type_is_type1())
+		SKIP(return, "the program asks for type1 by name");
+	program_setup(_metadata, &e, &self->devs[0], &c, VFIO_TYPE1v2_IOMMU);
+	ram_lo = map_small_pages(ram_len);
+	ram_hi = map_small_pages(ram_len);
+	ASSERT_NE(NULL, ram_lo);
+	ASSERT_NE(NULL, ram_hi);
+	ASSERT_EQ(0, dma_map(c, ram_lo, IOVA_IN, ram_len, RW));
+	ASSERT_EQ(0, dma_map(c, ram_hi, IOVA_MORE, ram_len, RW));
+	/* Not tracking yet. */
+	ASSERT_EQ(-EINVAL, dirty_get(c, IOVA_MORE, ram_len, bm));
+	ASSERT_EQ(0, dirty_pages(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+
+	fill_pattern(ram_lo, ram_len, 0, 21);
+	memset(ram_hi, SENTINEL, ram_len);
+	ASSERT_EQ(0, edu_copy(&e, IOVA_IN, IOVA_MORE + 5 * PAGE_SZ, 2000));
+	ASSERT_TRUE(is_pattern(ram_hi + 5 * PAGE_SZ, 2000, 0, 21));
+	bm[0] = 0;
+	ASSERT_EQ(0, dirty_get(c, IOVA_MORE, ram_len, bm));
+	ASSERT_TRUE(bm[0] & (1ULL << 5));
+	ASSERT_EQ(0xffff, bm[0]);
+	/* Pinned pages stay dirty at the next read. */
+	bm[0] = 0;
+	ASSERT_EQ(0, dirty_get(c, IOVA_MORE, ram_len, bm));
+	ASSERT_EQ(0xffff, bm[0]);
+	/* A range cutting a mapping is refused. */
+	ASSERT_EQ(-EINVAL, dirty_get(c, IOVA_MORE, ram_len / 2, bm));
+
+	/* The region goes, its bitmap with it. */
+	u.unmap = (struct vfio_iommu_type1_dma_unmap){
+		.argsz = sizeof(u),
+		.flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+		.iova = IOVA_MORE,
+		.size = ram_len,
+	};
+	u.bitmap = (struct vfio_bitmap){
+		.pgsize = PAGE_SZ,
+		.size = sizeof(bm),
+		.data = bm,
+	};
+	bm[0] = 0;
+	ASSERT_EQ(0, ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u) ? -errno : 0);
+	ASSERT_EQ(ram_len, u.unmap.size);
+	ASSERT_EQ(0xffff, bm[0]);
+	bm[0] = 0;
+	ASSERT_EQ(0, dirty_get(c, IOVA_MORE, ram_len, bm));
+	ASSERT_EQ(0, bm[0]);
+
+	ASSERT_EQ(0, dirty_pages(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
+	ASSERT_EQ(-EINVAL, dirty_get(c, IOVA_IN, ram_len, bm));
+	ASSERT_EQ(0, dma_unmap(c, IOVA_IN, ram_len, NULL));
+	edu_close_device(&e);
+	ASSERT_EQ(0, group_unset_container(e.group));
 	edu_close(&e);
 	close(c);
 	munmap(ram_lo, ram_len);

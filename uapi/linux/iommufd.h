@@ -99,10 +99,8 @@
  *
  * Every structure of upstream's header is here, so that programs written
  * for upstream compile unchanged, but not every command has a handler:
- * IOMMU_HWPT_SET_DIRTY_TRACKING,
- * IOMMU_HWPT_GET_DIRTY_BITMAP, IOMMU_HWPT_INVALIDATE and
- * IOMMU_FAULT_QUEUE_ALLOC fail with ENOTTY, and IOMMU_HWPT_ALLOC refuses
- * nesting, dirty tracking and fault queues (see there).  Their
+ * IOMMU_HWPT_INVALIDATE and IOMMU_FAULT_QUEUE_ALLOC fail with ENOTTY, and
+ * IOMMU_HWPT_ALLOC refuses nesting and fault queues (see there).  Their
  * descriptions below are upstream's semantics, for when they are added.
  *
  * Devices reach the module only through kernel code that binds them.  No
@@ -645,13 +643,15 @@ enum iommu_hwpt_data_type {
  * larger than PAGE_SIZE (pinned memory is only contiguous page by page),
  * as attaching a device to an IOAS does for such a domain.
  *
- * This module: no backend implements nesting, dirty tracking or fault
- * queues yet. The checks run in upstream's order: a non-zero @__reserved
- * (EOPNOTSUPP; @__reserved2 is ignored, as upstream ignores it), then
- * @data_len against @data_type (EINVAL), then @dev_id (ENOENT), then
- * @pt_id (EINVAL if it names nothing or neither an IOAS nor a HWPT).  On
- * an IOAS every flag and any @data_type other than IOMMU_HWPT_DATA_NONE
- * fail with EOPNOTSUPP.  On a HWPT, a request without data or with a flag
+ * This module: no backend implements nesting or fault queues yet, and
+ * only the mock IOMMU of test builds tracks dirty pages.  The checks run
+ * in upstream's order: a non-zero @__reserved (EOPNOTSUPP; @__reserved2
+ * is ignored, as upstream ignores it), then @data_len against @data_type
+ * (EINVAL), then @dev_id (ENOENT), then @pt_id (EINVAL if it names
+ * nothing or neither an IOAS nor a HWPT).  On an IOAS every flag but
+ * IOMMU_HWPT_ALLOC_DIRTY_TRACKING, that flag for a device that cannot
+ * track, and any @data_type other than IOMMU_HWPT_DATA_NONE fail with
+ * EOPNOTSUPP.  On a HWPT, a request without data or with a flag
  * other than IOMMU_HWPT_FAULT_ID_VALID fails with EOPNOTSUPP, and any
  * other with EINVAL: no HWPT here can be a nesting parent.
  */
