@@ -229,6 +229,7 @@ enum {
 	IOPT_DIRTY_NO_CLEAR = 1 << 0,
 	IOPT_DIRTY_HOLES_OK = 1 << 1,
 };
+
 int iopt_check_dirty_range(struct io_pagetable *iopt, u64 iova, u64 length,
 			   u64 page_size);
 int iopt_read_dirty(struct io_pagetable *iopt, iopt_dirty_read_fn read,
