@@ -77,6 +77,7 @@ static int dirty_check_covered(struct io_pagetable *iopt, unsigned long iova,
 		if (area->node.last >= last)
 			return 0;
 		cur = area->node.last + 1;
+		cond_resched();
 	}
 	return -EINVAL;
 }
