@@ -233,16 +233,24 @@ run)
 bench)
 	load_module test
 	vfio_setup && vfio_backends type1
-	# bench_only=rates: only the operation-rate rows of ops_bench.
+	# bench_only=rates: only the operation-rate rows of ops_bench;
+	# bench_only=dirty: only the dirty-tracking benchmark.
 	only=$(arg bench_only)
 	rc=0
 	if [ -z "$only" ]; then
 		/tools/iommufd_bench
 		rc=$?
 	fi
-	IOMMUFD_BENCH_ONLY=$only /tools/iommufd_ops_bench
-	rc2=$?
-	[ $rc -eq 0 ] && rc=$rc2
+	if [ "$only" != dirty ]; then
+		IOMMUFD_BENCH_ONLY=$only /tools/iommufd_ops_bench
+		rc2=$?
+		[ $rc -eq 0 ] && rc=$rc2
+	fi
+	if [ -z "$only" ] || [ "$only" = dirty ]; then
+		/tools/iommufd_dirty_bench
+		rc2=$?
+		[ $rc -eq 0 ] && rc=$rc2
+	fi
 	echo "IOMMUFD-BENCH-END rc=$rc"
 	;;
 fuzz)
