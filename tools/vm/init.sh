@@ -35,9 +35,27 @@ module_name() {
 	esac
 }
 
+# rmmod, tried again for a while when the module is still in use: a
+# suite's io_uring rings end in a kernel worker after the suite exits,
+# and hold the /dev/iommu file (so the module) until then. A reference
+# that outlives the wait is a leak and fails the run.
+rmmod_settled() {
+	tries=0
+	while ! rmmod "$1" 2>/dev/null; do
+		tries=$((tries + 1))
+		if [ $tries -ge 20 ]; then
+			rmmod "$1"
+			return
+		fi
+		sleep 1
+	done
+	[ $tries = 0 ] || echo "IOMMUFD-RMMOD-WAITED $1 ${tries}s"
+	return 0
+}
+
 loaded=
 unload_module() {
-	rmmod "$(module_name "$loaded")"
+	rmmod_settled "$(module_name "$loaded")"
 	echo "IOMMUFD-RMMOD variant=$loaded rc=$?"
 	loaded=
 }
@@ -117,7 +135,7 @@ insmod_logged() {
 }
 
 rmmod_logged() {
-	rmmod "$1"
+	rmmod_settled "$1"
 	rc=$?
 	echo "IOMMUFD-RMMOD variant=$1 rc=$rc"
 	return $rc
