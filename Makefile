@@ -283,7 +283,13 @@ $(BUILD)/tools/bin/iommufd_ops_bench: $(ROOT)/tools/bench/ops_bench.c $(ROOT)/to
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $< $(BUILD)/tools/lib/libiommufd.a -luring
 
-bench: all $(BUILD)/tools/bin/iommufd_bench $(BUILD)/tools/bin/iommufd_ops_bench
+$(BUILD)/tools/bin/iommufd_backend_bench: $(ROOT)/tools/bench/backend_bench.c $(ROOT)/tools/bench/bench.h \
+		$(UAPI_HDRS)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $<
+
+bench: all $(BUILD)/tools/bin/iommufd_bench $(BUILD)/tools/bin/iommufd_ops_bench \
+		$(BUILD)/tools/bin/iommufd_backend_bench
 	$(Q)$(VM) --kver $(KVER) --mode bench --timeout 1800
 
 # --- make check-debug: every suite on Debian's 6.12 source built with

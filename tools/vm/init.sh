@@ -232,6 +232,19 @@ vfio_backends() {
 	oot_loaded=$want_oot
 }
 
+# Our VFIO backend beside type1 on the same device: ours loaded second
+# with type1=0, so that TYPE1v2 still selects type1 and our own type
+# number selects ours (iommufd_backend_bench alternates the two).
+backend_bench() {
+	[ -n "$vfio_ready" ] || return 1
+	insmod_logged /lib/iommufd/test/iommufd_oot_test_vfio.ko type1=0 ||
+		return 1
+	/tools/iommufd_backend_bench
+	rc_bench=$?
+	rmmod_logged iommufd_oot_test_vfio || return 1
+	return $rc_bench
+}
+
 case "$mode" in
 check)
 	run_suites
@@ -251,16 +264,24 @@ run)
 bench)
 	load_module test
 	vfio_setup && vfio_backends type1
-	# bench_only=rates: only the operation-rate rows of ops_bench.
+	# bench_only=rates: only the operation-rate rows of ops_bench;
+	# bench_only=backend: only our VFIO backend against type1.
 	only=$(arg bench_only)
 	rc=0
 	if [ -z "$only" ]; then
 		/tools/iommufd_bench
 		rc=$?
 	fi
-	IOMMUFD_BENCH_ONLY=$only /tools/iommufd_ops_bench
-	rc2=$?
-	[ $rc -eq 0 ] && rc=$rc2
+	if [ "$only" != backend ]; then
+		IOMMUFD_BENCH_ONLY=$only /tools/iommufd_ops_bench
+		rc2=$?
+		[ $rc -eq 0 ] && rc=$rc2
+	fi
+	if [ -z "$only" ] || [ "$only" = backend ]; then
+		backend_bench
+		rc2=$?
+		[ $rc -eq 0 ] && rc=$rc2
+	fi
 	echo "IOMMUFD-BENCH-END rc=$rc"
 	;;
 fuzz)
