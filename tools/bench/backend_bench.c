@@ -235,7 +235,8 @@ static void big_rows(bool thp)
 }
 
 static const unsigned long checkpoints[] = { 1000, 10000, 100000, FILL };
-#define NR_CHECKPOINTS (sizeof(checkpoints) / sizeof(checkpoints[0]))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NR_CHECKPOINTS ARRAY_SIZE(checkpoints)
 
 struct fill {
 	unsigned long mapped;	/* mappings made before the first refusal */
@@ -326,14 +327,15 @@ int main(void)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!group_path) {
-		printf("iommufd_backend_bench: no VFIO group (IOMMUFD_BENCH_VFIO_GROUP): skipped\n");
+		printf("iommufd_backend_bench: skipped, no VFIO group in %s\n",
+		       "IOMMUFD_BENCH_VFIO_GROUP");
 		return 0;
 	}
 	group = open(group_path, O_RDWR);
 	if (group < 0)
 		die(group_path);
-	printf("iommufd_backend_bench: VFIO backends on the same device (%s), median [min..max] of %d runs\n",
-	       group_path, RUNS);
+	printf("iommufd_backend_bench: VFIO backends on one device (%s), %s of %d runs\n",
+	       group_path, "median [min..max]", RUNS);
 	printf("%-30s %-8s %10s %23s %10s %23s %7s\n", "row", "unit", "ours",
 	       "", "type1", "", "ratio");
 	pairs_row();
