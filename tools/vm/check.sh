@@ -41,7 +41,8 @@ stage() {
 summarise_failures() {
 	echo "=== what failed (full output: build/check.log)"
 	grep -E '^[[:space:]]*not ok |^# [^ ]+: |^[^ #]+: [0-9]+ passed, [1-9][0-9]* failed' \
-		"$LOG" | grep -v -E '# (SKIP|TODO)' | tail -n 40
+		"$LOG" | grep -v -E '# (SKIP|TODO)|^# (PASSED|Totals): ' |
+		tail -n 40
 }
 
 for kver in "$@"; do
