@@ -40,7 +40,7 @@ stage() {
 # with the per-run totals that had a failure.
 summarise_failures() {
 	echo "=== what failed (full output: build/check.log)"
-	grep -E '^[[:space:]]*not ok |^# [^ ]+: |^[^ #]+: [0-9]+ passed, [1-9][0-9]* failed' \
+	grep -E '^[[:space:]]*not ok |^# (vm|vfio|pkg)-[^ ]+: |^[^ #]+: [0-9]+ passed, [1-9][0-9]* failed' \
 		"$LOG" | grep -v -E '# (SKIP|TODO)|^# (PASSED|Totals): ' |
 		tail -n 40
 }
