@@ -755,11 +755,10 @@ static bool eventfd_fires(int efd, int ms)
 }
 
 /*
- * The device's MSI write is DMA the IOMMU translates too: behind VT-d
- * interrupt remapping takes it; behind virtio-iommu it goes through the
- * group's software MSI window, which the container's domain must map to
- * the interrupt controller (the MSI cookie) for the interrupt to arrive.
- * One interrupt per raise, none without one.
+ * The device's MSI write is a DMA write to the interrupt controller's
+ * doorbell, which the container's domain must let through (VT-d's
+ * interrupt remapping; virtio-iommu's MSI region). One interrupt per
+ * raise, none without one.
  */
 TEST_F(edu, msi_of_the_device_reaches_its_eventfd)
 {
