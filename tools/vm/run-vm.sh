@@ -71,7 +71,7 @@ kernel=${kernel:-/boot/vmlinuz-$kver}
 # vfio-pci) run only in --iommu boots.
 is_real_device_suite() {
 	case "$1" in
-	iommufd_vfio_edu|iommufd_vfio_backend) return 0 ;;
+	iommufd_vfio_edu|iommufd_vfio_backend|iommufdctl_vfio) return 0 ;;
 	esac
 	return 1
 }
@@ -91,6 +91,10 @@ real_device_suites() {
 		echo "vfio-oot-test iommufd_vfio_backend"
 		echo "vfio-both-test iommufd_vfio_backend"
 	}
+	# iommufdctl's VFIO commands by hand, on our release pair; their
+	# expected output (IOVA ranges, MSI window) is emulated VT-d's.
+	[ "$iommu" = intel ] && [ -x "$BUILD/selftests/iommufdctl_vfio" ] &&
+		echo "vfio-oot iommufdctl_vfio"
 	return 0
 }
 
