@@ -114,6 +114,26 @@ static const struct ctl_flag dma_map_flags[] = {
 	{ }
 };
 
+/* Hints for the causes that a command finds itself. */
+static const char hint_no_device[] =
+	"no PCI device has that address (see " PCI_DEVICES ")";
+static const char hint_no_group[] =
+	"the device has no IOMMU group: nothing translates its DMA (intel_iommu=on?)";
+static const char hint_not_vfio[] =
+	"bind it to vfio-pci: vfio-pci into its driver_override, unbind, drivers_probe";
+static const char hint_set_iommu[] =
+	"no VFIO IOMMU driver takes this type: load iommufd_oot_vfio (or type1)";
+static const char hint_group_busy[] =
+	"the group is open already (in this session or by another program)";
+static const char hint_not_viable[] =
+	"the group is not viable: a device in it has a driver other than vfio-pci";
+static const char hint_not_edu[] =
+	"edu-dma drives QEMU's edu device (PCI 1234:11e8) only";
+static const char hint_blocked[] =
+	"DST still holds the sentinel 0xa5: the IOMMU blocked the write (unmapped? read-only?)";
+static const char hint_mismatch[] =
+	"DST did not get SRC's pattern: the IOMMU blocked the read of SRC (unmapped?)";
+
 static struct ctl_vfio *vfio_state(struct ctl *ctl)
 {
 	if (!ctl->vfio) {
@@ -209,7 +229,7 @@ static int find_container(struct ctl *ctl, const char *what, const char *s,
 			return 0;
 		}
 	}
-	return ctl_usage(ctl, "%s: %s is not a container of this session ('vfio-open' prints container=)",
+	return ctl_usage(ctl, "%s: %s is no container of this session (see vfio-open)",
 			 what, s);
 }
 
@@ -250,7 +270,7 @@ static int device_check(struct ctl *ctl, const char *addr, int *group)
 
 	snprintf(path, sizeof(path), "%s/%s", PCI_DEVICES, addr);
 	if (stat(path, &st)) {
-		out_hint(ctl, "no PCI device has that address (see " PCI_DEVICES ")");
+		out_hint(ctl, hint_no_device);
 		return -ENODEV;
 	}
 	link_name(addr, "iommu_group", name, sizeof(name));
@@ -263,11 +283,11 @@ static int device_check(struct ctl *ctl, const char *addr, int *group)
 	out_str(ctl, "pci", addr);
 	out_str(ctl, "driver", driver[0] ? driver : "none");
 	if (!name[0]) {
-		out_hint(ctl, "the device has no IOMMU group: no IOMMU translates its DMA (boot with intel_iommu=on?)");
+		out_hint(ctl, hint_no_group);
 		return -ENODEV;
 	}
 	out_dec(ctl, "iommu_group", atoi(name));
-	out_hint(ctl, "the device is not bound to vfio-pci: write vfio-pci into its driver_override, unbind it, and write its address into /sys/bus/pci/drivers_probe");
+	out_hint(ctl, hint_not_vfio);
 	return -ENODEV;
 }
 
@@ -310,9 +330,6 @@ err:
 	return rc;
 }
 
-static const char hint_set_iommu[] =
-	"no VFIO IOMMU driver loaded takes this type=: load iommufd_oot_vfio (type=oot), or vfio_iommu_type1 (type=type1v2)";
-
 /* Open @addr's group into a new container or @c; the device's fd. */
 static int open_device(struct ctl *ctl, struct vfio_dev *dev, __u64 type,
 		       struct vfio_container *c)
@@ -325,12 +342,12 @@ static int open_device(struct ctl *ctl, struct vfio_dev *dev, __u64 type,
 	dev->group = open(path, O_RDWR | O_CLOEXEC);
 	if (dev->group < 0) {
 		if (errno == EBUSY)
-			out_hint(ctl, "the group is open already (in this session or by another program)");
+			out_hint(ctl, hint_group_busy);
 		return -errno;
 	}
 	if (!ioctl(dev->group, VFIO_GROUP_GET_STATUS, &st) &&
 	    !(st.flags & VFIO_GROUP_FLAGS_VIABLE))
-		out_hint(ctl, "the group is not viable: another device in it is bound to a driver other than vfio-pci");
+		out_hint(ctl, hint_not_viable);
 	if (c) {
 		rc = ioctl(dev->group, VFIO_GROUP_SET_CONTAINER, &c->fd) ?
 			-errno : 0;
@@ -688,9 +705,6 @@ static int enable_master(struct vfio_dev *dev)
 	return 0;
 }
 
-static const char hint_not_edu[] =
-	"edu-dma drives QEMU's edu device (PCI 1234:11e8) only";
-
 /* BAR0 mapped and bus mastering on, once per device; 0 or -errno. */
 static int edu_setup(struct ctl *ctl, struct vfio_dev *dev)
 {
@@ -795,7 +809,7 @@ static int dma_memory(struct ctl *ctl, struct ctl_args *a, const char *key,
 			return 0;
 		}
 	}
-	return ctl_usage(ctl, "%s: nothing this session mapped covers 0x%llx+0x%llx: name the memory with %s=BUF",
+	return ctl_usage(ctl, "%s: this session mapped nothing at 0x%llx+0x%llx: say %s=BUF",
 			 key, (unsigned long long)iova,
 			 (unsigned long long)len, key);
 }
@@ -811,7 +825,7 @@ static int edu_args(struct ctl *ctl, struct ctl_args *a, __u64 *src,
 		return ctl_usage(ctl, "LENGTH: edu copies 1 to %lu bytes at once",
 				 EDU_MAX_XFER);
 	if (*src > EDU_DMA_LIMIT - *len || *dst > EDU_DMA_LIMIT - *len)
-		return ctl_usage(ctl, "SRC, DST: edu reaches bus addresses below 0x%llx only (28 bits)",
+		return ctl_usage(ctl, "SRC, DST: edu reaches below 0x%llx only (28 bits)",
 				 EDU_DMA_LIMIT);
 	return 0;
 }
@@ -830,7 +844,7 @@ static int cmd_edu_dma(struct ctl *ctl, struct ctl_args *a)
 	    dma_memory(ctl, a, "dst", dev, dst, len, &out))
 		return CTL_USAGE;
 	if (in < out + len && out < in + len)
-		return ctl_usage(ctl, "SRC and DST: their memory overlaps, so the copy could not be checked");
+		return ctl_usage(ctl, "SRC, DST: their memory overlaps: no check possible");
 	rc = edu_setup(ctl, dev);
 	if (rc)
 		return rc;
@@ -859,11 +873,11 @@ static int cmd_edu_dma(struct ctl *ctl, struct ctl_args *a)
 	}
 	if (kept == len) {
 		out_str(ctl, "result", "blocked");
-		out_hint(ctl, "nothing reached DST, which still holds the sentinel 0xa5: the IOMMU blocked the device's write (DST not mapped, or mapped without write)");
+		out_hint(ctl, hint_blocked);
 		return -EIO;
 	}
 	out_str(ctl, "result", "mismatch");
-	out_hint(ctl, "what reached DST is not what SRC holds: the IOMMU blocked the device's read of SRC (not mapped, or mapped without read)");
+	out_hint(ctl, hint_mismatch);
 	return -EBADMSG;
 }
 
