@@ -604,6 +604,11 @@ static int cmd_vfio_map(struct ctl *ctl, struct ctl_args *a)
 	map.size = length;
 	if (ioctl(c->fd, VFIO_IOMMU_MAP_DMA, &map))
 		return -errno;
+	out_hex(ctl, "iova", iova);
+	out_hex(ctl, "length", length);
+	/* edu-dma writes where it finds memory: only 'mem' buffers. */
+	if (room == UINT64_MAX)
+		return 0;
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		abort();
@@ -612,8 +617,6 @@ static int cmd_vfio_map(struct ctl *ctl, struct ctl_args *a)
 	m->va = va;
 	m->next = c->maps;
 	c->maps = m;
-	out_hex(ctl, "iova", iova);
-	out_hex(ctl, "length", length);
 	return 0;
 }
 

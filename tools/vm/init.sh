@@ -238,7 +238,7 @@ run)
 	if [ "$interactive" = 1 ]; then
 		echo "Shell in the VM; /dev/iommu is live. 'poweroff -f' or Ctrl-D leaves."
 		[ -n "$oot_loaded" ] &&
-			echo "edu is bound to vfio-pci: try 'iommufdctl help vfio-open'."
+			echo "edu is bound to vfio-pci: try iommufdctl 'help vfio-open'."
 		setsid cttyhack sh -l
 	fi
 	vfio_backends none
