@@ -131,7 +131,8 @@ $(BUILD)/selftests/%: $(ROOT)/selftests/iommu/%.c \
 tools: $(BUILD)/tools/bin/iommufd_fuzz $(BUILD)/selftests/iommufd_fuzz_bounded \
 	$(BUILD)/tools/runner_warn/runner_warn.ko $(BUILD)/tools/selfcheck_fail \
 	$(BUILD)/tools/bin/iommufdctl $(BUILD)/tools/bin/iommufdctl-json-check \
-	$(BUILD)/tools/bin/iommufdctl-pty $(BUILD)/selftests/iommufdctl_cli
+	$(BUILD)/tools/bin/iommufdctl-pty $(BUILD)/selftests/iommufdctl_cli \
+	$(BUILD)/selftests/iommufdctl_vfio
 
 # libiommufd (tools/lib/): one function per command, a static library for
 # iommufdctl and whatever else drives /dev/iommu from C.
@@ -180,6 +181,16 @@ CTL_CASES := $(sort $(wildcard $(CTL_DIR)/tests/*.cmds $(CTL_DIR)/tests/*.expect
 $(BUILD)/selftests/iommufdctl_cli: $(CTL_DIR)/tests/run.sh $(CTL_CASES)
 	$(Q)mkdir -p $(dir $@)
 	$(Q){ cat $<; echo '#__CASES__'; for f in $(CTL_CASES); do \
+		echo "#__FILE__ $$(basename $$f)"; cat $$f; done; } > $@
+	$(Q)chmod +x $@
+
+# Its real-device cases (edu behind an emulated IOMMU, bound to vfio-pci):
+# the same runner, a suite of their own that only the --iommu boots run.
+CTL_VFIO_CASES := $(sort $(wildcard $(CTL_DIR)/tests/vfio/*.cmds \
+		    $(CTL_DIR)/tests/vfio/*.expected))
+$(BUILD)/selftests/iommufdctl_vfio: $(CTL_DIR)/tests/run.sh $(CTL_VFIO_CASES)
+	$(Q)mkdir -p $(dir $@)
+	$(Q){ cat $<; echo '#__CASES__'; for f in $(CTL_VFIO_CASES); do \
 		echo "#__FILE__ $$(basename $$f)"; cat $$f; done; } > $@
 	$(Q)chmod +x $@
 

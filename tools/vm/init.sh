@@ -254,12 +254,25 @@ check)
 	;;
 run)
 	load_module test
+	# A real-device boot (run-vm.sh picks emulated VT-d with edu when
+	# the kernel has VFIO): edu bound to vfio-pci and our VFIO backend
+	# of the test build loaded, for the demo's last part and the shell.
+	if [ -n "$(arg iommu)" ]; then
+		if vfio_backends oot-test; then
+			export IOMMUFD_DEMO_VFIO=$vfio_serving
+		else
+			export IOMMUFD_DEMO_VFIO=failed
+		fi
+	fi
 	[ -x /tools/demo.sh ] && /tools/demo.sh
 	echo "IOMMUFD-DEMO-END rc=$?"
 	if [ "$interactive" = 1 ]; then
 		echo "Shell in the VM; /dev/iommu is live. 'poweroff -f' or Ctrl-D leaves."
+		[ -n "$oot_loaded" ] &&
+			echo "edu is bound to vfio-pci: try iommufdctl 'help vfio-open'."
 		setsid cttyhack sh -l
 	fi
+	vfio_backends none
 	;;
 bench)
 	load_module test
