@@ -584,6 +584,30 @@ TEST_F_TIMEOUT(vfio_backend, killed_vmm_mid_map_leaves_nothing_pinned, 180)
 	close(iommufd);
 }
 
+/* What a fault test maps: @len bytes at @buf, to IOVA. */
+struct fault_buf {
+	int iommufd;
+	__u8 *buf;
+	size_t len;
+	long pinned0;
+};
+
+/* The whole buffer at IOVA in the domain, and pinned once, or not at all. */
+static void check_mapped(struct __test_metadata *_metadata,
+			 const struct fault_buf *fb, bool mapped, int n)
+{
+	for (size_t i = 0; i != fb->len / PG; i++) {
+		__u64 want = mapped ? va_to_phys(fb->buf + i * PG) : 0;
+
+		ASSERT_EQ(want, domain_iova_to_phys(IOVA + i * PG))
+			TH_LOG("n=%d page %zu", n, i);
+	}
+	ASSERT_EQ(0, tcmd_check_refs(fb->iommufd, fb->buf, fb->len,
+				     mapped ? 1 : 0)) TH_LOG("n=%d", n);
+	ASSERT_EQ(fb->pinned0 + (mapped ? (long)(fb->len >> 10) : 0),
+		  pinned_kb()) TH_LOG("n=%d", n);
+}
+
 /*
  * Fail-nth on the real path: the Nth fault event (allocation, pin, user
  * copy, iommu_map) of the operation fails, for N = 1, 2, ... until the
@@ -593,36 +617,33 @@ TEST_F_TIMEOUT(vfio_backend, killed_vmm_mid_map_leaves_nothing_pinned, 180)
  */
 FIXTURE(faults)
 {
-	int iommufd;
+	struct fault_buf fb;
 	int container;
 	int group;
 	long refcnt0;
-	long pinned0;
-	__u8 *buf;
-	size_t len;
 };
 
 FIXTURE_SETUP(faults)
 {
-	self->iommufd = -1;
+	self->fb.iommufd = -1;
 	self->container = -1;
 	self->group = -1;
-	self->buf = MAP_FAILED;
+	self->fb.buf = MAP_FAILED;
 	if (!group_path())
 		SKIP(return, "no VFIO group (IOMMUFD_VFIO_GROUP unset)");
 	if (!ours_serves())
 		SKIP(return, "%s is not the driver loaded (IOMMUFD_EDU_EXPECT_MODULE)",
 		     VFIO_MOD);
 	self->refcnt0 = module_refcnt();
-	self->pinned0 = pinned_kb();
+	self->fb.pinned0 = pinned_kb();
 	/* The test core's /dev/iommu: FAIL_NTH and MD_CHECK_REFS. */
-	self->iommufd = open("/dev/iommu", O_RDWR);
-	ASSERT_LE(0, self->iommufd);
-	self->len = 16 * PG;
-	self->buf = mmap(NULL, self->len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->buf);
-	memset(self->buf, 0x3c, self->len);
+	self->fb.iommufd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, self->fb.iommufd);
+	self->fb.len = 16 * PG;
+	self->fb.buf = mmap(NULL, self->fb.len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->fb.buf);
+	memset(self->fb.buf, 0x3c, self->fb.len);
 	self->container = open("/dev/vfio/vfio", O_RDWR);
 	ASSERT_LE(0, self->container);
 	self->group = open(group_path(), O_RDWR);
@@ -635,49 +656,33 @@ FIXTURE_TEARDOWN(faults)
 {
 	int fired;
 
-	if (self->iommufd >= 0)
-		fail_nth_disarm(self->iommufd, &fired);
+	if (self->fb.iommufd >= 0)
+		fail_nth_disarm(self->fb.iommufd, &fired);
 	if (self->group >= 0)
 		close(self->group);
 	if (self->container >= 0)
 		close(self->container);
-	if (self->buf != MAP_FAILED) {
-		if (self->iommufd >= 0)
-			EXPECT_EQ(0, tcmd_check_refs(self->iommufd, self->buf,
-						     self->len, 0));
-		munmap(self->buf, self->len);
+	if (self->fb.buf != MAP_FAILED) {
+		if (self->fb.iommufd >= 0)
+			EXPECT_EQ(0, tcmd_check_refs(self->fb.iommufd, self->fb.buf,
+						     self->fb.len, 0));
+		munmap(self->fb.buf, self->fb.len);
 	}
-	if (self->iommufd >= 0)
-		close(self->iommufd);
+	if (self->fb.iommufd >= 0)
+		close(self->fb.iommufd);
 	if (group_path() && ours_serves()) {
 		EXPECT_EQ(self->refcnt0, module_refcnt());
-		EXPECT_EQ(self->pinned0, pinned_kb());
+		EXPECT_EQ(self->fb.pinned0, pinned_kb());
 	}
-}
-
-/* The whole buffer at IOVA in the domain, and pinned once, or not at all. */
-static void expect_mapped(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(faults) *self, bool mapped, int n)
-{
-	for (size_t i = 0; i != self->len / PG; i++) {
-		__u64 want = mapped ? va_to_phys(self->buf + i * PG) : 0;
-
-		ASSERT_EQ(want, domain_iova_to_phys(IOVA + i * PG))
-			TH_LOG("n=%d page %zu", n, i);
-	}
-	ASSERT_EQ(0, tcmd_check_refs(self->iommufd, self->buf, self->len,
-				     mapped ? 1 : 0)) TH_LOG("n=%d", n);
-	ASSERT_EQ(self->pinned0 + (mapped ? (long)(self->len >> 10) : 0),
-		  pinned_kb()) TH_LOG("n=%d", n);
 }
 
 /* A fault loop's step: arm the Nth event, run @op, disarm. */
 #define FAIL_NTH_STEP(n, fired, op)                                          \
 	({                                                                   \
 		long __rc;                                                   \
-		ASSERT_EQ(0, fail_nth_arm(self->iommufd, n, MOCK_FAULT_ALL)); \
+		ASSERT_EQ(0, fail_nth_arm(self->fb.iommufd, n, MOCK_FAULT_ALL)); \
 		__rc = (op);                                                 \
-		ASSERT_EQ(0, fail_nth_disarm(self->iommufd, &(fired)));      \
+		ASSERT_EQ(0, fail_nth_disarm(self->fb.iommufd, &(fired)));      \
 		__rc;                                                        \
 	})
 
@@ -707,12 +712,12 @@ TEST_F_TIMEOUT(faults, set_iommu_attach, 300)
 			ASSERT_EQ(1, ioctl(self->container,
 					   VFIO_CHECK_EXTENSION,
 					   IOMMUFD_OOT_VFIO_TYPE));
-			ASSERT_EQ(0, vfio_map(self->container, self->buf,
-					      IOVA, self->len));
-			expect_mapped(_metadata, self, true, n);
-			ASSERT_EQ((long)self->len,
+			ASSERT_EQ(0, vfio_map(self->container, self->fb.buf,
+					      IOVA, self->fb.len));
+			check_mapped(_metadata, &self->fb, true, n);
+			ASSERT_EQ((long)self->fb.len,
 				  vfio_unmap(self->container, IOVA,
-					     self->len, 0));
+					     self->fb.len, 0));
 			if (!fired)
 				break;
 			/* A fault absorbed: start again from no driver. */
@@ -726,7 +731,7 @@ TEST_F_TIMEOUT(faults, set_iommu_attach, 300)
 		}
 		ASSERT_TRUE(fired) TH_LOG("n=%d: rc %ld without a fault", n, rc);
 		ASSERT_EQ(self->refcnt0, module_refcnt()) TH_LOG("n=%d", n);
-		ASSERT_EQ(self->pinned0, pinned_kb()) TH_LOG("n=%d", n);
+		ASSERT_EQ(self->fb.pinned0, pinned_kb()) TH_LOG("n=%d", n);
 		ASSERT_EQ(0, domain_iova_to_phys(IOVA)) TH_LOG("n=%d", n);
 	}
 	ASSERT_NE(FAIL_NTH_MAX, n);
@@ -751,12 +756,12 @@ TEST_F_TIMEOUT(faults, second_group_attach, 300)
 	g2 = open(path, O_RDWR);
 	ASSERT_LE(0, g2);
 	ASSERT_EQ(0, set_iommu(self->container, VFIO_TYPE1v2_IOMMU));
-	ASSERT_EQ(0, vfio_map(self->container, self->buf, IOVA, self->len));
+	ASSERT_EQ(0, vfio_map(self->container, self->fb.buf, IOVA, self->fb.len));
 	for (n = 1; n != FAIL_NTH_MAX; n++) {
 		rc = FAIL_NTH_STEP(n, fired,
 				   ioctl(g2, VFIO_GROUP_SET_CONTAINER,
 					 &self->container) ? -errno : 0);
-		expect_mapped(_metadata, self, true, n);
+		check_mapped(_metadata, &self->fb, true, n);
 		if (!rc) {
 			if (!fired)
 				break;
@@ -769,9 +774,9 @@ TEST_F_TIMEOUT(faults, second_group_attach, 300)
 	TH_LOG("SET_CONTAINER succeeded at n=%d", n);
 	ASSERT_EQ(0, ioctl(g2, VFIO_GROUP_UNSET_CONTAINER));
 	close(g2);
-	ASSERT_EQ((long)self->len,
-		  vfio_unmap(self->container, IOVA, self->len, 0));
-	expect_mapped(_metadata, self, false, n);
+	ASSERT_EQ((long)self->fb.len,
+		  vfio_unmap(self->container, IOVA, self->fb.len, 0));
+	check_mapped(_metadata, &self->fb, false, n);
 }
 
 /* VFIO_IOMMU_MAP_DMA onto the real domain. */
@@ -783,25 +788,25 @@ TEST_F_TIMEOUT(faults, map_dma, 300)
 	ASSERT_EQ(0, set_iommu(self->container, VFIO_TYPE1v2_IOMMU));
 	for (n = 1; n != FAIL_NTH_MAX; n++) {
 		rc = FAIL_NTH_STEP(n, fired,
-				   vfio_map(self->container, self->buf, IOVA,
-					    self->len));
+				   vfio_map(self->container, self->fb.buf, IOVA,
+					    self->fb.len));
 		if (!rc) {
-			expect_mapped(_metadata, self, true, n);
+			check_mapped(_metadata, &self->fb, true, n);
 			if (!fired)
 				break;
-			ASSERT_EQ((long)self->len,
+			ASSERT_EQ((long)self->fb.len,
 				  vfio_unmap(self->container, IOVA,
-					     self->len, 0));
+					     self->fb.len, 0));
 			continue;
 		}
 		ASSERT_TRUE(fired) TH_LOG("n=%d: rc %ld without a fault", n, rc);
-		expect_mapped(_metadata, self, false, n);
+		check_mapped(_metadata, &self->fb, false, n);
 	}
 	ASSERT_NE(FAIL_NTH_MAX, n);
 	TH_LOG("MAP_DMA succeeded at n=%d", n);
-	ASSERT_EQ((long)self->len,
-		  vfio_unmap(self->container, IOVA, self->len, 0));
-	expect_mapped(_metadata, self, false, n);
+	ASSERT_EQ((long)self->fb.len,
+		  vfio_unmap(self->container, IOVA, self->fb.len, 0));
+	check_mapped(_metadata, &self->fb, false, n);
 }
 
 /*
@@ -817,30 +822,30 @@ TEST_F_TIMEOUT(faults, unmap_dma, 300)
 	long rc;
 
 	ASSERT_EQ(0, set_iommu(self->container, VFIO_TYPE1v2_IOMMU));
-	ASSERT_EQ(0, vfio_map(self->container, self->buf, IOVA, self->len));
+	ASSERT_EQ(0, vfio_map(self->container, self->fb.buf, IOVA, self->fb.len));
 	for (n = 1; n != FAIL_NTH_MAX; n++) {
 		rc = FAIL_NTH_STEP(n, fired,
 				   vfio_unmap(self->container, IOVA,
-					      self->len, 0));
+					      self->fb.len, 0));
 		if (rc >= 0) {
-			ASSERT_EQ((long)self->len, rc);
-			expect_mapped(_metadata, self, false, n);
+			ASSERT_EQ((long)self->fb.len, rc);
+			check_mapped(_metadata, &self->fb, false, n);
 			if (!fired)
 				break;
-			ASSERT_EQ(0, vfio_map(self->container, self->buf,
-					      IOVA, self->len));
+			ASSERT_EQ(0, vfio_map(self->container, self->fb.buf,
+					      IOVA, self->fb.len));
 			continue;
 		}
 		ASSERT_TRUE(fired) TH_LOG("n=%d: rc %ld without a fault", n, rc);
 		if (domain_iova_to_phys(IOVA)) {
-			expect_mapped(_metadata, self, true, n);
+			check_mapped(_metadata, &self->fb, true, n);
 			continue;
 		}
 		/* Unmapped, then the write-back failed. */
 		ASSERT_EQ(-EFAULT, rc) TH_LOG("n=%d", n);
-		expect_mapped(_metadata, self, false, n);
-		ASSERT_EQ(0, vfio_map(self->container, self->buf, IOVA,
-				      self->len));
+		check_mapped(_metadata, &self->fb, false, n);
+		ASSERT_EQ(0, vfio_map(self->container, self->fb.buf, IOVA,
+				      self->fb.len));
 	}
 	ASSERT_NE(FAIL_NTH_MAX, n);
 	TH_LOG("UNMAP_DMA succeeded at n=%d", n);
