@@ -441,8 +441,9 @@ static const struct file_operations iommufd_fops = {
  * The test and release builds are two modules (iommufd_oot_test and
  * iommufd_oot) that both want /dev/iommu. Both export this marker
  * symbol, so the module loader refuses whichever comes second before its
- * init runs:
- * "exports duplicate symbol iommufd_oot_dev_iommu (owned by ...)".
+ * init runs: "exports duplicate symbol iommufd_oot_dev_iommu (owned by
+ * ...)", or iommufd_ctx_get where the marker below exists (the loader
+ * names the first duplicate it finds).
  * misc_register() would otherwise get as far as sysfs, which reports the
  * duplicate device with a stack dump.
  */
