@@ -464,7 +464,7 @@ EXPORT_SYMBOL_GPL(iommufd_oot_dev_iommu);
  * A kernel that does build iommufd (as a module, or in) gets no such
  * marker: depmod would see two exporters of one name, and could make
  * vfio.ko depend on us. There, and against any other driver holding
- * /dev/iommu, iommufd_dev_iommu_taken() refuses us at init.
+ * /dev/iommu, iommufd_misc_name_taken() refuses us at init.
  */
 #if !IS_ENABLED(CONFIG_IOMMUFD)
 const char *const iommufd_ctx_get = "iommu";
