@@ -115,9 +115,30 @@ endef
 $(foreach k,$(sort $(KVER) $(KVERS_CHECK)),\
 	$(foreach v,test release,$(eval $(call module_rule,$(k),$(v)))))
 
-modules: $(call mod_ko,$(KVER),test) $(call mod_ko,$(KVER),release)
+# Stand-ins for the in-tree iommufd, for iommufd_fd's tests in the VM
+# (tools/vm/intree_iommufd.c): iommufd.ko (its export and /dev/iommu)
+# and iommu_holder.ko (/dev/iommu only), built per kernel.
+standin_dir = $(BUILD)/tools/standin/$(1)
+define standin_rule
+$(call standin_dir,$(1))/iommufd.ko: $(ROOT)/tools/vm/intree_iommufd.c | deps
+	$(Q)mkdir -p $(call standin_dir,$(1))
+	$(Q)ln -sf $(ROOT)/tools/vm/intree_iommufd.c $(call standin_dir,$(1))/
+	$(Q)ln -sf $(ROOT)/tools/vm/intree_iommufd.c \
+		$(call standin_dir,$(1))/intree_holder.c
+	$(Q)printf '%s\n' 'obj-m := iommufd.o iommu_holder.o' \
+		'iommufd-y := intree_iommufd.o' \
+		'iommu_holder-y := intree_holder.o' \
+		'CFLAGS_intree_holder.o := -DSTANDIN_MISC_ONLY' \
+		> $(call standin_dir,$(1))/Kbuild
+	$(Q)$(MAKE) -C $(if $(filter $(KVER),$(1)),$(KDIR),/lib/modules/$(1)/build) \
+		M=$(call standin_dir,$(1)) modules
+endef
+$(foreach k,$(sort $(KVER) $(KVERS_CHECK)),$(eval $(call standin_rule,$(k))))
+
+modules: $(call mod_ko,$(KVER),test) $(call mod_ko,$(KVER),release) \
+	 $(call standin_dir,$(KVER))/iommufd.ko
 modules-all: $(foreach k,$(KVERS_CHECK),$(foreach v,test release,\
-	 $(call mod_ko,$(k),$(v))))
+	 $(call mod_ko,$(k),$(v))) $(call standin_dir,$(k))/iommufd.ko)
 
 # --- Userspace: selftests on the kselftest harness, and tools.
 selftests: $(SELFTEST_BINS)

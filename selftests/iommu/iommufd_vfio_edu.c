@@ -1718,15 +1718,22 @@ TEST_F(bare, group_and_container_rules)
 /*
  * Every order of closing the device, the group and the container, with
  * a mapping live: the charge and the backend's module reference go, and
- * the group opens and works again.
+ * the group opens and works again. With our test build loaded, the
+ * pages' pin counts are read too (MD_CHECK_REFS on /dev/iommu): not one
+ * pin is left.
  */
 TEST_F_TIMEOUT(bare, every_close_order_releases_everything, 120)
 {
 	static const char * const orders[] = {
 		"dgc", "dcg", "gdc", "gcd", "cdg", "cgd",
 	};
+	int iommufd = open("/dev/iommu", O_RDWR);
 	__u8 *mem;
 
+	if (iommufd >= 0 && !iommufd_is_test_build(iommufd)) {
+		close(iommufd);
+		iommufd = -1;
+	}
 	mem = map_small_pages(8 * PAGE_SZ);
 	ASSERT_NE(NULL, mem);
 	for (size_t o = 0; o < ARRAY_SIZE(orders); o++) {
@@ -1752,11 +1759,17 @@ TEST_F_TIMEOUT(bare, every_close_order_releases_everything, 120)
 		}
 		ASSERT_EQ(self->base_kb, locked_kb())
 			TH_LOG("close order %s", orders[o]);
+		if (iommufd >= 0)
+			ASSERT_EQ(0, tcmd_check_refs(iommufd, mem,
+						     8 * PAGE_SZ, 0))
+				TH_LOG("close order %s", orders[o]);
 		if (getenv("IOMMUFD_EDU_EXPECT_MODULE"))
 			ASSERT_EQ(refs, expected_module_refcnt())
 				TH_LOG("close order %s", orders[o]);
 	}
 	munmap(mem, 8 * PAGE_SZ);
+	if (iommufd >= 0)
+		close(iommufd);
 }
 
 /* The group keeps its container, and its mappings, after the fd goes. */

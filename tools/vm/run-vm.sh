@@ -184,6 +184,12 @@ for v in test release; do
 		xz -dc "$vko.xz" > "$r/lib/iommufd/$v/${name}_vfio.ko"
 	fi
 done
+# The stand-ins for the in-tree iommufd (iommufd_fd's in-tree tests).
+if [ -r "$BUILD/tools/standin/$kver/iommufd.ko" ]; then
+	mkdir -p "$r/lib/iommufd/standin"
+	cp "$BUILD/tools/standin/$kver"/{iommufd,iommu_holder}.ko \
+		"$r/lib/iommufd/standin/"
+fi
 cp "$BUILD"/selftests/* "$r/tests/" 2>/dev/null || true
 if [ -n "$suites" ]; then
 	cp "$suites" "$r/tests/suites.list"
