@@ -516,6 +516,10 @@ int iommufd_hwpt_read_dirty(struct iommufd_hwpt_paging *hwpt,
 
 /* main.c: a marker both builds export, so only one loads (see there). */
 extern const char *const iommufd_oot_dev_iommu;
+/* main.c: the same against the in-tree iommufd.ko (see there). */
+#if !IS_ENABLED(CONFIG_IOMMUFD)
+extern const char *const iommufd_ctx_get;
+#endif
 
 /* Test command, selftest.c; compiled only into test builds */
 #ifdef CONFIG_IOMMUFD_OOT_TEST
