@@ -29,7 +29,7 @@
 
 static int iommufd_fops_open(struct inode *inode, struct file *filp)
 {
-	struct iommufd_ctx *ictx = iommufd_ctx_alloc(filp);
+	struct iommufd_ctx *ictx = iommufd_ctx_alloc();
 
 	if (!ictx)
 		return -ENOMEM;
@@ -39,7 +39,8 @@ static int iommufd_fops_open(struct inode *inode, struct file *filp)
 
 static int iommufd_fops_release(struct inode *inode, struct file *filp)
 {
-	iommufd_ctx_free(filp->private_data);
+	/* Objects in-kernel accesses still use go with their last one. */
+	iommufd_ctx_put(filp->private_data);
 	return 0;
 }
 
@@ -62,6 +63,7 @@ union iommufd_cmd_buffer {
 	struct iommu_ioas_create_window create_window;
 	struct iommu_ioas_remove_window remove_window;
 	struct iommu_ioas_list_windows list_windows;
+	struct iommu_vfio_link vfio_link;
 #ifdef CONFIG_IOMMUFD_OOT_TEST
 	struct iommu_test_cmd test;
 #endif
@@ -201,6 +203,9 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMUFD_CMD_IOAS_LIST_WINDOWS, IOMMU_IOAS_LIST_WINDOWS,
 		 iommufd_ioas_list_windows, struct iommu_ioas_list_windows,
 		 windows,
+		 .inline_reply = IOMMUFD_INLINE_NEVER),
+	IOCTL_OP(IOMMUFD_CMD_VFIO_LINK, IOMMU_VFIO_LINK, iommufd_vfio_link,
+		 struct iommu_vfio_link, devices,
 		 .inline_reply = IOMMUFD_INLINE_NEVER),
 #ifdef CONFIG_IOMMUFD_OOT_TEST
 	/*
@@ -354,7 +359,8 @@ static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
 			       unsigned long arg)
 {
 	struct iommufd_ucmd ucmd = {
-		.ictx = filp->private_data,
+		.ictx = iommufd_ctx_serving(filp->private_data),
+		.own_ictx = filp->private_data,
 		.ubuffer = (void __user *)arg,
 	};
 
@@ -407,7 +413,8 @@ static int iommufd_fops_uring_cmd(struct io_uring_cmd *ioucmd,
 				  unsigned int issue_flags)
 {
 	struct iommufd_ucmd ucmd = {
-		.ictx = ioucmd->file->private_data,
+		.ictx = iommufd_ctx_serving(ioucmd->file->private_data),
+		.own_ictx = ioucmd->file->private_data,
 		.from_uring = true,
 		.nowait = issue_flags & IO_URING_F_NONBLOCK,
 	};
