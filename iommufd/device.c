@@ -291,6 +291,31 @@ out_unlock:
 	return rc;
 }
 
+/* IOMMU_DEVICE_ATTACH: iommufd_device_attach() for userspace. */
+int iommufd_device_attach_ioctl(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_device_attach *cmd = ucmd->cmd;
+	struct iommufd_device *idev;
+	struct iommufd_object *obj;
+	u32 hwpt_id;
+	int rc;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+	obj = iommufd_get_object(ucmd->ictx, cmd->dev_id, IOMMUFD_OBJ_DEVICE);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	idev = container_of(obj, struct iommufd_device, obj);
+	rc = iommufd_device_attach(idev, cmd->pt_id, &hwpt_id);
+	if (!rc) {
+		/* The attach stands even if the reply cannot be written. */
+		cmd->out_hwpt_id = hwpt_id;
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+	iommufd_put_object(ucmd->ictx, obj);
+	return rc;
+}
+
 static int hw_info_copy_out(struct iommu_hw_info *cmd, void *data, u32 len)
 {
 	void __user *udata = u64_to_user_ptr(cmd->data_uptr);

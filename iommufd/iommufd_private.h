@@ -471,6 +471,7 @@ int iommufd_device_attach(struct iommufd_device *idev, u32 pt_id,
 int iommufd_device_add_resv(struct iommufd_device *idev, unsigned long start,
 			    unsigned long last);
 void iommufd_device_detach(struct iommufd_device *idev);
+int iommufd_device_attach_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
 
 struct iommufd_hwpt_paging *

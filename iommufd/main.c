@@ -64,6 +64,7 @@ union iommufd_cmd_buffer {
 	struct iommu_ioas_remove_window remove_window;
 	struct iommu_ioas_list_windows list_windows;
 	struct iommu_vfio_link vfio_link;
+	struct iommu_device_attach device_attach;
 #ifdef CONFIG_IOMMUFD_OOT_TEST
 	struct iommu_test_cmd test;
 #endif
@@ -207,6 +208,9 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMUFD_CMD_VFIO_LINK, IOMMU_VFIO_LINK, iommufd_vfio_link,
 		 struct iommu_vfio_link, devices,
 		 .inline_reply = IOMMUFD_INLINE_NEVER),
+	IOCTL_OP(IOMMUFD_CMD_DEVICE_ATTACH, IOMMU_DEVICE_ATTACH,
+		 iommufd_device_attach_ioctl, struct iommu_device_attach,
+		 __reserved),
 #ifdef CONFIG_IOMMUFD_OOT_TEST
 	/*
 	 * Runs on whichever issue it arrives: its per-task state (fault

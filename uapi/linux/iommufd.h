@@ -75,7 +75,7 @@
  *    upward; upstream allocates from 0x80 upward and uses 0xa0 for its test
  *    command.  The extension commands are IOMMU_IOAS_CREATE_WINDOW,
  *    IOMMU_IOAS_REMOVE_WINDOW and IOMMU_IOAS_LIST_WINDOWS (0xc0..0xc2)
- *    and IOMMU_VFIO_LINK (0xc3).
+ *    and IOMMU_VFIO_LINK and IOMMU_DEVICE_ATTACH (0xc3, 0xc4).
  *  - A flag added to a field that upstream owns (a flags field of an
  *    upstream structure) takes the top bits of that field, from the most
  *    significant bit downward: bit 31 first for a __u32 field, bit 63 for a
@@ -152,6 +152,8 @@ enum {
 	IOMMUFD_CMD_IOAS_LIST_WINDOWS = 0xc2,
 	/* Extension (not upstream): see IOMMU_VFIO_LINK. */
 	IOMMUFD_CMD_VFIO_LINK = 0xc3,
+	/* Extension (not upstream): see IOMMU_DEVICE_ATTACH. */
+	IOMMUFD_CMD_DEVICE_ATTACH = 0xc4,
 };
 
 /**
@@ -1377,5 +1379,43 @@ struct iommu_vfio_link {
 };
 
 #define IOMMU_VFIO_LINK _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VFIO_LINK)
+
+/**
+ * struct iommu_device_attach - ioctl(IOMMU_DEVICE_ATTACH)
+ * @size: (in) sizeof(struct iommu_device_attach).
+ * @flags: (in) Must be 0.
+ * @dev_id: (in) A device object of this context (one IOMMU_VFIO_LINK
+ *        reported).
+ * @pt_id: (in) An IOAS (the device then shares or gets an automatic HW
+ *        page table on it) or a paging HWPT (IOMMU_HWPT_ALLOC).
+ * @out_hwpt_id: (out) The HWPT the device translates through now.
+ * @__reserved: (in) Must be 0.
+ *
+ * Extension (not upstream). What upstream's VFIO_DEVICE_ATTACH_IOMMUFD_PT
+ * does on a VFIO device cdev, which the Debian kernels do not build: the
+ * device (its whole iommu_group) translates through @pt_id from now on.
+ * A device attached already is moved without a moment of no translation
+ * (iommu_group_replace_domain()), and only if its group has no other
+ * device (EBUSY otherwise); a kernel without that function (6.1) fails
+ * the move with EOPNOTSUPP. Nothing changes on failure.
+ *
+ * Minimum size: up to and including @__reserved.
+ *
+ * Errors: EOPNOTSUPP for unknown @flags or a non-zero @__reserved, or as
+ * above; ENOENT if @dev_id or @pt_id names nothing; EINVAL if @pt_id
+ * names another kind of object, or a domain the device cannot use;
+ * EADDRINUSE if the device's reserved regions or the domain's aperture
+ * clash with the IOAS's mappings; EBUSY as above.
+ */
+struct iommu_device_attach {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 pt_id;
+	__u32 out_hwpt_id;
+	__u32 __reserved;
+};
+
+#define IOMMU_DEVICE_ATTACH _IO(IOMMUFD_TYPE, IOMMUFD_CMD_DEVICE_ATTACH)
 
 #endif /* IOMMUFD_OOT_UAPI_IOMMUFD_H */
