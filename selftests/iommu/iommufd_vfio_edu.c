@@ -2228,7 +2228,7 @@ TEST_F(link, a_type1_container_cannot_be_linked)
 
 	if (self->ndevs < 2 || !loaded || atoi(loaded) != 1)
 		SKIP(return, "needs vfio_iommu_type1 and a second edu");
-	old = sysfile_read_long(param);
+	old = read_param_flag(param);
 	if (old < 0 || sysfile_write_long(param, 0))
 		SKIP(return, "%s is not writable", param);
 	edu_init(&b, &self->devs[1]);
@@ -2238,7 +2238,7 @@ TEST_F(link, a_type1_container_cannot_be_linked)
 	ASSERT_LE(0, b.group);
 	ASSERT_EQ(0, group_set_container(b.group, c2));
 	rc = ioctl(c2, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) ? -errno : 0;
-	sysfile_write_long(param, 1);
+	sysfile_write_long(param, old);
 	ASSERT_EQ(0, rc);
 	ASSERT_EQ(0, check_extension(c2, IOMMUFD_OOT_VFIO_TYPE));
 	ASSERT_EQ(-EINVAL, vfio_link(self->fd, c2, NULL, ids, &num));
@@ -2491,4 +2491,20 @@ TEST_F(link, closing_dev_iommu_first)
 	ASSERT_EQ(self->base_kb, locked_kb());
 }
 
-TEST_HARNESS_MAIN
+/*
+ * The link fixture is a suite of its own, iommufd_vfio_link (built from
+ * iommufd_vfio_link.c with EDU_LINK_ONLY), so that a run can choose it
+ * alone; this one runs the rest. Arguments given override the choice.
+ */
+int main(int argc, char **argv)
+{
+#ifdef EDU_LINK_ONLY
+	char *only[] = { argv[0], "-f", "link", NULL };
+#else
+	char *only[] = { argv[0], "-F", "link", NULL };
+#endif
+
+	if (argc > 1)
+		return test_harness_run(argc, argv);
+	return test_harness_run(3, only);
+}
