@@ -80,6 +80,42 @@ static int device_reserve(struct iommufd_device *idev,
 }
 
 /*
+ * The device has just been attached to @hwpt's domain, which its driver
+ * set up only now (struct iommufd_hwpt_paging's @unfilled): fill it. Its
+ * DMA was blocked since the attach (the domain was empty), and is until
+ * this returns. If the fill fails, the device goes back to the domain it
+ * had, or, should even that fail, is left blocked and detached, with
+ * *@old the HWPT it left for the caller to drop; either way the fill's
+ * error is returned. Under @hwpt's IOAS mutex.
+ */
+static int device_fill_after_attach(struct iommufd_device *idev,
+				    struct iommufd_hwpt_paging *hwpt,
+				    struct iommufd_hwpt_paging **old)
+{
+	struct iommufd_hwpt_paging *cur = idev->hwpt;
+	int rc;
+
+	rc = iommufd_hwpt_fill_locked(hwpt);
+	if (!rc)
+		return 0;
+	/* EINVAL would tell device_attach_ioas() to try another domain. */
+	if (rc == -EINVAL)
+		rc = -EADDRINUSE;
+	if (!cur) {
+		idev->ops->detach(idev);
+		return rc;
+	}
+	if (!idev->ops->attach(idev, cur->domain))
+		return rc;
+	/* Blocked, and on no HWPT: the caller drops the one it left. */
+	idev->ops->detach(idev);
+	iopt_unreserve_owner(&cur->ioas->iopt, idev);
+	idev->hwpt = NULL;
+	*old = cur;
+	return rc;
+}
+
+/*
  * Move the device onto @hwpt, for which the caller gave the device a
  * reference (iommufd_hwpt_get_locked(), under @hwpt's IOAS mutex). The
  * device is never without translation: the new domain is attached before
@@ -102,6 +138,8 @@ static int device_attach_hwpt(struct iommufd_device *idev,
 			return rc;
 	}
 	rc = idev->ops->attach(idev, hwpt->domain);
+	if (!rc && hwpt->unfilled)
+		rc = device_fill_after_attach(idev, hwpt, old);
 	if (rc) {
 		if (!same_ioas)
 			iopt_unreserve_owner(&hwpt->ioas->iopt, idev);

@@ -210,6 +210,7 @@ void iommufd_ctx_put(struct iommufd_ctx *ictx);
  */
 static inline struct iommufd_ctx *iommufd_ctx_serving(struct iommufd_ctx *own)
 {
+	/* Acquire: pairs with link.c's cmpxchg_release() of @linked. */
 	struct iommufd_ctx *linked = smp_load_acquire(&own->linked);
 
 	return linked ? linked : own;
@@ -410,6 +411,10 @@ struct iommufd_device_ops {
  *	destroyed when its last device leaves
  * @enforce_cache_coherency: the device's driver made @domain enforce
  *	cache coherency when it was allocated; counted in @ioas otherwise
+ * @unfilled: @domain is not in @ioas's io_pagetable yet: its driver sets
+ *	it up (page sizes, aperture) only at its first attach (virtio-iommu
+ *	before 6.13), so it could not be filled when made. The first attach
+ *	fills it (device_attach_hwpt()). Guarded by @ioas's mutex.
  * @devices: devices attached or attaching, and holders from
  *	iommufd_hwpt_hold(), each with a long-term reference in @obj that
  *	it takes and drops with the count; guarded by @ioas's mutex
@@ -430,6 +435,7 @@ struct iommufd_hwpt_paging {
 	const struct iommufd_device_ops *ops;
 	bool auto_domain;
 	bool enforce_cache_coherency;
+	bool unfilled;
 	unsigned int devices;
 	struct list_head auto_node;
 };
@@ -479,6 +485,7 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 			  struct iommufd_device *idev, bool auto_domain,
 			  bool attach_first);
 void iommufd_hwpt_paging_abort(struct iommufd_hwpt_paging *hwpt);
+int iommufd_hwpt_fill_locked(struct iommufd_hwpt_paging *hwpt);
 bool iommufd_hwpt_get_locked(struct iommufd_hwpt_paging *hwpt);
 void iommufd_hwpt_unget_locked(struct iommufd_hwpt_paging *hwpt);
 void iommufd_hwpt_hold(struct iommufd_hwpt_paging *hwpt);

@@ -127,6 +127,7 @@ static int link_commit(struct iommufd_ctx *own, struct iommufd_ctx *target)
 	struct iommufd_ctx *cur;
 	bool empty;
 
+	/* Acquire: pairs with the cmpxchg_release() below, of another link. */
 	cur = smp_load_acquire(&own->linked);
 	if (cur)
 		return cur == target ? 0 : -EBUSY;
@@ -154,8 +155,11 @@ int iommufd_vfio_link(struct iommufd_ucmd *ucmd)
 
 	if (cmd->flags || cmd->__reserved)
 		return -EOPNOTSUPP;
-	/* Cheap refusals first: nothing to resolve for a linked fd. */
-	target = smp_load_acquire(&ucmd->own_ictx->linked);
+	/*
+	 * Cheap refusal first: a file with objects of its own. Only a peek
+	 * (READ_ONCE suffices): link_commit() decides.
+	 */
+	target = READ_ONCE(ucmd->own_ictx->linked);
 	if (!target && !xa_empty(&ucmd->own_ictx->objects))
 		return -EBUSY;
 

@@ -373,8 +373,16 @@ static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
 	 * below IOMMUFD_CMD_BASE), as upstream routes them; ENOTTY there
 	 * for anything else. They take ioctl() only, not io_uring.
 	 */
-	if (!iommufd_find_op(cmd))
+	if (!iommufd_find_op(cmd)) {
+		/*
+		 * A fd linked to a container (IOMMU_VFIO_LINK) leaves those
+		 * to the container's own fd: VFIO_SET_IOMMU here would change
+		 * the container's semantics under it.
+		 */
+		if (ucmd.ictx != ucmd.own_ictx)
+			return -ENOTTY;
 		return iommufd_vfio_ioctl(ucmd.ictx, cmd, arg);
+	}
 	return iommufd_dispatch(&ucmd, cmd, NULL, 0);
 }
 

@@ -2096,16 +2096,17 @@ FIXTURE_TEARDOWN(link)
 	EXPECT_EQ(self->base_kb, locked_kb());
 }
 
-static void link_ok(struct __test_metadata *_metadata,
-		    FIXTURE_DATA(link) *self)
+/* Link @fd to container @c, of one device: its IOAS and device IDs. */
+static void link_ok(struct __test_metadata *_metadata, int fd, int c,
+		    __u32 *ioas_id, __u32 *dev_id)
 {
 	__u32 ids[4], num = 4;
 
-	ASSERT_EQ(0, vfio_link(self->fd, self->c, &self->ioas_id, ids, &num));
+	ASSERT_EQ(0, vfio_link(fd, c, ioas_id, ids, &num));
 	ASSERT_EQ(1, num);
-	self->dev_id = ids[0];
-	ASSERT_NE(0, self->ioas_id);
-	ASSERT_NE(0, self->dev_id);
+	*dev_id = ids[0];
+	ASSERT_NE(0, *ioas_id);
+	ASSERT_NE(0, *dev_id);
 }
 
 TEST_F(link, link_refuses_bad_input_and_changes_nothing)
@@ -2165,7 +2166,7 @@ TEST_F(link, link_refuses_bad_input_and_changes_nothing)
 	close(fd2);
 
 	/* Linked: the container's IOAS is the fd's compat IOAS now. */
-	link_ok(_metadata, self);
+	link_ok(_metadata, self->fd, self->c, &self->ioas_id, &self->dev_id);
 	ASSERT_EQ(0, vfio_ioas_get(self->fd, &id));
 	ASSERT_EQ(self->ioas_id, id);
 	/* Again, same container: the same answer. */
@@ -2184,6 +2185,11 @@ TEST_F(link, link_refuses_bad_input_and_changes_nothing)
 		ASSERT_EQ(EBUSY, ioctl(self->fd, IOMMU_VFIO_IOAS, &vi) ?
 			  errno : 0);
 	}
+	/* The container's own ioctls stay on the container's fd. */
+	ASSERT_EQ(ENOTTY, ioctl(self->fd, VFIO_SET_IOMMU,
+				VFIO_TYPE1_IOMMU) ? errno : 0);
+	ASSERT_EQ(ENOTTY, ioctl(self->fd, VFIO_CHECK_EXTENSION,
+				VFIO_TYPE1v2_IOMMU) ? errno : 0);
 	/* A device cannot be destroyed by its user. */
 	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, self->dev_id));
 
@@ -2252,7 +2258,7 @@ TEST_F(link, dev_iommu_map_is_seen_by_the_device)
 {
 	__u64 unmapped;
 
-	link_ok(_metadata, self);
+	link_ok(_metadata, self->fd, self->c, &self->ioas_id, &self->dev_id);
 	fill_pattern(IN(self), EDU_MAX_XFER, 0, 7);
 	memset(OUT(self), SENTINEL, EDU_MAX_XFER);
 	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, IN(self),
@@ -2297,7 +2303,7 @@ TEST_F(link, uring_map_is_seen_by_the_device)
 		.length = PAGE_SZ,
 	};
 
-	link_ok(_metadata, self);
+	link_ok(_metadata, self->fd, self->c, &self->ioas_id, &self->dev_id);
 	map.ioas_id = self->ioas_id;
 	unmap.ioas_id = self->ioas_id;
 	fill_pattern(IN(self), EDU_MAX_XFER, 0, 9);
@@ -2331,7 +2337,7 @@ TEST_F(link, hwpt_alloc_and_replace_take_effect)
 	__u32 ioas2, hwpt, out_hwpt, auto_hwpt;
 	int rc;
 
-	link_ok(_metadata, self);
+	link_ok(_metadata, self->fd, self->c, &self->ioas_id, &self->dev_id);
 	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
 	fill_pattern(IN(self), EDU_MAX_XFER, 0, 1);
 	fill_pattern(in2, EDU_MAX_XFER, 0, 2);
@@ -2412,7 +2418,7 @@ TEST_F(link, get_hw_info_reports_the_iommu_driver)
 	__u64 data[16];
 	__u32 len = sizeof(data), type = 0xff;
 
-	link_ok(_metadata, self);
+	link_ok(_metadata, self->fd, self->c, &self->ioas_id, &self->dev_id);
 	memset(data, 0xa5, sizeof(data));
 	ASSERT_EQ(0, get_hw_info(self->fd, self->dev_id, data, &len, &type));
 	if (edu_behind_vtd(self->e.dev.addr) && kernel_at_least(6, 6)) {
@@ -2443,7 +2449,7 @@ TEST_F(link, closing_the_container_first)
 	__u32 len = 0, type, id;
 	__u64 unmapped;
 
-	link_ok(_metadata, self);
+	link_ok(_metadata, self->fd, self->c, &self->ioas_id, &self->dev_id);
 	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, IN(self),
 				    PAGE_SZ, IOVA_IN));
 	ASSERT_LT(self->base_kb, locked_kb());
@@ -2473,7 +2479,7 @@ TEST_F(link, closing_dev_iommu_first)
 {
 	__u32 hwpt;
 
-	link_ok(_metadata, self);
+	link_ok(_metadata, self->fd, self->c, &self->ioas_id, &self->dev_id);
 	fill_pattern(IN(self), EDU_MAX_XFER, 0, 3);
 	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, IN(self),
 				    PAGE_SZ, IOVA_IN));
@@ -2496,15 +2502,21 @@ TEST_F(link, closing_dev_iommu_first)
  * iommufd_vfio_link.c with EDU_LINK_ONLY), so that a run can choose it
  * alone; this one runs the rest. Arguments given override the choice.
  */
+#ifdef EDU_LINK_ONLY
+#define EDU_FIXTURE_CHOICE "-f"
+#else
+#define EDU_FIXTURE_CHOICE "-F"
+#endif
+
 int main(int argc, char **argv)
 {
-#ifdef EDU_LINK_ONLY
-	char *only[] = { argv[0], "-f", "link", NULL };
-#else
-	char *only[] = { argv[0], "-F", "link", NULL };
-#endif
+	char *only[4];
 
 	if (argc > 1)
 		return test_harness_run(argc, argv);
+	only[0] = argv[0];
+	only[1] = EDU_FIXTURE_CHOICE;
+	only[2] = "link";
+	only[3] = NULL;
 	return test_harness_run(3, only);
 }

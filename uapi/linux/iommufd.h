@@ -1353,7 +1353,9 @@ struct iommu_uring_cmd {
  * it) until the container goes. Either way everything is freed, and
  * every pin and its accounting returned, when the last of them goes.
  * IOMMU_VFIO_IOAS's SET and CLEAR are refused with EBUSY on a linked fd:
- * the container's IOAS is fixed.
+ * the container's IOAS is fixed. The VFIO container ioctls (VFIO_*), which
+ * a /dev/iommu fd otherwise accepts, fail with ENOTTY on a linked fd: they
+ * belong to the container's own fd.
  *
  * As IOMMU_IOAS_IOVA_RANGES: when @num_devices is too small, nothing is
  * linked, @num_devices is set to the count and the call fails with
