@@ -13,6 +13,9 @@
  * is how groups whose IOMMU accepts one domain come to share it, and how a
  * member finds the domain its group is on). The group leaves its domain
  * with its last member, back to the blocking domain of its DMA owner.
+ * A member that is attached moves (IOMMU_DEVICE_ATTACH through
+ * IOMMU_VFIO_LINK) only if it is alone in its group, and then the group
+ * is replaced onto the new domain atomically where the kernel can.
  */
 #include <linux/device.h>
 #include <linux/iommu.h>
