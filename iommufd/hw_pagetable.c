@@ -92,11 +92,14 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 			goto err_free_domain;
 	}
 	/*
-	 * A domain with no page size yet is one its driver sets up at its
-	 * first attach: it cannot map anything before. Its first attach
-	 * fills it (iommufd_hwpt_fill_locked()).
+	 * A domain with no page size or no aperture yet (an aperture that
+	 * ends at IOVA 0) is one its driver sets up at its first attach:
+	 * virtio-iommu on 6.12, whose domains the core gives the driver's
+	 * page sizes but which learn their aperture only then. Its first
+	 * attach fills it (iommufd_hwpt_fill_locked()).
 	 */
-	if (!attach_first && !hwpt->domain->pgsize_bitmap) {
+	if (!attach_first && (!hwpt->domain->pgsize_bitmap ||
+			      !hwpt->domain->geometry.aperture_end)) {
 		hwpt->unfilled = true;
 	} else {
 		rc = iopt_table_add_domain(&ioas->iopt, hwpt->domain);
