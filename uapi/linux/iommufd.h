@@ -106,12 +106,12 @@
  * nesting, dirty tracking and fault queues (see there).  Their
  * descriptions below are upstream's semantics, for when they are added.
  *
- * Devices reach the module only through kernel code that binds them.  No
- * real device can be bound yet (the VFIO backend is not written), so in a
- * release build the device commands answer every device ID with ENOENT,
- * and memory is never pinned: pinning waits for a domain or an in-kernel
- * access, and neither exists without a device.  Test builds bind mock
- * devices through IOMMU_TEST_CMD.
+ * Devices reach the module only through kernel code that binds them: the
+ * VFIO backend binds the devices of the groups in its containers, and a
+ * /dev/iommu fd reaches them through IOMMU_VFIO_LINK (see there).  On an
+ * fd that is not linked, a release build's device commands answer every
+ * device ID with ENOENT.  Test builds also bind mock devices through
+ * IOMMU_TEST_CMD.
  */
 
 /*
