@@ -2412,6 +2412,52 @@ TEST_F(link, hwpt_alloc_and_replace_take_effect)
 	ASSERT_EQ(0, iommufd_destroy(self->fd, ioas2));
 }
 
+/*
+ * A group that joins the container after the link is in the context too:
+ * linking again reports both devices, ascending (EMSGSIZE with the count
+ * for an array of one), and a map through /dev/iommu reaches its DMA.
+ */
+TEST_F(link, a_group_joining_later_is_reported_and_translated)
+{
+	__u32 ids[4], num, ioas_id;
+	struct edu b;
+
+	if (self->ndevs < 2)
+		SKIP(return, "needs two edu devices bound to vfio-pci");
+	link_ok(_metadata, self->fd, self->c, &self->ioas_id, &self->dev_id);
+	edu_init(&b, &self->devs[1]);
+	b.group = group_open(b.dev.group_id);
+	ASSERT_LE(0, b.group);
+	ASSERT_EQ(0, group_set_container(b.group, self->c));
+	ASSERT_EQ(0, edu_open_device(&b));
+
+	num = 1;
+	ASSERT_EQ(-EMSGSIZE, vfio_link(self->fd, self->c, NULL, ids, &num));
+	ASSERT_EQ(2, num);
+	num = 4;
+	ASSERT_EQ(0, vfio_link(self->fd, self->c, &ioas_id, ids, &num));
+	ASSERT_EQ(2, num);
+	ASSERT_EQ(self->ioas_id, ioas_id);
+	ASSERT_EQ(self->dev_id, ids[0]);
+	ASSERT_LT(ids[0], ids[1]);
+
+	fill_pattern(IN(self), EDU_MAX_XFER, 0, 5);
+	memset(OUT(self), SENTINEL, EDU_MAX_XFER);
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, IN(self),
+				    PAGE_SZ, IOVA_IN));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, OUT(self),
+				    PAGE_SZ, IOVA_OUT));
+	ASSERT_EQ(0, edu_copy(&b, IOVA_IN, IOVA_OUT, EDU_MAX_XFER));
+	ASSERT_TRUE(is_pattern(OUT(self), EDU_MAX_XFER, 0, 5));
+
+	/* Leaving, its device is gone from the context. */
+	edu_close(&b);
+	num = 4;
+	ASSERT_EQ(0, vfio_link(self->fd, self->c, NULL, ids, &num));
+	ASSERT_EQ(1, num);
+	ASSERT_EQ(self->dev_id, ids[0]);
+}
+
 /* GET_HW_INFO answers with the IOMMU driver's own data where it can. */
 TEST_F(link, get_hw_info_reports_the_iommu_driver)
 {
