@@ -115,9 +115,30 @@ endef
 $(foreach k,$(sort $(KVER) $(KVERS_CHECK)),\
 	$(foreach v,test release,$(eval $(call module_rule,$(k),$(v)))))
 
-modules: $(call mod_ko,$(KVER),test) $(call mod_ko,$(KVER),release)
+# Stand-ins for the in-tree iommufd, for iommufd_fd's tests in the VM
+# (tools/vm/intree_iommufd.c): iommufd.ko (its export and /dev/iommu)
+# and iommu_holder.ko (/dev/iommu only), built per kernel.
+standin_dir = $(BUILD)/tools/standin/$(1)
+define standin_rule
+$(call standin_dir,$(1))/iommufd.ko: $(ROOT)/tools/vm/intree_iommufd.c | deps
+	$(Q)mkdir -p $(call standin_dir,$(1))
+	$(Q)ln -sf $(ROOT)/tools/vm/intree_iommufd.c $(call standin_dir,$(1))/
+	$(Q)ln -sf $(ROOT)/tools/vm/intree_iommufd.c \
+		$(call standin_dir,$(1))/intree_holder.c
+	$(Q)printf '%s\n' 'obj-m := iommufd.o iommu_holder.o' \
+		'iommufd-y := intree_iommufd.o' \
+		'iommu_holder-y := intree_holder.o' \
+		'CFLAGS_intree_holder.o := -DSTANDIN_MISC_ONLY' \
+		> $(call standin_dir,$(1))/Kbuild
+	$(Q)$(MAKE) -C $(if $(filter $(KVER),$(1)),$(KDIR),/lib/modules/$(1)/build) \
+		M=$(call standin_dir,$(1)) modules
+endef
+$(foreach k,$(sort $(KVER) $(KVERS_CHECK)),$(eval $(call standin_rule,$(k))))
+
+modules: $(call mod_ko,$(KVER),test) $(call mod_ko,$(KVER),release) \
+	 $(call standin_dir,$(KVER))/iommufd.ko
 modules-all: $(foreach k,$(KVERS_CHECK),$(foreach v,test release,\
-	 $(call mod_ko,$(k),$(v))))
+	 $(call mod_ko,$(k),$(v))) $(call standin_dir,$(k))/iommufd.ko)
 
 # --- Userspace: selftests on the kselftest harness, and tools.
 selftests: $(SELFTEST_BINS)
@@ -134,7 +155,8 @@ $(BUILD)/selftests/iommufd_vfio_link: $(ROOT)/selftests/iommu/iommufd_vfio_edu.c
 tools: $(BUILD)/tools/bin/iommufd_fuzz $(BUILD)/selftests/iommufd_fuzz_bounded \
 	$(BUILD)/tools/runner_warn/runner_warn.ko $(BUILD)/tools/selfcheck_fail \
 	$(BUILD)/tools/bin/iommufdctl $(BUILD)/tools/bin/iommufdctl-json-check \
-	$(BUILD)/tools/bin/iommufdctl-pty $(BUILD)/selftests/iommufdctl_cli
+	$(BUILD)/tools/bin/iommufdctl-pty $(BUILD)/selftests/iommufdctl_cli \
+	$(BUILD)/selftests/iommufdctl_vfio
 
 # libiommufd (tools/lib/): one function per command, a static library for
 # iommufdctl and whatever else drives /dev/iommu from C.
@@ -183,6 +205,16 @@ CTL_CASES := $(sort $(wildcard $(CTL_DIR)/tests/*.cmds $(CTL_DIR)/tests/*.expect
 $(BUILD)/selftests/iommufdctl_cli: $(CTL_DIR)/tests/run.sh $(CTL_CASES)
 	$(Q)mkdir -p $(dir $@)
 	$(Q){ cat $<; echo '#__CASES__'; for f in $(CTL_CASES); do \
+		echo "#__FILE__ $$(basename $$f)"; cat $$f; done; } > $@
+	$(Q)chmod +x $@
+
+# Its real-device cases (edu behind an emulated IOMMU, bound to vfio-pci):
+# the same runner, a suite of their own that only the --iommu boots run.
+CTL_VFIO_CASES := $(sort $(wildcard $(CTL_DIR)/tests/vfio/*.cmds \
+		    $(CTL_DIR)/tests/vfio/*.expected))
+$(BUILD)/selftests/iommufdctl_vfio: $(CTL_DIR)/tests/run.sh $(CTL_VFIO_CASES)
+	$(Q)mkdir -p $(dir $@)
+	$(Q){ cat $<; echo '#__CASES__'; for f in $(CTL_VFIO_CASES); do \
 		echo "#__FILE__ $$(basename $$f)"; cat $$f; done; } > $@
 	$(Q)chmod +x $@
 
@@ -286,7 +318,13 @@ $(BUILD)/tools/bin/iommufd_ops_bench: $(ROOT)/tools/bench/ops_bench.c $(ROOT)/to
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $< $(BUILD)/tools/lib/libiommufd.a -luring
 
-bench: all $(BUILD)/tools/bin/iommufd_bench $(BUILD)/tools/bin/iommufd_ops_bench
+$(BUILD)/tools/bin/iommufd_backend_bench: $(ROOT)/tools/bench/backend_bench.c $(ROOT)/tools/bench/bench.h \
+		$(UAPI_HDRS)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $<
+
+bench: all $(BUILD)/tools/bin/iommufd_bench $(BUILD)/tools/bin/iommufd_ops_bench \
+		$(BUILD)/tools/bin/iommufd_backend_bench
 	$(Q)$(VM) --kver $(KVER) --mode bench --timeout 1800
 
 # --- make check-debug: every suite on Debian's 6.12 source built with

@@ -30,7 +30,7 @@ struct iommufd_ctx *iommufd_ctx_alloc(void)
 }
 
 /* Another holder of a context someone holds already. */
-void iommufd_ctx_get(struct iommufd_ctx *ictx)
+void iommufd_ctx_ref(struct iommufd_ctx *ictx)
 {
 	refcount_inc(&ictx->users);
 }
@@ -39,7 +39,7 @@ void iommufd_ctx_get(struct iommufd_ctx *ictx)
  * Drop a holder's reference; the last one destroys every object of the
  * context, then the context, and lets go of the context it was linked to.
  */
-void iommufd_ctx_put(struct iommufd_ctx *ictx)
+void iommufd_ctx_unref(struct iommufd_ctx *ictx)
 {
 	struct iommufd_ctx *linked;
 
@@ -52,5 +52,5 @@ void iommufd_ctx_put(struct iommufd_ctx *ictx)
 	kfree(ictx);
 	/* A file's context only: a container's is never linked. */
 	if (linked)
-		iommufd_ctx_put(linked);
+		iommufd_ctx_unref(linked);
 }

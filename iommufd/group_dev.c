@@ -55,6 +55,9 @@ struct iommufd_group_member {
  * @domain: the domain the group is attached to, or NULL (the DMA owner's
  *	blocking domain: no DMA)
  * @joined: members translating through @domain
+ * @sw_msi: the group has a software MSI window; set at bind, read-only
+ *	after
+ * @sw_msi_start: where that window starts
  * @nmembers: entries of @members
  * @members: the devices the group had when it was bound
  */
@@ -64,6 +67,8 @@ struct iommufd_group {
 	struct mutex lock; /* domain, joined */
 	struct iommu_domain *domain;
 	unsigned int joined;
+	bool sw_msi;
+	phys_addr_t sw_msi_start;
 	unsigned int nmembers;
 	struct iommufd_group_member members[];
 };
@@ -103,6 +108,26 @@ static void group_dev_domain_free(struct iommu_domain *domain)
 }
 
 /*
+ * Behind an IOMMU that translates MSI writes like any other DMA (ARM's
+ * SMMU, virtio-iommu: a software MSI window), a device's MSIs arrive
+ * only if the domain maps the interrupt controller's doorbell in that
+ * window. The DMA layer does that, when MSIs are set up, for a domain
+ * that carries an MSI cookie: give it one, as VFIO type1 does. A domain
+ * shared with another group has one already (-EEXIST). The window is a
+ * reserved region of the IOAS, so no mapping of ours can meet it.
+ */
+static int group_dev_msi_cookie(struct iommufd_group *igroup,
+				struct iommu_domain *domain)
+{
+	int rc;
+
+	if (!igroup->sw_msi)
+		return 0;
+	rc = iommu_get_msi_cookie(domain, igroup->sw_msi_start);
+	return rc == -EEXIST ? 0 : rc;
+}
+
+/*
  * Move an attached group to @domain (a replace through IOMMU_VFIO_LINK)
  * with no moment of no translation. The IOMMU moves whole groups: moving
  * one member would move the others under their HW page tables, so only a
@@ -117,6 +142,9 @@ static int group_dev_replace(struct iommufd_group *igroup,
 	lockdep_assert_held(&igroup->lock);
 	if (igroup->nmembers != 1)
 		return -EBUSY;
+	rc = group_dev_msi_cookie(igroup, domain);
+	if (rc)
+		return rc;
 	rc = compat_iommu_group_replace_domain(igroup->group, domain);
 	if (rc == -EMEDIUMTYPE)
 		rc = -EINVAL;
@@ -139,6 +167,9 @@ static int group_dev_attach(struct iommufd_device *idev,
 		goto out_unlock;
 	}
 	if (!igroup->domain) {
+		rc = group_dev_msi_cookie(igroup, domain);
+		if (rc)
+			goto out_unlock;
 		rc = iommu_attach_group(domain, igroup->group);
 		/* 6.1's drivers say "incompatible domain" with EMEDIUMTYPE. */
 		if (rc == -EMEDIUMTYPE)
@@ -232,6 +263,10 @@ static int group_dev_add_resv(struct iommufd_group *igroup)
 		if (region->type == IOMMU_RESV_DIRECT_RELAXABLE ||
 		    !region->length)
 			continue;
+		if (region->type == IOMMU_RESV_SW_MSI) {
+			igroup->sw_msi = true;
+			igroup->sw_msi_start = region->start;
+		}
 		for (i = 0; i != igroup->nmembers && !rc; i++)
 			rc = iommufd_device_add_resv(igroup->members[i].idev,
 						     region->start,

@@ -32,7 +32,7 @@ struct page;
  * @users: who keeps the context: its /dev/iommu file (or, for a context
  *	the kernel owns, its VFIO container, kapi.c), each in-kernel access
  *	made on it, and each /dev/iommu file linked to it (@linked). The
- *	last one's iommufd_ctx_put() destroys every object and frees it.
+ *	last one's iommufd_ctx_unref() destroys every object and frees it.
  * @linked: a /dev/iommu file's own context only: the VFIO container's
  *	context that IOMMU_VFIO_LINK linked the file to, with a reference in
  *	its @users; NULL before. Set once, never cleared until the file's
@@ -199,8 +199,8 @@ static inline int iommufd_ucmd_new_id(struct iommufd_ucmd *ucmd, u32 id)
 
 /* Contexts, ctx.c */
 struct iommufd_ctx *iommufd_ctx_alloc(void);
-void iommufd_ctx_get(struct iommufd_ctx *ictx);
-void iommufd_ctx_put(struct iommufd_ctx *ictx);
+void iommufd_ctx_ref(struct iommufd_ctx *ictx);
+void iommufd_ctx_unref(struct iommufd_ctx *ictx);
 
 /*
  * The context the commands of a /dev/iommu file act on: its own, or,
@@ -494,6 +494,10 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
 
 /* main.c: a marker both builds export, so only one loads (see there). */
 extern const char *const iommufd_oot_dev_iommu;
+/* main.c: the same against the in-tree iommufd.ko (see there). */
+#if !IS_ENABLED(CONFIG_IOMMUFD)
+extern const char *const iommufd_ctx_get;
+#endif
 
 /* IOMMU_VFIO_LINK, link.c */
 int iommufd_vfio_link(struct iommufd_ucmd *ucmd);

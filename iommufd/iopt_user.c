@@ -163,6 +163,17 @@ static int iopt_pin_piece(struct iopt_area *area, unsigned long start,
 	return 0;
 }
 
+/* The last byte of a user's [@iova, @iova + @length): -EINVAL if empty. */
+static int iopt_user_range_last(unsigned long iova, unsigned long length,
+				unsigned long *last)
+{
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, last))
+		return -EOVERFLOW;
+	return 0;
+}
+
 /**
  * iopt_pin - pin the pages behind [iova, iova + length - 1]
  * @iopt: the address space
@@ -182,11 +193,9 @@ int iopt_pin(struct io_pagetable *iopt, unsigned long iova,
 	unsigned long last, done;
 	int rc;
 
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow(iova, length - 1, &last))
-		return -EOVERFLOW;
-
+	rc = iopt_user_range_last(iova, length, &last);
+	if (rc)
+		return rc;
 	down_read(&iopt->iova_rwsem);
 	rc = iopt_walk_contig(iopt, iova, last, write ? IOMMU_WRITE : IOMMU_READ,
 			      iopt_pin_piece, &out, &done);
@@ -242,11 +251,9 @@ int iopt_rw(struct io_pagetable *iopt, unsigned long iova, void *data,
 	unsigned long last, done;
 	int rc;
 
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow(iova, length - 1, &last))
-		return -EOVERFLOW;
-
+	rc = iopt_user_range_last(iova, length, &last);
+	if (rc)
+		return rc;
 	down_read(&iopt->iova_rwsem);
 	rc = iopt_walk_contig(iopt, iova, last,
 			      (flags & IOPT_RW_WRITE) ? IOMMU_WRITE : IOMMU_READ,

@@ -33,7 +33,7 @@ struct iommufd_ctx *iommufd_kapi_ctx_create(void)
 	ictx->vfio_type1_exact = true;
 	rc = iommufd_vfio_compat_ioas_create(ictx);
 	if (rc) {
-		iommufd_ctx_put(ictx);
+		iommufd_ctx_unref(ictx);
 		return ERR_PTR(rc);
 	}
 	return ictx;
@@ -47,7 +47,7 @@ EXPORT_SYMBOL_NS_GPL(iommufd_kapi_ctx_create, IOMMUFD_OOT);
  */
 void iommufd_kapi_ctx_destroy(struct iommufd_ctx *ictx)
 {
-	iommufd_ctx_put(ictx);
+	iommufd_ctx_unref(ictx);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_kapi_ctx_destroy, IOMMUFD_OOT);
 
@@ -58,7 +58,7 @@ EXPORT_SYMBOL_NS_GPL(iommufd_kapi_ctx_destroy, IOMMUFD_OOT);
  */
 struct iommufd_ctx *iommufd_kapi_ctx_get(struct iommufd_ctx *ictx)
 {
-	iommufd_ctx_get(ictx);
+	iommufd_ctx_ref(ictx);
 	return ictx;
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_kapi_ctx_get, IOMMUFD_OOT);

@@ -137,11 +137,11 @@ static int link_commit(struct iommufd_ctx *own, struct iommufd_ctx *target)
 	if (!empty)
 		return -EBUSY;
 	/* Publishes @target, made long ago; pairs with iommufd_ctx_serving(). */
-	iommufd_ctx_get(target);
+	iommufd_ctx_ref(target);
 	cur = cmpxchg_release(&own->linked, NULL, target);
 	if (!cur)
 		return 0;
-	iommufd_ctx_put(target);
+	iommufd_ctx_unref(target);
 	return cur == target ? 0 : -EBUSY;
 }
 
@@ -192,6 +192,6 @@ int iommufd_vfio_link(struct iommufd_ucmd *ucmd)
 out_free:
 	kfree(ids);
 out_put:
-	iommufd_ctx_put(target);
+	iommufd_ctx_unref(target);
 	return rc;
 }

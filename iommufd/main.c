@@ -13,6 +13,8 @@
 
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/kernfs.h>
+#include <linux/kobject.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -40,7 +42,7 @@ static int iommufd_fops_open(struct inode *inode, struct file *filp)
 static int iommufd_fops_release(struct inode *inode, struct file *filp)
 {
 	/* Objects in-kernel accesses still use go with their last one. */
-	iommufd_ctx_put(filp->private_data);
+	iommufd_ctx_unref(filp->private_data);
 	return 0;
 }
 
@@ -458,13 +460,60 @@ static const struct file_operations iommufd_fops = {
  * The test and release builds are two modules (iommufd_oot_test and
  * iommufd_oot) that both want /dev/iommu. Both export this marker
  * symbol, so the module loader refuses whichever comes second before its
- * init runs:
- * "exports duplicate symbol iommufd_oot_dev_iommu (owned by ...)".
+ * init runs: "exports duplicate symbol iommufd_oot_dev_iommu (owned by
+ * ...)", or iommufd_ctx_get where the marker below exists (the loader
+ * names the first duplicate it finds).
  * misc_register() would otherwise get as far as sysfs, which reports the
  * duplicate device with a stack dump.
  */
 const char *const iommufd_oot_dev_iommu = "iommu";
 EXPORT_SYMBOL_GPL(iommufd_oot_dev_iommu);
+
+/*
+ * The kernel's own iommufd (CONFIG_IOMMUFD) registers /dev/iommu too.
+ * Neither Debian kernel builds it, but one built for such a kernel out of
+ * its source tree would come as iommufd.ko; like any module it exports
+ * iommufd_ctx_ref() (every version since 6.2 does). So do we, in our own
+ * namespace, so that nothing can bind to it by mistake: the module loader
+ * then refuses whichever of the two comes second, before its init runs,
+ * with "exports duplicate symbol iommufd_ctx_get (owned by ...)". Without
+ * it, the in-tree module loaded after us would get as far as
+ * misc_register(), which reports the duplicate with a stack dump.
+ *
+ * A kernel that does build iommufd (as a module, or in) gets no such
+ * marker: depmod would see two exporters of one name, and could make
+ * vfio.ko depend on us. There, and against any other driver holding
+ * /dev/iommu, iommufd_misc_name_taken() refuses us at init.
+ */
+#if !IS_ENABLED(CONFIG_IOMMUFD)
+const char *const iommufd_ctx_get = "iommu";
+EXPORT_SYMBOL_NS_GPL(iommufd_ctx_get, IOMMUFD_OOT);
+#endif
+
+/*
+ * Is a misc device named @name registered already? misc_register() does
+ * not check names: a second "iommu" gets as far as sysfs, which warns
+ * with a stack dump. So look for /sys/class/misc/@name first, in sysfs's
+ * own tree (kernfs), which needs no mounted sysfs. kernel_kobj is
+ * /sys/kernel; its parent is the root of sysfs, and a node's parent
+ * never changes once it is added (kernfs.h).
+ */
+static bool iommufd_misc_name_taken(const char *name)
+{
+	struct kernfs_node *class, *misc, *dev;
+
+	class = kernfs_find_and_get(kernel_kobj->sd->parent, "class");
+	if (!class)
+		return false;
+	misc = kernfs_find_and_get(class, "misc");
+	kernfs_put(class);
+	if (!misc)
+		return false;
+	dev = kernfs_find_and_get(misc, name);
+	kernfs_put(misc);
+	kernfs_put(dev);
+	return dev;
+}
 
 static struct miscdevice iommufd_misc_dev = {
 	.minor = MISC_DYNAMIC_MINOR,
@@ -478,6 +527,16 @@ static int __init iommufd_init(void)
 {
 	int rc;
 
+	/*
+	 * Another driver's /dev/iommu (the kernel's own iommufd, built in):
+	 * refuse before anything is registered. There is a window until
+	 * misc_register() below; against a module that exports what the
+	 * in-tree iommufd does, the loader closes it (see above).
+	 */
+	if (iommufd_misc_name_taken(iommufd_misc_dev.name)) {
+		pr_err("/dev/iommu is already registered (is the in-tree iommufd loaded?); not loading\n");
+		return -EBUSY;
+	}
 	rc = iopt_module_init();
 	if (rc)
 		return rc;

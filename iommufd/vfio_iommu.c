@@ -442,4 +442,5 @@ MODULE_INFO(build, "test");
 #else
 MODULE_INFO(build, "release");
 #endif
+MODULE_VERSION(IOMMUFD_OOT_VERSION);
 MODULE_LICENSE("GPL");

@@ -5,6 +5,10 @@
 # the VM's initramfs and tools/vm/init.sh runs it (busybox sh) after it
 # loaded the test build of the module. After a look at the module and
 # /dev/iommu, it is an iommufdctl script: a VMM bringing up a guest's DMA.
+# On a real-device boot (make run's, when the kernel has VFIO: emulated
+# VT-d with QEMU's edu device bound to vfio-pci, and our VFIO backend
+# loaded, which init.sh says in IOMMUFD_DEMO_VFIO) a second script shows
+# edu doing DMA through an IOAS of ours.
 # iommufdctl -v prints each statement before its result; the exit status
 # is 0 only if every statement did what it says.
 
@@ -15,7 +19,7 @@ echo "== device node"
 ls -l /dev/iommu || exit 1
 echo
 echo "== iommufdctl -v -f - (the script in /tools/demo.sh)"
-exec iommufdctl -v -f - <<'SCRIPT'
+iommufdctl -v -f - <<'SCRIPT' || exit 1
 echo "-- 1. The VMM opens /dev/iommu: one fd, every object below lives on it."
 echo "-- 2. An IOAS for the guest's physical address space, and its IOVA."
 ram = ioas alloc
@@ -107,3 +111,70 @@ destroy $tce
 echo
 echo "-- iommufd demo: every step did what it said."
 SCRIPT
+
+# --- Part two: a real device.
+case "${IOMMUFD_DEMO_VFIO:-}" in
+"")
+	echo
+	echo "(No emulated IOMMU in this boot: the real-device part is left out.)"
+	exit 0
+	;;
+failed)
+	echo "demo: edu, vfio-pci or our VFIO backend could not be set up" >&2
+	exit 1
+	;;
+esac
+edu=
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] &&
+		[ "$(basename "$(readlink "$d/driver")")" = vfio-pci ] || continue
+	edu=$(basename "$d")
+	break
+done
+[ -n "$edu" ] || { echo "demo: no edu device bound to vfio-pci" >&2; exit 1; }
+echo
+echo "== A real device: QEMU's edu at $edu behind emulated VT-d, bound to vfio-pci"
+echo "== VFIO's IOMMU backends (the last registered is asked first):"
+grep -E "^(vfio_iommu_type1|$IOMMUFD_DEMO_VFIO) " /proc/modules | cut -d' ' -f1
+echo
+echo "== iommufdctl -v -f - (the second script in /tools/demo.sh)"
+iommufdctl -v "addr=$edu" -f - <<'SCRIPT' || exit 1
+echo "-- 12. A VMM opens the device the VFIO way: its group, a container of"
+echo "--     our type (type=oot; type1v2 would find us as well), the device"
+echo "--     fd. The container is one IOAS of ours with type1's rules, and"
+echo "--     the IOMMU domain under it is VT-d's own."
+edu = vfio-open $addr
+vfio-info $edu
+echo
+echo "-- 13. Guest RAM for the device: a page to read from at IOVA 16M, a page"
+echo "--     to write to at IOVA 32M."
+mem src 4k
+mem dst 4k
+vfio-map $edu 16M src 4k flags=read
+vfio-map $edu 32M dst 4k
+echo
+echo "-- 14. edu's DMA engine copies 2k: RAM at IOVA 16M -> its buffer -> RAM"
+echo "--     at IOVA 32M. The tool wrote a new pattern at the source and 0xa5"
+echo "--     at the target first; result=copied: every byte arrived."
+edu-dma $edu_device 16M 32M 2k
+dump src 16
+dump dst 16
+echo
+echo "-- 15. The guest unmaps the target. The same DMA is blocked by the"
+echo "--     IOMMU (VT-d logs a DMAR fault); the sentinel 0xa5 stays."
+vfio-unmap $edu 32M 4k
+expect EIO edu-dma $edu_device 16M 32M 2k dst=dst
+dump dst 16
+echo
+echo "-- 16. A read-only mapping blocks the device's writes too."
+vfio-map $edu 32M dst 4k flags=read
+expect EIO edu-dma $edu_device 16M 32M 2k
+echo
+echo "-- 17. Teardown: the last close of the group releases the container,"
+echo "--     and with it the IOAS, the domain and every pinned page."
+vfio-unmap $edu
+vfio-close $edu_device
+echo
+echo "-- iommufd demo: edu's DMA went through our IOAS, and was stopped by it."
+SCRIPT
+echo "containers our backend serves now: $(cat /sys/module/$IOMMUFD_DEMO_VFIO/refcnt)"

@@ -570,6 +570,61 @@ TEST(builds_are_named_apart_and_say_which_they_are)
 }
 
 /*
+ * The value of @key in the modinfo of the file at @path, copied into
+ * @val; false if there is none. Values are the strings after "\0key=".
+ */
+static bool modinfo_get(const char *path, const char *key, char *val,
+			size_t len)
+{
+	char want[64];
+	size_t flen;
+	char *file, *p;
+	int n;
+
+	n = snprintf(want, sizeof(want), "%c%s=", 0, key);
+	file = read_file(path, &flen);
+	p = file ? memmem(file, flen, want, n) : NULL;
+	if (p)
+		snprintf(val, len, "%s", p + n);
+	free(file);
+	return p;
+}
+
+/*
+ * What modinfo shows of every module of both builds: the version of the
+ * tree (the same in a build's two modules, never "unknown": the Makefile
+ * passes it), the build, and the VFIO backend's parameters.
+ */
+TEST(modinfo_has_version_build_and_parameters)
+{
+	char path[128], core_ver[128], ver[128];
+	unsigned int i;
+
+	if (access(MODULE_DIR, F_OK))
+		SKIP(return, "no " MODULE_DIR " (only in the test VM)");
+	for (i = 0; i != ARRAY_SIZE(builds); i++) {
+		module_path(path, sizeof(path), &builds[i]);
+		ASSERT_TRUE(modinfo_get(path, "version", core_ver,
+					sizeof(core_ver))) TH_LOG("%s", path);
+		EXPECT_NE(0, strlen(core_ver));
+		EXPECT_STRNE("unknown", core_ver);
+		snprintf(path, sizeof(path), MODULE_DIR "/%s/%s_vfio.ko",
+			 builds[i].build, builds[i].name);
+		if (access(path, R_OK))
+			continue; /* a kernel without VFIO */
+		EXPECT_TRUE(modinfo_has(path, "build", builds[i].build))
+			TH_LOG("%s", path);
+		ASSERT_TRUE(modinfo_get(path, "version", ver, sizeof(ver)))
+			TH_LOG("%s", path);
+		EXPECT_STREQ(core_ver, ver);
+		EXPECT_TRUE(modinfo_get(path, "parm", ver, sizeof(ver)));
+		EXPECT_TRUE(modinfo_has(path, "parmtype", "type1:bool"));
+		EXPECT_TRUE(modinfo_has(path, "parmtype",
+					"allow_unsafe_interrupts:bool"));
+	}
+}
+
+/*
  * Loading the other build while this one holds /dev/iommu fails cleanly
  * (the loader refuses a second exporter of iommufd_oot_dev_iommu, with a
  * message naming the owner), and this one keeps working.
@@ -607,6 +662,204 @@ TEST(the_other_build_refuses_to_load_beside_this_one)
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas_id));
 	ASSERT_EQ(!release, iommufd_is_test_build(fd));
 	close(fd);
+}
+
+/* ---------------------------------------------------------------------- */
+/*
+ * Next to the kernel's own iommufd. Neither Debian kernel builds it, so
+ * run-vm.sh brings stand-ins built from tools/vm/intree_iommufd.c:
+ * iommufd.ko exports iommufd_ctx_get and registers /dev/iommu as the
+ * in-tree module does; iommu_holder.ko only registers /dev/iommu (a
+ * built-in iommufd, or any other driver of that name). They prove that
+ * ours and such modules refuse each other cleanly, with a message and
+ * no stack dump (the runner fails the run on one), and nothing more.
+ */
+#define STANDIN_DIR MODULE_DIR "/standin"
+
+static const struct module_build *this_build(void)
+{
+	return &builds[getenv("IOMMUFD_EXPECT_RELEASE") ? 1 : 0];
+}
+
+static int load_module_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return -errno;
+	rc = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+/*
+ * Unload @name, waiting up to 30 s while it is in use: an io_uring ring
+ * of an earlier test (the uring variant) may end in a kernel worker a
+ * moment after that test, holding /dev/iommu until then.
+ */
+static int unload_module(const char *name)
+{
+	for (int try = 0; try != 300; try++) {
+		if (!syscall(SYS_delete_module, name, O_NONBLOCK))
+			return 0;
+		if (errno != EWOULDBLOCK)
+			break;
+		usleep(100 * 1000);
+	}
+	return -errno;
+}
+
+static int load_build(const struct module_build *b)
+{
+	char path[128];
+
+	module_path(path, sizeof(path), b);
+	return load_module_file(path);
+}
+
+/*
+ * The kernel log from now on: /dev/kmsg opened at its end. kmsg_has()
+ * reads the records written since and looks for @what in them.
+ */
+static int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+static bool kmsg_has(int fd, const char *what)
+{
+	char rec[2048];
+	bool found = false;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue; /* records overwritten: read on */
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		if (strstr(rec, what))
+			found = true;
+	}
+	return found;
+}
+
+/*
+ * Our module of this build works: a context, an IOAS, the right build.
+ * Through ioctl() whatever the variant: a ring would hold the module a
+ * moment after close, when the next step unloads it.
+ */
+static bool ours_works(void)
+{
+	struct iommu_test_cmd test = { .size = sizeof(test), .op = 0xffff };
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	bool release = getenv("IOMMUFD_EXPECT_RELEASE");
+	bool ok;
+	int fd;
+
+	fd = iommufd_open();
+	if (fd < 0)
+		return false;
+	ok = !ioctl(fd, IOMMU_IOAS_ALLOC, &alloc);
+	/* A release build does not know the test command at all. */
+	if (ioctl(fd, IOMMU_TEST_CMD, &test) && errno == ENOTTY)
+		ok = ok && release;
+	else
+		ok = ok && !release;
+	close(fd);
+	return ok;
+}
+
+FIXTURE(intree)
+{
+	const struct module_build *b;
+	int kmsg;
+};
+
+FIXTURE_SETUP(intree)
+{
+	self->kmsg = -1;
+	if (access(STANDIN_DIR, F_OK))
+		SKIP(return, "no " STANDIN_DIR " (only in the test VM)");
+	self->b = this_build();
+	ASSERT_TRUE(module_loaded(self->b->name)) TH_LOG("%s", self->b->name);
+	ASSERT_FALSE(module_loaded("iommufd"));
+	ASSERT_FALSE(module_loaded("iommu_holder"));
+	self->kmsg = kmsg_open();
+	ASSERT_LE(0, self->kmsg);
+}
+
+/* Whatever a test left: the stand-ins go, ours is back and works. */
+FIXTURE_TEARDOWN(intree)
+{
+	if (self->kmsg < 0)
+		return;
+	close(self->kmsg);
+	if (module_loaded("iommufd"))
+		EXPECT_EQ(0, unload_module("iommufd"));
+	if (module_loaded("iommu_holder"))
+		EXPECT_EQ(0, unload_module("iommu_holder"));
+	if (!module_loaded(self->b->name))
+		EXPECT_EQ(0, load_build(self->b));
+	EXPECT_TRUE(ours_works());
+}
+
+/* The in-tree module first: the loader refuses ours, naming the owner. */
+TEST_F(intree, ours_refused_after_the_intree_module)
+{
+	ASSERT_EQ(0, unload_module(self->b->name));
+	ASSERT_EQ(0, load_module_file(STANDIN_DIR "/iommufd.ko"));
+	ASSERT_EQ(-ENOEXEC, load_build(self->b));
+	ASSERT_FALSE(module_loaded(self->b->name));
+	EXPECT_TRUE(kmsg_has(self->kmsg,
+			     "exports duplicate symbol iommufd_ctx_get (owned by iommufd)"));
+	/* /dev/iommu is still the stand-in's: it knows no command. */
+	ASSERT_FALSE(ours_works());
+	ASSERT_EQ(0, unload_module("iommufd"));
+	ASSERT_EQ(0, load_build(self->b));
+	ASSERT_TRUE(ours_works());
+}
+
+/* Ours first: the in-tree module is refused, and ours keeps working. */
+TEST_F(intree, intree_module_refused_after_ours)
+{
+	char owner[160];
+
+	ASSERT_EQ(-ENOEXEC, load_module_file(STANDIN_DIR "/iommufd.ko"));
+	ASSERT_FALSE(module_loaded("iommufd"));
+	snprintf(owner, sizeof(owner),
+		 "iommufd: exports duplicate symbol iommufd_ctx_get (owned by %s)",
+		 self->b->name);
+	EXPECT_TRUE(kmsg_has(self->kmsg, owner)) TH_LOG("no '%s'", owner);
+	ASSERT_TRUE(ours_works());
+}
+
+/*
+ * Another driver holds /dev/iommu, with no export of ours to collide
+ * with: our init refuses with EBUSY and says why, before it registers
+ * anything (no sysfs duplicate, so no stack dump).
+ */
+TEST_F(intree, ours_refused_while_another_holds_dev_iommu)
+{
+	char msg[160];
+
+	ASSERT_EQ(0, unload_module(self->b->name));
+	ASSERT_EQ(0, load_module_file(STANDIN_DIR "/iommu_holder.ko"));
+	ASSERT_EQ(-EBUSY, load_build(self->b));
+	ASSERT_FALSE(module_loaded(self->b->name));
+	snprintf(msg, sizeof(msg),
+		 "%s: /dev/iommu is already registered (is the in-tree iommufd loaded?)",
+		 self->b->name);
+	EXPECT_TRUE(kmsg_has(self->kmsg, msg)) TH_LOG("no '%s'", msg);
+	ASSERT_EQ(0, unload_module("iommu_holder"));
+	ASSERT_EQ(0, load_build(self->b));
+	ASSERT_TRUE(ours_works());
 }
 
 TEST_HARNESS_MAIN

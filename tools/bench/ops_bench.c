@@ -655,6 +655,8 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("iommufd_ops_bench: median [min..max] of %d runs; VFIO type1 %s\n",
 	       RUNS, vfio_setup() ? "on emulated VT-d" : "not available");
+	/* Backend against backend on one device: iommufd_backend_bench. */
+	printf("# ours: /dev/iommu with the test build's mock domain, not a real IOMMU\n");
 	printf("%-34s %-8s %10s %23s %10s %8s %10s %6s\n", "row", "unit",
 	       "ours", "", "VFIO", "ratio", "pin-only", "of it");
 	rates();

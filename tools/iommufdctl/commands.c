@@ -19,6 +19,7 @@
 #include "output.h"
 #include "parse.h"
 #include "session.h"
+#include "vfio.h"
 #include "vfio_link.h"
 
 static const struct ctl_flag map_flags[] = {
@@ -1241,13 +1242,27 @@ static const char help_syntax[] =
 	"and + sums (0x100000+4k); max is 2^64-1. $NAME, ${NAME} and $(COMMAND)\n"
 	"expand; $last is the result (first field) of the last command.\n";
 
+/*
+ * Every command, one per call: this file's table, then vfio.c's. NULL
+ * starts; NULL after the last.
+ */
+const struct ctl_cmd *cmd_next(const struct ctl_cmd *cmd)
+{
+	if (!cmd)
+		return ctl_cmds;
+	cmd++;
+	if (!cmd->name && cmd == &ctl_cmds[ARRAY_SIZE(ctl_cmds) - 1])
+		cmd = vfio_cmds;
+	return cmd->name ? cmd : NULL;
+}
+
 /* The words of @words that name a command, and the command. */
 const struct ctl_cmd *cmd_find(char **words, int n, int *used)
 {
 	const struct ctl_cmd *cmd;
 	size_t len;
 
-	for (cmd = ctl_cmds; cmd->name; cmd++) {
+	for (cmd = cmd_next(NULL); cmd; cmd = cmd_next(cmd)) {
 		len = strcspn(cmd->name, " ");
 		if (!cmd->name[len] && !strcmp(words[0], cmd->name)) {
 			*used = 1;
@@ -1267,11 +1282,9 @@ const struct ctl_cmd *cmd_find(char **words, int n, int *used)
 	return NULL;
 }
 
-static void help_list(FILE *f, unsigned int test)
+static void help_list(FILE *f, const struct ctl_cmd *cmd, unsigned int test)
 {
-	const struct ctl_cmd *cmd;
-
-	for (cmd = ctl_cmds; cmd->name; cmd++)
+	for (; cmd->name; cmd++)
 		if ((cmd->needs & CMD_NEEDS_TEST) == test)
 			fprintf(f, "  %-16s %.*s\n", cmd->name,
 				(int)strcspn(cmd->help, "\n"), cmd->help);
@@ -1306,9 +1319,11 @@ static int cmd_help(struct ctl *ctl, struct ctl_args *a)
 		fprintf(f, "%s", cmd->help);
 	} else {
 		fputs("Commands ('help COMMAND' for one):\n", f);
-		help_list(f, 0);
+		help_list(f, ctl_cmds, 0);
+		fputs("Real devices (VFIO containers, /dev/vfio):\n", f);
+		help_list(f, vfio_cmds, 0);
 		fputs("Test build only (IOMMU_TEST_CMD):\n", f);
-		help_list(f, CMD_NEEDS_TEST);
+		help_list(f, ctl_cmds, CMD_NEEDS_TEST);
 		fputs(help_syntax, f);
 	}
 	fclose(f);

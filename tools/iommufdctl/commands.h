@@ -6,6 +6,7 @@
 #include "iommufdctl.h"
 
 extern const struct ctl_cmd ctl_cmds[];
+const struct ctl_cmd *cmd_next(const struct ctl_cmd *cmd);
 const struct ctl_cmd *cmd_find(char **words, int n, int *used);
 
 #endif /* IOMMUFDCTL_COMMANDS_H */

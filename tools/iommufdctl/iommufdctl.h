@@ -14,6 +14,8 @@
  *  - parse.c: a statement's text into words ($-expansion, quotes), the
  *    variables, and words into values (numbers, sizes, flags, buffers,
  *    ranges);
+ *  - vfio.c: real devices through VFIO containers (/dev/vfio), and
+ *    QEMU's edu device's DMA engine: its own table of commands;
  *  - commands.c: the command table, one entry per command, and help;
  *  - main.c: where statements come from (arguments, -f scripts, a
  *    prompt) and how one runs.
@@ -75,6 +77,9 @@ struct ctl_access {
 };
 
 /* What the command being run has reported so far (output.c). */
+/* What "vfio-open" opened: private to vfio.c. */
+struct ctl_vfio;
+
 struct ctl_out {
 	const struct ctl_cmd *cmd;	/* NULL for an unknown command */
 	const char *input;	/* the statement as written */
@@ -85,6 +90,7 @@ struct ctl_out {
 	char *extra_buf;
 	size_t extra_len;
 	const char *text;	/* out_text(): replaces the text line */
+	const char *hint;	/* out_hint(): the error's own hint */
 	unsigned int nfields;	/* outside the list */
 	const char *list;	/* out_list()'s key */
 	int list_items;		/* -1: not in a list */
@@ -111,6 +117,7 @@ struct ctl {
 	struct ctl_mem *mems;
 	struct ctl_access *accesses;
 	struct iommufd_uring *ring;	/* made by --uring or "batch" */
+	struct ctl_vfio *vfio;	/* VFIO containers and devices (vfio.c) */
 	const char *where;	/* "FILE:LINE", "arg N" or NULL */
 	/* Runs one statement, for $(STATEMENT): main.c's, set by main(). */
 	int (*exec)(struct ctl *ctl, const char *text);

@@ -63,7 +63,7 @@ static bool is_group(const char *word)
 	const struct ctl_cmd *cmd;
 	size_t len = strlen(word);
 
-	for (cmd = ctl_cmds; cmd->name; cmd++)
+	for (cmd = cmd_next(NULL); cmd; cmd = cmd_next(cmd))
 		if (!strncmp(cmd->name, word, len) && cmd->name[len] == ' ')
 			return true;
 	return false;
@@ -341,22 +341,25 @@ static bool same_first_word(const char *a, const char *b)
 static char *complete_word(const char *text, int state)
 {
 	size_t first = strlen(completing), len = strlen(text);
-	static const struct ctl_cmd *cmd;
+	static const struct ctl_cmd *cmd, *prev;
 	const char *name;
 
-	if (!state)
-		cmd = ctl_cmds;
-	for (; cmd->name; cmd++) {
+	if (!state) {
+		cmd = cmd_next(NULL);
+		prev = NULL;
+	}
+	for (; cmd; prev = cmd, cmd = cmd_next(cmd)) {
 		name = cmd->name;
 		if (first) {
 			if (strncmp(name, completing, first) || name[first] != ' ')
 				continue;
 			name += first + 1;
-		} else if (cmd != ctl_cmds && same_first_word(cmd[-1].name, name)) {
+		} else if (prev && same_first_word(prev->name, name)) {
 			continue;
 		}
 		if (!strncmp(name, text, len)) {
-			cmd++;
+			prev = cmd;
+			cmd = cmd_next(cmd);
 			return strndup(name, strcspn(name, " "));
 		}
 	}

@@ -297,6 +297,16 @@ void out_item(struct ctl *ctl)
 }
 
 /* Free text (echo, help): the whole text output, or "text" in JSON. */
+/*
+ * The hint of the command's error, when the command knows the cause
+ * better than its errno does (which of several checks failed); it
+ * replaces the table's. @text must outlive the command.
+ */
+void out_hint(struct ctl *ctl, const char *text)
+{
+	ctl->out.hint = text;
+}
+
 void out_text(struct ctl *ctl, const char *text)
 {
 	if (ctl->json)
@@ -374,8 +384,10 @@ void out_err(struct ctl *ctl, int err, const char *what)
 	const char *hint;
 
 	err = abs(err);
-	hint = hint_for(what ? what : cmd_name(&ctl->out),
-			cmd ? cmd->needs : 0, err);
+	hint = ctl->out.hint;
+	if (!hint)
+		hint = hint_for(what ? what : cmd_name(&ctl->out),
+				cmd ? cmd->needs : 0, err);
 	if (ctl->json) {
 		json_head(ctl, false);
 		printf(",\"errno\":%d,\"error\":", err);

@@ -11,6 +11,7 @@ void out_hex(struct ctl *ctl, const char *key, __u64 val);
 void out_str(struct ctl *ctl, const char *key, const char *val);
 void out_list(struct ctl *ctl, const char *key);
 void out_item(struct ctl *ctl);
+void out_hint(struct ctl *ctl, const char *text);
 void out_text(struct ctl *ctl, const char *text);
 void out_ok(struct ctl *ctl);
 void out_err(struct ctl *ctl, int err, const char *what);

@@ -166,6 +166,13 @@ for k in "$@"; do
 		       grep -qx 'build: *release' '$out/modinfo.$k' &&
 		       grep -q '^filename: */lib/modules/$k/updates/dkms/iommufd_oot.ko' '$out/modinfo.$k'"
 
+	# Every module of the package says its version and build too.
+	for m in $(mods_of "$k"); do
+		check "modinfo of $m on $k: version $version, build release" \
+			sh -c "modinfo -k '$k' -F version '$m' | grep -qx '$version' &&
+			       modinfo -k '$k' -F build '$m' | grep -qx release"
+	done
+
 	# What kbuild's release build makes (make check built it) is what
 	# DKMS must install: dkms.conf lists RELEASE_MODULES of the Makefile.
 	order=$BUILD/mod/$k/release/iommufd/modules.order

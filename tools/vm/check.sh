@@ -26,10 +26,29 @@ add_results() {
 # limit leaves room for a loaded one (a hang still ends the run).
 VM_TIMEOUT=${IOMMUFD_CHECK_TIMEOUT:-1800}
 
+# Every stage's output also goes to one log, so that the closing lines
+# can repeat what failed: CI shows the end of the output only.
+LOG=$ROOT/build/check.log
+mkdir -p "$ROOT/build"
+: > "$LOG"
+stage() {
+	"$@" 2>&1 | tee -a "$LOG"
+	return "${PIPESTATUS[0]}"
+}
+
+# The failed TAP results and the runner's complaints ("# LABEL: why"),
+# with the per-run totals that had a failure.
+summarise_failures() {
+	echo "=== what failed (full output: build/check.log)"
+	grep -E '^[[:space:]]*not ok |^# (vm|vfio|pkg)-[^ ]+: |^[^ #]+: [0-9]+ passed, [1-9][0-9]* failed' \
+		"$LOG" | grep -v -E '# (SKIP|TODO)|^# (PASSED|Totals): ' |
+		tail -n 40
+}
+
 for kver in "$@"; do
 	[ "$real_only" = 1 ] && break
 	echo "=== suites on $kver"
-	"$ROOT/tools/vm/run-vm.sh" --kver "$kver" --mode check \
+	stage "$ROOT/tools/vm/run-vm.sh" --kver "$kver" --mode check \
 		--timeout "$VM_TIMEOUT" --label "vm-$kver" || status=1
 	add_results "$ROOT/build/vm/vm-$kver/results" || status=1
 done
@@ -46,7 +65,7 @@ for kver in "$@"; do
 			continue
 		fi
 		echo "=== real-device suites on $kver with $iommu IOMMU"
-		"$ROOT/tools/vm/run-vm.sh" --kver "$kver" --mode check \
+		stage "$ROOT/tools/vm/run-vm.sh" --kver "$kver" --mode check \
 			--iommu "$iommu" --timeout "$VM_TIMEOUT" \
 			--label "$label" || status=1
 		add_results "$ROOT/build/vm/$label/results" || status=1
@@ -59,10 +78,11 @@ if [ "$real_only" = 0 ]; then
 	add_results "$ROOT/build/vm/runner-selfcheck.results" || status=1
 
 	echo "=== packages: build, install, DKMS, VM, purge"
-	"$ROOT/tools/pkg/check.sh" "$@" || status=1
+	stage "$ROOT/tools/pkg/check.sh" "$@" || status=1
 	add_results "$ROOT/build/pkg-check/results" || status=1
 fi
 
 [ "$failed" -eq 0 ] || status=1
+[ "$status" = 0 ] || summarise_failures
 echo "check: $passed passed, $failed failed, $skipped skipped"
 exit $status

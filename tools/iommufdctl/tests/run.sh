@@ -23,6 +23,13 @@
 #                    iommufdctl-json-check, which parses each JSON object
 #                    and prints it flattened
 #   #@ build: B      only on the test or the release build of the module
+#   #@ needs: edu    only with an edu device bound to vfio-pci (edu2:
+#                    two of them); their addresses are in $EDU0 and
+#                    $EDU1 (for "#@ args:"), and read "EDU0" and "EDU1"
+#                    in the output, as IOMMU group numbers read
+#                    "iommu_group=G"
+#   #@ filter: SED   a sed expression applied to the output, for what
+#                    the kernel or the machine decides (page sizes)
 #
 # DIR is where the cases are. Without it: the cases appended to this
 # file after "#__CASES__" (the installed suite, see the Makefile), or
@@ -61,6 +68,30 @@ else
 	build=test
 fi
 
+# QEMU's edu devices bound to vfio-pci, for the real-device cases
+# (tools/iommufdctl/tests/vfio, run in the --iommu boots).
+EDU0=
+EDU1=
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor" 2>/dev/null)" = 0x1234 ] || continue
+	[ "$(cat "$d/device" 2>/dev/null)" = 0x11e8 ] || continue
+	[ "$(basename "$(readlink "$d/driver")")" = vfio-pci ] || continue
+	if [ -z "$EDU0" ]; then
+		EDU0=$(basename "$d")
+	elif [ -z "$EDU1" ]; then
+		EDU1=$(basename "$d")
+	fi
+done
+export EDU0 EDU1
+
+# Why case $1 cannot run here, or nothing.
+missing() {
+	case "$(sed -n 's/^#@ needs: //p' "$dir/$1.cmds")" in
+	edu) [ -n "$EDU0" ] || echo "needs an edu device bound to vfio-pci" ;;
+	edu2) [ -n "$EDU1" ] || echo "needs two edu devices bound to vfio-pci" ;;
+	esac
+}
+
 # Run case $1 in $dir; its output, then "exit N", into $tmp/out.
 run_case() {
 	name=$1
@@ -98,9 +129,21 @@ for name in $cases; do
 		echo "ok $n $name # SKIP needs the $want build"
 		continue
 	fi
+	why=$(missing "$name")
+	if [ -n "$why" ]; then
+		echo "ok $n $name # SKIP $why"
+		continue
+	fi
 	(cd "$dir" && run_case "$name")
 	sed -i -e 's/addr=0x[0-9a-f]*/addr=ADDR/g' \
-	       -e 's/addr="0x[0-9a-f]*"/addr="ADDR"/g' "$tmp/out"
+	       -e 's/addr="0x[0-9a-f]*"/addr="ADDR"/g' \
+	       -e 's/iommu_group=[0-9]*/iommu_group=G/g' "$tmp/out"
+	for e in EDU0 EDU1; do
+		eval "a=\$$e"
+		[ -n "$a" ] && sed -i "s/$a/$e/g" "$tmp/out"
+	done
+	sed -n 's/^#@ filter: //p' "$dir/$name.cmds" > "$tmp/filter"
+	[ -s "$tmp/filter" ] && sed -i -f "$tmp/filter" "$tmp/out"
 	grep -v '^# SPDX-License-Identifier' "$dir/$name.expected" \
 		> "$tmp/expected" 2>/dev/null
 	if diff -u "$tmp/expected" "$tmp/out" > "$tmp/diff"; then
