@@ -149,6 +149,9 @@ $(BUILD)/selftests/%: $(ROOT)/selftests/iommu/%.c \
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -I$(KSFT_DIR) -o $@ $< -luring
 
+# iommufd_vfio_link is iommufd_vfio_edu.c's link fixture, run alone.
+$(BUILD)/selftests/iommufd_vfio_link: $(ROOT)/selftests/iommu/iommufd_vfio_edu.c
+
 tools: $(BUILD)/tools/bin/iommufd_fuzz $(BUILD)/selftests/iommufd_fuzz_bounded \
 	$(BUILD)/tools/runner_warn/runner_warn.ko $(BUILD)/tools/selfcheck_fail \
 	$(BUILD)/tools/bin/iommufdctl $(BUILD)/tools/bin/iommufdctl-json-check \

@@ -50,7 +50,7 @@ static void iommufd_access_destroy_object(struct iommufd_object *obj)
 	refcount_dec(&access->ioas->obj.users);
 	mutex_destroy(&access->replace_lock);
 	mutex_destroy(&access->ioas_lock);
-	fput(access->ictx->file);
+	iommufd_ctx_unref(access->ictx);
 }
 
 static const struct iommufd_object_ops iommufd_access_object_ops = {
@@ -101,7 +101,7 @@ iommufd_access_create(struct iommufd_ctx *ictx, u32 ioas_id,
 		iommufd_put_object(ictx, &ioas->obj);
 		return ERR_PTR(rc);
 	}
-	get_file(ictx->file);
+	iommufd_ctx_ref(ictx);
 	access->ioas = ioas;
 	/* Long-term: the IOAS cannot be destroyed under the access. */
 	refcount_inc(&ioas->obj.users);

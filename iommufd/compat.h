@@ -8,6 +8,7 @@
 #define IOMMUFD_COMPAT_H
 
 #include <linux/version.h>
+#include "../uapi/linux/iommufd.h"
 #include <linux/iommu.h>
 #include <linux/io_uring.h>
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
@@ -221,6 +222,65 @@ static inline bool compat_dev_enforces_cache_coherency(struct device *dev)
 #else
 	return false;
 #endif
+}
+
+/*
+ * Move @group, attached to a domain, to @domain without a moment of no
+ * translation. 6.12 exports iommu_group_replace_domain() (to iommufd, in
+ * the IOMMUFD_INTERNAL namespace, which COMPAT_IMPORT_REPLACE_NS
+ * imports, once, in group_dev.c); 6.1 has no way to do it atomically, so
+ * it refuses: -EOPNOTSUPP.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#define COMPAT_HAS_GROUP_REPLACE 1
+#define COMPAT_IMPORT_REPLACE_NS MODULE_IMPORT_NS(IOMMUFD_INTERNAL)
+/*
+ * Exported, but declared in drivers/iommu/iommu-priv.h, which no header
+ * package ships; modversions checks the symbol's CRC at load.
+ */
+int iommu_group_replace_domain(struct iommu_group *group,
+			       struct iommu_domain *new_domain);
+#else
+#define COMPAT_HAS_GROUP_REPLACE 0
+#define COMPAT_IMPORT_REPLACE_NS
+#endif
+
+static inline int compat_iommu_group_replace_domain(struct iommu_group *group,
+						    struct iommu_domain *domain)
+{
+#if COMPAT_HAS_GROUP_REPLACE
+	return iommu_group_replace_domain(group, domain);
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
+/*
+ * What @dev's IOMMU driver tells IOMMU_GET_HW_INFO: kmalloc()ed data of
+ * *@len bytes of type *@type (IOMMU_HW_INFO_TYPE_*), or NULL with type
+ * NONE and length 0 where the driver has nothing to say (virtio-iommu)
+ * or the kernel no way to ask (6.1: iommu_ops gained hw_info in 6.6).
+ * An ERR_PTR for the driver's failure.
+ */
+static inline void *compat_dev_iommu_hw_info(struct device *dev, u32 *len,
+					     u32 *type)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	/*
+	 * dev_iommu_ops() is private to drivers/iommu; the path it takes is
+	 * in <linux/iommu.h>, and stays valid while the device has its
+	 * group, which its VFIO owner holds.
+	 */
+	const struct iommu_ops *ops =
+		dev->iommu && dev->iommu->iommu_dev ?
+			dev->iommu->iommu_dev->ops : NULL;
+
+	if (ops && ops->hw_info)
+		return ops->hw_info(dev, len, type);
+#endif
+	*len = 0;
+	*type = IOMMU_HW_INFO_TYPE_NONE;
+	return NULL;
 }
 
 /*

@@ -80,6 +80,42 @@ static int device_reserve(struct iommufd_device *idev,
 }
 
 /*
+ * The device has just been attached to @hwpt's domain, which its driver
+ * set up only now (struct iommufd_hwpt_paging's @unfilled): fill it. Its
+ * DMA was blocked since the attach (the domain was empty), and is until
+ * this returns. If the fill fails, the device goes back to the domain it
+ * had, or, should even that fail, is left blocked and detached, with
+ * *@old the HWPT it left for the caller to drop; either way the fill's
+ * error is returned. Under @hwpt's IOAS mutex.
+ */
+static int device_fill_after_attach(struct iommufd_device *idev,
+				    struct iommufd_hwpt_paging *hwpt,
+				    struct iommufd_hwpt_paging **old)
+{
+	struct iommufd_hwpt_paging *cur = idev->hwpt;
+	int rc;
+
+	rc = iommufd_hwpt_fill_locked(hwpt);
+	if (!rc)
+		return 0;
+	/* EINVAL would tell device_attach_ioas() to try another domain. */
+	if (rc == -EINVAL)
+		rc = -EADDRINUSE;
+	if (!cur) {
+		idev->ops->detach(idev);
+		return rc;
+	}
+	if (!idev->ops->attach(idev, cur->domain))
+		return rc;
+	/* Blocked, and on no HWPT: the caller drops the one it left. */
+	idev->ops->detach(idev);
+	iopt_unreserve_owner(&cur->ioas->iopt, idev);
+	idev->hwpt = NULL;
+	*old = cur;
+	return rc;
+}
+
+/*
  * Move the device onto @hwpt, for which the caller gave the device a
  * reference (iommufd_hwpt_get_locked(), under @hwpt's IOAS mutex). The
  * device is never without translation: the new domain is attached before
@@ -102,6 +138,8 @@ static int device_attach_hwpt(struct iommufd_device *idev,
 			return rc;
 	}
 	rc = idev->ops->attach(idev, hwpt->domain);
+	if (!rc && hwpt->unfilled)
+		rc = device_fill_after_attach(idev, hwpt, old);
 	if (rc) {
 		if (!same_ioas)
 			iopt_unreserve_owner(&hwpt->ioas->iopt, idev);
@@ -288,6 +326,31 @@ int iommufd_device_add_resv(struct iommufd_device *idev, unsigned long start,
 		idev->resv[idev->nresv++] = (struct iopt_range){ start, last };
 out_unlock:
 	mutex_unlock(&idev->lock);
+	return rc;
+}
+
+/* IOMMU_DEVICE_ATTACH: iommufd_device_attach() for userspace. */
+int iommufd_device_attach_ioctl(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_device_attach *cmd = ucmd->cmd;
+	struct iommufd_device *idev;
+	struct iommufd_object *obj;
+	u32 hwpt_id;
+	int rc;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+	obj = iommufd_get_object(ucmd->ictx, cmd->dev_id, IOMMUFD_OBJ_DEVICE);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	idev = container_of(obj, struct iommufd_device, obj);
+	rc = iommufd_device_attach(idev, cmd->pt_id, &hwpt_id);
+	if (!rc) {
+		/* The attach stands even if the reply cannot be written. */
+		cmd->out_hwpt_id = hwpt_id;
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+	iommufd_put_object(ucmd->ictx, obj);
 	return rc;
 }
 

@@ -13,15 +13,22 @@
  * is how groups whose IOMMU accepts one domain come to share it, and how a
  * member finds the domain its group is on). The group leaves its domain
  * with its last member, back to the blocking domain of its DMA owner.
+ * A member that is attached moves (IOMMU_DEVICE_ATTACH through
+ * IOMMU_VFIO_LINK) only if it is alone in its group, and then the group
+ * is replaced onto the new domain atomically where the kernel can.
  */
 #include <linux/device.h>
 #include <linux/iommu.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 
 #include "compat.h"
 #include "fault.h"
 #include "group_dev.h"
 #include "iommufd_private.h"
+
+/* iommu_group_replace_domain()'s namespace, where the kernel has it. */
+COMPAT_IMPORT_REPLACE_NS;
 
 /**
  * struct iommufd_group_member - one device of a bound group
@@ -125,6 +132,32 @@ static int group_dev_msi_cookie(struct iommufd_group *igroup,
 	return rc == -EEXIST ? 0 : rc;
 }
 
+/*
+ * Move an attached group to @domain (a replace through IOMMU_VFIO_LINK)
+ * with no moment of no translation. The IOMMU moves whole groups: moving
+ * one member would move the others under their HW page tables, so only a
+ * group of one device moves (-EBUSY otherwise). -EOPNOTSUPP where the
+ * kernel cannot replace (6.1), -EINVAL if the group cannot use @domain.
+ */
+static int group_dev_replace(struct iommufd_group *igroup,
+			     struct iommu_domain *domain)
+{
+	int rc;
+
+	lockdep_assert_held(&igroup->lock);
+	if (igroup->nmembers != 1)
+		return -EBUSY;
+	rc = group_dev_msi_cookie(igroup, domain);
+	if (rc)
+		return rc;
+	rc = compat_iommu_group_replace_domain(igroup->group, domain);
+	if (rc == -EMEDIUMTYPE)
+		rc = -EINVAL;
+	if (!rc)
+		igroup->domain = domain;
+	return rc;
+}
+
 static int group_dev_attach(struct iommufd_device *idev,
 			    struct iommu_domain *domain)
 {
@@ -134,12 +167,8 @@ static int group_dev_attach(struct iommufd_device *idev,
 
 	mutex_lock(&igroup->lock);
 	if (member->joined) {
-		/*
-		 * Moving one member would split its group, and moving the
-		 * group under its other members is not done yet.
-		 */
 		if (igroup->domain != domain)
-			rc = -EBUSY;
+			rc = group_dev_replace(igroup, domain);
 		goto out_unlock;
 	}
 	if (!igroup->domain) {
@@ -184,11 +213,19 @@ static void group_dev_detach(struct iommufd_device *idev)
 	mutex_unlock(&igroup->lock);
 }
 
+/* IOMMU_GET_HW_INFO: what the device's own IOMMU driver reports. */
+static void *group_dev_hw_info(struct iommufd_device *idev, u32 *len,
+			       u32 *type)
+{
+	return compat_dev_iommu_hw_info(member_of(idev)->dev, len, type);
+}
+
 static const struct iommufd_device_ops group_dev_ops = {
 	.domain_alloc_paging = group_dev_domain_alloc_paging,
 	.domain_free = group_dev_domain_free,
 	.attach = group_dev_attach,
 	.detach = group_dev_detach,
+	.hw_info = group_dev_hw_info,
 };
 
 static int group_dev_count(struct device *dev, void *data)

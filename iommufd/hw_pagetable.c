@@ -20,7 +20,8 @@ static void iommufd_hwpt_paging_uncount(struct iommufd_hwpt_paging *hwpt)
 /* Take the domain out of the IOAS and free it. */
 static void iommufd_hwpt_paging_teardown(struct iommufd_hwpt_paging *hwpt)
 {
-	iopt_table_remove_domain(&hwpt->ioas->iopt, hwpt->domain);
+	if (!hwpt->unfilled)
+		iopt_table_remove_domain(&hwpt->ioas->iopt, hwpt->domain);
 	hwpt->ops->domain_free(hwpt->domain);
 	refcount_dec(&hwpt->ioas->obj.users);
 }
@@ -94,9 +95,21 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 		if (rc)
 			goto err_free_domain;
 	}
-	rc = iopt_table_add_domain(&ioas->iopt, hwpt->domain);
-	if (rc)
-		goto err_detach;
+	/*
+	 * A domain with no page size or no aperture yet (an aperture that
+	 * ends at IOVA 0) is one its driver sets up at its first attach:
+	 * virtio-iommu on 6.12, whose domains the core gives the driver's
+	 * page sizes but which learn their aperture only then. Its first
+	 * attach fills it (iommufd_hwpt_fill_locked()).
+	 */
+	if (!attach_first && (!hwpt->domain->pgsize_bitmap ||
+			      !hwpt->domain->geometry.aperture_end)) {
+		hwpt->unfilled = true;
+	} else {
+		rc = iopt_table_add_domain(&ioas->iopt, hwpt->domain);
+		if (rc)
+			goto err_detach;
+	}
 	hwpt->ioas = ioas;
 	refcount_inc(&ioas->obj.users);
 	if (!hwpt->enforce_cache_coherency)
@@ -122,6 +135,28 @@ err_free_domain:
 err_abort:
 	iommufd_object_abort(ictx, &hwpt->obj);
 	return ERR_PTR(rc);
+}
+
+/**
+ * iommufd_hwpt_fill_locked - put an unfilled HWPT's domain into its IOAS
+ * @hwpt: the HWPT; the caller holds its IOAS's mutex and has just
+ *	attached a device to its domain, which made the driver set it up
+ *
+ * Maps everything the IOAS maps. Returns 0 (also for a filled HWPT), or
+ * iopt_table_add_domain()'s error (-EADDRINUSE when the domain's aperture
+ * leaves out mappings), and then the HWPT stays unfilled.
+ */
+int iommufd_hwpt_fill_locked(struct iommufd_hwpt_paging *hwpt)
+{
+	int rc;
+
+	lockdep_assert_held(&hwpt->ioas->mutex);
+	if (!hwpt->unfilled)
+		return 0;
+	rc = iopt_table_add_domain(&hwpt->ioas->iopt, hwpt->domain);
+	if (!rc)
+		hwpt->unfilled = false;
+	return rc;
 }
 
 /*

@@ -28,9 +28,15 @@ struct file;
 struct page;
 
 /**
- * struct iommufd_ctx - one open of /dev/iommu
- * @file: the file this context belongs to; not refcounted by the context.
- *	NULL for a context the kernel owns (a VFIO container's, kapi.c).
+ * struct iommufd_ctx - one open of /dev/iommu, or a VFIO container's
+ * @users: who keeps the context: its /dev/iommu file (or, for a context
+ *	the kernel owns, its VFIO container, kapi.c), each in-kernel access
+ *	made on it, and each /dev/iommu file linked to it (@linked). The
+ *	last one's iommufd_ctx_unref() destroys every object and frees it.
+ * @linked: a /dev/iommu file's own context only: the VFIO container's
+ *	context that IOMMU_VFIO_LINK linked the file to, with a reference in
+ *	its @users; NULL before. Set once, never cleared until the file's
+ *	context is freed; read with iommufd_ctx_serving().
  * @objects: every object of this context by ID. The xarray's own spinlock
  *	(xa_lock) guards the table and the transitions of an object's
  *	@shortterm_users between zero and non-zero (see struct
@@ -65,7 +71,8 @@ struct page;
  * xa_lock held.
  */
 struct iommufd_ctx {
-	struct file *file;
+	refcount_t users;
+	struct iommufd_ctx *linked;
 	struct xarray objects;
 	wait_queue_head_t destroy_wait;
 	int account_mode;
@@ -142,6 +149,8 @@ struct iommufd_object {
  * @cmd: the kernel copy of the caller's struct, zero-extended to the size
  *	this module knows
  * @from_uring: submitted through io_uring rather than ioctl()
+ * @own_ictx: the context of the file the command came through: @ictx,
+ *	unless IOMMU_VFIO_LINK linked the file to a container's context
  * @nowait: io_uring's nonblocking issue (IO_URING_F_NONBLOCK): the
  *	handler must not sleep, and returns -EAGAIN, having changed nothing,
  *	where it would; io_uring then issues the command again from a
@@ -152,6 +161,7 @@ struct iommufd_object {
  */
 struct iommufd_ucmd {
 	struct iommufd_ctx *ictx;
+	struct iommufd_ctx *own_ictx;
 	void __user *ubuffer;
 	u32 user_size;
 	void *cmd;
@@ -188,9 +198,24 @@ static inline int iommufd_ucmd_new_id(struct iommufd_ucmd *ucmd, u32 id)
 	return ucmd->ubuffer ? 0 : id;
 }
 
-/* Contexts, ctx.c: @filp is NULL for a context the kernel owns. */
-struct iommufd_ctx *iommufd_ctx_alloc(struct file *filp);
-void iommufd_ctx_free(struct iommufd_ctx *ictx);
+/* Contexts, ctx.c */
+struct iommufd_ctx *iommufd_ctx_alloc(void);
+void iommufd_ctx_ref(struct iommufd_ctx *ictx);
+void iommufd_ctx_unref(struct iommufd_ctx *ictx);
+
+/*
+ * The context the commands of a /dev/iommu file act on: its own, or,
+ * once IOMMU_VFIO_LINK linked it, the VFIO container's. Pairs with the
+ * release in link.c, which publishes @linked fully made; either context
+ * lives as long as the file.
+ */
+static inline struct iommufd_ctx *iommufd_ctx_serving(struct iommufd_ctx *own)
+{
+	/* Acquire: pairs with link.c's cmpxchg_release() of @linked. */
+	struct iommufd_ctx *linked = smp_load_acquire(&own->linked);
+
+	return linked ? linked : own;
+}
 
 /* Object table, object.c */
 void iommufd_objects_init(struct iommufd_ctx *ictx);
@@ -294,8 +319,8 @@ struct iommufd_access_ops {
  * struct iommufd_access - an in-kernel DMA user of one IOAS
  * @obj: the object header; the creator owns one extra reference, so only
  *	iommufd_access_destroy() ends an access
- * @ictx: the context; the access holds a reference on its file, so the
- *	context outlives every access made on it
+ * @ictx: the context; the access holds a reference on it (its @users),
+ *	so the context outlives every access made on it
  * @ops: the user's callbacks
  * @data: the user's cookie for @ops
  * @ioas_lock: guards @moving and @npins; held across pin, unpin and rw,
@@ -421,6 +446,10 @@ struct iommufd_device_ops {
  *	destroyed when its last device leaves
  * @enforce_cache_coherency: the device's driver made @domain enforce
  *	cache coherency when it was allocated; counted in @ioas otherwise
+ * @unfilled: @domain is not in @ioas's io_pagetable yet: its driver sets
+ *	it up (page sizes, aperture) only at its first attach (virtio-iommu
+ *	before 6.13), so it could not be filled when made. The first attach
+ *	fills it (device_attach_hwpt()). Guarded by @ioas's mutex.
  * @devices: devices attached or attaching, and holders from
  *	iommufd_hwpt_hold(), each with a long-term reference in @obj that
  *	it takes and drops with the count; guarded by @ioas's mutex
@@ -448,6 +477,7 @@ struct iommufd_hwpt_paging {
 	const struct iommufd_device_ops *ops;
 	bool auto_domain;
 	bool enforce_cache_coherency;
+	bool unfilled;
 	bool dirty_tracking;
 	bool dirty_enabled;
 	bool container_dirty;
@@ -493,6 +523,7 @@ int iommufd_device_attach(struct iommufd_device *idev, u32 pt_id,
 int iommufd_device_add_resv(struct iommufd_device *idev, unsigned long start,
 			    unsigned long last);
 void iommufd_device_detach(struct iommufd_device *idev);
+int iommufd_device_attach_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
 
 struct iommufd_hwpt_paging *
@@ -500,6 +531,7 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 			  struct iommufd_device *idev, u32 flags,
 			  bool auto_domain, bool attach_first);
 void iommufd_hwpt_paging_abort(struct iommufd_hwpt_paging *hwpt);
+int iommufd_hwpt_fill_locked(struct iommufd_hwpt_paging *hwpt);
 bool iommufd_hwpt_get_locked(struct iommufd_hwpt_paging *hwpt);
 void iommufd_hwpt_unget_locked(struct iommufd_hwpt_paging *hwpt);
 void iommufd_hwpt_hold(struct iommufd_hwpt_paging *hwpt);
@@ -520,6 +552,9 @@ extern const char *const iommufd_oot_dev_iommu;
 #if !IS_ENABLED(CONFIG_IOMMUFD)
 extern const char *const iommufd_ctx_get;
 #endif
+
+/* IOMMU_VFIO_LINK, link.c */
+int iommufd_vfio_link(struct iommufd_ucmd *ucmd);
 
 /* Test command, selftest.c; compiled only into test builds */
 #ifdef CONFIG_IOMMUFD_OOT_TEST

@@ -26,26 +26,42 @@ struct iommufd_ctx *iommufd_kapi_ctx_create(void)
 	struct iommufd_ctx *ictx;
 	int rc;
 
-	ictx = iommufd_ctx_alloc(NULL);
+	ictx = iommufd_ctx_alloc();
 	if (!ictx)
 		return ERR_PTR(-ENOMEM);
 	/* Programs behind VFIO's container expect type1's very answers. */
 	ictx->vfio_type1_exact = true;
 	rc = iommufd_vfio_compat_ioas_create(ictx);
 	if (rc) {
-		iommufd_ctx_free(ictx);
+		iommufd_ctx_unref(ictx);
 		return ERR_PTR(rc);
 	}
 	return ictx;
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_kapi_ctx_create, IOMMUFD_OOT);
 
-/* Every group must have been detached: the groups' owners hold them. */
+/*
+ * The container is gone: every group must have been detached (the
+ * groups' owners hold them). The context, its IOAS and what was made on
+ * it through IOMMU_VFIO_LINK live on while a linked /dev/iommu file does.
+ */
 void iommufd_kapi_ctx_destroy(struct iommufd_ctx *ictx)
 {
-	iommufd_ctx_free(ictx);
+	iommufd_ctx_unref(ictx);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_kapi_ctx_destroy, IOMMUFD_OOT);
+
+/*
+ * A reference on a container's context for IOMMU_VFIO_LINK (a callback of
+ * struct iommufd_link_ops), taken while the caller keeps the container
+ * from being released.
+ */
+struct iommufd_ctx *iommufd_kapi_ctx_get(struct iommufd_ctx *ictx)
+{
+	iommufd_ctx_ref(ictx);
+	return ictx;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_kapi_ctx_get, IOMMUFD_OOT);
 
 /* A container ioctl, with VFIO type1's semantics (vfio_compat.h). */
 long iommufd_kapi_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,

@@ -10,9 +10,31 @@
 
 #include <linux/types.h>
 
+struct file;
 struct iommu_group;
 struct iommufd_ctx;
 struct iommufd_group;
+struct module;
+
+/**
+ * struct iommufd_link_ops - how IOMMU_VFIO_LINK finds a container's context
+ * @owner: the module that provides @container_ctx; held across each call
+ * @container_ctx: the context of the VFIO container open as @file, with a
+ *	reference taken by iommufd_kapi_ctx_get(), or ERR_PTR(-EINVAL) if
+ *	@file is not a container this backend serves (another errno for
+ *	other failures)
+ *
+ * The VFIO module registers it: only it can tell its containers, and the
+ * core never calls into it otherwise (iommufd/LAYERS).
+ */
+struct iommufd_link_ops {
+	struct module *owner;
+	struct iommufd_ctx *(*container_ctx)(struct file *file);
+};
+
+int iommufd_kapi_link_register(const struct iommufd_link_ops *ops);
+void iommufd_kapi_link_unregister(const struct iommufd_link_ops *ops);
+struct iommufd_ctx *iommufd_kapi_ctx_get(struct iommufd_ctx *ictx);
 
 struct iommufd_ctx *iommufd_kapi_ctx_create(void);
 void iommufd_kapi_ctx_destroy(struct iommufd_ctx *ictx);

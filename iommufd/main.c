@@ -31,7 +31,7 @@
 
 static int iommufd_fops_open(struct inode *inode, struct file *filp)
 {
-	struct iommufd_ctx *ictx = iommufd_ctx_alloc(filp);
+	struct iommufd_ctx *ictx = iommufd_ctx_alloc();
 
 	if (!ictx)
 		return -ENOMEM;
@@ -41,7 +41,8 @@ static int iommufd_fops_open(struct inode *inode, struct file *filp)
 
 static int iommufd_fops_release(struct inode *inode, struct file *filp)
 {
-	iommufd_ctx_free(filp->private_data);
+	/* Objects in-kernel accesses still use go with their last one. */
+	iommufd_ctx_unref(filp->private_data);
 	return 0;
 }
 
@@ -66,6 +67,8 @@ union iommufd_cmd_buffer {
 	struct iommu_ioas_create_window create_window;
 	struct iommu_ioas_remove_window remove_window;
 	struct iommu_ioas_list_windows list_windows;
+	struct iommu_vfio_link vfio_link;
+	struct iommu_device_attach device_attach;
 #ifdef CONFIG_IOMMUFD_OOT_TEST
 	struct iommu_test_cmd test;
 #endif
@@ -212,6 +215,12 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 		 iommufd_ioas_list_windows, struct iommu_ioas_list_windows,
 		 windows,
 		 .inline_reply = IOMMUFD_INLINE_NEVER),
+	IOCTL_OP(IOMMUFD_CMD_VFIO_LINK, IOMMU_VFIO_LINK, iommufd_vfio_link,
+		 struct iommu_vfio_link, devices,
+		 .inline_reply = IOMMUFD_INLINE_NEVER),
+	IOCTL_OP(IOMMUFD_CMD_DEVICE_ATTACH, IOMMU_DEVICE_ATTACH,
+		 iommufd_device_attach_ioctl, struct iommu_device_attach,
+		 __reserved),
 #ifdef CONFIG_IOMMUFD_OOT_TEST
 	/*
 	 * Runs on whichever issue it arrives: its per-task state (fault
@@ -364,7 +373,8 @@ static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
 			       unsigned long arg)
 {
 	struct iommufd_ucmd ucmd = {
-		.ictx = filp->private_data,
+		.ictx = iommufd_ctx_serving(filp->private_data),
+		.own_ictx = filp->private_data,
 		.ubuffer = (void __user *)arg,
 	};
 
@@ -373,8 +383,16 @@ static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
 	 * below IOMMUFD_CMD_BASE), as upstream routes them; ENOTTY there
 	 * for anything else. They take ioctl() only, not io_uring.
 	 */
-	if (!iommufd_find_op(cmd))
+	if (!iommufd_find_op(cmd)) {
+		/*
+		 * A fd linked to a container (IOMMU_VFIO_LINK) leaves those
+		 * to the container's own fd: VFIO_SET_IOMMU here would change
+		 * the container's semantics under it.
+		 */
+		if (ucmd.ictx != ucmd.own_ictx)
+			return -ENOTTY;
 		return iommufd_vfio_ioctl(ucmd.ictx, cmd, arg);
+	}
 	return iommufd_dispatch(&ucmd, cmd, NULL, 0);
 }
 
@@ -417,7 +435,8 @@ static int iommufd_fops_uring_cmd(struct io_uring_cmd *ioucmd,
 				  unsigned int issue_flags)
 {
 	struct iommufd_ucmd ucmd = {
-		.ictx = ioucmd->file->private_data,
+		.ictx = iommufd_ctx_serving(ioucmd->file->private_data),
+		.own_ictx = ioucmd->file->private_data,
 		.from_uring = true,
 		.nowait = issue_flags & IO_URING_F_NONBLOCK,
 	};
@@ -462,7 +481,7 @@ EXPORT_SYMBOL_GPL(iommufd_oot_dev_iommu);
  * The kernel's own iommufd (CONFIG_IOMMUFD) registers /dev/iommu too.
  * Neither Debian kernel builds it, but one built for such a kernel out of
  * its source tree would come as iommufd.ko; like any module it exports
- * iommufd_ctx_get() (every version since 6.2 does). So do we, in our own
+ * iommufd_ctx_ref() (every version since 6.2 does). So do we, in our own
  * namespace, so that nothing can bind to it by mistake: the module loader
  * then refuses whichever of the two comes second, before its init runs,
  * with "exports duplicate symbol iommufd_ctx_get (owned by ...)". Without

@@ -145,8 +145,15 @@ int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd)
 		cmd->ioas_id = id;
 		return iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	case IOMMU_VFIO_IOAS_SET:
-		return iommufd_vfio_compat_set_ioas(ictx, cmd->ioas_id);
 	case IOMMU_VFIO_IOAS_CLEAR:
+		/*
+		 * A VFIO container's context, reached through IOMMU_VFIO_LINK:
+		 * its groups are attached to its IOAS, which stays its own.
+		 */
+		if (ictx->vfio_type1_exact)
+			return -EBUSY;
+		if (cmd->op == IOMMU_VFIO_IOAS_SET)
+			return iommufd_vfio_compat_set_ioas(ictx, cmd->ioas_id);
 		xa_lock(&ictx->objects);
 		ictx->vfio_ioas = NULL;
 		xa_unlock(&ictx->objects);

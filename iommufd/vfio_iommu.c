@@ -23,9 +23,13 @@
 
 #include <linux/debugfs.h>
 #include <linux/iommu.h>
+#include <linux/fs.h>
 #include <linux/list.h>
+#include <linux/major.h>
+#include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
@@ -150,12 +154,80 @@ static long oot_check_extension(struct oot_container *container,
 				       ext);
 }
 
+/*
+ * IOMMU_VFIO_LINK on /dev/iommu (link.c in the core) asks which context
+ * a container fd is. VFIO keeps its containers private; what it does
+ * offer is to pass an ioctl it does not know to the container's IOMMU
+ * driver, holding the container's group lock for read, so the container
+ * cannot lose its IOMMU meanwhile. So the question goes to the container
+ * as an ioctl, IOMMU_VFIO_LINK itself, issued from the kernel with a
+ * kernel pointer as argument: if this driver serves the container, it
+ * answers; type1 says ENOTTY, a container without an IOMMU EINVAL.
+ *
+ * Userspace may send the same number to a container: only the task that
+ * is asking, with the very pointer it registered in oot_link_pending,
+ * is answered, and the pointer is compared, never followed, before that.
+ */
+struct oot_link_query {
+	struct iommufd_ctx *ictx;
+};
+
+/* Guards oot_link_pending and oot_link_task: one question at a time. */
+static DEFINE_MUTEX(oot_link_lock);
+static struct oot_link_query *oot_link_pending;
+static struct task_struct *oot_link_task;
+
+static long oot_link_answer(struct oot_container *container,
+			    unsigned long arg)
+{
+	struct oot_link_query *query = READ_ONCE(oot_link_pending);
+
+	/* Only the asking task sees its own registration here. */
+	if (!container || READ_ONCE(oot_link_task) != current || !query ||
+	    arg != (unsigned long)query)
+		return -ENOTTY;
+	query->ictx = iommufd_kapi_ctx_get(container->ictx);
+	return 0;
+}
+
+/* struct iommufd_link_ops's container_ctx, see oot_link_answer(). */
+static struct iommufd_ctx *oot_link_container_ctx(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+	struct oot_link_query query = {};
+	long rc;
+
+	/* Nothing but /dev/vfio/vfio gets the kernel pointer. */
+	if (!S_ISCHR(inode->i_mode) ||
+	    inode->i_rdev != MKDEV(MISC_MAJOR, VFIO_MINOR) ||
+	    !file->f_op->unlocked_ioctl)
+		return ERR_PTR(-EINVAL);
+	mutex_lock(&oot_link_lock);
+	WRITE_ONCE(oot_link_pending, &query);
+	WRITE_ONCE(oot_link_task, current);
+	rc = file->f_op->unlocked_ioctl(file, IOMMU_VFIO_LINK,
+					(unsigned long)&query);
+	WRITE_ONCE(oot_link_task, NULL);
+	WRITE_ONCE(oot_link_pending, NULL);
+	mutex_unlock(&oot_link_lock);
+	if (rc)
+		return ERR_PTR(-EINVAL);
+	return query.ictx;
+}
+
+static const struct iommufd_link_ops oot_link_ops = {
+	.owner = THIS_MODULE,
+	.container_ctx = oot_link_container_ctx,
+};
+
 static long oot_ioctl(void *data, unsigned int cmd, unsigned long arg)
 {
 	struct oot_container *container = data;
 
 	if (cmd == VFIO_CHECK_EXTENSION)
 		return oot_check_extension(container, arg);
+	if (cmd == IOMMU_VFIO_LINK)
+		return oot_link_answer(container, arg);
 	if (!container)
 		return -EINVAL;
 	return iommufd_kapi_vfio_ioctl(container->ictx, cmd, arg);
@@ -337,9 +409,14 @@ static int __init oot_vfio_init(void)
 {
 	int rc;
 
-	rc = vfio_register_iommu_driver(&oot_ops);
+	rc = iommufd_kapi_link_register(&oot_link_ops);
 	if (rc)
 		return rc;
+	rc = vfio_register_iommu_driver(&oot_ops);
+	if (rc) {
+		iommufd_kapi_link_unregister(&oot_link_ops);
+		return rc;
+	}
 	oot_debugfs_init();
 	pr_info("VFIO IOMMU driver registered (type1=%d, own type %#x)\n",
 		type1, IOMMUFD_OOT_VFIO_TYPE);
@@ -350,6 +427,7 @@ static void __exit oot_vfio_exit(void)
 {
 	oot_debugfs_exit();
 	vfio_unregister_iommu_driver(&oot_ops);
+	iommufd_kapi_link_unregister(&oot_link_ops);
 }
 
 module_init(oot_vfio_init);

@@ -60,6 +60,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/utsname.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
@@ -2158,4 +2159,611 @@ TEST_F_TIMEOUT(bare, dma_reaches_another_devices_bar, 60)
 	munmap(mem, PAGE_SZ);
 }
 
-TEST_HARNESS_MAIN
+/* --- IOMMU_VFIO_LINK: the container's IOAS and devices on /dev/iommu --- */
+
+/* Whether our backend serves this run's containers (else: SKIP). */
+static bool oot_serves_containers(void)
+{
+	const char *mod = getenv("IOMMUFD_EDU_EXPECT_MODULE");
+
+	return mod && strstr(mod, "iommufd_oot");
+}
+
+static int vfio_link(int fd, int container, __u32 *ioas_id, __u32 *ids,
+		     __u32 *num)
+{
+	struct iommu_vfio_link cmd = {
+		.size = sizeof(cmd),
+		.container_fd = container,
+		.num_devices = *num,
+		.devices = (__u64)(uintptr_t)ids,
+	};
+	int rc = ioctl(fd, IOMMU_VFIO_LINK, &cmd) ? -errno : 0;
+
+	if (!rc || rc == -EMSGSIZE)
+		*num = cmd.num_devices;
+	if (!rc && ioas_id)
+		*ioas_id = cmd.out_ioas_id;
+	return rc;
+}
+
+static int vfio_link_raw(int fd, struct iommu_vfio_link *cmd)
+{
+	return ioctl(fd, IOMMU_VFIO_LINK, cmd) ? -errno : 0;
+}
+
+static int device_attach(int fd, __u32 dev_id, __u32 pt_id, __u32 *hwpt_id)
+{
+	struct iommu_device_attach cmd = {
+		.size = sizeof(cmd),
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+	};
+	int rc = ioctl(fd, IOMMU_DEVICE_ATTACH, &cmd) ? -errno : 0;
+
+	if (!rc && hwpt_id)
+		*hwpt_id = cmd.out_hwpt_id;
+	return rc;
+}
+
+/* IOMMU_VFIO_IOAS GET: the fd's compat IOAS, -ENODEV for none. */
+static int vfio_ioas_get(int fd, __u32 *id)
+{
+	struct iommu_vfio_ioas cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_VFIO_IOAS_GET,
+	};
+	int rc = ioctl(fd, IOMMU_VFIO_IOAS, &cmd) ? -errno : 0;
+
+	if (!rc)
+		*id = cmd.ioas_id;
+	return rc;
+}
+
+/* The running kernel is at least @major.@minor. */
+static bool kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return false;
+	return ma > major || (ma == major && mi >= minor);
+}
+
+/* The IOMMU of the edu at @addr is VT-d (its sysfs iommu is a dmarN). */
+static bool edu_behind_vtd(const char *addr)
+{
+	char path[128], name[64];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", addr);
+	sysfs_link_name(path, "iommu", name, sizeof(name));
+	return !strncmp(name, "dmar", 4);
+}
+
+FIXTURE(link)
+{
+	struct edu_dev devs[MAX_EDUS];
+	int ndevs;
+	struct edu e;
+	int c;
+	int fd;
+	__u32 ioas_id;
+	__u32 dev_id;
+	__u8 *buf;
+	long base_kb;
+};
+
+FIXTURE_SETUP(link)
+{
+	long delta;
+
+	self->c = -1;
+	self->fd = -1;
+	self->ndevs = edu_find(self->devs, MAX_EDUS);
+	if (!self->ndevs)
+		SKIP(return, "no edu device bound to vfio-pci");
+	if (!oot_serves_containers()) {
+		self->ndevs = 0;
+		SKIP(return, "the containers are not served by our backend");
+	}
+	self->base_kb = locked_kb();
+	edu_init(&self->e, &self->devs[0]);
+	self->c = container_open();
+	ASSERT_LE(0, self->c);
+	self->e.group = group_open(self->e.dev.group_id);
+	ASSERT_LE(0, self->e.group);
+	ASSERT_EQ(0, group_set_container(self->e.group, self->c));
+	ASSERT_EQ(0, set_iommu(self->c, edu_iommu_type(), &delta));
+	ASSERT_EQ(1, delta);
+	ASSERT_EQ(0, edu_open_device(&self->e));
+	self->fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	self->buf = map_small_pages(BUF_LEN);
+	ASSERT_NE(NULL, self->buf);
+}
+
+FIXTURE_TEARDOWN(link)
+{
+	if (!self->ndevs)
+		return;
+	if (self->fd >= 0)
+		close(self->fd);
+	edu_close(&self->e);
+	if (self->c >= 0)
+		close(self->c);
+	if (self->buf)
+		munmap(self->buf, BUF_LEN);
+	EXPECT_EQ(self->base_kb, locked_kb());
+}
+
+/* Link @fd to container @c, of one device: its IOAS and device IDs. */
+static void link_ok(struct __test_metadata *_metadata, int fd, int c,
+		    __u32 *ioas_id, __u32 *dev_id)
+{
+	__u32 ids[4], num = 4;
+
+	ASSERT_EQ(0, vfio_link(fd, c, ioas_id, ids, &num));
+	ASSERT_EQ(1, num);
+	*dev_id = ids[0];
+	ASSERT_NE(0, *ioas_id);
+	ASSERT_NE(0, *dev_id);
+}
+
+TEST_F(link, link_refuses_bad_input_and_changes_nothing)
+{
+	struct iommu_vfio_link cmd = {
+		.size = sizeof(cmd),
+		.container_fd = self->c,
+	};
+	__u32 ids[4], num, id, ioas_id;
+	int devnull, fd2, c2;
+
+	/* Flags, reserved, size. */
+	cmd.flags = 1;
+	ASSERT_EQ(-EOPNOTSUPP, vfio_link_raw(self->fd, &cmd));
+	cmd.flags = 0;
+	cmd.__reserved = 1;
+	ASSERT_EQ(-EOPNOTSUPP, vfio_link_raw(self->fd, &cmd));
+	cmd.__reserved = 0;
+	cmd.size = offsetof(struct iommu_vfio_link, devices);
+	ASSERT_EQ(-EINVAL, vfio_link_raw(self->fd, &cmd));
+	cmd.size = sizeof(cmd);
+
+	/* Not an fd, not a container, a container with no IOMMU. */
+	num = 4;
+	ASSERT_EQ(-EBADF, vfio_link(self->fd, -1, NULL, ids, &num));
+	ASSERT_EQ(-EBADF, vfio_link(self->fd, 1000, NULL, ids, &num));
+	devnull = open("/dev/null", O_RDWR);
+	ASSERT_LE(0, devnull);
+	ASSERT_EQ(-EINVAL, vfio_link(self->fd, devnull, NULL, ids, &num));
+	close(devnull);
+	ASSERT_EQ(-EINVAL, vfio_link(self->fd, self->fd, NULL, ids, &num));
+	ASSERT_EQ(-EINVAL, vfio_link(self->fd, self->e.group, NULL, ids, &num));
+	ASSERT_EQ(-EINVAL, vfio_link(self->fd, self->e.device, NULL, ids,
+				     &num));
+	c2 = container_open();
+	ASSERT_LE(0, c2);
+	ASSERT_EQ(-EINVAL, vfio_link(self->fd, c2, NULL, ids, &num));
+	close(c2);
+
+	/* Too small an array: the count comes back, nothing is linked. */
+	num = 0;
+	ASSERT_EQ(-EMSGSIZE, vfio_link(self->fd, self->c, NULL, NULL, &num));
+	ASSERT_EQ(1, num);
+	ASSERT_EQ(-ENODEV, vfio_ioas_get(self->fd, &id));
+	/* An array that cannot be written: EFAULT, nothing linked. */
+	num = 4;
+	ASSERT_EQ(-EFAULT, vfio_link(self->fd, self->c, NULL,
+				     (__u32 *)8, &num));
+	ASSERT_EQ(-ENODEV, vfio_ioas_get(self->fd, &id));
+
+	/* A fd that has objects already. */
+	fd2 = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, ioas_alloc(fd2, &id));
+	num = 4;
+	ASSERT_EQ(-EBUSY, vfio_link(fd2, self->c, NULL, ids, &num));
+	close(fd2);
+
+	/* Linked: the container's IOAS is the fd's compat IOAS now. */
+	link_ok(_metadata, self->fd, self->c, &self->ioas_id, &self->dev_id);
+	ASSERT_EQ(0, vfio_ioas_get(self->fd, &id));
+	ASSERT_EQ(self->ioas_id, id);
+	/* Again, same container: the same answer. */
+	num = 4;
+	ASSERT_EQ(0, vfio_link(self->fd, self->c, &ioas_id, ids, &num));
+	ASSERT_EQ(1, num);
+	ASSERT_EQ(self->ioas_id, ioas_id);
+	ASSERT_EQ(self->dev_id, ids[0]);
+	/* The container's IOAS stays its own. */
+	{
+		struct iommu_vfio_ioas vi = {
+			.size = sizeof(vi),
+			.op = IOMMU_VFIO_IOAS_CLEAR,
+		};
+
+		ASSERT_EQ(EBUSY, ioctl(self->fd, IOMMU_VFIO_IOAS, &vi) ?
+			  errno : 0);
+	}
+	/* The container's own ioctls stay on the container's fd. */
+	ASSERT_EQ(ENOTTY, ioctl(self->fd, VFIO_SET_IOMMU,
+				VFIO_TYPE1_IOMMU) ? errno : 0);
+	ASSERT_EQ(ENOTTY, ioctl(self->fd, VFIO_CHECK_EXTENSION,
+				VFIO_TYPE1v2_IOMMU) ? errno : 0);
+	/* A device cannot be destroyed by its user. */
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, self->dev_id));
+
+	/* Another container of ours on the same fd: EBUSY. */
+	if (self->ndevs > 1) {
+		struct edu b;
+		long delta;
+
+		edu_init(&b, &self->devs[1]);
+		c2 = container_open();
+		ASSERT_LE(0, c2);
+		b.group = group_open(b.dev.group_id);
+		ASSERT_LE(0, b.group);
+		ASSERT_EQ(0, group_set_container(b.group, c2));
+		ASSERT_EQ(0, set_iommu(c2, edu_iommu_type(), &delta));
+		num = 4;
+		ASSERT_EQ(-EBUSY, vfio_link(self->fd, c2, NULL, ids, &num));
+		/* ... and a second fd may link to it. */
+		fd2 = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fd2);
+		num = 4;
+		ASSERT_EQ(0, vfio_link(fd2, c2, &id, ids, &num));
+		ASSERT_EQ(1, num);
+		close(fd2);
+		edu_close(&b);
+		close(c2);
+	}
+}
+
+/*
+ * A container served by vfio_iommu_type1 is not ours: EINVAL. Needs type1
+ * loaded and our backend told to leave TYPE1v2 to it.
+ */
+TEST_F(link, a_type1_container_cannot_be_linked)
+{
+	const char *param = "/sys/module/iommufd_oot_vfio/parameters/type1";
+	const char *loaded = getenv("IOMMUFD_VFIO_TYPE1_LOADED");
+	__u32 ids[4], num = 4;
+	struct edu b;
+	long old, delta;
+	int c2, rc;
+
+	if (self->ndevs < 2 || !loaded || atoi(loaded) != 1)
+		SKIP(return, "needs vfio_iommu_type1 and a second edu");
+	old = read_param_flag(param);
+	if (old < 0 || sysfile_write_long(param, 0))
+		SKIP(return, "%s is not writable", param);
+	edu_init(&b, &self->devs[1]);
+	c2 = container_open();
+	ASSERT_LE(0, c2);
+	b.group = group_open(b.dev.group_id);
+	ASSERT_LE(0, b.group);
+	ASSERT_EQ(0, group_set_container(b.group, c2));
+	rc = ioctl(c2, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) ? -errno : 0;
+	sysfile_write_long(param, old);
+	ASSERT_EQ(0, rc);
+	ASSERT_EQ(0, check_extension(c2, IOMMUFD_OOT_VFIO_TYPE));
+	ASSERT_EQ(-EINVAL, vfio_link(self->fd, c2, NULL, ids, &num));
+	(void)delta;
+	edu_close(&b);
+	close(c2);
+}
+
+/* Maps through /dev/iommu (ioctl) reach the device; unmaps protect. */
+TEST_F(link, dev_iommu_map_is_seen_by_the_device)
+{
+	__u64 unmapped;
+
+	link_ok(_metadata, self->fd, self->c, &self->ioas_id, &self->dev_id);
+	fill_pattern(IN(self), EDU_MAX_XFER, 0, 7);
+	memset(OUT(self), SENTINEL, EDU_MAX_XFER);
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, IN(self),
+				    PAGE_SZ, IOVA_IN));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, OUT(self),
+				    PAGE_SZ, IOVA_OUT));
+	/* Pinned and charged now: the container's domain maps it. */
+	ASSERT_LT(self->base_kb, locked_kb());
+	ASSERT_EQ(0, edu_copy(&self->e, IOVA_IN, IOVA_OUT, EDU_MAX_XFER));
+	ASSERT_TRUE(is_pattern(OUT(self), EDU_MAX_XFER, 0, 7));
+
+	/* The container sees the mapping: its unmap of it unmaps a page. */
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, IOVA_OUT, PAGE_SZ,
+				&unmapped));
+	ASSERT_EQ(PAGE_SZ, unmapped);
+	memset(OUT(self), SENTINEL, EDU_MAX_XFER);
+	ASSERT_EQ(0, edu_copy(&self->e, IOVA_IN, IOVA_OUT, EDU_MAX_XFER));
+	ASSERT_TRUE(all_bytes(OUT(self), EDU_MAX_XFER, SENTINEL));
+	ASSERT_EQ(0, dma_unmap(self->c, IOVA_IN, PAGE_SZ, &unmapped));
+	ASSERT_EQ(PAGE_SZ, unmapped);
+
+	/* A container map is in the IOAS: /dev/iommu unmaps it. */
+	ASSERT_EQ(0, dma_map(self->c, OUT(self), IOVA_OUT, PAGE_SZ, RW));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, IOVA_OUT, PAGE_SZ,
+				&unmapped));
+	ASSERT_EQ(PAGE_SZ, unmapped);
+	ASSERT_EQ(self->base_kb, locked_kb());
+}
+
+/* The same through io_uring. */
+TEST_F(link, uring_map_is_seen_by_the_device)
+{
+	struct iommu_ioas_map map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.length = PAGE_SZ,
+	};
+	struct iommu_ioas_unmap unmap = {
+		.size = sizeof(unmap),
+		.iova = IOVA_OUT,
+		.length = PAGE_SZ,
+	};
+
+	link_ok(_metadata, self->fd, self->c, &self->ioas_id, &self->dev_id);
+	map.ioas_id = self->ioas_id;
+	unmap.ioas_id = self->ioas_id;
+	fill_pattern(IN(self), EDU_MAX_XFER, 0, 9);
+	memset(OUT(self), SENTINEL, EDU_MAX_XFER);
+	map.user_va = (__u64)(uintptr_t)IN(self);
+	map.iova = IOVA_IN;
+	ASSERT_EQ(0, iommufd_uring_submit_one(self->fd, IOMMU_IOAS_MAP, &map));
+	map.user_va = (__u64)(uintptr_t)OUT(self);
+	map.iova = IOVA_OUT;
+	ASSERT_EQ(0, iommufd_uring_submit_one(self->fd, IOMMU_IOAS_MAP, &map));
+	ASSERT_EQ(0, edu_copy(&self->e, IOVA_IN, IOVA_OUT, EDU_MAX_XFER));
+	ASSERT_TRUE(is_pattern(OUT(self), EDU_MAX_XFER, 0, 9));
+	ASSERT_EQ(0, iommufd_uring_submit_one(self->fd, IOMMU_IOAS_UNMAP,
+					      &unmap));
+	ASSERT_EQ(PAGE_SZ, unmap.length);
+	memset(OUT(self), SENTINEL, EDU_MAX_XFER);
+	ASSERT_EQ(0, edu_copy(&self->e, IOVA_IN, IOVA_OUT, EDU_MAX_XFER));
+	ASSERT_TRUE(all_bytes(OUT(self), EDU_MAX_XFER, SENTINEL));
+}
+
+/*
+ * HWPT_ALLOC makes a real domain of the device's IOMMU on another IOAS;
+ * moving the device there takes effect: DMA goes through the mapping
+ * that only the new HWPT has, not the old one; and back. 6.1 cannot
+ * replace an attached group's domain: EOPNOTSUPP, nothing changes.
+ */
+TEST_F(link, hwpt_alloc_and_replace_take_effect)
+{
+	__u8 *in2 = IN(self) + 4 * PAGE_SZ;
+	__u8 *more = OUT(self) + 4 * PAGE_SZ;
+	__u32 ioas2, hwpt, out_hwpt, auto_hwpt;
+	int rc;
+
+	link_ok(_metadata, self->fd, self->c, &self->ioas_id, &self->dev_id);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	fill_pattern(IN(self), EDU_MAX_XFER, 0, 1);
+	fill_pattern(in2, EDU_MAX_XFER, 0, 2);
+	/* The same IOVAs in both IOASes, different memory behind IOVA_IN. */
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, IN(self),
+				    PAGE_SZ, IOVA_IN));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, OUT(self),
+				    PAGE_SZ, IOVA_OUT));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, ioas2, in2, PAGE_SZ, IOVA_IN));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, ioas2, OUT(self), PAGE_SZ,
+				    IOVA_OUT));
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev_id, ioas2, &hwpt));
+
+	/* Negative cases of the attach. */
+	ASSERT_EQ(-ENOENT, device_attach(self->fd, self->dev_id, 9999, NULL));
+	ASSERT_EQ(-ENOENT, device_attach(self->fd, 9999, hwpt, NULL));
+	ASSERT_EQ(-ENOENT, device_attach(self->fd, hwpt, hwpt, NULL));
+	ASSERT_EQ(-EINVAL, device_attach(self->fd, self->dev_id,
+					 self->dev_id, NULL));
+	{
+		struct iommu_device_attach cmd = {
+			.size = sizeof(cmd), .flags = 1,
+			.dev_id = self->dev_id, .pt_id = hwpt,
+		};
+
+		ASSERT_EQ(EOPNOTSUPP, ioctl(self->fd, IOMMU_DEVICE_ATTACH,
+					    &cmd) ? errno : 0);
+		cmd.flags = 0;
+		cmd.__reserved = 1;
+		ASSERT_EQ(EOPNOTSUPP, ioctl(self->fd, IOMMU_DEVICE_ATTACH,
+					    &cmd) ? errno : 0);
+	}
+
+	memset(OUT(self), SENTINEL, EDU_MAX_XFER);
+	ASSERT_EQ(0, edu_copy(&self->e, IOVA_IN, IOVA_OUT, EDU_MAX_XFER));
+	ASSERT_TRUE(is_pattern(OUT(self), EDU_MAX_XFER, 0, 1));
+
+	rc = device_attach(self->fd, self->dev_id, hwpt, &out_hwpt);
+	if (!kernel_at_least(6, 6)) {
+		ASSERT_EQ(-EOPNOTSUPP, rc);
+		/* Nothing changed: still the container's domain. */
+		memset(OUT(self), SENTINEL, EDU_MAX_XFER);
+		ASSERT_EQ(0, edu_copy(&self->e, IOVA_IN, IOVA_OUT,
+				      EDU_MAX_XFER));
+		ASSERT_TRUE(is_pattern(OUT(self), EDU_MAX_XFER, 0, 1));
+		ASSERT_EQ(0, iommufd_destroy(self->fd, hwpt));
+		return;
+	}
+	ASSERT_EQ(0, rc);
+	ASSERT_EQ(hwpt, out_hwpt);
+	/* The HWPT is in use: not destroyable. */
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, hwpt));
+	memset(OUT(self), SENTINEL, EDU_MAX_XFER);
+	ASSERT_EQ(0, edu_copy(&self->e, IOVA_IN, IOVA_OUT, EDU_MAX_XFER));
+	ASSERT_TRUE(is_pattern(OUT(self), EDU_MAX_XFER, 0, 2));
+	/* What only the container's IOAS maps no longer reaches it. */
+	ASSERT_EQ(0, dma_map(self->c, more, IOVA_MORE, PAGE_SZ, RW));
+	memset(more, SENTINEL, PAGE_SZ);
+	ASSERT_EQ(0, edu_push(&self->e, 0, IOVA_MORE, 64));
+	ASSERT_TRUE(all_bytes(more, PAGE_SZ, SENTINEL));
+
+	/* Back to the container's IOAS: its automatic HWPT again. */
+	ASSERT_EQ(0, device_attach(self->fd, self->dev_id, self->ioas_id,
+				   &auto_hwpt));
+	ASSERT_NE(hwpt, auto_hwpt);
+	memset(OUT(self), SENTINEL, EDU_MAX_XFER);
+	ASSERT_EQ(0, edu_copy(&self->e, IOVA_IN, IOVA_OUT, EDU_MAX_XFER));
+	ASSERT_TRUE(is_pattern(OUT(self), EDU_MAX_XFER, 0, 1));
+	ASSERT_EQ(0, edu_push(&self->e, 0, IOVA_MORE, 64));
+	ASSERT_TRUE(is_pattern(more, 64, 0, 1));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, hwpt));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, ioas2));
+}
+
+/*
+ * A group that joins the container after the link is in the context too:
+ * linking again reports both devices, ascending (EMSGSIZE with the count
+ * for an array of one), and a map through /dev/iommu reaches its DMA.
+ */
+TEST_F(link, a_group_joining_later_is_reported_and_translated)
+{
+	__u32 ids[4], num, ioas_id;
+	struct edu b;
+
+	if (self->ndevs < 2)
+		SKIP(return, "needs two edu devices bound to vfio-pci");
+	link_ok(_metadata, self->fd, self->c, &self->ioas_id, &self->dev_id);
+	edu_init(&b, &self->devs[1]);
+	b.group = group_open(b.dev.group_id);
+	ASSERT_LE(0, b.group);
+	ASSERT_EQ(0, group_set_container(b.group, self->c));
+	ASSERT_EQ(0, edu_open_device(&b));
+
+	num = 1;
+	ASSERT_EQ(-EMSGSIZE, vfio_link(self->fd, self->c, NULL, ids, &num));
+	ASSERT_EQ(2, num);
+	num = 4;
+	ASSERT_EQ(0, vfio_link(self->fd, self->c, &ioas_id, ids, &num));
+	ASSERT_EQ(2, num);
+	ASSERT_EQ(self->ioas_id, ioas_id);
+	ASSERT_EQ(self->dev_id, ids[0]);
+	ASSERT_LT(ids[0], ids[1]);
+
+	fill_pattern(IN(self), EDU_MAX_XFER, 0, 5);
+	memset(OUT(self), SENTINEL, EDU_MAX_XFER);
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, IN(self),
+				    PAGE_SZ, IOVA_IN));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, OUT(self),
+				    PAGE_SZ, IOVA_OUT));
+	ASSERT_EQ(0, edu_copy(&b, IOVA_IN, IOVA_OUT, EDU_MAX_XFER));
+	ASSERT_TRUE(is_pattern(OUT(self), EDU_MAX_XFER, 0, 5));
+
+	/* Leaving, its device is gone from the context. */
+	edu_close(&b);
+	num = 4;
+	ASSERT_EQ(0, vfio_link(self->fd, self->c, NULL, ids, &num));
+	ASSERT_EQ(1, num);
+	ASSERT_EQ(self->dev_id, ids[0]);
+}
+
+/* GET_HW_INFO answers with the IOMMU driver's own data where it can. */
+TEST_F(link, get_hw_info_reports_the_iommu_driver)
+{
+	__u64 data[16];
+	__u32 len = sizeof(data), type = 0xff;
+
+	link_ok(_metadata, self->fd, self->c, &self->ioas_id, &self->dev_id);
+	memset(data, 0xa5, sizeof(data));
+	ASSERT_EQ(0, get_hw_info(self->fd, self->dev_id, data, &len, &type));
+	if (edu_behind_vtd(self->e.dev.addr) && kernel_at_least(6, 6)) {
+		struct iommu_hw_info_vtd *vtd = (void *)data;
+
+		ASSERT_EQ(IOMMU_HW_INFO_TYPE_INTEL_VTD, type);
+		ASSERT_EQ(sizeof(*vtd), len);
+		/* VT-d's capability register is never 0 (SAGAW etc.). */
+		ASSERT_NE(0, vtd->cap_reg);
+		ASSERT_TRUE(all_bytes((__u8 *)data + len,
+				      sizeof(data) - len, 0));
+	} else {
+		ASSERT_EQ(IOMMU_HW_INFO_TYPE_NONE, type);
+		ASSERT_EQ(0, len);
+		ASSERT_TRUE(all_bytes(data, sizeof(data), 0));
+	}
+	ASSERT_EQ(-ENOENT, get_hw_info(self->fd, self->ioas_id, data, &len,
+				       &type));
+}
+
+/*
+ * Closing the container first: its group leaves (the device's ID is gone,
+ * its DMA blocked), the IOAS and what /dev/iommu mapped stay until the
+ * fd goes; then everything is returned.
+ */
+TEST_F(link, closing_the_container_first)
+{
+	__u32 len = 0, type, id;
+	__u64 unmapped;
+
+	link_ok(_metadata, self->fd, self->c, &self->ioas_id, &self->dev_id);
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, IN(self),
+				    PAGE_SZ, IOVA_IN));
+	ASSERT_LT(self->base_kb, locked_kb());
+	edu_close(&self->e);
+	close(self->c);
+	self->c = -1;
+	ASSERT_EQ(-ENOENT, get_hw_info(self->fd, self->dev_id, NULL, &len,
+				       &type));
+	/* Still an IOAS of the fd; its mappings are unpinned (no domain). */
+	ASSERT_EQ(self->base_kb, locked_kb());
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, OUT(self),
+				    PAGE_SZ, IOVA_OUT));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX,
+				&unmapped));
+	ASSERT_EQ(2 * PAGE_SZ, unmapped);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &id));
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(self->base_kb, locked_kb());
+}
+
+/*
+ * Closing /dev/iommu first: the container goes on as before, with what
+ * the fd mapped; its close then returns everything.
+ */
+TEST_F(link, closing_dev_iommu_first)
+{
+	__u32 hwpt;
+
+	link_ok(_metadata, self->fd, self->c, &self->ioas_id, &self->dev_id);
+	fill_pattern(IN(self), EDU_MAX_XFER, 0, 3);
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, IN(self),
+				    PAGE_SZ, IOVA_IN));
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->dev_id, self->ioas_id, &hwpt));
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_LT(self->base_kb, locked_kb());
+	memset(OUT(self), SENTINEL, EDU_MAX_XFER);
+	ASSERT_EQ(0, dma_map(self->c, OUT(self), IOVA_OUT, PAGE_SZ, RW));
+	ASSERT_EQ(0, edu_copy(&self->e, IOVA_IN, IOVA_OUT, EDU_MAX_XFER));
+	ASSERT_TRUE(is_pattern(OUT(self), EDU_MAX_XFER, 0, 3));
+	edu_close(&self->e);
+	close(self->c);
+	self->c = -1;
+	ASSERT_EQ(self->base_kb, locked_kb());
+}
+
+/*
+ * The link fixture is a suite of its own, iommufd_vfio_link (built from
+ * iommufd_vfio_link.c with EDU_LINK_ONLY), so that a run can choose it
+ * alone; this one runs the rest. Arguments given override the choice.
+ */
+#ifdef EDU_LINK_ONLY
+#define EDU_FIXTURE_CHOICE "-f"
+#else
+#define EDU_FIXTURE_CHOICE "-F"
+#endif
+
+int main(int argc, char **argv)
+{
+	char *only[4];
+
+	if (argc > 1)
+		return test_harness_run(argc, argv);
+	only[0] = argv[0];
+	only[1] = EDU_FIXTURE_CHOICE;
+	only[2] = "link";
+	only[3] = NULL;
+	return test_harness_run(3, only);
+}

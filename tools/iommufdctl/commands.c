@@ -20,6 +20,7 @@
 #include "parse.h"
 #include "session.h"
 #include "vfio.h"
+#include "vfio_link.h"
 
 static const struct ctl_flag map_flags[] = {
 	{ "read", IOMMU_IOAS_MAP_READABLE },
@@ -1103,6 +1104,12 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "window list", NULL, "IOAS", "IOMMU_IOAS_LIST_WINDOWS",
 	  "list the windows of a windowed IOAS\n",
 	  NEEDS_FD, cmd_window_list },
+	{ "vfio-link", NULL, "CONTAINER_FD", "IOMMU_VFIO_LINK",
+	  "link this fd to a VFIO container of our backend (extension)\n"
+	  "CONTAINER_FD: a descriptor of this process holding a container\n"
+	  "with its IOMMU set. The fd must be new; every command then acts\n"
+	  "on the container's objects. Prints its IOAS and device IDs.\n",
+	  NEEDS_FD, cmd_vfio_link },
 
 	/* Test ops: IOMMU_TEST_CMD of a test build. */
 	{ "reserve", NULL, "IOAS START LENGTH",

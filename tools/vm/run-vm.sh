@@ -85,7 +85,8 @@ kernel=${kernel:-/boot/vmlinuz-$kver}
 # vfio-pci) run only in --iommu boots.
 is_real_device_suite() {
 	case "$1" in
-	iommufd_vfio_edu|iommufd_vfio_backend|iommufdctl_vfio) return 0 ;;
+	iommufd_vfio_edu|iommufd_vfio_backend|iommufd_vfio_link|iommufdctl_vfio)
+		return 0 ;;
 	esac
 	return 1
 }
@@ -100,6 +101,10 @@ real_device_suites() {
 		echo "vfio-type1 iommufd_vfio_edu"
 		echo "vfio-both iommufd_vfio_edu"
 		echo "vfio-oot iommufd_vfio_edu"
+	}
+	[ -x "$BUILD/selftests/iommufd_vfio_link" ] && {
+		echo "vfio-both iommufd_vfio_link"
+		echo "vfio-oot iommufd_vfio_link"
 	}
 	[ -x "$BUILD/selftests/iommufd_vfio_backend" ] && {
 		echo "vfio-oot-test iommufd_vfio_backend"

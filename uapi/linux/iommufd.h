@@ -74,7 +74,8 @@
  *  - Commands take the command numbers from 0xc0 (IOMMUFD_CMD_EXT_BASE)
  *    upward; upstream allocates from 0x80 upward and uses 0xa0 for its test
  *    command.  The extension commands are IOMMU_IOAS_CREATE_WINDOW,
- *    IOMMU_IOAS_REMOVE_WINDOW and IOMMU_IOAS_LIST_WINDOWS (0xc0..0xc2).
+ *    IOMMU_IOAS_REMOVE_WINDOW and IOMMU_IOAS_LIST_WINDOWS (0xc0..0xc2)
+ *    and IOMMU_VFIO_LINK and IOMMU_DEVICE_ATTACH (0xc3, 0xc4).
  *  - A flag added to a field that upstream owns (a flags field of an
  *    upstream structure) takes the top bits of that field, from the most
  *    significant bit downward: bit 31 first for a __u32 field, bit 63 for a
@@ -103,12 +104,12 @@
  * IOMMU_HWPT_ALLOC refuses nesting and fault queues (see there).  Their
  * descriptions below are upstream's semantics, for when they are added.
  *
- * Devices reach the module only through kernel code that binds them.  No
- * real device can be bound yet (the VFIO backend is not written), so in a
- * release build the device commands answer every device ID with ENOENT,
- * and memory is never pinned: pinning waits for a domain or an in-kernel
- * access, and neither exists without a device.  Test builds bind mock
- * devices through IOMMU_TEST_CMD.
+ * Devices reach the module only through kernel code that binds them: the
+ * VFIO backend binds the devices of the groups in its containers, and a
+ * /dev/iommu fd reaches them through IOMMU_VFIO_LINK (see there).  On an
+ * fd that is not linked, a release build's device commands answer every
+ * device ID with ENOENT.  Test builds also bind mock devices through
+ * IOMMU_TEST_CMD.
  */
 
 /*
@@ -147,6 +148,10 @@ enum {
 	IOMMUFD_CMD_IOAS_CREATE_WINDOW = IOMMUFD_CMD_EXT_BASE,
 	IOMMUFD_CMD_IOAS_REMOVE_WINDOW = 0xc1,
 	IOMMUFD_CMD_IOAS_LIST_WINDOWS = 0xc2,
+	/* Extension (not upstream): see IOMMU_VFIO_LINK. */
+	IOMMUFD_CMD_VFIO_LINK = 0xc3,
+	/* Extension (not upstream): see IOMMU_DEVICE_ATTACH. */
+	IOMMUFD_CMD_DEVICE_ATTACH = 0xc4,
 };
 
 /**
@@ -1302,5 +1307,117 @@ struct iommu_uring_cmd {
  * serves it.
  */
 #define IOMMUFD_OOT_VFIO_TYPE 0x1000
+
+/**
+ * struct iommu_vfio_link - ioctl(IOMMU_VFIO_LINK)
+ * @size: (in) sizeof(struct iommu_vfio_link).
+ * @flags: (in) Must be 0.
+ * @container_fd: (in) An open /dev/vfio/vfio container whose IOMMU
+ *        (VFIO_SET_IOMMU) is this module's VFIO backend.
+ * @out_ioas_id: (out) The ID of the container's IOAS in this context.
+ * @num_devices: (in/out) Room in @devices, in entries; on return the
+ *        number of devices the container's groups have.
+ * @__reserved: (in) Must be 0.
+ * @devices: (in) Pointer to an array of @num_devices __u32, filled with
+ *        the device IDs in ascending order.
+ *
+ * Extension (not upstream). Links this /dev/iommu fd to a VFIO container
+ * of the backend (see "The VFIO backend" above): the fd then serves the
+ * container's own context, so every command on it works on the objects
+ * the container is made of. The container's IOAS is an ordinary IOAS
+ * there (IOMMU_IOAS_MAP, UNMAP, COPY, IOVA_RANGES, IOMMU_OPTION's
+ * HUGE_PAGES, io_uring; what is mapped through either side is what the
+ * other sees), and each device of the container's groups is a device
+ * object: IOMMU_GET_HW_INFO reports its IOMMU driver's data,
+ * IOMMU_HWPT_ALLOC makes a paging domain of its IOMMU, and attaching or
+ * replacing moves its group there (only a group of one device; a kernel
+ * without iommu_group_replace_domain(), such as 6.1, fails a move of an
+ * attached group with EOPNOTSUPP). Holding the container's fd is the
+ * proof of access, as VFIO_GROUP_SET_CONTAINER's.
+ *
+ * The fd must be new: no object made on it (EBUSY otherwise). Its
+ * options (IOMMU_OPTION_RLIMIT_MODE) no longer apply once it is linked:
+ * the container's context has its own. Linking the same fd to the same
+ * container again changes nothing and reports the devices the container
+ * has now (groups attached later appear there); to another container it
+ * fails with EBUSY. Several fds may link to one container.
+ *
+ * Lifetime: the container's context lives while the container or a
+ * linked fd does. Closing the container detaches its groups (their
+ * device IDs answer ENOENT from then on; HW page tables made on them
+ * stay until destroyed) and leaves the IOAS, its mappings and every
+ * object made through the link to the linked fds, until the last of
+ * them is closed. Closing a linked fd first leaves the container as the
+ * fd left it: objects made through it stay in the container's context
+ * (a device moved to another HW page table keeps translating through
+ * it) until the container goes. Either way everything is freed, and
+ * every pin and its accounting returned, when the last of them goes.
+ * IOMMU_VFIO_IOAS's SET and CLEAR are refused with EBUSY on a linked fd:
+ * the container's IOAS is fixed. The VFIO container ioctls (VFIO_*), which
+ * a /dev/iommu fd otherwise accepts, fail with ENOTTY on a linked fd: they
+ * belong to the container's own fd.
+ *
+ * As IOMMU_IOAS_IOVA_RANGES: when @num_devices is too small, nothing is
+ * linked, @num_devices is set to the count and the call fails with
+ * EMSGSIZE. Not accepted inline in an io_uring SQE (EOPNOTSUPP).
+ *
+ * Minimum size: up to and including @devices.
+ *
+ * Errors: EOPNOTSUPP for unknown @flags or a non-zero @__reserved; EBADF
+ * if @container_fd is not an open fd; ENODEV if the VFIO backend
+ * (iommufd_oot_vfio.ko of the same build) is not loaded; EINVAL if the
+ * fd is not a VFIO container, or one with no IOMMU set, or one another
+ * IOMMU driver (vfio_iommu_type1) serves; EBUSY as above; EMSGSIZE as
+ * above.
+ */
+struct iommu_vfio_link {
+	__u32 size;
+	__u32 flags;
+	__s32 container_fd;
+	__u32 out_ioas_id;
+	__u32 num_devices;
+	__u32 __reserved;
+	__aligned_u64 devices;
+};
+
+#define IOMMU_VFIO_LINK _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VFIO_LINK)
+
+/**
+ * struct iommu_device_attach - ioctl(IOMMU_DEVICE_ATTACH)
+ * @size: (in) sizeof(struct iommu_device_attach).
+ * @flags: (in) Must be 0.
+ * @dev_id: (in) A device object of this context (one IOMMU_VFIO_LINK
+ *        reported).
+ * @pt_id: (in) An IOAS (the device then shares or gets an automatic HW
+ *        page table on it) or a paging HWPT (IOMMU_HWPT_ALLOC).
+ * @out_hwpt_id: (out) The HWPT the device translates through now.
+ * @__reserved: (in) Must be 0.
+ *
+ * Extension (not upstream). What upstream's VFIO_DEVICE_ATTACH_IOMMUFD_PT
+ * does on a VFIO device cdev, which the Debian kernels do not build: the
+ * device (its whole iommu_group) translates through @pt_id from now on.
+ * A device attached already is moved without a moment of no translation
+ * (iommu_group_replace_domain()), and only if its group has no other
+ * device (EBUSY otherwise); a kernel without that function (6.1) fails
+ * the move with EOPNOTSUPP. Nothing changes on failure.
+ *
+ * Minimum size: up to and including @__reserved.
+ *
+ * Errors: EOPNOTSUPP for unknown @flags or a non-zero @__reserved, or as
+ * above; ENOENT if @dev_id or @pt_id names nothing; EINVAL if @pt_id
+ * names another kind of object, or a domain the device cannot use;
+ * EADDRINUSE if the device's reserved regions or the domain's aperture
+ * clash with the IOAS's mappings; EBUSY as above.
+ */
+struct iommu_device_attach {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 pt_id;
+	__u32 out_hwpt_id;
+	__u32 __reserved;
+};
+
+#define IOMMU_DEVICE_ATTACH _IO(IOMMUFD_TYPE, IOMMUFD_CMD_DEVICE_ATTACH)
 
 #endif /* IOMMUFD_OOT_UAPI_IOMMUFD_H */
