@@ -2316,6 +2316,10 @@ TEST_F(link, link_refuses_bad_input_and_changes_nothing)
 		.size = sizeof(cmd),
 		.container_fd = self->c,
 	};
+	struct iommu_vfio_ioas clear = {
+		.size = sizeof(clear),
+		.op = IOMMU_VFIO_IOAS_CLEAR,
+	};
 	__u32 ids[4], num, id, ioas_id;
 	int devnull, fd2, c2;
 
@@ -2377,15 +2381,7 @@ TEST_F(link, link_refuses_bad_input_and_changes_nothing)
 	ASSERT_EQ(self->ioas_id, ioas_id);
 	ASSERT_EQ(self->dev_id, ids[0]);
 	/* The container's IOAS stays its own. */
-	{
-		struct iommu_vfio_ioas vi = {
-			.size = sizeof(vi),
-			.op = IOMMU_VFIO_IOAS_CLEAR,
-		};
-
-		ASSERT_EQ(EBUSY, ioctl(self->fd, IOMMU_VFIO_IOAS, &vi) ?
-			  errno : 0);
-	}
+	ASSERT_EQ(EBUSY, ioctl(self->fd, IOMMU_VFIO_IOAS, &clear) ? errno : 0);
 	/* The container's own ioctls stay on the container's fd. */
 	ASSERT_EQ(ENOTTY, ioctl(self->fd, VFIO_SET_IOMMU,
 				VFIO_TYPE1_IOMMU) ? errno : 0);
