@@ -36,23 +36,6 @@
 /* Bitmap words for the whole buffer at the smallest page size, + guard. */
 #define BM_WORDS (NUNITS / 64 + 1)
 
-static int hwpt_alloc_flags(int fd, __u32 dev_id, __u32 pt_id, __u32 flags,
-			    __u32 *hwpt_id)
-{
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = dev_id,
-		.pt_id = pt_id,
-	};
-	int rc;
-
-	rc = iommufd_ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
-	if (!rc && hwpt_id)
-		*hwpt_id = cmd.out_hwpt_id;
-	return rc;
-}
-
 static int set_dirty_flags(int fd, __u32 hwpt_id, __u32 flags)
 {
 	struct iommu_hwpt_set_dirty_tracking cmd = {

@@ -653,12 +653,13 @@ static inline int tcmd_mock_domain_set_limit(int fd, __u32 hwpt_id,
 	return tcmd(fd, IOMMU_TEST_OP_MOCK_DOMAIN_SET_LIMIT, hwpt_id, &cmd);
 }
 
-/* A paging HWPT for device @dev_id on IOAS @pt_id, no flags and no data. */
-static inline int hwpt_alloc(int fd, __u32 dev_id, __u32 pt_id,
-			     __u32 *hwpt_id)
+/* A paging HWPT for device @dev_id on IOAS @pt_id with @flags, no data. */
+static inline int hwpt_alloc_flags(int fd, __u32 dev_id, __u32 pt_id,
+				   __u32 flags, __u32 *hwpt_id)
 {
 	struct iommu_hwpt_alloc cmd = {
 		.size = sizeof(cmd),
+		.flags = flags,
 		.dev_id = dev_id,
 		.pt_id = pt_id,
 	};
@@ -668,6 +669,12 @@ static inline int hwpt_alloc(int fd, __u32 dev_id, __u32 pt_id,
 	if (!rc && hwpt_id)
 		*hwpt_id = cmd.out_hwpt_id;
 	return rc;
+}
+
+static inline int hwpt_alloc(int fd, __u32 dev_id, __u32 pt_id,
+			     __u32 *hwpt_id)
+{
+	return hwpt_alloc_flags(fd, dev_id, pt_id, 0, hwpt_id);
 }
 
 /*
