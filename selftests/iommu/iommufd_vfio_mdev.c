@@ -120,7 +120,7 @@ FIXTURE(mdev) {
 /* The mdev's group, /dev/vfio/N, from its iommu_group link. */
 static int open_group(const char *dev_dir)
 {
-	char link[256], path[200], *p;
+	char link[256], path[300], *p;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "%s/iommu_group", dev_dir);
@@ -135,7 +135,7 @@ static int open_group(const char *dev_dir)
 
 FIXTURE_SETUP(mdev)
 {
-	char create[256];
+	char create[512];
 	unsigned long i;
 	int fd;
 
