@@ -213,7 +213,7 @@ EXPORT_SYMBOL_NS_GPL(iommufd_kapi_access_unpin, IOMMUFD_OOT);
 /*
  * Copy @length bytes between @data and the memory behind @iova, which
  * may belong to another process than current's. -EINVAL if the range is
- * not fully mapped (VFIO type1's errno), -EPERM if the mapping does not
+ * not fully mapped or wraps (VFIO type1's errno), -EPERM if the mapping does not
  * allow the direction, -EFAULT if the memory is gone.
  */
 int iommufd_kapi_access_rw(struct iommufd_access *access, unsigned long iova,
@@ -223,6 +223,7 @@ int iommufd_kapi_access_rw(struct iommufd_access *access, unsigned long iova,
 
 	rc = iommufd_access_rw(access, iova, data, length,
 			       write ? IOPT_RW_WRITE : 0);
-	return rc == -ENOENT ? -EINVAL : rc;
+	/* Type1 finds no mapping at all for a range past the IOVA space. */
+	return rc == -ENOENT || rc == -EOVERFLOW ? -EINVAL : rc;
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_kapi_access_rw, IOMMUFD_OOT);

@@ -80,10 +80,10 @@ struct oot_container {
 	struct list_head node;
 	bool v2;
 	unsigned int nemulated;
-	struct mutex dev_lock;
+	struct mutex dev_lock; /* devices, ndevices writes; see above */
 	struct list_head devices;
 	unsigned int ndevices;
-	struct mutex pin_lock;
+	struct mutex pin_lock; /* access, pins */
 	struct iommufd_access *access;
 	struct xarray pins;
 };

@@ -193,9 +193,11 @@ FIXTURE_TEARDOWN(mdev)
 	}
 }
 
+#define mdev_data_t FIXTURE_DATA(mdev)
+
 /* SET_IOMMU @type, then the device fd. */
 static int open_device(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(mdev) *self, unsigned long type)
+		       mdev_data_t *self, unsigned long type)
 {
 	if (ioctl(self->container, VFIO_SET_IOMMU, type))
 		return -errno;
@@ -213,7 +215,7 @@ static int mdev_cmd(int device, struct test_mdev_cmd *cmd)
 }
 
 /* PIN: the VFIO call's return (npage or -errno). */
-static long mdev_pin(FIXTURE_DATA(mdev) *self, unsigned long iova,
+static long mdev_pin(mdev_data_t *self, unsigned long iova,
 		     unsigned long npage, __u32 prot, __u64 pattern)
 {
 	struct test_mdev_cmd cmd = {
@@ -255,8 +257,10 @@ static struct test_mdev_cmd mdev_status(int device)
 {
 	struct test_mdev_cmd cmd = { .op = TEST_MDEV_STATUS };
 
-	if (mdev_cmd(device, &cmd))
-		cmd.npinned = cmd.unmap_calls = ~0ULL;
+	if (mdev_cmd(device, &cmd)) {
+		cmd.npinned = ~0ULL;
+		cmd.unmap_calls = ~0ULL;
+	}
 	return cmd;
 }
 
@@ -466,7 +470,7 @@ TEST_F(mdev, close_device_with_pins)
 
 /* Pins held, the three fds closed in each order: all is given back. */
 static void close_in_order(struct __test_metadata *_metadata,
-			   FIXTURE_DATA(mdev) *self, const char *order)
+			   mdev_data_t *self, const char *order)
 {
 	ASSERT_EQ(0, open_device(_metadata, self, VFIO_TYPE1v2_IOMMU));
 	ASSERT_EQ(0, vfio_map(self->container, self->buf, IOVA, 32 * PG, RW));

@@ -37,7 +37,7 @@
  */
 struct tmdev {
 	struct vfio_device vdev;
-	struct mutex lock;
+	struct mutex lock; /* pins, npinned, unmap_calls */
 	struct list_head pins;
 	u64 npinned;
 	u64 unmap_calls;
