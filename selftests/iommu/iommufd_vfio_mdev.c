@@ -468,6 +468,41 @@ TEST_F(mdev, close_device_with_pins)
 	ASSERT_EQ(MAGIC + 5, self->out[0]);
 }
 
+/*
+ * An emulated and a real group (edu's, IOMMUFD_VFIO_GROUP) in one
+ * container: the emulated device pins the pages the real domain maps,
+ * and keeps working when the real group leaves.
+ */
+TEST_F(mdev, shares_container_with_real_group)
+{
+	const char *path = getenv("IOMMUFD_VFIO_GROUP");
+	__u64 val = 0;
+	int edu;
+
+	if (!path)
+		SKIP(return, "no real VFIO group (IOMMUFD_VFIO_GROUP unset)");
+	edu = open(path, O_RDWR);
+	ASSERT_LE(0, edu);
+	ASSERT_EQ(0, ioctl(edu, VFIO_GROUP_SET_CONTAINER, &self->container));
+	ASSERT_EQ(0, open_device(_metadata, self, VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, vfio_map(self->container, self->buf, IOVA, 16 * PG, RW));
+	ASSERT_EQ(4, mdev_pin(self, IOVA + 2 * PG, 4, PROT_R, 0));
+	ASSERT_EQ(MAGIC + 5, self->out[3]);
+	ASSERT_EQ(16 * PG, vfio_unmap(self->container, IOVA, 16 * PG));
+	ASSERT_LE(1, mdev_status(self->device).unmap_calls);
+	ASSERT_EQ(0, mdev_status(self->device).npinned);
+
+	ASSERT_EQ(0, vfio_map(self->container, self->buf, IOVA, 16 * PG, RW));
+	ASSERT_EQ(4, mdev_pin(self, IOVA + 8 * PG, 4, PROT_R | PROT_W,
+			      0x99000));
+	ASSERT_EQ(0x99003, self->buf[11 * PG / 8]);
+	/* The real group leaves; the pins and the mapping stay. */
+	ASSERT_EQ(0, close(edu));
+	ASSERT_EQ(4, mdev_status(self->device).npinned);
+	ASSERT_EQ(0, mdev_rw(self->device, IOVA + 9 * PG, &val, 8, false));
+	ASSERT_EQ(0x99001, val);
+}
+
 /* Pins held, the three fds closed in each order: all is given back. */
 static void close_in_order(struct __test_metadata *_metadata,
 			   mdev_data_t *self, const char *order)
