@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <linux/vfio.h>
 
 #include "kselftest_harness.h"
@@ -419,6 +420,42 @@ TEST_F(mdev, dma_rw)
 	ASSERT_EQ(-EINVAL, mdev_rw(self->device, IOVA - 4, back, 8, false));
 	ASSERT_EQ(-EINVAL, mdev_rw(self->device, IOVA + 6 * PG - 4, back, 8,
 				   false));
+}
+
+/*
+ * dma_rw from another process than the one that mapped (a VMM's device
+ * thread may be anywhere): ours reaches the mapper's memory, as
+ * upstream's iommufd does; type1 copies only in the mapper's mm or a
+ * kernel thread, and fails other processes with EFAULT.
+ */
+TEST_F(mdev, dma_rw_from_another_process)
+{
+	__u64 mark = 0x1234567;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, open_device(_metadata, self, VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, vfio_map(self->container, self->buf, IOVA, 4 * PG, RW));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		__u64 val = 0;
+
+		if (!ours_serves())
+			_exit(mdev_rw(self->device, IOVA, &val, 8, false) ==
+			      -EFAULT ? 0 : 3);
+		if (mdev_rw(self->device, IOVA + 2 * PG, &val, 8, false) ||
+		    val != MAGIC + 2)
+			_exit(1);
+		if (mdev_rw(self->device, IOVA + 3 * PG + 8, &mark, 8, true))
+			_exit(2);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	if (ours_serves())
+		ASSERT_EQ(mark, self->buf[(3 * PG + 8) / 8]);
 }
 
 /* UNMAP_DMA of pinned pages: dma_unmap first, then the pins are gone. */
