@@ -540,6 +540,70 @@ TEST_F(mdev, shares_container_with_real_group)
 	ASSERT_EQ(0x99001, val);
 }
 
+#define FAIL_NTH_MAX 2000
+
+/*
+ * Fail-nth through pin_pages and dma_rw (ours only: the test core's
+ * /dev/iommu arms the Nth fault event of this task: allocation, pin,
+ * user copy). Each failure returns an errno and leaves no page pinned
+ * and nothing charged; the call then succeeds.
+ */
+TEST_F_TIMEOUT(mdev, fail_nth_pin_and_rw, 300)
+{
+	unsigned long len = 8 * PG;
+	__u64 val[4];
+	int iommufd, n, fired;
+	long rc;
+
+	if (!ours_serves())
+		SKIP(return, "fault points are our module's");
+	iommufd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, iommufd);
+	ASSERT_EQ(0, open_device(_metadata, self, VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, vfio_map(self->container, self->buf, IOVA, len, RW));
+	for (n = 1; n != FAIL_NTH_MAX; n++) {
+		ASSERT_EQ(0, fail_nth_arm(iommufd, n, MOCK_FAULT_ALL));
+		rc = mdev_pin(self, IOVA, 8, PROT_R | PROT_W, 0);
+		ASSERT_EQ(0, fail_nth_disarm(iommufd, &fired));
+		if (rc == 8) {
+			ASSERT_EQ(MAGIC + 7, self->out[7]);
+			ASSERT_EQ(0, mdev_unpin(self->device, IOVA));
+			if (!fired)
+				break;
+			continue;
+		}
+		ASSERT_TRUE(fired) TH_LOG("n=%d: rc %ld without a fault", n, rc);
+		ASSERT_GT(0, rc);
+		ASSERT_EQ(0, mdev_status(self->device).npinned);
+		ASSERT_EQ(0, tcmd_check_refs(iommufd, self->buf, len, 0));
+		ASSERT_EQ(self->pinned0, pinned_kb());
+	}
+	ASSERT_NE(FAIL_NTH_MAX, n);
+	TH_LOG("pin_pages succeeded at n=%d", n);
+	ASSERT_EQ(0, tcmd_check_refs(iommufd, self->buf, len, 0));
+
+	for (n = 1; n != FAIL_NTH_MAX; n++) {
+		memset(val, 0, sizeof(val));
+		ASSERT_EQ(0, fail_nth_arm(iommufd, n, MOCK_FAULT_ALL));
+		rc = mdev_rw(self->device, IOVA + PG - 16, val, sizeof(val),
+			     false);
+		ASSERT_EQ(0, fail_nth_disarm(iommufd, &fired));
+		if (!rc) {
+			ASSERT_EQ(MAGIC + 1, val[2]);
+			if (!fired)
+				break;
+			continue;
+		}
+		ASSERT_TRUE(fired) TH_LOG("n=%d: rc %ld without a fault", n, rc);
+		ASSERT_GT(0, rc);
+		ASSERT_EQ(0, tcmd_check_refs(iommufd, self->buf, len, 0));
+	}
+	ASSERT_NE(FAIL_NTH_MAX, n);
+	TH_LOG("dma_rw succeeded at n=%d", n);
+	ASSERT_EQ(self->pinned0, pinned_kb());
+	close(iommufd);
+}
+
 /* Pins held, the three fds closed in each order: all is given back. */
 static void close_in_order(struct __test_metadata *_metadata,
 			   mdev_data_t *self, const char *order)
