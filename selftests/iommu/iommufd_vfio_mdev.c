@@ -540,6 +540,38 @@ TEST_F(mdev, shares_container_with_real_group)
 	ASSERT_EQ(0x99001, val);
 }
 
+/*
+ * Through a /dev/iommu fd linked to the container (IOMMU_VFIO_LINK, ours
+ * only): a map made there is what the emulated device pins, and an unmap
+ * made there calls its dma_unmap first, as the container's own does.
+ */
+TEST_F(mdev, linked_fd_maps_and_unmaps)
+{
+	struct iommu_vfio_link link = { .size = sizeof(link) };
+	__u64 unmapped = 0;
+	int iommufd;
+
+	if (!ours_serves())
+		SKIP(return, "IOMMU_VFIO_LINK is ours");
+	ASSERT_EQ(0, open_device(_metadata, self, VFIO_TYPE1v2_IOMMU));
+	iommufd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, iommufd);
+	link.container_fd = self->container;
+	ASSERT_EQ(0, ioctl(iommufd, IOMMU_VFIO_LINK, &link));
+	ASSERT_EQ(0, ioas_map_fixed(iommufd, link.out_ioas_id, self->buf,
+				    8 * PG, IOVA));
+	ASSERT_EQ(3, mdev_pin(self, IOVA + 4 * PG, 3, PROT_R, 0));
+	ASSERT_EQ(MAGIC + 6, self->out[2]);
+	ASSERT_EQ(0, ioas_unmap(iommufd, link.out_ioas_id, IOVA, 8 * PG,
+				&unmapped));
+	ASSERT_EQ(8 * PG, unmapped);
+	ASSERT_LE(1, mdev_status(self->device).unmap_calls);
+	ASSERT_EQ(0, mdev_status(self->device).npinned);
+	/* The container sees it gone too. */
+	ASSERT_EQ(-EINVAL, mdev_pin(self, IOVA, 1, PROT_R, 0));
+	close(iommufd);
+}
+
 #define FAIL_NTH_MAX 2000
 
 /*
