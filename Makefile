@@ -135,10 +135,27 @@ $(call standin_dir,$(1))/iommufd.ko: $(ROOT)/tools/vm/intree_iommufd.c | deps
 endef
 $(foreach k,$(sort $(KVER) $(KVERS_CHECK)),$(eval $(call standin_rule,$(k))))
 
+# test_mdev.ko, per kernel: an emulated (mdev) VFIO device for the
+# real-device boots' mdev suite (tools/vm/test_mdev.c); run-vm.sh packs
+# it with that kernel's mdev.ko.
+test_mdev_ko = $(BUILD)/mod/$(1)/test_mdev/test_mdev.ko
+define test_mdev_rule
+$(call test_mdev_ko,$(1)): $(ROOT)/tools/vm/test_mdev.c \
+		$(ROOT)/tools/vm/test_mdev.h | deps
+	$(Q)mkdir -p $$(dir $$@)
+	$(Q)ln -sf $(ROOT)/tools/vm/test_mdev.c $(ROOT)/tools/vm/test_mdev.h \
+		$$(dir $$@)
+	$(Q)echo 'obj-m := test_mdev.o' > $$(dir $$@)/Kbuild
+	$(Q)$(MAKE) -C $(if $(filter $(KVER),$(1)),$(KDIR),/lib/modules/$(1)/build) \
+		M=$$(dir $$@) W=1 modules
+endef
+$(foreach k,$(sort $(KVER) $(KVERS_CHECK)),$(eval $(call test_mdev_rule,$(k))))
+
 modules: $(call mod_ko,$(KVER),test) $(call mod_ko,$(KVER),release) \
-	 $(call standin_dir,$(KVER))/iommufd.ko
+	 $(call standin_dir,$(KVER))/iommufd.ko $(call test_mdev_ko,$(KVER))
 modules-all: $(foreach k,$(KVERS_CHECK),$(foreach v,test release,\
-	 $(call mod_ko,$(k),$(v))) $(call standin_dir,$(k))/iommufd.ko)
+	 $(call mod_ko,$(k),$(v))) $(call standin_dir,$(k))/iommufd.ko \
+	 $(call test_mdev_ko,$(k)))
 
 # --- Userspace: selftests on the kselftest harness, and tools.
 selftests: $(SELFTEST_BINS)

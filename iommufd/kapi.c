@@ -5,7 +5,8 @@
  * holding one IOAS, its compat IOAS, which the container's ioctls act on
  * with VFIO type1 semantics (vfio_compat.c), and the iommu_groups
  * attached to the container as device objects (group_dev.c) translated
- * through that IOAS. Everything here may sleep.
+ * through that IOAS, and an access on that IOAS for the container's
+ * emulated (mdev) devices. Everything here may sleep.
  */
 #include <linux/iommu.h>
 #include <linux/module.h>
@@ -13,6 +14,7 @@
 #include "group_dev.h"
 #include "iommufd_private.h"
 #include "kapi.h"
+#include "pages.h"
 #include "vfio_compat.h"
 
 /**
@@ -129,3 +131,99 @@ phys_addr_t iommufd_kapi_group_iova_to_phys(struct iommufd_group *igroup,
 	return domain ? iommu_iova_to_phys(domain, iova) : 0;
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_kapi_group_iova_to_phys, IOMMUFD_OOT);
+
+/**
+ * iommufd_kapi_access_create - an access on the compat IOAS of @ictx
+ * @ictx: a context of iommufd_kapi_ctx_create()
+ * @unmap: called before an unmap removes pages pinned through the access
+ * @data: passed back to @unmap
+ *
+ * For a container's emulated devices, which pin pages and read and write
+ * memory by IOVA with no IOMMU. The caller destroys it with
+ * iommufd_kapi_access_destroy() before it destroys @ictx. Returns it or
+ * an ERR_PTR: -ENOMEM, or -EINVAL if a mapping is not page aligned.
+ */
+struct iommufd_access *iommufd_kapi_access_create(struct iommufd_ctx *ictx,
+						  iommufd_kapi_unmap_fn unmap,
+						  void *data)
+{
+	struct iommufd_access_ops *ops;
+	struct iommufd_access *access;
+	u32 ioas_id;
+	int rc;
+
+	rc = iommufd_vfio_compat_ioas_get_id(ictx, &ioas_id);
+	if (rc)
+		return ERR_PTR(rc);
+	/* The access keeps a pointer to its ops: one set per access. */
+	ops = kzalloc(sizeof(*ops), GFP_KERNEL_ACCOUNT);
+	if (!ops)
+		return ERR_PTR(-ENOMEM);
+	ops->unmap = unmap;
+	access = iommufd_access_create(ictx, ioas_id, ops, data);
+	if (IS_ERR(access)) {
+		kfree(ops);
+		return ERR_PTR(PTR_ERR(access) == -EADDRINUSE ? -EINVAL :
+			       PTR_ERR(access));
+	}
+	return access;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_kapi_access_create, IOMMUFD_OOT);
+
+/* Every pin must have been undone. */
+void iommufd_kapi_access_destroy(struct iommufd_access *access)
+{
+	const struct iommufd_access_ops *ops = access->ops;
+
+	iommufd_access_destroy(access);
+	kfree(ops);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_kapi_access_destroy, IOMMUFD_OOT);
+
+/**
+ * iommufd_kapi_access_pin - pin the page at @iova
+ * @access: an access of iommufd_kapi_access_create()
+ * @iova: page aligned
+ * @page: receives the page
+ * @write: the caller will write to it
+ *
+ * One page a call, so that pins are undone page by page in any grouping,
+ * as VFIO's emulated devices do. Returns -EINVAL if @iova is not mapped
+ * (VFIO type1's errno), -EPERM if the mapping does not allow the access,
+ * or the pages layer's error (-ENOMEM, over RLIMIT_MEMLOCK, -EFAULT).
+ */
+int iommufd_kapi_access_pin(struct iommufd_access *access, unsigned long iova,
+			    struct page **page, bool write)
+{
+	int rc;
+
+	rc = iommufd_access_pin_pages(access, iova, PAGE_SIZE, page, write);
+	return rc == -ENOENT ? -EINVAL : rc;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_kapi_access_pin, IOMMUFD_OOT);
+
+/* Undo one successful iommufd_kapi_access_pin() of @iova. */
+void iommufd_kapi_access_unpin(struct iommufd_access *access,
+			       unsigned long iova)
+{
+	iommufd_access_unpin_pages(access, iova, PAGE_SIZE);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_kapi_access_unpin, IOMMUFD_OOT);
+
+/*
+ * Copy @length bytes between @data and the memory behind @iova, which
+ * may belong to another process than current's. -EINVAL if the range is
+ * not fully mapped or wraps (VFIO type1's errno), -EPERM if the mapping does not
+ * allow the direction, -EFAULT if the memory is gone.
+ */
+int iommufd_kapi_access_rw(struct iommufd_access *access, unsigned long iova,
+			   void *data, size_t length, bool write)
+{
+	int rc;
+
+	rc = iommufd_access_rw(access, iova, data, length,
+			       write ? IOPT_RW_WRITE : 0);
+	/* Type1 finds no mapping at all for a range past the IOVA space. */
+	return rc == -ENOENT || rc == -EOVERFLOW ? -EINVAL : rc;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_kapi_access_rw, IOMMUFD_OOT);

@@ -12,9 +12,11 @@
 
 struct file;
 struct iommu_group;
+struct iommufd_access;
 struct iommufd_ctx;
 struct iommufd_group;
 struct module;
+struct page;
 
 /**
  * struct iommufd_link_ops - how IOMMU_VFIO_LINK finds a container's context
@@ -45,5 +47,23 @@ struct iommufd_group *iommufd_kapi_group_attach(struct iommufd_ctx *ictx,
 void iommufd_kapi_group_detach(struct iommufd_group *igroup);
 phys_addr_t iommufd_kapi_group_iova_to_phys(struct iommufd_group *igroup,
 					    unsigned long iova);
+
+/*
+ * Called before an unmap removes [iova, iova + length - 1] while pages
+ * there may be pinned through the access: unpin them before returning.
+ */
+typedef void (*iommufd_kapi_unmap_fn)(void *data, unsigned long iova,
+				      unsigned long length);
+
+struct iommufd_access *iommufd_kapi_access_create(struct iommufd_ctx *ictx,
+						  iommufd_kapi_unmap_fn unmap,
+						  void *data);
+void iommufd_kapi_access_destroy(struct iommufd_access *access);
+int iommufd_kapi_access_pin(struct iommufd_access *access, unsigned long iova,
+			    struct page **page, bool write);
+void iommufd_kapi_access_unpin(struct iommufd_access *access,
+			       unsigned long iova);
+int iommufd_kapi_access_rw(struct iommufd_access *access, unsigned long iova,
+			   void *data, size_t length, bool write);
 
 #endif

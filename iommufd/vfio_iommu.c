@@ -14,6 +14,9 @@
  * (kapi.c) whose compat IOAS its ioctls act on with type1's semantics;
  * each attached group's devices are device objects of that context,
  * translated by paging domains of the group's own IOMMU driver.
+ * Emulated (mdev) groups have no IOMMU: their devices pin pages and read
+ * and write memory by IOVA through one access on that IOAS, with type1's
+ * rules (pin_pages, unpin_pages, dma_rw below).
  *
  * VFIO holds a reference on this module for every container it serves,
  * so it cannot be unloaded under one; once it is unloaded, new
@@ -29,6 +32,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/overflow.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -54,18 +58,42 @@ MODULE_PARM_DESC(allow_unsafe_interrupts,
  * @ictx: its context; the compat IOAS is its address space
  * @groups: struct oot_group, the groups attached
  * @node: in oot_containers
+ * @v2: TYPE1v2 semantics (TYPE1v2 or our own type): emulated devices may
+ *	pin pages only then, as with type1
+ * @nemulated: emulated groups in @groups; the access exists while > 0.
+ *	Changed under oot_lock.
+ * @dev_lock: guards @devices and writes of @ndevices. Held while calling
+ *	their dma_unmap, which takes the driver's locks and then @pin_lock:
+ *	so never taken under either (pin_pages reads @ndevices unlocked).
+ * @devices: struct vfio_device by iommu_entry, the open devices with a
+ *	dma_unmap callback: those that may pin
+ * @ndevices: the length of @devices
+ * @pin_lock: guards @access and @pins
+ * @access: pins and reads/writes for the emulated devices, on the compat
+ *	IOAS; NULL without emulated groups
+ * @pins: the pins of @access by IOVA page number; each value
+ *	(xa_mk_value) counts the pins of that page not yet undone
  */
 struct oot_container {
 	struct iommufd_ctx *ictx;
 	struct list_head groups;
 	struct list_head node;
+	bool v2;
+	unsigned int nemulated;
+	struct mutex dev_lock; /* devices, ndevices writes; see above */
+	struct list_head devices;
+	unsigned int ndevices;
+	struct mutex pin_lock; /* access, pins */
+	struct iommufd_access *access;
+	struct xarray pins;
 };
 
 /**
  * struct oot_group - a group attached to a container of ours
  * @node: in its container's @groups
  * @group: the group; VFIO holds it while it is attached
- * @igroup: its devices in the container's context
+ * @igroup: its devices in the container's context; NULL for an emulated
+ *	group, whose devices use the container's access
  */
 struct oot_group {
 	struct list_head node;
@@ -101,6 +129,11 @@ static void *oot_open(unsigned long type)
 	if (!container)
 		return ERR_PTR(-ENOMEM);
 	INIT_LIST_HEAD(&container->groups);
+	INIT_LIST_HEAD(&container->devices);
+	mutex_init(&container->dev_lock);
+	mutex_init(&container->pin_lock);
+	xa_init(&container->pins);
+	container->v2 = type != VFIO_TYPE1_IOMMU;
 	container->ictx = iommufd_kapi_ctx_create();
 	if (IS_ERR(container->ictx)) {
 		rc = PTR_ERR(container->ictx);
@@ -120,6 +153,8 @@ static void *oot_open(unsigned long type)
 err_ctx:
 	iommufd_kapi_ctx_destroy(container->ictx);
 err_free:
+	mutex_destroy(&container->pin_lock);
+	mutex_destroy(&container->dev_lock);
 	kfree(container);
 	return ERR_PTR(rc);
 }
@@ -133,7 +168,11 @@ static void oot_release(void *data)
 	list_del(&container->node);
 	mutex_unlock(&oot_lock);
 	WARN_ON(!list_empty(&container->groups));
+	WARN_ON(container->access || !xa_empty(&container->pins));
 	iommufd_kapi_ctx_destroy(container->ictx);
+	xa_destroy(&container->pins);
+	mutex_destroy(&container->pin_lock);
+	mutex_destroy(&container->dev_lock);
 	kfree(container);
 }
 
@@ -246,12 +285,88 @@ static struct oot_group *oot_find_group(struct oot_container *container,
 }
 
 /*
+ * An emulated device's dma_unmap, for every registered device, before an
+ * unmap removes [iova, iova + length - 1] where the access has pins: each
+ * unpins what it pinned there (type1 calls them the same way). From the
+ * access's unmap callback, with no lock of ours held.
+ */
+static void oot_emulated_unmap(void *data, unsigned long iova,
+			       unsigned long length)
+{
+	struct oot_container *container = data;
+	struct vfio_device *vdev;
+
+	mutex_lock(&container->dev_lock);
+	list_for_each_entry(vdev, &container->devices, iommu_entry)
+		vdev->ops->dma_unmap(vdev, iova, length);
+	mutex_unlock(&container->dev_lock);
+}
+
+/*
+ * Undo every pin of the access, pin_lock held. The devices unpin in their
+ * close_device, before VFIO lets the group go: pins left here belong to a
+ * driver that forgot them, and must not outlive the container.
+ */
+static void oot_unpin_all(struct oot_container *container)
+{
+	unsigned long index;
+	void *entry;
+
+	lockdep_assert_held(&container->pin_lock);
+	xa_for_each(&container->pins, index, entry) {
+		unsigned long n = xa_to_value(entry);
+
+		while (n--)
+			iommufd_kapi_access_unpin(container->access,
+						  index << PAGE_SHIFT);
+		xa_erase(&container->pins, index);
+		cond_resched();
+	}
+}
+
+/* The first emulated group of @container: its access. oot_lock held. */
+static int oot_emulated_get(struct oot_container *container)
+{
+	struct iommufd_access *access;
+
+	lockdep_assert_held(&oot_lock);
+	if (container->nemulated++)
+		return 0;
+	access = iommufd_kapi_access_create(container->ictx,
+					    oot_emulated_unmap, container);
+	if (IS_ERR(access)) {
+		container->nemulated--;
+		return PTR_ERR(access);
+	}
+	mutex_lock(&container->pin_lock);
+	container->access = access;
+	mutex_unlock(&container->pin_lock);
+	return 0;
+}
+
+/* The last emulated group left: no pins, no access. oot_lock held. */
+static void oot_emulated_put(struct oot_container *container)
+{
+	struct iommufd_access *access;
+
+	lockdep_assert_held(&oot_lock);
+	if (--container->nemulated)
+		return;
+	mutex_lock(&container->pin_lock);
+	oot_unpin_all(container);
+	access = container->access;
+	container->access = NULL;
+	mutex_unlock(&container->pin_lock);
+	iommufd_kapi_access_destroy(access);
+}
+
+/*
  * VFIO owns @group's DMA already (it holds the group on its blocking
  * domain). Refusals are type1's: EPERM for MSIs that are not isolated,
  * EINVAL for a group attached already or whose reserved regions or
- * aperture clash with the mappings. Emulated (mdev) groups need
- * pin_pages, which this driver does not offer yet: EOPNOTSUPP, and VFIO
- * goes on to the next driver (type1, if loaded) at VFIO_SET_IOMMU.
+ * aperture clash with the mappings. An emulated (mdev) group gets no
+ * domain: its devices use the container's access. No-IOMMU groups are
+ * VFIO's own driver's: EOPNOTSUPP, and VFIO asks the next driver.
  */
 static int oot_attach_group(void *data, struct iommu_group *group,
 			    enum vfio_group_type type)
@@ -260,9 +375,9 @@ static int oot_attach_group(void *data, struct iommu_group *group,
 	struct oot_group *entry;
 	int rc;
 
-	if (type != VFIO_IOMMU)
+	if (type != VFIO_IOMMU && type != VFIO_EMULATED_IOMMU)
 		return -EOPNOTSUPP;
-	if (!READ_ONCE(allow_unsafe_interrupts) &&
+	if (type == VFIO_IOMMU && !READ_ONCE(allow_unsafe_interrupts) &&
 	    !compat_iommu_group_has_isolated_msi(group)) {
 		pr_warn_ratelimited("group %d: no interrupt remapping; the allow_unsafe_interrupts parameter accepts it anyway\n",
 				    iommu_group_id(group));
@@ -277,10 +392,17 @@ static int oot_attach_group(void *data, struct iommu_group *group,
 	rc = -EINVAL;
 	if (oot_find_group(container, group))
 		goto err_unlock;
-	entry->igroup = iommufd_kapi_group_attach(container->ictx, group);
-	if (IS_ERR(entry->igroup)) {
-		rc = PTR_ERR(entry->igroup);
-		goto err_unlock;
+	if (type == VFIO_EMULATED_IOMMU) {
+		rc = oot_emulated_get(container);
+		if (rc)
+			goto err_unlock;
+	} else {
+		entry->igroup = iommufd_kapi_group_attach(container->ictx,
+							  group);
+		if (IS_ERR(entry->igroup)) {
+			rc = PTR_ERR(entry->igroup);
+			goto err_unlock;
+		}
 	}
 	list_add_tail(&entry->node, &container->groups);
 	mutex_unlock(&oot_lock);
@@ -299,13 +421,197 @@ static void oot_detach_group(void *data, struct iommu_group *group)
 
 	mutex_lock(&oot_lock);
 	entry = oot_find_group(container, group);
-	if (entry)
+	if (entry) {
 		list_del(&entry->node);
+		if (!entry->igroup)
+			oot_emulated_put(container);
+	}
 	mutex_unlock(&oot_lock);
 	if (WARN_ON(!entry))
 		return;
-	iommufd_kapi_group_detach(entry->igroup);
+	if (entry->igroup)
+		iommufd_kapi_group_detach(entry->igroup);
 	kfree(entry);
+}
+
+/* Count one more pin of the page at @iova. pin_lock held. */
+static int oot_pins_inc(struct oot_container *container, unsigned long iova)
+{
+	unsigned long index = iova >> PAGE_SHIFT;
+	void *old = xa_load(&container->pins, index);
+	unsigned long n = old ? xa_to_value(old) : 0;
+
+	return xa_err(xa_store(&container->pins, index, xa_mk_value(n + 1),
+			       GFP_KERNEL_ACCOUNT));
+}
+
+/*
+ * Undo one pin of the page at @iova, if it has one: as with type1,
+ * unpinning what is not pinned does nothing. pin_lock held.
+ */
+static void oot_unpin_one(struct oot_container *container, unsigned long iova)
+{
+	unsigned long index = iova >> PAGE_SHIFT;
+	void *old = xa_load(&container->pins, index);
+	unsigned long n = old ? xa_to_value(old) : 0;
+
+	if (!n)
+		return;
+	iommufd_kapi_access_unpin(container->access, iova);
+	if (n == 1)
+		xa_erase(&container->pins, index);
+	else
+		xa_store(&container->pins, index, xa_mk_value(n - 1),
+			 GFP_KERNEL);
+}
+
+static unsigned long oot_page_iova(unsigned long iova, int i)
+{
+	return iova + ((unsigned long)i << PAGE_SHIFT);
+}
+
+/* Pin the page at @iova, counted. pin_lock held. */
+static int oot_pin_one(struct oot_container *container, unsigned long iova,
+		       struct page **page, bool write)
+{
+	int rc;
+
+	rc = iommufd_kapi_access_pin(container->access, iova, page, write);
+	if (rc)
+		return rc;
+	rc = oot_pins_inc(container, iova);
+	if (rc)
+		iommufd_kapi_access_unpin(container->access, iova);
+	return rc;
+}
+
+/*
+ * vfio_pin_pages() of an emulated device: the @npage pages from
+ * @user_iova (rounded down to its page), each mapped with at least @prot.
+ * Type1's rules and errnos: EACCES in a v1 container; EINVAL with no
+ * device that can be told to unpin, or where nothing is mapped; EPERM
+ * where the mapping lacks @prot; E2BIG over VFIO_PIN_PAGES_MAX_ENTRIES.
+ * All or nothing; returns @npage.
+ */
+static int oot_pin_pages(void *data, struct iommu_group *group,
+			 dma_addr_t user_iova, int npage, int prot,
+			 struct page **pages)
+{
+	struct oot_container *container = data;
+	unsigned long iova, end;
+	int i, rc;
+
+	if (!pages || npage <= 0)
+		return -EINVAL;
+	if (!container->v2)
+		return -EACCES;
+	if (npage > VFIO_PIN_PAGES_MAX_ENTRIES)
+		return -E2BIG;
+	/* type1 compares the mapping's protection with all of @prot. */
+	if (prot & ~(IOMMU_READ | IOMMU_WRITE))
+		return -EPERM;
+	iova = ALIGN_DOWN(user_iova, PAGE_SIZE);
+	if (user_iova > ULONG_MAX ||
+	    check_add_overflow(iova, (unsigned long)npage << PAGE_SHIFT, &end))
+		return -EINVAL;
+	/* type1 pins only for devices it can ask to unpin. */
+	if (!READ_ONCE(container->ndevices))
+		return -EINVAL;
+
+	mutex_lock(&container->pin_lock);
+	rc = container->access ? 0 : -EINVAL;
+	for (i = 0; !rc && i < npage; i++) {
+		rc = oot_pin_one(container, oot_page_iova(iova, i), &pages[i],
+				 prot & IOMMU_WRITE);
+		if (rc)
+			break;
+		cond_resched();
+	}
+	/* All or nothing: pages [0, i) are pinned. */
+	if (rc) {
+		while (i--)
+			oot_unpin_one(container, oot_page_iova(iova, i));
+	}
+	/*
+	 * Dirty tracking hook. type1 marks the pages of a write pin dirty
+	 * while VFIO_IOMMU_DIRTY_PAGES tracking is on. Here nothing is
+	 * marked: with no domain that tracks, the container reports every
+	 * mapped page dirty (vfio_compat.c), which covers these pages. Left
+	 * to the dirty tracking work: marking [iova, end) here when prot
+	 * has IOMMU_WRITE, so that a container with both an emulated group
+	 * and a domain that tracks dirty pages in hardware does not miss
+	 * what the emulated device wrote.
+	 */
+	mutex_unlock(&container->pin_lock);
+	return rc ? rc : npage;
+}
+
+/* vfio_unpin_pages(): undo one pin of each of the pages; type1's rules. */
+static void oot_unpin_pages(void *data, dma_addr_t user_iova, int npage)
+{
+	struct oot_container *container = data;
+	unsigned long iova = ALIGN_DOWN(user_iova, PAGE_SIZE);
+	int i;
+
+	if (user_iova > ULONG_MAX || npage <= 0)
+		return;
+	mutex_lock(&container->pin_lock);
+	for (i = 0; container->access && i < npage; i++) {
+		oot_unpin_one(container, oot_page_iova(iova, i));
+		cond_resched();
+	}
+	mutex_unlock(&container->pin_lock);
+}
+
+/*
+ * A device was opened: one that can pin (it has dma_unmap) must hear of
+ * unmaps from now on. VFIO serialises this with the group's users.
+ */
+static void oot_register_device(void *data, struct vfio_device *vdev)
+{
+	struct oot_container *container = data;
+
+	if (!vdev->ops->dma_unmap)
+		return;
+	mutex_lock(&container->dev_lock);
+	list_add(&vdev->iommu_entry, &container->devices);
+	WRITE_ONCE(container->ndevices, container->ndevices + 1);
+	mutex_unlock(&container->dev_lock);
+}
+
+/* After its close_device, which has unpinned what it pinned. */
+static void oot_unregister_device(void *data, struct vfio_device *vdev)
+{
+	struct oot_container *container = data;
+
+	if (!vdev->ops->dma_unmap)
+		return;
+	mutex_lock(&container->dev_lock);
+	list_del(&vdev->iommu_entry);
+	WRITE_ONCE(container->ndevices, container->ndevices - 1);
+	mutex_unlock(&container->dev_lock);
+}
+
+/*
+ * vfio_dma_rw(): copy between @buf and the memory behind @user_iova,
+ * which may be another process's. As type1: also in v1 containers;
+ * EINVAL where nothing is mapped, EPERM where the mapping does not
+ * allow the direction.
+ */
+static int oot_dma_rw(void *data, dma_addr_t user_iova, void *buf,
+		      size_t count, bool write)
+{
+	struct oot_container *container = data;
+	int rc;
+
+	if (!count || user_iova > ULONG_MAX)
+		return -EINVAL;
+	mutex_lock(&container->pin_lock);
+	rc = container->access ?
+		     iommufd_kapi_access_rw(container->access, user_iova, buf,
+					    count, write) : -EINVAL;
+	mutex_unlock(&container->pin_lock);
+	return rc;
 }
 
 static const struct vfio_iommu_driver_ops oot_ops = {
@@ -316,6 +622,11 @@ static const struct vfio_iommu_driver_ops oot_ops = {
 	.ioctl = oot_ioctl,
 	.attach_group = oot_attach_group,
 	.detach_group = oot_detach_group,
+	.pin_pages = oot_pin_pages,
+	.unpin_pages = oot_unpin_pages,
+	.register_device = oot_register_device,
+	.unregister_device = oot_unregister_device,
+	.dma_rw = oot_dma_rw,
 };
 
 #ifdef CONFIG_IOMMUFD_OOT_TEST
@@ -338,7 +649,8 @@ static phys_addr_t oot_translate(int group_id, unsigned long iova)
 	mutex_lock(&oot_lock);
 	list_for_each_entry(container, &oot_containers, node) {
 		list_for_each_entry(entry, &container->groups, node) {
-			if (iommu_group_id(entry->group) != group_id)
+			if (iommu_group_id(entry->group) != group_id ||
+			    !entry->igroup)
 				continue;
 			phys = iommufd_kapi_group_iova_to_phys(entry->igroup,
 							       iova);

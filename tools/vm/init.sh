@@ -150,7 +150,7 @@ vfio_setup() {
 	[ -n "$vfio_ready" ] && return 0
 	[ -f /lib/vfio/vfio.order ] || return 1
 	for m in $(cat /lib/vfio/iommu.order /lib/vfio/vfio.order \
-		   2>/dev/null); do
+		   /lib/vfio/mdev.order 2>/dev/null); do
 		insmod_logged "/lib/vfio/$m.ko" || return 1
 	done
 	n=0

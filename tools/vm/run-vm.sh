@@ -87,6 +87,7 @@ is_real_device_suite() {
 	case "$1" in
 	iommufd_vfio_edu|iommufd_vfio_backend|iommufd_vfio_link|iommufdctl_vfio)
 		return 0 ;;
+	iommufd_vfio_mdev) return 0 ;;
 	esac
 	return 1
 }
@@ -109,6 +110,11 @@ real_device_suites() {
 	[ -x "$BUILD/selftests/iommufd_vfio_backend" ] && {
 		echo "vfio-oot-test iommufd_vfio_backend"
 		echo "vfio-both-test iommufd_vfio_backend"
+	}
+	# Emulated (mdev) devices: stock type1 for comparison, ours.
+	[ -x "$BUILD/selftests/iommufd_vfio_mdev" ] && {
+		echo "vfio-type1 iommufd_vfio_mdev"
+		echo "vfio-oot-test iommufd_vfio_mdev"
 	}
 	# iommufdctl's VFIO commands by hand, on our release pair; their
 	# expected output (IOVA ranges, MSI window) is emulated VT-d's.
@@ -155,6 +161,15 @@ pack_vfio() {
 	if [ "$iommu" = virtio ]; then
 		pack_module drivers/iommu/virtio-iommu "$dir" iommu.order ||
 			return 1
+	fi
+	# The mdev suite's emulated device: mdev.ko of this kernel
+	# (mdev.order) and our test-only test_mdev.ko, if built.
+	local tm=$BUILD/mod/$kver/test_mdev/test_mdev.ko
+	if [ -r "$tm" ]; then
+		pack_module drivers/vfio/mdev/mdev "$dir" mdev.order ||
+			return 1
+		cp "$tm" "$dir/"
+		echo test_mdev >> "$dir/mdev.order"
 	fi
 }
 
