@@ -57,6 +57,7 @@
 #include <stdint.h>
 #include <time.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -851,6 +852,78 @@ TEST_F(edu, unmap_blocks_device_writes_and_reads)
 	ASSERT_EQ(0, dma_map(self->c, IN(self), IOVA_IN, PAGE_SZ, RW));
 	ASSERT_EQ(0, edu_copy(&self->e, IOVA_IN, IOVA_OUT, 1024));
 	ASSERT_TRUE(is_pattern(OUT(self), 1024, 0, 3));
+}
+
+/* A thread that maps and unmaps one range until told to stop. */
+struct flipper {
+	int c;
+	void *va;
+	__u64 iova;
+	size_t len;
+	bool stop;	/* atomic: set by the test, read by the thread */
+	long flips;
+	int rc;
+};
+
+static void *flip_mapping(void *arg)
+{
+	struct flipper *f = arg;
+	__u64 unmapped;
+
+	while (!__atomic_load_n(&f->stop, __ATOMIC_RELAXED) && !f->rc) {
+		f->rc = dma_map(f->c, f->va, f->iova, f->len, RW);
+		if (!f->rc)
+			f->rc = dma_unmap(f->c, f->iova, f->len, &unmapped);
+		if (!f->rc && unmapped != f->len)
+			f->rc = -EIO;
+		f->flips++;
+	}
+	return NULL;
+}
+
+/*
+ * UNMAP racing the device's DMA: one thread maps and unmaps a page of
+ * the output over and over while edu writes into it. Every transfer
+ * ends; whatever lands is the data, in that page alone (the guards
+ * around it keep their sentinel); no map or unmap fails; and when it is
+ * over the charge is back where it started (the fixture's teardown).
+ */
+TEST_F_TIMEOUT(edu, unmap_racing_device_dma_leaves_nothing_behind, 120)
+{
+	struct flipper f = {
+		.c = self->c, .va = OUT(self) + PAGE_SZ, .iova = IOVA_OUT,
+		.len = PAGE_SZ,
+	};
+	int landed = 0, i;
+	pthread_t thread;
+
+	ASSERT_EQ(0, dma_map(self->c, IN(self), IOVA_IN, PAGE_SZ, RW));
+	fill_pattern(IN(self), PAGE_SZ, 0, 7);
+	ASSERT_EQ(0, edu_pull(&self->e, IOVA_IN, 0, 1024));
+	memset(OUT(self), SENTINEL, 3 * PAGE_SZ);
+	ASSERT_EQ(0, pthread_create(&thread, NULL, flip_mapping, &f));
+	for (i = 0; i != 40; i++) {
+		ASSERT_EQ(0, edu_push(&self->e, 0, IOVA_OUT, 1024));
+		if (is_pattern(OUT(self) + PAGE_SZ, 1024, 0, 7))
+			landed++;
+		else
+			ASSERT_TRUE(all_bytes(OUT(self) + PAGE_SZ, 1024,
+					      SENTINEL));
+		memset(OUT(self) + PAGE_SZ, SENTINEL, PAGE_SZ);
+	}
+	__atomic_store_n(&f.stop, true, __ATOMIC_RELAXED);
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ(0, f.rc);
+	ASSERT_TRUE(all_bytes(OUT(self), PAGE_SZ, SENTINEL));
+	ASSERT_TRUE(all_bytes(OUT(self) + 2 * PAGE_SZ, PAGE_SZ, SENTINEL));
+	TH_LOG("%d of 40 transfers landed during %ld map/unmap flips", landed,
+	       f.flips);
+	ASSERT_LT(40, f.flips);
+
+	/* Mapped for good: every transfer lands again. */
+	ASSERT_EQ(0, dma_map(self->c, f.va, IOVA_OUT, PAGE_SZ, RW));
+	ASSERT_EQ(0, edu_push(&self->e, 0, IOVA_OUT, 1024));
+	ASSERT_TRUE(is_pattern(OUT(self) + PAGE_SZ, 1024, 0, 7));
 }
 
 TEST_F(edu, read_only_mapping_blocks_device_writes)
