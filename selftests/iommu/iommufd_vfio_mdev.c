@@ -742,6 +742,62 @@ TEST_F(mdev, dirty_with_real_group)
 }
 
 /*
+ * Ours only: a mock domain that tracks (made through a /dev/iommu fd
+ * linked to the container, on its IOAS) next to the emulated group. The
+ * container reports what the mock domain saw written and, beside it,
+ * what the emulated device pinned or wrote through dma_rw.
+ */
+TEST_F(mdev, dirty_pins_next_to_tracking_domain)
+{
+	struct iommu_vfio_link link = { .size = sizeof(link) };
+	__u64 bm[1], one = 1, val = 3;
+	__u32 hwpt_id;
+	int iommufd;
+
+	if (!ours_serves())
+		SKIP(return, "IOMMU_VFIO_LINK is ours");
+	ASSERT_EQ(0, open_device(_metadata, self, VFIO_TYPE1v2_IOMMU));
+	iommufd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, iommufd);
+	if (!iommufd_is_test_build(iommufd)) {
+		close(iommufd);
+		SKIP(return, "needs a test build");
+	}
+	link.container_fd = self->container;
+	ASSERT_EQ(0, ioctl(iommufd, IOMMU_VFIO_LINK, &link));
+	ASSERT_EQ(0, tcmd_mock_domain(iommufd, link.out_ioas_id, NULL,
+				      &hwpt_id, NULL));
+	ASSERT_EQ(0, vfio_map(self->container, self->buf, IOVA, 64 * PG, RW));
+	ASSERT_EQ(2, mdev_pin(self, IOVA + 2 * PG, 2, PROT_R | PROT_W, 0));
+	ASSERT_EQ(0, dirty_flag(self->container,
+				VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 64, bm, 1));
+	expect_bits(_metadata, bm, 1, (const int[]){ 2, 3, -1 });
+
+	ASSERT_EQ(1, mdev_pin(self, IOVA + 10 * PG, 1, PROT_R | PROT_W, 0));
+	ASSERT_EQ(0, mdev_unpin(self->device, IOVA + 10 * PG));
+	ASSERT_EQ(0, mdev_rw(self->device, IOVA + 20 * PG, &val, 8, true));
+	/* The mock device wrote page 30. */
+	ASSERT_EQ(0, tcmd(iommufd, IOMMU_TEST_OP_DIRTY, hwpt_id,
+			  &(struct iommu_test_cmd){ .dirty = {
+				.iova = IOVA + 30 * PG,
+				.length = PG,
+				.page_size = PG,
+				.uptr = (__u64)(uintptr_t)&one,
+			} }));
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 64, bm, 1));
+	expect_bits(_metadata, bm, 1, (const int[]){ 2, 3, 10, 20, 30, -1 });
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 64, bm, 1));
+	expect_bits(_metadata, bm, 1, (const int[]){ 2, 3, -1 });
+	ASSERT_EQ(0, mdev_unpin(self->device, IOVA + 2 * PG));
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 64, bm, 1));
+	expect_bits(_metadata, bm, 1, (const int[]){ -1 });
+	ASSERT_EQ(0, dirty_flag(self->container,
+				VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
+	close(iommufd);
+}
+
+/*
  * Through a /dev/iommu fd linked to the container (IOMMU_VFIO_LINK, ours
  * only): a map made there is what the emulated device pins, and an unmap
  * made there calls its dma_unmap first, as the container's own does.
