@@ -34,6 +34,7 @@
 #include "../../uapi/linux/iommufd.h"
 #include "bench.h"
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define SZ_4K 0x1000UL
 #define SZ_2M 0x200000UL
 #define SZ_1G 0x40000000UL
@@ -325,7 +326,7 @@ static void dirty_rows(void)
 	bm = malloc(16 * SZ_1G / SZ_4K / 8);
 	if (!bm)
 		die("malloc");
-	for (k = 0; k != sizeof(ranges) / sizeof(ranges[0]); k++) {
+	for (k = 0; k != ARRAY_SIZE(ranges); k++) {
 		for (b = 0; b != NR_BACKENDS; b++)
 			dirty_run(b, buf, ranges[k], bm, v[b]);
 		snprintf(name, sizeof(name), "dirty GET_BITMAP %lu GiB",
@@ -337,7 +338,6 @@ static void dirty_rows(void)
 }
 
 static const unsigned long checkpoints[] = { 1000, 10000, 100000, FILL };
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define NR_CHECKPOINTS ARRAY_SIZE(checkpoints)
 
 struct fill {
