@@ -26,6 +26,8 @@ struct iommufd_ctx *iommufd_ctx_alloc(void)
 	iommufd_objects_init(ictx);
 	ictx->account_mode = IOPT_ACCOUNT_USER;
 	iopt_pages_cache_init(&ictx->pages_cache);
+	mutex_init(&ictx->vfio_dirty_lock);
+	xa_init(&ictx->vfio_soft_dirty);
 	return ictx;
 }
 
@@ -49,6 +51,8 @@ void iommufd_ctx_unref(struct iommufd_ctx *ictx)
 	iommufd_fault_ctx_closed(ictx);
 	iommufd_objects_destroy_all(ictx);
 	iopt_pages_cache_drain(&ictx->pages_cache);
+	xa_destroy(&ictx->vfio_soft_dirty);
+	mutex_destroy(&ictx->vfio_dirty_lock);
 	kfree(ictx);
 	/* A file's context only: a container's is never linked. */
 	if (linked)

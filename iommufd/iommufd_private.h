@@ -15,6 +15,7 @@
 #define IOMMUFD_PRIVATE_H
 
 #include <linux/build_bug.h>
+#include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -65,6 +66,14 @@ struct page;
  *	type1's unmap rule, and on both entries to refuse dirty tracking.
  *	Written by VFIO_SET_IOMMU, which VFIO's core calls once before any
  *	other ioctl of the container.
+ * @vfio_dirty_lock: guards the three below; a leaf lock, taken under the
+ *	IOAS's locks and under the VFIO backend's pin_lock
+ * @vfio_soft_dirty: the container's dirty pages that no IOMMU sees, by
+ *	IOVA page number: pages emulated devices hold pinned, and pages
+ *	pinned or written through them since the last read (vfio_compat.c)
+ * @vfio_dirty_on: the container tracks (VFIO_IOMMU_DIRTY_PAGES START)
+ * @vfio_dirty_all: a group whose writes nobody tracked left while
+ *	tracking: every mapped page is dirty until tracking restarts
  *
  * Lock order, outermost first: (no ctx lock) -> xa_lock. Object-specific
  * locks are described next to their objects and are never taken with
@@ -80,6 +89,10 @@ struct iommufd_ctx {
 	struct iommufd_ioas *vfio_ioas;
 	bool vfio_type1_exact;
 	bool vfio_v1;
+	struct mutex vfio_dirty_lock; /* the three below */
+	struct xarray vfio_soft_dirty;
+	bool vfio_dirty_on;
+	bool vfio_dirty_all;
 };
 
 enum iommufd_object_type {

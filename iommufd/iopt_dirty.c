@@ -16,6 +16,7 @@
  * cleared, as upstream's walk does.
  */
 #include <linux/log2.h>
+#include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/uaccess.h>
 
@@ -138,6 +139,27 @@ static int dirty_merge(struct dirty_walk *walk, u64 __user *uwords,
 	return 0;
 }
 
+/*
+ * Write back, unchanged, one word in each page that @nwords words at
+ * @uwords span: that proves them all writable (fault_in_writeable()
+ * would not do: it stores zeroes), at a word a page instead of a copy of
+ * the whole window. A word across a page boundary proves both pages.
+ */
+static int dirty_prove_writable(u64 __user *uwords, const unsigned long *words,
+				unsigned long nwords)
+{
+	unsigned long i = 0;
+
+	while (i < nwords) {
+		unsigned long off = offset_in_page(uwords + i);
+
+		if (iommufd_copy_to_user(uwords + i, &words[i], sizeof(u64)))
+			return -EFAULT;
+		i += DIV_ROUND_UP(PAGE_SIZE - off, sizeof(u64));
+	}
+	return 0;
+}
+
 /* Read every ready area inside the window and merge what it reports. */
 static int dirty_read_window(struct io_pagetable *iopt,
 			     struct dirty_walk *walk, unsigned long nbits)
@@ -152,12 +174,10 @@ static int dirty_read_window(struct io_pagetable *iopt,
 
 	/*
 	 * Everything that can fail comes before the driver clears anything:
-	 * a failed window leaves its dirty state for the next read. Writing
-	 * the words back unchanged proves them writable (fault_in_writeable()
-	 * would not do: it stores zeroes).
+	 * a failed window leaves its dirty state for the next read.
 	 */
 	if (iommufd_copy_from_user(walk->words, uwords, nwords * sizeof(u64)) ||
-	    iommufd_copy_to_user(uwords, walk->words, nwords * sizeof(u64)))
+	    dirty_prove_writable(uwords, walk->words, nwords))
 		return -EFAULT;
 	bitmap_zero(walk->win.bits, nwords * BITS_PER_LONG);
 	walk->win.any = false;

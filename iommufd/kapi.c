@@ -73,6 +73,32 @@ long iommufd_kapi_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_kapi_vfio_ioctl, IOMMUFD_OOT);
 
+/* The emulated devices' dirtying, for the container's dirty pages. */
+int iommufd_kapi_vfio_pinned(struct iommufd_ctx *ictx, unsigned long iova)
+{
+	return iommufd_vfio_compat_pinned(ictx, iova);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_kapi_vfio_pinned, IOMMUFD_OOT);
+
+void iommufd_kapi_vfio_unpinned(struct iommufd_ctx *ictx, unsigned long iova)
+{
+	iommufd_vfio_compat_unpinned(ictx, iova);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_kapi_vfio_unpinned, IOMMUFD_OOT);
+
+void iommufd_kapi_vfio_written(struct iommufd_ctx *ictx, unsigned long iova,
+			       size_t length)
+{
+	iommufd_vfio_compat_written(ictx, iova, length);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_kapi_vfio_written, IOMMUFD_OOT);
+
+void iommufd_kapi_vfio_group_left(struct iommufd_ctx *ictx)
+{
+	iommufd_vfio_compat_group_left(ictx);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_kapi_vfio_group_left, IOMMUFD_OOT);
+
 /**
  * iommufd_kapi_group_attach - make @group translate through the compat IOAS
  * @ictx: a context of iommufd_kapi_ctx_create()

@@ -42,6 +42,11 @@ struct iommufd_ctx *iommufd_kapi_ctx_create(void);
 void iommufd_kapi_ctx_destroy(struct iommufd_ctx *ictx);
 long iommufd_kapi_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
 			     unsigned long arg);
+int iommufd_kapi_vfio_pinned(struct iommufd_ctx *ictx, unsigned long iova);
+void iommufd_kapi_vfio_unpinned(struct iommufd_ctx *ictx, unsigned long iova);
+void iommufd_kapi_vfio_written(struct iommufd_ctx *ictx, unsigned long iova,
+			       size_t length);
+void iommufd_kapi_vfio_group_left(struct iommufd_ctx *ictx);
 struct iommufd_group *iommufd_kapi_group_attach(struct iommufd_ctx *ictx,
 						struct iommu_group *group);
 void iommufd_kapi_group_detach(struct iommufd_group *igroup);

@@ -575,13 +575,155 @@ static int compat_dirty_range_whole(struct io_pagetable *iopt,
 	return 0;
 }
 
-/* Every mapped page is dirty: type1's answer where no IOMMU tracks. */
+/*
+ * The dirty pages no IOMMU sees (struct iommufd_ctx's vfio_soft_dirty),
+ * type1's pinned page scope: a page is reported while an emulated device
+ * holds it pinned, and once after it was pinned or written through
+ * dma_rw while tracking, even if unpinned since. Each page's value:
+ */
+enum {
+	COMPAT_SOFT_PINNED = 1 << 0,	/* an emulated device holds a pin */
+	COMPAT_SOFT_MARKED = 1 << 1,	/* dirtied since the last read */
+};
+
+/* Set and clear bits of the page at @index. vfio_dirty_lock held. */
+static int compat_soft_update(struct iommufd_ctx *ictx, unsigned long index,
+			      unsigned long set, unsigned long clear)
+{
+	void *old = xa_load(&ictx->vfio_soft_dirty, index);
+	unsigned long val = old ? xa_to_value(old) : 0;
+
+	lockdep_assert_held(&ictx->vfio_dirty_lock);
+	val = (val | set) & ~clear;
+	if (!val) {
+		xa_erase(&ictx->vfio_soft_dirty, index);
+		return 0;
+	}
+	return xa_err(xa_store(&ictx->vfio_soft_dirty, index, xa_mk_value(val),
+			       GFP_KERNEL_ACCOUNT));
+}
+
+/* Forget the marks of the pages of [@first, @last]. vfio_dirty_lock held. */
+static void compat_soft_unmark(struct iommufd_ctx *ictx, unsigned long first,
+			       unsigned long last)
+{
+	unsigned long index;
+	void *entry;
+
+	xa_for_each_range(&ictx->vfio_soft_dirty, index, entry,
+			  first >> PAGE_SHIFT, last >> PAGE_SHIFT) {
+		/* Only shrinks or erases an entry: cannot fail. */
+		compat_soft_update(ictx, index, 0, COMPAT_SOFT_MARKED);
+		cond_resched();
+	}
+}
+
+int iommufd_vfio_compat_pinned(struct iommufd_ctx *ictx, unsigned long iova)
+{
+	int rc;
+
+	mutex_lock(&ictx->vfio_dirty_lock);
+	rc = compat_soft_update(ictx, iova >> PAGE_SHIFT,
+				COMPAT_SOFT_PINNED |
+				(ictx->vfio_dirty_on ? COMPAT_SOFT_MARKED : 0),
+				0);
+	mutex_unlock(&ictx->vfio_dirty_lock);
+	return rc;
+}
+
+void iommufd_vfio_compat_unpinned(struct iommufd_ctx *ictx,
+				  unsigned long iova)
+{
+	mutex_lock(&ictx->vfio_dirty_lock);
+	compat_soft_update(ictx, iova >> PAGE_SHIFT, 0, COMPAT_SOFT_PINNED);
+	mutex_unlock(&ictx->vfio_dirty_lock);
+}
+
+/*
+ * type1 marks what dma_rw wrote while tracking. With no memory for a mark
+ * every page becomes dirty instead: never report less than was written.
+ */
+void iommufd_vfio_compat_written(struct iommufd_ctx *ictx, unsigned long iova,
+				 size_t length)
+{
+	unsigned long index, last;
+
+	if (!length || check_add_overflow(iova, length - 1, &last))
+		return;
+	mutex_lock(&ictx->vfio_dirty_lock);
+	for (index = iova >> PAGE_SHIFT;
+	     ictx->vfio_dirty_on && index <= last >> PAGE_SHIFT; index++) {
+		if (compat_soft_update(ictx, index, COMPAT_SOFT_MARKED, 0)) {
+			ictx->vfio_dirty_all = true;
+			break;
+		}
+		cond_resched();
+	}
+	mutex_unlock(&ictx->vfio_dirty_lock);
+}
+
+/*
+ * type1 marks every mapped page dirty when a group that could write
+ * unseen leaves while tracking. It does so per mapping, cleared as each
+ * is read; here every mapped page stays dirty until tracking restarts,
+ * which reports more, never less.
+ */
+void iommufd_vfio_compat_group_left(struct iommufd_ctx *ictx)
+{
+	mutex_lock(&ictx->vfio_dirty_lock);
+	if (ictx->vfio_dirty_on)
+		ictx->vfio_dirty_all = true;
+	mutex_unlock(&ictx->vfio_dirty_lock);
+}
+
+/* Tracking starts or stops: no marks, nothing dirty from before. */
+static void compat_soft_restart(struct iommufd_ctx *ictx, bool on)
+{
+	mutex_lock(&ictx->vfio_dirty_lock);
+	ictx->vfio_dirty_on = on;
+	ictx->vfio_dirty_all = false;
+	compat_soft_unmark(ictx, 0, ULONG_MAX);
+	mutex_unlock(&ictx->vfio_dirty_lock);
+}
+
+/*
+ * An iopt_dirty_read_fn: the pages of [@iova, @iova + @length) pinned
+ * now or marked, their marks cleared unless @flags has NO_CLEAR.
+ */
+static int compat_soft_read(void *ctx, unsigned long iova,
+			    unsigned long length, unsigned long flags,
+			    struct iommufd_dirty_bits *dirty)
+{
+	struct iommufd_ctx *ictx = ctx;
+	unsigned long last = iova + length - 1, index;
+	void *entry;
+
+	mutex_lock(&ictx->vfio_dirty_lock);
+	xa_for_each_range(&ictx->vfio_soft_dirty, index, entry,
+			  iova >> PAGE_SHIFT, last >> PAGE_SHIFT) {
+		unsigned long start = max(index << PAGE_SHIFT, iova);
+		unsigned long end = min((index << PAGE_SHIFT) + PAGE_SIZE - 1,
+					last);
+
+		iommufd_dirty_record(dirty, start, end - start + 1);
+		if (!(flags & IOPT_DIRTY_NO_CLEAR))
+			compat_soft_update(ictx, index, 0, COMPAT_SOFT_MARKED);
+		cond_resched();
+	}
+	mutex_unlock(&ictx->vfio_dirty_lock);
+	return 0;
+}
+
+/*
+ * Every mapped page is dirty: type1's answer where a group with an IOMMU
+ * domain cannot say what it wrote. The marks are read too.
+ */
 static int compat_all_dirty(void *ctx, unsigned long iova,
 			    unsigned long length, unsigned long flags,
 			    struct iommufd_dirty_bits *dirty)
 {
 	iommufd_dirty_record(dirty, iova, length);
-	return 0;
+	return compat_soft_read(ctx, iova, length, flags, NULL);
 }
 
 /*
@@ -611,8 +753,9 @@ static bool compat_dirty_hw(struct iommufd_ioas *ioas)
  * @data: the user's bitmap
  * @clear: start afresh for the range (GET_BITMAP), or not (an unmap)
  *
- * Holes are fine. With no HW page table, no device can have written:
- * nothing is reported.
+ * Holes are fine. Where every HW page table tracks (or there is none),
+ * their bits and the pages the emulated devices dirtied, type1's pinned
+ * page scope; otherwise every mapped page.
  */
 static int compat_read_dirty(struct iommufd_ioas *ioas, unsigned long iova,
 			     unsigned long size, unsigned long pgsize,
@@ -624,16 +767,18 @@ static int compat_read_dirty(struct iommufd_ioas *ioas, unsigned long iova,
 	int rc;
 
 	lockdep_assert_held(&ioas->mutex);
-	if (!compat_dirty_hw(ioas))
-		return iopt_read_dirty(&ioas->iopt, compat_all_dirty, NULL,
-				       iova, size, pgsize, data, flags);
+	if (READ_ONCE(ioas->ictx->vfio_dirty_all) || !compat_dirty_hw(ioas))
+		return iopt_read_dirty(&ioas->iopt, compat_all_dirty,
+				       ioas->ictx, iova, size, pgsize, data,
+				       flags);
 	list_for_each_entry(hwpt, &ioas->hwpts, ioas_node) {
 		rc = iommufd_hwpt_read_dirty(hwpt, iova, size, pgsize, data,
 					     flags);
 		if (rc)
 			return rc;
 	}
-	return 0;
+	return iopt_read_dirty(&ioas->iopt, compat_soft_read, ioas->ictx,
+			       iova, size, pgsize, data, flags);
 }
 
 /*
@@ -663,6 +808,21 @@ static int compat_unmap_dirty(struct iommufd_ioas *ioas,
 out_unlock:
 	mutex_unlock(&ioas->mutex);
 	return rc;
+}
+
+/* The marks of an unmapped range; the devices dropped their pins first. */
+static void compat_unmap_forget(struct iommufd_ctx *ictx,
+				const struct vfio_iommu_type1_dma_unmap *unmap)
+{
+	unsigned long last = ULONG_MAX;
+
+	if (!(unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL) &&
+	    unmap->iova + unmap->size - 1 >= unmap->iova)
+		last = unmap->iova + unmap->size - 1;
+	mutex_lock(&ictx->vfio_dirty_lock);
+	compat_soft_unmark(ictx, unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL ?
+			   0 : unmap->iova, last);
+	mutex_unlock(&ictx->vfio_dirty_lock);
 }
 
 /*
@@ -725,6 +885,9 @@ static int compat_unmap_dma(struct iommufd_ctx *ictx, void __user *arg)
 		rc = iopt_unmap(&ioas->iopt, unmap.iova, unmap.size,
 				&unmapped);
 	}
+	/* type1's marks go with the mappings. */
+	if (unmapped)
+		compat_unmap_forget(ictx, &unmap);
 	unmap.size = unmapped;
 	if (iommufd_copy_to_user(arg, &unmap, minsz))
 		rc = -EFAULT;
@@ -749,6 +912,7 @@ static void compat_dirty_start(struct iommufd_ioas *ioas)
 		list_for_each_entry(hwpt, &ioas->hwpts, ioas_node)
 			hwpt->container_dirty =
 				!iommufd_hwpt_dirty_enable_locked(hwpt, true);
+		compat_soft_restart(ioas->ictx, true);
 	}
 	mutex_unlock(&ioas->mutex);
 }
@@ -766,6 +930,7 @@ static void compat_dirty_stop(struct iommufd_ioas *ioas)
 				iommufd_hwpt_dirty_enable_locked(hwpt, false);
 			hwpt->container_dirty = false;
 		}
+		compat_soft_restart(ioas->ictx, false);
 	}
 	mutex_unlock(&ioas->mutex);
 }

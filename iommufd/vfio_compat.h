@@ -76,4 +76,18 @@ int iommufd_vfio_compat_set_ioas(struct iommufd_ctx *ictx, u32 ioas_id);
 int iommufd_vfio_compat_ioas_get_id(struct iommufd_ctx *ictx,
 				    u32 *out_ioas_id);
 
+/*
+ * What emulated devices do that dirties pages no IOMMU sees, told by the
+ * VFIO backend so that VFIO_IOMMU_DIRTY_PAGES reports it as type1 does:
+ * the page at @iova got its first pin (-ENOMEM: nothing recorded, the
+ * caller undoes the pin), lost its last pin, or [@iova, @iova + @length)
+ * was written by dma_rw; a group with an IOMMU domain left.
+ */
+int iommufd_vfio_compat_pinned(struct iommufd_ctx *ictx, unsigned long iova);
+void iommufd_vfio_compat_unpinned(struct iommufd_ctx *ictx,
+				  unsigned long iova);
+void iommufd_vfio_compat_written(struct iommufd_ctx *ictx, unsigned long iova,
+				 size_t length);
+void iommufd_vfio_compat_group_left(struct iommufd_ctx *ictx);
+
 #endif

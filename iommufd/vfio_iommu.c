@@ -320,6 +320,8 @@ static void oot_unpin_all(struct oot_container *container)
 			iommufd_kapi_access_unpin(container->access,
 						  index << PAGE_SHIFT);
 		xa_erase(&container->pins, index);
+		iommufd_kapi_vfio_unpinned(container->ictx,
+					   index << PAGE_SHIFT);
 		cond_resched();
 	}
 }
@@ -429,8 +431,11 @@ static void oot_detach_group(void *data, struct iommu_group *group)
 	mutex_unlock(&oot_lock);
 	if (WARN_ON(!entry))
 		return;
-	if (entry->igroup)
+	if (entry->igroup) {
 		iommufd_kapi_group_detach(entry->igroup);
+		/* What it wrote since the last read was never tracked. */
+		iommufd_kapi_vfio_group_left(container->ictx);
+	}
 	kfree(entry);
 }
 
@@ -458,11 +463,13 @@ static void oot_unpin_one(struct oot_container *container, unsigned long iova)
 	if (!n)
 		return;
 	iommufd_kapi_access_unpin(container->access, iova);
-	if (n == 1)
+	if (n == 1) {
 		xa_erase(&container->pins, index);
-	else
+		iommufd_kapi_vfio_unpinned(container->ictx, iova);
+	} else {
 		xa_store(&container->pins, index, xa_mk_value(n - 1),
 			 GFP_KERNEL);
+	}
 }
 
 static unsigned long oot_page_iova(unsigned long iova, int i)
@@ -470,7 +477,12 @@ static unsigned long oot_page_iova(unsigned long iova, int i)
 	return iova + ((unsigned long)i << PAGE_SHIFT);
 }
 
-/* Pin the page at @iova, counted. pin_lock held. */
+/*
+ * Pin the page at @iova, counted, and tell the container's dirty
+ * tracking: type1 reports a pinned page dirty, and one pinned while
+ * tracking even after it is unpinned (also when a later page of the same
+ * call fails). pin_lock held.
+ */
 static int oot_pin_one(struct oot_container *container, unsigned long iova,
 		       struct page **page, bool write)
 {
@@ -480,8 +492,13 @@ static int oot_pin_one(struct oot_container *container, unsigned long iova,
 	if (rc)
 		return rc;
 	rc = oot_pins_inc(container, iova);
-	if (rc)
+	if (rc) {
 		iommufd_kapi_access_unpin(container->access, iova);
+		return rc;
+	}
+	rc = iommufd_kapi_vfio_pinned(container->ictx, iova);
+	if (rc)
+		oot_unpin_one(container, iova);
 	return rc;
 }
 
@@ -532,16 +549,6 @@ static int oot_pin_pages(void *data, struct iommu_group *group,
 		while (i--)
 			oot_unpin_one(container, oot_page_iova(iova, i));
 	}
-	/*
-	 * Dirty tracking hook. type1 marks the pages of a write pin dirty
-	 * while VFIO_IOMMU_DIRTY_PAGES tracking is on. Here nothing is
-	 * marked: with no domain that tracks, the container reports every
-	 * mapped page dirty (vfio_compat.c), which covers these pages. Left
-	 * to the dirty tracking work: marking [iova, end) here when prot
-	 * has IOMMU_WRITE, so that a container with both an emulated group
-	 * and a domain that tracks dirty pages in hardware does not miss
-	 * what the emulated device wrote.
-	 */
 	mutex_unlock(&container->pin_lock);
 	return rc ? rc : npage;
 }
@@ -610,6 +617,9 @@ static int oot_dma_rw(void *data, dma_addr_t user_iova, void *buf,
 	rc = container->access ?
 		     iommufd_kapi_access_rw(container->access, user_iova, buf,
 					    count, write) : -EINVAL;
+	/* type1 reports what dma_rw wrote while tracking dirty pages. */
+	if (!rc && write)
+		iommufd_kapi_vfio_written(container->ictx, user_iova, count);
 	mutex_unlock(&container->pin_lock);
 	return rc;
 }

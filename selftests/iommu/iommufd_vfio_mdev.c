@@ -540,6 +540,263 @@ TEST_F(mdev, shares_container_with_real_group)
 	ASSERT_EQ(0x99001, val);
 }
 
+/* GET_BITMAP of [@iova, @iova + @npages * PG) into a zeroed @bm. */
+static int dirty_get(int container, unsigned long iova, unsigned long npages,
+		     __u64 *bm, size_t words)
+{
+	struct {
+		struct vfio_iommu_type1_dirty_bitmap hdr;
+		struct vfio_iommu_type1_dirty_bitmap_get get;
+	} arg = {
+		.hdr = {
+			.argsz = sizeof(arg),
+			.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP,
+		},
+		.get = {
+			.iova = iova,
+			.size = npages * PG,
+			.bitmap = {
+				.pgsize = PG,
+				.size = words * 8,
+				.data = bm,
+			},
+		},
+	};
+
+	memset(bm, 0, words * 8);
+	return ioctl(container, VFIO_IOMMU_DIRTY_PAGES, &arg) ? -errno : 0;
+}
+
+static int dirty_flag(int container, __u32 flag)
+{
+	struct vfio_iommu_type1_dirty_bitmap arg = {
+		.argsz = sizeof(arg),
+		.flags = flag,
+	};
+
+	return ioctl(container, VFIO_IOMMU_DIRTY_PAGES, &arg) ? -errno : 0;
+}
+
+/*
+ * The bitmap has exactly the pages of @pages (page numbers from the
+ * bitmap's start, ended by -1) set, bit for bit.
+ */
+static void expect_bits(struct __test_metadata *_metadata, const __u64 *bm,
+			size_t words, const int *pages)
+{
+	__u64 want[8] = {};
+	size_t i;
+
+	ASSERT_GE(8, words);
+	for (; *pages >= 0; pages++)
+		want[*pages / 64] |= 1ULL << (*pages % 64);
+	for (i = 0; i < words; i++) {
+		if (bm[i] != want[i])
+			TH_LOG("word %zu: %#llx, want %#llx", i,
+			       (unsigned long long)bm[i],
+			       (unsigned long long)want[i]);
+		EXPECT_EQ(want[i], bm[i]);
+	}
+}
+
+/*
+ * Dirty pages of a container with emulated groups only: type1's pinned
+ * page scope. Pages pinned when tracking starts, pages pinned while it
+ * is on (even if unpinned since, even if the pin call failed on a later
+ * page) and pages dma_rw wrote; each read clears all but the pages still
+ * pinned. Bit for bit the same against type1 and ours.
+ */
+TEST_F(mdev, dirty_pinned_scope)
+{
+	const int none[] = { -1 };
+	__u64 bm[3], val = 7;
+
+	ASSERT_EQ(0, open_device(_metadata, self, VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, vfio_map(self->container, self->buf, IOVA, 64 * PG, RW));
+	ASSERT_EQ(0, vfio_map(self->container, self->buf + 64 * PG / 8,
+			      IOVA + 128 * PG, 16 * PG, RW));
+	ASSERT_EQ(2, mdev_pin(self, IOVA + 2 * PG, 2, PROT_R, 0));
+	/* Tracking off: no bitmap. */
+	ASSERT_EQ(-EINVAL, dirty_get(self->container, IOVA, 64, bm, 1));
+
+	ASSERT_EQ(0, dirty_flag(self->container,
+				VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 64, bm, 1));
+	expect_bits(_metadata, bm, 1, (const int[]){ 2, 3, -1 });
+
+	/* Pinned and unpinned while tracking, read pin or write pin. */
+	ASSERT_EQ(1, mdev_pin(self, IOVA + 10 * PG, 1, PROT_R, 0));
+	ASSERT_EQ(0, mdev_unpin(self->device, IOVA + 10 * PG));
+	ASSERT_EQ(3, mdev_pin(self, IOVA + 20 * PG, 3, PROT_R | PROT_W, 0));
+	/* A pin call failing at its third page (IOVA + 64 * PG unmapped). */
+	ASSERT_EQ(-EINVAL, mdev_pin(self, IOVA + 62 * PG, 3, PROT_R, 0));
+	/* dma_rw: a write across two pages marks both, a read nothing. */
+	ASSERT_EQ(0, mdev_rw(self->device, IOVA + 30 * PG - 4, &val, 8,
+			     true));
+	ASSERT_EQ(0, mdev_rw(self->device, IOVA + 40 * PG, &val, 8, false));
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 64, bm, 1));
+	expect_bits(_metadata, bm, 1,
+		    (const int[]){ 2, 3, 10, 20, 21, 22, 29, 30, 62, 63, -1 });
+	/* Read again: only what is still pinned. */
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 64, bm, 1));
+	expect_bits(_metadata, bm, 1, (const int[]){ 2, 3, 20, 21, 22, -1 });
+
+	/* A range over both mappings and the hole between them. */
+	ASSERT_EQ(1, mdev_pin(self, IOVA + 129 * PG, 1, PROT_R, 0));
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 144, bm, 3));
+	expect_bits(_metadata, bm, 3,
+		    (const int[]){ 2, 3, 20, 21, 22, 129, -1 });
+	/* The second mapping alone: bit 0 is its first page. */
+	ASSERT_EQ(0, dirty_get(self->container, IOVA + 128 * PG, 16, bm, 1));
+	expect_bits(_metadata, bm, 1, (const int[]){ 1, -1 });
+	/* A range of nothing mapped: nothing. */
+	ASSERT_EQ(0, dirty_get(self->container, IOVA + 64 * PG, 64, bm, 1));
+	expect_bits(_metadata, bm, 1, none);
+
+	/* An unmap with the bitmap reports the pins it makes the device drop. */
+	{
+		struct {
+			struct vfio_iommu_type1_dma_unmap unmap;
+			struct vfio_bitmap bitmap;
+		} arg = {
+			.unmap = {
+				.argsz = sizeof(arg),
+				.flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+				.iova = IOVA + 128 * PG,
+				.size = 16 * PG,
+			},
+			.bitmap = { .pgsize = PG, .size = 8, .data = bm },
+		};
+
+		ASSERT_EQ(2, mdev_pin(self, IOVA + 140 * PG, 2, PROT_R, 0));
+		memset(bm, 0, sizeof(bm));
+		ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_UNMAP_DMA,
+				   &arg));
+		ASSERT_EQ(16 * PG, arg.unmap.size);
+		expect_bits(_metadata, bm, 1, (const int[]){ 1, 12, 13, -1 });
+	}
+	/* Mapped again: the new mapping starts clean. */
+	ASSERT_EQ(0, vfio_map(self->container, self->buf + 64 * PG / 8,
+			      IOVA + 128 * PG, 16 * PG, RW));
+	ASSERT_EQ(0, dirty_get(self->container, IOVA + 128 * PG, 16, bm, 1));
+	expect_bits(_metadata, bm, 1, none);
+
+	/* Stop and start: what is pinned then, nothing older. */
+	ASSERT_EQ(0, mdev_rw(self->device, IOVA + 5 * PG, &val, 8, true));
+	ASSERT_EQ(0, dirty_flag(self->container,
+				VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
+	ASSERT_EQ(-EINVAL, dirty_get(self->container, IOVA, 64, bm, 1));
+	ASSERT_EQ(0, mdev_unpin(self->device, IOVA + 2 * PG));
+	ASSERT_EQ(1, mdev_pin(self, IOVA + 7 * PG, 1, PROT_R, 0));
+	ASSERT_EQ(0, mdev_rw(self->device, IOVA + 8 * PG, &val, 8, true));
+	ASSERT_EQ(0, dirty_flag(self->container,
+				VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 64, bm, 1));
+	expect_bits(_metadata, bm, 1, (const int[]){ 7, 20, 21, 22, -1 });
+	ASSERT_EQ(0, dirty_flag(self->container,
+				VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
+}
+
+/*
+ * With a real group (edu's, IOMMUFD_VFIO_GROUP) in the container, whose
+ * device may write anywhere unseen, every mapped page is dirty at every
+ * read; once it left, the emulated group's pins again, after a restart
+ * (type1 reports every page once more in between, ours until tracking
+ * restarts: both at least once).
+ */
+TEST_F(mdev, dirty_with_real_group)
+{
+	const char *path = getenv("IOMMUFD_VFIO_GROUP");
+	const int all[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+			    15, -1 };
+	__u64 bm[1];
+	int edu;
+
+	if (!path)
+		SKIP(return, "no real VFIO group (IOMMUFD_VFIO_GROUP unset)");
+	edu = open(path, O_RDWR);
+	ASSERT_LE(0, edu);
+	ASSERT_EQ(0, ioctl(edu, VFIO_GROUP_SET_CONTAINER, &self->container));
+	ASSERT_EQ(0, open_device(_metadata, self, VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, vfio_map(self->container, self->buf, IOVA, 16 * PG, RW));
+	ASSERT_EQ(1, mdev_pin(self, IOVA + 3 * PG, 1, PROT_R, 0));
+	ASSERT_EQ(0, dirty_flag(self->container,
+				VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 16, bm, 1));
+	expect_bits(_metadata, bm, 1, all);
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 16, bm, 1));
+	expect_bits(_metadata, bm, 1, all);
+
+	/* The real group leaves while tracking: what it wrote is dirty. */
+	ASSERT_EQ(0, close(edu));
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 16, bm, 1));
+	expect_bits(_metadata, bm, 1, all);
+	ASSERT_EQ(0, dirty_flag(self->container,
+				VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
+	ASSERT_EQ(0, dirty_flag(self->container,
+				VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 16, bm, 1));
+	expect_bits(_metadata, bm, 1, (const int[]){ 3, -1 });
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 16, bm, 1));
+	expect_bits(_metadata, bm, 1, (const int[]){ 3, -1 });
+}
+
+/*
+ * Ours only: a mock domain that tracks (made through a /dev/iommu fd
+ * linked to the container, on its IOAS) next to the emulated group. The
+ * container reports what the mock domain saw written and, beside it,
+ * what the emulated device pinned or wrote through dma_rw.
+ */
+TEST_F(mdev, dirty_pins_next_to_tracking_domain)
+{
+	struct iommu_vfio_link link = { .size = sizeof(link) };
+	__u64 bm[1], one = 1, val = 3;
+	__u32 hwpt_id;
+	int iommufd;
+
+	if (!ours_serves())
+		SKIP(return, "IOMMU_VFIO_LINK is ours");
+	ASSERT_EQ(0, open_device(_metadata, self, VFIO_TYPE1v2_IOMMU));
+	iommufd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, iommufd);
+	if (!iommufd_is_test_build(iommufd)) {
+		close(iommufd);
+		SKIP(return, "needs a test build");
+	}
+	link.container_fd = self->container;
+	ASSERT_EQ(0, ioctl(iommufd, IOMMU_VFIO_LINK, &link));
+	ASSERT_EQ(0, tcmd_mock_domain(iommufd, link.out_ioas_id, NULL,
+				      &hwpt_id, NULL));
+	ASSERT_EQ(0, vfio_map(self->container, self->buf, IOVA, 64 * PG, RW));
+	ASSERT_EQ(2, mdev_pin(self, IOVA + 2 * PG, 2, PROT_R | PROT_W, 0));
+	ASSERT_EQ(0, dirty_flag(self->container,
+				VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 64, bm, 1));
+	expect_bits(_metadata, bm, 1, (const int[]){ 2, 3, -1 });
+
+	ASSERT_EQ(1, mdev_pin(self, IOVA + 10 * PG, 1, PROT_R | PROT_W, 0));
+	ASSERT_EQ(0, mdev_unpin(self->device, IOVA + 10 * PG));
+	ASSERT_EQ(0, mdev_rw(self->device, IOVA + 20 * PG, &val, 8, true));
+	/* The mock device wrote page 30. */
+	ASSERT_EQ(0, tcmd(iommufd, IOMMU_TEST_OP_DIRTY, hwpt_id,
+			  &(struct iommu_test_cmd){ .dirty = {
+				.iova = IOVA + 30 * PG,
+				.length = PG,
+				.page_size = PG,
+				.uptr = (__u64)(uintptr_t)&one,
+			} }));
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 64, bm, 1));
+	expect_bits(_metadata, bm, 1, (const int[]){ 2, 3, 10, 20, 30, -1 });
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 64, bm, 1));
+	expect_bits(_metadata, bm, 1, (const int[]){ 2, 3, -1 });
+	ASSERT_EQ(0, mdev_unpin(self->device, IOVA + 2 * PG));
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 64, bm, 1));
+	expect_bits(_metadata, bm, 1, (const int[]){ -1 });
+	ASSERT_EQ(0, dirty_flag(self->container,
+				VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
+	close(iommufd);
+}
+
 /*
  * Through a /dev/iommu fd linked to the container (IOMMU_VFIO_LINK, ours
  * only): a map made there is what the emulated device pins, and an unmap

@@ -14,7 +14,11 @@
  * Rows: 4 KiB map+unmap pairs per second; map and unmap GiB/s of 256 MiB
  * of 4K pages and of THP; the time of one 4 KiB map as the container
  * already holds 1k, 10k, 100k and 200k mappings, taken while filling it
- * (type1 refuses more than its dma_entry_limit, 65535 by default).
+ * (type1 refuses more than its dma_entry_limit, 65535 by default);
+ * VFIO_IOMMU_DIRTY_PAGES GET_BITMAP of a 1 GiB and a 16 GiB range, all
+ * mapped, tracking on (the device's domain cannot track, so both report
+ * every page dirty), in ms per read. IOMMUFD_BENCH_ONLY=dirty runs only
+ * those.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +34,7 @@
 #include "../../uapi/linux/iommufd.h"
 #include "bench.h"
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define SZ_4K 0x1000UL
 #define SZ_2M 0x200000UL
 #define SZ_1G 0x40000000UL
@@ -234,8 +239,105 @@ static void big_rows(bool thp)
 	munmap(buf, BIG);
 }
 
+/*
+ * One buffer mapped again and again, so 16 GiB of IOVA cost 64 MiB; from
+ * 4 GiB up, clear of the MSI window below it, inside VT-d's 39 bits.
+ */
+#define DIRTY_CHUNK (64UL << 20)
+#define DIRTY_IOVA 0x100000000UL
+
+static int dirty_pages(int c, __u32 flag)
+{
+	struct vfio_iommu_type1_dirty_bitmap arg = {
+		.argsz = sizeof(arg), .flags = flag,
+	};
+
+	return ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &arg) ? -errno : 0;
+}
+
+/* One GET_BITMAP of @range bytes from DIRTY_IOVA into @bm: seconds. */
+static double dirty_get(int c, unsigned long range, __u64 *bm)
+{
+	struct {
+		struct vfio_iommu_type1_dirty_bitmap hdr;
+		struct vfio_iommu_type1_dirty_bitmap_get get;
+	} arg = {
+		.hdr = {
+			.argsz = sizeof(arg),
+			.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP,
+		},
+		.get = {
+			.iova = DIRTY_IOVA,
+			.size = range,
+			.bitmap = {
+				.pgsize = SZ_4K,
+				.size = range / SZ_4K / 8,
+				.data = bm,
+			},
+		},
+	};
+	double t0;
+
+	memset(bm, 0, range / SZ_4K / 8);
+	t0 = now();
+	if (ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &arg))
+		die("VFIO_IOMMU_DIRTY_PAGES GET_BITMAP");
+	return now() - t0;
+}
+
+/*
+ * Backend @b: @range mapped, tracking started (untimed), then RUNS reads,
+ * ms each. Every page must come back dirty: the same work for both.
+ */
+static void dirty_run(int b, char *buf, unsigned long range, __u64 *bm,
+		      double *ms)
+{
+	int c = container_open(b), r;
+	unsigned long off, i;
+
+	for (off = 0; off < range; off += DIRTY_CHUNK)
+		must_map(c, buf, DIRTY_CHUNK, DIRTY_IOVA + off);
+	if (dirty_pages(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_START))
+		die("VFIO_IOMMU_DIRTY_PAGES START");
+	for (r = 0; r != RUNS; r++) {
+		ms[r] = dirty_get(c, range, bm) * 1e3;
+		for (i = 0; i != range / SZ_4K / 64; i++)
+			if (bm[i] != ~0ULL) {
+				errno = EINVAL;
+				die("GET_BITMAP: a page not reported dirty");
+			}
+	}
+	if (dirty_pages(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP))
+		die("VFIO_IOMMU_DIRTY_PAGES STOP");
+	must_unmap_all(c);
+	container_close(c);
+}
+
+static void dirty_rows(void)
+{
+	static const unsigned long ranges[] = { SZ_1G, 16 * SZ_1G };
+	char *buf = alloc_buffer(DIRTY_CHUNK, true);
+	double v[NR_BACKENDS][RUNS];
+	unsigned int k;
+	char name[80];
+	__u64 *bm;
+	int b;
+
+	bm = malloc(16 * SZ_1G / SZ_4K / 8);
+	if (!bm)
+		die("malloc");
+	for (k = 0; k != ARRAY_SIZE(ranges); k++) {
+		for (b = 0; b != NR_BACKENDS; b++)
+			dirty_run(b, buf, ranges[k], bm, v[b]);
+		snprintf(name, sizeof(name), "dirty GET_BITMAP %lu GiB",
+			 ranges[k] / SZ_1G);
+		print_row(name, "ms", v[OURS], v[TYPE1]);
+	}
+	free(bm);
+	munmap(buf, DIRTY_CHUNK);
+}
+
 static const unsigned long checkpoints[] = { 1000, 10000, 100000, FILL };
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define NR_CHECKPOINTS ARRAY_SIZE(checkpoints)
 
 struct fill {
@@ -324,6 +426,7 @@ static void fill_rows(void)
 int main(void)
 {
 	const char *group_path = getenv("IOMMUFD_BENCH_VFIO_GROUP");
+	const char *only = getenv("IOMMUFD_BENCH_ONLY");
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!group_path) {
@@ -338,9 +441,12 @@ int main(void)
 	       group_path, "median [min..max]", RUNS);
 	printf("%-30s %-8s %10s %23s %10s %23s %7s\n", "row", "unit", "ours",
 	       "", "type1", "", "ratio");
-	pairs_row();
-	big_rows(false);
-	big_rows(true);
-	fill_rows();
+	if (!only || strcmp(only, "dirty")) {
+		pairs_row();
+		big_rows(false);
+		big_rows(true);
+		fill_rows();
+	}
+	dirty_rows();
 	return targets_missed ? 1 : 0;
 }

@@ -239,7 +239,7 @@ backend_bench() {
 	[ -n "$vfio_ready" ] || return 1
 	insmod_logged /lib/iommufd/test/iommufd_oot_test_vfio.ko type1=0 ||
 		return 1
-	/tools/iommufd_backend_bench
+	IOMMUFD_BENCH_ONLY=$only /tools/iommufd_backend_bench
 	rc_bench=$?
 	rmmod_logged iommufd_oot_test_vfio || return 1
 	return $rc_bench
@@ -297,7 +297,8 @@ bench)
 		rc2=$?
 		[ $rc -eq 0 ] && rc=$rc2
 	fi
-	if [ -z "$only" ] || [ "$only" = backend ]; then
+	# dirty: its container rows, ours against type1, are the backend's.
+	if [ -z "$only" ] || [ "$only" = backend ] || [ "$only" = dirty ]; then
 		backend_bench
 		rc2=$?
 		[ $rc -eq 0 ] && rc=$rc2
