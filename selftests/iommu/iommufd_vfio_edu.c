@@ -2756,6 +2756,30 @@ TEST_F(link, get_hw_info_reports_the_iommu_driver)
 }
 
 /*
+ * Debian's kernels give IOMMU drivers nothing to record dirty pages into
+ * (no CONFIG_IOMMUFD_DRIVER), and QEMU's VT-d and virtio-iommu have no
+ * dirty tracking anyway: a real device says so and cannot get a tracking
+ * HWPT, while a plain one it gets.
+ */
+TEST_F(link, real_devices_report_no_dirty_tracking)
+{
+	struct iommu_hw_info cmd = { .size = sizeof(cmd) };
+	__u32 hwpt_id;
+
+	link_ok(_metadata, self->fd, self->c, &self->ioas_id, &self->dev_id);
+	cmd.dev_id = self->dev_id;
+	cmd.out_capabilities = ~0ULL;
+	ASSERT_EQ(0, iommufd_ioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
+	ASSERT_EQ(0, cmd.out_capabilities & IOMMU_HW_CAP_DIRTY_TRACKING);
+	ASSERT_EQ(-EOPNOTSUPP,
+		  hwpt_alloc_flags(self->fd, self->dev_id, self->ioas_id,
+				   IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &hwpt_id));
+	ASSERT_EQ(0, hwpt_alloc_flags(self->fd, self->dev_id, self->ioas_id, 0,
+				      &hwpt_id));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, hwpt_id));
+}
+
+/*
  * Closing the container first: its group leaves (the device's ID is gone,
  * its DMA blocked), the IOAS and what /dev/iommu mapped stay until the
  * fd goes; then everything is returned.
