@@ -540,6 +540,61 @@ TEST_F(mdev, shares_container_with_real_group)
 	ASSERT_EQ(0x99001, val);
 }
 
+/* The start of the first "msi" reserved region of IOMMU group @path. */
+static unsigned long group_msi_start(const char *path)
+{
+	unsigned long start = 0, end;
+	char sys[128], type[32];
+	const char *n = strrchr(path, '/');
+	FILE *f;
+
+	snprintf(sys, sizeof(sys), "/sys/kernel/iommu_groups/%s/reserved_regions",
+		 n ? n + 1 : path);
+	f = fopen(sys, "r");
+	if (!f)
+		return 0;
+	while (fscanf(f, "%lx %lx %31s", &start, &end, type) == 3)
+		if (!strcmp(type, "msi"))
+			break;
+	if (strcmp(type, "msi"))
+		start = 0;
+	fclose(f);
+	return start;
+}
+
+/*
+ * A group whose reserved region (its MSI window) holds a mapping the
+ * container already has is refused, EINVAL as type1, and nothing
+ * changes: the mapping stays and serves the emulated device; once it is
+ * gone the group joins.
+ */
+TEST_F(mdev, real_group_clashing_with_a_mapping_is_refused)
+{
+	const char *path = getenv("IOMMUFD_VFIO_GROUP");
+	unsigned long msi;
+	int edu;
+
+	if (!path)
+		SKIP(return, "no real VFIO group (IOMMUFD_VFIO_GROUP unset)");
+	msi = group_msi_start(path);
+	ASSERT_NE(0, msi);
+	ASSERT_EQ(0, open_device(_metadata, self, VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, vfio_map(self->container, self->buf, msi, 4 * PG, RW));
+	edu = open(path, O_RDWR);
+	ASSERT_LE(0, edu);
+	ASSERT_EQ(-1, ioctl(edu, VFIO_GROUP_SET_CONTAINER, &self->container));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(2, mdev_pin(self, msi + PG, 2, PROT_R, 0));
+	ASSERT_EQ(MAGIC + 1, self->out[0]);
+	ASSERT_EQ(MAGIC + 2, self->out[1]);
+	ASSERT_EQ(4 * PG, vfio_unmap(self->container, msi, 4 * PG));
+	ASSERT_EQ(0, mdev_status(self->device).npinned);
+	ASSERT_EQ(0, ioctl(edu, VFIO_GROUP_SET_CONTAINER, &self->container));
+	ASSERT_EQ(-EINVAL, vfio_map(self->container, self->buf, msi, PG, RW));
+	ASSERT_EQ(0, ioctl(edu, VFIO_GROUP_UNSET_CONTAINER));
+	ASSERT_EQ(0, close(edu));
+}
+
 /* GET_BITMAP of [@iova, @iova + @npages * PG) into a zeroed @bm. */
 static int dirty_get(int container, unsigned long iova, unsigned long npages,
 		     __u64 *bm, size_t words)
