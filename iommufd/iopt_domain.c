@@ -18,6 +18,7 @@
 
 #include "compat.h"
 #include "fault.h"
+#include "iopte_stats.h"
 #include "iopt_internal.h"
 #include "pages.h"
 
@@ -60,6 +61,8 @@ static int iopt_map_area_exact(struct iommu_domain *domain,
 				      size, area->iommu_prot);
 		if (rc)
 			break;
+		iommufd_iopte_stats_note(domain, area->node.start + done, phys,
+					 size);
 	}
 	if (rc && done)
 		iommu_unmap(domain, area->node.start, done);
@@ -108,6 +111,7 @@ static int iopt_map_area(struct iommu_domain *domain, struct iopt_area *area,
 				      area->iommu_prot);
 		if (rc)
 			break;
+		iommufd_iopte_stats_note(domain, iova, phys, len);
 		iova += len;
 		byte += len;
 		left -= len;

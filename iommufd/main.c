@@ -22,6 +22,7 @@
 
 #include "compat.h"
 #include "fault.h"
+#include "iopte_stats.h"
 #include "iommufd_private.h"
 #include "pages.h"
 #include "vfio_compat.h"
@@ -555,6 +556,7 @@ static int __init iommufd_init(void)
 		iopt_module_exit();
 		return rc;
 	}
+	iommufd_iopte_stats_init();
 	if (IS_ENABLED(CONFIG_IOMMUFD_OOT_TEST))
 		pr_info("test build: IOMMU_TEST_CMD is enabled\n");
 	return 0;
@@ -563,6 +565,7 @@ static int __init iommufd_init(void)
 static void __exit iommufd_exit(void)
 {
 	misc_deregister(&iommufd_misc_dev);
+	iommufd_iopte_stats_exit();
 	iopt_module_exit();
 	iommufd_fault_exit();
 }

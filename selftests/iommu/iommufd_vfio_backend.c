@@ -254,6 +254,101 @@ TEST_F(vfio_backend, map_reaches_the_domain)
 	munmap(buf, len);
 }
 
+#define IOPTE_BYTES "/sys/kernel/debug/iommufd_oot_test/iopte_bytes"
+#define SZ_2M 0x200000UL
+#define THP_LEN (4 * SZ_2M)
+
+/*
+ * Bytes the core's maps gave IOPTEs of @min_size bytes or more, and of
+ * less than that, since the counts were last cleared (iopte_stats.c).
+ */
+static int iopte_bytes(unsigned long min_size, long *large, long *small)
+{
+	unsigned long size, bytes;
+	FILE *f = fopen(IOPTE_BYTES, "r");
+
+	if (!f)
+		return -errno;
+	*large = *small = 0;
+	while (fscanf(f, "%lu %lu", &size, &bytes) == 2)
+		*(size >= min_size ? large : small) += bytes;
+	fclose(f);
+	return 0;
+}
+
+/* THP_LEN of anonymous memory, 2 MiB aligned, NULL unless THP backs it. */
+static void *thp_buffer(void)
+{
+	char *raw = mmap(NULL, THP_LEN + SZ_2M, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *buf;
+	unsigned long i;
+
+	if (raw == MAP_FAILED)
+		return NULL;
+	buf = (char *)(((unsigned long)raw + SZ_2M - 1) & ~(SZ_2M - 1));
+	madvise(buf, THP_LEN, MADV_HUGEPAGE);
+	memset(buf, 0x5a, THP_LEN);
+	for (i = 0; i < THP_LEN; i += SZ_2M) {
+		__u64 phys = va_to_phys(buf + i);
+
+		if (!phys || phys % SZ_2M ||
+		    va_to_phys(buf + i + SZ_2M - PG) != phys + SZ_2M - PG)
+			return NULL;
+	}
+	return buf;
+}
+
+/*
+ * What a map of THP memory gives the real domain, as the IOMMU core
+ * splits it into IOPTEs: with large IOPTEs allowed (TYPE1v2) every byte
+ * in 2 MiB pages or larger (the emulated VT-d has 2M and 1G), with type1
+ * v1's semantics (large IOPTEs off, so any page can be unmapped alone)
+ * every byte in 4 KiB pages.
+ */
+static void thp_iopte_sizes(struct __test_metadata *_metadata, int container,
+			    unsigned long type)
+{
+	struct vfio_iommu_type1_info info = { .argsz = sizeof(info) };
+	long large, small;
+	char *buf;
+
+	if (access(IOPTE_BYTES, W_OK))
+		SKIP(return, "no %s (not the test core?)", IOPTE_BYTES);
+	buf = thp_buffer();
+	if (!buf)
+		SKIP(return, "no transparent huge pages for the buffer");
+	ASSERT_EQ(0, set_iommu(container, type));
+	ASSERT_EQ(0, ioctl(container, VFIO_IOMMU_GET_INFO, &info));
+	ASSERT_EQ(0, write_str(IOPTE_BYTES, "0"));
+	ASSERT_EQ(0, vfio_map(container, buf, IOVA, THP_LEN));
+	ASSERT_EQ(0, iopte_bytes(SZ_2M, &large, &small));
+	if (type == VFIO_TYPE1_IOMMU) {
+		ASSERT_EQ(0, large);
+		ASSERT_EQ(THP_LEN, small);
+	} else {
+		ASSERT_TRUE(info.iova_pgsizes & SZ_2M)
+			TH_LOG("the domain has no 2 MiB IOPTE: %#llx",
+			       (unsigned long long)info.iova_pgsizes);
+		ASSERT_EQ(THP_LEN, large);
+		ASSERT_EQ(0, small);
+	}
+	ASSERT_EQ(va_to_phys(buf + SZ_2M + 3 * PG),
+		  domain_iova_to_phys(IOVA + SZ_2M + 3 * PG));
+	ASSERT_EQ((long)THP_LEN, vfio_unmap(container, IOVA, THP_LEN, 0));
+	ASSERT_EQ(0, domain_iova_to_phys(IOVA + SZ_2M));
+}
+
+TEST_F(vfio_backend, thp_maps_with_large_ioptes)
+{
+	thp_iopte_sizes(_metadata, self->container, VFIO_TYPE1v2_IOMMU);
+}
+
+TEST_F(vfio_backend, type1_v1_maps_thp_with_small_ioptes)
+{
+	thp_iopte_sizes(_metadata, self->container, VFIO_TYPE1_IOMMU);
+}
+
 /* VFIO_DMA_UNMAP_FLAG_ALL takes everything out of the domain. */
 TEST_F(vfio_backend, unmap_all_empties_the_domain)
 {
