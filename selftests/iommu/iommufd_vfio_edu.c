@@ -884,9 +884,13 @@ static void *flip_mapping(void *arg)
 /*
  * UNMAP racing the device's DMA: one thread maps and unmaps a page of
  * the output over and over while edu writes into it. Every transfer
- * ends; whatever lands is the data, in that page alone (the guards
- * around it keep their sentinel); no map or unmap fails; and when it is
- * over the charge is back where it started (the fixture's teardown).
+ * ends; nothing lands outside that page (the guards around it keep
+ * their sentinel); no map or unmap fails; and when it is over the charge
+ * is back where it started (the fixture's teardown). What lands inside
+ * the page is not checked byte for byte: a transfer the IOMMU sees
+ * change under it may land in part (a real device splits a write into
+ * TLPs, each translated alone), and QEMU's VT-d then reports a fault for
+ * the rest, under type1 as under ours.
  */
 TEST_F_TIMEOUT(edu, unmap_racing_device_dma_leaves_nothing_behind, 120)
 {
@@ -906,9 +910,8 @@ TEST_F_TIMEOUT(edu, unmap_racing_device_dma_leaves_nothing_behind, 120)
 		ASSERT_EQ(0, edu_push(&self->e, 0, IOVA_OUT, 1024));
 		if (is_pattern(OUT(self) + PAGE_SZ, 1024, 0, 7))
 			landed++;
-		else
-			ASSERT_TRUE(all_bytes(OUT(self) + PAGE_SZ, 1024,
-					      SENTINEL));
+		ASSERT_TRUE(all_bytes(OUT(self) + PAGE_SZ + 1024,
+				      PAGE_SZ - 1024, SENTINEL));
 		memset(OUT(self) + PAGE_SZ, SENTINEL, PAGE_SZ);
 	}
 	__atomic_store_n(&f.stop, true, __ATOMIC_RELAXED);
@@ -916,8 +919,8 @@ TEST_F_TIMEOUT(edu, unmap_racing_device_dma_leaves_nothing_behind, 120)
 	ASSERT_EQ(0, f.rc);
 	ASSERT_TRUE(all_bytes(OUT(self), PAGE_SZ, SENTINEL));
 	ASSERT_TRUE(all_bytes(OUT(self) + 2 * PAGE_SZ, PAGE_SZ, SENTINEL));
-	TH_LOG("%d of 40 transfers landed during %ld map/unmap flips", landed,
-	       f.flips);
+	TH_LOG("%d of 40 transfers landed whole during %ld map/unmap flips",
+	       landed, f.flips);
 	ASSERT_LT(40, f.flips);
 
 	/* Mapped for good: every transfer lands again. */
