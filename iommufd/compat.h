@@ -290,4 +290,16 @@ static inline void *compat_dev_iommu_hw_info(struct device *dev, u32 *len,
 #define COMPAT_VFIO_OPS_HAS_NOTIFY \
 	(LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0))
 
+/*
+ * The domain type of a nested domain (Documentation/nesting.rst). 6.5
+ * added IOMMU_DOMAIN_NESTED; 6.1 has no such type, and our mock's nested
+ * domains, which never reach the kernel's IOMMU core, carry the same
+ * bit, which no 6.1 domain type uses.
+ */
+#ifdef IOMMU_DOMAIN_NESTED
+#define COMPAT_IOMMU_DOMAIN_NESTED IOMMU_DOMAIN_NESTED
+#else
+#define COMPAT_IOMMU_DOMAIN_NESTED (1U << 6)
+#endif
+
 #endif

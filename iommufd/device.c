@@ -17,7 +17,7 @@ static void iommufd_device_destroy_object(struct iommufd_object *obj)
 	struct iommufd_device *idev =
 		container_of(obj, struct iommufd_device, obj);
 
-	WARN_ON(idev->hwpt);
+	WARN_ON(idev->hwpt || idev->nested);
 	kfree(idev->resv);
 	mutex_destroy(&idev->lock);
 }
@@ -79,6 +79,12 @@ static int device_reserve(struct iommufd_device *idev,
 	return 0;
 }
 
+/* The domain the device translates through now; it has a HWPT. */
+static struct iommu_domain *device_domain(struct iommufd_device *idev)
+{
+	return idev->nested ? idev->nested->domain : idev->hwpt->domain;
+}
+
 /*
  * The device has just been attached to @hwpt's domain, which its driver
  * set up only now (struct iommufd_hwpt_paging's @unfilled): fill it. Its
@@ -105,27 +111,33 @@ static int device_fill_after_attach(struct iommufd_device *idev,
 		idev->ops->detach(idev);
 		return rc;
 	}
-	if (!idev->ops->attach(idev, cur->domain))
+	if (!idev->ops->attach(idev, device_domain(idev)))
 		return rc;
 	/* Blocked, and on no HWPT: the caller drops the one it left. */
 	idev->ops->detach(idev);
 	iopt_unreserve_owner(&cur->ioas->iopt, idev);
 	idev->hwpt = NULL;
+	if (idev->nested) {
+		iommufd_hwpt_nested_put(idev->nested);
+		idev->nested = NULL;
+	}
 	*old = cur;
 	return rc;
 }
 
 /*
  * Move the device onto @hwpt, for which the caller gave the device a
- * reference (iommufd_hwpt_get_locked(), under @hwpt's IOAS mutex). The
- * device is never without translation: the new domain is attached before
- * anything of the old one is let go. On success *@old is the HWPT the
- * device leaves, whose reference the caller drops once it holds no IOAS
- * lock.
+ * reference (iommufd_hwpt_get_locked(), under @hwpt's IOAS mutex), with
+ * @domain attached: @hwpt's own, or that of a nested HWPT whose parent
+ * @hwpt is. The device is never without translation: the new domain is
+ * attached before anything of the old one is let go. On success *@old is
+ * the HWPT the device leaves, whose reference the caller drops once it
+ * holds no IOAS lock; the caller sets idev->nested.
  */
-static int device_attach_hwpt(struct iommufd_device *idev,
-			      struct iommufd_hwpt_paging *hwpt,
-			      struct iommufd_hwpt_paging **old)
+static int device_attach_domain(struct iommufd_device *idev,
+				struct iommufd_hwpt_paging *hwpt,
+				struct iommu_domain *domain,
+				struct iommufd_hwpt_paging **old)
 {
 	struct iommufd_hwpt_paging *cur = idev->hwpt;
 	bool same_ioas = cur && cur->ioas == hwpt->ioas;
@@ -137,7 +149,7 @@ static int device_attach_hwpt(struct iommufd_device *idev,
 		if (rc)
 			return rc;
 	}
-	rc = idev->ops->attach(idev, hwpt->domain);
+	rc = idev->ops->attach(idev, domain);
 	if (!rc && hwpt->unfilled)
 		rc = device_fill_after_attach(idev, hwpt, old);
 	if (rc) {
@@ -150,6 +162,13 @@ static int device_attach_hwpt(struct iommufd_device *idev,
 	idev->hwpt = hwpt;
 	*old = cur;
 	return 0;
+}
+
+static int device_attach_hwpt(struct iommufd_device *idev,
+			      struct iommufd_hwpt_paging *hwpt,
+			      struct iommufd_hwpt_paging **old)
+{
+	return device_attach_domain(idev, hwpt, hwpt->domain, old);
 }
 
 /*
@@ -231,10 +250,37 @@ static int device_attach_paging(struct iommufd_device *idev,
 	return rc;
 }
 
+/*
+ * Attach to a nested HWPT: its domain is attached, and the device holds
+ * its parent as if attached to that (it translates through the parent's
+ * IOAS, where its reserved regions go) and the nested HWPT itself. A nest
+ * parent is never automatic, so it always takes the device.
+ */
+static int device_attach_nested(struct iommufd_device *idev,
+				struct iommufd_hwpt_nested *nested,
+				struct iommufd_hwpt_paging **old)
+{
+	struct iommufd_hwpt_paging *parent = nested->parent;
+	int rc = -ENOENT;
+
+	if (nested->ops != idev->ops)
+		return -EINVAL;
+	mutex_lock(&parent->ioas->mutex);
+	if (iommufd_hwpt_get_locked(parent)) {
+		rc = device_attach_domain(idev, parent, nested->domain, old);
+		if (rc)
+			iommufd_hwpt_unget_locked(parent);
+	}
+	mutex_unlock(&parent->ioas->mutex);
+	if (!rc)
+		iommufd_hwpt_nested_get(nested);
+	return rc;
+}
+
 /**
  * iommufd_device_attach - attach or move a device to an IOAS or HWPT
  * @idev: the device
- * @pt_id: an IOAS (an automatic HWPT is used) or a paging HWPT
+ * @pt_id: an IOAS (an automatic HWPT is used), a paging or a nested HWPT
  * @out_hwpt_id: out: the HWPT the device now translates through
  *
  * Attaching an attached device replaces its translation atomically.
@@ -247,6 +293,7 @@ int iommufd_device_attach(struct iommufd_device *idev, u32 pt_id,
 			  u32 *out_hwpt_id)
 {
 	struct iommufd_hwpt_paging *hwpt = NULL, *old = NULL;
+	struct iommufd_hwpt_nested *nested = NULL, *old_nested = NULL;
 	struct iommufd_object *pt_obj;
 	int rc;
 
@@ -266,13 +313,22 @@ int iommufd_device_attach(struct iommufd_device *idev, u32 pt_id,
 		hwpt = container_of(pt_obj, struct iommufd_hwpt_paging, obj);
 		rc = device_attach_paging(idev, hwpt, &old);
 		break;
+	case IOMMUFD_OBJ_HWPT_NESTED:
+		nested = container_of(pt_obj, struct iommufd_hwpt_nested, obj);
+		rc = device_attach_nested(idev, nested, &old);
+		break;
 	default:
 		rc = -EINVAL;
 	}
-	if (!rc)
-		*out_hwpt_id = hwpt->obj.id;
+	if (!rc) {
+		*out_hwpt_id = nested ? nested->obj.id : hwpt->obj.id;
+		old_nested = idev->nested;
+		idev->nested = nested;
+	}
 	mutex_unlock(&idev->lock);
 	iommufd_put_object(idev->ictx, pt_obj);
+	if (old_nested)
+		iommufd_hwpt_nested_put(old_nested);
 	if (old)
 		iommufd_hwpt_put(old);
 	return rc;
@@ -281,16 +337,21 @@ int iommufd_device_attach(struct iommufd_device *idev, u32 pt_id,
 /* Block the device's DMA and leave its HWPT. */
 void iommufd_device_detach(struct iommufd_device *idev)
 {
+	struct iommufd_hwpt_nested *nested;
 	struct iommufd_hwpt_paging *hwpt;
 
 	mutex_lock(&idev->lock);
 	hwpt = idev->hwpt;
+	nested = idev->nested;
 	if (hwpt) {
 		idev->ops->detach(idev);
 		iopt_unreserve_owner(&hwpt->ioas->iopt, idev);
 		idev->hwpt = NULL;
+		idev->nested = NULL;
 	}
 	mutex_unlock(&idev->lock);
+	if (nested)
+		iommufd_hwpt_nested_put(nested);
 	if (hwpt)
 		iommufd_hwpt_put(hwpt);
 }

@@ -8,6 +8,7 @@
 #include <linux/slab.h>
 
 #include "iommufd_private.h"
+#include "user_data.h"
 
 /* Under the IOAS's mutex: the HWPT no longer counts for VFIO_DMA_CC_IOMMU. */
 static void iommufd_hwpt_paging_uncount(struct iommufd_hwpt_paging *hwpt)
@@ -239,46 +240,126 @@ void iommufd_hwpt_put(struct iommufd_hwpt_paging *hwpt)
 }
 
 /*
- * What upstream's HWPT_ALLOC refuses once both objects are found, in its
- * order. On an IOAS: driver data and every flag but DIRTY_TRACKING, which
- * no backend here takes yet, and DIRTY_TRACKING for a device whose IOMMU
- * cannot track (EOPNOTSUPP). On an HWPT: a nested HWPT, which needs driver data
- * and no flag but FAULT_ID_VALID (else EOPNOTSUPP) and a nesting parent,
- * which this module cannot make (EINVAL). Anything else: EINVAL.
+ * What upstream's HWPT_ALLOC refuses on an IOAS once both objects are
+ * found: driver data, and every flag but NEST_PARENT and DIRTY_TRACKING
+ * (FAULT_ID_VALID: no fault queue here yet), NEST_PARENT for a device
+ * whose driver cannot nest, DIRTY_TRACKING for a device whose IOMMU
+ * cannot track; all EOPNOTSUPP.
  */
-static int hwpt_alloc_check(const struct iommu_hwpt_alloc *cmd,
-			    const struct iommufd_object *pt_obj,
-			    struct iommufd_device *idev)
+static int hwpt_alloc_paging_check(const struct iommu_hwpt_alloc *cmd,
+				   struct iommufd_device *idev)
 {
-	switch (pt_obj->type) {
-	case IOMMUFD_OBJ_IOAS:
-		if ((cmd->flags & ~IOMMU_HWPT_ALLOC_DIRTY_TRACKING) ||
-		    cmd->data_type != IOMMU_HWPT_DATA_NONE)
-			return -EOPNOTSUPP;
-		if ((cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
-		    !(idev->ops->dirty_capable &&
-		      idev->ops->dirty_capable(idev)))
-			return -EOPNOTSUPP;
-		return 0;
-	case IOMMUFD_OBJ_HWPT_PAGING:
-		if ((cmd->flags & ~IOMMU_HWPT_FAULT_ID_VALID) || !cmd->data_len)
-			return -EOPNOTSUPP;
-		return -EINVAL;
-	default:
-		return -EINVAL;
-	}
+	if ((cmd->flags & ~(IOMMU_HWPT_ALLOC_NEST_PARENT |
+			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING)) ||
+	    cmd->data_type != IOMMU_HWPT_DATA_NONE)
+		return -EOPNOTSUPP;
+	if ((cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT) &&
+	    !idev->ops->domain_alloc_nested)
+		return -EOPNOTSUPP;
+	if ((cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
+	    !(idev->ops->dirty_capable &&
+	      idev->ops->dirty_capable(idev)))
+		return -EOPNOTSUPP;
+	return 0;
 }
 
-int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
+/* A paging HWPT on @ioas for HWPT_ALLOC; its object is not finalized. */
+static struct iommufd_object *hwpt_alloc_paging(struct iommufd_ucmd *ucmd,
+						struct iommufd_ioas *ioas,
+						struct iommufd_device *idev)
 {
 	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
 	struct iommufd_hwpt_paging *hwpt;
-	struct iommufd_object *pt_obj;
-	struct iommufd_device *idev;
-	struct iommufd_ioas *ioas;
 	int rc;
 
-	/* Upstream checks __reserved only; __reserved2 is ignored. */
+	rc = hwpt_alloc_paging_check(cmd, idev);
+	if (rc)
+		return ERR_PTR(rc);
+	mutex_lock(&ioas->mutex);
+	/* The driver is asked for dirty tracking only: nesting is ours. */
+	hwpt = iommufd_hwpt_paging_alloc(ucmd->ictx, ioas, idev,
+					 cmd->flags &
+					 IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+					 false, false);
+	if (!IS_ERR(hwpt))
+		hwpt->nest_parent = cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
+	mutex_unlock(&ioas->mutex);
+	return IS_ERR(hwpt) ? ERR_CAST(hwpt) : &hwpt->obj;
+}
+
+/*
+ * A nested HWPT on @parent for HWPT_ALLOC (hwpt_nested.c has the checks);
+ * its object is not finalized. With IOMMU_HWPT_FAULT_ID_VALID, fault_id
+ * must name a fault queue, and this build has none (no object of the
+ * kind exists), so every ID is ENOENT, as upstream answers an ID that is
+ * not a fault queue; the queue is attached here once they exist.
+ */
+static struct iommufd_object *
+hwpt_alloc_nested(struct iommufd_ucmd *ucmd,
+		  struct iommufd_hwpt_paging *parent,
+		  struct iommufd_device *idev)
+{
+	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
+	const struct iommufd_user_data data = {
+		.type = cmd->data_type,
+		.uptr = u64_to_user_ptr(cmd->data_uptr),
+		.len = cmd->data_len,
+	};
+	struct iommufd_hwpt_nested *nested;
+
+	nested = iommufd_hwpt_nested_alloc(ucmd->ictx, parent, idev,
+					   cmd->flags, &data);
+	if (IS_ERR(nested))
+		return ERR_CAST(nested);
+	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
+		iommufd_hwpt_nested_abort(nested);
+		return ERR_PTR(-ENOENT);
+	}
+	return &nested->obj;
+}
+
+static struct iommufd_ioas *to_ioas(struct iommufd_object *obj)
+{
+	return container_of(obj, struct iommufd_ioas, obj);
+}
+
+static struct iommufd_hwpt_paging *to_hwpt_paging(struct iommufd_object *obj)
+{
+	return container_of(obj, struct iommufd_hwpt_paging, obj);
+}
+
+/* Drop a HWPT of HWPT_ALLOC that was never finalized. */
+static void hwpt_alloc_abort(struct iommufd_object *obj)
+{
+	struct iommufd_hwpt_paging *hwpt;
+
+	if (obj->type == IOMMUFD_OBJ_HWPT_NESTED) {
+		struct iommufd_hwpt_nested *nested =
+			container_of(obj, struct iommufd_hwpt_nested, obj);
+
+		iommufd_hwpt_nested_abort(nested);
+		return;
+	}
+	hwpt = container_of(obj, struct iommufd_hwpt_paging, obj);
+	mutex_lock(&hwpt->ioas->mutex);
+	iommufd_hwpt_paging_abort(hwpt);
+	mutex_unlock(&hwpt->ioas->mutex);
+}
+
+/*
+ * IOMMU_HWPT_ALLOC, in upstream's order: a non-zero __reserved
+ * (EOPNOTSUPP; __reserved2 is ignored, as upstream), data_len against
+ * data_type (EINVAL), the device (ENOENT), the page table (EINVAL if it
+ * names nothing, or neither an IOAS nor a paging HWPT: a nested HWPT is
+ * no parent), then the paging or the nested HWPT's own checks.
+ */
+int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
+	struct iommufd_object *pt_obj, *hwpt_obj;
+	struct iommufd_device *idev;
+	int rc;
+
 	if (cmd->__reserved)
 		return -EOPNOTSUPP;
 	/* Driver data and its length come together or not at all. */
@@ -297,27 +378,27 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		rc = -EINVAL;
 		goto out_put_idev;
 	}
-	rc = hwpt_alloc_check(cmd, pt_obj, idev);
-	if (rc)
-		goto out_put_pt;
-	ioas = container_of(pt_obj, struct iommufd_ioas, obj);
-
-	mutex_lock(&ioas->mutex);
-	hwpt = iommufd_hwpt_paging_alloc(ucmd->ictx, ioas, idev, cmd->flags,
-					 false, false);
-	mutex_unlock(&ioas->mutex);
-	if (IS_ERR(hwpt)) {
-		rc = PTR_ERR(hwpt);
+	switch (pt_obj->type) {
+	case IOMMUFD_OBJ_IOAS:
+		hwpt_obj = hwpt_alloc_paging(ucmd, to_ioas(pt_obj), idev);
+		break;
+	case IOMMUFD_OBJ_HWPT_PAGING:
+		hwpt_obj = hwpt_alloc_nested(ucmd, to_hwpt_paging(pt_obj),
+					     idev);
+		break;
+	default:
+		hwpt_obj = ERR_PTR(-EINVAL);
+	}
+	if (IS_ERR(hwpt_obj)) {
+		rc = PTR_ERR(hwpt_obj);
 		goto out_put_pt;
 	}
-	cmd->out_hwpt_id = hwpt->obj.id;
+	cmd->out_hwpt_id = hwpt_obj->id;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc) {
-		mutex_lock(&ioas->mutex);
-		iommufd_hwpt_paging_abort(hwpt);
-		mutex_unlock(&ioas->mutex);
+		hwpt_alloc_abort(hwpt_obj);
 	} else {
-		iommufd_object_finalize(ucmd->ictx, &hwpt->obj);
+		iommufd_object_finalize(ucmd->ictx, hwpt_obj);
 		rc = iommufd_ucmd_new_id(ucmd, cmd->out_hwpt_id);
 	}
 out_put_pt:

@@ -101,6 +101,7 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_IOAS,
 	IOMMUFD_OBJ_ACCESS,
 	IOMMUFD_OBJ_HWPT_PAGING,
+	IOMMUFD_OBJ_HWPT_NESTED,
 	IOMMUFD_OBJ_DEVICE,
 	IOMMUFD_OBJ_SELFTEST,
 	IOMMUFD_OBJ_MAX,
@@ -387,6 +388,8 @@ int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
 
 struct iommufd_device;
 struct iommu_domain;
+struct iommufd_user_data;
+struct iommufd_user_array;
 
 /**
  * struct iommufd_device_ops - what a device's IOMMU driver provides
@@ -420,6 +423,23 @@ struct iommu_domain;
  *	IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR. With @dirty NULL only clear.
  *	-EINVAL if @dirty is given while tracking is off. May sleep between
  *	IOPTEs; must not touch user memory.
+ * @domain_alloc_nested: optional: a nested domain (Documentation/nesting.rst)
+ *	whose first stage userspace describes in @data (never empty) and
+ *	whose second stage is @parent, a paging domain of this driver
+ *	allocated as a nest parent. @flags is 0 for now (IOMMU_HWPT_FAULT_ID_VALID
+ *	is the core's). Errors as upstream's drivers: -EOPNOTSUPP for a
+ *	data type or flag the driver does not know, iommufd_user_data_copy()'s
+ *	for the blob. No callback: the device cannot nest, and cannot
+ *	have a nest parent either.
+ * @cache_invalidate: with @domain_alloc_nested: flush what @domain, a
+ *	nested domain of this driver, caches of its first stage, as the
+ *	entries of @array ask, in order; sets @array->entry_num to how many
+ *	it handled before the first that failed. -EINVAL for another data
+ *	type (also with no entry). May sleep; reschedules in long arrays.
+ *
+ * Nested domains are freed with @domain_free too, and @attach takes them:
+ * the device then translates through the nested domain's first stage and
+ * its parent's second.
  *
  * Dirty tracking needs a bitmap the driver can record into. A real IOMMU
  * driver records through the kernel's iova_bitmap, which Debian's kernels
@@ -445,6 +465,12 @@ struct iommufd_device_ops {
 				    unsigned long iova, unsigned long length,
 				    unsigned long flags,
 				    struct iommufd_dirty_bits *dirty);
+	struct iommu_domain *
+	(*domain_alloc_nested)(struct iommufd_device *idev,
+			       struct iommu_domain *parent, u32 flags,
+			       const struct iommufd_user_data *data);
+	int (*cache_invalidate)(struct iommu_domain *domain,
+				struct iommufd_user_array *array);
 };
 
 /**
@@ -466,6 +492,8 @@ struct iommufd_device_ops {
  * @devices: devices attached or attaching, and holders from
  *	iommufd_hwpt_hold(), each with a long-term reference in @obj that
  *	it takes and drops with the count; guarded by @ioas's mutex
+ * @nest_parent: allocated with IOMMU_HWPT_ALLOC_NEST_PARENT: nested HWPTs
+ *	may use it as their second stage (each holds a reference); fixed
  * @dirty_tracking: allocated with IOMMU_HWPT_ALLOC_DIRTY_TRACKING, so
  *	IOMMU_HWPT_SET_DIRTY_TRACKING and GET_DIRTY_BITMAP work on it
  * @dirty_enabled: the domain records writes now; guarded by @ioas's mutex
@@ -491,6 +519,7 @@ struct iommufd_hwpt_paging {
 	bool auto_domain;
 	bool enforce_cache_coherency;
 	bool unfilled;
+	bool nest_parent;
 	bool dirty_tracking;
 	bool dirty_enabled;
 	bool container_dirty;
@@ -502,14 +531,43 @@ struct iommufd_hwpt_paging {
 static_assert(offsetof(struct iommufd_hwpt_paging, obj) == 0);
 
 /**
+ * struct iommufd_hwpt_nested - a nested HW page table: a first stage that
+ *	userspace owns (a guest's page table, described to the driver by
+ *	IOMMU_HWPT_ALLOC's data), translated through a nest-parent paging
+ *	HWPT as its second stage (hwpt_nested.c)
+ * @obj: the object header. Devices attached hold long-term references.
+ * @ictx: the context
+ * @parent: the second stage; a long-term reference is held, so the
+ *	parent cannot be destroyed (EBUSY) while this exists. Fixed.
+ * @domain: the driver's nested domain; it maps nothing of its own in
+ *	this module: the IOAS of @parent is what its DMA finally reaches
+ * @ops: the driver that allocated @domain, to free and invalidate it
+ *
+ * Nothing here changes after creation; the driver guards @domain's own
+ * state (its IOTLB, say).
+ */
+struct iommufd_hwpt_nested {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	struct iommufd_hwpt_paging *parent;
+	struct iommu_domain *domain;
+	const struct iommufd_device_ops *ops;
+};
+
+static_assert(offsetof(struct iommufd_hwpt_nested, obj) == 0);
+
+/**
  * struct iommufd_device - a device whose DMA goes through this context
  * @obj: the object header; the driver that bound it owns a reference
  * @ictx: the context; the driver that bound the device keeps it alive
  * @ops: the device's IOMMU driver
  * @drv_data: the driver's cookie
  * @lock: guards @hwpt and @resv, serialising attach, replace, detach
- * @hwpt: the HW page table the device translates through, or NULL
- *	(blocked); a long-term reference is held
+ * @hwpt: the paging HW page table the device translates through, or NULL
+ *	(blocked); a long-term reference is held. With @nested, @nested's
+ *	parent: the device's reserved regions live in its IOAS.
+ * @nested: the nested HWPT the device is attached to, or NULL; a
+ *	long-term reference is held. Its domain is the one attached.
  * @resv: reserved IOVA regions of the device (e.g. its MSI window), which
  *	the attached IOAS must never map; struct iopt_range array
  * @nresv: entries in @resv
@@ -521,6 +579,7 @@ struct iommufd_device {
 	void *drv_data;
 	struct mutex lock; /* hwpt, resv, nresv */
 	struct iommufd_hwpt_paging *hwpt;
+	struct iommufd_hwpt_nested *nested;
 	struct iopt_range *resv;
 	unsigned int nresv;
 };
@@ -550,6 +609,17 @@ void iommufd_hwpt_unget_locked(struct iommufd_hwpt_paging *hwpt);
 void iommufd_hwpt_hold(struct iommufd_hwpt_paging *hwpt);
 void iommufd_hwpt_put(struct iommufd_hwpt_paging *hwpt);
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
+
+/* Nested HWPTs, hwpt_nested.c */
+struct iommufd_hwpt_nested *
+iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
+			  struct iommufd_hwpt_paging *parent,
+			  struct iommufd_device *idev, u32 flags,
+			  const struct iommufd_user_data *data);
+void iommufd_hwpt_nested_abort(struct iommufd_hwpt_nested *nested);
+void iommufd_hwpt_nested_get(struct iommufd_hwpt_nested *nested);
+void iommufd_hwpt_nested_put(struct iommufd_hwpt_nested *nested);
+int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_dirty_enable_locked(struct iommufd_hwpt_paging *hwpt,

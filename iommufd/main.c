@@ -65,6 +65,7 @@ union iommufd_cmd_buffer {
 	struct iommu_hw_info hw_info;
 	struct iommu_hwpt_set_dirty_tracking set_dirty_tracking;
 	struct iommu_hwpt_get_dirty_bitmap get_dirty_bitmap;
+	struct iommu_hwpt_invalidate hwpt_invalidate;
 	struct iommu_ioas_create_window create_window;
 	struct iommu_ioas_remove_window remove_window;
 	struct iommu_ioas_list_windows list_windows;
@@ -204,6 +205,13 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP, IOMMU_HWPT_GET_DIRTY_BITMAP,
 		 iommufd_hwpt_get_dirty_bitmap,
 		 struct iommu_hwpt_get_dirty_bitmap, data),
+	/*
+	 * Inline, a failure does not say how many entries were handled:
+	 * invalidating again is harmless, so the caller may just retry.
+	 */
+	IOCTL_OP(IOMMUFD_CMD_HWPT_INVALIDATE, IOMMU_HWPT_INVALIDATE,
+		 iommufd_hwpt_invalidate, struct iommu_hwpt_invalidate,
+		 __reserved),
 	/* Extensions (not upstream), from IOMMUFD_CMD_EXT_BASE. */
 	IOCTL_OP(IOMMUFD_CMD_IOAS_CREATE_WINDOW, IOMMU_IOAS_CREATE_WINDOW,
 		 iommufd_ioas_create_window, struct iommu_ioas_create_window,

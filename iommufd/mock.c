@@ -19,6 +19,7 @@
 #include "iommufd_private.h"
 #include "iommufd_test.h"
 #include "mock.h"
+#include "user_data.h"
 
 /*
  * The page table: two levels, like hardware. The top level has one entry
@@ -651,6 +652,17 @@ static struct iommu_domain *mock_alloc_paging(struct iommufd_device *idev,
 	return &mock->domain;
 }
 
+/*
+ * The paging domain a device attached to @domain translates through:
+ * @domain, or a nested domain's parent, whose dirty tracking then sees
+ * (or misses) the device's writes.
+ */
+static struct iommu_domain *mock_paging_of(struct iommu_domain *domain)
+{
+	return mock_domain_is_nested(domain) ? mock_nested_parent(domain) :
+					       domain;
+}
+
 /* A device that cannot track leaves its domain. */
 static void mock_untracked_leave(struct mock_dev *mdev)
 {
@@ -658,29 +670,35 @@ static void mock_untracked_leave(struct mock_dev *mdev)
 
 	if (!mdev->domain || !(mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
 		return;
-	mock = to_mock(mdev->domain);
+	mock = to_mock(mock_paging_of(mdev->domain));
 	spin_lock(&mock->lock);
 	mock->untracked_devs--;
 	spin_unlock(&mock->lock);
 }
 
+/*
+ * A nested domain is attached as its parent would be: the device's DMA
+ * goes through the parent's page table, so the parent must suit the
+ * device, and the parent's dirty tracking rules apply.
+ */
 static int mock_attach(struct iommufd_device *idev,
 		       struct iommu_domain *domain)
 {
+	struct iommu_domain *paging = mock_paging_of(domain);
 	struct mock_dev *mdev = idev->drv_data;
 
-	if (!mock_domain_is_mock(domain))
+	if (!mock_domain_is_mock(paging))
 		return -EINVAL;
 	/*
 	 * Only a domain of its own IOPTE sizes: a huge-IOVA device wants its
 	 * own large IOPTEs, not a shared table.
 	 */
-	if (domain->pgsize_bitmap != mock_dev_pgsizes(mdev))
+	if (paging->pgsize_bitmap != mock_dev_pgsizes(mdev))
 		return -EINVAL;
-	if (!mock_dev_aperture_is(mdev, domain))
+	if (!mock_dev_aperture_is(mdev, paging))
 		return -EINVAL;
 	if (!mock_dirty_capable(idev)) {
-		struct mock_domain *mock = to_mock(domain);
+		struct mock_domain *mock = to_mock(paging);
 
 		/* Its writes would go unseen: not where they are tracked. */
 		spin_lock(&mock->lock);
@@ -727,7 +745,25 @@ static u8 mock_max_pasid_log2(struct iommufd_device *idev)
 
 static void mock_free_domain(struct iommu_domain *domain)
 {
-	mock_domain_free(domain);
+	if (mock_domain_is_nested(domain))
+		mock_nested_free(domain);
+	else
+		mock_domain_free(domain);
+}
+
+/*
+ * Upstream's mock: another data type or any flag is EOPNOTSUPP, a parent
+ * that is no mock paging domain EINVAL, then the blob's own checks.
+ */
+static struct iommu_domain *
+mock_alloc_nested(struct iommufd_device *idev, struct iommu_domain *parent,
+		  u32 flags, const struct iommufd_user_data *data)
+{
+	if (data->type != IOMMU_HWPT_DATA_SELFTEST || flags)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (!mock_domain_is_mock(parent))
+		return ERR_PTR(-EINVAL);
+	return mock_nested_alloc(parent, data);
 }
 
 const struct iommufd_device_ops mock_device_ops = {
@@ -740,4 +776,6 @@ const struct iommufd_device_ops mock_device_ops = {
 	.dirty_capable = mock_dirty_capable,
 	.set_dirty_tracking = mock_set_dirty_tracking,
 	.read_and_clear_dirty = mock_read_and_clear_dirty,
+	.domain_alloc_nested = mock_alloc_nested,
+	.cache_invalidate = mock_nested_invalidate,
 };

@@ -11,6 +11,8 @@
 struct iommu_domain;
 struct iommu_test_iopte_stats;
 struct iommufd_device_ops;
+struct iommufd_user_array;
+struct iommufd_user_data;
 
 enum {
 	/* Smallest IOPTE: half a CPU page, so the core must not assume 4K. */
@@ -35,5 +37,15 @@ void mock_domain_iopte_stats(struct iommu_domain *domain, unsigned long iova,
 bool mock_domain_tracking(struct iommu_domain *domain);
 bool mock_domain_mark_dirty(struct iommu_domain *domain, unsigned long iova,
 			    unsigned long length);
+
+/* Nested domains, mock_nested.c (Documentation/nesting.rst). */
+bool mock_domain_is_nested(struct iommu_domain *domain);
+struct iommu_domain *mock_nested_parent(struct iommu_domain *domain);
+struct iommu_domain *mock_nested_alloc(struct iommu_domain *parent,
+				       const struct iommufd_user_data *data);
+void mock_nested_free(struct iommu_domain *domain);
+int mock_nested_invalidate(struct iommu_domain *domain,
+			   struct iommufd_user_array *array);
+int mock_nested_check_iotlb(struct iommu_domain *domain, u32 id, u32 value);
 
 #endif

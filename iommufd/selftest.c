@@ -574,32 +574,40 @@ err_abort:
 	return rc;
 }
 
-/* The HWPT @idev uses now, with a long-term reference, or NULL. */
-static struct iommufd_hwpt_paging *test_hold_hwpt(struct iommufd_device *idev)
+/*
+ * The HWPT @idev uses now, with a long-term reference, or NULL; and the
+ * nested HWPT on it the device is attached to, also held, in *@nested.
+ */
+static struct iommufd_hwpt_paging *
+test_hold_hwpt(struct iommufd_device *idev,
+	       struct iommufd_hwpt_nested **nested)
 {
 	struct iommufd_hwpt_paging *hwpt;
 
 	mutex_lock(&idev->lock);
 	hwpt = idev->hwpt;
+	*nested = idev->nested;
 	if (hwpt)
 		iommufd_hwpt_hold(hwpt);
+	if (*nested)
+		iommufd_hwpt_nested_get(*nested);
 	mutex_unlock(&idev->lock);
 	return hwpt;
 }
 
 /* Best effort: the caller reports an error whatever this returns. */
-static void test_attach_back(struct iommufd_device *idev,
-			     struct iommufd_hwpt_paging *old)
+static void test_attach_back(struct iommufd_device *idev, u32 old_id)
 {
 	u32 hwpt_id;
 
-	if (iommufd_device_attach(idev, old->obj.id, &hwpt_id))
+	if (iommufd_device_attach(idev, old_id, &hwpt_id))
 		pr_debug("mock device stays on its new HWPT\n");
 }
 
 static int test_mock_domain_replace(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct iommufd_hwpt_nested *old_nested;
 	struct iommufd_hwpt_paging *old;
 	struct selftest_obj *sobj;
 	u32 hwpt_id;
@@ -613,7 +621,7 @@ static int test_mock_domain_replace(struct iommufd_ucmd *ucmd)
 	 * last device), so a reply that cannot be written can put the
 	 * device back where it was.
 	 */
-	old = test_hold_hwpt(sobj->idev);
+	old = test_hold_hwpt(sobj->idev, &old_nested);
 	rc = iommufd_device_attach(sobj->idev,
 				   cmd->mock_domain_replace.pt_id, &hwpt_id);
 	if (!rc) {
@@ -626,8 +634,11 @@ static int test_mock_domain_replace(struct iommufd_ucmd *ucmd)
 		 * and the caller gets the reply's error all the same.
 		 */
 		if (rc && old)
-			test_attach_back(sobj->idev, old);
+			test_attach_back(sobj->idev, old_nested ?
+					 old_nested->obj.id : old->obj.id);
 	}
+	if (old_nested)
+		iommufd_hwpt_nested_put(old_nested);
 	if (old)
 		iommufd_hwpt_put(old);
 	iommufd_put_object(ucmd->ictx, &sobj->obj);
@@ -800,6 +811,30 @@ out_put:
 }
 
 /*
+ * IOMMU_TEST_OP_MD_CHECK_IOTLB, as upstream: @id must be a nested HWPT
+ * (ENOENT), of the mock (EINVAL), whose IOTLB entry check_iotlb.id
+ * exists and holds check_iotlb.iotlb (EINVAL otherwise).
+ */
+static int test_md_check_iotlb(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct iommufd_hwpt_nested *nested;
+	struct iommufd_object *obj;
+	int rc = -EINVAL;
+
+	obj = iommufd_get_object(ucmd->ictx, cmd->id, IOMMUFD_OBJ_HWPT_NESTED);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	nested = container_of(obj, struct iommufd_hwpt_nested, obj);
+	if (mock_domain_is_nested(nested->domain))
+		rc = mock_nested_check_iotlb(nested->domain,
+					     cmd->check_iotlb.id,
+					     cmd->check_iotlb.iotlb);
+	iommufd_put_object(ucmd->ictx, obj);
+	return rc;
+}
+
+/*
  * IOMMU_TEST_OP_FAIL_NTH: report whether the previous setting fired and
  * how many events it counted, then arm a new one (nth 0: disarm). The
  * fault points themselves are fault.c's.
@@ -866,6 +901,8 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return test_fail_nth(ucmd);
 	case IOMMU_TEST_OP_DIRTY:
 		return test_dirty(ucmd);
+	case IOMMU_TEST_OP_MD_CHECK_IOTLB:
+		return test_md_check_iotlb(ucmd);
 	default:
 		return -EOPNOTSUPP;
 	}
