@@ -1330,8 +1330,11 @@ TEST_F(dev, hwpt_alloc_for_a_huge_iova_device_gets_its_kind_of_domain)
 
 TEST_F(dev, hwpt_alloc_with_flags_or_reserved_fields_fails_eopnotsupp)
 {
-	/* DIRTY_TRACKING works for mock devices: iommufd_dirty.c. */
-	static const __u32 flags[] = { IOMMU_HWPT_ALLOC_NEST_PARENT,
+	/*
+	 * DIRTY_TRACKING works for mock devices (iommufd_dirty.c), and
+	 * NEST_PARENT (iommufd_nesting.c), but not with an unknown flag.
+	 */
+	static const __u32 flags[] = { IOMMU_HWPT_ALLOC_NEST_PARENT | 1U << 3,
 				       IOMMU_HWPT_FAULT_ID_VALID, 1U << 3,
 				       1U << 31 };
 	struct iommu_hwpt_alloc cmd;
@@ -1423,7 +1426,7 @@ TEST_F(dev, hwpt_alloc_on_a_bad_or_wrong_type_of_page_table_fails)
 	ASSERT_EQ(-EINVAL, hwpt_alloc(self->fd, idev, 0, NULL));
 	ASSERT_EQ(-EINVAL, hwpt_alloc(self->fd, idev, idev, NULL));
 	ASSERT_EQ(-EINVAL, hwpt_alloc(self->fd, idev, stdev, NULL));
-	/* A paging HWPT would be a nesting parent: not supported. */
+	/* A HWPT asks for a nested HWPT, which needs data (iommufd_nesting.c). */
 	ASSERT_EQ(-EOPNOTSUPP, hwpt_alloc(self->fd, idev, hwpt, NULL));
 	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
 	ASSERT_EQ(0, iommufd_destroy(self->fd, ioas2));

@@ -154,7 +154,7 @@ TEST_F(compat, other_vfio_and_unknown_ioctls_are_enotty)
 		VFIO_GROUP_GET_STATUS,
 		VFIO_GROUP_SET_CONTAINER, VFIO_DEVICE_GET_INFO,
 		VFIO_IOMMU_ENABLE, VFIO_IOMMU_DISABLE,
-		_IO(VFIO_TYPE, VFIO_BASE - 1), _IO('x', 0x80), _IO(';', 0x8d),
+		_IO(VFIO_TYPE, VFIO_BASE - 1), _IO('x', 0x80), _IO(';', 0x8f),
 		_IO(';', 0xff),
 	};
 	char zero[256] = {};
@@ -962,7 +962,7 @@ TEST_F(parity, hwpt_alloc_checks_in_upstream_order)
 	/* A bad device before any flag. */
 	cmd.dev_id = 9999;
 	cmd.pt_id = self->ioas_id;
-	cmd.flags = IOMMU_HWPT_ALLOC_NEST_PARENT;
+	cmd.flags = IOMMU_HWPT_ALLOC_NEST_PARENT | 1U << 3;
 	ASSERT_EQ(-ENOENT, iommufd_ioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
 	cmd.dev_id = idev;
 	ASSERT_EQ(-EOPNOTSUPP, iommufd_ioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
@@ -974,7 +974,7 @@ TEST_F(parity, hwpt_alloc_checks_in_upstream_order)
 	cmd.__reserved = 1;
 	ASSERT_EQ(-EOPNOTSUPP, iommufd_ioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
 	cmd.__reserved = 0;
-	/* An HWPT that is no nesting parent as pt_id. */
+	/* An automatic HWPT, no nesting parent, as pt_id: no data, then data. */
 	cmd.pt_id = hwpt;
 	ASSERT_EQ(-EOPNOTSUPP, iommufd_ioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
 	cmd.data_type = IOMMU_HWPT_DATA_VTD_S1;

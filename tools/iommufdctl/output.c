@@ -74,7 +74,7 @@ static const struct hint hints[] = {
 	{ "device", 0, ENOENT,
 	  "STDEV is the stdev that 'device add' printed" },
 	{ "hwpt alloc", 0, EOPNOTSUPP,
-	  "no backend of this module implements these flags or nesting yet" },
+	  "a flag or data type the device's driver does not take (only the mock nests or tracks dirty pages)" },
 	{ "hwpt alloc", 0, ENOENT,
 	  "DEV is a bound device: the idev that 'device add' printed" },
 	{ "hw-info", 0, ENOENT,
