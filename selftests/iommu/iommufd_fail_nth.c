@@ -842,6 +842,130 @@ TEST_F(fail_nth, hwpt_alloc)
 	ASSERT_EQ(0, iommufd_destroy(self->fd, d.hwpt_id));
 }
 
+/*
+ * Nesting: a nest parent, a nested HWPT on it, an invalidation of it
+ * (iommufd_nesting.c walks the invalidation's IOTLB side too).
+ */
+struct nest_op {
+	__u32 idev_id;
+	__u32 parent_id;
+	__u32 nested_id;
+	__u32 entry_num;
+};
+
+static void nest_setup(struct __test_metadata *_metadata, fnth_t *self,
+		       const fnth_variant_t *variant, struct nest_op *n)
+{
+	ASSERT_EQ(0, tcmd_mock_domain_flags(self->fd, self->ioas_id,
+					    variant->dev_flags, NULL, NULL,
+					    &n->idev_id));
+	ASSERT_EQ(0, hwpt_alloc_flags(self->fd, n->idev_id, self->ioas_id,
+				      IOMMU_HWPT_ALLOC_NEST_PARENT,
+				      &n->parent_id));
+}
+
+static int op_hwpt_alloc_nest_parent(fnth_t *self, void *arg)
+{
+	struct nest_op *n = arg;
+
+	return hwpt_alloc_flags(self->fd, n->idev_id, self->ioas_id,
+				IOMMU_HWPT_ALLOC_NEST_PARENT, &n->parent_id);
+}
+
+static int op_hwpt_alloc_nested(fnth_t *self, void *arg)
+{
+	struct iommu_hwpt_selftest data = { .iotlb = 7 };
+	struct nest_op *n = arg;
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.dev_id = n->idev_id,
+		.pt_id = n->parent_id,
+		.data_type = IOMMU_HWPT_DATA_SELFTEST,
+		.data_len = sizeof(data),
+		.data_uptr = (__u64)(uintptr_t)&data,
+	};
+	int rc;
+
+	rc = iommufd_ioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd);
+	if (!rc)
+		n->nested_id = cmd.out_hwpt_id;
+	return rc;
+}
+
+static int op_hwpt_invalidate(fnth_t *self, void *arg)
+{
+	struct iommu_hwpt_invalidate_selftest reqs[2] = {
+		{ .iotlb_id = 0 }, { .iotlb_id = 1 },
+	};
+	struct nest_op *n = arg;
+	struct iommu_hwpt_invalidate cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = n->nested_id,
+		.data_uptr = (__u64)(uintptr_t)reqs,
+		.data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+		.entry_len = sizeof(reqs[0]),
+		.entry_num = 2,
+	};
+	int rc;
+
+	rc = iommufd_ioctl(self->fd, IOMMU_HWPT_INVALIDATE, &cmd);
+	n->entry_num = cmd.entry_num;
+	return rc;
+}
+
+/* 0 if IOTLB entry @id of nested HWPT @hwpt_id holds @val. */
+static int check_iotlb(fnth_t *self, __u32 hwpt_id, __u32 id, __u32 val)
+{
+	struct iommu_test_cmd cmd = {
+		.check_iotlb = { .id = id, .iotlb = val },
+	};
+
+	return tcmd(self->fd, IOMMU_TEST_OP_MD_CHECK_IOTLB, hwpt_id, &cmd);
+}
+
+TEST_F(fail_nth, hwpt_alloc_nest_parent)
+{
+	struct nest_op n = {};
+	struct fail_op op = { .run = op_hwpt_alloc_nest_parent, .arg = &n };
+
+	ASSERT_EQ(0, tcmd_mock_domain_flags(self->fd, self->ioas_id,
+					    variant->dev_flags, NULL, NULL,
+					    &n.idev_id));
+	ASSERT_EQ(0, fail_walk(_metadata, self, &op));
+	ASSERT_EQ(0, tcmd_check_map(self->fd, n.parent_id, IOVA_OLD,
+				    self->old_buf, self->len));
+	ASSERT_EQ(0, op_hwpt_alloc_nested(self, &n));
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, n.parent_id));
+}
+
+TEST_F(fail_nth, hwpt_alloc_nested)
+{
+	struct nest_op n = {};
+	struct fail_op op = { .run = op_hwpt_alloc_nested, .arg = &n };
+
+	nest_setup(_metadata, self, variant, &n);
+	ASSERT_EQ(0, fail_walk(_metadata, self, &op));
+	ASSERT_EQ(0, check_iotlb(self, n.nested_id, 0, 7));
+	/* Only the nested HWPT that got through holds the parent. */
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, n.parent_id));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, n.nested_id));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, n.parent_id));
+}
+
+TEST_F(fail_nth, hwpt_invalidate)
+{
+	struct nest_op n = {};
+	struct fail_op op = { .run = op_hwpt_invalidate, .arg = &n };
+
+	nest_setup(_metadata, self, variant, &n);
+	ASSERT_EQ(0, op_hwpt_alloc_nested(self, &n));
+	ASSERT_EQ(0, fail_walk(_metadata, self, &op));
+	ASSERT_EQ(2, n.entry_num);
+	ASSERT_EQ(0, check_iotlb(self, n.nested_id, 0, 0));
+	ASSERT_EQ(0, check_iotlb(self, n.nested_id, 1, 0));
+	ASSERT_EQ(0, check_iotlb(self, n.nested_id, 2, 7));
+}
+
 /* ---------------------------------------------------------------------- */
 /* Accesses: pinning and copying through an in-kernel user. */
 

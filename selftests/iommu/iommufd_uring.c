@@ -565,6 +565,82 @@ static int inline_cmd(struct io_uring *ring, int fd, unsigned int cmd_op,
 	return submit_one(ring);
 }
 
+/*
+ * Nesting through the ring: a nested HWPT_ALLOC inline returns its ID as
+ * res; IOMMU_HWPT_INVALIDATE by pointer writes entry_num back, also when
+ * an entry fails; inline it works, and a failure is the CQE's errno.
+ */
+TEST_F(uring, nested_hwpt_alloc_and_invalidate_through_the_ring)
+{
+	struct iommu_hwpt_selftest data = { .iotlb = 3 };
+	struct iommu_hwpt_invalidate_selftest reqs[2] = {
+		{ .iotlb_id = 0 },
+		{ .iotlb_id = MOCK_NESTED_DOMAIN_IOTLB_ID_MAX + 1 },
+	};
+	struct iommu_hwpt_alloc alloc = {
+		.size = sizeof(alloc),
+		.data_type = IOMMU_HWPT_DATA_SELFTEST,
+		.data_len = sizeof(data),
+		.data_uptr = (__u64)(uintptr_t)&data,
+	};
+	struct iommu_hwpt_invalidate inv = {
+		.size = sizeof(inv),
+		.data_uptr = (__u64)(uintptr_t)reqs,
+		.data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+		.entry_len = sizeof(reqs[0]),
+		.entry_num = 2,
+	};
+	struct iommu_test_cmd check = { .size = sizeof(check) };
+	__u32 stdev_id, idev_id, parent;
+	int nested;
+
+	if (!iommufd_is_test_build(self->fd))
+		SKIP(return, "needs a test build (a mock device)");
+	ASSERT_EQ(0, tcmd_mock_domain(self->fd, self->ioas_id, &stdev_id,
+				      NULL, &idev_id));
+	ASSERT_EQ(0, hwpt_alloc_flags(self->fd, idev_id, self->ioas_id,
+				      IOMMU_HWPT_ALLOC_NEST_PARENT, &parent));
+	alloc.dev_id = idev_id;
+	alloc.pt_id = parent;
+	ASSERT_NE(NULL, queue_cmd(&self->ring128, self->fd, IOMMU_HWPT_ALLOC,
+				  &alloc, sizeof(alloc), 0));
+	nested = submit_one(&self->ring128);
+	ASSERT_LT(0, nested);
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, parent));
+
+	/* By pointer: the first entry is done, the second fails. */
+	inv.hwpt_id = nested;
+	ASSERT_EQ(-EINVAL, uring_cmd(&self->ring, self->fd,
+				     IOMMU_HWPT_INVALIDATE, &inv));
+	ASSERT_EQ(1, inv.entry_num);
+	check.op = IOMMU_TEST_OP_MD_CHECK_IOTLB;
+	check.id = nested;
+	check.check_iotlb.id = 0;
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_TEST_CMD, &check));
+	check.check_iotlb.id = 1;
+	check.check_iotlb.iotlb = 3;
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_TEST_CMD, &check));
+
+	/* Inline: the same failure is the CQE's errno. */
+	inv.entry_num = 2;
+	ASSERT_EQ(-EINVAL, inline_cmd(&self->ring128, self->fd,
+				      IOMMU_HWPT_INVALIDATE, &inv,
+				      sizeof(inv)));
+	/* And a good array succeeds; entry 1 is then cleared too. */
+	reqs[1].iotlb_id = 1;
+	ASSERT_EQ(0, inline_cmd(&self->ring128, self->fd,
+				IOMMU_HWPT_INVALIDATE, &inv, sizeof(inv)));
+	check.check_iotlb.iotlb = 0;
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_TEST_CMD, &check));
+	/* A paging HWPT has nothing to invalidate. */
+	inv.hwpt_id = parent;
+	ASSERT_EQ(-ENOENT, inline_cmd(&self->ring128, self->fd,
+				      IOMMU_HWPT_INVALIDATE, &inv,
+				      sizeof(inv)));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, nested));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, parent));
+}
+
 TEST_F(uring, inline_commands_whose_reply_matters_are_refused)
 {
 	struct iommu_ioas_iova_ranges ranges = {

@@ -78,7 +78,9 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MMAP_FLAGS "MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0"
 
-enum obj_kind { K_IOAS, K_WIN_IOAS, K_HWPT, K_STDEV, K_IDEV, K_NKINDS };
+enum obj_kind {
+	K_IOAS, K_WIN_IOAS, K_HWPT, K_STDEV, K_IDEV, K_NESTED, K_NKINDS
+};
 
 struct mapping {
 	__u32 ioas;
@@ -840,7 +842,7 @@ static void op_hwpt_alloc(struct ctx *c)
 
 	cmd.dev_id = obj_pick(c, K_IDEV);
 	cmd.pt_id = below(8) ? any_ioas(c) : obj_pick(c, K_HWPT);
-	cmd.flags = flags(0);
+	cmd.flags = flags(IOMMU_HWPT_ALLOC_NEST_PARENT);
 	if (bad(30))
 		cmd.data_type = rnd();
 	if (bad(20)) {
@@ -849,6 +851,83 @@ static void op_hwpt_alloc(struct ctx *c)
 	}
 	if (!call(c, IOMMU_HWPT_ALLOC, "HWPT_ALLOC", &cmd, sizeof(cmd)))
 		obj_add(c, K_HWPT, cmd.out_hwpt_id);
+}
+
+/*
+ * A nested HWPT on a HWPT (a nest parent or not), with the mock's data:
+ * mostly right, now and then another type, length, flag or pointer.
+ */
+static void op_nested_alloc(struct ctx *c)
+{
+	struct iommu_hwpt_selftest *data = guarded(sizeof(*data));
+	struct iommu_hwpt_alloc cmd = { .size = sizeof(cmd) };
+
+	cmd.dev_id = obj_pick(c, K_IDEV);
+	cmd.pt_id = below(6) ? obj_pick(c, K_HWPT) : obj_pick(c, K_NESTED);
+	/* Half the time on a nest parent made for it just before. */
+	if (below(2)) {
+		struct iommu_hwpt_alloc parent = {
+			.size = sizeof(parent),
+			.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+			.dev_id = cmd.dev_id,
+			.pt_id = any_ioas(c),
+		};
+
+		if (!call(c, IOMMU_HWPT_ALLOC, "HWPT_ALLOC nest parent",
+			  &parent, sizeof(parent))) {
+			obj_add(c, K_HWPT, parent.out_hwpt_id);
+			cmd.pt_id = parent.out_hwpt_id;
+		}
+	}
+	data->iotlb = below(2) ? IOMMU_TEST_IOTLB_DEFAULT : rnd();
+	cmd.flags = flags(IOMMU_HWPT_FAULT_ID_VALID);
+	cmd.fault_id = rnd();
+	cmd.data_type = bad(20) ? rnd() : IOMMU_HWPT_DATA_SELFTEST;
+	cmd.data_len = bad(20) ? count(16) : sizeof(*data);
+	cmd.data_uptr = bad(40) ? uva(8) : (__u64)(uintptr_t)data;
+	if (!call(c, IOMMU_HWPT_ALLOC, "HWPT_ALLOC nested", &cmd,
+		  sizeof(cmd))) {
+		obj_add(c, K_HWPT, cmd.out_hwpt_id);
+		obj_add(c, K_NESTED, cmd.out_hwpt_id);
+	}
+}
+
+/*
+ * IOMMU_HWPT_INVALIDATE of a few mock entries at the guard page: random
+ * flags and IOTLB IDs, now and then another entry length or type, a huge
+ * entry_num, another HWPT.
+ */
+static void op_invalidate(struct ctx *c)
+{
+	struct iommu_hwpt_invalidate_selftest *reqs;
+	struct iommu_hwpt_invalidate cmd = { .size = sizeof(cmd) };
+	__u32 i, n = below(5);
+
+	reqs = guarded(n * sizeof(*reqs));
+	for (i = 0; i != n; i++) {
+		reqs[i].flags = flags(IOMMU_TEST_INVALIDATE_FLAG_ALL);
+		reqs[i].iotlb_id = below(6) ? below(MOCK_NESTED_DOMAIN_IOTLB_NUM)
+					    : rnd();
+	}
+	cmd.hwpt_id = below(6) ? obj_pick(c, K_NESTED) : obj_pick(c, K_HWPT);
+	cmd.data_uptr = (__u64)(uintptr_t)reqs;
+	cmd.data_type = bad(20) ? rnd() : IOMMU_HWPT_INVALIDATE_DATA_SELFTEST;
+	cmd.entry_len = bad(20) ? count(64) : sizeof(*reqs);
+	cmd.entry_num = bad(12) ? count(n) : n;
+	call(c, IOMMU_HWPT_INVALIDATE, "HWPT_INVALIDATE", &cmd, sizeof(cmd));
+}
+
+/* IOMMU_TEST_OP_MD_CHECK_IOTLB of any HWPT, entry and value. */
+static void op_check_iotlb(struct ctx *c)
+{
+	struct iommu_test_cmd cmd = {};
+	__u32 id = below(4) ? obj_pick(c, K_NESTED) : obj_pick(c, K_HWPT);
+
+	cmd.check_iotlb.id = below(8) ? below(MOCK_NESTED_DOMAIN_IOTLB_NUM) :
+					rnd();
+	cmd.check_iotlb.iotlb = below(2) ? 0 : below(2) ?
+				IOMMU_TEST_IOTLB_DEFAULT : rnd();
+	test_call(c, IOMMU_TEST_OP_MD_CHECK_IOTLB, id, &cmd, "MD_CHECK_IOTLB");
 }
 
 static void op_hw_info(struct ctx *c)
@@ -1040,7 +1119,8 @@ static void one_op(void)
 		op_window, op_window, op_destroy, op_mock_device,
 		op_mock_device, op_replace, op_hwpt_alloc, op_hw_info,
 		op_access, op_access, op_access, op_test_misc, op_test_check,
-		op_vfio, op_vfio,
+		op_vfio, op_vfio, op_nested_alloc, op_nested_alloc,
+		op_invalidate, op_invalidate, op_check_iotlb,
 	};
 	struct ctx *c = &F.ctx[below(8) ? 0 : 1];
 
