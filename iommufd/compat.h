@@ -299,7 +299,7 @@ static inline void *compat_dev_iommu_hw_info(struct device *dev, u32 *len,
 #ifdef IOMMU_DOMAIN_NESTED
 #define COMPAT_IOMMU_DOMAIN_NESTED IOMMU_DOMAIN_NESTED
 #else
-#define COMPAT_IOMMU_DOMAIN_NESTED (1U << 6)
+#define COMPAT_IOMMU_DOMAIN_NESTED BIT(6)
 #endif
 
 #endif

@@ -33,8 +33,6 @@
 #define INV_SELFTEST IOMMU_HWPT_INVALIDATE_DATA_SELFTEST
 #define INV_ENTRY sizeof(struct iommu_hwpt_invalidate_selftest)
 #define NUM_IOTLB MOCK_NESTED_DOMAIN_IOTLB_NUM
-#define offsetofend(type, member) \
-	(offsetof(type, member) + sizeof(((type *)0)->member))
 
 /* IOMMU_HWPT_ALLOC with every field the caller's. */
 static int hwpt_alloc_cmd(int fd, struct iommu_hwpt_alloc *cmd)
@@ -314,7 +312,9 @@ TEST_F(nesting, nested_alloc_errors_in_upstream_order)
 		struct iommu_hwpt_selftest data;
 		__u32 tail;
 	} longer = { .data = data };
-	const __u32 min_len = offsetofend(struct iommu_hwpt_selftest, iotlb);
+	/* The end of the struct's first version: iotlb. */
+	const __u32 min_len = offsetof(struct iommu_hwpt_selftest, iotlb) +
+			      sizeof(data.iotlb);
 	struct iommu_hwpt_alloc cmd = {
 		.dev_id = self->idev_id,
 		.pt_id = self->parent_id,

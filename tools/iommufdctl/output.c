@@ -74,7 +74,7 @@ static const struct hint hints[] = {
 	{ "device", 0, ENOENT,
 	  "STDEV is the stdev that 'device add' printed" },
 	{ "hwpt alloc", 0, EOPNOTSUPP,
-	  "a flag or data type the device's driver does not take (only the mock nests or tracks dirty pages)" },
+	  "a flag or data type the device's driver does not take (only mock devices nest)" },
 	{ "hwpt alloc", 0, ENOENT,
 	  "DEV is a bound device: the idev that 'device add' printed" },
 	{ "hw-info", 0, ENOENT,

@@ -100,9 +100,17 @@
  *
  * Every structure of upstream's header is here, so that programs written
  * for upstream compile unchanged, but not every command has a handler:
- * IOMMU_HWPT_INVALIDATE and IOMMU_FAULT_QUEUE_ALLOC fail with ENOTTY, and
- * IOMMU_HWPT_ALLOC refuses nesting and fault queues (see there).  Their
- * descriptions below are upstream's semantics, for when they are added.
+ * IOMMU_FAULT_QUEUE_ALLOC fails with ENOTTY, and IOMMU_HWPT_ALLOC refuses
+ * fault queues (see there).  Their descriptions below are upstream's
+ * semantics, for when they are added.
+ *
+ * Nesting (IOMMU_HWPT_ALLOC_NEST_PARENT, nested HWPTs,
+ * IOMMU_HWPT_INVALIDATE) works as upstream's, for devices whose driver
+ * can nest: today only the mock IOMMU of test builds (its data types are
+ * in iommufd_test.h); a real device answers EOPNOTSUPP.  A nested HWPT
+ * maps nothing of its own: its device's DMA goes through the first stage
+ * userspace described and then through the parent, which mirrors its
+ * IOAS (windows and IOMMU_OPTION_HUGE_PAGES included).
  *
  * Devices reach the module only through kernel code that binds them: the
  * VFIO backend binds the devices of the groups in its containers, and a
@@ -648,17 +656,29 @@ enum iommu_hwpt_data_type {
  * larger than PAGE_SIZE (pinned memory is only contiguous page by page),
  * as attaching a device to an IOAS does for such a domain.
  *
- * This module: no backend implements nesting or fault queues yet, and
- * only the mock IOMMU of test builds tracks dirty pages.  The checks run
- * in upstream's order: a non-zero @__reserved (EOPNOTSUPP; @__reserved2
- * is ignored, as upstream ignores it), then @data_len against @data_type
- * (EINVAL), then @dev_id (ENOENT), then @pt_id (EINVAL if it names
- * nothing or neither an IOAS nor a HWPT).  On an IOAS every flag but
- * IOMMU_HWPT_ALLOC_DIRTY_TRACKING, that flag for a device that cannot
- * track, and any @data_type other than IOMMU_HWPT_DATA_NONE fail with
- * EOPNOTSUPP.  On a HWPT, a request without data or with a flag
- * other than IOMMU_HWPT_FAULT_ID_VALID fails with EOPNOTSUPP, and any
- * other with EINVAL: no HWPT here can be a nesting parent.
+ * This module: no fault queue exists yet, only the mock IOMMU of test
+ * builds nests and tracks dirty pages.  The checks run in upstream's
+ * order: a non-zero @__reserved (EOPNOTSUPP; @__reserved2 is ignored, as
+ * upstream ignores it), then @data_len against @data_type (EINVAL), then
+ * @dev_id (ENOENT), then @pt_id (EINVAL if it names nothing, or neither
+ * an IOAS nor a paging HWPT: a nested HWPT is no parent).
+ *
+ * On an IOAS: a flag other than IOMMU_HWPT_ALLOC_NEST_PARENT and
+ * IOMMU_HWPT_ALLOC_DIRTY_TRACKING (IOMMU_HWPT_FAULT_ID_VALID included),
+ * NEST_PARENT for a device whose driver cannot nest, DIRTY_TRACKING for
+ * one that cannot track, and any @data_type other than
+ * IOMMU_HWPT_DATA_NONE fail with EOPNOTSUPP.
+ *
+ * On a paging HWPT (a nested HWPT is made): a flag other than
+ * IOMMU_HWPT_FAULT_ID_VALID, no data, or a device whose driver cannot
+ * nest (EOPNOTSUPP); then a parent that is automatic, was not allocated
+ * with NEST_PARENT, or belongs to another driver (EINVAL); then the
+ * driver's checks of the data: an unknown @data_type (EOPNOTSUPP), a
+ * @data_len below the first version of the driver's struct or above the
+ * struct it knows, even with a zero tail (EINVAL), a bad @data_uptr
+ * (EFAULT); then @fault_id, with IOMMU_HWPT_FAULT_ID_VALID: ENOENT, as
+ * no fault queue exists yet.  The parent cannot be destroyed (EBUSY)
+ * while a nested HWPT uses it.
  */
 struct iommu_hwpt_alloc {
 	__u32 size;
@@ -920,12 +940,20 @@ struct iommu_hwpt_vtd_s1_invalidate {
  *
  * Minimum size: up to and including @__reserved.
  *
- * Errors: EINVAL if a non-empty array has a NULL @data_uptr, a zero or
- * oversized @entry_len or too many entries, or if an entry is invalid;
- * EOPNOTSUPP if @__reserved is not 0 or @data_type or an entry's flags
- * are not supported; E2BIG if @entry_len is larger than the known entry
- * and the extra bytes are not zero; ENOENT if @hwpt_id is not a nested
- * HWPT.
+ * Errors, in this order: EOPNOTSUPP if @__reserved is not 0; EINVAL if
+ * a non-empty array has a NULL @data_uptr, an @entry_len of 0 or above
+ * the page size, or more than 2^19 entries; ENOENT if @hwpt_id is not a
+ * nested HWPT (a paging one included); then the driver's: EINVAL for a
+ * @data_type it does not take (also with no entry), an @entry_len below
+ * the first version of its entry or above the entry it knows (even with
+ * a zero tail), or an invalid entry; EOPNOTSUPP for an entry's unknown
+ * flags; EFAULT for an array it cannot read.  @entry_num is written back
+ * in every case (0 when the driver did not run); a reply that cannot be
+ * written is EFAULT, though the entries counted were handled.
+ *
+ * This module: through io_uring with IOMMU_URING_CMD_INLINE, @entry_num
+ * is not written back; a failure does not say how far it got, and
+ * invalidating the array again is harmless.
  */
 struct iommu_hwpt_invalidate {
 	__u32 size;
@@ -1266,7 +1294,9 @@ struct iommu_ioas_list_windows {
  *	(res 0 means every mapping inside the range is gone); DESTROY,
  *	ALLOW_IOVAS, MAP and COPY with IOMMU_IOAS_MAP_FIXED_IOVA, OPTION with
  *	IOMMU_OPTION_OP_SET, and CREATE_WINDOW with IOMMU_WINDOW_FIXED_BASE
- *	and a page size have nothing to return. The commands whose reply is
+ *	and a page size have nothing to return; IOMMU_HWPT_INVALIDATE does
+ *	not report entry_num (a success handled every entry, a failure may
+ *	be repeated). The commands whose reply is
  *	what the caller asked for are refused with EOPNOTSUPP when inline:
  *	MAP and COPY without IOMMU_IOAS_MAP_FIXED_IOVA, IOVA_RANGES,
  *	OPTION with IOMMU_OPTION_OP_GET, CREATE_WINDOW without a fixed base
