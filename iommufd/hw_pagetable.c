@@ -289,10 +289,7 @@ static struct iommufd_object *hwpt_alloc_paging(struct iommufd_ucmd *ucmd,
 
 /*
  * A nested HWPT on @parent for HWPT_ALLOC (hwpt_nested.c has the checks);
- * its object is not finalized. With IOMMU_HWPT_FAULT_ID_VALID, fault_id
- * must name a fault queue, and this build has none (no object of the
- * kind exists), so every ID is ENOENT, as upstream answers an ID that is
- * not a fault queue; the queue is attached here once they exist.
+ * its object is not finalized.
  */
 static struct iommufd_object *
 hwpt_alloc_nested(struct iommufd_ucmd *ucmd,
@@ -311,10 +308,6 @@ hwpt_alloc_nested(struct iommufd_ucmd *ucmd,
 					   cmd->flags, &data);
 	if (IS_ERR(nested))
 		return ERR_CAST(nested);
-	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
-		iommufd_hwpt_nested_abort(nested);
-		return ERR_PTR(-ENOENT);
-	}
 	return &nested->obj;
 }
 
@@ -391,6 +384,18 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	}
 	if (IS_ERR(hwpt_obj)) {
 		rc = PTR_ERR(hwpt_obj);
+		goto out_put_pt;
+	}
+	/*
+	 * IOMMU_HWPT_FAULT_ID_VALID, which only a nested HWPT gets this far
+	 * with today: fault_id must name a fault queue, and as none exists
+	 * yet, every ID is ENOENT, upstream's answer for an ID that names no
+	 * fault queue. Queues are to be attached here, to a paging or a
+	 * nested HWPT alike, as upstream does.
+	 */
+	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
+		rc = -ENOENT;
+		hwpt_alloc_abort(hwpt_obj);
 		goto out_put_pt;
 	}
 	cmd->out_hwpt_id = hwpt_obj->id;

@@ -407,8 +407,11 @@ TEST_F(nesting, nested_alloc_errors_in_upstream_order)
 		  hwpt_alloc_nested(self->fd, self->idev_id, self->parent_id,
 				    IOMMU_HWPT_FAULT_ID_VALID, SELFTEST, &data,
 				    sizeof(data), NULL));
-	/* Nothing was made by any of them. */
+	/* Nothing was made by any of them, and the parent is not held. */
 	EXPECT_EQ(-ENOENT, iommufd_destroy(self->fd, next));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, self->parent_id));
+	ASSERT_EQ(0, hwpt_alloc_flags(self->fd, self->idev_id, self->ioas_id,
+				      NEST_PARENT, &self->parent_id));
 
 	/* The same, right: the ID the failures left free. */
 	ASSERT_EQ(0, hwpt_alloc_nested(self->fd, self->idev_id,
