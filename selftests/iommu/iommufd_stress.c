@@ -2,8 +2,9 @@
 /*
  * Concurrency stress: threads on one context, and threads on several
  * contexts, map, unmap, copy, attach, detach and replace mock devices,
- * allocate HWPTs, pin and unpin through accesses, read and write through
- * them, change options, destroy objects and close whole contexts, at
+ * allocate HWPTs (nest parents and nested ones, invalidated), pin and
+ * unpin through accesses, read and write through them, change options,
+ * destroy objects and close whole contexts, at
  * random, for a bounded time. Races may refuse a call (EBUSY, ENOENT,
  * EEXIST, ...); any other error on valid arguments fails the test. After
  * every context is closed no page may stay pinned and VmPin must be back
@@ -192,6 +193,42 @@ static void access_put(struct stress_ctx *c, int fd)
 		close(fd);
 }
 
+/* A mock nested HWPT on @parent (iommufd_nesting.c has the details). */
+static int stress_nested_alloc(int fd, __u32 idev, __u32 parent, __u32 *id)
+{
+	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.dev_id = idev,
+		.pt_id = parent,
+		.data_type = IOMMU_HWPT_DATA_SELFTEST,
+		.data_len = sizeof(data),
+		.data_uptr = (__u64)(uintptr_t)&data,
+	};
+	int rc;
+
+	rc = iommufd_ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
+	if (!rc)
+		*id = cmd.out_hwpt_id;
+	return rc;
+}
+
+/* Invalidate IOTLB entry @iotlb_id of nested HWPT @id. */
+static int stress_invalidate(int fd, __u32 id, __u32 iotlb_id)
+{
+	struct iommu_hwpt_invalidate_selftest inv = { .iotlb_id = iotlb_id };
+	struct iommu_hwpt_invalidate cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = id,
+		.data_uptr = (__u64)(uintptr_t)&inv,
+		.data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+		.entry_len = sizeof(inv),
+		.entry_num = 1,
+	};
+
+	return iommufd_ioctl(fd, IOMMU_HWPT_INVALIDATE, &cmd);
+}
+
 /* One random operation on context @c, whose fd_lock is held for read. */
 static void one_op(struct stress_thread *t, struct stress_ctx *c)
 {
@@ -199,7 +236,7 @@ static void one_op(struct stress_thread *t, struct stress_ctx *c)
 	int fd = c->fd, afd = -1, rc;
 	__u64 iova, len, val;
 
-	switch (rnd_below(t, 20)) {
+	switch (rnd_below(t, 22)) {
 	case 0:
 		rc = judge(t, "ioas_alloc", ioas_alloc(fd, &id), ALLOW());
 		if (!rc)
@@ -287,10 +324,16 @@ static void one_op(struct stress_thread *t, struct stress_ctx *c)
 			remember(t, c, c->hwpt, out);
 		break;
 	case 11:
-		/* EOPNOTSUPP: a reused ID that names a HWPT (nesting). */
+		/*
+		 * Half of them nest parents. EOPNOTSUPP: a reused ID that
+		 * names a HWPT (a nested HWPT without data).
+		 */
 		rc = judge(t, "hwpt_alloc",
-			   hwpt_alloc(fd, pick(t, c, c->idev),
-				      pick(t, c, c->ioas), &id),
+			   hwpt_alloc_flags(fd, pick(t, c, c->idev),
+					    pick(t, c, c->ioas),
+					    rnd_below(t, 2) ?
+					    IOMMU_HWPT_ALLOC_NEST_PARENT : 0,
+					    &id),
 			   ALLOW(EINVAL, EADDRINUSE, EOPNOTSUPP));
 		if (!rc)
 			remember(t, c, c->hwpt, id);
@@ -371,6 +414,26 @@ static void one_op(struct stress_thread *t, struct stress_ctx *c)
 		judge(t, "option_rlimit_mode",
 		      iommufd_option(fd, IOMMU_OPTION_RLIMIT_MODE,
 				     IOMMU_OPTION_OP_SET, 0, &val), ALLOW());
+		break;
+	case 19:
+		/*
+		 * EINVAL: the HWPT is no nest parent, or no paging HWPT;
+		 * EOPNOTSUPP: a reused ID that names an IOAS (data for a
+		 * paging HWPT).
+		 */
+		rc = judge(t, "hwpt_alloc_nested",
+			   stress_nested_alloc(fd, pick(t, c, c->idev),
+					       pick(t, c, c->hwpt), &id),
+			   ALLOW(EINVAL, EOPNOTSUPP));
+		if (!rc)
+			remember(t, c, c->hwpt, id);
+		break;
+	case 20:
+		/* ENOENT also for a HWPT that is not nested. */
+		judge(t, "hwpt_invalidate",
+		      stress_invalidate(fd, pick(t, c, c->hwpt),
+					rnd_below(t, MOCK_NESTED_DOMAIN_IOTLB_NUM)),
+		      ALLOW());
 		break;
 	default: {
 		struct iommu_iova_range r[4];
