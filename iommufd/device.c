@@ -10,6 +10,7 @@
 #include <linux/uaccess.h>
 
 #include "fault.h"
+#include "fault_queue.h"
 #include "iommufd_private.h"
 
 static void iommufd_device_destroy_object(struct iommufd_object *obj)
@@ -49,6 +50,7 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 	idev->ops = ops;
 	idev->drv_data = drv_data;
 	mutex_init(&idev->lock);
+	INIT_LIST_HEAD(&idev->iopf_partial);
 	/* The binder's reference: userspace cannot DESTROY a device. */
 	refcount_inc(&idev->obj.users);
 	iommufd_object_finalize(ictx, &idev->obj);
@@ -137,9 +139,19 @@ static int device_attach_hwpt(struct iommufd_device *idev,
 		if (rc)
 			return rc;
 	}
-	rc = idev->ops->attach(idev, hwpt->domain);
-	if (!rc && hwpt->unfilled)
-		rc = device_fill_after_attach(idev, hwpt, old);
+	/* IOPF on before the device can fault in the new domain. */
+	rc = iommufd_fault_attach_prepare(idev, hwpt->fault);
+	if (!rc) {
+		rc = idev->ops->attach(idev, hwpt->domain);
+		if (!rc && hwpt->unfilled)
+			rc = device_fill_after_attach(idev, hwpt, old);
+		if (rc) {
+			iommufd_fault_attach_abort(idev, hwpt->fault);
+			/* device_fill_after_attach() left it on no HWPT. */
+			if (cur && !idev->hwpt)
+				iommufd_fault_attach_commit(idev, NULL);
+		}
+	}
 	if (rc) {
 		if (!same_ioas)
 			iopt_unreserve_owner(&hwpt->ioas->iopt, idev);
@@ -147,6 +159,8 @@ static int device_attach_hwpt(struct iommufd_device *idev,
 	}
 	if (cur && !same_ioas)
 		iopt_unreserve_owner(&cur->ioas->iopt, idev);
+	/* The faults for the old translation are answered: it is gone. */
+	iommufd_fault_attach_commit(idev, hwpt->fault);
 	idev->hwpt = hwpt;
 	*old = cur;
 	return 0;
@@ -241,7 +255,10 @@ static int device_attach_paging(struct iommufd_device *idev,
  * Returns -ENOENT for an unknown @pt_id, -EINVAL if it names another kind
  * of object or a domain the device cannot use, -EADDRINUSE if the
  * device's reserved regions or the domain's aperture clash with mappings
- * or allowed ranges of the IOAS. Nothing changes on failure.
+ * or allowed ranges of the IOAS, -ENODEV if the HWPT has a fault queue
+ * and the device cannot report I/O page faults. Nothing changes on
+ * failure. Leaving an HWPT with a fault queue answers the device's
+ * faults waiting there (fault_queue.c).
  */
 int iommufd_device_attach(struct iommufd_device *idev, u32 pt_id,
 			  u32 *out_hwpt_id)
@@ -288,6 +305,7 @@ void iommufd_device_detach(struct iommufd_device *idev)
 	if (hwpt) {
 		idev->ops->detach(idev);
 		iopt_unreserve_owner(&hwpt->ioas->iopt, idev);
+		iommufd_fault_attach_commit(idev, NULL);
 		idev->hwpt = NULL;
 	}
 	mutex_unlock(&idev->lock);

@@ -7,6 +7,7 @@
 #include <linux/iommu.h>
 #include <linux/slab.h>
 
+#include "fault_queue.h"
 #include "iommufd_private.h"
 
 /* Under the IOAS's mutex: the HWPT no longer counts for VFIO_DMA_CC_IOMMU. */
@@ -24,6 +25,7 @@ static void iommufd_hwpt_paging_teardown(struct iommufd_hwpt_paging *hwpt)
 		iopt_table_remove_domain(&hwpt->ioas->iopt, hwpt->domain);
 	hwpt->ops->domain_free(hwpt->domain);
 	refcount_dec(&hwpt->ioas->obj.users);
+	iommufd_fault_queue_release(hwpt->fault);
 }
 
 static void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
@@ -50,7 +52,8 @@ static const struct iommufd_object_ops iommufd_hwpt_paging_ops = {
  * @ioas: the IOAS to mirror; the caller holds its mutex
  * @idev: the device whose IOMMU allocates the domain
  * @flags: 0 or IOMMU_HWPT_ALLOC_DIRTY_TRACKING, which the caller checked
- *	the device can do
+ *	the device can do, and IOMMU_HWPT_FAULT_ID_VALID, which is not the
+ *	driver's business: the caller attaches the fault queue
  * @auto_domain: made implicitly by attaching @idev straight to @ioas
  * @attach_first: attach @idev to the new domain before it is filled.
  *	Some IOMMU drivers (virtio-iommu) set a domain's aperture only at
@@ -82,7 +85,8 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	hwpt->auto_domain = auto_domain;
 	hwpt->dirty_tracking = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 	INIT_LIST_HEAD(&hwpt->auto_node);
-	hwpt->domain = idev->ops->domain_alloc_paging(idev, flags);
+	hwpt->domain = idev->ops->domain_alloc_paging(idev,
+				flags & ~IOMMU_HWPT_FAULT_ID_VALID);
 	if (IS_ERR(hwpt->domain)) {
 		rc = PTR_ERR(hwpt->domain);
 		goto err_abort;
@@ -240,24 +244,34 @@ void iommufd_hwpt_put(struct iommufd_hwpt_paging *hwpt)
 
 /*
  * What upstream's HWPT_ALLOC refuses once both objects are found, in its
- * order. On an IOAS: driver data and every flag but DIRTY_TRACKING, which
- * no backend here takes yet, and DIRTY_TRACKING for a device whose IOMMU
- * cannot track (EOPNOTSUPP). On an HWPT: a nested HWPT, which needs driver data
- * and no flag but FAULT_ID_VALID (else EOPNOTSUPP) and a nesting parent,
- * which this module cannot make (EINVAL). Anything else: EINVAL.
+ * order. On an IOAS: driver data and every flag but DIRTY_TRACKING and
+ * FAULT_ID_VALID (EOPNOTSUPP); DIRTY_TRACKING for a device whose IOMMU
+ * cannot track (EOPNOTSUPP); FAULT_ID_VALID with NEST_PARENT (EOPNOTSUPP:
+ * a parent reports no faults of its own). FAULT_ID_VALID on an IOAS is
+ * upstream's rule from after 6.12, whose 6.12 refuses it (EOPNOTSUPP) and
+ * takes fault queues on nested HWPTs only; later kernels take both.
+ * On an HWPT: a nested HWPT, which needs driver data and no flag but
+ * FAULT_ID_VALID (else EOPNOTSUPP) and a nesting parent, which this
+ * module cannot make (EINVAL). Anything else: EINVAL.
  */
 static int hwpt_alloc_check(const struct iommu_hwpt_alloc *cmd,
 			    const struct iommufd_object *pt_obj,
 			    struct iommufd_device *idev)
 {
+	const u32 paging_flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+				 IOMMU_HWPT_FAULT_ID_VALID;
+
 	switch (pt_obj->type) {
 	case IOMMUFD_OBJ_IOAS:
-		if ((cmd->flags & ~IOMMU_HWPT_ALLOC_DIRTY_TRACKING) ||
+		if ((cmd->flags & ~paging_flags) ||
 		    cmd->data_type != IOMMU_HWPT_DATA_NONE)
 			return -EOPNOTSUPP;
 		if ((cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
 		    !(idev->ops->dirty_capable &&
 		      idev->ops->dirty_capable(idev)))
+			return -EOPNOTSUPP;
+		if ((cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) &&
+		    (cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT))
 			return -EOPNOTSUPP;
 		return 0;
 	case IOMMUFD_OBJ_HWPT_PAGING:
@@ -310,8 +324,14 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		rc = PTR_ERR(hwpt);
 		goto out_put_pt;
 	}
+	/* After the domain, as upstream: a bad fault_id is ENOENT. */
+	rc = 0;
+	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID)
+		rc = iommufd_fault_queue_hold(ucmd->ictx, cmd->fault_id,
+					      &hwpt->fault);
 	cmd->out_hwpt_id = hwpt->obj.id;
-	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (!rc)
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc) {
 		mutex_lock(&ioas->mutex);
 		iommufd_hwpt_paging_abort(hwpt);

@@ -103,6 +103,7 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_HWPT_PAGING,
 	IOMMUFD_OBJ_DEVICE,
 	IOMMUFD_OBJ_SELFTEST,
+	IOMMUFD_OBJ_FAULT,
 	IOMMUFD_OBJ_MAX,
 };
 
@@ -386,6 +387,7 @@ int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
 		      void *data, unsigned long length, unsigned int flags);
 
 struct iommufd_device;
+struct iommufd_fault_queue;
 struct iommu_domain;
 
 /**
@@ -420,6 +422,18 @@ struct iommu_domain;
  *	IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR. With @dirty NULL only clear.
  *	-EINVAL if @dirty is given while tracking is off. May sleep between
  *	IOPTEs; must not touch user memory.
+ * @iopf_enable: optional: let the device report I/O page faults (PCI
+ *	PRI), before it attaches to an HWPT with a fault queue. No callback:
+ *	it cannot, and such an attach fails with -ENODEV, the errno the
+ *	kernel's iommu_dev_enable_feature() gives for an IOMMU without the
+ *	feature. Called under the device's lock.
+ * @iopf_disable: with @iopf_enable: the device leaves the last HWPT with a
+ *	fault queue; it reports no more faults. Under the device's lock.
+ * @page_response: with @iopf_enable: answer the fault group whose last
+ *	fault was @last with @code (enum iommufd_page_response_code, or
+ *	IOMMUFD_PAGE_RESP_FAILURE when the module could not queue the group).
+ *	Called with a fault queue's mutex held; must not sleep on anything
+ *	the module holds.
  *
  * Dirty tracking needs a bitmap the driver can record into. A real IOMMU
  * driver records through the kernel's iova_bitmap, which Debian's kernels
@@ -445,6 +459,10 @@ struct iommufd_device_ops {
 				    unsigned long iova, unsigned long length,
 				    unsigned long flags,
 				    struct iommufd_dirty_bits *dirty);
+	int (*iopf_enable)(struct iommufd_device *idev);
+	void (*iopf_disable)(struct iommufd_device *idev);
+	void (*page_response)(struct iommufd_device *idev,
+			      const struct iommu_hwpt_pgfault *last, u32 code);
 };
 
 /**
@@ -472,6 +490,9 @@ struct iommufd_device_ops {
  * @container_dirty: the VFIO container's tracking (vfio_compat.c) has
  *	had @dirty_enabled on since it started, so the domain's bits are
  *	complete; guarded by @ioas's mutex
+ * @fault: the fault queue (IOMMU_HWPT_FAULT_ID_VALID) that the I/O page
+ *	faults of the devices attached here go to, with a long-term
+ *	reference, or NULL; set at creation, never changed
  * @ioas_node: in the IOAS's hwpts list, from creation to destruction
  * @auto_node: an automatic HWPT is in the IOAS's auto_hwpts list
  *	(guarded by its mutex) from creation until @devices drops to zero;
@@ -495,6 +516,7 @@ struct iommufd_hwpt_paging {
 	bool dirty_enabled;
 	bool container_dirty;
 	unsigned int devices;
+	struct iommufd_fault_queue *fault;
 	struct list_head ioas_node;
 	struct list_head auto_node;
 };
@@ -507,12 +529,21 @@ static_assert(offsetof(struct iommufd_hwpt_paging, obj) == 0);
  * @ictx: the context; the driver that bound the device keeps it alive
  * @ops: the device's IOMMU driver
  * @drv_data: the driver's cookie
- * @lock: guards @hwpt and @resv, serialising attach, replace, detach
+ * @lock: guards @hwpt, @resv and the IOPF state below, serialising
+ *	attach, replace, detach and fault reports. Lock order: @lock ->
+ *	IOAS mutex, and @lock -> fault queue mutex.
  * @hwpt: the HW page table the device translates through, or NULL
  *	(blocked); a long-term reference is held
  * @resv: reserved IOVA regions of the device (e.g. its MSI window), which
  *	the attached IOAS must never map; struct iopt_range array
  * @nresv: entries in @resv
+ * @fault: the fault queue of the HWPT the device is attached to, where
+ *	its I/O page faults go, or NULL (IOPF off); guarded by @lock and
+ *	changed only by fault_queue.c, which answers every fault group of
+ *	the device in the queue it leaves
+ * @iopf_partial: faults of groups whose last fault has not come yet
+ *	(struct iommufd_fault_partial, fault_queue.c); guarded by @lock
+ * @iopf_npartial: entries in @iopf_partial
  */
 struct iommufd_device {
 	struct iommufd_object obj;
@@ -523,6 +554,9 @@ struct iommufd_device {
 	struct iommufd_hwpt_paging *hwpt;
 	struct iopt_range *resv;
 	unsigned int nresv;
+	struct iommufd_fault_queue *fault;
+	struct list_head iopf_partial;
+	unsigned int iopf_npartial;
 };
 
 static_assert(offsetof(struct iommufd_device, obj) == 0);

@@ -725,6 +725,82 @@ static u8 mock_max_pasid_log2(struct iommufd_device *idev)
 	return (mdev->flags & MOCK_FLAGS_DEVICE_PASID) ? MOCK_PASID_WIDTH : 0;
 }
 
+void mock_dev_init(struct mock_dev *mdev, u32 flags)
+{
+	mdev->flags = flags;
+	spin_lock_init(&mdev->iopf_lock);
+}
+
+/* Every mock device can report I/O page faults, as upstream's can. */
+static int mock_iopf_enable(struct iommufd_device *idev)
+{
+	struct mock_dev *mdev = idev->drv_data;
+
+	spin_lock(&mdev->iopf_lock);
+	mdev->iopf_on = true;
+	spin_unlock(&mdev->iopf_lock);
+	return 0;
+}
+
+static void mock_iopf_disable(struct iommufd_device *idev)
+{
+	struct mock_dev *mdev = idev->drv_data;
+
+	spin_lock(&mdev->iopf_lock);
+	mdev->iopf_on = false;
+	spin_unlock(&mdev->iopf_lock);
+}
+
+/* The device receives the answer to a group: log it for the tests. */
+static void mock_page_response(struct iommufd_device *idev,
+			       const struct iommu_hwpt_pgfault *last, u32 code)
+{
+	struct mock_dev *mdev = idev->drv_data;
+	struct iommu_test_iopf_response *r;
+
+	spin_lock(&mdev->iopf_lock);
+	if (mdev->count == MOCK_IOPF_LOG_MAX) {
+		mdev->lost++;
+	} else {
+		r = &mdev->log[(mdev->head + mdev->count) % MOCK_IOPF_LOG_MAX];
+		r->flags = last->flags;
+		r->pasid = last->pasid;
+		r->grpid = last->grpid;
+		r->code = code;
+		mdev->count++;
+	}
+	spin_unlock(&mdev->iopf_lock);
+}
+
+/**
+ * mock_dev_iopf_take - take the oldest answers the device received
+ * @mdev: the device
+ * @out: room for @n answers
+ * @n: how many to take at most
+ * @lost: out: answers dropped because the log was full (then reset)
+ * @iopf_on: out: whether the device may report faults now
+ *
+ * Returns how many were taken into @out.
+ */
+unsigned int mock_dev_iopf_take(struct mock_dev *mdev,
+				struct iommu_test_iopf_response *out,
+				unsigned int n, u32 *lost, bool *iopf_on)
+{
+	unsigned int i;
+
+	spin_lock(&mdev->iopf_lock);
+	n = min(n, mdev->count);
+	for (i = 0; i != n; i++)
+		out[i] = mdev->log[(mdev->head + i) % MOCK_IOPF_LOG_MAX];
+	mdev->head = (mdev->head + n) % MOCK_IOPF_LOG_MAX;
+	mdev->count -= n;
+	*lost = mdev->lost;
+	mdev->lost = 0;
+	*iopf_on = mdev->iopf_on;
+	spin_unlock(&mdev->iopf_lock);
+	return n;
+}
+
 static void mock_free_domain(struct iommu_domain *domain)
 {
 	mock_domain_free(domain);
@@ -740,4 +816,7 @@ const struct iommufd_device_ops mock_device_ops = {
 	.dirty_capable = mock_dirty_capable,
 	.set_dirty_tracking = mock_set_dirty_tracking,
 	.read_and_clear_dirty = mock_read_and_clear_dirty,
+	.iopf_enable = mock_iopf_enable,
+	.iopf_disable = mock_iopf_disable,
+	.page_response = mock_page_response,
 };
