@@ -1330,10 +1330,14 @@ TEST_F(dev, hwpt_alloc_for_a_huge_iova_device_gets_its_kind_of_domain)
 
 TEST_F(dev, hwpt_alloc_with_flags_or_reserved_fields_fails_eopnotsupp)
 {
-	/* DIRTY_TRACKING works for mock devices: iommufd_dirty.c. */
+	/*
+	 * DIRTY_TRACKING works for mock devices: iommufd_dirty.c, and so
+	 * does FAULT_ID_VALID: iommufd_fault.c.
+	 */
 	static const __u32 flags[] = { IOMMU_HWPT_ALLOC_NEST_PARENT,
-				       IOMMU_HWPT_FAULT_ID_VALID, 1U << 3,
-				       1U << 31 };
+				       IOMMU_HWPT_FAULT_ID_VALID |
+				       IOMMU_HWPT_ALLOC_NEST_PARENT,
+				       1U << 3, 1U << 31 };
 	struct iommu_hwpt_alloc cmd;
 	__u32 idev;
 	unsigned int i;
