@@ -110,6 +110,8 @@ struct ctx {
 	struct mapping maps[MAX_MAPS];
 	struct access acc[MAX_ACC];
 	struct fault_file fq[MAX_FQ];
+	/* The last mock device attached to an HWPT with a fault queue. */
+	__u32 fault_idev;
 };
 
 static struct {
@@ -1057,15 +1059,28 @@ static void op_hwpt_alloc_fault(struct ctx *c)
 	cmd.pt_id = below(8) ? any_ioas(c) : obj_pick(c, K_HWPT);
 	cmd.flags = IOMMU_HWPT_FAULT_ID_VALID | flags(0);
 	cmd.fault_id = obj_pick(c, below(8) ? K_FAULT : below(K_NKINDS));
-	if (!call(c, IOMMU_HWPT_ALLOC, "HWPT_ALLOC(fault)", &cmd, sizeof(cmd)))
-		obj_add(c, K_HWPT, cmd.out_hwpt_id);
+	if (call(c, IOMMU_HWPT_ALLOC, "HWPT_ALLOC(fault)", &cmd, sizeof(cmd)))
+		return;
+	obj_add(c, K_HWPT, cmd.out_hwpt_id);
+	/* Mostly with a new device on it, whose faults then go there. */
+	if (below(4)) {
+		struct iommu_test_cmd t = {};
+
+		if (test_call(c, IOMMU_TEST_OP_MOCK_DOMAIN, cmd.out_hwpt_id,
+			      &t, "MOCK_DOMAIN"))
+			return;
+		obj_add(c, K_STDEV, t.mock_domain.out_stdev_id);
+		obj_add(c, K_IDEV, t.mock_domain.out_idev_id);
+		c->fault_idev = t.mock_domain.out_idev_id;
+	}
 }
 
 static void op_trigger_iopf(struct ctx *c)
 {
 	struct iommu_test_cmd cmd = {
 		.trigger_iopf = {
-			.dev_id = obj_pick(c, K_IDEV),
+			.dev_id = c->fault_idev && below(4) ? c->fault_idev :
+				  obj_pick(c, K_IDEV),
 			.pasid = below(2) ? 0 : below(8),
 			.grpid = below(4),
 			.perm = flags(IOMMU_PGFAULT_PERM_READ |
@@ -1193,10 +1208,10 @@ static void op_iopf_responses(struct ctx *c)
 static void op_fault(struct ctx *c)
 {
 	static void (*const ops[])(struct ctx *c) = {
-		op_fault_alloc, op_hwpt_alloc_fault, op_trigger_iopf,
-		op_trigger_iopf, op_trigger_iopf, op_fault_read,
-		op_fault_read, op_fault_write, op_fault_write,
-		op_fault_close, op_iopf_responses,
+		op_fault_alloc, op_hwpt_alloc_fault, op_hwpt_alloc_fault,
+		op_trigger_iopf, op_trigger_iopf, op_trigger_iopf,
+		op_fault_read, op_fault_read, op_fault_read, op_fault_write,
+		op_fault_write, op_fault_close, op_iopf_responses,
 	};
 
 	ops[below(ARRAY_SIZE(ops))](c);
@@ -1215,6 +1230,7 @@ static void op_reopen(struct ctx *c)
 	close(c->fd);
 	memset(c->objs, 0, sizeof(c->objs));
 	memset(c->maps, 0, sizeof(c->maps));
+	c->fault_idev = 0;
 	c->fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
 	c->ring_ok = !io_uring_queue_init(8, &c->ring, IORING_SETUP_SQE128);
 }
