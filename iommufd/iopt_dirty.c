@@ -7,16 +7,28 @@
  * The walk follows the areas, not the range: it visits the IOVA that is
  * mapped, window by window of the bitmap (one page of bits each), and
  * skips the windows nothing is mapped in, so its cost grows with what is
- * mapped. The driver records into a kernel window (dirty.h); only the
- * words of the user's bitmap that get a bit are written back, and bits are
- * only ever set there, never cleared. Each window's user words are
- * faulted in writable and read before the driver is asked, so a bad
- * bitmap pointer fails before that window's dirty state is cleared; a
- * failure in a later window leaves the earlier ones reported and
- * cleared, as upstream's walk does.
+ * mapped. The driver records into a kernel window (dirty.h), which is
+ * then written to the user's bitmap in one of two ways:
+ *  - upstream iommufd's (the default): bits are only ever set. The
+ *    window's user words are read, ORed into and the words from the
+ *    first to the last that got a bit written back;
+ *  - VFIO type1's (IOPT_DIRTY_OVERWRITE): every word an area's bits fall
+ *    in is written whole, as type1 copies each mapping's bitmap out, so
+ *    the bits of such a word that no area covers become 0; but a word an
+ *    area starts inside of, with no earlier area in it, is ORed with the
+ *    user's word, as type1 ORs in the whole word it reads there. Words no
+ *    area touches are left alone. Only those first words are read: the
+ *    rest is built in the kernel and written with one copy per run of
+ *    words. (type1 also keeps the bits it ORed in for later reads of
+ *    that mapping; that is a bug of type1's this does not copy.)
+ * Either way every user word that will be written is proved writable
+ * before the driver is asked, so a bad bitmap pointer fails before that
+ * window's dirty state is cleared; a failure in a later window leaves the
+ * earlier ones reported and cleared, as upstream's walk does.
  */
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/sched.h>
 #include <linux/uaccess.h>
 
@@ -104,7 +116,12 @@ static struct iopt_area *dirty_next_area(struct io_pagetable *iopt,
  * @iova: IOVA of bit 0 of the user's bitmap
  * @data: the user's bitmap
  * @win: the current window; @win.bits is one page
- * @words: one page to merge the user's words in
+ * @words: one page: the user's words to merge with (OR), or the bits each
+ *	word keeps from the user (IOPT_DIRTY_OVERWRITE)
+ * @overwrite: IOPT_DIRTY_OVERWRITE
+ * @area_all: IOPT_DIRTY_AREA_ALL
+ * @touched: IOPT_DIRTY_OVERWRITE: the words of the window an area's bits
+ *	fall in, which are written whole
  */
 struct dirty_walk {
 	iopt_dirty_read_fn read;
@@ -114,6 +131,9 @@ struct dirty_walk {
 	u64 __user *data;
 	struct iommufd_dirty_bits win;
 	unsigned long *words;
+	bool overwrite;
+	bool area_all;
+	unsigned long touched[BITS_TO_LONGS(PAGE_SIZE / sizeof(u64))];
 };
 
 /*
@@ -160,25 +180,28 @@ static int dirty_prove_writable(u64 __user *uwords, const unsigned long *words,
 	return 0;
 }
 
-/* Read every ready area inside the window and merge what it reports. */
-static int dirty_read_window(struct io_pagetable *iopt,
-			     struct dirty_walk *walk, unsigned long nbits)
+/*
+ * [start, end] of @area, marked all dirty: record it, and a clearing read
+ * that reaches the area's last byte ends the mark, as type1 reports a
+ * mapping's full bitmap once.
+ */
+static void dirty_area_all(struct dirty_walk *walk, struct iopt_area *area,
+			   unsigned long start, unsigned long end)
 {
-	unsigned long first_bit = (walk->win.iova - walk->iova) >>
-				  walk->win.pgshift;
-	unsigned long nwords = BITS_TO_LONGS(nbits);
-	u64 __user *uwords = walk->data + first_bit / 64;
+	iommufd_dirty_record(&walk->win, start, end - start + 1);
+	if (!(walk->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) &&
+	    end == area->node.last)
+		area->dirty_all = false;
+}
+
+/* Ask the reader about every ready area inside the window. */
+static int dirty_read_areas(struct io_pagetable *iopt, struct dirty_walk *walk,
+			    unsigned long nwords)
+{
 	unsigned long first = walk->win.iova, last = walk->win.last;
 	struct iopt_area *area;
 	int rc;
 
-	/*
-	 * Everything that can fail comes before the driver clears anything:
-	 * a failed window leaves its dirty state for the next read.
-	 */
-	if (iommufd_copy_from_user(walk->words, uwords, nwords * sizeof(u64)) ||
-	    dirty_prove_writable(uwords, walk->words, nwords))
-		return -EFAULT;
 	bitmap_zero(walk->win.bits, nwords * BITS_PER_LONG);
 	walk->win.any = false;
 	for (area = area_first(iopt, first, last); area;
@@ -188,11 +211,120 @@ static int dirty_read_window(struct io_pagetable *iopt,
 
 		if (!area->ready)
 			continue;
+		if (walk->area_all && area->dirty_all)
+			dirty_area_all(walk, area, start, end);
 		rc = walk->read(walk->ctx, start, end - start + 1, walk->flags,
 				&walk->win);
 		if (rc)
 			return rc;
 	}
+	return 0;
+}
+
+/*
+ * IOPT_DIRTY_OVERWRITE, before the reader: which words of the window the
+ * areas touch, and for a word an area starts inside of, with no earlier
+ * area in it, the user's word (read now: it is ORed in, as type1 does).
+ */
+static int dirty_plan_overwrite(struct io_pagetable *iopt,
+				struct dirty_walk *walk, u64 __user *uwords,
+				unsigned long nwords)
+{
+	unsigned long first = walk->win.iova, last = walk->win.last;
+	unsigned int pgshift = walk->win.pgshift;
+	struct iopt_area *area;
+
+	bitmap_zero(walk->touched, nwords);
+	memset(walk->words, 0, nwords * sizeof(u64));
+	for (area = area_first(iopt, first, last); area;
+	     area = area_next(area, first, last)) {
+		unsigned long fbit, lbit, fword;
+		u64 user;
+
+		if (!area->ready)
+			continue;
+		fbit = (max(area->node.start, first) - first) >> pgshift;
+		lbit = (min(area->node.last, last) - first) >> pgshift;
+		fword = fbit / 64;
+		if (fbit % 64 && !test_bit(fword, walk->touched)) {
+			if (iommufd_copy_from_user(&user, uwords + fword,
+						   sizeof(user)))
+				return -EFAULT;
+			walk->words[fword] = user;
+		}
+		bitmap_set(walk->touched, fword, lbit / 64 - fword + 1);
+	}
+	return 0;
+}
+
+/* The next run of touched words at or after @from: its start and end. */
+static bool dirty_next_run(struct dirty_walk *walk, unsigned long nwords,
+			   unsigned long from, unsigned long *start,
+			   unsigned long *end)
+{
+	*start = find_next_bit(walk->touched, nwords, from);
+	if (*start >= nwords)
+		return false;
+	*end = find_next_zero_bit(walk->touched, nwords, *start);
+	return true;
+}
+
+/*
+ * type1's way for one window: plan, prove the touched words writable
+ * (fault_in_writeable() stores zeroes, but only into words about to be
+ * written whole, and after the kept bits were read), read, then write
+ * each run of touched words with one copy.
+ */
+static int dirty_overwrite_window(struct io_pagetable *iopt,
+				  struct dirty_walk *walk, u64 __user *uwords,
+				  unsigned long nwords)
+{
+	unsigned long start, end = 0, i;
+	int rc;
+
+	rc = dirty_plan_overwrite(iopt, walk, uwords, nwords);
+	if (rc)
+		return rc;
+	while (dirty_next_run(walk, nwords, end, &start, &end))
+		if (fault_in_writeable((char __user *)(uwords + start),
+				       (end - start) * sizeof(u64)))
+			return -EFAULT;
+	rc = dirty_read_areas(iopt, walk, nwords);
+	if (rc)
+		return rc;
+	end = 0;
+	while (dirty_next_run(walk, nwords, end, &start, &end)) {
+		for (i = start; i != end; i++)
+			walk->win.bits[i] |= walk->words[i];
+		if (iommufd_copy_to_user(uwords + start, walk->win.bits + start,
+					 (end - start) * sizeof(u64)))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/* Read every ready area inside the window and merge what it reports. */
+static int dirty_read_window(struct io_pagetable *iopt,
+			     struct dirty_walk *walk, unsigned long nbits)
+{
+	unsigned long first_bit = (walk->win.iova - walk->iova) >>
+				  walk->win.pgshift;
+	unsigned long nwords = BITS_TO_LONGS(nbits);
+	u64 __user *uwords = walk->data + first_bit / 64;
+	int rc;
+
+	if (walk->overwrite)
+		return dirty_overwrite_window(iopt, walk, uwords, nwords);
+	/*
+	 * Everything that can fail comes before the driver clears anything:
+	 * a failed window leaves its dirty state for the next read.
+	 */
+	if (iommufd_copy_from_user(walk->words, uwords, nwords * sizeof(u64)) ||
+	    dirty_prove_writable(uwords, walk->words, nwords))
+		return -EFAULT;
+	rc = dirty_read_areas(iopt, walk, nwords);
+	if (rc)
+		return rc;
 	if (!walk->win.any)
 		return 0;
 	return dirty_merge(walk, uwords, nwords);
@@ -209,6 +341,8 @@ static int dirty_read_window(struct io_pagetable *iopt,
  * @data: the user's bitmap of u64 words
  * @flags: IOPT_DIRTY_* bits
  *
+ * With IOPT_DIRTY_OVERWRITE the user's words are written as VFIO type1
+ * writes them (see the top of this file), else bits are only set.
  * Without IOPT_DIRTY_HOLES_OK every IOVA of the range must be mapped
  * (EINVAL otherwise, before anything is read), as upstream requires; with
  * it, holes are skipped, as VFIO type1 allows. @read is called with
@@ -228,6 +362,8 @@ int iopt_read_dirty(struct io_pagetable *iopt, iopt_dirty_read_fn read,
 				 IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR : 0,
 		.iova = iova,
 		.data = data,
+		.overwrite = flags & IOPT_DIRTY_OVERWRITE,
+		.area_all = flags & IOPT_DIRTY_AREA_ALL,
 		.win.pgshift = __ffs(page_size),
 	};
 	unsigned int pgshift = walk.win.pgshift;
@@ -293,4 +429,26 @@ int iopt_clear_dirty(struct io_pagetable *iopt, iopt_dirty_read_fn read,
 	}
 	up_read(&iopt->iova_rwsem);
 	return rc;
+}
+
+/**
+ * iopt_dirty_mark_all - mark every area all dirty, or no area
+ * @iopt: the address space
+ * @dirty: mark (reads with IOPT_DIRTY_AREA_ALL report each area whole
+ *	until a clearing read covered it), or unmark every area
+ *
+ * The caller serializes this with its reads (see iopt_area::dirty_all).
+ * Areas mapped later start unmarked; unmapped ones take their mark along.
+ */
+void iopt_dirty_mark_all(struct io_pagetable *iopt, bool dirty)
+{
+	struct iopt_area *area;
+
+	down_read(&iopt->iova_rwsem);
+	for (area = area_first(iopt, 0, ULONG_MAX); area;
+	     area = area_next(area, 0, ULONG_MAX)) {
+		area->dirty_all = dirty;
+		cond_resched();
+	}
+	up_read(&iopt->iova_rwsem);
 }

@@ -39,6 +39,7 @@
 #define WIDE_RANGE (16 * RANGE)	/* 16 GiB */
 #define BASE 0x1000000UL	/* the mock aperture's start */
 #define NBITS (WIDE_RANGE / PSZ)
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static __u64 bitmap[NBITS / 64];
 static __u64 marks[NBITS / 64];
@@ -284,13 +285,12 @@ int main(void)
 	       RUNS);
 	bench_hwpt(buf, RANGE, 0, "1 GiB");
 	ratio = bench_container(buf, RANGE, 0, "1 GiB", chunks,
-				sizeof(chunks) / sizeof(chunks[0]));
+				ARRAY_SIZE(chunks));
 	printf("64 MiB mapped / 1 GiB mapped: %.2f (target <= 0.33)\n", ratio);
 	bench_hwpt(buf, WIDE_RANGE, MOCK_FLAGS_DEVICE_WIDE_APERTURE, "16 GiB");
 	wide_ratio = bench_container(buf, WIDE_RANGE,
 				     MOCK_FLAGS_DEVICE_WIDE_APERTURE, "16 GiB",
-				     wide_chunks,
-				     sizeof(wide_chunks) / sizeof(wide_chunks[0]));
+				     wide_chunks, ARRAY_SIZE(wide_chunks));
 	printf("16 GiB range: 64 MiB mapped / 16 GiB mapped: %.3f (target <= 0.10)\n",
 	       wide_ratio);
 	munmap(buf, CHUNK);
