@@ -5,7 +5,7 @@
  * driver reports into the caller's bitmap.
  *
  * The walk follows the areas, not the range: it visits the IOVA that is
- * mapped, window by window of the bitmap (one page of bits each), and
+ * mapped, window by window of the bitmap (four pages of bits each), and
  * skips the windows nothing is mapped in, so its cost grows with what is
  * mapped. The driver records into a kernel window (dirty.h), which is
  * then written to the user's bitmap in one of two ways:
@@ -37,8 +37,14 @@
 #include "fault.h"
 #include "iopt_internal.h"
 
-/* Bits per window: one page of bitmap, a whole number of u64 words. */
-#define DIRTY_WINDOW_BITS (PAGE_SIZE * BITS_PER_BYTE)
+/*
+ * A window: four pages of bitmap (512 MiB of IOVA at 4 KiB a bit), so the
+ * fixed cost of a window (looking the areas up, proving the words
+ * writable, asking the reader) is small beside the bits themselves.
+ */
+#define DIRTY_WINDOW_BYTES (4 * PAGE_SIZE)
+#define DIRTY_WINDOW_BITS (DIRTY_WINDOW_BYTES * BITS_PER_BYTE)
+#define DIRTY_WINDOW_WORDS (DIRTY_WINDOW_BYTES / sizeof(u64))
 
 /**
  * iopt_check_dirty_range - upstream's checks of a dirty bitmap request
@@ -115,13 +121,14 @@ static struct iopt_area *dirty_next_area(struct io_pagetable *iopt,
  * @flags: passed to @read (IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR)
  * @iova: IOVA of bit 0 of the user's bitmap
  * @data: the user's bitmap
- * @win: the current window; @win.bits is one page
- * @words: one page: the user's words to merge with (OR), or the bits each
- *	word keeps from the user (IOPT_DIRTY_OVERWRITE)
+ * @win: the current window; @win.bits is DIRTY_WINDOW_BYTES
+ * @words: DIRTY_WINDOW_BYTES: the user's words to merge with (OR), or, for the
+ *	words in @kept, the user's word to OR in (IOPT_DIRTY_OVERWRITE)
  * @overwrite: IOPT_DIRTY_OVERWRITE
  * @area_all: IOPT_DIRTY_AREA_ALL
  * @touched: IOPT_DIRTY_OVERWRITE: the words of the window an area's bits
  *	fall in, which are written whole
+ * @kept: IOPT_DIRTY_OVERWRITE: the words of @words that were read
  */
 struct dirty_walk {
 	iopt_dirty_read_fn read;
@@ -133,7 +140,8 @@ struct dirty_walk {
 	unsigned long *words;
 	bool overwrite;
 	bool area_all;
-	unsigned long touched[BITS_TO_LONGS(PAGE_SIZE / sizeof(u64))];
+	unsigned long *touched;
+	unsigned long *kept;
 };
 
 /*
@@ -235,7 +243,7 @@ static int dirty_plan_overwrite(struct io_pagetable *iopt,
 	struct iopt_area *area;
 
 	bitmap_zero(walk->touched, nwords);
-	memset(walk->words, 0, nwords * sizeof(u64));
+	bitmap_zero(walk->kept, nwords);
 	for (area = area_first(iopt, first, last); area;
 	     area = area_next(area, first, last)) {
 		unsigned long fbit, lbit, fword;
@@ -251,6 +259,7 @@ static int dirty_plan_overwrite(struct io_pagetable *iopt,
 						   sizeof(user)))
 				return -EFAULT;
 			walk->words[fword] = user;
+			__set_bit(fword, walk->kept);
 		}
 		bitmap_set(walk->touched, fword, lbit / 64 - fword + 1);
 	}
@@ -292,10 +301,10 @@ static int dirty_overwrite_window(struct io_pagetable *iopt,
 	rc = dirty_read_areas(iopt, walk, nwords);
 	if (rc)
 		return rc;
+	for_each_set_bit(i, walk->kept, nwords)
+		walk->win.bits[i] |= walk->words[i];
 	end = 0;
 	while (dirty_next_run(walk, nwords, end, &start, &end)) {
-		for (i = start; i != end; i++)
-			walk->win.bits[i] |= walk->words[i];
 		if (iommufd_copy_to_user(uwords + start, walk->win.bits + start,
 					 (end - start) * sizeof(u64)))
 			return -EFAULT;
@@ -370,10 +379,18 @@ int iopt_read_dirty(struct io_pagetable *iopt, iopt_dirty_read_fn read,
 	struct iopt_area *area;
 	int rc = 0;
 
-	walk.win.bits = iommufd_kzalloc(2 * PAGE_SIZE);
+	/*
+	 * The window, the user's words, and @touched and @kept, in one; not
+	 * zeroed: each window zeroes what it uses.
+	 */
+	walk.win.bits = iommufd_kvmalloc_array(2 * DIRTY_WINDOW_WORDS +
+					       2 * BITS_TO_LONGS(DIRTY_WINDOW_WORDS),
+					       sizeof(unsigned long));
 	if (!walk.win.bits)
 		return -ENOMEM;
-	walk.words = walk.win.bits + PAGE_SIZE / sizeof(unsigned long);
+	walk.words = walk.win.bits + DIRTY_WINDOW_WORDS;
+	walk.touched = walk.words + DIRTY_WINDOW_WORDS;
+	walk.kept = walk.touched + BITS_TO_LONGS(DIRTY_WINDOW_WORDS);
 
 	down_read(&iopt->iova_rwsem);
 	if (!(flags & IOPT_DIRTY_HOLES_OK)) {
@@ -400,7 +417,7 @@ int iopt_read_dirty(struct io_pagetable *iopt, iopt_dirty_read_fn read,
 	}
 out_unlock:
 	up_read(&iopt->iova_rwsem);
-	kfree(walk.win.bits);
+	kvfree(walk.win.bits);
 	return rc;
 }
 
