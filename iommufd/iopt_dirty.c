@@ -126,8 +126,8 @@ static struct iopt_area *dirty_next_area(struct io_pagetable *iopt,
  *	words in @kept, the user's word to OR in (IOPT_DIRTY_OVERWRITE)
  * @overwrite: IOPT_DIRTY_OVERWRITE
  * @area_all: IOPT_DIRTY_AREA_ALL
- * @touched: IOPT_DIRTY_OVERWRITE: the words of the window an area's bits
- *	fall in, which are written whole
+ * @touched: the words of the window an area's bits fall in: read and
+ *	written back (OR), or written whole (IOPT_DIRTY_OVERWRITE)
  * @kept: IOPT_DIRTY_OVERWRITE: the words of @words that were read
  */
 struct dirty_walk {
@@ -140,38 +140,15 @@ struct dirty_walk {
 	unsigned long *words;
 	bool overwrite;
 	bool area_all;
-	unsigned long *touched;
-	unsigned long *kept;
+	DECLARE_BITMAP(touched, DIRTY_WINDOW_WORDS);
+	DECLARE_BITMAP(kept, DIRTY_WINDOW_WORDS);
 };
-
-/*
- * OR the window's bits into the user's words read before, and write back
- * the words from the first to the last that got a bit. The user memory
- * was written before, so this fails only if the caller unmapped or
- * protected its bitmap during the call.
- */
-static int dirty_merge(struct dirty_walk *walk, u64 __user *uwords,
-		       unsigned long nwords)
-{
-	unsigned long *bits = walk->win.bits, lo = 0, hi = nwords - 1, i;
-
-	while (!bits[lo])
-		lo++;
-	while (!bits[hi])
-		hi--;
-	for (i = lo; i <= hi; i++)
-		walk->words[i] |= bits[i];
-	if (copy_to_user(uwords + lo, walk->words + lo,
-			 (hi - lo + 1) * sizeof(u64)))
-		return -EFAULT;
-	return 0;
-}
 
 /*
  * Write back, unchanged, one word in each page that @nwords words at
  * @uwords span: that proves them all writable (fault_in_writeable()
- * would not do: it stores zeroes), at a word a page instead of a copy of
- * the whole window. A word across a page boundary proves both pages.
+ * would not do here: it stores zeroes), at a word a page instead of a
+ * copy of them all. A word across a page boundary proves both pages.
  */
 static int dirty_prove_writable(u64 __user *uwords, const unsigned long *words,
 				unsigned long nwords)
@@ -203,14 +180,12 @@ static void dirty_area_all(struct dirty_walk *walk, struct iopt_area *area,
 }
 
 /* Ask the reader about every ready area inside the window. */
-static int dirty_read_areas(struct io_pagetable *iopt, struct dirty_walk *walk,
-			    unsigned long nwords)
+static int dirty_read_areas(struct io_pagetable *iopt, struct dirty_walk *walk)
 {
 	unsigned long first = walk->win.iova, last = walk->win.last;
 	struct iopt_area *area;
 	int rc;
 
-	bitmap_zero(walk->win.bits, nwords * BITS_PER_LONG);
 	walk->win.any = false;
 	for (area = area_first(iopt, first, last); area;
 	     area = area_next(area, first, last)) {
@@ -230,13 +205,13 @@ static int dirty_read_areas(struct io_pagetable *iopt, struct dirty_walk *walk,
 }
 
 /*
- * IOPT_DIRTY_OVERWRITE, before the reader: which words of the window the
- * areas touch, and for a word an area starts inside of, with no earlier
- * area in it, the user's word (read now: it is ORed in, as type1 does).
+ * Before the reader: the words of the window the ready areas' bits fall
+ * in (@touched; no bit can land elsewhere), and with IOPT_DIRTY_OVERWRITE,
+ * for a word an area starts inside of with no earlier area in it, the
+ * user's word (@kept: read now, ORed in later, as type1 does).
  */
-static int dirty_plan_overwrite(struct io_pagetable *iopt,
-				struct dirty_walk *walk, u64 __user *uwords,
-				unsigned long nwords)
+static int dirty_plan(struct io_pagetable *iopt, struct dirty_walk *walk,
+		      u64 __user *uwords, unsigned long nwords)
 {
 	unsigned long first = walk->win.iova, last = walk->win.last;
 	unsigned int pgshift = walk->win.pgshift;
@@ -254,7 +229,8 @@ static int dirty_plan_overwrite(struct io_pagetable *iopt,
 		fbit = (max(area->node.start, first) - first) >> pgshift;
 		lbit = (min(area->node.last, last) - first) >> pgshift;
 		fword = fbit / 64;
-		if (fbit % 64 && !test_bit(fword, walk->touched)) {
+		if (walk->overwrite && fbit % 64 &&
+		    !test_bit(fword, walk->touched)) {
 			if (iommufd_copy_from_user(&user, uwords + fword,
 						   sizeof(user)))
 				return -EFAULT;
@@ -279,40 +255,65 @@ static bool dirty_next_run(struct dirty_walk *walk, unsigned long nwords,
 }
 
 /*
- * type1's way for one window: plan, prove the touched words writable
- * (fault_in_writeable() stores zeroes, but only into words about to be
- * written whole, and after the kept bits were read), read, then write
- * each run of touched words with one copy.
+ * Everything that can fail comes before the driver clears anything, so a
+ * failed window leaves its dirty state for the next read: each run of
+ * touched words is read (to OR into) and proved writable, or, to be
+ * overwritten, faulted in writable (fault_in_writeable() stores zeroes,
+ * but only into words about to be written whole, after the kept words
+ * were read). The runs are zeroed in the window for the reader.
  */
-static int dirty_overwrite_window(struct io_pagetable *iopt,
-				  struct dirty_walk *walk, u64 __user *uwords,
-				  unsigned long nwords)
+static int dirty_prepare_runs(struct dirty_walk *walk, u64 __user *uwords,
+			      unsigned long nwords)
 {
-	unsigned long start, end = 0, i;
-	int rc;
+	unsigned long start, end = 0, n;
 
-	rc = dirty_plan_overwrite(iopt, walk, uwords, nwords);
-	if (rc)
-		return rc;
-	while (dirty_next_run(walk, nwords, end, &start, &end))
-		if (fault_in_writeable((char __user *)(uwords + start),
-				       (end - start) * sizeof(u64)))
-			return -EFAULT;
-	rc = dirty_read_areas(iopt, walk, nwords);
-	if (rc)
-		return rc;
-	for_each_set_bit(i, walk->kept, nwords)
-		walk->win.bits[i] |= walk->words[i];
-	end = 0;
 	while (dirty_next_run(walk, nwords, end, &start, &end)) {
-		if (iommufd_copy_to_user(uwords + start, walk->win.bits + start,
-					 (end - start) * sizeof(u64)))
+		n = end - start;
+		if (walk->overwrite) {
+			if (fault_in_writeable((char __user *)(uwords + start),
+					       n * sizeof(u64)))
+				return -EFAULT;
+		} else if (iommufd_copy_from_user(walk->words + start,
+						  uwords + start,
+						  n * sizeof(u64)) ||
+			   dirty_prove_writable(uwords + start,
+						walk->words + start, n)) {
+			return -EFAULT;
+		}
+		memset(walk->win.bits + start, 0, n * sizeof(u64));
+	}
+	return 0;
+}
+
+/*
+ * After the reader: OR in the user's words (all of them, or the kept
+ * ones) and write each run of touched words with one copy. The memory
+ * was proved writable, so this fails only if the caller unmapped or
+ * protected its bitmap during the call.
+ */
+static int dirty_write_runs(struct dirty_walk *walk, u64 __user *uwords,
+			    unsigned long nwords)
+{
+	unsigned long *bits = walk->win.bits, start, end = 0, i;
+
+	if (walk->overwrite) {
+		for_each_set_bit(i, walk->kept, nwords)
+			bits[i] |= walk->words[i];
+	} else if (!walk->win.any) {
+		return 0;
+	}
+	while (dirty_next_run(walk, nwords, end, &start, &end)) {
+		if (!walk->overwrite)
+			for (i = start; i != end; i++)
+				bits[i] |= walk->words[i];
+		if (copy_to_user(uwords + start, bits + start,
+				 (end - start) * sizeof(u64)))
 			return -EFAULT;
 	}
 	return 0;
 }
 
-/* Read every ready area inside the window and merge what it reports. */
+/* Read every ready area inside the window and write what it reports. */
 static int dirty_read_window(struct io_pagetable *iopt,
 			     struct dirty_walk *walk, unsigned long nbits)
 {
@@ -322,21 +323,14 @@ static int dirty_read_window(struct io_pagetable *iopt,
 	u64 __user *uwords = walk->data + first_bit / 64;
 	int rc;
 
-	if (walk->overwrite)
-		return dirty_overwrite_window(iopt, walk, uwords, nwords);
-	/*
-	 * Everything that can fail comes before the driver clears anything:
-	 * a failed window leaves its dirty state for the next read.
-	 */
-	if (iommufd_copy_from_user(walk->words, uwords, nwords * sizeof(u64)) ||
-	    dirty_prove_writable(uwords, walk->words, nwords))
-		return -EFAULT;
-	rc = dirty_read_areas(iopt, walk, nwords);
-	if (rc)
-		return rc;
-	if (!walk->win.any)
-		return 0;
-	return dirty_merge(walk, uwords, nwords);
+	rc = dirty_plan(iopt, walk, uwords, nwords);
+	if (!rc)
+		rc = dirty_prepare_runs(walk, uwords, nwords);
+	if (!rc)
+		rc = dirty_read_areas(iopt, walk);
+	if (!rc)
+		rc = dirty_write_runs(walk, uwords, nwords);
+	return rc;
 }
 
 /**
@@ -380,17 +374,14 @@ int iopt_read_dirty(struct io_pagetable *iopt, iopt_dirty_read_fn read,
 	int rc = 0;
 
 	/*
-	 * The window, the user's words, and @touched and @kept, in one; not
-	 * zeroed: each window zeroes what it uses.
+	 * The window and the user's words: 32 KiB, not zeroed (each window
+	 * zeroes what it uses); @touched and @kept are on the stack.
 	 */
-	walk.win.bits = iommufd_kvmalloc_array(2 * DIRTY_WINDOW_WORDS +
-					       2 * BITS_TO_LONGS(DIRTY_WINDOW_WORDS),
+	walk.win.bits = iommufd_kvmalloc_array(2 * DIRTY_WINDOW_WORDS,
 					       sizeof(unsigned long));
 	if (!walk.win.bits)
 		return -ENOMEM;
 	walk.words = walk.win.bits + DIRTY_WINDOW_WORDS;
-	walk.touched = walk.words + DIRTY_WINDOW_WORDS;
-	walk.kept = walk.touched + BITS_TO_LONGS(DIRTY_WINDOW_WORDS);
 
 	down_read(&iopt->iova_rwsem);
 	if (!(flags & IOPT_DIRTY_HOLES_OK)) {
