@@ -371,17 +371,21 @@ int iopt_read_dirty(struct io_pagetable *iopt, iopt_dirty_read_fn read,
 	};
 	unsigned int pgshift = walk.win.pgshift;
 	struct iopt_area *area;
+	unsigned long nwords;
 	int rc = 0;
 
 	/*
-	 * The window and the user's words: 32 KiB, not zeroed (each window
-	 * zeroes what it uses); @touched and @kept are on the stack.
+	 * The window and the user's words: up to 32 KiB, less for a range
+	 * with fewer bits (its one window is no bigger), not zeroed (each
+	 * window zeroes what it uses); @touched and @kept are on the stack.
 	 */
-	walk.win.bits = iommufd_kvmalloc_array(2 * DIRTY_WINDOW_WORDS,
+	nwords = min_t(unsigned long, DIRTY_WINDOW_WORDS,
+		       ((last - iova) >> pgshift) / BITS_PER_LONG + 1);
+	walk.win.bits = iommufd_kvmalloc_array(2 * nwords,
 					       sizeof(unsigned long));
 	if (!walk.win.bits)
 		return -ENOMEM;
-	walk.words = walk.win.bits + DIRTY_WINDOW_WORDS;
+	walk.words = walk.win.bits + nwords;
 
 	down_read(&iopt->iova_rwsem);
 	if (!(flags & IOPT_DIRTY_HOLES_OK)) {

@@ -741,6 +741,12 @@ static int compat_soft_read(void *ctx, unsigned long iova,
 	unsigned long last = iova + length - 1, index;
 	void *entry;
 
+	/*
+	 * Nothing pinned or marked, as with real devices only: no lock. A
+	 * mark made meanwhile is one made after this read.
+	 */
+	if (xa_empty(&ictx->vfio_soft_dirty))
+		return 0;
 	mutex_lock(&ictx->vfio_dirty_lock);
 	xa_for_each_range(&ictx->vfio_soft_dirty, index, entry,
 			  iova >> PAGE_SHIFT, last >> PAGE_SHIFT) {
