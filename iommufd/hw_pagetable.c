@@ -347,10 +347,13 @@ out_put_idev:
 	return rc;
 }
 
-/* The domain's driver as an iopt_dirty_read_fn. */
-static int hwpt_read_dirty_fn(void *ctx, unsigned long iova,
-			      unsigned long length, unsigned long flags,
-			      struct iommufd_dirty_bits *dirty)
+/*
+ * The domain's driver as an iopt_dirty_read_fn; @ctx is the HWPT. The
+ * VFIO container reads its HWPTs through it, inside its own walk.
+ */
+int iommufd_hwpt_dirty_read_fn(void *ctx, unsigned long iova,
+			       unsigned long length, unsigned long flags,
+			       struct iommufd_dirty_bits *dirty)
 {
 	struct iommufd_hwpt_paging *hwpt = ctx;
 
@@ -376,7 +379,7 @@ int iommufd_hwpt_dirty_enable_locked(struct iommufd_hwpt_paging *hwpt,
 	if (!hwpt->ops->set_dirty_tracking)
 		return -EOPNOTSUPP;
 	if (enable) {
-		rc = iopt_clear_dirty(&hwpt->ioas->iopt, hwpt_read_dirty_fn,
+		rc = iopt_clear_dirty(&hwpt->ioas->iopt, iommufd_hwpt_dirty_read_fn,
 				      hwpt);
 		if (rc)
 			return rc;
@@ -399,15 +402,15 @@ int iommufd_hwpt_dirty_enable_locked(struct iommufd_hwpt_paging *hwpt,
  * @data: the user's bitmap, whose bits are only ever set
  * @flags: IOPT_DIRTY_* (iopt_read_dirty())
  */
-int iommufd_hwpt_read_dirty(struct iommufd_hwpt_paging *hwpt,
-			    unsigned long iova, unsigned long length,
-			    unsigned long page_size, u64 __user *data,
-			    unsigned int flags)
+static int iommufd_hwpt_read_dirty(struct iommufd_hwpt_paging *hwpt,
+				   unsigned long iova, unsigned long length,
+				   unsigned long page_size, u64 __user *data,
+				   unsigned int flags)
 {
 	if (!hwpt->ops->read_and_clear_dirty)
 		return -EOPNOTSUPP;
-	return iopt_read_dirty(&hwpt->ioas->iopt, hwpt_read_dirty_fn, hwpt,
-			       iova, length, page_size, data, flags);
+	return iopt_read_dirty(&hwpt->ioas->iopt, iommufd_hwpt_dirty_read_fn,
+			       hwpt, iova, length, page_size, data, flags);
 }
 
 static struct iommufd_hwpt_paging *hwpt_get(struct iommufd_ucmd *ucmd,

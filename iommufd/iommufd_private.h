@@ -72,8 +72,9 @@ struct page;
  *	IOVA page number: pages emulated devices hold pinned, and pages
  *	pinned or written through them since the last read (vfio_compat.c)
  * @vfio_dirty_on: the container tracks (VFIO_IOMMU_DIRTY_PAGES START)
- * @vfio_dirty_all: a group whose writes nobody tracked left while
- *	tracking: every mapped page is dirty until tracking restarts
+ * @vfio_dirty_all: a dma_rw write while tracking found no memory for its
+ *	mark: every mapped page is dirty until tracking restarts (never
+ *	report less than was written)
  *
  * Lock order, outermost first: (no ctx lock) -> xa_lock. Object-specific
  * locks are described next to their objects and are never taken with
@@ -588,10 +589,9 @@ int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_dirty_enable_locked(struct iommufd_hwpt_paging *hwpt,
 				     bool enable);
-int iommufd_hwpt_read_dirty(struct iommufd_hwpt_paging *hwpt,
-			    unsigned long iova, unsigned long length,
-			    unsigned long page_size, u64 __user *data,
-			    unsigned int flags);
+int iommufd_hwpt_dirty_read_fn(void *ctx, unsigned long iova,
+			       unsigned long length, unsigned long flags,
+			       struct iommufd_dirty_bits *dirty);
 
 /* main.c: a marker both builds export, so only one loads (see there). */
 extern const char *const iommufd_oot_dev_iommu;

@@ -18,7 +18,8 @@
  *    access_pages or access_rw flags, ...) would take the top bits of the
  *    field, bit 31 downward, as upstream adds its own from bit 0 up: today
  *    MOCK_FLAGS_DEVICE_HUGE_IOPTE_ONLY, bit 31 of dev_flags,
- *    MOCK_FLAGS_DEVICE_APERTURE_AT_0, bit 30 of dev_flags, and
+ *    MOCK_FLAGS_DEVICE_APERTURE_AT_0, bit 30 of dev_flags,
+ *    MOCK_FLAGS_DEVICE_WIDE_APERTURE, bit 29 of dev_flags, and
  *    MOCK_FLAGS_ACCESS_CREATE_KEEP_PINS, bit 31 of create_access.flags.
  *  - Constants upstream added after 6.12 keep upstream's values
  *    (MOCK_FLAGS_DEVICE_PASID, bit 2 of dev_flags, and MOCK_PASID_WIDTH).
@@ -236,6 +237,17 @@ enum {
  * that as a one-byte aperture, not as "no limit".
  */
 #define MOCK_FLAGS_DEVICE_APERTURE_AT_0 0x40000000U
+
+/*
+ * Extension (not upstream): the mock domain's aperture is
+ * [MOCK_APERTURE_START, MOCK_WIDE_APERTURE_LAST], 1 TiB, not upstream's
+ * 2 GiB, so tests and benchmarks can use IOVA ranges of many GiB (one
+ * buffer mapped again and again). Its domains are its own, as for every
+ * aperture that differs.
+ */
+#define MOCK_FLAGS_DEVICE_WIDE_APERTURE 0x20000000U
+/* Extension (not upstream): last IOVA of MOCK_FLAGS_DEVICE_WIDE_APERTURE. */
+#define MOCK_WIDE_APERTURE_LAST ((1ULL << 40) - 1)
 
 /* The mock nested domain keeps an IOTLB of this many tagged entries. */
 enum {

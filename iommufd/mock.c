@@ -12,6 +12,7 @@
  * driver a WARN means a core bug, and the VM runner fails the run on it.
  */
 #include <linux/iommu.h>
+#include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
@@ -39,8 +40,6 @@ enum {
 };
 
 #define MOCK_LEAF_ENTRIES (MOCK_HUGE_PAGE_SIZE / MOCK_IO_PAGE_SIZE)
-/* The table spans the aperture: IOVA [0, MOCK_APERTURE_LAST]. */
-#define MOCK_TOP_ENTRIES ((MOCK_APERTURE_LAST + 1UL) / MOCK_HUGE_PAGE_SIZE)
 
 static_assert((unsigned long)MOCK_IO_PAGE_SIZE > MOCK_PTE_FLAGS);
 
@@ -54,7 +53,8 @@ struct mock_leaf {
  * struct mock_domain - a mock paging domain
  * @domain: the iommu_domain the core sees
  * @lock: guards @top and the leaf tables
- * @top: MOCK_TOP_ENTRIES top-level entries
+ * @top: @nr_top top-level entries
+ * @nr_top: the table spans IOVA [0, the aperture's end]; fixed
  * @nr_ptes: IOPTEs present
  * @limit: most IOPTEs this domain may hold, 0 for no limit
  * @can_track: made for a device that can track dirty pages; fixed
@@ -69,6 +69,7 @@ struct mock_domain {
 	struct iommu_domain domain;
 	spinlock_t lock; /* see above */
 	unsigned long *top;
+	unsigned long nr_top;
 	unsigned long nr_ptes;
 	unsigned long limit;
 	bool can_track;
@@ -113,7 +114,7 @@ static u64 mock_lookup(struct mock_domain *mock, unsigned long iova,
 	unsigned long top;
 	struct mock_leaf *leaf;
 
-	if (mock_top_index(iova) >= MOCK_TOP_ENTRIES)
+	if (mock_top_index(iova) >= mock->nr_top)
 		return 0;
 	top = mock->top[mock_top_index(iova)];
 	if (top & MOCK_PTE_HUGE) {
@@ -215,7 +216,7 @@ static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 	if (WARN_ON(!(domain->pgsize_bitmap & pgsize) ||
 		    !IS_ALIGNED(iova | paddr, pgsize) ||
 		    mock_top_index(iova + pgsize * pgcount - 1) >=
-			    MOCK_TOP_ENTRIES))
+			    mock->nr_top))
 		return -EINVAL;
 	while (pgcount) {
 		if (mock->limit && READ_ONCE(mock->nr_ptes) >= mock->limit)
@@ -296,7 +297,7 @@ static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
 	unsigned long end = iova + pgsize * pgcount;
 	unsigned long cur = iova;
 
-	if (WARN_ON(mock_top_index(end - 1) >= MOCK_TOP_ENTRIES))
+	if (WARN_ON(mock_top_index(end - 1) >= mock->nr_top))
 		return 0;
 	while (cur < end) {
 		unsigned long size = mock_unmap_one(mock, cur, end);
@@ -379,7 +380,7 @@ void mock_domain_iopte_stats(struct iommu_domain *domain, unsigned long iova,
 	unsigned long cur = iova;
 
 	memset(stats, 0, sizeof(*stats));
-	while (mock_top_index(cur) < MOCK_TOP_ENTRIES) {
+	while (mock_top_index(cur) < mock->nr_top) {
 		unsigned long top_last = min(last, ALIGN_DOWN(cur,
 					MOCK_HUGE_PAGE_SIZE) + MOCK_HUGE_PAGE_SIZE - 1);
 
@@ -442,7 +443,7 @@ static void mock_walk_tops(struct mock_domain *mock, unsigned long iova,
 {
 	unsigned long last = iova + length - 1, cur = iova;
 
-	while (mock_top_index(cur) < MOCK_TOP_ENTRIES) {
+	while (mock_top_index(cur) < mock->nr_top) {
 		unsigned long top_last = min(last, ALIGN_DOWN(cur,
 					MOCK_HUGE_PAGE_SIZE) + MOCK_HUGE_PAGE_SIZE - 1);
 
@@ -556,10 +557,14 @@ static void mock_domain_free(struct iommu_domain *domain)
 
 	/* The core unmaps everything before it frees a domain. */
 	WARN_ON(mock->nr_ptes);
-	for (i = 0; i != MOCK_TOP_ENTRIES; i++)
-		if (!(mock->top[i] & MOCK_PTE_HUGE))
+	for (i = 0; i != mock->nr_top; i++) {
+		if (mock->top[i] && !(mock->top[i] & MOCK_PTE_HUGE))
 			kfree((void *)mock->top[i]);
-	kfree(mock->top);
+		/* A wide aperture's table is a million entries long. */
+		if (!(i % MOCK_LEAF_ENTRIES))
+			cond_resched();
+	}
+	kvfree(mock->top);
 	kfree(mock);
 }
 
@@ -600,7 +605,8 @@ static void mock_dev_aperture(const struct mock_dev *mdev,
 		return;
 	}
 	*start = MOCK_APERTURE_START;
-	*end = MOCK_APERTURE_LAST;
+	*end = (mdev->flags & MOCK_FLAGS_DEVICE_WIDE_APERTURE) ?
+		       MOCK_WIDE_APERTURE_LAST : MOCK_APERTURE_LAST;
 }
 
 static bool mock_dev_aperture_is(const struct mock_dev *mdev,
@@ -633,8 +639,12 @@ static struct iommu_domain *mock_alloc_paging(struct iommufd_device *idev,
 	mock = kzalloc(sizeof(*mock), GFP_KERNEL_ACCOUNT);
 	if (!mock)
 		return ERR_PTR(-ENOMEM);
-	mock->top = kcalloc(MOCK_TOP_ENTRIES, sizeof(*mock->top),
-			    GFP_KERNEL_ACCOUNT);
+	mock_dev_aperture(mdev, &mock->domain.geometry.aperture_start,
+			  &mock->domain.geometry.aperture_end);
+	mock->nr_top = mock_top_index(mock->domain.geometry.aperture_end) + 1;
+	/* vmalloc for a wide aperture: 8 MiB of table, not contiguous. */
+	mock->top = kvcalloc(mock->nr_top, sizeof(*mock->top),
+			     GFP_KERNEL_ACCOUNT);
 	if (!mock->top) {
 		kfree(mock);
 		return ERR_PTR(-ENOMEM);
@@ -645,8 +655,6 @@ static struct iommu_domain *mock_alloc_paging(struct iommufd_device *idev,
 	mock->domain.type = IOMMU_DOMAIN_UNMANAGED;
 	mock->domain.ops = &mock_domain_ops;
 	mock->domain.pgsize_bitmap = mock_dev_pgsizes(mdev);
-	mock_dev_aperture(mdev, &mock->domain.geometry.aperture_start,
-			  &mock->domain.geometry.aperture_end);
 	mock->domain.geometry.force_aperture = true;
 	return &mock->domain;
 }

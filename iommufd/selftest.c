@@ -541,7 +541,8 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd, u32 dev_flags)
 			  MOCK_FLAGS_DEVICE_HUGE_IOVA |
 			  MOCK_FLAGS_DEVICE_PASID |
 			  MOCK_FLAGS_DEVICE_HUGE_IOPTE_ONLY |
-			  MOCK_FLAGS_DEVICE_APERTURE_AT_0))
+			  MOCK_FLAGS_DEVICE_APERTURE_AT_0 |
+			  MOCK_FLAGS_DEVICE_WIDE_APERTURE))
 		return -EINVAL;
 	sobj = iommufd_object_alloc(ucmd->ictx, sobj, IOMMUFD_OBJ_SELFTEST,
 				    &iommufd_selftest_ops);
