@@ -10,6 +10,7 @@
 #include <linux/uaccess.h>
 
 #include "fault.h"
+#include "fault_queue.h"
 #include "iommufd_private.h"
 
 static void iommufd_device_destroy_object(struct iommufd_object *obj)
@@ -49,6 +50,7 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 	idev->ops = ops;
 	idev->drv_data = drv_data;
 	mutex_init(&idev->lock);
+	INIT_LIST_HEAD(&idev->iopf_partial);
 	/* The binder's reference: userspace cannot DESTROY a device. */
 	refcount_inc(&idev->obj.users);
 	iommufd_object_finalize(ictx, &idev->obj);
@@ -129,7 +131,7 @@ static int device_fill_after_attach(struct iommufd_device *idev,
  * Move the device onto @hwpt, for which the caller gave the device a
  * reference (iommufd_hwpt_get_locked(), under @hwpt's IOAS mutex), with
  * @domain attached: @hwpt's own, or that of a nested HWPT whose parent
- * @hwpt is. The device is never without translation: the new domain is
+ * @hwpt is, and @fault the fault queue of the one attached. The device is never without translation: the new domain is
  * attached before anything of the old one is let go. On success *@old is
  * the HWPT the device leaves, whose reference the caller drops once it
  * holds no IOAS lock; the caller sets idev->nested.
@@ -137,6 +139,7 @@ static int device_fill_after_attach(struct iommufd_device *idev,
 static int device_attach_domain(struct iommufd_device *idev,
 				struct iommufd_hwpt_paging *hwpt,
 				struct iommu_domain *domain,
+				struct iommufd_fault_queue *fault,
 				struct iommufd_hwpt_paging **old)
 {
 	struct iommufd_hwpt_paging *cur = idev->hwpt;
@@ -149,9 +152,19 @@ static int device_attach_domain(struct iommufd_device *idev,
 		if (rc)
 			return rc;
 	}
-	rc = idev->ops->attach(idev, domain);
-	if (!rc && hwpt->unfilled)
-		rc = device_fill_after_attach(idev, hwpt, old);
+	/* IOPF on before the device can fault in the new domain. */
+	rc = iommufd_fault_attach_prepare(idev, fault);
+	if (!rc) {
+		rc = idev->ops->attach(idev, domain);
+		if (!rc && hwpt->unfilled)
+			rc = device_fill_after_attach(idev, hwpt, old);
+		if (rc) {
+			iommufd_fault_attach_abort(idev, fault);
+			/* device_fill_after_attach() left it on no HWPT. */
+			if (cur && !idev->hwpt)
+				iommufd_fault_attach_commit(idev, NULL);
+		}
+	}
 	if (rc) {
 		if (!same_ioas)
 			iopt_unreserve_owner(&hwpt->ioas->iopt, idev);
@@ -159,6 +172,8 @@ static int device_attach_domain(struct iommufd_device *idev,
 	}
 	if (cur && !same_ioas)
 		iopt_unreserve_owner(&cur->ioas->iopt, idev);
+	/* The faults for the old translation are answered: it is gone. */
+	iommufd_fault_attach_commit(idev, fault);
 	idev->hwpt = hwpt;
 	*old = cur;
 	return 0;
@@ -168,7 +183,8 @@ static int device_attach_hwpt(struct iommufd_device *idev,
 			      struct iommufd_hwpt_paging *hwpt,
 			      struct iommufd_hwpt_paging **old)
 {
-	return device_attach_domain(idev, hwpt, hwpt->domain, old);
+	return device_attach_domain(idev, hwpt, hwpt->domain, hwpt->fault,
+				    old);
 }
 
 /*
@@ -267,7 +283,8 @@ static int device_attach_nested(struct iommufd_device *idev,
 		return -EINVAL;
 	mutex_lock(&parent->ioas->mutex);
 	if (iommufd_hwpt_get_locked(parent)) {
-		rc = device_attach_domain(idev, parent, nested->domain, old);
+		rc = device_attach_domain(idev, parent, nested->domain,
+					  nested->fault, old);
 		if (rc)
 			iommufd_hwpt_unget_locked(parent);
 	}
@@ -287,7 +304,10 @@ static int device_attach_nested(struct iommufd_device *idev,
  * Returns -ENOENT for an unknown @pt_id, -EINVAL if it names another kind
  * of object or a domain the device cannot use, -EADDRINUSE if the
  * device's reserved regions or the domain's aperture clash with mappings
- * or allowed ranges of the IOAS. Nothing changes on failure.
+ * or allowed ranges of the IOAS, -ENODEV if the HWPT has a fault queue
+ * and the device cannot report I/O page faults. Nothing changes on
+ * failure. Leaving an HWPT with a fault queue answers the device's
+ * faults waiting there (fault_queue.c).
  */
 int iommufd_device_attach(struct iommufd_device *idev, u32 pt_id,
 			  u32 *out_hwpt_id)
@@ -346,6 +366,7 @@ void iommufd_device_detach(struct iommufd_device *idev)
 	if (hwpt) {
 		idev->ops->detach(idev);
 		iopt_unreserve_owner(&hwpt->ioas->iopt, idev);
+		iommufd_fault_attach_commit(idev, NULL);
 		idev->hwpt = NULL;
 		idev->nested = NULL;
 	}

@@ -100,6 +100,14 @@ static inline void *iommufd_kvcalloc(size_t n, size_t size)
 	return kvcalloc(n, size, GFP_KERNEL_ACCOUNT);
 }
 
+/* Not zeroed: for buffers every user writes before it reads. */
+static inline void *iommufd_kvmalloc_array(size_t n, size_t size)
+{
+	if (iommufd_fault_hit(IOMMUFD_FAULT_ALLOC))
+		return NULL;
+	return kvmalloc_array(n, size, GFP_KERNEL_ACCOUNT);
+}
+
 static inline void *iommufd_krealloc_array(void *p, size_t n, size_t size)
 {
 	if (iommufd_fault_hit(IOMMUFD_FAULT_ALLOC))

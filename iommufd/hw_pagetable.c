@@ -7,6 +7,7 @@
 #include <linux/iommu.h>
 #include <linux/slab.h>
 
+#include "fault_queue.h"
 #include "iommufd_private.h"
 #include "user_data.h"
 
@@ -25,6 +26,7 @@ static void iommufd_hwpt_paging_teardown(struct iommufd_hwpt_paging *hwpt)
 		iopt_table_remove_domain(&hwpt->ioas->iopt, hwpt->domain);
 	hwpt->ops->domain_free(hwpt->domain);
 	refcount_dec(&hwpt->ioas->obj.users);
+	iommufd_fault_queue_release(hwpt->fault);
 }
 
 static void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
@@ -51,7 +53,8 @@ static const struct iommufd_object_ops iommufd_hwpt_paging_ops = {
  * @ioas: the IOAS to mirror; the caller holds its mutex
  * @idev: the device whose IOMMU allocates the domain
  * @flags: 0 or IOMMU_HWPT_ALLOC_DIRTY_TRACKING, which the caller checked
- *	the device can do
+ *	the device can do, and IOMMU_HWPT_FAULT_ID_VALID, which is not the
+ *	driver's business: the caller attaches the fault queue
  * @auto_domain: made implicitly by attaching @idev straight to @ioas
  * @attach_first: attach @idev to the new domain before it is filled.
  *	Some IOMMU drivers (virtio-iommu) set a domain's aperture only at
@@ -83,7 +86,8 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	hwpt->auto_domain = auto_domain;
 	hwpt->dirty_tracking = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 	INIT_LIST_HEAD(&hwpt->auto_node);
-	hwpt->domain = idev->ops->domain_alloc_paging(idev, flags);
+	hwpt->domain = idev->ops->domain_alloc_paging(idev,
+				flags & ~IOMMU_HWPT_FAULT_ID_VALID);
 	if (IS_ERR(hwpt->domain)) {
 		rc = PTR_ERR(hwpt->domain);
 		goto err_abort;
@@ -241,16 +245,22 @@ void iommufd_hwpt_put(struct iommufd_hwpt_paging *hwpt)
 
 /*
  * What upstream's HWPT_ALLOC refuses on an IOAS once both objects are
- * found: driver data, and every flag but NEST_PARENT and DIRTY_TRACKING
- * (FAULT_ID_VALID: no fault queue here yet), NEST_PARENT for a device
- * whose driver cannot nest, DIRTY_TRACKING for a device whose IOMMU
- * cannot track; all EOPNOTSUPP.
+ * found, in its order, all EOPNOTSUPP: driver data, and every flag but
+ * NEST_PARENT, DIRTY_TRACKING and FAULT_ID_VALID; NEST_PARENT for a
+ * device whose driver cannot nest; DIRTY_TRACKING for a device whose
+ * IOMMU cannot track; FAULT_ID_VALID with NEST_PARENT (a parent reports
+ * no faults of its own). FAULT_ID_VALID on an IOAS is upstream's rule
+ * from after 6.12, whose 6.12 refuses it (EOPNOTSUPP) and takes fault
+ * queues on nested HWPTs only; later kernels take both.
  */
 static int hwpt_alloc_paging_check(const struct iommu_hwpt_alloc *cmd,
 				   struct iommufd_device *idev)
 {
-	if ((cmd->flags & ~(IOMMU_HWPT_ALLOC_NEST_PARENT |
-			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING)) ||
+	const u32 paging_flags = IOMMU_HWPT_ALLOC_NEST_PARENT |
+				 IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+				 IOMMU_HWPT_FAULT_ID_VALID;
+
+	if ((cmd->flags & ~paging_flags) ||
 	    cmd->data_type != IOMMU_HWPT_DATA_NONE)
 		return -EOPNOTSUPP;
 	if ((cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT) &&
@@ -259,6 +269,9 @@ static int hwpt_alloc_paging_check(const struct iommu_hwpt_alloc *cmd,
 	if ((cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
 	    !(idev->ops->dirty_capable &&
 	      idev->ops->dirty_capable(idev)))
+		return -EOPNOTSUPP;
+	if ((cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) &&
+	    (cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT))
 		return -EOPNOTSUPP;
 	return 0;
 }
@@ -319,6 +332,16 @@ static struct iommufd_ioas *to_ioas(struct iommufd_object *obj)
 static struct iommufd_hwpt_paging *to_hwpt_paging(struct iommufd_object *obj)
 {
 	return container_of(obj, struct iommufd_hwpt_paging, obj);
+}
+
+/* Where the fault queue of a new HWPT of either kind is kept. */
+static struct iommufd_fault_queue **
+hwpt_fault_slot(struct iommufd_object *obj)
+{
+	if (obj->type == IOMMUFD_OBJ_HWPT_NESTED)
+		return &container_of(obj, struct iommufd_hwpt_nested,
+				     obj)->fault;
+	return &to_hwpt_paging(obj)->fault;
 }
 
 /* Drop a HWPT of HWPT_ALLOC that was never finalized. */
@@ -387,19 +410,16 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		goto out_put_pt;
 	}
 	/*
-	 * IOMMU_HWPT_FAULT_ID_VALID, which only a nested HWPT gets this far
-	 * with today: fault_id must name a fault queue, and as none exists
-	 * yet, every ID is ENOENT, upstream's answer for an ID that names no
-	 * fault queue. Queues are to be attached here, to a paging or a
-	 * nested HWPT alike, as upstream does.
+	 * After the domain, as upstream: a bad fault_id is ENOENT. The queue
+	 * goes to the paging or the nested HWPT alike.
 	 */
-	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
-		rc = -ENOENT;
-		hwpt_alloc_abort(hwpt_obj);
-		goto out_put_pt;
-	}
+	rc = 0;
+	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID)
+		rc = iommufd_fault_queue_hold(ucmd->ictx, cmd->fault_id,
+					      hwpt_fault_slot(hwpt_obj));
 	cmd->out_hwpt_id = hwpt_obj->id;
-	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (!rc)
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc) {
 		hwpt_alloc_abort(hwpt_obj);
 	} else {
@@ -413,10 +433,13 @@ out_put_idev:
 	return rc;
 }
 
-/* The domain's driver as an iopt_dirty_read_fn. */
-static int hwpt_read_dirty_fn(void *ctx, unsigned long iova,
-			      unsigned long length, unsigned long flags,
-			      struct iommufd_dirty_bits *dirty)
+/*
+ * The domain's driver as an iopt_dirty_read_fn; @ctx is the HWPT. The
+ * VFIO container reads its HWPTs through it, inside its own walk.
+ */
+int iommufd_hwpt_dirty_read_fn(void *ctx, unsigned long iova,
+			       unsigned long length, unsigned long flags,
+			       struct iommufd_dirty_bits *dirty)
 {
 	struct iommufd_hwpt_paging *hwpt = ctx;
 
@@ -442,7 +465,7 @@ int iommufd_hwpt_dirty_enable_locked(struct iommufd_hwpt_paging *hwpt,
 	if (!hwpt->ops->set_dirty_tracking)
 		return -EOPNOTSUPP;
 	if (enable) {
-		rc = iopt_clear_dirty(&hwpt->ioas->iopt, hwpt_read_dirty_fn,
+		rc = iopt_clear_dirty(&hwpt->ioas->iopt, iommufd_hwpt_dirty_read_fn,
 				      hwpt);
 		if (rc)
 			return rc;
@@ -465,15 +488,15 @@ int iommufd_hwpt_dirty_enable_locked(struct iommufd_hwpt_paging *hwpt,
  * @data: the user's bitmap, whose bits are only ever set
  * @flags: IOPT_DIRTY_* (iopt_read_dirty())
  */
-int iommufd_hwpt_read_dirty(struct iommufd_hwpt_paging *hwpt,
-			    unsigned long iova, unsigned long length,
-			    unsigned long page_size, u64 __user *data,
-			    unsigned int flags)
+static int iommufd_hwpt_read_dirty(struct iommufd_hwpt_paging *hwpt,
+				   unsigned long iova, unsigned long length,
+				   unsigned long page_size, u64 __user *data,
+				   unsigned int flags)
 {
 	if (!hwpt->ops->read_and_clear_dirty)
 		return -EOPNOTSUPP;
-	return iopt_read_dirty(&hwpt->ioas->iopt, hwpt_read_dirty_fn, hwpt,
-			       iova, length, page_size, data, flags);
+	return iopt_read_dirty(&hwpt->ioas->iopt, iommufd_hwpt_dirty_read_fn,
+			       hwpt, iova, length, page_size, data, flags);
 }
 
 static struct iommufd_hwpt_paging *hwpt_get(struct iommufd_ucmd *ucmd,

@@ -15,6 +15,7 @@
 #include <linux/iommu.h>
 #include <linux/mutex.h>
 
+#include "fault_queue.h"
 #include "iommufd_private.h"
 #include "user_data.h"
 
@@ -28,6 +29,7 @@ static void hwpt_nested_teardown(struct iommufd_hwpt_nested *nested)
 {
 	nested->ops->domain_free(nested->domain);
 	refcount_dec(&nested->parent->obj.users);
+	iommufd_fault_queue_release(nested->fault);
 }
 
 static void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
@@ -67,7 +69,7 @@ static bool hwpt_nested_parent_ok(struct iommufd_hwpt_paging *parent,
  * @parent: the second stage; the caller holds a reference for the call
  * @idev: the device whose driver makes the nested domain
  * @flags: IOMMU_HWPT_ALLOC's flags: 0 or IOMMU_HWPT_FAULT_ID_VALID, whose
- *	fault queue the caller attaches
+ *	fault queue the caller holds in the HWPT's @fault
  * @data: the driver's description of the first stage, from userspace
  *
  * Upstream's checks in upstream's order: another flag, no data, or a

@@ -495,6 +495,8 @@ static __always_inline int __iopt_unmap_range(struct io_pagetable *iopt,
 {
 	/* A small range can only hold small areas: see iopt_lock_change(). */
 	bool small = last - start < IOPT_ONE_SECTION_BYTES;
+	void (*unmapped_fn)(struct io_pagetable *iopt, unsigned long start,
+			    unsigned long last);
 	struct iopt_area *area, *next;
 	unsigned int tries = 0;
 	struct list_head freed;
@@ -503,7 +505,9 @@ static __always_inline int __iopt_unmap_range(struct io_pagetable *iopt,
 	int rc;
 
 	*unmapped = 0;
-	if (nowait && !iopt_trylock_change(iopt, small))
+	/* io_pagetable::unmapped may sleep: leave it to a caller that can. */
+	if (nowait && (READ_ONCE(iopt->unmapped) ||
+		       !iopt_trylock_change(iopt, small)))
 		return -EAGAIN;
 again:
 	if (!nowait)
@@ -550,8 +554,11 @@ again:
 
 	if (!one_section)
 		down_write(&iopt->iova_rwsem);
+	unmapped_fn = READ_ONCE(iopt->unmapped);
 	list_for_each_entry(area, &freed, free_node) {
 		interval_tree_remove(&area->node, &iopt->area_itree);
+		if (unmapped_fn)
+			unmapped_fn(iopt, area->node.start, area->node.last);
 		cond_resched();
 	}
 	if (!one_section)

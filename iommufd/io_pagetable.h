@@ -57,6 +57,12 @@ struct page;
  *	users_lock and iova_rwsem held for write.
  * @users_lock: guards @users; held while calling their unmap callbacks.
  *	Lock order: users_lock -> (the user's own locks) -> iova_rwsem.
+ * @unmapped: optional; called for each area unmapped, [start, last],
+ *	after it left the tree and with iova_rwsem still held for write, so
+ *	nothing can be mapped there before it returns. It may sleep but not
+ *	take iova_rwsem. The VFIO compat sets it once, to forget what it
+ *	keeps by IOVA; this is how the layer above learns of every unmap,
+ *	whoever asked for it (a /dev/iommu fd linked to a container too).
  * @settled: bumped, with iova_rwsem held for write, whenever areas that
  *	others could see not ready (a large map or unmap between its two
  *	write sections) become ready or leave the tree; read without a
@@ -80,6 +86,8 @@ struct io_pagetable {
 	struct list_head users;
 	unsigned long users_alignment;
 	struct mutex users_lock; /* see above: the users list */
+	void (*unmapped)(struct io_pagetable *iopt, unsigned long start,
+			 unsigned long last);
 	unsigned int settled;
 };
 
@@ -228,6 +236,10 @@ typedef int (*iopt_dirty_read_fn)(void *ctx, unsigned long iova,
 enum {
 	IOPT_DIRTY_NO_CLEAR = 1 << 0,
 	IOPT_DIRTY_HOLES_OK = 1 << 1,
+	/* Write whole words as VFIO type1 does (iopt_dirty.c), not OR. */
+	IOPT_DIRTY_OVERWRITE = 1 << 2,
+	/* Report, and clear, areas marked by iopt_dirty_mark_all(). */
+	IOPT_DIRTY_AREA_ALL = 1 << 3,
 };
 
 int iopt_check_dirty_range(struct io_pagetable *iopt, u64 iova, u64 length,
@@ -238,6 +250,7 @@ int iopt_read_dirty(struct io_pagetable *iopt, iopt_dirty_read_fn read,
 		    unsigned int flags);
 int iopt_clear_dirty(struct io_pagetable *iopt, iopt_dirty_read_fn read,
 		     void *ctx);
+void iopt_dirty_mark_all(struct io_pagetable *iopt, bool dirty);
 
 /* iopt_area.c: the area store */
 int iopt_module_init(void);

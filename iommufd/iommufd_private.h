@@ -72,8 +72,9 @@ struct page;
  *	IOVA page number: pages emulated devices hold pinned, and pages
  *	pinned or written through them since the last read (vfio_compat.c)
  * @vfio_dirty_on: the container tracks (VFIO_IOMMU_DIRTY_PAGES START)
- * @vfio_dirty_all: a group whose writes nobody tracked left while
- *	tracking: every mapped page is dirty until tracking restarts
+ * @vfio_dirty_all: a dma_rw write while tracking found no memory for its
+ *	mark: every mapped page is dirty until tracking restarts (never
+ *	report less than was written)
  *
  * Lock order, outermost first: (no ctx lock) -> xa_lock. Object-specific
  * locks are described next to their objects and are never taken with
@@ -104,6 +105,7 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_HWPT_NESTED,
 	IOMMUFD_OBJ_DEVICE,
 	IOMMUFD_OBJ_SELFTEST,
+	IOMMUFD_OBJ_FAULT,
 	IOMMUFD_OBJ_MAX,
 };
 
@@ -387,6 +389,7 @@ int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
 		      void *data, unsigned long length, unsigned int flags);
 
 struct iommufd_device;
+struct iommufd_fault_queue;
 struct iommu_domain;
 struct iommufd_user_data;
 struct iommufd_user_array;
@@ -440,6 +443,18 @@ struct iommufd_user_array;
  * Nested domains are freed with @domain_free too, and @attach takes them:
  * the device then translates through the nested domain's first stage and
  * its parent's second.
+ * @iopf_enable: optional: let the device report I/O page faults (PCI
+ *	PRI), before it attaches to an HWPT with a fault queue. No callback:
+ *	it cannot, and such an attach fails with -ENODEV, the errno the
+ *	kernel's iommu_dev_enable_feature() gives for an IOMMU without the
+ *	feature. Called under the device's lock.
+ * @iopf_disable: with @iopf_enable: the device leaves the last HWPT with a
+ *	fault queue; it reports no more faults. Under the device's lock.
+ * @page_response: with @iopf_enable: answer the fault group whose last
+ *	fault was @last with @code (enum iommufd_page_response_code, or
+ *	IOMMUFD_PAGE_RESP_FAILURE when the module could not queue the group).
+ *	Called with a fault queue's mutex held; must not sleep on anything
+ *	the module holds.
  *
  * Dirty tracking needs a bitmap the driver can record into. A real IOMMU
  * driver records through the kernel's iova_bitmap, which Debian's kernels
@@ -471,6 +486,10 @@ struct iommufd_device_ops {
 			       const struct iommufd_user_data *data);
 	int (*cache_invalidate)(struct iommu_domain *domain,
 				struct iommufd_user_array *array);
+	int (*iopf_enable)(struct iommufd_device *idev);
+	void (*iopf_disable)(struct iommufd_device *idev);
+	void (*page_response)(struct iommufd_device *idev,
+			      const struct iommu_hwpt_pgfault *last, u32 code);
 };
 
 /**
@@ -500,6 +519,9 @@ struct iommufd_device_ops {
  * @container_dirty: the VFIO container's tracking (vfio_compat.c) has
  *	had @dirty_enabled on since it started, so the domain's bits are
  *	complete; guarded by @ioas's mutex
+ * @fault: the fault queue (IOMMU_HWPT_FAULT_ID_VALID) that the I/O page
+ *	faults of the devices attached here go to, with a long-term
+ *	reference, or NULL; set at creation, never changed
  * @ioas_node: in the IOAS's hwpts list, from creation to destruction
  * @auto_node: an automatic HWPT is in the IOAS's auto_hwpts list
  *	(guarded by its mutex) from creation until @devices drops to zero;
@@ -524,6 +546,7 @@ struct iommufd_hwpt_paging {
 	bool dirty_enabled;
 	bool container_dirty;
 	unsigned int devices;
+	struct iommufd_fault_queue *fault;
 	struct list_head ioas_node;
 	struct list_head auto_node;
 };
@@ -542,6 +565,8 @@ static_assert(offsetof(struct iommufd_hwpt_paging, obj) == 0);
  * @domain: the driver's nested domain; it maps nothing of its own in
  *	this module: the IOAS of @parent is what its DMA finally reaches
  * @ops: the driver that allocated @domain, to free and invalidate it
+ * @fault: the fault queue of IOMMU_HWPT_FAULT_ID_VALID, with a reference,
+ *	or NULL: the I/O page faults of devices attached go there
  *
  * Nothing here changes after creation; the driver guards @domain's own
  * state (its IOTLB, say).
@@ -552,6 +577,7 @@ struct iommufd_hwpt_nested {
 	struct iommufd_hwpt_paging *parent;
 	struct iommu_domain *domain;
 	const struct iommufd_device_ops *ops;
+	struct iommufd_fault_queue *fault;
 };
 
 static_assert(offsetof(struct iommufd_hwpt_nested, obj) == 0);
@@ -562,7 +588,9 @@ static_assert(offsetof(struct iommufd_hwpt_nested, obj) == 0);
  * @ictx: the context; the driver that bound the device keeps it alive
  * @ops: the device's IOMMU driver
  * @drv_data: the driver's cookie
- * @lock: guards @hwpt and @resv, serialising attach, replace, detach
+ * @lock: guards @hwpt, @nested, @resv and the IOPF state below,
+ *	serialising attach, replace, detach and fault reports. Lock order:
+ *	@lock -> IOAS mutex, and @lock -> fault queue mutex.
  * @hwpt: the paging HW page table the device translates through, or NULL
  *	(blocked); a long-term reference is held. With @nested, @nested's
  *	parent: the device's reserved regions live in its IOAS.
@@ -571,6 +599,13 @@ static_assert(offsetof(struct iommufd_hwpt_nested, obj) == 0);
  * @resv: reserved IOVA regions of the device (e.g. its MSI window), which
  *	the attached IOAS must never map; struct iopt_range array
  * @nresv: entries in @resv
+ * @fault: the fault queue of the HWPT the device is attached to, where
+ *	its I/O page faults go, or NULL (IOPF off); guarded by @lock and
+ *	changed only by fault_queue.c, which answers every fault group of
+ *	the device in the queue it leaves
+ * @iopf_partial: faults of groups whose last fault has not come yet
+ *	(struct iommufd_fault_partial, fault_queue.c); guarded by @lock
+ * @iopf_npartial: entries in @iopf_partial
  */
 struct iommufd_device {
 	struct iommufd_object obj;
@@ -582,6 +617,9 @@ struct iommufd_device {
 	struct iommufd_hwpt_nested *nested;
 	struct iopt_range *resv;
 	unsigned int nresv;
+	struct iommufd_fault_queue *fault;
+	struct list_head iopf_partial;
+	unsigned int iopf_npartial;
 };
 
 static_assert(offsetof(struct iommufd_device, obj) == 0);
@@ -624,10 +662,9 @@ int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_dirty_enable_locked(struct iommufd_hwpt_paging *hwpt,
 				     bool enable);
-int iommufd_hwpt_read_dirty(struct iommufd_hwpt_paging *hwpt,
-			    unsigned long iova, unsigned long length,
-			    unsigned long page_size, u64 __user *data,
-			    unsigned int flags);
+int iommufd_hwpt_dirty_read_fn(void *ctx, unsigned long iova,
+			       unsigned long length, unsigned long flags,
+			       struct iommufd_dirty_bits *dirty);
 
 /* main.c: a marker both builds export, so only one loads (see there). */
 extern const char *const iommufd_oot_dev_iommu;

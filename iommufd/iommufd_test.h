@@ -18,7 +18,8 @@
  *    access_pages or access_rw flags, ...) would take the top bits of the
  *    field, bit 31 downward, as upstream adds its own from bit 0 up: today
  *    MOCK_FLAGS_DEVICE_HUGE_IOPTE_ONLY, bit 31 of dev_flags,
- *    MOCK_FLAGS_DEVICE_APERTURE_AT_0, bit 30 of dev_flags, and
+ *    MOCK_FLAGS_DEVICE_APERTURE_AT_0, bit 30 of dev_flags,
+ *    MOCK_FLAGS_DEVICE_WIDE_APERTURE, bit 29 of dev_flags, and
  *    MOCK_FLAGS_ACCESS_CREATE_KEEP_PINS, bit 31 of create_access.flags.
  *  - Constants upstream added after 6.12 keep upstream's values
  *    (MOCK_FLAGS_DEVICE_PASID, bit 2 of dev_flags, and MOCK_PASID_WIDTH).
@@ -87,6 +88,52 @@ enum {
 	 * this call. Closing the fd disarms the tasks armed through it.
 	 */
 	IOMMU_TEST_OP_FAIL_NTH,
+	/*
+	 * Extension (not upstream): as IOMMU_TEST_OP_TRIGGER_IOPF, but the
+	 * fault is not the last of its group (no
+	 * IOMMU_PGFAULT_FLAGS_LAST_PAGE): it waits, on the device, for the
+	 * TRIGGER_IOPF of the same grpid that closes the group, and is read
+	 * in that group, before it. ENOSPC beyond 256 waiting faults.
+	 */
+	IOMMU_TEST_OP_TRIGGER_IOPF_PARTIAL,
+	/*
+	 * Extension (not upstream): take the oldest answers the mock device
+	 * iopf_responses.dev_id (an out_idev_id) received to its fault
+	 * groups, at most iopf_responses.n, into the struct
+	 * iommu_test_iopf_response array at iopf_responses.uptr; n becomes
+	 * the number taken. The device keeps the last 64; out_lost counts
+	 * (and resets) those dropped beyond. out_iopf_on says whether the
+	 * device may report faults now (it is on an HWPT with a fault
+	 * queue). dev_id 0 names no device and takes nothing. out_live is
+	 * module-wide: fault groups and waiting faults not answered yet,
+	 * of every device (0 when no test has a fault left).
+	 */
+	IOMMU_TEST_OP_IOPF_RESPONSES,
+};
+
+/*
+ * Extension (not upstream): answers a mock device keeps until
+ * IOMMU_TEST_OP_IOPF_RESPONSES takes them.
+ */
+#define MOCK_IOPF_LOG_MAX 64
+
+/**
+ * struct iommu_test_iopf_response - Extension (not upstream): one answer a
+ *	mock device received (IOMMU_TEST_OP_IOPF_RESPONSES)
+ * @flags: flags of the group's last fault (IOMMU_PGFAULT_FLAGS_*)
+ * @pasid: its pasid
+ * @grpid: its grpid
+ * @code: IOMMUFD_PAGE_RESP_SUCCESS or IOMMUFD_PAGE_RESP_INVALID, as
+ *	written or given by the module (the device left the queue's HWPT,
+ *	the queue's file was closed, the device was on no such HWPT), or 2
+ *	(the kernel's IOMMU_PAGE_RESP_FAILURE): the group could not be
+ *	queued (no memory)
+ */
+struct iommu_test_iopf_response {
+	__u32 flags;
+	__u32 pasid;
+	__u32 grpid;
+	__u32 code;
 };
 
 /* Extension (not upstream): fault kinds of IOMMU_TEST_OP_FAIL_NTH. */
@@ -191,6 +238,17 @@ enum {
  */
 #define MOCK_FLAGS_DEVICE_APERTURE_AT_0 0x40000000U
 
+/*
+ * Extension (not upstream): the mock domain's aperture is
+ * [MOCK_APERTURE_START, MOCK_WIDE_APERTURE_LAST], 1 TiB, not upstream's
+ * 2 GiB, so tests and benchmarks can use IOVA ranges of many GiB (one
+ * buffer mapped again and again). Its domains are its own, as for every
+ * aperture that differs.
+ */
+#define MOCK_FLAGS_DEVICE_WIDE_APERTURE 0x20000000U
+/* Extension (not upstream): last IOVA of MOCK_FLAGS_DEVICE_WIDE_APERTURE. */
+#define MOCK_WIDE_APERTURE_LAST ((1ULL << 40) - 1)
+
 /* The mock nested domain keeps an IOTLB of this many tagged entries. */
 enum {
 	MOCK_NESTED_DOMAIN_IOTLB_ID_MAX = 3,
@@ -249,8 +307,16 @@ enum {
  *               entry indexed by check_iotlb.id of mock nested HWPT @id
  *               holds the value check_iotlb.iotlb.
  * @trigger_iopf: IOMMU_TEST_OP_TRIGGER_IOPF: (in) inject an I/O page fault
- *                for device @dev_id as if the hardware reported one with
- *                @pasid, @grpid, @perm at @addr.
+ *                for device @dev_id (an out_idev_id; ENOENT if none,
+ *                EINVAL if not a mock device) as if the hardware reported
+ *                one with @pasid (IOMMU_PGFAULT_FLAGS_PASID_VALID unless
+ *                0), @grpid, @perm at @addr, the last of its group. It
+ *                goes to the fault queue of the device's HWPT; a device
+ *                on no HWPT with one is answered INVALID at once, as
+ *                upstream's iopf core does. ENOMEM when the group cannot
+ *                be queued (the device is answered with code 2).
+ * @iopf_responses: IOMMU_TEST_OP_IOPF_RESPONSES (Extension, not
+ *                  upstream): see there.
  * @last: Marks the end of the structure; the minimum size reaches it.
  *
  * A single ioctl multiplexes all test ops; the union member named after the
@@ -345,6 +411,15 @@ struct iommu_test_cmd {
 			__u32 perm;
 			__u64 addr;
 		} trigger_iopf;
+		/* Extension (not upstream): IOMMU_TEST_OP_IOPF_RESPONSES. */
+		struct {
+			__u32 dev_id;
+			__u32 n;
+			__aligned_u64 uptr;
+			__u32 out_lost;
+			__u32 out_iopf_on;
+			__aligned_u64 out_live;
+		} iopf_responses;
 	};
 	__u32 last;
 };

@@ -5,18 +5,30 @@
  * driver reports into the caller's bitmap.
  *
  * The walk follows the areas, not the range: it visits the IOVA that is
- * mapped, window by window of the bitmap (one page of bits each), and
+ * mapped, window by window of the bitmap (four pages of bits each), and
  * skips the windows nothing is mapped in, so its cost grows with what is
- * mapped. The driver records into a kernel window (dirty.h); only the
- * words of the user's bitmap that get a bit are written back, and bits are
- * only ever set there, never cleared. Each window's user words are
- * faulted in writable and read before the driver is asked, so a bad
- * bitmap pointer fails before that window's dirty state is cleared; a
- * failure in a later window leaves the earlier ones reported and
- * cleared, as upstream's walk does.
+ * mapped. The driver records into a kernel window (dirty.h), which is
+ * then written to the user's bitmap in one of two ways:
+ *  - upstream iommufd's (the default): bits are only ever set. The
+ *    window's user words are read, ORed into and the words from the
+ *    first to the last that got a bit written back;
+ *  - VFIO type1's (IOPT_DIRTY_OVERWRITE): every word an area's bits fall
+ *    in is written whole, as type1 copies each mapping's bitmap out, so
+ *    the bits of such a word that no area covers become 0; but a word an
+ *    area starts inside of, with no earlier area in it, is ORed with the
+ *    user's word, as type1 ORs in the whole word it reads there. Words no
+ *    area touches are left alone. Only those first words are read: the
+ *    rest is built in the kernel and written with one copy per run of
+ *    words. (type1 also keeps the bits it ORed in for later reads of
+ *    that mapping; that is a bug of type1's this does not copy.)
+ * Either way every user word that will be written is proved writable
+ * before the driver is asked, so a bad bitmap pointer fails before that
+ * window's dirty state is cleared; a failure in a later window leaves the
+ * earlier ones reported and cleared, as upstream's walk does.
  */
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/sched.h>
 #include <linux/uaccess.h>
 
@@ -25,8 +37,14 @@
 #include "fault.h"
 #include "iopt_internal.h"
 
-/* Bits per window: one page of bitmap, a whole number of u64 words. */
-#define DIRTY_WINDOW_BITS (PAGE_SIZE * BITS_PER_BYTE)
+/*
+ * A window: four pages of bitmap (512 MiB of IOVA at 4 KiB a bit), so the
+ * fixed cost of a window (looking the areas up, proving the words
+ * writable, asking the reader) is small beside the bits themselves.
+ */
+#define DIRTY_WINDOW_BYTES (4 * PAGE_SIZE)
+#define DIRTY_WINDOW_BITS (DIRTY_WINDOW_BYTES * BITS_PER_BYTE)
+#define DIRTY_WINDOW_WORDS (DIRTY_WINDOW_BYTES / sizeof(u64))
 
 /**
  * iopt_check_dirty_range - upstream's checks of a dirty bitmap request
@@ -103,8 +121,14 @@ static struct iopt_area *dirty_next_area(struct io_pagetable *iopt,
  * @flags: passed to @read (IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR)
  * @iova: IOVA of bit 0 of the user's bitmap
  * @data: the user's bitmap
- * @win: the current window; @win.bits is one page
- * @words: one page to merge the user's words in
+ * @win: the current window; @win.bits is DIRTY_WINDOW_BYTES
+ * @words: DIRTY_WINDOW_BYTES: the user's words to merge with (OR), or, for the
+ *	words in @kept, the user's word to OR in (IOPT_DIRTY_OVERWRITE)
+ * @overwrite: IOPT_DIRTY_OVERWRITE
+ * @area_all: IOPT_DIRTY_AREA_ALL
+ * @touched: the words of the window an area's bits fall in: read and
+ *	written back (OR), or written whole (IOPT_DIRTY_OVERWRITE)
+ * @kept: IOPT_DIRTY_OVERWRITE: the words of @words that were read
  */
 struct dirty_walk {
 	iopt_dirty_read_fn read;
@@ -114,36 +138,17 @@ struct dirty_walk {
 	u64 __user *data;
 	struct iommufd_dirty_bits win;
 	unsigned long *words;
+	bool overwrite;
+	bool area_all;
+	DECLARE_BITMAP(touched, DIRTY_WINDOW_WORDS);
+	DECLARE_BITMAP(kept, DIRTY_WINDOW_WORDS);
 };
-
-/*
- * OR the window's bits into the user's words read before, and write back
- * the words from the first to the last that got a bit. The user memory
- * was written before, so this fails only if the caller unmapped or
- * protected its bitmap during the call.
- */
-static int dirty_merge(struct dirty_walk *walk, u64 __user *uwords,
-		       unsigned long nwords)
-{
-	unsigned long *bits = walk->win.bits, lo = 0, hi = nwords - 1, i;
-
-	while (!bits[lo])
-		lo++;
-	while (!bits[hi])
-		hi--;
-	for (i = lo; i <= hi; i++)
-		walk->words[i] |= bits[i];
-	if (copy_to_user(uwords + lo, walk->words + lo,
-			 (hi - lo + 1) * sizeof(u64)))
-		return -EFAULT;
-	return 0;
-}
 
 /*
  * Write back, unchanged, one word in each page that @nwords words at
  * @uwords span: that proves them all writable (fault_in_writeable()
- * would not do: it stores zeroes), at a word a page instead of a copy of
- * the whole window. A word across a page boundary proves both pages.
+ * would not do here: it stores zeroes), at a word a page instead of a
+ * copy of them all. A word across a page boundary proves both pages.
  */
 static int dirty_prove_writable(u64 __user *uwords, const unsigned long *words,
 				unsigned long nwords)
@@ -160,26 +165,27 @@ static int dirty_prove_writable(u64 __user *uwords, const unsigned long *words,
 	return 0;
 }
 
-/* Read every ready area inside the window and merge what it reports. */
-static int dirty_read_window(struct io_pagetable *iopt,
-			     struct dirty_walk *walk, unsigned long nbits)
+/*
+ * [start, end] of @area, marked all dirty: record it, and a clearing read
+ * that reaches the area's last byte ends the mark, as type1 reports a
+ * mapping's full bitmap once.
+ */
+static void dirty_area_all(struct dirty_walk *walk, struct iopt_area *area,
+			   unsigned long start, unsigned long end)
 {
-	unsigned long first_bit = (walk->win.iova - walk->iova) >>
-				  walk->win.pgshift;
-	unsigned long nwords = BITS_TO_LONGS(nbits);
-	u64 __user *uwords = walk->data + first_bit / 64;
+	iommufd_dirty_record(&walk->win, start, end - start + 1);
+	if (!(walk->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) &&
+	    end == area->node.last)
+		area->dirty_all = false;
+}
+
+/* Ask the reader about every ready area inside the window. */
+static int dirty_read_areas(struct io_pagetable *iopt, struct dirty_walk *walk)
+{
 	unsigned long first = walk->win.iova, last = walk->win.last;
 	struct iopt_area *area;
 	int rc;
 
-	/*
-	 * Everything that can fail comes before the driver clears anything:
-	 * a failed window leaves its dirty state for the next read.
-	 */
-	if (iommufd_copy_from_user(walk->words, uwords, nwords * sizeof(u64)) ||
-	    dirty_prove_writable(uwords, walk->words, nwords))
-		return -EFAULT;
-	bitmap_zero(walk->win.bits, nwords * BITS_PER_LONG);
 	walk->win.any = false;
 	for (area = area_first(iopt, first, last); area;
 	     area = area_next(area, first, last)) {
@@ -188,14 +194,143 @@ static int dirty_read_window(struct io_pagetable *iopt,
 
 		if (!area->ready)
 			continue;
+		if (walk->area_all && area->dirty_all)
+			dirty_area_all(walk, area, start, end);
 		rc = walk->read(walk->ctx, start, end - start + 1, walk->flags,
 				&walk->win);
 		if (rc)
 			return rc;
 	}
-	if (!walk->win.any)
+	return 0;
+}
+
+/*
+ * Before the reader: the words of the window the ready areas' bits fall
+ * in (@touched; no bit can land elsewhere), and with IOPT_DIRTY_OVERWRITE,
+ * for a word an area starts inside of with no earlier area in it, the
+ * user's word (@kept: read now, ORed in later, as type1 does).
+ */
+static int dirty_plan(struct io_pagetable *iopt, struct dirty_walk *walk,
+		      u64 __user *uwords, unsigned long nwords)
+{
+	unsigned long first = walk->win.iova, last = walk->win.last;
+	unsigned int pgshift = walk->win.pgshift;
+	struct iopt_area *area;
+
+	bitmap_zero(walk->touched, nwords);
+	bitmap_zero(walk->kept, nwords);
+	for (area = area_first(iopt, first, last); area;
+	     area = area_next(area, first, last)) {
+		unsigned long fbit, lbit, fword;
+		u64 user;
+
+		if (!area->ready)
+			continue;
+		fbit = (max(area->node.start, first) - first) >> pgshift;
+		lbit = (min(area->node.last, last) - first) >> pgshift;
+		fword = fbit / 64;
+		if (walk->overwrite && fbit % 64 &&
+		    !test_bit(fword, walk->touched)) {
+			if (iommufd_copy_from_user(&user, uwords + fword,
+						   sizeof(user)))
+				return -EFAULT;
+			walk->words[fword] = user;
+			__set_bit(fword, walk->kept);
+		}
+		bitmap_set(walk->touched, fword, lbit / 64 - fword + 1);
+	}
+	return 0;
+}
+
+/* The next run of touched words at or after @from: its start and end. */
+static bool dirty_next_run(struct dirty_walk *walk, unsigned long nwords,
+			   unsigned long from, unsigned long *start,
+			   unsigned long *end)
+{
+	*start = find_next_bit(walk->touched, nwords, from);
+	if (*start >= nwords)
+		return false;
+	*end = find_next_zero_bit(walk->touched, nwords, *start);
+	return true;
+}
+
+/*
+ * Everything that can fail comes before the driver clears anything, so a
+ * failed window leaves its dirty state for the next read: each run of
+ * touched words is read (to OR into) and proved writable, or, to be
+ * overwritten, faulted in writable (fault_in_writeable() stores zeroes,
+ * but only into words about to be written whole, after the kept words
+ * were read). The runs are zeroed in the window for the reader.
+ */
+static int dirty_prepare_runs(struct dirty_walk *walk, u64 __user *uwords,
+			      unsigned long nwords)
+{
+	unsigned long start, end = 0, n;
+
+	while (dirty_next_run(walk, nwords, end, &start, &end)) {
+		n = end - start;
+		if (walk->overwrite) {
+			if (fault_in_writeable((char __user *)(uwords + start),
+					       n * sizeof(u64)))
+				return -EFAULT;
+		} else if (iommufd_copy_from_user(walk->words + start,
+						  uwords + start,
+						  n * sizeof(u64)) ||
+			   dirty_prove_writable(uwords + start,
+						walk->words + start, n)) {
+			return -EFAULT;
+		}
+		memset(walk->win.bits + start, 0, n * sizeof(u64));
+	}
+	return 0;
+}
+
+/*
+ * After the reader: OR in the user's words (all of them, or the kept
+ * ones) and write each run of touched words with one copy. The memory
+ * was proved writable, so this fails only if the caller unmapped or
+ * protected its bitmap during the call.
+ */
+static int dirty_write_runs(struct dirty_walk *walk, u64 __user *uwords,
+			    unsigned long nwords)
+{
+	unsigned long *bits = walk->win.bits, start, end = 0, i;
+
+	if (walk->overwrite) {
+		for_each_set_bit(i, walk->kept, nwords)
+			bits[i] |= walk->words[i];
+	} else if (!walk->win.any) {
 		return 0;
-	return dirty_merge(walk, uwords, nwords);
+	}
+	while (dirty_next_run(walk, nwords, end, &start, &end)) {
+		if (!walk->overwrite)
+			for (i = start; i != end; i++)
+				bits[i] |= walk->words[i];
+		if (copy_to_user(uwords + start, bits + start,
+				 (end - start) * sizeof(u64)))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/* Read every ready area inside the window and write what it reports. */
+static int dirty_read_window(struct io_pagetable *iopt,
+			     struct dirty_walk *walk, unsigned long nbits)
+{
+	unsigned long first_bit = (walk->win.iova - walk->iova) >>
+				  walk->win.pgshift;
+	unsigned long nwords = BITS_TO_LONGS(nbits);
+	u64 __user *uwords = walk->data + first_bit / 64;
+	int rc;
+
+	rc = dirty_plan(iopt, walk, uwords, nwords);
+	if (!rc)
+		rc = dirty_prepare_runs(walk, uwords, nwords);
+	if (!rc)
+		rc = dirty_read_areas(iopt, walk);
+	if (!rc)
+		rc = dirty_write_runs(walk, uwords, nwords);
+	return rc;
 }
 
 /**
@@ -209,6 +344,8 @@ static int dirty_read_window(struct io_pagetable *iopt,
  * @data: the user's bitmap of u64 words
  * @flags: IOPT_DIRTY_* bits
  *
+ * With IOPT_DIRTY_OVERWRITE the user's words are written as VFIO type1
+ * writes them (see the top of this file), else bits are only set.
  * Without IOPT_DIRTY_HOLES_OK every IOVA of the range must be mapped
  * (EINVAL otherwise, before anything is read), as upstream requires; with
  * it, holes are skipped, as VFIO type1 allows. @read is called with
@@ -228,16 +365,27 @@ int iopt_read_dirty(struct io_pagetable *iopt, iopt_dirty_read_fn read,
 				 IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR : 0,
 		.iova = iova,
 		.data = data,
+		.overwrite = flags & IOPT_DIRTY_OVERWRITE,
+		.area_all = flags & IOPT_DIRTY_AREA_ALL,
 		.win.pgshift = __ffs(page_size),
 	};
 	unsigned int pgshift = walk.win.pgshift;
 	struct iopt_area *area;
+	unsigned long nwords;
 	int rc = 0;
 
-	walk.win.bits = iommufd_kzalloc(2 * PAGE_SIZE);
+	/*
+	 * The window and the user's words: up to 32 KiB, less for a range
+	 * with fewer bits (its one window is no bigger), not zeroed (each
+	 * window zeroes what it uses); @touched and @kept are on the stack.
+	 */
+	nwords = min_t(unsigned long, DIRTY_WINDOW_WORDS,
+		       ((last - iova) >> pgshift) / BITS_PER_LONG + 1);
+	walk.win.bits = iommufd_kvmalloc_array(2 * nwords,
+					       sizeof(unsigned long));
 	if (!walk.win.bits)
 		return -ENOMEM;
-	walk.words = walk.win.bits + PAGE_SIZE / sizeof(unsigned long);
+	walk.words = walk.win.bits + nwords;
 
 	down_read(&iopt->iova_rwsem);
 	if (!(flags & IOPT_DIRTY_HOLES_OK)) {
@@ -264,7 +412,7 @@ int iopt_read_dirty(struct io_pagetable *iopt, iopt_dirty_read_fn read,
 	}
 out_unlock:
 	up_read(&iopt->iova_rwsem);
-	kfree(walk.win.bits);
+	kvfree(walk.win.bits);
 	return rc;
 }
 
@@ -293,4 +441,26 @@ int iopt_clear_dirty(struct io_pagetable *iopt, iopt_dirty_read_fn read,
 	}
 	up_read(&iopt->iova_rwsem);
 	return rc;
+}
+
+/**
+ * iopt_dirty_mark_all - mark every area all dirty, or no area
+ * @iopt: the address space
+ * @dirty: mark (reads with IOPT_DIRTY_AREA_ALL report each area whole
+ *	until a clearing read covered it), or unmark every area
+ *
+ * The caller serializes this with its reads (see iopt_area::dirty_all).
+ * Areas mapped later start unmarked; unmapped ones take their mark along.
+ */
+void iopt_dirty_mark_all(struct io_pagetable *iopt, bool dirty)
+{
+	struct iopt_area *area;
+
+	down_read(&iopt->iova_rwsem);
+	for (area = area_first(iopt, 0, ULONG_MAX); area;
+	     area = area_next(area, 0, ULONG_MAX)) {
+		area->dirty_all = dirty;
+		cond_resched();
+	}
+	up_read(&iopt->iova_rwsem);
 }

@@ -60,6 +60,11 @@ struct iommu_domain;
  * @free_node: on a private list while the area is being freed
  * @with_pages: allocated along with @pages by MAP; its memory goes when
  *	@pages goes, which may be later than the area (COPY shares @pages)
+ * @dirty_all: every page is dirty for reads with IOPT_DIRTY_AREA_ALL (the
+ *	VFIO container's, after a group nobody tracked left), until such a
+ *	clearing read reaches @node.last. Set and cleared with iova_rwsem
+ *	held for read, by callers that serialize among themselves (the
+ *	container holds its IOAS's mutex); a cut copies it to both pieces.
  */
 struct iopt_area {
 	struct interval_tree_node node;
@@ -72,6 +77,7 @@ struct iopt_area {
 	bool unmapping;
 	bool domain_pinned;
 	bool with_pages;
+	bool dirty_all;
 	struct list_head free_node;
 };
 

@@ -125,6 +125,7 @@ static int iopt_cut_after(struct io_pagetable *iopt, unsigned long iova)
 	rhs->exact_pgsize = area->exact_pgsize;
 	rhs->iommu_prot = area->iommu_prot;
 	rhs->domain_pinned = area->domain_pinned;
+	rhs->dirty_all = area->dirty_all;
 	rhs->ready = true;
 	rhs->node.start = split;
 	rhs->node.last = area->node.last;

@@ -22,6 +22,7 @@
 
 #include "compat.h"
 #include "fault.h"
+#include "fault_queue.h"
 #include "iopte_stats.h"
 #include "iommufd_private.h"
 #include "pages.h"
@@ -71,6 +72,7 @@ union iommufd_cmd_buffer {
 	struct iommu_ioas_list_windows list_windows;
 	struct iommu_vfio_link vfio_link;
 	struct iommu_device_attach device_attach;
+	struct iommu_fault_alloc fault_alloc;
 #ifdef CONFIG_IOMMUFD_OOT_TEST
 	struct iommu_test_cmd test;
 #endif
@@ -212,6 +214,11 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMUFD_CMD_HWPT_INVALIDATE, IOMMU_HWPT_INVALIDATE,
 		 iommufd_hwpt_invalidate, struct iommu_hwpt_invalidate,
 		 __reserved),
+	/* Its result is a new fd: refused through io_uring (fault_queue.c). */
+	IOCTL_OP(IOMMUFD_CMD_FAULT_QUEUE_ALLOC, IOMMU_FAULT_QUEUE_ALLOC,
+		 iommufd_fault_queue_alloc, struct iommu_fault_alloc,
+		 out_fault_fd,
+		 .inline_reply = IOMMUFD_INLINE_NEVER),
 	/* Extensions (not upstream), from IOMMUFD_CMD_EXT_BASE. */
 	IOCTL_OP(IOMMUFD_CMD_IOAS_CREATE_WINDOW, IOMMU_IOAS_CREATE_WINDOW,
 		 iommufd_ioas_create_window, struct iommu_ioas_create_window,

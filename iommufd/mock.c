@@ -12,6 +12,7 @@
  * driver a WARN means a core bug, and the VM runner fails the run on it.
  */
 #include <linux/iommu.h>
+#include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
@@ -40,8 +41,6 @@ enum {
 };
 
 #define MOCK_LEAF_ENTRIES (MOCK_HUGE_PAGE_SIZE / MOCK_IO_PAGE_SIZE)
-/* The table spans the aperture: IOVA [0, MOCK_APERTURE_LAST]. */
-#define MOCK_TOP_ENTRIES ((MOCK_APERTURE_LAST + 1UL) / MOCK_HUGE_PAGE_SIZE)
 
 static_assert((unsigned long)MOCK_IO_PAGE_SIZE > MOCK_PTE_FLAGS);
 
@@ -55,7 +54,8 @@ struct mock_leaf {
  * struct mock_domain - a mock paging domain
  * @domain: the iommu_domain the core sees
  * @lock: guards @top and the leaf tables
- * @top: MOCK_TOP_ENTRIES top-level entries
+ * @top: @nr_top top-level entries
+ * @nr_top: the table spans IOVA [0, the aperture's end]; fixed
  * @nr_ptes: IOPTEs present
  * @limit: most IOPTEs this domain may hold, 0 for no limit
  * @can_track: made for a device that can track dirty pages; fixed
@@ -70,6 +70,7 @@ struct mock_domain {
 	struct iommu_domain domain;
 	spinlock_t lock; /* see above */
 	unsigned long *top;
+	unsigned long nr_top;
 	unsigned long nr_ptes;
 	unsigned long limit;
 	bool can_track;
@@ -114,7 +115,7 @@ static u64 mock_lookup(struct mock_domain *mock, unsigned long iova,
 	unsigned long top;
 	struct mock_leaf *leaf;
 
-	if (mock_top_index(iova) >= MOCK_TOP_ENTRIES)
+	if (mock_top_index(iova) >= mock->nr_top)
 		return 0;
 	top = mock->top[mock_top_index(iova)];
 	if (top & MOCK_PTE_HUGE) {
@@ -216,7 +217,7 @@ static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 	if (WARN_ON(!(domain->pgsize_bitmap & pgsize) ||
 		    !IS_ALIGNED(iova | paddr, pgsize) ||
 		    mock_top_index(iova + pgsize * pgcount - 1) >=
-			    MOCK_TOP_ENTRIES))
+			    mock->nr_top))
 		return -EINVAL;
 	while (pgcount) {
 		if (mock->limit && READ_ONCE(mock->nr_ptes) >= mock->limit)
@@ -297,7 +298,7 @@ static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
 	unsigned long end = iova + pgsize * pgcount;
 	unsigned long cur = iova;
 
-	if (WARN_ON(mock_top_index(end - 1) >= MOCK_TOP_ENTRIES))
+	if (WARN_ON(mock_top_index(end - 1) >= mock->nr_top))
 		return 0;
 	while (cur < end) {
 		unsigned long size = mock_unmap_one(mock, cur, end);
@@ -380,7 +381,7 @@ void mock_domain_iopte_stats(struct iommu_domain *domain, unsigned long iova,
 	unsigned long cur = iova;
 
 	memset(stats, 0, sizeof(*stats));
-	while (mock_top_index(cur) < MOCK_TOP_ENTRIES) {
+	while (mock_top_index(cur) < mock->nr_top) {
 		unsigned long top_last = min(last, ALIGN_DOWN(cur,
 					MOCK_HUGE_PAGE_SIZE) + MOCK_HUGE_PAGE_SIZE - 1);
 
@@ -443,7 +444,7 @@ static void mock_walk_tops(struct mock_domain *mock, unsigned long iova,
 {
 	unsigned long last = iova + length - 1, cur = iova;
 
-	while (mock_top_index(cur) < MOCK_TOP_ENTRIES) {
+	while (mock_top_index(cur) < mock->nr_top) {
 		unsigned long top_last = min(last, ALIGN_DOWN(cur,
 					MOCK_HUGE_PAGE_SIZE) + MOCK_HUGE_PAGE_SIZE - 1);
 
@@ -557,10 +558,14 @@ static void mock_domain_free(struct iommu_domain *domain)
 
 	/* The core unmaps everything before it frees a domain. */
 	WARN_ON(mock->nr_ptes);
-	for (i = 0; i != MOCK_TOP_ENTRIES; i++)
-		if (!(mock->top[i] & MOCK_PTE_HUGE))
+	for (i = 0; i != mock->nr_top; i++) {
+		if (mock->top[i] && !(mock->top[i] & MOCK_PTE_HUGE))
 			kfree((void *)mock->top[i]);
-	kfree(mock->top);
+		/* A wide aperture's table is a million entries long. */
+		if (!(i % MOCK_LEAF_ENTRIES))
+			cond_resched();
+	}
+	kvfree(mock->top);
 	kfree(mock);
 }
 
@@ -601,7 +606,8 @@ static void mock_dev_aperture(const struct mock_dev *mdev,
 		return;
 	}
 	*start = MOCK_APERTURE_START;
-	*end = MOCK_APERTURE_LAST;
+	*end = (mdev->flags & MOCK_FLAGS_DEVICE_WIDE_APERTURE) ?
+		       MOCK_WIDE_APERTURE_LAST : MOCK_APERTURE_LAST;
 }
 
 static bool mock_dev_aperture_is(const struct mock_dev *mdev,
@@ -634,8 +640,12 @@ static struct iommu_domain *mock_alloc_paging(struct iommufd_device *idev,
 	mock = kzalloc(sizeof(*mock), GFP_KERNEL_ACCOUNT);
 	if (!mock)
 		return ERR_PTR(-ENOMEM);
-	mock->top = kcalloc(MOCK_TOP_ENTRIES, sizeof(*mock->top),
-			    GFP_KERNEL_ACCOUNT);
+	mock_dev_aperture(mdev, &mock->domain.geometry.aperture_start,
+			  &mock->domain.geometry.aperture_end);
+	mock->nr_top = mock_top_index(mock->domain.geometry.aperture_end) + 1;
+	/* vmalloc for a wide aperture: 8 MiB of table, not contiguous. */
+	mock->top = kvcalloc(mock->nr_top, sizeof(*mock->top),
+			     GFP_KERNEL_ACCOUNT);
 	if (!mock->top) {
 		kfree(mock);
 		return ERR_PTR(-ENOMEM);
@@ -646,8 +656,6 @@ static struct iommu_domain *mock_alloc_paging(struct iommufd_device *idev,
 	mock->domain.type = IOMMU_DOMAIN_UNMANAGED;
 	mock->domain.ops = &mock_domain_ops;
 	mock->domain.pgsize_bitmap = mock_dev_pgsizes(mdev);
-	mock_dev_aperture(mdev, &mock->domain.geometry.aperture_start,
-			  &mock->domain.geometry.aperture_end);
 	mock->domain.geometry.force_aperture = true;
 	return &mock->domain;
 }
@@ -743,6 +751,82 @@ static u8 mock_max_pasid_log2(struct iommufd_device *idev)
 	return (mdev->flags & MOCK_FLAGS_DEVICE_PASID) ? MOCK_PASID_WIDTH : 0;
 }
 
+void mock_dev_init(struct mock_dev *mdev, u32 flags)
+{
+	mdev->flags = flags;
+	spin_lock_init(&mdev->iopf_lock);
+}
+
+/* Every mock device can report I/O page faults, as upstream's can. */
+static int mock_iopf_enable(struct iommufd_device *idev)
+{
+	struct mock_dev *mdev = idev->drv_data;
+
+	spin_lock(&mdev->iopf_lock);
+	mdev->iopf_on = true;
+	spin_unlock(&mdev->iopf_lock);
+	return 0;
+}
+
+static void mock_iopf_disable(struct iommufd_device *idev)
+{
+	struct mock_dev *mdev = idev->drv_data;
+
+	spin_lock(&mdev->iopf_lock);
+	mdev->iopf_on = false;
+	spin_unlock(&mdev->iopf_lock);
+}
+
+/* The device receives the answer to a group: log it for the tests. */
+static void mock_page_response(struct iommufd_device *idev,
+			       const struct iommu_hwpt_pgfault *last, u32 code)
+{
+	struct mock_dev *mdev = idev->drv_data;
+	struct iommu_test_iopf_response *r;
+
+	spin_lock(&mdev->iopf_lock);
+	if (mdev->count == MOCK_IOPF_LOG_MAX) {
+		mdev->lost++;
+	} else {
+		r = &mdev->log[(mdev->head + mdev->count) % MOCK_IOPF_LOG_MAX];
+		r->flags = last->flags;
+		r->pasid = last->pasid;
+		r->grpid = last->grpid;
+		r->code = code;
+		mdev->count++;
+	}
+	spin_unlock(&mdev->iopf_lock);
+}
+
+/**
+ * mock_dev_iopf_take - take the oldest answers the device received
+ * @mdev: the device
+ * @out: room for @n answers
+ * @n: how many to take at most
+ * @lost: out: answers dropped because the log was full (then reset)
+ * @iopf_on: out: whether the device may report faults now
+ *
+ * Returns how many were taken into @out.
+ */
+unsigned int mock_dev_iopf_take(struct mock_dev *mdev,
+				struct iommu_test_iopf_response *out,
+				unsigned int n, u32 *lost, bool *iopf_on)
+{
+	unsigned int i;
+
+	spin_lock(&mdev->iopf_lock);
+	n = min(n, mdev->count);
+	for (i = 0; i != n; i++)
+		out[i] = mdev->log[(mdev->head + i) % MOCK_IOPF_LOG_MAX];
+	mdev->head = (mdev->head + n) % MOCK_IOPF_LOG_MAX;
+	mdev->count -= n;
+	*lost = mdev->lost;
+	mdev->lost = 0;
+	*iopf_on = mdev->iopf_on;
+	spin_unlock(&mdev->iopf_lock);
+	return n;
+}
+
 static void mock_free_domain(struct iommu_domain *domain)
 {
 	if (mock_domain_is_nested(domain))
@@ -778,4 +862,7 @@ const struct iommufd_device_ops mock_device_ops = {
 	.read_and_clear_dirty = mock_read_and_clear_dirty,
 	.domain_alloc_nested = mock_alloc_nested,
 	.cache_invalidate = mock_nested_invalidate,
+	.iopf_enable = mock_iopf_enable,
+	.iopf_disable = mock_iopf_disable,
+	.page_response = mock_page_response,
 };

@@ -18,6 +18,7 @@
 #include <linux/uaccess.h>
 
 #include "fault.h"
+#include "fault_queue.h"
 #include "iommufd_private.h"
 #include "iommufd_test.h"
 #include "mock.h"
@@ -540,13 +541,14 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd, u32 dev_flags)
 			  MOCK_FLAGS_DEVICE_HUGE_IOVA |
 			  MOCK_FLAGS_DEVICE_PASID |
 			  MOCK_FLAGS_DEVICE_HUGE_IOPTE_ONLY |
-			  MOCK_FLAGS_DEVICE_APERTURE_AT_0))
+			  MOCK_FLAGS_DEVICE_APERTURE_AT_0 |
+			  MOCK_FLAGS_DEVICE_WIDE_APERTURE))
 		return -EINVAL;
 	sobj = iommufd_object_alloc(ucmd->ictx, sobj, IOMMUFD_OBJ_SELFTEST,
 				    &iommufd_selftest_ops);
 	if (IS_ERR(sobj))
 		return PTR_ERR(sobj);
-	sobj->mdev.flags = dev_flags;
+	mock_dev_init(&sobj->mdev, dev_flags);
 	sobj->idev = iommufd_device_bind(ucmd->ictx, &mock_device_ops,
 					 &sobj->mdev);
 	if (IS_ERR(sobj->idev)) {
@@ -859,6 +861,97 @@ static int test_fail_nth(struct iommufd_ucmd *ucmd)
 	return iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
+/* A bound mock device by its device ID (out_idev_id), as upstream finds it. */
+static struct iommufd_device *test_get_mock_idev(struct iommufd_ucmd *ucmd,
+						 u32 id)
+{
+	struct iommufd_device *idev;
+	struct iommufd_object *obj;
+
+	obj = iommufd_get_object(ucmd->ictx, id, IOMMUFD_OBJ_DEVICE);
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	idev = container_of(obj, struct iommufd_device, obj);
+	if (idev->ops != &mock_device_ops) {
+		iommufd_put_object(ucmd->ictx, obj);
+		return ERR_PTR(-EINVAL);
+	}
+	return idev;
+}
+
+/*
+ * IOMMU_TEST_OP_TRIGGER_IOPF and its _PARTIAL extension: the mock device
+ * reports a page request, as hardware would through its IOMMU. Upstream's
+ * order: the device (ENOENT, EINVAL), then the report, whose outcome
+ * upstream drops; ours returns the report's error (ENOMEM, ENOSPC), the
+ * device having had its answer.
+ */
+static int test_trigger_iopf(struct iommufd_ucmd *ucmd, bool last)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct iommu_hwpt_pgfault fault = {
+		.pasid = cmd->trigger_iopf.pasid,
+		.grpid = cmd->trigger_iopf.grpid,
+		.perm = cmd->trigger_iopf.perm,
+		.addr = cmd->trigger_iopf.addr,
+	};
+	struct iommufd_device *idev;
+	int rc;
+
+	idev = test_get_mock_idev(ucmd, cmd->trigger_iopf.dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	if (fault.pasid)
+		fault.flags |= IOMMU_PGFAULT_FLAGS_PASID_VALID;
+	if (last)
+		fault.flags |= IOMMU_PGFAULT_FLAGS_LAST_PAGE;
+	rc = iommufd_fault_report(idev, &fault);
+	iommufd_put_object(ucmd->ictx, &idev->obj);
+	return rc;
+}
+
+/* IOMMU_TEST_OP_IOPF_RESPONSES: what the mock device was answered. */
+static int test_iopf_responses(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct iommu_test_iopf_response *log;
+	unsigned int n = 0;
+	struct iommufd_device *idev;
+	bool on = false;
+	u32 lost = 0;
+	int rc = 0;
+
+	cmd->iopf_responses.out_live = iommufd_fault_live();
+	if (!cmd->iopf_responses.dev_id) {
+		cmd->iopf_responses.n = 0;
+		goto out_respond;
+	}
+	idev = test_get_mock_idev(ucmd, cmd->iopf_responses.dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	log = kcalloc(MOCK_IOPF_LOG_MAX, sizeof(*log), GFP_KERNEL_ACCOUNT);
+	if (!log) {
+		rc = -ENOMEM;
+		goto out_put;
+	}
+	n = mock_dev_iopf_take(idev->drv_data, log,
+			       min_t(u32, cmd->iopf_responses.n,
+				     MOCK_IOPF_LOG_MAX), &lost, &on);
+	if (copy_to_user(u64_to_user_ptr(cmd->iopf_responses.uptr), log,
+			 n * sizeof(*log)))
+		rc = -EFAULT;
+	kfree(log);
+out_put:
+	iommufd_put_object(ucmd->ictx, &idev->obj);
+	if (rc)
+		return rc;
+	cmd->iopf_responses.n = n;
+	cmd->iopf_responses.out_lost = lost;
+	cmd->iopf_responses.out_iopf_on = on;
+out_respond:
+	return iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
 int iommufd_test(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_test_cmd *cmd = ucmd->cmd;
@@ -903,6 +996,12 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return test_dirty(ucmd);
 	case IOMMU_TEST_OP_MD_CHECK_IOTLB:
 		return test_md_check_iotlb(ucmd);
+	case IOMMU_TEST_OP_TRIGGER_IOPF:
+		return test_trigger_iopf(ucmd, true);
+	case IOMMU_TEST_OP_TRIGGER_IOPF_PARTIAL:
+		return test_trigger_iopf(ucmd, false);
+	case IOMMU_TEST_OP_IOPF_RESPONSES:
+		return test_iopf_responses(ucmd);
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -24,6 +24,9 @@
 #include "iommufd_private.h"
 #include "vfio_compat.h"
 
+static void compat_area_unmapped(struct io_pagetable *iopt,
+				 unsigned long start, unsigned long last);
+
 /*
  * The compat IOAS with a short-term reference, or ERR_PTR(-ENODEV). The
  * choice is read under xa_lock (see struct iommufd_ctx), the IOAS looked
@@ -86,6 +89,7 @@ int iommufd_vfio_compat_set_ioas(struct iommufd_ctx *ictx, u32 ioas_id)
 	 * Our reference keeps a DESTROY of it waiting, so it is still in
 	 * the table here; if one follows, its destroy clears the choice.
 	 */
+	WRITE_ONCE(ioas->iopt.unmapped, compat_area_unmapped);
 	xa_lock(&ictx->objects);
 	ictx->vfio_ioas = ioas;
 	xa_unlock(&ictx->objects);
@@ -110,6 +114,7 @@ int iommufd_vfio_compat_ioas_create(struct iommufd_ctx *ictx)
 	ioas = iommufd_ioas_alloc(ictx, false);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
+	ioas->iopt.unmapped = compat_area_unmapped;
 	xa_lock(&ictx->objects);
 	keep_old = compat_ioas_live_locked(ictx);
 	if (!keep_old)
@@ -618,6 +623,31 @@ static void compat_soft_unmark(struct iommufd_ctx *ictx, unsigned long first,
 	}
 }
 
+/*
+ * io_pagetable::unmapped of the container's IOAS: type1's marks go with
+ * the mappings, however they were unmapped (the container, or a
+ * /dev/iommu fd linked to it), so a new mapping there starts clean. It
+ * runs before anything can be mapped there again. Only pages wholly
+ * inside the area: a neighbour keeps the marks of a page it shares.
+ */
+static void compat_area_unmapped(struct io_pagetable *iopt,
+				 unsigned long start, unsigned long last)
+{
+	struct iommufd_ioas *ioas = container_of(iopt, struct iommufd_ioas,
+						 iopt);
+	struct iommufd_ctx *ictx = ioas->ictx;
+	unsigned long first = ALIGN(start, PAGE_SIZE);
+
+	/* Marks are the chosen IOAS's; another IOAS of the fd has none. */
+	if (READ_ONCE(ictx->vfio_ioas) != ioas || first > last ||
+	    last - first + 1 < PAGE_SIZE)
+		return;
+	mutex_lock(&ictx->vfio_dirty_lock);
+	compat_soft_unmark(ictx, first,
+			   ALIGN_DOWN(last - first + 1, PAGE_SIZE) + first - 1);
+	mutex_unlock(&ictx->vfio_dirty_lock);
+}
+
 int iommufd_vfio_compat_pinned(struct iommufd_ctx *ictx, unsigned long iova)
 {
 	int rc;
@@ -631,11 +661,18 @@ int iommufd_vfio_compat_pinned(struct iommufd_ctx *ictx, unsigned long iova)
 	return rc;
 }
 
+/*
+ * A page pinned at the last read stays dirty until the next one, as
+ * type1 keeps its bit until read: unpinning while tracking marks it.
+ * The pin made the page's entry, so changing it allocates nothing.
+ */
 void iommufd_vfio_compat_unpinned(struct iommufd_ctx *ictx,
 				  unsigned long iova)
 {
 	mutex_lock(&ictx->vfio_dirty_lock);
-	compat_soft_update(ictx, iova >> PAGE_SHIFT, 0, COMPAT_SOFT_PINNED);
+	compat_soft_update(ictx, iova >> PAGE_SHIFT,
+			   ictx->vfio_dirty_on ? COMPAT_SOFT_MARKED : 0,
+			   COMPAT_SOFT_PINNED);
 	mutex_unlock(&ictx->vfio_dirty_lock);
 }
 
@@ -663,17 +700,23 @@ void iommufd_vfio_compat_written(struct iommufd_ctx *ictx, unsigned long iova,
 }
 
 /*
- * type1 marks every mapped page dirty when a group that could write
- * unseen leaves while tracking. It does so per mapping, cleared as each
- * is read; here every mapped page stays dirty until tracking restarts,
- * which reports more, never less.
+ * type1's rule when a group that could write unseen leaves while
+ * tracking: every mapping it had is dirty whole, once: each is reported
+ * whole by the next clearing read that covers it (or an unmap with a
+ * bitmap), after which its pages are back to the pinned page scope.
+ * Mappings made later start clean.
  */
 void iommufd_vfio_compat_group_left(struct iommufd_ctx *ictx)
 {
-	mutex_lock(&ictx->vfio_dirty_lock);
-	if (ictx->vfio_dirty_on)
-		ictx->vfio_dirty_all = true;
-	mutex_unlock(&ictx->vfio_dirty_lock);
+	struct iommufd_ioas *ioas = compat_ioas_get(ictx);
+
+	if (IS_ERR(ioas))
+		return;
+	mutex_lock(&ioas->mutex);
+	if (ioas->container_dirty)
+		iopt_dirty_mark_all(&ioas->iopt, true);
+	mutex_unlock(&ioas->mutex);
+	compat_ioas_put(ictx, ioas);
 }
 
 /* Tracking starts or stops: no marks, nothing dirty from before. */
@@ -698,6 +741,12 @@ static int compat_soft_read(void *ctx, unsigned long iova,
 	unsigned long last = iova + length - 1, index;
 	void *entry;
 
+	/*
+	 * Nothing pinned or marked, as with real devices only: no lock. A
+	 * mark made meanwhile is one made after this read.
+	 */
+	if (xa_empty(&ictx->vfio_soft_dirty))
+		return 0;
 	mutex_lock(&ictx->vfio_dirty_lock);
 	xa_for_each_range(&ictx->vfio_soft_dirty, index, entry,
 			  iova >> PAGE_SHIFT, last >> PAGE_SHIFT) {
@@ -712,18 +761,6 @@ static int compat_soft_read(void *ctx, unsigned long iova,
 	}
 	mutex_unlock(&ictx->vfio_dirty_lock);
 	return 0;
-}
-
-/*
- * Every mapped page is dirty: type1's answer where a group with an IOMMU
- * domain cannot say what it wrote. The marks are read too.
- */
-static int compat_all_dirty(void *ctx, unsigned long iova,
-			    unsigned long length, unsigned long flags,
-			    struct iommufd_dirty_bits *dirty)
-{
-	iommufd_dirty_record(dirty, iova, length);
-	return compat_soft_read(ctx, iova, length, flags, NULL);
 }
 
 /*
@@ -745,6 +782,44 @@ static bool compat_dirty_hw(struct iommufd_ioas *ioas)
 }
 
 /**
+ * struct compat_dirty_read - what one container read asks each area
+ * @ioas: the compat IOAS; its mutex is held
+ * @all: every mapped page is dirty
+ */
+struct compat_dirty_read {
+	struct iommufd_ioas *ioas;
+	bool all;
+};
+
+/*
+ * An iopt_dirty_read_fn for the container, so one walk writes each word
+ * once: every page where @all (type1's answer where a group with an IOMMU
+ * domain cannot say what it wrote), else the bits of every HW page
+ * table; then the pages the emulated devices dirtied, whose marks are
+ * read either way.
+ */
+static int compat_dirty_read_fn(void *ctx, unsigned long iova,
+				unsigned long length, unsigned long flags,
+				struct iommufd_dirty_bits *dirty)
+{
+	struct compat_dirty_read *read = ctx;
+	struct iommufd_hwpt_paging *hwpt;
+	int rc;
+
+	if (read->all) {
+		iommufd_dirty_record(dirty, iova, length);
+	} else {
+		list_for_each_entry(hwpt, &read->ioas->hwpts, ioas_node) {
+			rc = iommufd_hwpt_dirty_read_fn(hwpt, iova, length,
+							flags, dirty);
+			if (rc)
+				return rc;
+		}
+	}
+	return compat_soft_read(read->ioas->ictx, iova, length, flags, dirty);
+}
+
+/**
  * compat_read_dirty - the container's dirty bitmap of a range
  * @ioas: the compat IOAS; the caller holds its mutex
  * @iova: IOVA of bit 0, checked
@@ -753,32 +828,27 @@ static bool compat_dirty_hw(struct iommufd_ioas *ioas)
  * @data: the user's bitmap
  * @clear: start afresh for the range (GET_BITMAP), or not (an unmap)
  *
- * Holes are fine. Where every HW page table tracks (or there is none),
- * their bits and the pages the emulated devices dirtied, type1's pinned
- * page scope; otherwise every mapped page.
+ * Holes are fine, and the user's words are written as type1 writes them
+ * (IOPT_DIRTY_OVERWRITE). Where every HW page table tracks (or there is
+ * none), their bits and the pages the emulated devices dirtied, type1's
+ * pinned page scope; otherwise every mapped page.
  */
 static int compat_read_dirty(struct iommufd_ioas *ioas, unsigned long iova,
 			     unsigned long size, unsigned long pgsize,
 			     u64 __user *data, bool clear)
 {
-	unsigned int flags = IOPT_DIRTY_HOLES_OK |
+	unsigned int flags = IOPT_DIRTY_HOLES_OK | IOPT_DIRTY_OVERWRITE |
+			     IOPT_DIRTY_AREA_ALL |
 			     (clear ? 0 : IOPT_DIRTY_NO_CLEAR);
-	struct iommufd_hwpt_paging *hwpt;
-	int rc;
+	struct compat_dirty_read read = {
+		.ioas = ioas,
+		.all = READ_ONCE(ioas->ictx->vfio_dirty_all) ||
+		       !compat_dirty_hw(ioas),
+	};
 
 	lockdep_assert_held(&ioas->mutex);
-	if (READ_ONCE(ioas->ictx->vfio_dirty_all) || !compat_dirty_hw(ioas))
-		return iopt_read_dirty(&ioas->iopt, compat_all_dirty,
-				       ioas->ictx, iova, size, pgsize, data,
-				       flags);
-	list_for_each_entry(hwpt, &ioas->hwpts, ioas_node) {
-		rc = iommufd_hwpt_read_dirty(hwpt, iova, size, pgsize, data,
-					     flags);
-		if (rc)
-			return rc;
-	}
-	return iopt_read_dirty(&ioas->iopt, compat_soft_read, ioas->ictx,
-			       iova, size, pgsize, data, flags);
+	return iopt_read_dirty(&ioas->iopt, compat_dirty_read_fn, &read, iova,
+			       size, pgsize, data, flags);
 }
 
 /*
@@ -808,21 +878,6 @@ static int compat_unmap_dirty(struct iommufd_ioas *ioas,
 out_unlock:
 	mutex_unlock(&ioas->mutex);
 	return rc;
-}
-
-/* The marks of an unmapped range; the devices dropped their pins first. */
-static void compat_unmap_forget(struct iommufd_ctx *ictx,
-				const struct vfio_iommu_type1_dma_unmap *unmap)
-{
-	unsigned long last = ULONG_MAX;
-
-	if (!(unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL) &&
-	    unmap->iova + unmap->size - 1 >= unmap->iova)
-		last = unmap->iova + unmap->size - 1;
-	mutex_lock(&ictx->vfio_dirty_lock);
-	compat_soft_unmark(ictx, unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL ?
-			   0 : unmap->iova, last);
-	mutex_unlock(&ictx->vfio_dirty_lock);
 }
 
 /*
@@ -885,9 +940,6 @@ static int compat_unmap_dma(struct iommufd_ctx *ictx, void __user *arg)
 		rc = iopt_unmap(&ioas->iopt, unmap.iova, unmap.size,
 				&unmapped);
 	}
-	/* type1's marks go with the mappings. */
-	if (unmapped)
-		compat_unmap_forget(ictx, &unmap);
 	unmap.size = unmapped;
 	if (iommufd_copy_to_user(arg, &unmap, minsz))
 		rc = -EFAULT;
@@ -913,6 +965,7 @@ static void compat_dirty_start(struct iommufd_ioas *ioas)
 			hwpt->container_dirty =
 				!iommufd_hwpt_dirty_enable_locked(hwpt, true);
 		compat_soft_restart(ioas->ictx, true);
+		iopt_dirty_mark_all(&ioas->iopt, false);
 	}
 	mutex_unlock(&ioas->mutex);
 }
@@ -931,6 +984,7 @@ static void compat_dirty_stop(struct iommufd_ioas *ioas)
 			hwpt->container_dirty = false;
 		}
 		compat_soft_restart(ioas->ictx, false);
+		iopt_dirty_mark_all(&ioas->iopt, false);
 	}
 	mutex_unlock(&ioas->mutex);
 }

@@ -390,8 +390,9 @@ TEST_F(dirty, alloc_flags_in_upstreams_order)
 
 	cmd.flags = 1U << 7;
 	EXPECT_EQ(-EOPNOTSUPP, iommufd_ioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
+	/* Both flags go together; the fault_id (0: none) is looked up last. */
 	cmd.flags = DIRTY_FLAG | IOMMU_HWPT_FAULT_ID_VALID;
-	EXPECT_EQ(-EOPNOTSUPP, iommufd_ioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
+	EXPECT_EQ(-ENOENT, iommufd_ioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
 	/* As upstream, the IDs are looked up before the flags. */
 	cmd.flags = 1U << 7;
 	cmd.dev_id = 0xdead;
@@ -818,6 +819,99 @@ TEST_F(dirty, dirty_hwpt_alloc_fail_nth)
 	ASSERT_EQ(0, tcmd_check_map(self->fd, hwpt, IOVA_BASE, self->buf,
 				    BUF_SIZE));
 	ASSERT_EQ(0, iommufd_destroy(self->fd, hwpt));
+}
+
+/*
+ * Extension: on a MOCK_FLAGS_DEVICE_WIDE_APERTURE device the IOVA goes
+ * past upstream's 2 GiB. One 1 MiB buffer mapped WIDE_MAPS times from
+ * 32 MiB below 2 GiB covers the old aperture's end; a read of all of it
+ * reports exactly the units written on either side, and so does a read
+ * of the last MiB of the 1 TiB aperture.
+ */
+#define WIDE_MAPS 64
+#define WIDE_BASE ((1ULL << 31) - 32 * SZ_1M)
+#define WIDE_TOP ((__u64)MOCK_WIDE_APERTURE_LAST + 1 - SZ_1M)
+
+static int wide_mark(int fd, __u32 hwpt, __u64 iova)
+{
+	__u64 bm = 1;
+	__u64 nr = 0;
+	int rc;
+
+	rc = tcmd_dirty(fd, hwpt, iova, UNIT, UNIT, &bm, &nr);
+	return rc ? rc : (nr == 1 ? 0 : -EIO);
+}
+
+TEST(wide_aperture_reads_past_2g_bit_for_bit)
+{
+	/* Byte offsets from WIDE_BASE that the "device" writes. */
+	const __u64 hits[] = { 0, 32 * SZ_1M - UNIT, 32 * SZ_1M,
+			       32 * SZ_1M + 5 * PAGE_SZ + UNIT,
+			       WIDE_MAPS * SZ_1M - UNIT };
+	const size_t nbits = WIDE_MAPS * SZ_1M / PAGE_SZ;
+	__u32 ioas, idev, hwpt;
+	__u64 *bm, top[SZ_1M / PAGE_SZ / 64 + 1];
+	long vm_pin0 = proc_status_kb("VmPin");
+	unsigned int i;
+	size_t set = 0;
+	char *buf;
+	int fd;
+
+	fd = iommufd_open();
+	ASSERT_LE(0, fd);
+	if (!iommufd_is_test_build(fd))
+		SKIP(return, "needs a test build");
+	buf = mmap(NULL, SZ_1M, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	bm = calloc(nbits / 64 + 1, sizeof(*bm));
+	ASSERT_NE(NULL, bm);
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas));
+	ASSERT_EQ(0, tcmd_mock_domain_flags(fd, ioas,
+					    MOCK_FLAGS_DEVICE_WIDE_APERTURE,
+					    NULL, NULL, &idev));
+	ASSERT_EQ(0, hwpt_alloc_flags(fd, idev, ioas, DIRTY_FLAG, &hwpt));
+	for (i = 0; i != WIDE_MAPS; i++)
+		ASSERT_EQ(0, ioas_map_fixed(fd, ioas, buf, SZ_1M,
+					    WIDE_BASE + i * SZ_1M));
+	ASSERT_EQ(0, ioas_map_fixed(fd, ioas, buf, SZ_1M, WIDE_TOP));
+	ASSERT_EQ(0, set_dirty(fd, hwpt, true));
+	for (i = 0; i != ARRAY_SIZE(hits); i++)
+		ASSERT_EQ(0, wide_mark(fd, hwpt, WIDE_BASE + hits[i]));
+	ASSERT_EQ(0, wide_mark(fd, hwpt, WIDE_TOP + SZ_1M - UNIT));
+
+	bm[nbits / 64] = GUARD;
+	ASSERT_EQ(0, get_dirty(fd, hwpt, WIDE_BASE, WIDE_MAPS * SZ_1M,
+			       PAGE_SZ, bm, 0));
+	ASSERT_EQ(GUARD, bm[nbits / 64]);
+	for (i = 0; i != ARRAY_SIZE(hits); i++)
+		ASSERT_TRUE(bit_test(bm, hits[i] / PAGE_SZ));
+	for (i = 0; i != nbits; i++)
+		set += bit_test(bm, i);
+	ASSERT_EQ(ARRAY_SIZE(hits), set);
+	/* The read cleared them. */
+	memset(bm, 0, nbits / 8);
+	ASSERT_EQ(0, get_dirty(fd, hwpt, WIDE_BASE, WIDE_MAPS * SZ_1M,
+			       PAGE_SZ, bm, 0));
+	for (i = 0; i != nbits / 64; i++)
+		ASSERT_EQ(0, bm[i]);
+
+	/* The aperture's last MiB: only its last page. */
+	memset(top, 0, sizeof(top));
+	top[SZ_1M / PAGE_SZ / 64] = GUARD;
+	ASSERT_EQ(0, get_dirty(fd, hwpt, WIDE_TOP, SZ_1M, PAGE_SZ, top, 0));
+	ASSERT_EQ(GUARD, top[SZ_1M / PAGE_SZ / 64]);
+	ASSERT_EQ(1ULL << 63, top[SZ_1M / PAGE_SZ / 64 - 1]);
+	for (i = 0; i != SZ_1M / PAGE_SZ / 64 - 1; i++)
+		ASSERT_EQ(0, top[i]);
+	/* Past the aperture's end nothing is mapped: EINVAL, as a hole. */
+	ASSERT_EQ(-EINVAL, get_dirty(fd, hwpt, WIDE_TOP, 2 * SZ_1M, PAGE_SZ,
+				     top, 0));
+
+	close(fd);
+	free(bm);
+	munmap(buf, SZ_1M);
+	ASSERT_EQ(vm_pin0, vm_pin_settled(vm_pin0));
 }
 
 TEST_HARNESS_MAIN

@@ -47,6 +47,8 @@
 #define PIN_ACCESS MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES
 #define HUGE_IOVA MOCK_FLAGS_DEVICE_HUGE_IOVA
 #define HUGE_IOPTE_ONLY MOCK_FLAGS_DEVICE_HUGE_IOPTE_ONLY
+#define WIDE_APERTURE MOCK_FLAGS_DEVICE_WIDE_APERTURE
+#define WIDE_LAST ((__u64)MOCK_WIDE_APERTURE_LAST)
 #define DEFAULT_BATCHES IOMMUFD_TEST_DEFAULT_BATCH_LIMIT
 #define MAX_DEVS 2
 
@@ -1084,6 +1086,74 @@ TEST_F(dev, huge_iova_and_normal_devices_get_separate_automatic_hwpts)
 	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, hwpt_n[0]));
 }
 
+/*
+ * Extension: a MOCK_FLAGS_DEVICE_WIDE_APERTURE device's domains translate
+ * up to 1 TiB. The IOAS reports that aperture, maps far above upstream's
+ * 2 GiB land in the domain, and IOVA past its end is refused. A normal
+ * device gets a domain of its own, which narrows the IOAS again.
+ */
+TEST_F(dev, wide_aperture_device_maps_above_2g_and_refuses_past_its_end)
+{
+	static const __u64 outside[] = { WIDE_LAST + 1, 1ULL << 41,
+					 APERTURE_START - PAGE_SZ };
+	const __u64 high[] = { APERTURE_LAST + 1, 16ULL << 30,
+			       WIDE_LAST + 1 - SZ_1M };
+	__u32 wide, hwpt_w, normal, hwpt_n;
+	struct iommu_iova_range r[8];
+	__u64 align, unmapped;
+	unsigned int i;
+
+	ASSERT_EQ(0, tcmd_mock_domain_flags(self->fd, self->ioas_id,
+					    WIDE_APERTURE, &wide, &hwpt_w,
+					    NULL));
+	ASSERT_EQ(1, get_ranges(self->fd, self->ioas_id, r, &align));
+	ASSERT_EQ(APERTURE_START, r[0].start);
+	ASSERT_EQ(WIDE_LAST, r[0].last);
+	ASSERT_EQ(HALF_PAGE, align);
+
+	for (i = 0; i < ARRAY_SIZE(high); i++) {
+		ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+					    SZ_1M, high[i]));
+		ASSERT_EQ(0, tcmd_check_map(self->fd, hwpt_w, high[i],
+					    self->buf, SZ_1M));
+	}
+	for (i = 0; i < ARRAY_SIZE(outside); i++)
+		ASSERT_EQ(-EINVAL, ioas_map_fixed(self->fd, self->ioas_id,
+						  self->buf, PAGE_SZ,
+						  outside[i]));
+	/* Straddling the end is outside too. */
+	ASSERT_EQ(-EINVAL, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+					  2 * PAGE_SZ,
+					  WIDE_LAST + 1 - PAGE_SZ));
+
+	/* A normal device cannot come while IOVA above 2 GiB is mapped. */
+	ASSERT_NE(0, tcmd_mock_domain(self->fd, self->ioas_id, NULL, NULL,
+				      NULL));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, ALL_IOVA,
+				&unmapped));
+	ASSERT_EQ(ARRAY_SIZE(high) * SZ_1M, unmapped);
+	ASSERT_EQ(0, tcmd_mock_domain(self->fd, self->ioas_id, &normal,
+				      &hwpt_n, NULL));
+	ASSERT_NE(hwpt_w, hwpt_n);
+	ASSERT_EQ(1, get_ranges(self->fd, self->ioas_id, r, &align));
+	ASSERT_EQ(APERTURE_START, r[0].start);
+	ASSERT_EQ(APERTURE_LAST, r[0].last);
+	ASSERT_EQ(-EINVAL, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+					  SZ_1M, 16ULL << 30));
+	/* Gone again, the wide aperture is back. */
+	ASSERT_EQ(0, iommufd_destroy(self->fd, normal));
+	ASSERT_EQ(1, get_ranges(self->fd, self->ioas_id, r, &align));
+	ASSERT_EQ(WIDE_LAST, r[0].last);
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    SZ_1M, 16ULL << 30));
+	ASSERT_EQ(0, tcmd_check_map(self->fd, hwpt_w, 16ULL << 30, self->buf,
+				    SZ_1M));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, wide));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, ALL_IOVA,
+				&unmapped));
+	ASSERT_EQ(0, pinned_since(self->vm_pin));
+}
+
 TEST_F(dev, mock_domain_on_a_user_hwpt_attaches_to_it)
 {
 	__u32 stdev, hwpt, idev, user, got, stdev2;
@@ -1331,12 +1401,14 @@ TEST_F(dev, hwpt_alloc_for_a_huge_iova_device_gets_its_kind_of_domain)
 TEST_F(dev, hwpt_alloc_with_flags_or_reserved_fields_fails_eopnotsupp)
 {
 	/*
-	 * DIRTY_TRACKING works for mock devices (iommufd_dirty.c), and
-	 * NEST_PARENT (iommufd_nesting.c), but not with an unknown flag.
+	 * DIRTY_TRACKING works for mock devices (iommufd_dirty.c), and so
+	 * do FAULT_ID_VALID (iommufd_fault.c) and NEST_PARENT
+	 * (iommufd_nesting.c), but not together or with an unknown flag.
 	 */
 	static const __u32 flags[] = { IOMMU_HWPT_ALLOC_NEST_PARENT | 1U << 3,
-				       IOMMU_HWPT_FAULT_ID_VALID, 1U << 3,
-				       1U << 31 };
+				       IOMMU_HWPT_FAULT_ID_VALID |
+				       IOMMU_HWPT_ALLOC_NEST_PARENT,
+				       1U << 3, 1U << 31 };
 	struct iommu_hwpt_alloc cmd;
 	__u32 idev;
 	unsigned int i;

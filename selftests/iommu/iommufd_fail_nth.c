@@ -967,6 +967,214 @@ TEST_F(fail_nth, hwpt_invalidate)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Fault queues (Documentation/fault-queues.rst). */
+
+struct fq_op {
+	__u32 fault_id;
+	int qfd;
+	int next_fd;		/* the fd number a leak-free failure leaves free */
+	struct dev_op d;
+};
+
+/* The lowest free fd number now. */
+static int lowest_free_fd(void)
+{
+	int fd = dup(0);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+/* Faults module-wide not answered yet (IOMMU_TEST_OP_IOPF_RESPONSES). */
+static long fq_live(int fd)
+{
+	__u64 live = ~0ULL;
+
+	if (tcmd_iopf_responses(fd, 0, NULL, NULL, &live, NULL, NULL))
+		return -1;
+	return (long)live;
+}
+
+static int op_fault_queue_alloc(fnth_t *self, void *arg)
+{
+	struct fq_op *f = arg;
+
+	return fault_queue_alloc(self->fd, &f->fault_id, &f->qfd);
+}
+
+static int fd_unchanged(struct __test_metadata *_metadata, fnth_t *self,
+			void *arg)
+{
+	struct fq_op *f = arg;
+
+	if (lowest_free_fd() != f->next_fd) {
+		TH_LOG("a file descriptor was left behind");
+		return -1;
+	}
+	return 0;
+}
+
+TEST_F(fail_nth, fault_queue_alloc)
+{
+	struct fq_op f = {};
+	struct fail_op op = {
+		.run = op_fault_queue_alloc,
+		.unchanged = fd_unchanged,
+		.arg = &f,
+	};
+
+	f.next_fd = lowest_free_fd();
+	ASSERT_EQ(0, fail_walk(_metadata, self, &op));
+	ASSERT_EQ(f.next_fd, f.qfd);
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, f.fault_id));
+	close(f.qfd);
+	ASSERT_EQ(0, iommufd_destroy(self->fd, f.fault_id));
+}
+
+static int op_hwpt_alloc_fault(fnth_t *self, void *arg)
+{
+	struct fq_op *f = arg;
+
+	return hwpt_alloc_fault(self->fd, f->d.idev_id, self->ioas_id,
+				IOMMU_HWPT_FAULT_ID_VALID, f->fault_id,
+				&f->d.hwpt_id);
+}
+
+/*
+ * A failed HWPT_ALLOC with a fault queue must not keep a reference on
+ * it: once the HWPT that got through is gone, the queue (its file closed)
+ * can be destroyed.
+ */
+TEST_F(fail_nth, hwpt_alloc_with_fault_queue)
+{
+	struct fq_op f = {};
+	struct fail_op op = { .run = op_hwpt_alloc_fault, .arg = &f };
+
+	ASSERT_EQ(0, tcmd_mock_domain_flags(self->fd, self->ioas_id,
+					    variant->dev_flags, &f.d.stdev_id,
+					    NULL, &f.d.idev_id));
+	ASSERT_EQ(0, fault_queue_alloc(self->fd, &f.fault_id, &f.qfd));
+	close(f.qfd);
+	ASSERT_EQ(0, fail_walk(_metadata, self, &op));
+	ASSERT_EQ(0, tcmd_check_map(self->fd, f.d.hwpt_id, IOVA_OLD,
+				    self->old_buf, self->len));
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, f.fault_id));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, f.d.hwpt_id));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, f.fault_id));
+}
+
+static int op_trigger_iopf(fnth_t *self, void *arg)
+{
+	struct fq_op *f = arg;
+
+	return tcmd_trigger_iopf(self->fd, f->d.idev_id, 1, 2,
+				 IOMMU_PGFAULT_PERM_READ, IOVA_OLD, false);
+}
+
+/* A failed report queues nothing: nothing to read, nothing alive. */
+static int nothing_queued(struct __test_metadata *_metadata, fnth_t *self,
+			  void *arg)
+{
+	struct fq_op *f = arg;
+	struct iommu_hwpt_pgfault rec;
+
+	if (fq_live(self->fd) != 0 || read(f->qfd, &rec, sizeof(rec)) != 0) {
+		TH_LOG("a fault group was left behind");
+		return -1;
+	}
+	return 0;
+}
+
+/* A fault queue, an HWPT with it, and a mock device on that HWPT. */
+static void fq_setup(struct __test_metadata *_metadata, fnth_t *self,
+		     const fnth_variant_t *variant, struct fq_op *f)
+{
+	__u32 now;
+
+	ASSERT_EQ(0, tcmd_mock_domain_flags(self->fd, self->ioas_id,
+					    variant->dev_flags, &f->d.stdev_id,
+					    NULL, &f->d.idev_id));
+	ASSERT_EQ(0, fault_queue_alloc(self->fd, &f->fault_id, &f->qfd));
+	ASSERT_EQ(0, hwpt_alloc_fault(self->fd, f->d.idev_id, self->ioas_id,
+				      IOMMU_HWPT_FAULT_ID_VALID, f->fault_id,
+				      &f->d.hwpt_id));
+	ASSERT_EQ(0, tcmd_mock_domain_replace(self->fd, f->d.stdev_id,
+					      f->d.hwpt_id, &now));
+}
+
+TEST_F(fail_nth, trigger_iopf)
+{
+	struct fq_op f = {};
+	struct fail_op op = {
+		.run = op_trigger_iopf,
+		.unchanged = nothing_queued,
+		.arg = &f,
+	};
+	struct iommu_hwpt_pgfault rec;
+	struct iommu_hwpt_page_response resp = {
+		.code = IOMMUFD_PAGE_RESP_SUCCESS,
+	};
+
+	fq_setup(_metadata, self, variant, &f);
+	ASSERT_EQ(0, fail_walk(_metadata, self, &op));
+	ASSERT_EQ(1, fq_live(self->fd));
+	ASSERT_EQ(sizeof(rec), read(f.qfd, &rec, sizeof(rec)));
+	ASSERT_EQ(IOVA_OLD, rec.addr);
+	resp.cookie = rec.cookie;
+	ASSERT_EQ(sizeof(resp), write(f.qfd, &resp, sizeof(resp)));
+	ASSERT_EQ(0, fq_live(self->fd));
+	close(f.qfd);
+}
+
+static int op_read_fault(fnth_t *self, void *arg)
+{
+	struct fq_op *f = arg;
+	struct iommu_hwpt_pgfault rec;
+	ssize_t n = read(f->qfd, &rec, sizeof(rec));
+
+	if (n < 0)
+		return -errno;
+	return n == sizeof(rec) ? 0 : -EIO;
+}
+
+/* A failed read leaves the group queued, to be read whole later. */
+static int still_queued(struct __test_metadata *_metadata, fnth_t *self,
+			void *arg)
+{
+	struct fq_op *f = arg;
+	struct iommu_hwpt_page_response resp = {
+		.cookie = 1,
+		.code = IOMMUFD_PAGE_RESP_SUCCESS,
+	};
+
+	if (fq_live(self->fd) != 1 ||
+	    write(f->qfd, &resp, sizeof(resp)) != -1 || errno != EINVAL) {
+		TH_LOG("the group was lost or half read");
+		return -1;
+	}
+	return 0;
+}
+
+TEST_F(fail_nth, read_fault_queue)
+{
+	struct fq_op f = {};
+	struct fail_op op = {
+		.run = op_read_fault,
+		.unchanged = still_queued,
+		.arg = &f,
+	};
+
+	fq_setup(_metadata, self, variant, &f);
+	ASSERT_EQ(0, op_trigger_iopf(self, &f));
+	ASSERT_EQ(0, fail_walk(_metadata, self, &op));
+	/* Read once: its answer goes through. */
+	ASSERT_EQ(1, fq_live(self->fd));
+	close(f.qfd);
+	ASSERT_EQ(0, fq_live(self->fd));
+}
+
+/* ---------------------------------------------------------------------- */
 /* Accesses: pinning and copying through an in-kernel user. */
 
 struct access_op {

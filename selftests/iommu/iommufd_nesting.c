@@ -402,7 +402,7 @@ TEST_F(nesting, nested_alloc_errors_in_upstream_order)
 	EXPECT_EQ(-EFAULT,
 		  hwpt_alloc_nested(self->fd, self->idev_id, self->parent_id,
 				    0, SELFTEST, NULL, sizeof(data), NULL));
-	/* No fault queue exists: any fault_id names none. */
+	/* A fault_id that names no fault queue. */
 	EXPECT_EQ(-ENOENT,
 		  hwpt_alloc_nested(self->fd, self->idev_id, self->parent_id,
 				    IOMMU_HWPT_FAULT_ID_VALID, SELFTEST, &data,
@@ -593,6 +593,51 @@ TEST_F(nesting, close_with_everything_attached)
 	ASSERT_EQ(0, tcmd_mock_domain_flags(self->fd, n2, self->dev_flags,
 					    NULL, NULL, NULL));
 	/* The teardown's close() frees it all; the pins must be gone. */
+}
+
+/*
+ * A nested HWPT with a fault queue (upstream 6.12's IOPF case): it holds
+ * the queue, and the faults of a device attached to it arrive there.
+ */
+TEST_F(nesting, nested_hwpt_with_a_fault_queue)
+{
+	struct iommu_hwpt_selftest data = { .iotlb = 1 };
+	struct iommu_hwpt_alloc cmd = {
+		.flags = IOMMU_HWPT_FAULT_ID_VALID,
+		.dev_id = self->idev_id,
+		.pt_id = self->parent_id,
+		.data_type = SELFTEST,
+		.data_len = sizeof(data),
+		.data_uptr = (__u64)(uintptr_t)&data,
+	};
+	struct iommu_hwpt_page_response resp = {};
+	struct iommu_hwpt_pgfault pf = {};
+	__u32 fault_id;
+	int qfd;
+
+	ASSERT_EQ(0, fault_queue_alloc(self->fd, &fault_id, &qfd));
+	cmd.fault_id = fault_id;
+	ASSERT_EQ(0, hwpt_alloc_cmd(self->fd, &cmd));
+	EXPECT_EQ(-EBUSY, iommufd_destroy(self->fd, fault_id));
+	ASSERT_EQ(0, check_iotlb_all(self->fd, cmd.out_hwpt_id, 1));
+	ASSERT_EQ(0, tcmd_mock_domain_replace(self->fd, self->stdev_id,
+					      cmd.out_hwpt_id, NULL));
+	ASSERT_EQ(0, tcmd_trigger_iopf(self->fd, self->idev_id, 0, 5,
+				       IOMMU_PGFAULT_PERM_READ, IOVA_BASE,
+				       false));
+	ASSERT_EQ(sizeof(pf), read(qfd, &pf, sizeof(pf)));
+	EXPECT_EQ(self->idev_id, pf.dev_id);
+	EXPECT_EQ(5, pf.grpid);
+	EXPECT_EQ(IOVA_BASE, pf.addr);
+	resp.cookie = pf.cookie;
+	resp.code = IOMMUFD_PAGE_RESP_SUCCESS;
+	ASSERT_EQ(sizeof(resp), write(qfd, &resp, sizeof(resp)));
+	/* Back to the parent; the nested HWPT, then the queue, can go. */
+	ASSERT_EQ(0, tcmd_mock_domain_replace(self->fd, self->stdev_id,
+					      self->parent_id, NULL));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, cmd.out_hwpt_id));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, fault_id));
+	close(qfd);
 }
 
 /* ---------------------------------------------------------------------- */

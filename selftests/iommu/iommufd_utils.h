@@ -1029,4 +1029,106 @@ static inline int thp_possible(void)
 	return line[0] && !strstr(line, "[never]");
 }
 
+/*
+ * Fault queues (Documentation/fault-queues.rst). IOMMU_FAULT_QUEUE_ALLOC
+ * returns a new fd, which io_uring cannot: through the ring it is refused
+ * with EOPNOTSUPP, and this helper then uses ioctl(), as iommufd_ioctl()
+ * does for the test ops that make fds.
+ */
+static inline int fault_queue_alloc_flags(int fd, __u32 flags, __u32 *id,
+					  int *qfd)
+{
+	struct iommu_fault_alloc cmd = { .size = sizeof(cmd), .flags = flags };
+	int rc;
+
+	rc = iommufd_ioctl(fd, IOMMU_FAULT_QUEUE_ALLOC, &cmd);
+	if (rc == -EOPNOTSUPP && iommufd_submit_via_uring())
+		rc = ioctl(fd, IOMMU_FAULT_QUEUE_ALLOC, &cmd) ? -errno : 0;
+	if (!rc && id)
+		*id = cmd.out_fault_id;
+	if (!rc && qfd)
+		*qfd = cmd.out_fault_fd;
+	return rc;
+}
+
+static inline int fault_queue_alloc(int fd, __u32 *id, int *qfd)
+{
+	return fault_queue_alloc_flags(fd, 0, id, qfd);
+}
+
+/* A paging HWPT on IOAS @pt_id whose faults go to queue @fault_id. */
+static inline int hwpt_alloc_fault(int fd, __u32 dev_id, __u32 pt_id,
+				   __u32 flags, __u32 fault_id, __u32 *hwpt_id)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+		.fault_id = fault_id,
+	};
+	int rc;
+
+	rc = iommufd_ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
+	if (!rc && hwpt_id)
+		*hwpt_id = cmd.out_hwpt_id;
+	return rc;
+}
+
+/* Mock device @dev_id (an idev ID) reports a fault, the last of its
+ * group unless @partial.
+ */
+static inline int tcmd_trigger_iopf(int fd, __u32 dev_id, __u32 pasid,
+				    __u32 grpid, __u32 perm, __u64 addr,
+				    bool partial)
+{
+	struct iommu_test_cmd cmd = {
+		.trigger_iopf = {
+			.dev_id = dev_id,
+			.pasid = pasid,
+			.grpid = grpid,
+			.perm = perm,
+			.addr = addr,
+		},
+	};
+
+	return tcmd(fd, partial ? IOMMU_TEST_OP_TRIGGER_IOPF_PARTIAL :
+			IOMMU_TEST_OP_TRIGGER_IOPF, 0, &cmd);
+}
+
+/*
+ * Extension op: take up to *@n answers mock device @dev_id received into
+ * @log (*@n becomes how many); @live gets the module-wide count of fault
+ * groups and waiting faults not answered yet, @iopf_on whether the device
+ * may report faults. Any output pointer may be NULL; @dev_id 0 reads
+ * @live only.
+ */
+static inline int tcmd_iopf_responses(int fd, __u32 dev_id,
+				      struct iommu_test_iopf_response *log,
+				      __u32 *n, __u64 *live, __u32 *iopf_on,
+				      __u32 *lost)
+{
+	struct iommu_test_cmd cmd = {
+		.iopf_responses = {
+			.dev_id = dev_id,
+			.n = n ? *n : 0,
+			.uptr = (__u64)(uintptr_t)log,
+		},
+	};
+	int rc;
+
+	rc = tcmd(fd, IOMMU_TEST_OP_IOPF_RESPONSES, 0, &cmd);
+	if (rc)
+		return rc;
+	if (n)
+		*n = cmd.iopf_responses.n;
+	if (live)
+		*live = cmd.iopf_responses.out_live;
+	if (iopf_on)
+		*iopf_on = cmd.iopf_responses.out_iopf_on;
+	if (lost)
+		*lost = cmd.iopf_responses.out_lost;
+	return 0;
+}
+
 #endif

@@ -2783,6 +2783,37 @@ TEST_F(link, real_devices_report_no_dirty_tracking)
 }
 
 /*
+ * Real devices cannot report I/O page faults (fault-queues.rst): an HWPT
+ * with a fault queue is made for one, as upstream makes it, but the device
+ * cannot attach to it (ENODEV, upstream's errno for an IOMMU without
+ * IOPF), and its DMA goes on through the domain it had.
+ */
+TEST_F(link, real_devices_refuse_fault_queues)
+{
+	__u32 fault_id, hwpt_id;
+	int qfd;
+
+	link_ok(_metadata, self->fd, self->c, &self->ioas_id, &self->dev_id);
+	fill_pattern(IN(self), EDU_MAX_XFER, 0, 3);
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, IN(self),
+				    PAGE_SZ, IOVA_IN));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, OUT(self),
+				    PAGE_SZ, IOVA_OUT));
+	ASSERT_EQ(0, fault_queue_alloc(self->fd, &fault_id, &qfd));
+	ASSERT_EQ(0, hwpt_alloc_fault(self->fd, self->dev_id, self->ioas_id,
+				      IOMMU_HWPT_FAULT_ID_VALID, fault_id,
+				      &hwpt_id));
+	ASSERT_EQ(-ENODEV, device_attach(self->fd, self->dev_id, hwpt_id,
+					 NULL));
+	memset(OUT(self), SENTINEL, EDU_MAX_XFER);
+	ASSERT_EQ(0, edu_copy(&self->e, IOVA_IN, IOVA_OUT, EDU_MAX_XFER));
+	ASSERT_TRUE(is_pattern(OUT(self), EDU_MAX_XFER, 0, 3));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, hwpt_id));
+	close(qfd);
+	ASSERT_EQ(0, iommufd_destroy(self->fd, fault_id));
+}
+
+/*
  * Closing the container first: its group leaves (the device's ID is gone,
  * its DMA blocked), the IOAS and what /dev/iommu mapped stay until the
  * fd goes; then everything is returned.

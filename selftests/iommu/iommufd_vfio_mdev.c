@@ -595,9 +595,9 @@ TEST_F(mdev, real_group_clashing_with_a_mapping_is_refused)
 	ASSERT_EQ(0, close(edu));
 }
 
-/* GET_BITMAP of [@iova, @iova + @npages * PG) into a zeroed @bm. */
-static int dirty_get(int container, unsigned long iova, unsigned long npages,
-		     __u64 *bm, size_t words)
+/* GET_BITMAP of [@iova, @iova + @npages * PG) into @bm as it is. */
+static int dirty_get_over(int container, unsigned long iova,
+			  unsigned long npages, __u64 *bm, size_t words)
 {
 	struct {
 		struct vfio_iommu_type1_dirty_bitmap hdr;
@@ -618,8 +618,15 @@ static int dirty_get(int container, unsigned long iova, unsigned long npages,
 		},
 	};
 
-	memset(bm, 0, words * 8);
 	return ioctl(container, VFIO_IOMMU_DIRTY_PAGES, &arg) ? -errno : 0;
+}
+
+/* GET_BITMAP of [@iova, @iova + @npages * PG) into a zeroed @bm. */
+static int dirty_get(int container, unsigned long iova, unsigned long npages,
+		     __u64 *bm, size_t words)
+{
+	memset(bm, 0, words * 8);
+	return dirty_get_over(container, iova, npages, bm, words);
 }
 
 static int dirty_flag(int container, __u32 flag)
@@ -753,11 +760,88 @@ TEST_F(mdev, dirty_pinned_scope)
 }
 
 /*
+ * What happens to the words of the user's bitmap, the same against type1
+ * and ours. type1 copies each mapping's bitmap out whole words at a time;
+ * the first word of a mapping that starts inside a word is ORed with what
+ * the user had there, the others are overwritten, with 0 after the
+ * mapping's end; words no mapping touches stay. (type1 also keeps the
+ * bits it ORed in and shows them at later reads of such a mapping, a bug
+ * ours does not copy: so only the last read here gets a bitmap that is
+ * not zeroed.) A page pinned at one read and unpinned before the next is
+ * reported by the next: type1 keeps its bit until read.
+ */
+TEST_F(mdev, dirty_words_are_written_as_type1_writes_them)
+{
+	const __u64 pat = 0xa5a5a5a5a5a5a5a5ULL;
+	struct {
+		struct vfio_iommu_type1_dma_unmap unmap;
+		struct vfio_bitmap bitmap;
+	} arg = {
+		.unmap = {
+			.argsz = sizeof(arg),
+			.flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+			.iova = IOVA + 64 * PG,
+			.size = 64 * PG,
+		},
+	};
+	__u64 bm[6];
+	unsigned int i;
+
+	ASSERT_EQ(0, open_device(_metadata, self, VFIO_TYPE1v2_IOMMU));
+	/* Bits 4-11, 70-89 and 192-261 of a bitmap starting at IOVA. */
+	ASSERT_EQ(0, vfio_map(self->container, self->buf, IOVA + 4 * PG,
+			      8 * PG, RW));
+	ASSERT_EQ(0, vfio_map(self->container, self->buf, IOVA + 70 * PG,
+			      20 * PG, RW));
+	ASSERT_EQ(0, vfio_map(self->container, self->buf, IOVA + 192 * PG,
+			      70 * PG, RW));
+	ASSERT_EQ(1, mdev_pin(self, IOVA + 5 * PG, 1, PROT_R, 0));
+	ASSERT_EQ(1, mdev_pin(self, IOVA + 72 * PG, 1, PROT_R, 0));
+	ASSERT_EQ(0, dirty_flag(self->container,
+				VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 384, bm, 6));
+	expect_bits(_metadata, bm, 6, (const int[]){ 5, 72, -1 });
+
+	/* Pinned at that read, unpinned since: reported once more. */
+	ASSERT_EQ(0, mdev_unpin(self->device, IOVA + 5 * PG));
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 384, bm, 6));
+	expect_bits(_metadata, bm, 6, (const int[]){ 5, 72, -1 });
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 384, bm, 6));
+	expect_bits(_metadata, bm, 6, (const int[]){ 72, -1 });
+
+	/* The unmap of the middle mapping, starting at bit 6 of a word. */
+	bm[0] = pat;
+	arg.bitmap = (struct vfio_bitmap){ .pgsize = PG, .size = 8,
+					   .data = bm };
+	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_UNMAP_DMA, &arg));
+	ASSERT_EQ(20 * PG, arg.unmap.size);
+	EXPECT_EQ(pat | 1ULL << 8, bm[0]);
+
+	/* A read into a patterned bitmap, one page dirty in each mapping. */
+	ASSERT_EQ(1, mdev_pin(self, IOVA + 6 * PG, 1, PROT_R, 0));
+	ASSERT_EQ(1, mdev_pin(self, IOVA + 200 * PG, 1, PROT_R, 0));
+	for (i = 0; i < 6; i++)
+		bm[i] = pat;
+	ASSERT_EQ(0, dirty_get_over(self->container, IOVA, 384, bm, 6));
+	/* ORed: the first mapping starts at bit 4. */
+	EXPECT_EQ(pat | 1ULL << 6, bm[0]);
+	/* No mapping there (any more). */
+	EXPECT_EQ(pat, bm[1]);
+	EXPECT_EQ(pat, bm[2]);
+	/* Overwritten: the last mapping starts word-aligned, ends at 5. */
+	EXPECT_EQ(1ULL << 8, bm[3]);
+	EXPECT_EQ(0, bm[4]);
+	EXPECT_EQ(pat, bm[5]);
+	ASSERT_EQ(0, dirty_flag(self->container,
+				VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
+}
+
+/*
  * With a real group (edu's, IOMMUFD_VFIO_GROUP) in the container, whose
  * device may write anywhere unseen, every mapped page is dirty at every
- * read; once it left, the emulated group's pins again, after a restart
- * (type1 reports every page once more in between, ours until tracking
- * restarts: both at least once).
+ * read. When it leaves, every mapping it had is reported whole once more,
+ * each by the first read that covers it, then the emulated group's pins;
+ * a mapping made after it left starts clean. Bit for bit as type1.
  */
 TEST_F(mdev, dirty_with_real_group)
 {
@@ -783,9 +867,42 @@ TEST_F(mdev, dirty_with_real_group)
 	expect_bits(_metadata, bm, 1, all);
 
 	/* The real group leaves while tracking: what it wrote is dirty. */
+	ASSERT_EQ(0, vfio_map(self->container, self->buf + 16 * PG,
+			      IOVA + 64 * PG, 16 * PG, RW));
 	ASSERT_EQ(0, close(edu));
+	ASSERT_EQ(0, vfio_map(self->container, self->buf + 32 * PG,
+			      IOVA + 128 * PG, 16 * PG, RW));
+	/* Mapped after: clean. */
+	ASSERT_EQ(0, dirty_get(self->container, IOVA + 128 * PG, 16, bm, 1));
+	expect_bits(_metadata, bm, 1, (const int[]){ -1 });
 	ASSERT_EQ(0, dirty_get(self->container, IOVA, 16, bm, 1));
 	expect_bits(_metadata, bm, 1, all);
+	/* Once per mapping: the first is back to the pins ... */
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 16, bm, 1));
+	expect_bits(_metadata, bm, 1, (const int[]){ 3, -1 });
+	/* ... the second, not read yet, is reported whole by its unmap. */
+	{
+		struct {
+			struct vfio_iommu_type1_dma_unmap unmap;
+			struct vfio_bitmap bitmap;
+		} arg = {
+			.unmap = {
+				.argsz = sizeof(arg),
+				.flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+				.iova = IOVA + 64 * PG,
+				.size = 16 * PG,
+			},
+			.bitmap = { .pgsize = PG, .size = 8, .data = bm },
+		};
+
+		bm[0] = 0;
+		ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_UNMAP_DMA,
+				   &arg));
+		ASSERT_EQ(16 * PG, arg.unmap.size);
+		expect_bits(_metadata, bm, 1, all);
+	}
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 16, bm, 1));
+	expect_bits(_metadata, bm, 1, (const int[]){ 3, -1 });
 	ASSERT_EQ(0, dirty_flag(self->container,
 				VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
 	ASSERT_EQ(0, dirty_flag(self->container,
@@ -844,9 +961,51 @@ TEST_F(mdev, dirty_pins_next_to_tracking_domain)
 	expect_bits(_metadata, bm, 1, (const int[]){ 2, 3, 10, 20, 30, -1 });
 	ASSERT_EQ(0, dirty_get(self->container, IOVA, 64, bm, 1));
 	expect_bits(_metadata, bm, 1, (const int[]){ 2, 3, -1 });
+	/* Pinned at the last read: reported once more after the unpin. */
 	ASSERT_EQ(0, mdev_unpin(self->device, IOVA + 2 * PG));
 	ASSERT_EQ(0, dirty_get(self->container, IOVA, 64, bm, 1));
+	expect_bits(_metadata, bm, 1, (const int[]){ 2, 3, -1 });
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 64, bm, 1));
 	expect_bits(_metadata, bm, 1, (const int[]){ -1 });
+	ASSERT_EQ(0, dirty_flag(self->container,
+				VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
+	close(iommufd);
+}
+
+/*
+ * Ours only (IOMMU_VFIO_LINK): an unmap through a linked /dev/iommu fd
+ * takes the container's marks of the range along, as the container's own
+ * unmap does, so a new mapping there starts clean; marks outside stay.
+ */
+TEST_F(mdev, dirty_marks_go_with_an_unmap_through_a_linked_fd)
+{
+	struct iommu_vfio_link link = { .size = sizeof(link) };
+	__u64 bm[1], val = 5, unmapped = 0;
+	int iommufd;
+
+	if (!ours_serves())
+		SKIP(return, "IOMMU_VFIO_LINK is ours");
+	ASSERT_EQ(0, open_device(_metadata, self, VFIO_TYPE1v2_IOMMU));
+	iommufd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, iommufd);
+	link.container_fd = self->container;
+	ASSERT_EQ(0, ioctl(iommufd, IOMMU_VFIO_LINK, &link));
+	ASSERT_EQ(0, vfio_map(self->container, self->buf, IOVA, 16 * PG, RW));
+	ASSERT_EQ(0, vfio_map(self->container, self->buf + 16 * PG,
+			      IOVA + 16 * PG, 16 * PG, RW));
+	ASSERT_EQ(0, dirty_flag(self->container,
+				VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+	/* Written through dma_rw, pinned and unpinned: both marked. */
+	ASSERT_EQ(0, mdev_rw(self->device, IOVA + 2 * PG, &val, 8, true));
+	ASSERT_EQ(1, mdev_pin(self, IOVA + 5 * PG, 1, PROT_R, 0));
+	ASSERT_EQ(0, mdev_unpin(self->device, IOVA + 5 * PG));
+	ASSERT_EQ(0, mdev_rw(self->device, IOVA + 20 * PG, &val, 8, true));
+	ASSERT_EQ(0, ioas_unmap(iommufd, link.out_ioas_id, IOVA, 16 * PG,
+				&unmapped));
+	ASSERT_EQ(16 * PG, unmapped);
+	ASSERT_EQ(0, vfio_map(self->container, self->buf, IOVA, 16 * PG, RW));
+	ASSERT_EQ(0, dirty_get(self->container, IOVA, 32, bm, 1));
+	expect_bits(_metadata, bm, 1, (const int[]){ 20, -1 });
 	ASSERT_EQ(0, dirty_flag(self->container,
 				VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
 	close(iommufd);

@@ -19,7 +19,8 @@
  * regression test. -v prints each call and its result.
  *
  * The calls use the objects the run made (IOASes, windowed IOASes, mock
- * devices, HWPTs, accesses and their pins, mappings) with valid IOVAs and
+ * devices, HWPTs, accesses and their pins, mappings, fault queues, their
+ * files and the faults the mock devices report) with valid IOVAs and
  * buffers, and now and then garbage: bad IDs, unknown flags, odd sizes,
  * lengths of 0 or overflowing ranges, unaligned values, unmapped or
  * read-only memory, another context's or a foreign fd, reserved fields.
@@ -38,7 +39,8 @@
  * A run fails (exit 1) when a call gives an errno no command returns,
  * when a well-formed call on valid memory gets EFAULT, or when, after
  * every context and access is closed, a buffer page is still pinned or
- * VmPin has not come back. Kernel warnings are the VM runner's to catch.
+ * VmPin has not come back, or a fault group is left unanswered. Kernel
+ * warnings are the VM runner's to catch.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -73,13 +75,15 @@
 #define MAX_OBJS 32
 #define MAX_MAPS 64
 #define MAX_ACC 8
+#define MAX_FQ 4
 #define APERTURE_START ((__u64)MOCK_APERTURE_START)
 #define IOVA_SPAN 0x4000000UL
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MMAP_FLAGS "MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0"
 
 enum obj_kind {
-	K_IOAS, K_WIN_IOAS, K_HWPT, K_STDEV, K_IDEV, K_NESTED, K_NKINDS
+	K_IOAS, K_WIN_IOAS, K_HWPT, K_STDEV, K_IDEV, K_FAULT, K_NESTED,
+	K_NKINDS
 };
 
 struct mapping {
@@ -94,6 +98,12 @@ struct access {
 	__u32 items[4];
 };
 
+/* A fault queue's file, and cookies of groups read from it. */
+struct fault_file {
+	int fd;
+	__u32 cookies[8];
+};
+
 struct ctx {
 	int fd;
 	struct io_uring ring;
@@ -101,6 +111,9 @@ struct ctx {
 	__u32 objs[K_NKINDS][MAX_OBJS];
 	struct mapping maps[MAX_MAPS];
 	struct access acc[MAX_ACC];
+	struct fault_file fq[MAX_FQ];
+	/* The last mock device attached to an HWPT with a fault queue. */
+	__u32 fault_idev;
 };
 
 static struct {
@@ -881,7 +894,7 @@ static void op_nested_alloc(struct ctx *c)
 	}
 	data->iotlb = below(2) ? IOMMU_TEST_IOTLB_DEFAULT : rnd();
 	cmd.flags = flags(IOMMU_HWPT_FAULT_ID_VALID);
-	cmd.fault_id = rnd();
+	cmd.fault_id = below(2) ? obj_pick(c, K_FAULT) : rnd();
 	cmd.data_type = bad(20) ? rnd() : IOMMU_HWPT_DATA_SELFTEST;
 	cmd.data_len = bad(20) ? count(16) : sizeof(*data);
 	cmd.data_uptr = bad(40) ? uva(8) : (__u64)(uintptr_t)data;
@@ -1094,6 +1107,195 @@ static void op_test_check(struct ctx *c)
 	}
 }
 
+/* ---------------------------------------------------------------------- */
+/* Fault queues: allocation, HWPTs with one, faults, reads and answers. */
+
+static struct fault_file *pick_fq(struct ctx *c)
+{
+	return &c->fq[below(MAX_FQ)];
+}
+
+static void op_fault_alloc(struct ctx *c)
+{
+	struct iommu_fault_alloc cmd = { .size = sizeof(cmd) };
+	struct fault_file *f = pick_fq(c);
+
+	if (f->fd >= 0)
+		return;
+	cmd.flags = flags(0);
+	if (call(c, IOMMU_FAULT_QUEUE_ALLOC, "FAULT_QUEUE_ALLOC", &cmd,
+		 sizeof(cmd)))
+		return;
+	f->fd = cmd.out_fault_fd;
+	obj_add(c, K_FAULT, cmd.out_fault_id);
+}
+
+static void op_hwpt_alloc_fault(struct ctx *c)
+{
+	struct iommu_hwpt_alloc cmd = { .size = sizeof(cmd) };
+
+	cmd.dev_id = obj_pick(c, K_IDEV);
+	cmd.pt_id = below(8) ? any_ioas(c) : obj_pick(c, K_HWPT);
+	cmd.flags = IOMMU_HWPT_FAULT_ID_VALID | flags(0);
+	cmd.fault_id = obj_pick(c, below(8) ? K_FAULT : below(K_NKINDS));
+	if (call(c, IOMMU_HWPT_ALLOC, "HWPT_ALLOC(fault)", &cmd, sizeof(cmd)))
+		return;
+	obj_add(c, K_HWPT, cmd.out_hwpt_id);
+	/* Mostly with a new device on it, whose faults then go there. */
+	if (below(4)) {
+		struct iommu_test_cmd t = {};
+
+		if (test_call(c, IOMMU_TEST_OP_MOCK_DOMAIN, cmd.out_hwpt_id,
+			      &t, "MOCK_DOMAIN"))
+			return;
+		obj_add(c, K_STDEV, t.mock_domain.out_stdev_id);
+		obj_add(c, K_IDEV, t.mock_domain.out_idev_id);
+		c->fault_idev = t.mock_domain.out_idev_id;
+	}
+}
+
+static void op_trigger_iopf(struct ctx *c)
+{
+	struct iommu_test_cmd cmd = {
+		.trigger_iopf = {
+			.dev_id = c->fault_idev && below(4) ? c->fault_idev :
+				  obj_pick(c, K_IDEV),
+			.pasid = below(2) ? 0 : below(8),
+			.grpid = below(4),
+			.perm = flags(IOMMU_PGFAULT_PERM_READ |
+				      IOMMU_PGFAULT_PERM_WRITE),
+			.addr = iova(c, 0),
+		},
+	};
+	bool partial = below(3) == 0;
+
+	test_call(c, partial ? IOMMU_TEST_OP_TRIGGER_IOPF_PARTIAL :
+		  IOMMU_TEST_OP_TRIGGER_IOPF, 0, &cmd,
+		  partial ? "TRIGGER_IOPF_PARTIAL" : "TRIGGER_IOPF");
+}
+
+/* read() and write() on a fault file have errnos of their own. */
+static void fq_check(const char *name, ssize_t rc, size_t unit,
+		     bool garbage)
+{
+	if (rc >= 0) {
+		if (rc % unit)
+			fail("%s returned %zd, not whole records", name, rc);
+		return;
+	}
+	if (errno != ESPIPE && errno != EINVAL && errno != EFAULT &&
+	    errno != ENOMEM)
+		fail("%s failed with unexpected errno %d (%s)", name, errno,
+		     strerror(errno));
+	if (errno == EFAULT && !garbage)
+		fail("%s: EFAULT on valid memory", name);
+}
+
+static void op_fault_read(struct ctx *c)
+{
+	const size_t rec = sizeof(struct iommu_hwpt_pgfault);
+	struct fault_file *f = pick_fq(c);
+	size_t len = rec * below(5);
+	struct iommu_hwpt_pgfault *buf;
+	bool garbage = false;
+	ssize_t rc;
+	size_t i;
+
+	if (f->fd < 0)
+		return;
+	if (bad(20)) {
+		len = below(3 * rec);
+		garbage = true;
+	}
+	/* Room for 4 records: more runs into the guard page. */
+	buf = guarded(4 * rec);
+	if (bad(20)) {
+		len = rec * (5 + below(4));
+		garbage = true;
+	}
+	if (F.print)
+		printf("\trc = read(%d, (void *)0x%lxUL, %zu);\n", f->fd,
+		       (unsigned long)(uintptr_t)buf, len);
+	rc = read(f->fd, buf, len);
+	fq_check("read(fault)", rc, rec, garbage);
+	if (F.verbose)
+		fprintf(stderr, "%lu read(fault, %zu) -> %zd\n", F.ops, len,
+			rc);
+	for (i = 0; rc > 0 && i < (size_t)rc / rec; i++)
+		f->cookies[below(8)] = buf[i].cookie;
+}
+
+static void op_fault_write(struct ctx *c)
+{
+	struct fault_file *f = pick_fq(c);
+	struct iommu_hwpt_page_response *resp;
+	size_t n = 1 + below(3), len, i;
+	bool garbage = false;
+	ssize_t rc;
+
+	if (f->fd < 0)
+		return;
+	resp = guarded(3 * sizeof(*resp));
+	for (i = 0; i < n; i++) {
+		resp[i].cookie = bad(10) ? rnd() : f->cookies[below(8)];
+		resp[i].code = bad(10) ? rnd() : below(2);
+	}
+	len = n * sizeof(*resp);
+	if (bad(20)) {
+		len = below(2) ? below(len) : 4 * sizeof(*resp);
+		garbage = true;
+	}
+	if (F.print)
+		printf("\trc = write(%d, (void *)0x%lxUL, %zu);\n", f->fd,
+		       (unsigned long)(uintptr_t)resp, len);
+	rc = write(f->fd, resp, len);
+	fq_check("write(fault)", rc, sizeof(*resp), garbage);
+	if (F.verbose)
+		fprintf(stderr, "%lu write(fault, %zu) -> %zd\n", F.ops, len,
+			rc);
+}
+
+static void op_fault_close(struct ctx *c)
+{
+	struct fault_file *f = pick_fq(c);
+
+	if (f->fd < 0)
+		return;
+	if (F.print)
+		printf("\tclose(%d);\n", f->fd);
+	close(f->fd);
+	*f = (struct fault_file){ .fd = -1 };
+}
+
+static void op_iopf_responses(struct ctx *c)
+{
+	struct iommu_test_cmd cmd = {
+		.iopf_responses = {
+			.dev_id = obj_pick(c, K_IDEV),
+			.n = bad(12) ? huge_u32() : below(MOCK_IOPF_LOG_MAX),
+		},
+	};
+
+	/* Room for 4 answers; more runs into the guard page. */
+	cmd.iopf_responses.uptr = (__u64)(uintptr_t)
+		guarded(4 * sizeof(struct iommu_test_iopf_response));
+	if (cmd.iopf_responses.n > 4)
+		F.garbage = true;
+	test_call(c, IOMMU_TEST_OP_IOPF_RESPONSES, 0, &cmd, "IOPF_RESPONSES");
+}
+
+static void op_fault(struct ctx *c)
+{
+	static void (*const ops[])(struct ctx *c) = {
+		op_fault_alloc, op_hwpt_alloc_fault, op_hwpt_alloc_fault,
+		op_trigger_iopf, op_trigger_iopf, op_trigger_iopf,
+		op_fault_read, op_fault_read, op_fault_read, op_fault_write,
+		op_fault_write, op_fault_close, op_iopf_responses,
+	};
+
+	ops[below(ARRAY_SIZE(ops))](c);
+}
+
 /* Close a context with whatever it holds, and open it again. */
 static void op_reopen(struct ctx *c)
 {
@@ -1107,6 +1309,7 @@ static void op_reopen(struct ctx *c)
 	close(c->fd);
 	memset(c->objs, 0, sizeof(c->objs));
 	memset(c->maps, 0, sizeof(c->maps));
+	c->fault_idev = 0;
 	c->fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
 	c->ring_ok = !io_uring_queue_init(8, &c->ring, IORING_SETUP_SQE128);
 }
@@ -1119,8 +1322,8 @@ static void one_op(void)
 		op_window, op_window, op_destroy, op_mock_device,
 		op_mock_device, op_replace, op_hwpt_alloc, op_hw_info,
 		op_access, op_access, op_access, op_test_misc, op_test_check,
-		op_vfio, op_vfio, op_nested_alloc, op_nested_alloc,
-		op_invalidate, op_invalidate, op_check_iotlb,
+		op_vfio, op_vfio, op_fault, op_fault, op_nested_alloc,
+		op_nested_alloc, op_invalidate, op_invalidate, op_check_iotlb,
 	};
 	struct ctx *c = &F.ctx[below(8) ? 0 : 1];
 
@@ -1206,6 +1409,24 @@ static void check_unpinned(long vm_pin)
 	if (vm_pin_kb() != vm_pin)
 		fail("VmPin %ld kB after close, %ld kB before", vm_pin_kb(),
 		     vm_pin);
+}
+
+/* Every fault group of the run was answered once its fds are closed. */
+static void check_faults_answered(void)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_IOPF_RESPONSES,
+	};
+	int fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0 || ioctl(fd, IOMMU_TEST_CMD, &cmd))
+		fail("cannot read the fault groups alive");
+	else if (cmd.iopf_responses.out_live)
+		fail("%llu fault groups or faults left unanswered",
+		     (unsigned long long)cmd.iopf_responses.out_live);
+	if (fd >= 0)
+		close(fd);
 }
 
 static void print_prologue(void)
@@ -1316,6 +1537,8 @@ int main(int argc, char **argv)
 						  IORING_SETUP_SQE128);
 		for (j = 0; j < MAX_ACC; j++)
 			c->acc[j].fd = -1;
+		for (j = 0; j < MAX_FQ; j++)
+			c->fq[j].fd = -1;
 	}
 	if (F.print)
 		print_prologue();
@@ -1334,11 +1557,15 @@ int main(int argc, char **argv)
 		for (j = 0; j < MAX_ACC; j++)
 			if (c->acc[j].fd >= 0)
 				close(c->acc[j].fd);
+		for (j = 0; j < MAX_FQ; j++)
+			if (c->fq[j].fd >= 0)
+				close(c->fq[j].fd);
 		if (c->ring_ok)
 			io_uring_queue_exit(&c->ring);
 		close(c->fd);
 	}
 	check_unpinned(vm_pin);
+	check_faults_answered();
 	if (F.print)
 		printf("\treturn 0;\n}\n");
 	/* With -p, stdout is the program: the verdict goes to stderr. */

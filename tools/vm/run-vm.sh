@@ -229,7 +229,7 @@ else
 		echo "release iommufd_fd"
 		echo "release iommufd_vfio_compat"
 		for t in fd ioas domain huge windows fail_nth stress priv dirty \
-			 nesting vfio_compat; do
+			 fault nesting vfio_compat; do
 			echo "uring iommufd_$t"
 		done
 	} > "$r/tests/suites.list"

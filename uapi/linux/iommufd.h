@@ -99,11 +99,7 @@
  * DOC: What this module implements
  *
  * Every structure of upstream's header is here, so that programs written
- * for upstream compile unchanged, but not every command has a handler:
- * IOMMU_FAULT_QUEUE_ALLOC fails with ENOTTY, and IOMMU_HWPT_ALLOC refuses
- * fault queues (see there).  Their descriptions below are upstream's
- * semantics, for when they are added.
- *
+ * for upstream compile unchanged, and every command of it has a handler.
  * Nesting (IOMMU_HWPT_ALLOC_NEST_PARENT, nested HWPTs,
  * IOMMU_HWPT_INVALIDATE) works as upstream's, for devices whose driver
  * can nest: today only the mock IOMMU of test builds (its data types are
@@ -111,6 +107,9 @@
  * maps nothing of its own: its device's DMA goes through the first stage
  * userspace described and then through the parent, which mirrors its
  * IOAS (windows and IOMMU_OPTION_HUGE_PAGES included).
+ * IOMMU_FAULT_QUEUE_ALLOC and fault queues on paging and nested HWPTs
+ * (IOMMU_HWPT_FAULT_ID_VALID) work; only the mock devices of test builds
+ * can report I/O page faults (see IOMMU_HWPT_ALLOC).
  *
  * Devices reach the module only through kernel code that binds them: the
  * VFIO backend binds the devices of the groups in its containers, and a
@@ -656,18 +655,19 @@ enum iommu_hwpt_data_type {
  * larger than PAGE_SIZE (pinned memory is only contiguous page by page),
  * as attaching a device to an IOAS does for such a domain.
  *
- * This module: no fault queue exists yet, only the mock IOMMU of test
- * builds nests and tracks dirty pages.  The checks run in upstream's
+ * This module: only the mock IOMMU of test builds nests, tracks dirty
+ * pages and reports I/O page faults.  The checks run in upstream's
  * order: a non-zero @__reserved (EOPNOTSUPP; @__reserved2 is ignored, as
  * upstream ignores it), then @data_len against @data_type (EINVAL), then
  * @dev_id (ENOENT), then @pt_id (EINVAL if it names nothing, or neither
  * an IOAS nor a paging HWPT: a nested HWPT is no parent).
  *
- * On an IOAS: a flag other than IOMMU_HWPT_ALLOC_NEST_PARENT and
- * IOMMU_HWPT_ALLOC_DIRTY_TRACKING (IOMMU_HWPT_FAULT_ID_VALID included),
+ * On an IOAS: a flag other than IOMMU_HWPT_ALLOC_NEST_PARENT,
+ * IOMMU_HWPT_ALLOC_DIRTY_TRACKING and IOMMU_HWPT_FAULT_ID_VALID,
  * NEST_PARENT for a device whose driver cannot nest, DIRTY_TRACKING for
- * one that cannot track, and any @data_type other than
- * IOMMU_HWPT_DATA_NONE fail with EOPNOTSUPP.
+ * one that cannot track, FAULT_ID_VALID with NEST_PARENT, and any
+ * @data_type other than IOMMU_HWPT_DATA_NONE fail with EOPNOTSUPP; then
+ * the domain is made (driver errors).
  *
  * On a paging HWPT (a nested HWPT is made): a flag other than
  * IOMMU_HWPT_FAULT_ID_VALID, no data, or a device whose driver cannot
@@ -676,9 +676,22 @@ enum iommu_hwpt_data_type {
  * driver's checks of the data: an unknown @data_type (EOPNOTSUPP), a
  * @data_len below the first version of the driver's struct or above the
  * struct it knows, even with a zero tail (EINVAL), a bad @data_uptr
- * (EFAULT); then @fault_id, with IOMMU_HWPT_FAULT_ID_VALID: ENOENT, as
- * no fault queue exists yet.  The parent cannot be destroyed (EBUSY)
- * while a nested HWPT uses it.
+ * (EFAULT).  The parent cannot be destroyed (EBUSY) while a nested HWPT
+ * uses it.
+ *
+ * Then, for either, with FAULT_ID_VALID, @fault_id is looked up: ENOENT
+ * if it is not a fault queue of this fd.  FAULT_ID_VALID on an IOAS (a
+ * paging HWPT with a fault queue) is the rule of upstream kernels after
+ * 6.12; 6.12 itself refuses it there with EOPNOTSUPP and takes fault
+ * queues on nested HWPTs only.  The HWPT holds the fault queue
+ * (IOMMU_DESTROY of the queue fails with EBUSY until the HWPT is gone).
+ * A device attaching to it must be able to report I/O page faults: one
+ * that cannot fails the attach with ENODEV, the errno of the kernel's
+ * iommu_dev_enable_feature() for an IOMMU without the feature; every real
+ * device (the VFIO backend's) is such a device, only the mock devices of
+ * test builds can.  A device leaving the HWPT (detach, replace, unbind)
+ * has its fault groups in the queue, read or not, answered
+ * IOMMUFD_PAGE_RESP_INVALID.
  */
 struct iommu_hwpt_alloc {
 	__u32 size;
@@ -1061,10 +1074,27 @@ struct iommu_hwpt_page_response {
  * Creates a fault queue that forwards I/O page faults of the HWPTs that
  * name it to userspace.
  *
+ * The file: read() returns whole fault groups, as many as fit, each as
+ * its struct iommu_hwpt_pgfault records in the order the device reported
+ * them (the last with IOMMU_PGFAULT_FLAGS_LAST_PAGE), all with the
+ * group's cookie; it never blocks (0 when nothing waits; use poll()).  A
+ * size that is not a multiple of the record, or a file position other
+ * than 0, gives ESPIPE; a first group that does not fit gives EINVAL.
+ * write() takes struct iommu_hwpt_page_response records (ESPIPE as for
+ * read()), handled in order; a @code other than SUCCESS or INVALID, or a
+ * cookie of no group read and unanswered, stops it with EINVAL; it
+ * returns the bytes of the records handled, or the error if none was.
+ * poll() reports EPOLLOUT always, EPOLLIN while a group waits.  Closing
+ * the file answers every group waiting, read or not, with
+ * IOMMUFD_PAGE_RESP_INVALID, and so every later one (upstream keeps them
+ * until the object is destroyed; nobody could answer them).  The object
+ * cannot be destroyed (EBUSY) while its file is open or an HWPT names it.
+ *
  * Minimum size: up to and including @out_fault_fd.
  *
  * Errors: EOPNOTSUPP if @flags is not 0; ENOMEM; EMFILE if no file
- * descriptor is available.
+ * descriptor is available.  This module: EOPNOTSUPP through io_uring,
+ * whose completion cannot carry a new file descriptor.
  */
 struct iommu_fault_alloc {
 	__u32 size;
