@@ -131,10 +131,11 @@ static int device_fill_after_attach(struct iommufd_device *idev,
  * Move the device onto @hwpt, for which the caller gave the device a
  * reference (iommufd_hwpt_get_locked(), under @hwpt's IOAS mutex), with
  * @domain attached: @hwpt's own, or that of a nested HWPT whose parent
- * @hwpt is, and @fault the fault queue of the one attached. The device is never without translation: the new domain is
- * attached before anything of the old one is let go. On success *@old is
- * the HWPT the device leaves, whose reference the caller drops once it
- * holds no IOAS lock; the caller sets idev->nested.
+ * @hwpt is, and @fault the fault queue of the one attached. The device is
+ * never without translation: the new domain is attached before anything
+ * of the old one is let go. On success *@old is the HWPT the device
+ * leaves, whose reference the caller drops once it holds no IOAS lock;
+ * the caller sets idev->nested.
  */
 static int device_attach_domain(struct iommufd_device *idev,
 				struct iommufd_hwpt_paging *hwpt,
