@@ -632,12 +632,15 @@ TEST_F(nesting, nested_hwpt_with_a_fault_queue)
 	resp.cookie = pf.cookie;
 	resp.code = IOMMUFD_PAGE_RESP_SUCCESS;
 	ASSERT_EQ(sizeof(resp), write(qfd, &resp, sizeof(resp)));
-	/* Back to the parent; the nested HWPT, then the queue, can go. */
+	/*
+	 * Back to the parent; the nested HWPT, then (its fd closed, which
+	 * holds it too) the queue, can go.
+	 */
 	ASSERT_EQ(0, tcmd_mock_domain_replace(self->fd, self->stdev_id,
 					      self->parent_id, NULL));
 	ASSERT_EQ(0, iommufd_destroy(self->fd, cmd.out_hwpt_id));
-	ASSERT_EQ(0, iommufd_destroy(self->fd, fault_id));
 	close(qfd);
+	ASSERT_EQ(0, iommufd_destroy(self->fd, fault_id));
 }
 
 /* ---------------------------------------------------------------------- */
