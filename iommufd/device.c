@@ -184,8 +184,8 @@ static int device_attach_hwpt(struct iommufd_device *idev,
 			      struct iommufd_hwpt_paging *hwpt,
 			      struct iommufd_hwpt_paging **old)
 {
-	return device_attach_domain(idev, hwpt, hwpt->domain, hwpt->fault,
-				    old);
+	/* Only nested HWPTs take fault queues (6.12's HWPT_ALLOC). */
+	return device_attach_domain(idev, hwpt, hwpt->domain, NULL, old);
 }
 
 /*

@@ -26,7 +26,6 @@ static void iommufd_hwpt_paging_teardown(struct iommufd_hwpt_paging *hwpt)
 		iopt_table_remove_domain(&hwpt->ioas->iopt, hwpt->domain);
 	hwpt->ops->domain_free(hwpt->domain);
 	refcount_dec(&hwpt->ioas->obj.users);
-	iommufd_fault_queue_release(hwpt->fault);
 }
 
 static void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
@@ -53,8 +52,7 @@ static const struct iommufd_object_ops iommufd_hwpt_paging_ops = {
  * @ioas: the IOAS to mirror; the caller holds its mutex
  * @idev: the device whose IOMMU allocates the domain
  * @flags: 0 or IOMMU_HWPT_ALLOC_DIRTY_TRACKING, which the caller checked
- *	the device can do, and IOMMU_HWPT_FAULT_ID_VALID, which is not the
- *	driver's business: the caller attaches the fault queue
+ *	the device can do
  * @auto_domain: made implicitly by attaching @idev straight to @ioas
  * @attach_first: attach @idev to the new domain before it is filled.
  *	Some IOMMU drivers (virtio-iommu) set a domain's aperture only at
@@ -86,8 +84,7 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	hwpt->auto_domain = auto_domain;
 	hwpt->dirty_tracking = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 	INIT_LIST_HEAD(&hwpt->auto_node);
-	hwpt->domain = idev->ops->domain_alloc_paging(idev,
-				flags & ~IOMMU_HWPT_FAULT_ID_VALID);
+	hwpt->domain = idev->ops->domain_alloc_paging(idev, flags);
 	if (IS_ERR(hwpt->domain)) {
 		rc = PTR_ERR(hwpt->domain);
 		goto err_abort;
@@ -244,21 +241,18 @@ void iommufd_hwpt_put(struct iommufd_hwpt_paging *hwpt)
 }
 
 /*
- * What upstream's HWPT_ALLOC refuses on an IOAS once both objects are
- * found, in its order, all EOPNOTSUPP: driver data, and every flag but
- * NEST_PARENT, DIRTY_TRACKING and FAULT_ID_VALID; NEST_PARENT for a
- * device whose driver cannot nest; DIRTY_TRACKING for a device whose
- * IOMMU cannot track; FAULT_ID_VALID with NEST_PARENT (a parent reports
- * no faults of its own). FAULT_ID_VALID on an IOAS is upstream's rule
- * from after 6.12, whose 6.12 refuses it (EOPNOTSUPP) and takes fault
- * queues on nested HWPTs only; later kernels take both.
+ * What 6.12's HWPT_ALLOC refuses on an IOAS once both objects are found,
+ * all EOPNOTSUPP: driver data, and every flag but NEST_PARENT and
+ * DIRTY_TRACKING (FAULT_ID_VALID among them: 6.12 gives fault queues to
+ * nested HWPTs only, so a fault_id is never looked up here); NEST_PARENT
+ * for a device whose driver cannot nest; DIRTY_TRACKING for a device
+ * whose IOMMU cannot track.
  */
 static int hwpt_alloc_paging_check(const struct iommu_hwpt_alloc *cmd,
 				   struct iommufd_device *idev)
 {
 	const u32 paging_flags = IOMMU_HWPT_ALLOC_NEST_PARENT |
-				 IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
-				 IOMMU_HWPT_FAULT_ID_VALID;
+				 IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 
 	if ((cmd->flags & ~paging_flags) ||
 	    cmd->data_type != IOMMU_HWPT_DATA_NONE)
@@ -269,9 +263,6 @@ static int hwpt_alloc_paging_check(const struct iommu_hwpt_alloc *cmd,
 	if ((cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
 	    !(idev->ops->dirty_capable &&
 	      idev->ops->dirty_capable(idev)))
-		return -EOPNOTSUPP;
-	if ((cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) &&
-	    (cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT))
 		return -EOPNOTSUPP;
 	return 0;
 }
@@ -334,14 +325,9 @@ static struct iommufd_hwpt_paging *to_hwpt_paging(struct iommufd_object *obj)
 	return container_of(obj, struct iommufd_hwpt_paging, obj);
 }
 
-/* Where the fault queue of a new HWPT of either kind is kept. */
-static struct iommufd_fault_queue **
-hwpt_fault_slot(struct iommufd_object *obj)
+static struct iommufd_hwpt_nested *to_hwpt_nested(struct iommufd_object *obj)
 {
-	if (obj->type == IOMMUFD_OBJ_HWPT_NESTED)
-		return &container_of(obj, struct iommufd_hwpt_nested,
-				     obj)->fault;
-	return &to_hwpt_paging(obj)->fault;
+	return container_of(obj, struct iommufd_hwpt_nested, obj);
 }
 
 /* Drop a HWPT of HWPT_ALLOC that was never finalized. */
@@ -410,13 +396,13 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		goto out_put_pt;
 	}
 	/*
-	 * After the domain, as upstream: a bad fault_id is ENOENT. The queue
-	 * goes to the paging or the nested HWPT alike.
+	 * After the domain, as upstream: a bad fault_id is ENOENT. Only a
+	 * nested HWPT gets this far with FAULT_ID_VALID.
 	 */
 	rc = 0;
 	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID)
 		rc = iommufd_fault_queue_hold(ucmd->ictx, cmd->fault_id,
-					      hwpt_fault_slot(hwpt_obj));
+					      &to_hwpt_nested(hwpt_obj)->fault);
 	cmd->out_hwpt_id = hwpt_obj->id;
 	if (!rc)
 		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));

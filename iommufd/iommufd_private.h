@@ -519,9 +519,6 @@ struct iommufd_device_ops {
  * @container_dirty: the VFIO container's tracking (vfio_compat.c) has
  *	had @dirty_enabled on since it started, so the domain's bits are
  *	complete; guarded by @ioas's mutex
- * @fault: the fault queue (IOMMU_HWPT_FAULT_ID_VALID) that the I/O page
- *	faults of the devices attached here go to, with a long-term
- *	reference, or NULL; set at creation, never changed
  * @ioas_node: in the IOAS's hwpts list, from creation to destruction
  * @auto_node: an automatic HWPT is in the IOAS's auto_hwpts list
  *	(guarded by its mutex) from creation until @devices drops to zero;
@@ -546,7 +543,6 @@ struct iommufd_hwpt_paging {
 	bool dirty_enabled;
 	bool container_dirty;
 	unsigned int devices;
-	struct iommufd_fault_queue *fault;
 	struct list_head ioas_node;
 	struct list_head auto_node;
 };

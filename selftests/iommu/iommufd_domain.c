@@ -1401,13 +1401,17 @@ TEST_F(dev, hwpt_alloc_for_a_huge_iova_device_gets_its_kind_of_domain)
 TEST_F(dev, hwpt_alloc_with_flags_or_reserved_fields_fails_eopnotsupp)
 {
 	/*
-	 * DIRTY_TRACKING works for mock devices (iommufd_dirty.c), and so
-	 * do FAULT_ID_VALID (iommufd_fault.c) and NEST_PARENT
-	 * (iommufd_nesting.c), but not together or with an unknown flag.
+	 * DIRTY_TRACKING (iommufd_dirty.c) and NEST_PARENT
+	 * (iommufd_nesting.c) work on an IOAS for mock devices, but not
+	 * with an unknown flag; FAULT_ID_VALID is for nested HWPTs only
+	 * (iommufd_fault.c), as in 6.12, alone or with either.
 	 */
 	static const __u32 flags[] = { IOMMU_HWPT_ALLOC_NEST_PARENT | 1U << 3,
+				       IOMMU_HWPT_FAULT_ID_VALID,
 				       IOMMU_HWPT_FAULT_ID_VALID |
 				       IOMMU_HWPT_ALLOC_NEST_PARENT,
+				       IOMMU_HWPT_FAULT_ID_VALID |
+				       IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
 				       1U << 3, 1U << 31 };
 	struct iommu_hwpt_alloc cmd;
 	__u32 idev;

@@ -971,6 +971,7 @@ TEST_F(fail_nth, hwpt_invalidate)
 
 struct fq_op {
 	__u32 fault_id;
+	__u32 parent_id;	/* nest parent of the nested fault HWPT */
 	int qfd;
 	int next_fd;		/* the fd number a leak-free failure leaves free */
 	struct dev_op d;
@@ -1032,19 +1033,20 @@ TEST_F(fail_nth, fault_queue_alloc)
 	ASSERT_EQ(0, iommufd_destroy(self->fd, f.fault_id));
 }
 
+/* A nested HWPT with the fault queue (6.12: paging HWPTs take none). */
 static int op_hwpt_alloc_fault(fnth_t *self, void *arg)
 {
 	struct fq_op *f = arg;
 
-	return hwpt_alloc_fault(self->fd, f->d.idev_id, self->ioas_id,
-				IOMMU_HWPT_FAULT_ID_VALID, f->fault_id,
-				&f->d.hwpt_id);
+	return nested_alloc_fault(self->fd, f->d.idev_id, f->parent_id,
+				  IOMMU_HWPT_FAULT_ID_VALID, f->fault_id,
+				  &f->d.hwpt_id);
 }
 
 /*
- * A failed HWPT_ALLOC with a fault queue must not keep a reference on
- * it: once the HWPT that got through is gone, the queue (its file closed)
- * can be destroyed.
+ * A failed HWPT_ALLOC of a nested HWPT with a fault queue must keep no
+ * reference on the queue or the parent: once the HWPT that got through
+ * is gone, the queue (its file closed) and the parent can be destroyed.
  */
 TEST_F(fail_nth, hwpt_alloc_with_fault_queue)
 {
@@ -1054,14 +1056,21 @@ TEST_F(fail_nth, hwpt_alloc_with_fault_queue)
 	ASSERT_EQ(0, tcmd_mock_domain_flags(self->fd, self->ioas_id,
 					    variant->dev_flags, &f.d.stdev_id,
 					    NULL, &f.d.idev_id));
+	ASSERT_EQ(0, hwpt_alloc_flags(self->fd, f.d.idev_id, self->ioas_id,
+				      IOMMU_HWPT_ALLOC_NEST_PARENT,
+				      &f.parent_id));
 	ASSERT_EQ(0, fault_queue_alloc(self->fd, &f.fault_id, &f.qfd));
 	close(f.qfd);
 	ASSERT_EQ(0, fail_walk(_metadata, self, &op));
-	ASSERT_EQ(0, tcmd_check_map(self->fd, f.d.hwpt_id, IOVA_OLD,
+	ASSERT_EQ(0, check_iotlb(self, f.d.hwpt_id, 0,
+				 IOMMU_TEST_IOTLB_DEFAULT));
+	ASSERT_EQ(0, tcmd_check_map(self->fd, f.parent_id, IOVA_OLD,
 				    self->old_buf, self->len));
 	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, f.fault_id));
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, f.parent_id));
 	ASSERT_EQ(0, iommufd_destroy(self->fd, f.d.hwpt_id));
 	ASSERT_EQ(0, iommufd_destroy(self->fd, f.fault_id));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, f.parent_id));
 }
 
 static int op_trigger_iopf(fnth_t *self, void *arg)
@@ -1086,7 +1095,10 @@ static int nothing_queued(struct __test_metadata *_metadata, fnth_t *self,
 	return 0;
 }
 
-/* A fault queue, an HWPT with it, and a mock device on that HWPT. */
+/*
+ * A fault queue, a nested HWPT with it on a nest parent, and a mock
+ * device on the nested HWPT.
+ */
 static void fq_setup(struct __test_metadata *_metadata, fnth_t *self,
 		     const fnth_variant_t *variant, struct fq_op *f)
 {
@@ -1096,9 +1108,10 @@ static void fq_setup(struct __test_metadata *_metadata, fnth_t *self,
 					    variant->dev_flags, &f->d.stdev_id,
 					    NULL, &f->d.idev_id));
 	ASSERT_EQ(0, fault_queue_alloc(self->fd, &f->fault_id, &f->qfd));
-	ASSERT_EQ(0, hwpt_alloc_fault(self->fd, f->d.idev_id, self->ioas_id,
-				      IOMMU_HWPT_FAULT_ID_VALID, f->fault_id,
-				      &f->d.hwpt_id));
+	ASSERT_EQ(0, hwpt_alloc_flags(self->fd, f->d.idev_id, self->ioas_id,
+				      IOMMU_HWPT_ALLOC_NEST_PARENT,
+				      &f->parent_id));
+	ASSERT_EQ(0, op_hwpt_alloc_fault(self, f));
 	ASSERT_EQ(0, tcmd_mock_domain_replace(self->fd, f->d.stdev_id,
 					      f->d.hwpt_id, &now));
 }

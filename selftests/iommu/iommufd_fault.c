@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Fault queues (Documentation/fault-queues.rst): IOMMU_FAULT_QUEUE_ALLOC,
- * IOMMU_HWPT_ALLOC with IOMMU_HWPT_FAULT_ID_VALID, the queue's file (read,
- * write, poll, close), and what attach, replace, detach and close do to
+ * IOMMU_HWPT_ALLOC with IOMMU_HWPT_FAULT_ID_VALID (a nested HWPT on a
+ * nest parent, as upstream 6.12: on an IOAS it is EOPNOTSUPP), the
+ * queue's file (read, write, poll, close), and what attach, replace, detach and close do to
  * the faults waiting there. The mock devices report faults through
  * IOMMU_TEST_OP_TRIGGER_IOPF (and our _PARTIAL extension for groups of
  * several faults); IOMMU_TEST_OP_IOPF_RESPONSES shows the answers each
@@ -75,7 +76,8 @@ FIXTURE(fault)
 	__u32 auto_hwpt_id;	/* ... first on the IOAS's automatic HWPT */
 	__u32 fault_id;
 	int qfd;
-	__u32 hwpt_id;		/* paging HWPT with the fault queue */
+	__u32 parent_id;	/* a nest parent on the IOAS ... */
+	__u32 hwpt_id;		/* ... its nested HWPT with the fault queue */
 	void *buf;
 	void *noaccess;		/* a page user copies fault on */
 	long vm_pin0;
@@ -110,9 +112,13 @@ FIXTURE_SETUP(fault)
 			      &iova));
 	ASSERT_EQ(0, fault_queue_alloc(self->fd, &self->fault_id,
 				       &self->qfd));
-	ASSERT_EQ(0, hwpt_alloc_fault(self->fd, self->idev_id, self->ioas_id,
-				      IOMMU_HWPT_FAULT_ID_VALID,
-				      self->fault_id, &self->hwpt_id));
+	ASSERT_EQ(0, hwpt_alloc_flags(self->fd, self->idev_id, self->ioas_id,
+				      IOMMU_HWPT_ALLOC_NEST_PARENT,
+				      &self->parent_id));
+	ASSERT_EQ(0, nested_alloc_fault(self->fd, self->idev_id,
+					self->parent_id,
+					IOMMU_HWPT_FAULT_ID_VALID,
+					self->fault_id, &self->hwpt_id));
 	ASSERT_EQ(0, tcmd_mock_domain_replace(self->fd, self->stdev_id,
 					      self->hwpt_id, &now));
 	ASSERT_EQ(self->hwpt_id, now);
@@ -221,44 +227,59 @@ TEST_F(fault, alloc_through_uring_refused)
 
 TEST_F(fault, hwpt_alloc_fault_id_errors)
 {
-	__u32 hwpt, other_fault, other_fd_fault;
+	__u32 hwpt, hwpt2, dirty_parent, other_fault, other_fd_fault;
 	int qfd, ofd, oqfd;
 
 	/* Not a fault queue: ENOENT, after everything else is checked. */
-	ASSERT_EQ(-ENOENT, hwpt_alloc_fault(self->fd, self->idev_id,
-					    self->ioas_id,
-					    IOMMU_HWPT_FAULT_ID_VALID, 0,
-					    &hwpt));
-	ASSERT_EQ(-ENOENT, hwpt_alloc_fault(self->fd, self->idev_id,
-					    self->ioas_id,
-					    IOMMU_HWPT_FAULT_ID_VALID,
-					    self->ioas_id, &hwpt));
-	ASSERT_EQ(-ENOENT, hwpt_alloc_fault(self->fd, self->idev_id,
-					    self->ioas_id,
-					    IOMMU_HWPT_FAULT_ID_VALID,
-					    self->hwpt_id, &hwpt));
-	ASSERT_EQ(-ENOENT, hwpt_alloc_fault(self->fd, self->idev_id,
-					    self->ioas_id,
-					    IOMMU_HWPT_FAULT_ID_VALID,
-					    self->fault_id + 100, &hwpt));
+	ASSERT_EQ(-ENOENT, nested_alloc_fault(self->fd, self->idev_id,
+					      self->parent_id,
+					      IOMMU_HWPT_FAULT_ID_VALID, 0,
+					      &hwpt));
+	ASSERT_EQ(-ENOENT, nested_alloc_fault(self->fd, self->idev_id,
+					      self->parent_id,
+					      IOMMU_HWPT_FAULT_ID_VALID,
+					      self->ioas_id, &hwpt));
+	ASSERT_EQ(-ENOENT, nested_alloc_fault(self->fd, self->idev_id,
+					      self->parent_id,
+					      IOMMU_HWPT_FAULT_ID_VALID,
+					      self->hwpt_id, &hwpt));
+	ASSERT_EQ(-ENOENT, nested_alloc_fault(self->fd, self->idev_id,
+					      self->parent_id,
+					      IOMMU_HWPT_FAULT_ID_VALID,
+					      self->fault_id + 100, &hwpt));
 	/* The device is checked before the fault queue. */
-	ASSERT_EQ(-ENOENT, hwpt_alloc_fault(self->fd, self->fault_id,
-					    self->ioas_id,
-					    IOMMU_HWPT_FAULT_ID_VALID,
-					    self->fault_id, &hwpt));
-	/* A nesting parent reports no faults; unknown flags: EOPNOTSUPP. */
+	ASSERT_EQ(-ENOENT, nested_alloc_fault(self->fd, self->fault_id,
+					      self->parent_id,
+					      IOMMU_HWPT_FAULT_ID_VALID,
+					      self->fault_id, &hwpt));
+	/* A nested HWPT is no parent, even one with a queue. */
+	ASSERT_EQ(-EINVAL, nested_alloc_fault(self->fd, self->idev_id,
+					      self->hwpt_id,
+					      IOMMU_HWPT_FAULT_ID_VALID,
+					      self->fault_id, &hwpt));
+	/* A nested HWPT takes no other flag; nor does the parent. */
+	ASSERT_EQ(-EOPNOTSUPP,
+		  nested_alloc_fault(self->fd, self->idev_id, self->parent_id,
+				     IOMMU_HWPT_FAULT_ID_VALID |
+				     IOMMU_HWPT_ALLOC_NEST_PARENT,
+				     self->fault_id, &hwpt));
+	ASSERT_EQ(-EOPNOTSUPP,
+		  nested_alloc_fault(self->fd, self->idev_id, self->parent_id,
+				     IOMMU_HWPT_FAULT_ID_VALID |
+				     IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+				     self->fault_id, &hwpt));
+	ASSERT_EQ(-EOPNOTSUPP,
+		  nested_alloc_fault(self->fd, self->idev_id, self->parent_id,
+				     IOMMU_HWPT_FAULT_ID_VALID | (1U << 3),
+				     self->fault_id, &hwpt));
 	ASSERT_EQ(-EOPNOTSUPP,
 		  hwpt_alloc_fault(self->fd, self->idev_id, self->ioas_id,
 				   IOMMU_HWPT_FAULT_ID_VALID |
 				   IOMMU_HWPT_ALLOC_NEST_PARENT,
 				   self->fault_id, &hwpt));
-	ASSERT_EQ(-EOPNOTSUPP,
-		  hwpt_alloc_fault(self->fd, self->idev_id, self->ioas_id,
-				   IOMMU_HWPT_FAULT_ID_VALID | (1U << 3),
-				   self->fault_id, &hwpt));
 	/* Without the flag, fault_id is not even read. */
-	ASSERT_EQ(0, hwpt_alloc_fault(self->fd, self->idev_id, self->ioas_id,
-				      0, 0xdead, &hwpt));
+	ASSERT_EQ(0, nested_alloc_fault(self->fd, self->idev_id,
+					self->parent_id, 0, 0xdead, &hwpt));
 	ASSERT_EQ(0, iommufd_destroy(self->fd, hwpt));
 
 	/* A fault queue of another fd is no fault queue here. */
@@ -267,25 +288,104 @@ TEST_F(fault, hwpt_alloc_fault_id_errors)
 	ASSERT_EQ(0, fault_queue_alloc(ofd, &other_fd_fault, &oqfd));
 	if (other_fd_fault != self->fault_id) {
 		ASSERT_EQ(-ENOENT,
-			  hwpt_alloc_fault(self->fd, self->idev_id,
-					   self->ioas_id,
-					   IOMMU_HWPT_FAULT_ID_VALID,
-					   other_fd_fault, &hwpt));
+			  nested_alloc_fault(self->fd, self->idev_id,
+					     self->parent_id,
+					     IOMMU_HWPT_FAULT_ID_VALID,
+					     other_fd_fault, &hwpt));
 	}
 	close(oqfd);
 	close(ofd);
 
-	/* With dirty tracking too; a queue serves several HWPTs. */
+	/*
+	 * On a dirty-tracking parent too; a queue serves several HWPTs, and
+	 * holds out (EBUSY) while any of them lives, even with its file
+	 * closed.
+	 */
 	ASSERT_EQ(0, fault_queue_alloc(self->fd, &other_fault, &qfd));
-	ASSERT_EQ(0, hwpt_alloc_fault(self->fd, self->idev_id, self->ioas_id,
-				      IOMMU_HWPT_FAULT_ID_VALID |
+	ASSERT_EQ(0, hwpt_alloc_flags(self->fd, self->idev_id, self->ioas_id,
+				      IOMMU_HWPT_ALLOC_NEST_PARENT |
 				      IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
-				      other_fault, &hwpt));
-	/* The HWPT holds the queue, even with its file closed. */
+				      &dirty_parent));
+	ASSERT_EQ(0, nested_alloc_fault(self->fd, self->idev_id, dirty_parent,
+					IOMMU_HWPT_FAULT_ID_VALID,
+					other_fault, &hwpt));
+	ASSERT_EQ(0, nested_alloc_fault(self->fd, self->idev_id,
+					self->parent_id,
+					IOMMU_HWPT_FAULT_ID_VALID,
+					other_fault, &hwpt2));
 	close(qfd);
 	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, other_fault));
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, dirty_parent));
 	ASSERT_EQ(0, iommufd_destroy(self->fd, hwpt));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, dirty_parent));
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, other_fault));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, hwpt2));
 	ASSERT_EQ(0, iommufd_destroy(self->fd, other_fault));
+}
+
+/*
+ * Upstream 6.12: a paging HWPT takes no fault queue. FAULT_ID_VALID on an
+ * IOAS is an unknown flag (EOPNOTSUPP), checked after the device and the
+ * page table and before fault_id is looked up, and it creates nothing:
+ * no HWPT, no ID used, no reference on the queue.
+ */
+TEST_F(fault, fault_id_on_ioas_is_eopnotsupp)
+{
+	__u32 probe, again, queue, hwpt = 0;
+	int qfd;
+
+	ASSERT_EQ(0, fault_queue_alloc(self->fd, &queue, &qfd));
+	close(qfd);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &probe));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, probe));
+
+	/* A good queue, a bad one, with the paging flags or without. */
+	ASSERT_EQ(-EOPNOTSUPP,
+		  hwpt_alloc_fault(self->fd, self->idev_id, self->ioas_id,
+				   IOMMU_HWPT_FAULT_ID_VALID, queue, &hwpt));
+	ASSERT_EQ(-EOPNOTSUPP,
+		  hwpt_alloc_fault(self->fd, self->idev_id, self->ioas_id,
+				   IOMMU_HWPT_FAULT_ID_VALID, self->fault_id,
+				   &hwpt));
+	ASSERT_EQ(-EOPNOTSUPP,
+		  hwpt_alloc_fault(self->fd, self->idev_id, self->ioas_id,
+				   IOMMU_HWPT_FAULT_ID_VALID, 0xdead, &hwpt));
+	ASSERT_EQ(-EOPNOTSUPP,
+		  hwpt_alloc_fault(self->fd, self->idev_id, self->ioas_id,
+				   IOMMU_HWPT_FAULT_ID_VALID |
+				   IOMMU_HWPT_ALLOC_DIRTY_TRACKING, queue,
+				   &hwpt));
+	ASSERT_EQ(-EOPNOTSUPP,
+		  hwpt_alloc_fault(self->fd, self->idev_id, self->ioas_id,
+				   IOMMU_HWPT_FAULT_ID_VALID |
+				   IOMMU_HWPT_ALLOC_NEST_PARENT, queue, &hwpt));
+	ASSERT_EQ(0, hwpt);
+
+	/* The device and the page table come first. */
+	ASSERT_EQ(-ENOENT,
+		  hwpt_alloc_fault(self->fd, 0xdead, self->ioas_id,
+				   IOMMU_HWPT_FAULT_ID_VALID, queue, &hwpt));
+	ASSERT_EQ(-ENOENT,
+		  hwpt_alloc_fault(self->fd, self->ioas_id, self->ioas_id,
+				   IOMMU_HWPT_FAULT_ID_VALID, queue, &hwpt));
+	ASSERT_EQ(-EINVAL,
+		  hwpt_alloc_fault(self->fd, self->idev_id, 0xdead,
+				   IOMMU_HWPT_FAULT_ID_VALID, queue, &hwpt));
+	ASSERT_EQ(-EINVAL,
+		  hwpt_alloc_fault(self->fd, self->idev_id, queue,
+				   IOMMU_HWPT_FAULT_ID_VALID, queue, &hwpt));
+
+	/* Nothing made: the next ID is the probe's, the queue is free. */
+	ASSERT_EQ(0, ioas_alloc(self->fd, &again));
+	ASSERT_EQ(probe, again);
+	ASSERT_EQ(0, iommufd_destroy(self->fd, again));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, queue));
+	ASSERT_EQ(-ENOENT, iommufd_destroy(self->fd, queue));
+
+	/* Without the flag the same IOAS still takes a paging HWPT. */
+	ASSERT_EQ(0, hwpt_alloc_fault(self->fd, self->idev_id, self->ioas_id,
+				      0, 0xdead, &hwpt));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, hwpt));
 }
 
 TEST_F(fault, destroy_order)
@@ -652,6 +752,58 @@ TEST_F(fault, detach_answers_pending)
 	ASSERT_EQ(0, iommufd_destroy(self->fd, self->hwpt_id));
 }
 
+/*
+ * From the nested fault HWPT to its own parent (same IOAS, same second
+ * stage, no queue): the pending groups are answered, IOPF goes off, and
+ * new faults are answered INVALID at once.
+ */
+TEST_F(fault, replace_to_parent_answers_pending)
+{
+	struct iommu_hwpt_pgfault *r = self->recs;
+	__u32 now, on;
+
+	ASSERT_EQ(0, tcmd_trigger_iopf(self->fd, self->idev_id, 0, 1, PERM_RW,
+				       0x1000, false));
+	ASSERT_EQ(0, tcmd_trigger_iopf(self->fd, self->idev_id, 0, 2, PERM_RW,
+				       0x2000, false));
+	ASSERT_EQ(REC, read_recs(self->qfd, r, 1));
+	ASSERT_EQ(2, live_now(self));
+	ASSERT_EQ(0, tcmd_mock_domain_replace(self->fd, self->stdev_id,
+					      self->parent_id, &now));
+	ASSERT_EQ(self->parent_id, now);
+	ASSERT_EQ(0, live_now(self));
+	ASSERT_EQ(2, take_log(self, self->idev_id, &on));
+	ASSERT_EQ(0, on);
+	ASSERT_EQ(INVALID, self->log[0].code);
+	ASSERT_EQ(INVALID, self->log[1].code);
+	ASSERT_EQ(-EINVAL, answer(self->qfd, r[0].cookie, SUCCESS));
+	ASSERT_EQ(0, read_recs(self->qfd, r, 16));
+	ASSERT_EQ(0, tcmd_trigger_iopf(self->fd, self->idev_id, 0, 3, PERM_RW,
+				       0x3000, false));
+	ASSERT_EQ(1, take_log(self, self->idev_id, NULL));
+	ASSERT_EQ(INVALID, self->log[0].code);
+	ASSERT_EQ(0, poll_now(self->qfd) & POLLIN);
+	/* The parent is busy while its nested HWPT lives. */
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, self->parent_id));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, self->hwpt_id));
+	/* And back: a new nested HWPT on the same queue delivers again. */
+	ASSERT_EQ(0, nested_alloc_fault(self->fd, self->idev_id,
+					self->parent_id,
+					IOMMU_HWPT_FAULT_ID_VALID,
+					self->fault_id, &self->hwpt_id));
+	ASSERT_EQ(0, tcmd_mock_domain_replace(self->fd, self->stdev_id,
+					      self->hwpt_id, &now));
+	ASSERT_EQ(0, tcmd_trigger_iopf(self->fd, self->idev_id, 0, 4, PERM_RW,
+				       0x4000, false));
+	ASSERT_EQ(REC, read_recs(self->qfd, r, 16));
+	ASSERT_EQ(0x4000, r[0].addr);
+	ASSERT_EQ(self->idev_id, r[0].dev_id);
+	ASSERT_EQ(RESP, answer(self->qfd, r[0].cookie, SUCCESS));
+	ASSERT_EQ(1, take_log(self, self->idev_id, &on));
+	ASSERT_EQ(1, on);
+	ASSERT_EQ(SUCCESS, self->log[0].code);
+}
+
 /* Replace between two fault HWPTs: the old queue's groups are answered. */
 TEST_F(fault, replace_between_queues)
 {
@@ -660,9 +812,10 @@ TEST_F(fault, replace_between_queues)
 	int qfd2;
 
 	ASSERT_EQ(0, fault_queue_alloc(self->fd, &fault2, &qfd2));
-	ASSERT_EQ(0, hwpt_alloc_fault(self->fd, self->idev_id, self->ioas_id,
-				      IOMMU_HWPT_FAULT_ID_VALID, fault2,
-				      &hwpt2));
+	ASSERT_EQ(0, nested_alloc_fault(self->fd, self->idev_id,
+					self->parent_id,
+					IOMMU_HWPT_FAULT_ID_VALID, fault2,
+					&hwpt2));
 	ASSERT_EQ(0, tcmd_trigger_iopf(self->fd, self->idev_id, 0, 1, PERM_RW,
 				       0x1000, false));
 	/* Partial faults stay with the device: IOPF stays on. */
@@ -817,15 +970,18 @@ TEST_F(fault, close_iommufd_first_pending)
 	ASSERT_LE(0, self->fd);
 }
 
-/* A faulting device's HWPT is a paging HWPT like any other. */
+/*
+ * A faulting device's nested HWPT translates through its parent, which
+ * mirrors the IOAS like any paging HWPT.
+ */
 TEST_F(fault, hwpt_maps_as_usual)
 {
 	__u64 iova = MOCK_APERTURE_START + 0x10000000UL;
 
 	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
 				    4096, iova));
-	ASSERT_EQ(0, tcmd_check_map(self->fd, self->hwpt_id, iova, self->buf,
-				    4096));
+	ASSERT_EQ(0, tcmd_check_map(self->fd, self->parent_id, iova,
+				    self->buf, 4096));
 	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, iova, 4096, NULL));
 }
 

@@ -41,38 +41,6 @@ static int hwpt_alloc_cmd(int fd, struct iommu_hwpt_alloc *cmd)
 	return iommufd_ioctl(fd, IOMMU_HWPT_ALLOC, cmd);
 }
 
-/* A nested HWPT with @len bytes of @type data at @data, and @flags. */
-static int hwpt_alloc_nested(int fd, __u32 dev_id, __u32 pt_id, __u32 flags,
-			     __u32 type, const void *data, __u32 len,
-			     __u32 *out)
-{
-	struct iommu_hwpt_alloc cmd = {
-		.flags = flags,
-		.dev_id = dev_id,
-		.pt_id = pt_id,
-		.data_type = type,
-		.data_len = len,
-		.data_uptr = (__u64)(uintptr_t)data,
-		.fault_id = 0xfa17,
-	};
-	int rc;
-
-	rc = hwpt_alloc_cmd(fd, &cmd);
-	if (!rc && out)
-		*out = cmd.out_hwpt_id;
-	return rc;
-}
-
-/* The usual nested HWPT: every IOTLB entry starts at @iotlb. */
-static int nested_alloc(int fd, __u32 dev_id, __u32 parent, __u32 iotlb,
-			__u32 *out)
-{
-	struct iommu_hwpt_selftest data = { .iotlb = iotlb };
-
-	return hwpt_alloc_nested(fd, dev_id, parent, 0, SELFTEST, &data,
-				 sizeof(data), out);
-}
-
 /*
  * IOMMU_HWPT_INVALIDATE of *@num entries of @entry_len bytes at @reqs;
  * *@num receives what the kernel wrote back, success or not.

@@ -678,6 +678,73 @@ static inline int hwpt_alloc(int fd, __u32 dev_id, __u32 pt_id,
 }
 
 /*
+ * A nested HWPT on parent @pt_id with @len bytes of @type data at @data,
+ * @flags, and @fault_id (read only with IOMMU_HWPT_FAULT_ID_VALID).
+ */
+static inline int hwpt_alloc_nested_fault(int fd, __u32 dev_id, __u32 pt_id,
+					  __u32 flags, __u32 type,
+					  const void *data, __u32 len,
+					  __u32 fault_id, __u32 *out)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+		.data_type = type,
+		.data_len = len,
+		.data_uptr = (__u64)(uintptr_t)data,
+		.fault_id = fault_id,
+	};
+	int rc;
+
+	rc = iommufd_ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
+	if (!rc && out)
+		*out = cmd.out_hwpt_id;
+	return rc;
+}
+
+/*
+ * As hwpt_alloc_nested_fault() with a fault_id that names nothing, so a
+ * FAULT_ID_VALID in @flags gives ENOENT.
+ */
+static inline int hwpt_alloc_nested(int fd, __u32 dev_id, __u32 pt_id,
+				    __u32 flags, __u32 type, const void *data,
+				    __u32 len, __u32 *out)
+{
+	return hwpt_alloc_nested_fault(fd, dev_id, pt_id, flags, type, data,
+				       len, 0xfa17, out);
+}
+
+/* The mock's usual nested HWPT: every IOTLB entry starts at @iotlb. */
+static inline int nested_alloc(int fd, __u32 dev_id, __u32 parent,
+			       __u32 iotlb, __u32 *out)
+{
+	struct iommu_hwpt_selftest data = { .iotlb = iotlb };
+
+	return hwpt_alloc_nested(fd, dev_id, parent, 0,
+				 IOMMU_HWPT_DATA_SELFTEST, &data,
+				 sizeof(data), out);
+}
+
+/*
+ * The mock's nested HWPT on nest parent @parent with @flags; with
+ * IOMMU_HWPT_FAULT_ID_VALID its devices' I/O page faults go to queue
+ * @fault_id. Fault queues go on nested HWPTs only (upstream 6.12).
+ */
+static inline int nested_alloc_fault(int fd, __u32 dev_id, __u32 parent,
+				     __u32 flags, __u32 fault_id, __u32 *out)
+{
+	struct iommu_hwpt_selftest data = {
+		.iotlb = IOMMU_TEST_IOTLB_DEFAULT,
+	};
+
+	return hwpt_alloc_nested_fault(fd, dev_id, parent, flags,
+				       IOMMU_HWPT_DATA_SELFTEST, &data,
+				       sizeof(data), fault_id, out);
+}
+
+/*
  * IOMMU_GET_HW_INFO into @data of *@len bytes; on success *@len is the
  * length the driver has and *@type its out_data_type.
  */
@@ -1056,7 +1123,11 @@ static inline int fault_queue_alloc(int fd, __u32 *id, int *qfd)
 	return fault_queue_alloc_flags(fd, 0, id, qfd);
 }
 
-/* A paging HWPT on IOAS @pt_id whose faults go to queue @fault_id. */
+/*
+ * IOMMU_HWPT_ALLOC on @pt_id with @flags and @fault_id and no data: on an
+ * IOAS, FAULT_ID_VALID is EOPNOTSUPP (6.12: only nested HWPTs take fault
+ * queues; see nested_alloc_fault()).
+ */
 static inline int hwpt_alloc_fault(int fd, __u32 dev_id, __u32 pt_id,
 				   __u32 flags, __u32 fault_id, __u32 *hwpt_id)
 {

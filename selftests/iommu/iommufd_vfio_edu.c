@@ -2783,14 +2783,15 @@ TEST_F(link, real_devices_report_no_dirty_tracking)
 }
 
 /*
- * Real devices cannot report I/O page faults (fault-queues.rst): an HWPT
- * with a fault queue is made for one, as upstream makes it, but the device
- * cannot attach to it (ENODEV, upstream's errno for an IOMMU without
- * IOPF), and its DMA goes on through the domain it had.
+ * Real devices get no fault queue (fault-queues.rst): as in upstream
+ * 6.12 only a nested HWPT takes one, FAULT_ID_VALID on an IOAS is
+ * EOPNOTSUPP, and a real device cannot have the nest parent a nested
+ * HWPT needs (EOPNOTSUPP too). Nothing is made, the queue is not held,
+ * and the device's DMA goes on through the domain it had.
  */
 TEST_F(link, real_devices_refuse_fault_queues)
 {
-	__u32 fault_id, hwpt_id;
+	__u32 fault_id, hwpt_id = 0, probe, again;
 	int qfd;
 
 	link_ok(_metadata, self->fd, self->c, &self->ioas_id, &self->dev_id);
@@ -2800,15 +2801,26 @@ TEST_F(link, real_devices_refuse_fault_queues)
 	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, OUT(self),
 				    PAGE_SZ, IOVA_OUT));
 	ASSERT_EQ(0, fault_queue_alloc(self->fd, &fault_id, &qfd));
-	ASSERT_EQ(0, hwpt_alloc_fault(self->fd, self->dev_id, self->ioas_id,
-				      IOMMU_HWPT_FAULT_ID_VALID, fault_id,
-				      &hwpt_id));
-	ASSERT_EQ(-ENODEV, device_attach(self->fd, self->dev_id, hwpt_id,
-					 NULL));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &probe));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, probe));
+	ASSERT_EQ(-EOPNOTSUPP,
+		  hwpt_alloc_fault(self->fd, self->dev_id, self->ioas_id,
+				   IOMMU_HWPT_FAULT_ID_VALID, fault_id,
+				   &hwpt_id));
+	ASSERT_EQ(-EOPNOTSUPP,
+		  hwpt_alloc_fault(self->fd, self->dev_id, self->ioas_id,
+				   IOMMU_HWPT_FAULT_ID_VALID, 0xdead,
+				   &hwpt_id));
+	ASSERT_EQ(-EOPNOTSUPP,
+		  hwpt_alloc_flags(self->fd, self->dev_id, self->ioas_id,
+				   IOMMU_HWPT_ALLOC_NEST_PARENT, &hwpt_id));
+	ASSERT_EQ(0, hwpt_id);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &again));
+	ASSERT_EQ(probe, again);
+	ASSERT_EQ(0, iommufd_destroy(self->fd, again));
 	memset(OUT(self), SENTINEL, EDU_MAX_XFER);
 	ASSERT_EQ(0, edu_copy(&self->e, IOVA_IN, IOVA_OUT, EDU_MAX_XFER));
 	ASSERT_TRUE(is_pattern(OUT(self), EDU_MAX_XFER, 0, 3));
-	ASSERT_EQ(0, iommufd_destroy(self->fd, hwpt_id));
 	close(qfd);
 	ASSERT_EQ(0, iommufd_destroy(self->fd, fault_id));
 }

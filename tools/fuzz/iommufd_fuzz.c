@@ -867,6 +867,28 @@ static void op_hwpt_alloc(struct ctx *c)
 }
 
 /*
+ * A nest parent for device @dev_id on some IOAS, made now, with dirty
+ * tracking now and then; 0 if the call failed.
+ */
+static __u32 new_nest_parent(struct ctx *c, __u32 dev_id)
+{
+	struct iommu_hwpt_alloc parent = {
+		.size = sizeof(parent),
+		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+		.dev_id = dev_id,
+		.pt_id = any_ioas(c),
+	};
+
+	if (!below(4))
+		parent.flags |= IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+	if (call(c, IOMMU_HWPT_ALLOC, "HWPT_ALLOC nest parent", &parent,
+		 sizeof(parent)))
+		return 0;
+	obj_add(c, K_HWPT, parent.out_hwpt_id);
+	return parent.out_hwpt_id;
+}
+
+/*
  * A nested HWPT on a HWPT (a nest parent or not), with the mock's data:
  * mostly right, now and then another type, length, flag or pointer.
  */
@@ -874,23 +896,15 @@ static void op_nested_alloc(struct ctx *c)
 {
 	struct iommu_hwpt_selftest *data = guarded(sizeof(*data));
 	struct iommu_hwpt_alloc cmd = { .size = sizeof(cmd) };
+	__u32 parent;
 
 	cmd.dev_id = obj_pick(c, K_IDEV);
 	cmd.pt_id = below(6) ? obj_pick(c, K_HWPT) : obj_pick(c, K_NESTED);
 	/* Half the time on a nest parent made for it just before. */
 	if (below(2)) {
-		struct iommu_hwpt_alloc parent = {
-			.size = sizeof(parent),
-			.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
-			.dev_id = cmd.dev_id,
-			.pt_id = any_ioas(c),
-		};
-
-		if (!call(c, IOMMU_HWPT_ALLOC, "HWPT_ALLOC nest parent",
-			  &parent, sizeof(parent))) {
-			obj_add(c, K_HWPT, parent.out_hwpt_id);
-			cmd.pt_id = parent.out_hwpt_id;
-		}
+		parent = new_nest_parent(c, cmd.dev_id);
+		if (parent)
+			cmd.pt_id = parent;
 	}
 	data->iotlb = below(2) ? IOMMU_TEST_IOTLB_DEFAULT : rnd();
 	cmd.flags = flags(IOMMU_HWPT_FAULT_ID_VALID);
@@ -1130,17 +1144,34 @@ static void op_fault_alloc(struct ctx *c)
 	obj_add(c, K_FAULT, cmd.out_fault_id);
 }
 
+/*
+ * A HWPT with a fault queue: as in 6.12, a nested HWPT (the mock's data),
+ * mostly on a nest parent made for it just before, else on any HWPT, and
+ * now and then on an IOAS, which refuses the flag (EOPNOTSUPP).
+ */
 static void op_hwpt_alloc_fault(struct ctx *c)
 {
+	struct iommu_hwpt_selftest *data = guarded(sizeof(*data));
 	struct iommu_hwpt_alloc cmd = { .size = sizeof(cmd) };
+	__u32 parent;
 
 	cmd.dev_id = obj_pick(c, K_IDEV);
-	cmd.pt_id = below(8) ? any_ioas(c) : obj_pick(c, K_HWPT);
 	cmd.flags = IOMMU_HWPT_FAULT_ID_VALID | flags(0);
 	cmd.fault_id = obj_pick(c, below(8) ? K_FAULT : below(K_NKINDS));
+	if (bad(10)) {
+		cmd.pt_id = any_ioas(c);
+	} else {
+		parent = below(4) ? new_nest_parent(c, cmd.dev_id) : 0;
+		cmd.pt_id = parent ? parent : obj_pick(c, K_HWPT);
+		data->iotlb = IOMMU_TEST_IOTLB_DEFAULT;
+		cmd.data_type = IOMMU_HWPT_DATA_SELFTEST;
+		cmd.data_len = sizeof(*data);
+		cmd.data_uptr = (__u64)(uintptr_t)data;
+	}
 	if (call(c, IOMMU_HWPT_ALLOC, "HWPT_ALLOC(fault)", &cmd, sizeof(cmd)))
 		return;
 	obj_add(c, K_HWPT, cmd.out_hwpt_id);
+	obj_add(c, K_NESTED, cmd.out_hwpt_id);
 	/* Mostly with a new device on it, whose faults then go there. */
 	if (below(4)) {
 		struct iommu_test_cmd t = {};

@@ -107,9 +107,10 @@
  * maps nothing of its own: its device's DMA goes through the first stage
  * userspace described and then through the parent, which mirrors its
  * IOAS (windows and IOMMU_OPTION_HUGE_PAGES included).
- * IOMMU_FAULT_QUEUE_ALLOC and fault queues on paging and nested HWPTs
- * (IOMMU_HWPT_FAULT_ID_VALID) work; only the mock devices of test builds
- * can report I/O page faults (see IOMMU_HWPT_ALLOC).
+ * IOMMU_FAULT_QUEUE_ALLOC and fault queues on nested HWPTs
+ * (IOMMU_HWPT_FAULT_ID_VALID, as upstream 6.12: a paging HWPT takes
+ * none) work; only the mock devices of test builds can nest and report
+ * I/O page faults (see IOMMU_HWPT_ALLOC).
  *
  * Devices reach the module only through kernel code that binds them: the
  * VFIO backend binds the devices of the groups in its containers, and a
@@ -566,7 +567,8 @@ struct iommu_vfio_ioas {
  *                                   attaching a device whose IOMMU cannot
  *                                   track dirty pages is refused.
  * @IOMMU_HWPT_FAULT_ID_VALID: The fault_id field names a fault queue that
- *                             receives this HWPT's I/O page faults.
+ *                             receives this HWPT's I/O page faults; for
+ *                             a nested HWPT only.
  */
 enum iommufd_hwpt_alloc_flags {
 	IOMMU_HWPT_ALLOC_NEST_PARENT = 1 << 0,
@@ -662,12 +664,12 @@ enum iommu_hwpt_data_type {
  * @dev_id (ENOENT), then @pt_id (EINVAL if it names nothing, or neither
  * an IOAS nor a paging HWPT: a nested HWPT is no parent).
  *
- * On an IOAS: a flag other than IOMMU_HWPT_ALLOC_NEST_PARENT,
- * IOMMU_HWPT_ALLOC_DIRTY_TRACKING and IOMMU_HWPT_FAULT_ID_VALID,
- * NEST_PARENT for a device whose driver cannot nest, DIRTY_TRACKING for
- * one that cannot track, FAULT_ID_VALID with NEST_PARENT, and any
- * @data_type other than IOMMU_HWPT_DATA_NONE fail with EOPNOTSUPP; then
- * the domain is made (driver errors).
+ * On an IOAS: a flag other than IOMMU_HWPT_ALLOC_NEST_PARENT and
+ * IOMMU_HWPT_ALLOC_DIRTY_TRACKING (IOMMU_HWPT_FAULT_ID_VALID included,
+ * whatever @fault_id is), any @data_type other than
+ * IOMMU_HWPT_DATA_NONE, NEST_PARENT for a device whose driver cannot
+ * nest, and DIRTY_TRACKING for one that cannot track fail with
+ * EOPNOTSUPP, creating nothing; then the domain is made (driver errors).
  *
  * On a paging HWPT (a nested HWPT is made): a flag other than
  * IOMMU_HWPT_FAULT_ID_VALID, no data, or a device whose driver cannot
@@ -679,18 +681,19 @@ enum iommu_hwpt_data_type {
  * (EFAULT).  The parent cannot be destroyed (EBUSY) while a nested HWPT
  * uses it.
  *
- * Then, for either, with FAULT_ID_VALID, @fault_id is looked up: ENOENT
- * if it is not a fault queue of this fd.  FAULT_ID_VALID on an IOAS (a
- * paging HWPT with a fault queue) is the rule of upstream kernels after
- * 6.12; 6.12 itself refuses it there with EOPNOTSUPP and takes fault
- * queues on nested HWPTs only.  The HWPT holds the fault queue
- * (IOMMU_DESTROY of the queue fails with EBUSY until the HWPT is gone).
- * A device attaching to it must be able to report I/O page faults: one
- * that cannot fails the attach with ENODEV, the errno of the kernel's
- * iommu_dev_enable_feature() for an IOMMU without the feature; every real
- * device (the VFIO backend's) is such a device, only the mock devices of
- * test builds can.  A device leaving the HWPT (detach, replace, unbind)
- * has its fault groups in the queue, read or not, answered
+ * Then, for a nested HWPT with FAULT_ID_VALID, @fault_id is looked up:
+ * ENOENT if it is not a fault queue of this fd.  Fault queues go on
+ * nested HWPTs only, as in upstream 6.12 (later kernels also take them
+ * on an IOAS; this module keeps 6.12's EOPNOTSUPP).  The HWPT holds the
+ * fault queue (IOMMU_DESTROY of the queue fails with EBUSY until the
+ * HWPT is gone).  A device attaching to it must be able to report I/O
+ * page faults: one that cannot fails the attach with ENODEV, the errno
+ * of the kernel's iommu_dev_enable_feature() for an IOMMU without the
+ * feature.  Only the mock devices of test builds can nest, so only they
+ * ever get a fault queue; a real device (the VFIO backend's) cannot have
+ * a nest parent and gets EOPNOTSUPP before a fault queue is looked at.
+ * A device leaving the HWPT (detach, replace, unbind) has its fault
+ * groups in the queue, read or not, answered
  * IOMMUFD_PAGE_RESP_INVALID.
  */
 struct iommu_hwpt_alloc {
