@@ -3,10 +3,10 @@
  * Fault queues (IOMMU_FAULT_QUEUE_ALLOC): an object and a file through
  * which userspace reads the I/O page faults (PCI page requests) of the
  * devices attached to HWPTs made with IOMMU_HWPT_FAULT_ID_VALID, and
- * writes the answers. fault_queue.c implements them; this header also
- * gives the HWPT layers below it (paging HWPTs, and nested ones) the
- * inline helpers they need to hold a queue, so that they use no symbol of
- * fault_queue.c. Documentation/fault-queues.rst describes the design.
+ * writes the answers; only nested HWPTs take one, as in upstream 6.12.
+ * fault_queue.c implements them; this header also gives the HWPT layers
+ * below it (HWPT_ALLOC and nested HWPTs) the inline helpers they need to
+ * hold a queue, so that they use no symbol of fault_queue.c. Documentation/fault-queues.rst describes the design.
  */
 #ifndef IOMMUFD_FAULT_QUEUE_H
 #define IOMMUFD_FAULT_QUEUE_H
@@ -68,8 +68,8 @@ static_assert(offsetof(struct iommufd_fault_queue, obj) == 0);
  * @out: the queue, with a long-term reference for the HWPT, which drops
  *	it with iommufd_fault_queue_release()
  *
- * For paging and nested HWPT allocation alike, after the domain is made,
- * as upstream checks in that order. Returns -ENOENT if @id is no fault
+ * For a nested HWPT's allocation, after the domain is made, as upstream
+ * checks in that order. Returns -ENOENT if @id is no fault
  * queue of @ictx.
  */
 static inline int iommufd_fault_queue_hold(struct iommufd_ctx *ictx, u32 id,
