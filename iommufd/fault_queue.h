@@ -6,7 +6,8 @@
  * writes the answers; only nested HWPTs take one, as in upstream 6.12.
  * fault_queue.c implements them; this header also gives the HWPT layers
  * below it (HWPT_ALLOC and nested HWPTs) the inline helpers they need to
- * hold a queue, so that they use no symbol of fault_queue.c. Documentation/fault-queues.rst describes the design.
+ * hold a queue, so that they use no symbol of fault_queue.c.
+ * Documentation/fault-queues.rst describes the design.
  */
 #ifndef IOMMUFD_FAULT_QUEUE_H
 #define IOMMUFD_FAULT_QUEUE_H
