@@ -251,11 +251,17 @@ TEST_F(nesting, nest_parent_flags)
 	ASSERT_EQ(0, tcmd_check_map(self->fd, id, IOVA_BASE, self->buf,
 				    BUF_SIZE));
 	ASSERT_EQ(0, nested_alloc(self->fd, self->idev_id, id, 1, NULL));
-	/* Upstream: NEST_PARENT with FAULT_ID_VALID is EOPNOTSUPP. */
+	/*
+	 * Upstream 6.12: FAULT_ID_VALID on an IOAS is EOPNOTSUPP, with
+	 * NEST_PARENT or not: only the nested HWPTs take fault queues.
+	 */
 	ASSERT_EQ(-EOPNOTSUPP,
 		  hwpt_alloc_flags(self->fd, self->idev_id, self->ioas_id,
 				   NEST_PARENT | IOMMU_HWPT_FAULT_ID_VALID,
 				   NULL));
+	ASSERT_EQ(-EOPNOTSUPP,
+		  hwpt_alloc_flags(self->fd, self->idev_id, self->ioas_id,
+				   IOMMU_HWPT_FAULT_ID_VALID, NULL));
 	ASSERT_EQ(-EOPNOTSUPP, hwpt_alloc_flags(self->fd, self->idev_id,
 						self->ioas_id,
 						NEST_PARENT | 1 << 3, NULL));
@@ -579,8 +585,10 @@ TEST_F(nesting, nested_hwpt_with_a_fault_queue)
 		.data_uptr = (__u64)(uintptr_t)&data,
 	};
 	struct iommu_hwpt_page_response resp = {};
+	struct iommu_test_iopf_response log[MOCK_IOPF_LOG_MAX];
 	struct iommu_hwpt_pgfault pf = {};
-	__u32 fault_id;
+	__u32 fault_id, n, on;
+	__u64 live;
 	int qfd;
 
 	ASSERT_EQ(0, fault_queue_alloc(self->fd, &fault_id, &qfd));
@@ -600,12 +608,31 @@ TEST_F(nesting, nested_hwpt_with_a_fault_queue)
 	resp.cookie = pf.cookie;
 	resp.code = IOMMUFD_PAGE_RESP_SUCCESS;
 	ASSERT_EQ(sizeof(resp), write(qfd, &resp, sizeof(resp)));
+	/* A fault left pending is answered when the device leaves. */
+	ASSERT_EQ(0, tcmd_trigger_iopf(self->fd, self->idev_id, 0, 6,
+				       IOMMU_PGFAULT_PERM_READ, IOVA_BASE,
+				       false));
+	ASSERT_EQ(0, tcmd_iopf_responses(self->fd, 0, NULL, NULL, &live,
+					 NULL, NULL));
+	EXPECT_EQ(1, live);
 	/*
 	 * Back to the parent; the nested HWPT, then (its fd closed, which
 	 * holds it too) the queue, can go.
 	 */
 	ASSERT_EQ(0, tcmd_mock_domain_replace(self->fd, self->stdev_id,
 					      self->parent_id, NULL));
+	n = MOCK_IOPF_LOG_MAX;
+	ASSERT_EQ(0, tcmd_iopf_responses(self->fd, self->idev_id, log, &n,
+					 &live, &on, NULL));
+	EXPECT_EQ(0, live);
+	EXPECT_EQ(0, on);
+	/* The answer userspace wrote, then the module's at the replace. */
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(5, log[0].grpid);
+	EXPECT_EQ(IOMMUFD_PAGE_RESP_SUCCESS, log[0].code);
+	EXPECT_EQ(6, log[1].grpid);
+	EXPECT_EQ(IOMMUFD_PAGE_RESP_INVALID, log[1].code);
+	EXPECT_EQ(0, read(qfd, &pf, sizeof(pf)));
 	ASSERT_EQ(0, iommufd_destroy(self->fd, cmd.out_hwpt_id));
 	close(qfd);
 	ASSERT_EQ(0, iommufd_destroy(self->fd, fault_id));
