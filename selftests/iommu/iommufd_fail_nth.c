@@ -1140,6 +1140,74 @@ TEST_F(fail_nth, trigger_iopf)
 	close(f.qfd);
 }
 
+static int op_replace_onto_fault_hwpt(fnth_t *self, void *arg)
+{
+	struct fq_op *f = arg;
+	__u32 now;
+
+	return tcmd_mock_domain_replace(self->fd, f->d.stdev_id, f->d.hwpt_id,
+					&now);
+}
+
+/*
+ * After a failed replace the device is still where it was, off the
+ * queue: its IOPF is off, and a fault it reports is answered at once,
+ * never queued.
+ */
+static int still_off_queue(struct __test_metadata *_metadata, fnth_t *self,
+			   void *arg)
+{
+	struct fq_op *f = arg;
+	__u32 iopf_on = 1;
+
+	if (tcmd_iopf_responses(self->fd, f->d.idev_id, NULL, NULL, NULL,
+				&iopf_on, NULL) || iopf_on) {
+		TH_LOG("the device's IOPF was left on");
+		return -1;
+	}
+	if (op_trigger_iopf(self, f))
+		return -1;
+	return nothing_queued(_metadata, self, f);
+}
+
+/*
+ * A replace onto a nested HWPT with a fault queue turns the device's IOPF
+ * on only when it succeeds; the walk's last run delivers a fault, and a
+ * replace back answers it.
+ */
+TEST_F(fail_nth, replace_onto_nested_fault_hwpt)
+{
+	struct fq_op f = {};
+	struct fail_op op = {
+		.run = op_replace_onto_fault_hwpt,
+		.unchanged = still_off_queue,
+		.arg = &f,
+	};
+	__u32 iopf_on = 0, now;
+
+	ASSERT_EQ(0, tcmd_mock_domain_flags(self->fd, self->ioas_id,
+					    variant->dev_flags, &f.d.stdev_id,
+					    NULL, &f.d.idev_id));
+	ASSERT_EQ(0, fault_queue_alloc(self->fd, &f.fault_id, &f.qfd));
+	ASSERT_EQ(0, hwpt_alloc_flags(self->fd, f.d.idev_id, self->ioas_id,
+				      IOMMU_HWPT_ALLOC_NEST_PARENT,
+				      &f.parent_id));
+	ASSERT_EQ(0, op_hwpt_alloc_fault(self, &f));
+	ASSERT_EQ(0, fail_walk(_metadata, self, &op));
+	ASSERT_EQ(0, tcmd_iopf_responses(self->fd, f.d.idev_id, NULL, NULL,
+					 NULL, &iopf_on, NULL));
+	ASSERT_EQ(1, iopf_on);
+	ASSERT_EQ(0, op_trigger_iopf(self, &f));
+	ASSERT_EQ(1, fq_live(self->fd));
+	ASSERT_EQ(0, tcmd_mock_domain_replace(self->fd, f.d.stdev_id,
+					      self->ioas_id, &now));
+	ASSERT_EQ(0, fq_live(self->fd));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, f.d.hwpt_id));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, f.parent_id));
+	close(f.qfd);
+	ASSERT_EQ(0, iommufd_destroy(self->fd, f.fault_id));
+}
+
 static int op_read_fault(fnth_t *self, void *arg)
 {
 	struct fq_op *f = arg;
