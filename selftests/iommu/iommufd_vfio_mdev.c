@@ -629,6 +629,32 @@ static int dirty_get(int container, unsigned long iova, unsigned long npages,
 	return dirty_get_over(container, iova, npages, bm, words);
 }
 
+/*
+ * UNMAP_DMA of [@iova, @iova + @npages * PG) with its dirty bitmap into a
+ * zeroed @bm: the bytes unmapped, or -errno.
+ */
+static long unmap_dirty(int container, unsigned long iova,
+			unsigned long npages, __u64 *bm, size_t words)
+{
+	struct {
+		struct vfio_iommu_type1_dma_unmap unmap;
+		struct vfio_bitmap bitmap;
+	} arg = {
+		.unmap = {
+			.argsz = sizeof(arg),
+			.flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+			.iova = iova,
+			.size = npages * PG,
+		},
+		.bitmap = { .pgsize = PG, .size = words * 8, .data = bm },
+	};
+
+	memset(bm, 0, words * 8);
+	if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &arg))
+		return -errno;
+	return arg.unmap.size;
+}
+
 static int dirty_flag(int container, __u32 flag)
 {
 	struct vfio_iommu_type1_dirty_bitmap arg = {
@@ -716,27 +742,10 @@ TEST_F(mdev, dirty_pinned_scope)
 	expect_bits(_metadata, bm, 1, none);
 
 	/* An unmap with the bitmap reports the pins it makes the device drop. */
-	{
-		struct {
-			struct vfio_iommu_type1_dma_unmap unmap;
-			struct vfio_bitmap bitmap;
-		} arg = {
-			.unmap = {
-				.argsz = sizeof(arg),
-				.flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
-				.iova = IOVA + 128 * PG,
-				.size = 16 * PG,
-			},
-			.bitmap = { .pgsize = PG, .size = 8, .data = bm },
-		};
-
-		ASSERT_EQ(2, mdev_pin(self, IOVA + 140 * PG, 2, PROT_R, 0));
-		memset(bm, 0, sizeof(bm));
-		ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_UNMAP_DMA,
-				   &arg));
-		ASSERT_EQ(16 * PG, arg.unmap.size);
-		expect_bits(_metadata, bm, 1, (const int[]){ 1, 12, 13, -1 });
-	}
+	ASSERT_EQ(2, mdev_pin(self, IOVA + 140 * PG, 2, PROT_R, 0));
+	ASSERT_EQ(16 * PG, unmap_dirty(self->container, IOVA + 128 * PG, 16,
+				       bm, 1));
+	expect_bits(_metadata, bm, 1, (const int[]){ 1, 12, 13, -1 });
 	/* Mapped again: the new mapping starts clean. */
 	ASSERT_EQ(0, vfio_map(self->container, self->buf + 64 * PG / 8,
 			      IOVA + 128 * PG, 16 * PG, RW));
@@ -881,26 +890,9 @@ TEST_F(mdev, dirty_with_real_group)
 	ASSERT_EQ(0, dirty_get(self->container, IOVA, 16, bm, 1));
 	expect_bits(_metadata, bm, 1, (const int[]){ 3, -1 });
 	/* ... the second, not read yet, is reported whole by its unmap. */
-	{
-		struct {
-			struct vfio_iommu_type1_dma_unmap unmap;
-			struct vfio_bitmap bitmap;
-		} arg = {
-			.unmap = {
-				.argsz = sizeof(arg),
-				.flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
-				.iova = IOVA + 64 * PG,
-				.size = 16 * PG,
-			},
-			.bitmap = { .pgsize = PG, .size = 8, .data = bm },
-		};
-
-		bm[0] = 0;
-		ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_UNMAP_DMA,
-				   &arg));
-		ASSERT_EQ(16 * PG, arg.unmap.size);
-		expect_bits(_metadata, bm, 1, all);
-	}
+	ASSERT_EQ(16 * PG, unmap_dirty(self->container, IOVA + 64 * PG, 16,
+				       bm, 1));
+	expect_bits(_metadata, bm, 1, all);
 	ASSERT_EQ(0, dirty_get(self->container, IOVA, 16, bm, 1));
 	expect_bits(_metadata, bm, 1, (const int[]){ 3, -1 });
 	ASSERT_EQ(0, dirty_flag(self->container,
