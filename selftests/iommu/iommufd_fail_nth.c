@@ -1194,6 +1194,8 @@ TEST_F(fail_nth, replace_onto_nested_fault_hwpt)
 				      &f.parent_id));
 	ASSERT_EQ(0, op_hwpt_alloc_fault(self, &f));
 	ASSERT_EQ(0, fail_walk(_metadata, self, &op));
+	/* The replace has fault points of its own: the walk failed it. */
+	ASSERT_LT(1, self->runs);
 	ASSERT_EQ(0, tcmd_iopf_responses(self->fd, f.d.idev_id, NULL, NULL,
 					 NULL, &iopf_on, NULL));
 	ASSERT_EQ(1, iopf_on);
