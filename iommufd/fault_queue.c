@@ -309,10 +309,11 @@ static const struct file_operations fault_queue_fops = {
 
 /*
  * IOMMU_FAULT_QUEUE_ALLOC, in upstream's order: flags (EOPNOTSUPP), the
- * object (ENOMEM), the fd (EMFILE), the reply (EFAULT), the file. Not through
- * io_uring (EOPNOTSUPP): its result is a new fd, which would land in the
- * fd table of whichever task runs the SQE (an SQPOLL thread's is its
- * creator's) and which an inline SQE's CQE could not carry with the ID.
+ * object (ENOMEM), the fd (EMFILE), the reply (EFAULT), the file. Through
+ * io_uring it runs from an io-wq worker (it may sleep), a thread of the
+ * task the ring serves that shares its file table, so the fd lands where
+ * io_uring's own IORING_OP_OPENAT puts one; the reply goes to the struct
+ * at the SQE's pointer (never inline: the fd and ID are the reply).
  */
 int iommufd_fault_queue_alloc(struct iommufd_ucmd *ucmd)
 {
@@ -322,8 +323,6 @@ int iommufd_fault_queue_alloc(struct iommufd_ucmd *ucmd)
 	int fd, rc;
 
 	if (cmd->flags)
-		return -EOPNOTSUPP;
-	if (ucmd->from_uring)
 		return -EOPNOTSUPP;
 	fq = iommufd_object_alloc(ucmd->ictx, fq, IOMMUFD_OBJ_FAULT,
 				  &fault_queue_ops);

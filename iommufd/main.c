@@ -214,7 +214,7 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMUFD_CMD_HWPT_INVALIDATE, IOMMU_HWPT_INVALIDATE,
 		 iommufd_hwpt_invalidate, struct iommu_hwpt_invalidate,
 		 __reserved),
-	/* Its result is a new fd: refused through io_uring (fault_queue.c). */
+	/* Its reply is the new fd and ID: by pointer only (fault_queue.c). */
 	IOCTL_OP(IOMMUFD_CMD_FAULT_QUEUE_ALLOC, IOMMU_FAULT_QUEUE_ALLOC,
 		 iommufd_fault_queue_alloc, struct iommu_fault_alloc,
 		 out_fault_fd,

@@ -207,20 +207,42 @@ TEST_F(fault, alloc_errors)
 }
 
 /*
- * Through io_uring the command is refused (its result is a new fd), and
- * leaves nothing: the next object takes the ID it would have had.
+ * Through io_uring (by pointer) the queue's fd lands in this process's
+ * file table, as ioctl() puts it: close-on-exec, read-write, a queue that
+ * answers poll(); its ID is the next free one. With bad flags, nothing.
  */
-TEST_F(fault, alloc_through_uring_refused)
+TEST_F(fault, alloc_through_uring)
 {
 	struct iommu_fault_alloc cmd = { .size = sizeof(cmd) };
+	struct pollfd pfd = { .events = POLLIN | POLLOUT };
 	__u32 probe, again;
+	int expect_fd;
 
 	ASSERT_EQ(0, ioas_alloc(self->fd, &probe));
 	ASSERT_EQ(0, iommufd_destroy(self->fd, probe));
+	cmd.flags = 1;
 	ASSERT_EQ(-EOPNOTSUPP,
 		  iommufd_uring_submit_one(self->fd, IOMMU_FAULT_QUEUE_ALLOC,
 					   &cmd));
 	ASSERT_EQ(0, cmd.out_fault_fd);
+	ASSERT_EQ(0, cmd.out_fault_id);
+
+	expect_fd = open("/dev/null", O_RDONLY);
+	ASSERT_LE(0, expect_fd);
+	close(expect_fd);
+	cmd.flags = 0;
+	ASSERT_EQ(0, iommufd_uring_submit_one(self->fd,
+					      IOMMU_FAULT_QUEUE_ALLOC, &cmd));
+	ASSERT_EQ(probe, cmd.out_fault_id);
+	ASSERT_EQ(expect_fd, cmd.out_fault_fd);
+	ASSERT_EQ(FD_CLOEXEC, fcntl(cmd.out_fault_fd, F_GETFD) & FD_CLOEXEC);
+	ASSERT_EQ(O_RDWR, fcntl(cmd.out_fault_fd, F_GETFL) & O_ACCMODE);
+	pfd.fd = cmd.out_fault_fd;
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	ASSERT_EQ(POLLOUT, pfd.revents);
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, cmd.out_fault_id));
+	close(cmd.out_fault_fd);
+	ASSERT_EQ(0, iommufd_destroy(self->fd, cmd.out_fault_id));
 	ASSERT_EQ(0, ioas_alloc(self->fd, &again));
 	ASSERT_EQ(probe, again);
 }

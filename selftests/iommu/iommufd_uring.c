@@ -671,8 +671,10 @@ TEST_F(uring, inline_commands_whose_reply_matters_are_refused)
 		.ioas_id = self->ioas_id,
 	};
 	struct iommu_hw_info info = { .size = sizeof(info) };
+	struct iommu_fault_alloc fault = { .size = sizeof(fault) };
 	struct iommu_ioas_map map;
 	__u64 unmapped;
+	__u32 probe, again;
 
 	/* MAP and COPY without FIXED_IOVA: the chosen IOVA would be lost. */
 	fill_map(&map, self->ioas_id, self->buf, 4096, 0);
@@ -698,6 +700,15 @@ TEST_F(uring, inline_commands_whose_reply_matters_are_refused)
 	ASSERT_EQ(-EOPNOTSUPP, inline_cmd(&self->ring128, self->fd,
 					  IOMMU_GET_HW_INFO, &info,
 					  sizeof(info)));
+	/* A fault queue's fd and ID would be lost: nothing is made. */
+	ASSERT_EQ(0, ioas_alloc(self->fd, &probe));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, probe));
+	ASSERT_EQ(-EOPNOTSUPP, inline_cmd(&self->ring128, self->fd,
+					  IOMMU_FAULT_QUEUE_ALLOC, &fault,
+					  sizeof(fault)));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &again));
+	ASSERT_EQ(probe, again);
+	ASSERT_EQ(0, iommufd_destroy(self->fd, again));
 	/* Nothing was mapped. */
 	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX,
 				&unmapped));

@@ -1098,9 +1098,7 @@ static inline int thp_possible(void)
 
 /*
  * Fault queues (Documentation/fault-queues.rst). IOMMU_FAULT_QUEUE_ALLOC
- * returns a new fd, which io_uring cannot: through the ring it is refused
- * with EOPNOTSUPP, and this helper then uses ioctl(), as iommufd_ioctl()
- * does for the test ops that make fds.
+ * returns the new fd in its struct, through io_uring as through ioctl().
  */
 static inline int fault_queue_alloc_flags(int fd, __u32 flags, __u32 *id,
 					  int *qfd)
@@ -1109,8 +1107,6 @@ static inline int fault_queue_alloc_flags(int fd, __u32 flags, __u32 *id,
 	int rc;
 
 	rc = iommufd_ioctl(fd, IOMMU_FAULT_QUEUE_ALLOC, &cmd);
-	if (rc == -EOPNOTSUPP && iommufd_submit_via_uring())
-		rc = ioctl(fd, IOMMU_FAULT_QUEUE_ALLOC, &cmd) ? -errno : 0;
 	if (!rc && id)
 		*id = cmd.out_fault_id;
 	if (!rc && qfd)

@@ -1096,8 +1096,11 @@ struct iommu_hwpt_page_response {
  * Minimum size: up to and including @out_fault_fd.
  *
  * Errors: EOPNOTSUPP if @flags is not 0; ENOMEM; EMFILE if no file
- * descriptor is available.  This module: EOPNOTSUPP through io_uring,
- * whose completion cannot carry a new file descriptor.
+ * descriptor is available.  This module: through io_uring the struct
+ * must be passed by pointer (inline: EOPNOTSUPP), and the new file
+ * descriptor goes into the file table io_uring's workers for the ring use:
+ * the submitting process's, or for an SQPOLL ring its creator's, as with
+ * io_uring's own IORING_OP_OPENAT.
  */
 struct iommu_fault_alloc {
 	__u32 size;
@@ -1305,8 +1308,9 @@ struct iommu_ioas_list_windows {
  * IOMMU_DESTROY) and is interrupted, e.g. by IORING_OP_ASYNC_CANCEL,
  * completes with EINTR.
  *
- * Commands whose result is a new file descriptor are refused with
- * EOPNOTSUPP.
+ * The test commands whose result is a new file descriptor are refused
+ * with EOPNOTSUPP; IOMMU_FAULT_QUEUE_ALLOC is taken by pointer only (see
+ * there).
  *
  * Security modules check these commands through their uring_cmd hook
  * (security_uring_cmd()), which io_uring calls before each command; the
@@ -1333,7 +1337,8 @@ struct iommu_ioas_list_windows {
  *	what the caller asked for are refused with EOPNOTSUPP when inline:
  *	MAP and COPY without IOMMU_IOAS_MAP_FIXED_IOVA, IOVA_RANGES,
  *	OPTION with IOMMU_OPTION_OP_GET, CREATE_WINDOW without a fixed base
- *	or page size, LIST_WINDOWS, GET_HW_INFO and IOMMU_TEST_CMD.
+ *	or page size, LIST_WINDOWS, GET_HW_INFO, FAULT_QUEUE_ALLOC and
+ *	IOMMU_TEST_CMD.
  */
 enum iommufd_uring_cmd_flags {
 	IOMMU_URING_CMD_INLINE = 1 << 0,
