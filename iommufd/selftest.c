@@ -756,26 +756,69 @@ static int test_md_iopte_stats(struct iommufd_ucmd *ucmd)
 	return rc;
 }
 
+/* IOMMU_TEST_OP_DIRTY reads the user's bitmap a page of bits at a time. */
+#define TEST_DIRTY_CHUNK_BITS (PAGE_SIZE * BITS_PER_BYTE)
+
+/*
+ * Read the @nbits bits at @ubits a chunk at a time into @chunk (a page),
+ * and unless @count is NULL, mark dirty in @domain the page_size pages
+ * whose bit is set, counting those that had an IOPTE. A page past the top
+ * of the IOVA space does not exist and ends the walk.
+ */
+static int test_dirty_walk(struct iommu_domain *domain, u64 iova,
+			   u64 page_size, unsigned long nbits,
+			   const u8 __user *ubits, unsigned long *chunk,
+			   unsigned long *count)
+{
+	unsigned long first, n, i;
+	u64 offset, addr;
+
+	for (first = 0; first < nbits; first += n) {
+		n = min_t(unsigned long, nbits - first, TEST_DIRTY_CHUNK_BITS);
+		if (copy_from_user(chunk, ubits + first / BITS_PER_BYTE,
+				   DIV_ROUND_UP(n, BITS_PER_BYTE)))
+			return -EFAULT;
+		for_each_set_bit(i, chunk, count ? n : 0) {
+			if (check_mul_overflow((u64)(first + i), page_size,
+					       &offset) ||
+			    check_add_overflow(iova, offset, &addr))
+				return 0;
+			if (mock_domain_mark_dirty(domain, addr, page_size))
+				(*count)++;
+			cond_resched();
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
 /*
  * IOMMU_TEST_OP_DIRTY: act as the device writing the pages whose bit is
  * set in the user's bitmap, one bit per page_size from iova, in a mock
  * HWPT that tracks. Upstream's checks and errnos: EINVAL for a zero or
  * misaligned page_size or length or a NULL bitmap, EOVERFLOW beyond 2^27
- * bits, ENOENT/EINVAL for the HWPT, EINVAL if tracking is off. Every
- * IOPTE a set page overlaps becomes dirty; out_nr_dirty counts the set
- * pages that had one.
+ * bits, ENOENT/EINVAL for the HWPT, EINVAL if tracking is off, EFAULT for
+ * a bitmap that cannot be read. Every IOPTE a set page overlaps becomes
+ * dirty; out_nr_dirty counts the set pages that had one.
+ *
+ * Upstream copies the whole bitmap in at once; this reads it a page at a
+ * time, so nothing is allocated by the user's length. To still mark
+ * nothing for a bitmap that cannot be read, it is read through once
+ * before anything is marked (a bitmap unmapped between the two reads
+ * leaves the pages before the hole marked: the caller raced itself).
  */
 static int test_dirty(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_test_cmd *cmd = ucmd->cmd;
+	const u8 __user *ubits = u64_to_user_ptr(cmd->dirty.uptr);
 	u64 iova = cmd->dirty.iova, length = cmd->dirty.length;
 	u64 page_size = cmd->dirty.page_size;
 	struct iommufd_hwpt_paging *hwpt;
-	unsigned long nbits, i, count = 0, *bits;
+	unsigned long nbits, count = 0, *chunk;
 	int rc;
 
 	if (!page_size || !length || iova % page_size || length % page_size ||
-	    !cmd->dirty.uptr)
+	    !ubits)
 		return -EINVAL;
 	nbits = length / page_size;
 	if (nbits > SZ_16M * BITS_PER_BYTE)
@@ -787,26 +830,19 @@ static int test_dirty(struct iommufd_ucmd *ucmd)
 	if (!mock_domain_tracking(hwpt->domain))
 		goto out_put;
 	rc = -ENOMEM;
-	bits = kvcalloc(BITS_TO_LONGS(nbits), sizeof(long), GFP_KERNEL_ACCOUNT);
-	if (!bits)
+	chunk = kmalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
+	if (!chunk)
 		goto out_put;
-	rc = -EFAULT;
-	if (copy_from_user(bits, u64_to_user_ptr(cmd->dirty.uptr),
-			   DIV_ROUND_UP(nbits, BITS_PER_BYTE)))
-		goto out_free;
-	for_each_set_bit(i, bits, nbits) {
-		/* Pages past the top of the IOVA space do not exist. */
-		if (iova + i * page_size < iova)
-			break;
-		if (mock_domain_mark_dirty(hwpt->domain, iova + i * page_size,
-					   page_size))
-			count++;
-		cond_resched();
+	rc = test_dirty_walk(hwpt->domain, iova, page_size, nbits, ubits,
+			     chunk, NULL);
+	if (!rc)
+		rc = test_dirty_walk(hwpt->domain, iova, page_size, nbits,
+				     ubits, chunk, &count);
+	if (!rc) {
+		cmd->dirty.out_nr_dirty = count;
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	}
-	cmd->dirty.out_nr_dirty = count;
-	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
-out_free:
-	kvfree(bits);
+	kfree(chunk);
 out_put:
 	iommufd_put_object(ucmd->ictx, &hwpt->obj);
 	return rc;

@@ -566,6 +566,34 @@ TEST_F(dirty, test_op_dirty_errors)
 				      PAGE_SZ, PAGE_SZ, bm, NULL));
 }
 
+/*
+ * The op reads the bitmap a page at a time; a bitmap whose second page
+ * cannot be read still marks nothing (EFAULT), though its first page,
+ * all bits set, covers the whole mapping. Readable, it marks all of it.
+ */
+TEST_F(dirty, test_op_dirty_marks_nothing_for_a_bitmap_that_faults_late)
+{
+	__u64 len = 2 * PAGE_SZ * 8 * UNIT, nr = 0;
+	unsigned char *bm;
+
+	bm = mmap(NULL, 2 * PAGE_SZ, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, bm);
+	memset(bm, 0xff, PAGE_SZ);
+	ASSERT_EQ(0, mprotect(bm + PAGE_SZ, PAGE_SZ, PROT_NONE));
+	EXPECT_EQ(-EFAULT, tcmd_dirty(self->fd, self->hwpt_id, IOVA_BASE, len,
+				      UNIT, bm, &nr));
+	ASSERT_EQ(0, check_read(_metadata, self, 0, BUF_SIZE, UNIT, NO_CLEAR));
+
+	ASSERT_EQ(0, mprotect(bm + PAGE_SZ, PAGE_SZ, PROT_READ));
+	ASSERT_EQ(0, tcmd_dirty(self->fd, self->hwpt_id, IOVA_BASE, len, UNIT,
+				bm, &nr));
+	ASSERT_EQ(NUNITS, nr);
+	model_mark(self, 0, BUF_SIZE);
+	ASSERT_EQ(0, check_read(_metadata, self, 0, BUF_SIZE, UNIT, 0));
+	munmap(bm, 2 * PAGE_SZ);
+}
+
 TEST_F(dirty, nothing_written_reads_all_clean)
 {
 	ASSERT_EQ(0, check_read(_metadata, self, 0, BUF_SIZE, PAGE_SZ, 0));
