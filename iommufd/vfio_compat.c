@@ -638,9 +638,13 @@ static void compat_area_unmapped(struct io_pagetable *iopt,
 	struct iommufd_ctx *ictx = ioas->ictx;
 	unsigned long first = ALIGN(start, PAGE_SIZE);
 
-	/* Marks are the chosen IOAS's; another IOAS of the fd has none. */
+	/*
+	 * Marks are the chosen IOAS's; another IOAS of the fd has none. With
+	 * no marks at all (no page pinned by an emulated device, none marked),
+	 * an unmap takes no lock here, as compat_soft_read() does not.
+	 */
 	if (READ_ONCE(ictx->vfio_ioas) != ioas || first > last ||
-	    last - first + 1 < PAGE_SIZE)
+	    last - first + 1 < PAGE_SIZE || xa_empty(&ictx->vfio_soft_dirty))
 		return;
 	mutex_lock(&ictx->vfio_dirty_lock);
 	compat_soft_unmark(ictx, first,
